@@ -1,0 +1,58 @@
+# Gatehouse: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/shared/python
+export AWS_SAM_CLI_TELEMETRY := 0
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: test run bench lint types infra openapi fmt sam-build clean
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+infra: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template-file template.yaml --region us-east-1
+
+sam-build: $(SAM_VENV)/.installed
+	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build --cached --parallel
+
+openapi: $(VENV)/.installed
+	$(PY) -m local.openapi_doc write
+
+test: lint types infra sam-build
+	$(PY) -m local.openapi_doc check
+	$(PY) -m pytest -n 2 -q tests
+
+run: $(VENV)/.installed
+	$(PY) -m local
+
+bench: $(VENV)/.installed
+	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+fmt: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
