@@ -28,7 +28,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 types: $(VENV)/.installed
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy layers/shared/python/gatehouse local
+	@for fn in functions/*/; do echo "mypy $$fn"; MYPYPATH=layers/shared/python:$$fn $(VENV)/bin/mypy $$fn || exit 1; done
 
 infra: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml

@@ -1,0 +1,119 @@
+"""API Lambda entry: the REST resolver, its routers, the one error shape.
+
+Thin by design: authentication and permission guards run as middleware, each
+route calls one domain function, and every failure leaves through
+``error_response`` as ``{"error": {...}}`` with the security headers added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from guards import authenticate, public, route_guards
+
+from gatehouse.config import get_settings
+from gatehouse.errors import GatehouseError, PayloadTooLarge
+from gatehouse.observability import logger, metrics, tracer
+from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
+from routes import api_keys, health, members
+
+TITLE = "Gatehouse API"
+VERSION = "0.1.0"
+
+
+def _cors() -> CORSConfig | None:
+    origins = list(get_settings().allowed_origins)
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_credentials=True, max_age=600)
+
+
+app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+app.use(middlewares=[authenticate])
+for module in (health, members, api_keys):
+    app.include_router(module.router)
+app.enable_swagger(
+    path="/docs",
+    title=TITLE,
+    version=VERSION,
+    description="Compliance-first outreach platform. Authenticate with 'Authorization: Bearer <api key>'.",
+    security_schemes={"apiKey": HTTPBearer(description="Gatehouse API key (ghk_...)")},
+    security=[{"apiKey": []}],
+    middlewares=public(),
+)
+
+
+@app.get("/openapi.json", middlewares=public(), include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type="application/json", body=openapi_json())
+
+
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        security_schemes={"apiKey": HTTPBearer(description="Gatehouse API key (ghk_...)")},
+        security=[{"apiKey": []}],
+    )
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response[Any]:
+    request_id = app.current_event.request_context.request_id or ""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=error_body(code, message, request_id, details),
+    )
+
+
+@app.exception_handler(GatehouseError)
+def handle_domain_error(error: GatehouseError) -> Response[Any]:
+    logger.info("request refused", extra={"code": error.code, "status": error.status})
+    return error_response(error.status, error.code, error.message, error.details)
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response[Any]:
+    problems = error.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_response(400, "malformed_json", "request body is not valid JSON")
+    # Locations and reasons only: never echo the submitted values back.
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": str(e.get("msg", ""))}
+        for e in problems
+    ]
+    return error_response(422, "validation_error", "request does not match the schema", details)
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response[Any]:
+    return error_response(404, "not_found", "no such route")
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[Any]:
+    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    return error_response(500, "internal_error", "internal error")
+
+
+ROUTE_PERMISSIONS = route_guards(app)  # refuses to start when a route declares no permission
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    path = str(event.get("path") or "/")
+    if request_body_size(event) > get_settings().max_body_bytes:
+        request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+        return with_security_headers(
+            proxy_error(PayloadTooLarge("request body is too large"), request_id), path
+        )
+    return with_security_headers(app.resolve(event, context), path)

@@ -1,0 +1,1 @@
+"""One Router per resource. Routes validate, resolve the caller's scope and call one domain function."""

@@ -1,0 +1,82 @@
+"""API keys of the caller's tenant: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from guards import caller, requires, scope
+from pydantic import BaseModel, Field
+
+from gatehouse.identity import api_keys
+from gatehouse.identity.permissions import Permission, Role
+from routes.schemas import Cursor, KeyId, PageLimit, StrictBody
+
+router = Router()
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    role: Role
+    display_prefix: str
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: api_keys.ApiKey) -> ApiKeyOut:
+        return cls.model_validate(key.model_dump(include=set(cls.model_fields)))
+
+
+class ApiKeyCreated(ApiKeyOut):
+    token: str = Field(description="the key itself; shown only in this response")
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyOut]
+    next_cursor: str | None
+
+
+class ApiKeyRequest(StrictBody):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")
+    role: Role
+
+
+@router.post(
+    "/api-keys",
+    middlewares=requires(Permission.API_KEYS_MANAGE),
+    summary="Create an API key (shown once)",
+    tags=["api-keys"],
+    responses={201: {"description": "created"}},
+)
+def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKeyCreated]:
+    who = caller(router)
+    issued = api_keys.create_api_key(
+        scope(router), name=request.name, role=request.role, created_by=who.actor, creator_role=who.role
+    )
+    created = ApiKeyCreated(**ApiKeyOut.of(issued.key).model_dump(), token=issued.token)
+    return Response(status_code=201, body=created, content_type="application/json")
+
+
+@router.get(
+    "/api-keys", middlewares=requires(Permission.API_KEYS_READ), summary="List API keys", tags=["api-keys"]
+)
+def list_api_keys(limit: PageLimit = 50, cursor: Cursor = None) -> ApiKeyPage:
+    page = api_keys.list_api_keys(scope(router), limit=limit, cursor=cursor)
+    return ApiKeyPage(items=[ApiKeyOut.of(k) for k in page.items], next_cursor=page.cursor)
+
+
+@router.delete(
+    "/api-keys/<key_id>",
+    middlewares=requires(Permission.API_KEYS_MANAGE),
+    summary="Revoke an API key",
+    tags=["api-keys"],
+)
+def revoke_api_key(key_id: KeyId) -> ApiKeyOut:
+    revoked = api_keys.revoke_api_key(scope(router), key_id, revoked_by=caller(router).actor)
+    return ApiKeyOut.of(revoked)

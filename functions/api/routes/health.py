@@ -1,0 +1,18 @@
+"""Liveness: public, touches nothing."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from guards import public
+from pydantic import BaseModel
+
+router = Router()
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/health", middlewares=public(), summary="Liveness check", tags=["health"])
+def get_health() -> Health:
+    return Health(status="ok")

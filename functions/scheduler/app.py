@@ -1,0 +1,38 @@
+"""Scheduler Lambda entry: EventBridge rules invoke it with {"job": "<name>"}.
+
+An unknown job name is an error (it lands in the dead-letter queue) rather than
+a silent success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from gatehouse.jobs.heartbeat import run_heartbeat
+from gatehouse.observability import logger, metrics, tracer
+
+JOBS: dict[str, Callable[[], Any]] = {"heartbeat": run_heartbeat}
+
+
+class JobEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job: str
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    job = JobEvent.model_validate(event).job
+    if job not in JOBS:
+        raise ValueError(f"unknown scheduled job {job!r}")
+    JOBS[job]()
+    metrics.add_metric(name="ScheduledJobRuns", unit=MetricUnit.Count, value=1)
+    logger.info("scheduled job done", extra={"job": job})
+    return {"job": job, "status": "done"}

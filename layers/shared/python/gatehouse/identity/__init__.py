@@ -1,0 +1,1 @@
+"""Identity and access: tenants' members and roles, the permission matrix, API keys."""

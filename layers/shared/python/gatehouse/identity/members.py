@@ -1,0 +1,105 @@
+"""Memberships: who belongs to a tenant, with which role.
+
+Rules that protect a tenant from its own members live here: nobody acts on a
+member who outranks them or grants a role above their own; only an owner makes
+or unmakes an owner; the last owner can never be removed or demoted. The owner
+roster is written in the same transaction as every membership change, so two
+concurrent demotions cannot leave a tenant without an owner.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gatehouse.clock import Clock, utc_now
+from gatehouse.errors import Conflict, Forbidden
+from gatehouse.identity.caller import Caller
+from gatehouse.identity.permissions import Role
+from gatehouse.tenancy import Page, TenantRecord, TenantScope
+
+
+class Membership(TenantRecord):
+    collection = "MEMBER"
+
+    user_id: str
+    email: str
+    role: Role
+    joined_at: datetime
+
+    def sort_key(self) -> str:
+        return self.user_id
+
+    def index_key(self) -> tuple[str, str] | None:
+        # gsi1 answers "which tenants does this person belong to" at sign-in.
+        return (f"USER#{self.user_id}", f"MEMBER#{self.joined_at.isoformat()}")
+
+
+class OwnerRoster(TenantRecord):
+    collection = "ROSTER"
+
+    owner_ids: list[str] = []
+
+    def sort_key(self) -> str:
+        return "owners"
+
+
+def add_member(
+    scope: TenantScope, *, user_id: str, email: str, role: Role, clock: Clock = utc_now
+) -> Membership:
+    roster = scope.get(OwnerRoster, "owners") or OwnerRoster()
+    member = Membership(user_id=user_id, email=email, role=role, joined_at=clock())
+    with scope.transaction() as txn:
+        saved = txn.save(member)
+        if role is Role.OWNER:
+            txn.save(roster.model_copy(update={"owner_ids": [*roster.owner_ids, user_id]}))
+    return saved
+
+
+def list_members(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[Membership]:
+    return scope.query(Membership, limit=limit, cursor=cursor)
+
+
+def change_role(scope: TenantScope, caller: Caller, user_id: str, new_role: Role) -> Membership:
+    member = scope.require(Membership, user_id)
+    _check_may_act_on(caller, member, new_role)
+    if member.role == new_role:
+        return member
+    roster = _roster(scope)
+    owners = [o for o in roster.owner_ids if o != user_id]
+    if new_role is Role.OWNER:
+        owners.append(user_id)
+    _check_not_last_owner(owners)
+    with scope.transaction() as txn:
+        saved = txn.save(member.model_copy(update={"role": new_role}))
+        txn.save(roster.model_copy(update={"owner_ids": owners}))
+    return saved
+
+
+def remove_member(scope: TenantScope, caller: Caller, user_id: str) -> None:
+    member = scope.require(Membership, user_id)
+    _check_may_act_on(caller, member, member.role)
+    roster = _roster(scope)
+    owners = [o for o in roster.owner_ids if o != user_id]
+    _check_not_last_owner(owners)
+    with scope.transaction() as txn:
+        txn.delete(member)
+        txn.save(roster.model_copy(update={"owner_ids": owners}))
+
+
+def _roster(scope: TenantScope) -> OwnerRoster:
+    roster = scope.get(OwnerRoster, "owners")
+    if roster is None:
+        raise Conflict("tenant has no owner roster")
+    return roster
+
+
+def _check_may_act_on(caller: Caller, member: Membership, new_role: Role) -> None:
+    if Role.OWNER in (member.role, new_role) and caller.role is not Role.OWNER:
+        raise Forbidden("only an owner can make, change or remove an owner")
+    if not caller.role.at_least(member.role) or not caller.role.at_least(new_role):
+        raise Forbidden("you cannot act on or grant a role above your own")
+
+
+def _check_not_last_owner(remaining_owners: list[str]) -> None:
+    if not remaining_owners:
+        raise Conflict("a tenant must keep at least one owner")

@@ -1,0 +1,67 @@
+"""Record types stored through the data door.
+
+A record is a pydantic model that names its collection and its sort key. Tenant
+records live under ``<tenant_id>#<collection>``; global records under
+``<PREFIX>#<id>``. Domain modules declare records; only ``tenancy`` turns them
+into DynamoDB items.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+COLLECTION_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+GLOBAL_PREFIXES = frozenset({"TENANT", "USER", "EMAIL", "APIKEY", "SYSTEM", "TOKEN"})
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    collection: ClassVar[str]
+    # Set by the data door after a read; a write with it set is conditional on it.
+    version: int = 0
+
+    @abstractmethod
+    def sort_key(self) -> str:
+        """The item's sort key inside its partition."""
+
+    def expires(self) -> datetime | None:
+        """When DynamoDB's TTL may delete the item (None: never)."""
+        return None
+
+    def index_key(self) -> tuple[str, str] | None:
+        """Keys for the gsi1 index, or None when the record is not indexed."""
+        return None
+
+
+class TenantRecord(Record):
+    """A record owned by one tenant; reachable only through that tenant's scope."""
+
+
+class GlobalRecord(Record):
+    """A record outside any tenant: ``partition_id()`` names it under its prefix."""
+
+    @abstractmethod
+    def partition_id(self) -> str:
+        """The id after the global prefix in the partition key."""
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Page(Generic[R]):
+    items: list[R]
+    cursor: str | None
+
+
+def check_collection(name: str) -> str:
+    if not COLLECTION_PATTERN.fullmatch(name):
+        raise ValueError(f"invalid collection name {name!r}")
+    return name

@@ -1,0 +1,152 @@
+"""TenantScope: the one door to a tenant's data.
+
+Bound to a single tenant at construction. Every partition key it touches is built
+here as ``<tenant_id>#<collection>`` from a validated tenant id and a record
+type's collection, so no caller can name another tenant's partition; items read
+back are checked again before they become records. Writes are optimistic: a
+record read at version n is written only while the item is still at n (version 0
+means "create, only if absent"). It never scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from gatehouse.errors import Conflict, CrossTenantAccess, NotFound
+from gatehouse.ids import is_tenant_id
+from gatehouse.tenancy import store
+from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
+
+T = TypeVar("T", bound=TenantRecord)
+_BATCH_GET_LIMIT = 100
+
+
+class TenantScope:
+    """Data access bound to one tenant. Construct one per request or job."""
+
+    def __init__(self, tenant_id: str) -> None:
+        if not is_tenant_id(tenant_id):
+            raise CrossTenantAccess("not a tenant id")
+        self._tenant_id = tenant_id
+
+    @property
+    def tenant_id(self) -> str:
+        return self._tenant_id
+
+    def partition(self, record_type: type[TenantRecord]) -> str:
+        if not issubclass(record_type, TenantRecord):
+            raise CrossTenantAccess(f"{record_type.__name__} is not a tenant record")
+        return f"{self._tenant_id}#{check_collection(record_type.collection)}"
+
+    def get(self, record_type: type[T], sort_key: str) -> T | None:
+        model = store.bind()
+        try:
+            item = model.get(self.partition(record_type), sort_key, consistent_read=True)
+        except model.DoesNotExist:
+            return None
+        return self._record(record_type, item)
+
+    def require(self, record_type: type[T], sort_key: str) -> T:
+        record = self.get(record_type, sort_key)
+        if record is None:
+            raise NotFound(f"{record_type.collection.lower().replace('_', ' ')} not found")
+        return record
+
+    def save(self, record: T) -> T:
+        """Create (version 0) or replace the version read; Conflict when someone else won."""
+        store.bind()
+        return store.put(record, self.partition(type(record)))
+
+    def delete(self, record: TenantRecord) -> None:
+        store.bind()
+        store.remove(record, self.partition(type(record)))
+
+    def query(
+        self,
+        record_type: type[T],
+        *,
+        prefix: str = "",
+        limit: int = 50,
+        cursor: str | None = None,
+        newest_first: bool = False,
+    ) -> Page[T]:
+        """One page of a collection, in sort-key order; costs O(limit), never O(tenant)."""
+        model = store.bind()
+        partition = self.partition(record_type)
+        results = model.query(
+            partition,
+            range_key_condition=model.sk.startswith(prefix) if prefix else None,
+            limit=limit,
+            last_evaluated_key=store.decode_cursor(cursor, partition),
+            scan_index_forward=not newest_first,
+            consistent_read=True,
+        )
+        items = [self._record(record_type, item) for item in results]
+        last_key = results.last_evaluated_key if len(items) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key))
+
+    def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
+        model = store.bind()
+        partition = self.partition(record_type)
+        wanted = list(dict.fromkeys(sort_keys))
+        found: dict[str, T] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            keys = [(partition, sk) for sk in wanted[start : start + _BATCH_GET_LIMIT]]
+            for item in model.batch_get(keys, consistent_read=True):
+                found[item.sk] = self._record(record_type, item)
+        return found
+
+    @contextmanager
+    def transaction(self) -> Iterator[ScopedTransaction]:
+        """All-or-nothing writes of this tenant's records (and global lookups tied to them)."""
+        model = store.bind()
+        txn = ScopedTransaction(self)
+        yield txn
+        try:
+            with TransactWrite(connection=Connection(region=model.Meta.region)) as write:
+                txn.apply(write)
+        except TransactWriteError as exc:
+            if exc.cause_response_code in store.CONDITION_FAILED:
+                raise Conflict("the change conflicts with a concurrent change; retry") from exc
+            raise
+
+    def _record(self, record_type: type[T], item: store.Item) -> T:
+        if not item.pk.startswith(f"{self._tenant_id}#"):
+            raise CrossTenantAccess("item outside the tenant scope")
+        return store.from_item(record_type, item)
+
+
+class ScopedTransaction:
+    """Collects writes; the scope commits them in one DynamoDB transaction."""
+
+    def __init__(self, scope: TenantScope) -> None:
+        self._scope = scope
+        self._saves: list[tuple[store.Item, Record]] = []
+        self._deletes: list[tuple[store.Item, Record]] = []
+
+    def save(self, record: T) -> T:
+        self._saves.append((store.to_item(record, self._scope.partition(type(record))), record))
+        return record.model_copy(update={"version": record.version + 1})
+
+    def delete(self, record: TenantRecord) -> None:
+        self._deletes.append((store.to_item(record, self._scope.partition(type(record))), record))
+
+    def save_global(self, record: GlobalRecord) -> GlobalRecord:
+        self._saves.append((store.to_item(record, store.global_partition(record)), record))
+        return record.model_copy(update={"version": record.version + 1})
+
+    def delete_global(self, record: GlobalRecord) -> None:
+        self._deletes.append((store.to_item(record, store.global_partition(record)), record))
+
+    def apply(self, write: TransactWrite) -> None:
+        for item, record in self._saves:
+            item.version = record.version + 1
+            write.save(item, condition=store.write_condition(record))
+        for item, record in self._deletes:
+            write.delete(item, condition=store.Item.version == record.version)

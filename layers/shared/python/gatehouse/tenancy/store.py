@@ -1,0 +1,140 @@
+"""The one PynamoDB model behind the data door, and the record <-> item mapping.
+
+Single-table layout: ``pk``/``sk`` keys, ``gsi1pk``/``gsi1sk`` for the one overloaded
+index, ``expires_at`` for TTL, ``version`` for optimistic locking, ``kind`` naming
+the record type and ``body`` holding the record's fields. Only ``tenancy`` imports
+this module; it never scans.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, TypeVar
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from gatehouse.config import Settings, get_settings
+from gatehouse.errors import Conflict, Invalid
+from gatehouse.tenancy.records import GlobalRecord, Record, check_collection
+
+R = TypeVar("R", bound=Record)
+CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+
+
+class Gsi1(GlobalSecondaryIndex["Item"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    class Meta:
+        table_name = "gatehouse-main"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+    body = JSONAttribute(default=dict)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    gsi1 = Gsi1()
+
+
+_bound: tuple[str, str] | None = None
+
+
+def bind(settings: Settings | None = None) -> type[Item]:
+    """Point the model at the configured table (once per table name and region)."""
+    global _bound  # noqa: PLW0603 - the binding is process-wide by design, like the table it names
+    settings = settings or get_settings()
+    target = (settings.main_table, settings.region)
+    if _bound != target:
+        Item.Meta.table_name = settings.main_table
+        Item.Meta.region = settings.region
+        Item._connection = None
+        _bound = target
+    return Item
+
+
+def to_item(record: Record, pk: str) -> Item:
+    body = record.model_dump(mode="json", exclude={"version"})
+    expires = record.expires()
+    index = record.index_key()
+    return Item(
+        pk,
+        record.sort_key(),
+        kind=type(record).__name__,
+        version=record.version,
+        body=body,
+        gsi1pk=index[0] if index else None,
+        gsi1sk=index[1] if index else None,
+        expires_at=int(expires.timestamp()) if expires else None,
+    )
+
+
+def from_item(record_type: type[R], item: Item) -> R:
+    if item.kind != record_type.__name__:
+        raise TypeError(f"item {item.sk!r} is a {item.kind}, not a {record_type.__name__}")
+    return record_type.model_validate({**item.body, "version": item.version})
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None:
+    """Turn an opaque cursor back into a start key; refuse one minted for another partition."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise Invalid("cursor is not valid") from exc
+    if not isinstance(key, dict) or key.get("pk", {}).get("S") != expected_pk:
+        raise Invalid("cursor is not valid")
+    return key
+
+
+def global_partition(record: GlobalRecord) -> str:
+    return f"{check_collection(record.collection)}#{record.partition_id()}"
+
+
+def write_condition(record: Record) -> Any:
+    """Optimistic lock: version 0 creates only if absent, version n replaces only n."""
+    return Item.pk.does_not_exist() if record.version == 0 else Item.version == record.version
+
+
+def put(record: R, pk: str) -> R:
+    item = to_item(record, pk)
+    item.version = record.version + 1
+    try:
+        item.save(condition=write_condition(record))
+    except PutError as exc:
+        if exc.cause_response_code in CONDITION_FAILED:
+            raise Conflict(f"{record.collection.lower()} changed or already exists") from exc
+        raise
+    return record.model_copy(update={"version": record.version + 1})
+
+
+def remove(record: Record, pk: str) -> None:
+    try:
+        to_item(record, pk).delete(condition=Item.version == record.version)
+    except DeleteError as exc:
+        if exc.cause_response_code in CONDITION_FAILED:
+            raise Conflict(f"{record.collection.lower()} changed") from exc
+        raise
