@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from gatehouse.errors import Unauthorized
 from gatehouse.identity.api_keys import authenticate_api_key
@@ -28,6 +28,7 @@ class PermissionGuard:
 
     def __init__(self, permission: Permission | Public) -> None:
         self.permission = permission
+        self.__name__ = f"requires_{permission}"  # Powertools names middleware frames
 
     def __call__(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
         if isinstance(self.permission, Permission):

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
 from pydantic import BaseModel, Field
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -109,7 +108,8 @@ class TenantScope:
         txn = ScopedTransaction(self)
         yield txn
         try:
-            with TransactWrite(connection=Connection(region=model.Meta.region)) as write:
+            # Reuse the model's connection: a new botocore client per transaction costs ~150 ms.
+            with TransactWrite(connection=model._get_connection().connection) as write:
                 txn.apply(write)
         except TransactWriteError as exc:
             if exc.cause_response_code in store.CONDITION_FAILED:

@@ -1,0 +1,110 @@
+"""Shared fixtures: a moto AWS with the template's tables, tenants built through the domain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "GATEHOUSE_MAIN_TABLE": "gatehouse-test-main",
+        "GATEHOUSE_AUDIT_TABLE": "gatehouse-test-audit",
+        "GATEHOUSE_IDEMPOTENCY_TABLE": "gatehouse-test-idempotency",
+        "GATEHOUSE_STAGE": "test",
+        "GATEHOUSE_ALLOWED_ORIGINS": "https://app.gatehouse.test",
+        "POWERTOOLS_SERVICE_NAME": "gatehouse",
+        "POWERTOOLS_METRICS_NAMESPACE": "Gatehouse",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws
+
+from gatehouse.config import get_settings
+from gatehouse.identity.members import add_member
+from gatehouse.identity.permissions import Role
+from gatehouse.identity.users import ensure_user
+from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
+from gatehouse.tenancy import TenantScope
+from tests.support.tables import create_tables
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto's AWS with the tables declared in template.yaml."""
+    get_settings.cache_clear()
+    with mock_aws():
+        create_tables(get_settings())
+        yield
+    get_settings.cache_clear()
+
+
+@dataclass
+class TenantFixture:
+    boot: BootstrapResult
+    keys: dict[Role, str]
+    users: dict[Role, str]
+
+    @property
+    def tenant_id(self) -> str:
+        return self.boot.tenant_id
+
+    @property
+    def scope(self) -> TenantScope:
+        return TenantScope(self.boot.tenant_id)
+
+
+def make_tenant(name: str) -> TenantFixture:
+    """A tenant with one member and one API key per role, built through the domain."""
+    from gatehouse.identity.api_keys import create_api_key
+
+    boot = bootstrap_tenant(name, f"owner@{name.lower()}.test")
+    scope = TenantScope(boot.tenant_id)
+    keys = {Role.OWNER: boot.api_key}
+    users = {Role.OWNER: boot.owner_user_id}
+    for role in (Role.ADMIN, Role.MEMBER, Role.VIEWER):
+        user = ensure_user(f"{role}@{name.lower()}.test")
+        add_member(scope, user_id=user.user_id, email=user.email, role=role)
+        users[role] = user.user_id
+        keys[role] = create_api_key(
+            scope, name=f"{role} key", role=role, created_by="test", creator_role=Role.OWNER
+        ).token
+    return TenantFixture(boot=boot, keys=keys, users=users)
+
+
+@pytest.fixture
+def tenant_a(aws: None) -> TenantFixture:
+    return make_tenant("Alpha")
+
+
+@pytest.fixture
+def tenant_b(aws: None) -> TenantFixture:
+    return make_tenant("Bravo")
+
+
+@pytest.fixture(scope="session")
+def api_module():  # type: ignore[no-untyped-def]
+    from tests.support.functions import load_function_module
+
+    return load_function_module("api")
+
+
+@pytest.fixture
+def api(api_module, aws: None):  # type: ignore[no-untyped-def]
+    """Call the real API handler in-process with API Gateway proxy events."""
+    from tests.support.events import Reply, invoke, proxy_event
+
+    def call(method: str, path: str, **kwargs: object) -> Reply:
+        return invoke(api_module.lambda_handler, proxy_event(method, path, **kwargs))  # type: ignore[arg-type]
+
+    return call

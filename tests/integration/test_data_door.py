@@ -1,0 +1,82 @@
+"""The tenant data door against DynamoDB (moto): isolation, pagination, optimistic writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gatehouse.errors import Conflict, Invalid
+from gatehouse.identity.members import Membership
+from gatehouse.identity.permissions import Role
+from gatehouse.ids import new_id, new_tenant_id
+from gatehouse.tenancy import TenantScope
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_a_tenant_never_sees_another_tenants_records(aws: None) -> None:
+    a, b = TenantScope(new_tenant_id()), TenantScope(new_tenant_id())
+    saved = a.save(Membership(user_id=new_id("usr"), email="x@a.test", role=Role.ADMIN, joined_at=NOW))
+
+    assert a.get(Membership, saved.user_id) == saved
+    assert b.get(Membership, saved.user_id) is None
+    assert b.query(Membership).items == []
+
+
+def test_pages_follow_cursors_and_cost_one_page(aws: None) -> None:
+    scope = TenantScope(new_tenant_id())
+    ids = sorted(
+        scope.save(
+            Membership(user_id=new_id("usr"), email="m@x.test", role=Role.VIEWER, joined_at=NOW)
+        ).user_id
+        for _ in range(7)
+    )
+
+    first = scope.query(Membership, limit=3)
+    second = scope.query(Membership, limit=3, cursor=first.cursor)
+    third = scope.query(Membership, limit=3, cursor=second.cursor)
+
+    assert [m.user_id for m in first.items + second.items + third.items] == ids
+    assert third.cursor is None
+
+
+def test_a_cursor_from_one_tenant_is_refused_by_another(aws: None) -> None:
+    a, b = TenantScope(new_tenant_id()), TenantScope(new_tenant_id())
+    for _ in range(3):
+        a.save(Membership(user_id=new_id("usr"), email="m@x.test", role=Role.VIEWER, joined_at=NOW))
+    cursor = a.query(Membership, limit=1).cursor
+    with pytest.raises(Invalid):
+        b.query(Membership, limit=1, cursor=cursor)
+
+
+def test_writes_are_optimistic(aws: None) -> None:
+    scope = TenantScope(new_tenant_id())
+    created = scope.save(Membership(user_id=new_id("usr"), email="m@x.test", role=Role.VIEWER, joined_at=NOW))
+    with pytest.raises(Conflict):
+        scope.save(created.model_copy(update={"version": 0}))  # create again: already exists
+
+    first = scope.save(created.model_copy(update={"role": Role.MEMBER}))
+    with pytest.raises(Conflict):
+        scope.save(created.model_copy(update={"role": Role.ADMIN}))  # stale version
+    assert scope.require(Membership, created.user_id) == first
+
+
+def test_a_failed_transaction_writes_nothing(aws: None) -> None:
+    scope = TenantScope(new_tenant_id())
+    existing = scope.save(
+        Membership(user_id=new_id("usr"), email="m@x.test", role=Role.VIEWER, joined_at=NOW)
+    )
+    newcomer = Membership(user_id=new_id("usr"), email="n@x.test", role=Role.VIEWER, joined_at=NOW)
+    with pytest.raises(Conflict), scope.transaction() as txn:  # noqa: PT012 - the commit on exit raises
+        txn.save(newcomer)
+        txn.save(existing.model_copy(update={"version": 0}))  # conflicts: already exists
+    assert scope.get(Membership, newcomer.user_id) is None
+
+
+def test_batch_get_returns_only_the_scope_tenants_items(aws: None) -> None:
+    a, b = TenantScope(new_tenant_id()), TenantScope(new_tenant_id())
+    mine = a.save(Membership(user_id=new_id("usr"), email="m@x.test", role=Role.VIEWER, joined_at=NOW))
+    theirs = b.save(Membership(user_id=new_id("usr"), email="t@x.test", role=Role.VIEWER, joined_at=NOW))
+    found = a.batch_get(Membership, [mine.user_id, theirs.user_id])
+    assert list(found) == [mine.user_id]

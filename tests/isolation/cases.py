@@ -1,0 +1,81 @@
+"""One isolation case per API route: how to aim a request at tenant A's resources.
+
+The harness runs every case as tenant B (must get 404 or only its own data) and
+as every role of tenant A (must get exactly what the permission matrix allows).
+A route without a case here fails ``test_every_route_has_an_isolation_case``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from gatehouse.identity.api_keys import create_api_key
+from gatehouse.identity.members import add_member
+from gatehouse.identity.permissions import Role
+from gatehouse.identity.users import ensure_user
+from gatehouse.ids import new_id
+from tests.conftest import TenantFixture
+
+
+class Kind(Enum):
+    PUBLIC = "public"  # no tenant data at all
+    COLLECTION = "collection"  # lists the caller's own tenant only
+    RESOURCE = "resource"  # names one resource by id: another tenant's id is 404
+
+
+@dataclass
+class Target:
+    method: str
+    path: str
+    body: Any = None
+    secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: Kind
+    target: Callable[[TenantFixture], Target]
+
+
+def spare_member(tenant: TenantFixture) -> str:
+    user = ensure_user(f"{new_id('x')}@spare.test")
+    add_member(tenant.scope, user_id=user.user_id, email=user.email, role=Role.VIEWER)
+    return user.user_id
+
+
+def spare_key(tenant: TenantFixture) -> str:
+    issued = create_api_key(
+        tenant.scope, name="spare", role=Role.VIEWER, created_by="test", creator_role=Role.OWNER
+    )
+    return issued.key.key_id
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/health"): Case(Kind.PUBLIC, lambda t: Target("GET", "/health")),
+    ("GET", "/docs"): Case(Kind.PUBLIC, lambda t: Target("GET", "/docs")),
+    ("GET", "/openapi.json"): Case(Kind.PUBLIC, lambda t: Target("GET", "/openapi.json")),
+    ("GET", "/members"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/members", secrets=[t.users[Role.OWNER], f"owner@{'alpha'}.test"]),
+    ),
+    ("PATCH", "/members/<user_id>"): Case(
+        Kind.RESOURCE, lambda t: Target("PATCH", f"/members/{spare_member(t)}", body={"role": "member"})
+    ),
+    ("DELETE", "/members/<user_id>"): Case(
+        Kind.RESOURCE, lambda t: Target("DELETE", f"/members/{spare_member(t)}")
+    ),
+    ("GET", "/api-keys"): Case(Kind.COLLECTION, lambda t: Target("GET", "/api-keys", secrets=[spare_key(t)])),
+    ("POST", "/api-keys"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/api-keys", body={"name": "iso", "role": "viewer"})
+    ),
+    ("DELETE", "/api-keys/<key_id>"): Case(
+        Kind.RESOURCE, lambda t: Target("DELETE", f"/api-keys/{spare_key(t)}")
+    ),
+}
+
+
+def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:
+    return routes - set(cases)

@@ -1,0 +1,86 @@
+"""Cross-tenant and cross-role isolation for every route the API serves.
+
+Routes are enumerated from the resolver itself, so a new route without a case in
+``cases.py`` makes this suite fail.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from gatehouse.identity.permissions import Permission, Role, allows
+from tests.conftest import TenantFixture
+from tests.isolation.cases import CASES, Kind, missing_cases
+from tests.support.functions import load_function_module
+
+ROUTES = sorted(CASES)
+
+
+def test_every_route_has_an_isolation_case(api_module) -> None:  # type: ignore[no-untyped-def]
+    served = set(api_module.ROUTE_PERMISSIONS)
+    assert missing_cases(served, CASES) == set(), "add an isolation case for each new route"
+    assert set(CASES) - served == set(), "remove cases of routes that no longer exist"
+
+
+def test_a_route_without_a_case_is_reported(api_module) -> None:  # type: ignore[no-untyped-def]
+    guards = load_function_module("api", "guards")
+    extra = APIGatewayRestResolver()
+
+    @extra.get("/secret-report", middlewares=guards.requires(Permission.AUDIT_READ))
+    def secret_report() -> dict[str, str]:
+        return {}
+
+    routes = set(api_module.ROUTE_PERMISSIONS) | set(guards.route_guards(extra))
+    assert missing_cases(routes, CASES) == {("GET", "/secret-report")}
+
+
+def test_a_route_without_a_permission_refuses_to_start() -> None:
+    guards = load_function_module("api", "guards")
+    bare = APIGatewayRestResolver()
+
+    @bare.get("/unguarded")
+    def unguarded() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="must declare exactly one permission"):
+        guards.route_guards(bare)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: TenantFixture, route) -> None:  # type: ignore[no-untyped-def]
+    case = CASES[route]
+    target = case.target(tenant_a)
+    reply = api(target.method, target.path, body=target.body, token=tenant_b.keys[Role.OWNER])
+    if case.kind is Kind.RESOURCE:
+        assert reply.status == 404, reply.body
+        assert reply.json()["error"]["code"] == "not_found"
+    else:
+        assert reply.status < 400, reply.body
+    leaked = [s for s in [tenant_a.tenant_id, *target.secrets] if s in reply.body]
+    assert not leaked, f"tenant A data in tenant B's response: {leaked}"
+    # and tenant A's resource is untouched: A's owner still sees it the same way
+    if case.kind is Kind.RESOURCE and target.method in {"PATCH", "DELETE"}:
+        collection = "/" + target.path.split("/")[1]
+        listed = api("GET", collection, token=tenant_a.keys[Role.OWNER]).json()
+        resource_id = target.path.rsplit("/", 1)[1]
+        entry = next(i for i in listed["items"] if resource_id in json.dumps(i))
+        assert entry.get("revoked_at") is None
+        assert entry.get("role", "viewer") == "viewer"
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_each_role_gets_exactly_its_permission(
+    api_module, api, tenant_a: TenantFixture, route, role: Role
+) -> None:  # type: ignore[no-untyped-def]
+    permission = api_module.ROUTE_PERMISSIONS[route]
+    target = CASES[route].target(tenant_a)
+    reply = api(target.method, target.path, body=target.body, token=tenant_a.keys[role])
+    if isinstance(permission, Permission) and not allows(role, permission):
+        assert reply.status == 403, reply.body
+        assert reply.json()["error"]["code"] == "forbidden"
+    else:
+        assert reply.status < 400, reply.body
