@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gatehouse.identity import api_keys
 from gatehouse.identity.permissions import Permission, Role
-from routes.schemas import Cursor, KeyId, PageLimit, StrictBody
+from routes.schemas import Cursor, KeyId, PageLimit, StrictBody, documented
 
 router = Router()
 
@@ -52,7 +52,7 @@ class ApiKeyRequest(StrictBody):
     middlewares=requires(Permission.API_KEYS_MANAGE),
     summary="Create an API key (shown once)",
     tags=["api-keys"],
-    responses={201: {"description": "created"}},
+    responses=documented(201, ApiKeyCreated, 400),
 )
 def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKeyCreated]:
     who = caller(router)
@@ -76,6 +76,7 @@ def list_api_keys(limit: PageLimit = 50, cursor: Cursor = None) -> ApiKeyPage:
     middlewares=requires(Permission.API_KEYS_MANAGE),
     summary="Revoke an API key",
     tags=["api-keys"],
+    responses=documented(200, ApiKeyOut, 404, 409),
 )
 def revoke_api_key(key_id: KeyId) -> ApiKeyOut:
     revoked = api_keys.revoke_api_key(scope(router), key_id, revoked_by=caller(router).actor)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from gatehouse.identity import members
 from gatehouse.identity.permissions import Permission, Role
-from routes.schemas import Cursor, PageLimit, StrictBody, UserId
+from routes.schemas import Cursor, PageLimit, StrictBody, UserId, documented
 
 router = Router()
 
@@ -51,6 +51,7 @@ def list_members(limit: PageLimit = 50, cursor: Cursor = None) -> MemberPage:
     middlewares=requires(Permission.MEMBERS_MANAGE),
     summary="Change a member's role",
     tags=["members"],
+    responses=documented(200, MemberOut, 400, 404, 409),
 )
 def change_role(user_id: UserId, change: Annotated[RoleChange, Body()]) -> MemberOut:
     updated = members.change_role(scope(router), caller(router), user_id, change.role)
@@ -62,7 +63,7 @@ def change_role(user_id: UserId, change: Annotated[RoleChange, Body()]) -> Membe
     middlewares=requires(Permission.MEMBERS_MANAGE),
     summary="Remove a member",
     tags=["members"],
-    responses={204: {"description": "removed"}},
+    responses=documented(204, None, 404, 409),
 )
 def remove_member(user_id: UserId) -> Response[None]:
     members.remove_member(scope(router), caller(router), user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict
@@ -17,3 +17,41 @@ class StrictBody(BaseModel):
     """Request bodies refuse unknown fields, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[dict[str, str]]
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape every failure leaves the API in."""
+
+    error: ErrorInfo
+
+
+_ERROR_TEXT = {
+    400: "Malformed request (e.g. body is not JSON)",
+    401: "Missing, invalid or revoked API key",
+    403: "Your role lacks the permission",
+    404: "No such resource in your tenant",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Request does not match the schema",
+}
+
+
+def documented(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI responses for a route: its success shape and the error shape for each failure it can meet."""
+    success: dict[str, Any] = {"description": "OK" if status < 300 else "Done"}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    declared: dict[int, dict[str, Any]] = {status: success}
+    for code in sorted({401, 403, 413, 422, *errors}):
+        declared[code] = {
+            "description": _ERROR_TEXT[code],
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+    return declared
