@@ -8,10 +8,12 @@ SAM := $(SAM_VENV)/bin/sam
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/shared/python
 export AWS_SAM_CLI_TELEMETRY := 0
 export SAM_CLI_TELEMETRY := 0
+# `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
+PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
 .PHONY: test run bench lint types infra openapi fmt sam-build clean
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -36,7 +38,7 @@ infra: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(SAM) validate --lint --template-file template.yaml --region us-east-1
 
 sam-build: $(SAM_VENV)/.installed
-	$(SAM) build --template-file template.yaml --build-dir .aws-sam/build --cached --parallel
+	PATH="$(PY312_BIN):$$PATH" $(SAM) build --template-file template.yaml --build-dir .aws-sam/build --cached --parallel
 
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi_doc write

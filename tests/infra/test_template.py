@@ -1,0 +1,396 @@
+"""The security and wiring promises of template.yaml, read as CloudFormation reads it.
+
+One promise per test: no Scan, an append-only audit table, keys used only by the roles
+named for them, a tenant boundary in IAM, a fail-closed state machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import (
+    ROOT,
+    TEMPLATE_PATH,
+    Statement,
+    allowed,
+    identity_of,
+    key_policy,
+    reachable,
+    references,
+    successors,
+)
+
+CONTRACT_FUNCTIONS = {
+    "ApiFunction": ("functions/api/", "app.lambda_handler"),
+    "WebhooksFunction": ("functions/webhooks/", "app.lambda_handler"),
+    "SchedulerFunction": ("functions/scheduler/", "app.lambda_handler"),
+    "TenantGateFunction": ("functions/dispatch/", "app.tenant_gate"),
+}
+CONTRACT_ENV = {
+    "GATEHOUSE_MAIN_TABLE",
+    "GATEHOUSE_AUDIT_TABLE",
+    "GATEHOUSE_IDEMPOTENCY_TABLE",
+    "GATEHOUSE_DATA_KEY_ID",
+    "GATEHOUSE_SIGNING_KEY_ID",
+    "GATEHOUSE_STAGE",
+    "GATEHOUSE_ALLOWED_ORIGINS",
+    "GATEHOUSE_TENANT_ROLE_ARN",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+}
+AUDIT_MUTATIONS = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+AUDIT_APPEND_AND_READ = (
+    "dynamodb:PutItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+)
+ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
+DECRYPTERS = {"WebhooksFunctionRole", "TenantGateFunctionRole"}
+TENANT_PARTITIONS = "${aws:PrincipalTag/tenant_id}#*"
+ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
+
+
+def test_no_statement_allows_scan_or_a_dynamodb_wildcard(
+    statements: list[Statement], policy_templates: dict[str, list[str]]
+) -> None:
+    for statement in statements:
+        if not statement.allows:
+            continue
+        assert not statement.uses_not_action, f"{statement.owner}: Allow with NotAction grants too much"
+        assert not statement.covers("dynamodb:Scan"), f"{statement.owner} allows dynamodb:Scan"
+        wildcards = [a for a in statement.actions if a == "*" or (a.startswith("dynamodb:") and "*" in a)]
+        assert not wildcards, f"{statement.owner} allows wildcard actions {wildcards}"
+    # SAM's DynamoDBCrudPolicy and DynamoDBReadPolicy templates include Scan.
+    for owner, names in policy_templates.items():
+        assert not [n for n in names if "dynamodb" in n.lower()], f"{owner} uses {names}"
+
+
+def test_every_role_touching_the_audit_table_denies_mutation_and_is_allowed_none(
+    statements: list[Statement],
+) -> None:
+    identity = [s for s in statements if s.kind == "identity"]
+    touching = {s.owner for s in identity if s.allows and s.on("AuditTable")}
+    assert touching >= AUDIT_ROLES
+    for role in touching:
+        own = [s for s in identity if s.owner == role]
+        for action in AUDIT_MUTATIONS:
+            denies = [s for s in own if not s.allows and s.covers(action) and s.on("AuditTable")]
+            assert denies, f"{role} has no explicit Deny of {action} on AuditTable"
+            assert not allowed(own, action, "AuditTable"), f"{role} is allowed {action} on AuditTable"
+    for action in AUDIT_MUTATIONS:
+        assert not [s for s in statements if s.allows and s.covers(action) and s.on("AuditTable")]
+
+
+def test_audit_roles_may_append_and_read_the_audit_table(statements: list[Statement]) -> None:
+    for role in AUDIT_ROLES:
+        own = identity_of(statements, role)
+        for action in AUDIT_APPEND_AND_READ:
+            assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
+
+
+def test_tenant_gate_only_reads_the_main_table(statements: list[Statement]) -> None:
+    own = identity_of(statements, "TenantGateFunctionRole")
+    assert allowed(own, "dynamodb:GetItem", "MainTable")
+    for action in ITEM_WRITES:
+        assert not allowed(own, action, "MainTable"), f"the tenant gate may {action}"
+
+
+def test_tables_are_on_demand_with_pitr_and_sse_under_the_storage_key(resources: dict[str, Any]) -> None:
+    for table in ("MainTable", "AuditTable", "IdempotencyTable"):
+        props = resources[table]["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", table
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, table
+        sse = props["SSESpecification"]
+        assert (sse["SSEEnabled"], sse["SSEType"]) == (True, "KMS"), table
+        assert references(sse["KMSMasterKeyId"]) == {"StorageKey"}, table
+        assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}, table
+
+
+def test_table_keys_index_and_ttl_follow_the_contract(resources: dict[str, Any]) -> None:
+    main = resources["MainTable"]["Properties"]
+    assert main["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    (gsi,) = main["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "gsi1"
+    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert main["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    audit = resources["AuditTable"]["Properties"]
+    assert [k["AttributeName"] for k in audit["KeySchema"]] == ["pk", "sk"]
+    idempotency = resources["IdempotencyTable"]["Properties"]
+    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_main_and_audit_tables_and_every_key_survive_stack_deletion(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    for name in ("MainTable", "AuditTable", "StorageKey", "DataKey", "AuditSigningKey"):
+        assert resources[name]["DeletionPolicy"] == "Retain", name
+        assert resources[name]["UpdateReplacePolicy"] == "Retain", name
+    assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+def test_tenant_access_role_reaches_only_the_session_tenants_partitions(statements: list[Statement]) -> None:
+    allows = [s for s in statements if s.owner == "TenantAccessRole" and s.kind == "identity" and s.allows]
+    assert allows
+    for statement in allows:
+        leading = statement.condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert leading == [TENANT_PARTITIONS]
+        assert references(statement.resource) == {"MainTable"}
+
+
+def test_tenant_role_trusts_the_function_roles_by_name_and_only_with_a_tenant_tag(
+    resources: dict[str, Any], statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    (tagging,) = [s for s in statements if s.owner == "TenantAccessRole" and s.covers("sts:TagSession")]
+    assert tagging.kind == "trust"
+    assert tagging.condition["StringLike"] == {"aws:RequestTag/tenant_id": "tnt_*"}
+    assert tagging.condition["ForAllValues:StringEquals"] == {"aws:TagKeys": ["tenant_id"]}
+    (trust,) = [s for s in statements if s.owner == "TenantAccessRole" and s.covers("sts:AssumeRole")]
+    assert trust.condition["ArnEquals"] == tagging.condition["ArnEquals"]
+    trusted = {arn["Fn::Sub"] for arn in trust.condition["ArnEquals"]["aws:PrincipalArn"]}
+    for role in function_roles.values():
+        own = identity_of(statements, role)
+        for action in ("sts:AssumeRole", "sts:TagSession"):
+            assert allowed(own, action, "TenantAccessRole"), f"{role} cannot {action}"
+        # The trust policy spells the ARN out: it must follow the role's real name.
+        name = resources[role]["Properties"]["RoleName"]["Fn::Sub"]
+        assert f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}" in trusted, role
+
+
+def test_audit_signing_key_is_p256_and_only_the_scheduler_signs(
+    statements: list[Statement], resources: dict[str, Any]
+) -> None:
+    props = resources["AuditSigningKey"]["Properties"]
+    assert (props["KeySpec"], props["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    key = key_policy(statements, "AuditSigningKey")
+    signers = {p for s in key if s.allows and s.covers("kms:Sign") for p in s.principals()}
+    assert signers == {"SchedulerFunctionRole"}
+    verifiers = {p for s in key if s.allows and s.covers("kms:Verify") for p in s.principals()}
+    assert verifiers == {"ApiFunctionRole"}
+
+
+def test_data_key_decrypts_only_for_webhooks_and_tenant_gate_in_a_tenant_context(
+    statements: list[Statement],
+) -> None:
+    key = key_policy(statements, "DataKey")
+    decrypters = [s for s in key if s.allows and s.covers("kms:Decrypt")]
+    assert {p for s in decrypters for p in s.principals()} == DECRYPTERS
+    encrypters = [s for s in key if s.allows and s.covers("kms:GenerateDataKey")]
+    assert {p for s in encrypters for p in s.principals()} == {"ApiFunctionRole"}
+    for statement in decrypters + encrypters:
+        assert {"tenant", "purpose"} <= set(
+            statement.condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
+        )
+        assert statement.condition["Null"] == {
+            "kms:EncryptionContext:tenant": "false",
+            "kms:EncryptionContext:purpose": "false",
+        }
+
+
+@pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey"])
+def test_account_root_administers_keys_without_using_them(statements: list[Statement], key: str) -> None:
+    root = [s for s in key_policy(statements, key) if "iam::${AWS::AccountId}:root" in str(s.principal)]
+    assert root, f"{key} has no administrator"
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Sign", "kms:CreateGrant"):
+        assert not [s for s in root if s.covers(action)], f"root may {action} with {key}"
+    assert [s for s in root if s.covers("kms:PutKeyPolicy")], f"{key} would be unmanageable"
+
+
+def test_only_key_policies_grant_key_use(statements: list[Statement]) -> None:
+    identity = [s for s in statements if s.kind == "identity" and s.allows]
+    for action in ("kms:Decrypt", "kms:Sign", "kms:GenerateDataKey"):
+        assert not [s.owner for s in identity if s.covers(action)], action
+
+
+def test_storage_key_services_are_bound_to_this_account(statements: list[Statement]) -> None:
+    for statement in key_policy(statements, "StorageKey"):
+        if statement.principal == {"AWS": "*"}:
+            assert statement.condition["StringEquals"]["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
+            assert "kms:ViaService" in statement.condition["StringEquals"]
+
+
+def test_functions_follow_the_contract_each_with_its_own_role(
+    functions: dict[str, dict[str, Any]], function_roles: dict[str, str], resources: dict[str, Any]
+) -> None:
+    assert set(functions) == set(CONTRACT_FUNCTIONS)
+    assert len(set(function_roles.values())) == len(function_roles)
+    assert {resources[role]["Type"] for role in function_roles.values()} == {"AWS::IAM::Role"}
+    for name, (code_uri, handler) in CONTRACT_FUNCTIONS.items():
+        assert (functions[name]["CodeUri"], functions[name]["Handler"]) == (code_uri, handler)
+        module, entry = handler.split(".")
+        tree = ast.parse((ROOT / code_uri / f"{module}.py").read_text(encoding="utf-8"))
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert entry in defined, f"{code_uri}{module}.py has no {entry}"
+
+
+def test_every_function_runs_python312_on_arm_with_the_shared_layer_and_tracing(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    defaults = template["Globals"]["Function"]
+    for name, props in functions.items():
+        settings = {**defaults, **props}
+        assert settings["Runtime"] == "python3.12", name
+        assert settings["Architectures"] == ["arm64"], name
+        assert settings["Tracing"] == "Active", name
+        assert {"Ref": "SharedLayer"} in settings["Layers"], name
+
+
+def test_shared_layer_builds_from_its_pinned_requirements(resources: dict[str, Any]) -> None:
+    layer, props = resources["SharedLayer"], resources["SharedLayer"]["Properties"]
+    assert (props["ContentUri"], props["CompatibleRuntimes"]) == ("layers/shared/python/", ["python3.12"])
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert (ROOT / "layers/shared/python/requirements.txt").is_file()
+
+
+# SAM's python3.12 layer build copies ContentUri into the layer's python/, so the
+# package must sit at the top of ContentUri for Lambda to import it from /opt/python.
+def test_layer_content_puts_gatehouse_where_lambda_imports_from(resources: dict[str, Any]) -> None:
+    content = ROOT / resources["SharedLayer"]["Properties"]["ContentUri"]
+    assert (content / "gatehouse" / "__init__.py").is_file()
+    assert (content / "requirements.txt").is_file()
+
+
+def test_every_function_gets_the_contract_environment(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert set(shared) >= CONTRACT_ENV
+    assert references(shared["GATEHOUSE_TENANT_ROLE_ARN"]) == {"TenantAccessRole"}
+    assert references(shared["GATEHOUSE_DATA_KEY_ID"]) == {"DataKey"}
+    assert references(shared["GATEHOUSE_SIGNING_KEY_ID"]) == {"AuditSigningKey"}
+    api_env = functions["ApiFunction"]["Environment"]["Variables"]
+    assert api_env["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] == {"Ref": "DispatchStateMachine"}
+
+
+def test_every_async_invoked_function_has_a_dead_letter_queue(
+    functions: dict[str, dict[str, Any]], statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    asynchronous = {
+        name
+        for name, props in functions.items()
+        if any(e["Type"] in ASYNC_EVENT_TYPES for e in props.get("Events", {}).values())
+    }
+    assert asynchronous == {"SchedulerFunction"}
+    for name in asynchronous:
+        props = functions[name]
+        assert props["DeadLetterQueue"]["Type"] == "SQS"
+        (queue,) = references(props["DeadLetterQueue"]["TargetArn"])
+        assert props["EventInvokeConfig"]["MaximumRetryAttempts"] <= 2
+        own = identity_of(statements, function_roles[name])
+        assert allowed(own, "sqs:SendMessage", queue), f"{name} cannot write its DLQ"
+
+
+def test_scheduler_runs_the_heartbeat_every_five_minutes(functions: dict[str, dict[str, Any]]) -> None:
+    event = functions["SchedulerFunction"]["Events"]["Heartbeat"]
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == "rate(5 minutes)"
+    assert json.loads(event["Properties"]["Input"]) == {"job": "heartbeat"}
+    assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
+
+
+def test_api_routes_reach_the_right_functions(functions: dict[str, dict[str, Any]]) -> None:
+    def routes(name: str) -> set[tuple[str, str]]:
+        events = functions[name]["Events"].values()
+        assert all(e["Properties"]["RestApiId"] == {"Ref": "GatehouseApi"} for e in events)
+        return {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
+
+    assert routes("ApiFunction") == {("ANY", "/"), ("ANY", "/{proxy+}")}
+    assert routes("WebhooksFunction") == {("ANY", "/webhooks/{proxy+}")}
+
+
+def test_api_stage_traces_and_logs_access_but_never_bodies(resources: dict[str, Any]) -> None:
+    api = resources["GatehouseApi"]["Properties"]
+    assert api["TracingEnabled"] is True
+    assert api["StageName"] == {"Ref": "Stage"}
+    assert references(api["AccessLogSetting"]["DestinationArn"]) == {"ApiAccessLogGroup"}
+    for setting in api["MethodSettings"]:
+        assert setting["DataTraceEnabled"] is False
+        assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(setting)
+
+
+def test_state_machine_substitutions_cover_every_placeholder(
+    dispatch_machine: dict[str, Any], asl_text: str, resources: dict[str, Any]
+) -> None:
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", asl_text))
+    substitutions = dispatch_machine["DefinitionSubstitutions"]
+    assert placeholders == set(substitutions)
+    assert substitutions["TenantGateFunctionArn"] == {"Fn::GetAtt": ["TenantGateFunction", "Arn"]}
+    assert all(references(v) <= set(resources) for v in substitutions.values())
+
+
+def test_state_machine_invokes_only_the_tenant_gate_and_only_the_api_starts_it(
+    dispatch_machine: dict[str, Any], policy_templates: dict[str, list[str]], statements: list[Statement]
+) -> None:
+    assert policy_templates["DispatchStateMachine"] == ["LambdaInvokePolicy"]
+    (invoke,) = [p for p in dispatch_machine["Policies"] if "LambdaInvokePolicy" in p]
+    assert invoke["LambdaInvokePolicy"]["FunctionName"] == {"Ref": "TenantGateFunction"}
+    assert (dispatch_machine["Type"], dispatch_machine["Tracing"]) == ("STANDARD", {"Enabled": True})
+    (start,) = [s for s in statements if s.allows and s.covers("states:StartExecution")]
+    # The ARN is spelled out (a !Ref would be a cycle): it must follow the machine's name.
+    arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+    assert start.owner == "ApiFunctionRole"
+    assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
+
+
+def test_every_task_fails_closed(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    assert asl["StartAt"] in states
+    assert all(set(successors(state)) <= set(states) for state in states.values())
+    tasks = [name for name, state in states.items() if state["Type"] == "Task"]
+    assert tasks
+    for name in tasks:
+        catches = states[name].get("Catch", [])
+        assert any("States.ALL" in c["ErrorEquals"] for c in catches), f"{name} lets an error escape"
+        for catch in catches:
+            after = reachable(states, catch["Next"])
+            assert not [s for s in after if states[s]["Type"] in {"Task", "Map", "Parallel"}], name
+            ends = {s for s in after if not successors(states[s])}
+            assert {states[s]["Type"] for s in ends} == {"Fail"}, f"{name} Catch ends in {ends}"
+
+
+def test_tasks_retry_only_lambda_throttling(asl: dict[str, Any]) -> None:
+    retryable = {"Lambda.TooManyRequestsException", "Lambda.ServiceException"}
+    for state in asl["States"].values():
+        for retry in state.get("Retry", []):
+            assert set(retry["ErrorEquals"]) <= retryable
+
+
+def test_alarms_watch_the_dlq_and_failed_dispatch_runs(resources: dict[str, Any]) -> None:
+    dlq = resources["SchedulerDLQDepthAlarm"]["Properties"]
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert references(dlq["Dimensions"]) == {"SchedulerDLQ"}
+    runs = resources["DispatchFailuresAlarm"]["Properties"]
+    assert runs["MetricName"] == "ExecutionsFailed"
+    assert references(runs["Dimensions"]) == {"DispatchStateMachine"}
+    for alarm in (dlq, runs):
+        assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
+    assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def test_outputs_name_what_operators_need(template: dict[str, Any]) -> None:
+    expected = {"ApiUrl", "MainTableName", "AuditTableName", "DispatchStateMachineArn", "DataKeyId"}
+    assert set(template["Outputs"]) >= expected | {"AuditSigningKeyId"}
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE_PATH)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, ""), result.stdout + result.stderr
