@@ -45,7 +45,7 @@ openapi: $(VENV)/.installed
 
 test: lint types infra sam-build
 	$(PY) -m local.openapi_doc check
-	$(PY) -m pytest -n 2 -q tests
+	$(PY) -m pytest -n 2 --dist loadfile -q tests
 
 run: $(VENV)/.installed
 	$(PY) -m local

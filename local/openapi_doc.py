@@ -44,7 +44,9 @@ def main(argv: list[str]) -> int:
     if committed == fresh:
         print("openapi.json matches the code")
         return 0
-    diff = difflib.unified_diff(committed.splitlines(), fresh.splitlines(), "openapi.json", "code", lineterm="")
+    diff = difflib.unified_diff(
+        committed.splitlines(), fresh.splitlines(), "openapi.json", "code", lineterm=""
+    )
     print("\n".join(list(diff)[:80]))
     print("openapi.json drifted from the code: run `make openapi` and commit it", file=sys.stderr)
     return 1

@@ -106,7 +106,9 @@ def handle_unexpected(error: Exception) -> Response[Any]:
 ROUTE_PERMISSIONS = route_guards(app)  # refuses to start when a route declares no permission
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from gatehouse.dispatch.run import RunInput, check_tenant
 from gatehouse.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""``python -m local`` (``make run``): start the local runtime, say how to use it, stop on Ctrl-C.
+
+Owns the command line, the console logging setup and the signal handling; the
+runtime itself is ``local.runtime.LocalRuntime``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import warnings
+from types import FrameType
+
+from local.http_bridge import describe
+from local.runtime import LocalRuntime
+
+STACK_NAME = "gatehouse-local"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="Run the whole Gatehouse suite on this machine (127.0.0.1 only, no AWS account).",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="API port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--moto-port", type=int, default=5005, help="emulated AWS port (0: any free port)")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
+    parser.add_argument(
+        "--schedule-seconds",
+        type=float,
+        help="seconds between runs of every schedule, instead of its rate "
+        "(also GATEHOUSE_LOCAL_SCHEDULE_SECONDS)",
+    )
+    return parser
+
+
+def _quiet_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # moto's per-request access log and its report of every Fail state are noise here:
+    # a blocked dispatch run is an expected outcome, visible in the execution history.
+    for name in ("werkzeug", "moto", "botocore", "pynamodb"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def banner(runtime: LocalRuntime) -> str:
+    lines = [
+        "",
+        "Gatehouse is running locally (no AWS account involved).",
+        f"  API            {runtime.api_url}/",
+        f"  Swagger UI     {runtime.api_url}/docs",
+        f"  Health         {runtime.api_url}/health",
+    ]
+    if runtime.demo is not None:
+        lines += [
+            f"  Demo tenant    {runtime.demo.tenant_id}",
+            f"  Demo API key   {runtime.demo.api_key}",
+            f"  Try            curl -H 'Authorization: Bearer {runtime.demo.api_key}' "
+            f"{runtime.api_url}/members",
+        ]
+    if runtime.api is not None:
+        lines += [f"  Route          {line}" for line in describe(runtime.api.routes)]
+    lines += [
+        f"  Emulated AWS   {runtime.moto_url}  (moto; any access key works)",
+        f"  e.g.           aws --endpoint-url {runtime.moto_url} --region us-east-1 dynamodb list-tables",
+        f"  Dispatch       {runtime.state_machine_arn}",
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _quiet_logging()
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    runtime = LocalRuntime(stack_name=STACK_NAME)
+    try:
+        runtime.start(
+            api_port=args.port,
+            moto_port=args.moto_port,
+            seed=not args.no_seed,
+            schedule_interval=args.schedule_seconds,
+        )
+    except OSError as error:  # a taken port: say so plainly, no traceback
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(banner(runtime), flush=True)
+        print(f"(started in {runtime.started_in:.1f} s)", flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        print("stopping...", flush=True)
+        runtime.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

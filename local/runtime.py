@@ -1,0 +1,234 @@
+"""LocalRuntime: the whole suite on one machine, started and stopped as one thing.
+
+Owns the start order (moto, the API port, the template's resources, the
+functions' environment, their handlers and the Lambda shim, the HTTP bridge,
+the demo tenant, the schedule timers), the process environment the in-process
+handlers read (set on start, put back on stop), and stopping everything. It is
+the one object tests and ``python -m local`` use. Never defines a resource
+itself: everything comes from template.yaml.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from local.aws import FAKE_ACCESS_KEY, Deployment, MotoServer, deploy, rule_name
+from local.functions import Invocation, LocalFunction, install_lambda_shim, load_handler, remove_lambda_shim
+from local.http_bridge import ApiServer, routing_table
+from local.intrinsics import REGION, Resolver
+from local.scheduler import Scheduler, plan_job
+from local.template import TEMPLATE_PATH, Template, load_template
+
+if TYPE_CHECKING:
+    from gatehouse.ops.bootstrap import BootstrapResult
+
+log = logging.getLogger("local.runtime")
+DEMO_TENANT_NAME = "Demo Tenant"
+DEMO_OWNER_EMAIL = "owner@demo.gatehouse.test"
+# The template's Stage parameter on this machine (GATEHOUSE_STAGE, the API stage name).
+LOCAL_STAGE = "local"
+SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
+# Credentials and profiles from the caller's shell must not reach moto or a real account.
+_ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+class LocalRuntime:
+    """moto + the template's resources + the real handlers behind HTTP, Step Functions and timers.
+
+    ``stack_name`` prefixes every derived resource name; by default each runtime
+    gets its own, so two runtimes started one after the other in one process
+    (test modules) never share cached clients bound to the same table names.
+    """
+
+    def __init__(self, template_path: Path = TEMPLATE_PATH, *, stack_name: str | None = None) -> None:
+        self.template_path = template_path
+        self.stack_name = stack_name or f"gatehouse-local-{secrets.token_hex(3)}"
+        self.template: Template | None = None
+        self.moto: MotoServer | None = None
+        self.api: ApiServer | None = None
+        self.deployment: Deployment | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.scheduler: Scheduler | None = None
+        self.env: dict[str, str] = {}
+        self.demo: BootstrapResult | None = None
+        self.started_in: float = 0.0
+        self._saved_env: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(
+        self, api_port: int = 0, moto_port: int = 0, seed: bool = True, schedule_interval: float | None = None
+    ) -> LocalRuntime:
+        began = time.monotonic()
+        try:
+            self._start(api_port, moto_port, seed, schedule_interval)
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        return self
+
+    def _start(self, api_port: int, moto_port: int, seed: bool, schedule_interval: float | None) -> None:
+        self.template = template = load_template(self.template_path)
+        self.moto = MotoServer(moto_port)
+        self.moto.start()
+        self.api = ApiServer(port=api_port)
+        overrides = {"Stage": LOCAL_STAGE, "AllowedOrigins": self.api.url}
+        resolver = Resolver(
+            self.stack_name,
+            {name: p.value(overrides.get(name)) for name, p in template.parameters.items()},
+            template.conditions,
+        )
+        self.deployment = deploy(template, resolver, self.moto)
+        self.api.stage = self._stage(resolver)
+        self.env = self._environment(self.deployment, self.moto)
+        self._apply_environment(self.env)
+        self.functions = self._load_functions(template, self.deployment)
+        install_lambda_shim(self.functions.values())
+        self.api.routes = routing_table(list(self.functions.values()))
+        self.api.start()
+        if seed:
+            self.demo = self._seed_demo()
+        self.scheduler = self._scheduler(template, resolver, schedule_interval)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.functions:
+            remove_lambda_shim(self.functions.values())
+            self.functions = {}
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+        self._restore_environment()
+
+    def __enter__(self) -> LocalRuntime:
+        return self if self.moto is not None else self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ what callers use
+    @property
+    def api_url(self) -> str:
+        if self.api is None:
+            raise RuntimeError("the local runtime is not started")
+        return self.api.url
+
+    @property
+    def moto_url(self) -> str:
+        if self.moto is None:
+            raise RuntimeError("the local runtime is not started")
+        return self.moto.url
+
+    @property
+    def state_machine_arn(self) -> str:
+        """The template's (first) state machine."""
+        if self.deployment is None or not self.deployment.state_machines:
+            raise RuntimeError("no state machine is deployed")
+        return next(iter(self.deployment.state_machines.values()))
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulated account."""
+        if self.moto is None:
+            raise RuntimeError("the local runtime is not started")
+        return self.moto.client(service)
+
+    def invoke(self, logical_id: str, event: Any) -> Invocation:
+        """Invoke a template function in-process, as Lambda would."""
+        return self.functions[logical_id].invoke(event)
+
+    # ------------------------------------------------------------------ steps
+    def _stage(self, resolver: Resolver) -> str:
+        template = self.template
+        stages = [str(resolver.resolve(api.stage_name)) for api in template.apis] if template else []
+        return stages[0] if stages else "Prod"
+
+    @staticmethod
+    def _environment(deployment: Deployment, moto: MotoServer) -> dict[str, str]:
+        """Every function's variables (they share one process, so they must agree) plus the local AWS."""
+        env: dict[str, str] = {}
+        for fn in deployment.functions.values():
+            for name, value in fn.environment.items():
+                if env.setdefault(name, value) != value:
+                    raise ValueError(f"{fn.logical_id} sets {name} differently from another function")
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": moto.url,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_ACCESS_KEY,
+                # moto's Step Functions calls Lambda back through http://localhost:$MOTO_PORT.
+                "MOTO_PORT": str(moto.port),
+                # No X-Ray daemon and no CloudWatch here.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
+        return env
+
+    def _apply_environment(self, env: dict[str, str]) -> None:
+        for name in (*env, *_ENV_REMOVED):
+            self._saved_env.setdefault(name, os.environ.get(name))
+        for name in _ENV_REMOVED:
+            os.environ.pop(name, None)
+        os.environ.update(env)
+        _forget_settings()
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if self._saved_env:
+            _forget_settings()
+        self._saved_env = {}
+
+    @staticmethod
+    def _load_functions(template: Template, deployment: Deployment) -> dict[str, LocalFunction]:
+        loaded: dict[str, LocalFunction] = {}
+        for logical_id, deployed in deployment.functions.items():
+            spec = template.function(logical_id)
+            for event in spec.unsupported_events:
+                log.info("%s: event %s is not emulated locally", logical_id, event)
+            loaded[logical_id] = LocalFunction(spec, deployed.name, deployed.arn, load_handler(spec))
+        return loaded
+
+    @staticmethod
+    def _seed_demo() -> BootstrapResult:
+        from gatehouse.ops.bootstrap import bootstrap_tenant  # noqa: PLC0415 - needs the environment set
+
+        return bootstrap_tenant(name=DEMO_TENANT_NAME, owner_email=DEMO_OWNER_EMAIL)
+
+    def _scheduler(self, template: Template, resolver: Resolver, interval: float | None) -> Scheduler:
+        if interval is None and os.environ.get(SCHEDULE_INTERVAL_ENV):
+            interval = float(os.environ[SCHEDULE_INTERVAL_ENV])
+        jobs = []
+        for logical_id, fn in self.functions.items():
+            for schedule in template.function(logical_id).schedules:
+                payload = None if schedule.input is None else str(resolver.resolve(schedule.input))
+                job = plan_job(rule_name(fn.spec, schedule, resolver), fn, schedule, payload, interval)
+                if job is not None:
+                    jobs.append(job)
+        return Scheduler(jobs)
+
+
+def _forget_settings() -> None:
+    """Settings are parsed once per process; make the next read see the environment just set."""
+    from gatehouse.config import get_settings  # noqa: PLC0415 - only once the environment is set
+
+    get_settings.cache_clear()
