@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict
 
 PageLimit = Annotated[int, Query(ge=1, le=100, description="page size")]
@@ -43,12 +44,12 @@ _ERROR_TEXT = {
 }
 
 
-def documented(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
+def documented(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI responses for a route: its success shape and the error shape for each failure it can meet."""
     success: dict[str, Any] = {"description": "OK" if status < 300 else "Done"}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
-    declared: dict[int, dict[str, Any]] = {status: success}
+    declared: dict[int, OpenAPIResponse] = {status: cast(OpenAPIResponse, success)}
     for code in sorted({401, 403, 413, 422, *errors}):
         declared[code] = {
             "description": _ERROR_TEXT[code],
