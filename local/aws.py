@@ -16,6 +16,7 @@ import re
 import socket
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,24 +212,37 @@ def _create_queues(template: Template, deployment: Deployment, sqs: Any, ids: se
 def _create_table(table: Table, deployment: Deployment, dynamodb: Any) -> None:
     resolver = deployment.resolver
     name = physical_name(resolver, table.name, table.logical_id)
+    sse_key = str(resolver.resolve(table.sse_kms_key)) if table.sse_kms_key is not None else None
+    arn = create_table(dynamodb, table, name, resolve=resolver.resolve, sse_key=sse_key)
+    resolver.provide(table.logical_id, name, Arn=arn)
+    deployment.tables[table.logical_id] = name
+
+
+def create_table(
+    dynamodb: Any,
+    table: Table,
+    name: str,
+    *,
+    resolve: Callable[[Any], Any] = lambda v: v,
+    sse_key: str | None = None,
+) -> str:
+    """Create one template table (keys, GSIs, TTL, SSE) under ``name``; returns its ARN."""
     args: dict[str, Any] = {
         "TableName": name,
-        "KeySchema": resolver.resolve(table.key_schema),
-        "AttributeDefinitions": resolver.resolve(table.attribute_definitions),
+        "KeySchema": resolve(table.key_schema),
+        "AttributeDefinitions": resolve(table.attribute_definitions),
         "BillingMode": "PAY_PER_REQUEST",
     }
     if table.global_secondary_indexes:
-        args["GlobalSecondaryIndexes"] = resolver.resolve(table.global_secondary_indexes)
-    if table.sse_kms_key is not None:
-        key = str(resolver.resolve(table.sse_kms_key))
-        args["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
-    arn = dynamodb.create_table(**args)["TableDescription"]["TableArn"]
+        args["GlobalSecondaryIndexes"] = resolve(table.global_secondary_indexes)
+    if sse_key:
+        args["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": sse_key}
+    arn = str(dynamodb.create_table(**args)["TableDescription"]["TableArn"])
     if table.ttl_attribute:
         dynamodb.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
         )
-    resolver.provide(table.logical_id, name, Arn=arn)
-    deployment.tables[table.logical_id] = name
+    return arn
 
 
 def _declare_functions_and_machines(template: Template, deployment: Deployment, ids: set[str]) -> None:

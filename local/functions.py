@@ -114,10 +114,14 @@ class LocalFunction:
         return Invocation(result)
 
 
-def load_handler(spec: Function) -> Handler:
+def load_module(spec: Function) -> ModuleType:
     """Import the handler's module from its file under a name unique to the function."""
     with _private_imports(spec.code_dir):
-        module = _import_file(f"gatehouse_fn_{spec.logical_id}", spec.handler_file)
+        return _import_file(f"gatehouse_fn_{spec.logical_id}", spec.handler_file)
+
+
+def load_handler(spec: Function) -> Handler:
+    module = load_module(spec)
     handler = getattr(module, spec.handler_attribute, None)
     if not callable(handler):
         raise AttributeError(f"{spec.logical_id}: {spec.handler} is not a callable in {spec.handler_file}")

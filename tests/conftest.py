@@ -96,7 +96,7 @@ def tenant_b(aws: None) -> TenantFixture:
 def api_module():  # type: ignore[no-untyped-def]
     from tests.support.functions import load_function_module
 
-    return load_function_module("api")
+    return load_function_module("ApiFunction")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pytest
 from cfnlint.decode.cfn_yaml import load
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = Path(os.environ.get("GATEHOUSE_TEMPLATE", str(ROOT / "template.yaml")))
+TEMPLATE_PATH = ROOT / "template.yaml"
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 RESOURCE_POLICIES = {"AWS::SQS::QueuePolicy": "PolicyDocument", "AWS::SNS::TopicPolicy": "PolicyDocument"}
 
