@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import boto3
 import pytest
 
 os.environ.update(
@@ -31,6 +32,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 from moto import mock_aws
 
 from gatehouse.config import get_settings
+from gatehouse.identity.caller import operator
 from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
@@ -45,7 +47,11 @@ def aws() -> Iterator[None]:
     get_settings.cache_clear()
     with mock_aws():
         create_tables(get_settings())
+        key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        os.environ["GATEHOUSE_SIGNING_KEY_ID"] = key["Arn"]
+        get_settings.cache_clear()
         yield
+        os.environ.pop("GATEHOUSE_SIGNING_KEY_ID", None)
     get_settings.cache_clear()
 
 
@@ -70,15 +76,14 @@ def make_tenant(name: str) -> TenantFixture:
 
     boot = bootstrap_tenant(name, f"owner@{name.lower()}.test")
     scope = TenantScope(boot.tenant_id)
+    caller = operator(boot.tenant_id, "fixtures", request_id="fixtures")
     keys = {Role.OWNER: boot.api_key}
     users = {Role.OWNER: boot.owner_user_id}
     for role in (Role.ADMIN, Role.MEMBER, Role.VIEWER):
         user = ensure_user(f"{role}@{name.lower()}.test")
-        add_member(scope, user_id=user.user_id, email=user.email, role=role)
+        add_member(scope, caller, user_id=user.user_id, email=user.email, role=role)
         users[role] = user.user_id
-        keys[role] = create_api_key(
-            scope, name=f"{role} key", role=role, created_by="test", creator_role=Role.OWNER
-        ).token
+        keys[role] = create_api_key(scope, caller, name=f"{role} key", role=role).token
     return TenantFixture(boot=boot, keys=keys, users=users)
 
 

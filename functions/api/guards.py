@@ -57,7 +57,12 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("invalid or revoked API key")
-        app.append_context(**{CALLER: authenticate_api_key(token)})
+        event = app.current_event
+        caller = authenticate_api_key(token).within(
+            request_id=event.request_context.request_id or "",
+            source_ip=event.request_context.identity.source_ip,
+        )
+        app.append_context(**{CALLER: caller})
     return next_middleware(app)
 
 

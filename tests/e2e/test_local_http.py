@@ -72,3 +72,20 @@ def test_bad_requests_get_the_one_error_shape(runtime: LocalRuntime) -> None:
     )
     assert status == 422
     assert set(error["error"]) == {"code", "message", "request_id", "details"}
+
+
+def test_actions_appear_in_the_audit_log_and_the_chain_verifies(runtime: LocalRuntime) -> None:
+    key = runtime.demo.api_key
+    status, _, created = http(
+        runtime, "POST", "/api-keys", token=key, body={"name": "audited", "role": "viewer"}
+    )
+    assert status == 201
+    status, _, page = http(runtime, "GET", "/audit", token=key)
+    assert status == 200
+    newest = page["items"][0]
+    assert (newest["action"], newest["target"]["id"]) == ("api_key.created", created["key_id"])
+    assert created["token"] not in json.dumps(page)
+    status, _, report = http(runtime, "POST", "/audit/verify", token=key, body={"full": True})
+    assert status == 200
+    assert report["ok"] is True
+    assert report["verified_seq"] == report["head_seq"] >= 4  # tenant, owner, bootstrap key, this key

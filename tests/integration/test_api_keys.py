@@ -10,10 +10,20 @@ import pytest
 from gatehouse.config import get_settings
 from gatehouse.errors import Conflict, Forbidden, TenantNotActive, Unauthorized
 from gatehouse.identity.api_keys import ApiKey, authenticate_api_key, create_api_key, revoke_api_key
+from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.tenancy import get_directory
 from tests.conftest import TenantFixture
+
+
+def acting(tenant: TenantFixture, role: Role) -> Caller:
+    return Caller(
+        tenant_id=tenant.tenant_id,
+        role=role,
+        principal_type=PrincipalType.USER,
+        principal_id=tenant.users[role],
+    )
 
 
 def all_items() -> list[dict]:
@@ -22,9 +32,7 @@ def all_items() -> list[dict]:
 
 
 def test_the_key_itself_is_never_stored(tenant_a: TenantFixture) -> None:
-    issued = create_api_key(
-        tenant_a.scope, name="ci", role=Role.MEMBER, created_by="t", creator_role=Role.ADMIN
-    )
+    issued = create_api_key(tenant_a.scope, acting(tenant_a, Role.ADMIN), name="ci", role=Role.MEMBER)
     secret = issued.token.rsplit("_", 1)[-1]
     dump = repr(all_items())
     assert issued.token not in dump
@@ -53,27 +61,23 @@ def test_wrong_keys_are_unauthorized(tenant_a: TenantFixture, mangle) -> None:
 
 
 def test_a_revoked_key_stops_at_once(tenant_a: TenantFixture) -> None:
-    issued = create_api_key(
-        tenant_a.scope, name="tmp", role=Role.VIEWER, created_by="t", creator_role=Role.OWNER
-    )
+    issued = create_api_key(tenant_a.scope, acting(tenant_a, Role.OWNER), name="tmp", role=Role.VIEWER)
     authenticate_api_key(issued.token)
-    revoked = revoke_api_key(tenant_a.scope, issued.key.key_id, revoked_by="user:x")
+    revoked = revoke_api_key(tenant_a.scope, acting(tenant_a, Role.ADMIN), issued.key.key_id)
     assert revoked.revoked_at is not None
     with pytest.raises(Unauthorized):
         authenticate_api_key(issued.token)
     with pytest.raises(Conflict):
-        revoke_api_key(tenant_a.scope, issued.key.key_id, revoked_by="user:x")
+        revoke_api_key(tenant_a.scope, acting(tenant_a, Role.ADMIN), issued.key.key_id)
 
 
 def test_nobody_mints_a_key_above_their_role(tenant_a: TenantFixture) -> None:
     with pytest.raises(Forbidden):
-        create_api_key(tenant_a.scope, name="up", role=Role.OWNER, created_by="t", creator_role=Role.ADMIN)
+        create_api_key(tenant_a.scope, acting(tenant_a, Role.ADMIN), name="up", role=Role.OWNER)
 
 
 def test_last_use_is_tracked_at_minute_resolution(tenant_a: TenantFixture) -> None:
-    issued = create_api_key(
-        tenant_a.scope, name="t", role=Role.VIEWER, created_by="t", creator_role=Role.OWNER
-    )
+    issued = create_api_key(tenant_a.scope, acting(tenant_a, Role.OWNER), name="t", role=Role.VIEWER)
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     authenticate_api_key(issued.token, clock=lambda: t0)
     authenticate_api_key(issued.token, clock=lambda: t0 + timedelta(seconds=30))

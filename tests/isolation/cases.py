@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from gatehouse.identity.api_keys import create_api_key
+from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
@@ -40,16 +41,20 @@ class Case:
     target: Callable[[TenantFixture], Target]
 
 
+def fixture_operator(tenant: TenantFixture) -> Caller:
+    return operator(tenant.tenant_id, "fixtures", request_id="fixtures")
+
+
 def spare_member(tenant: TenantFixture) -> str:
     user = ensure_user(f"{new_id('x')}@spare.test")
-    add_member(tenant.scope, user_id=user.user_id, email=user.email, role=Role.VIEWER)
+    add_member(
+        tenant.scope, fixture_operator(tenant), user_id=user.user_id, email=user.email, role=Role.VIEWER
+    )
     return user.user_id
 
 
 def spare_key(tenant: TenantFixture) -> str:
-    issued = create_api_key(
-        tenant.scope, name="spare", role=Role.VIEWER, created_by="test", creator_role=Role.OWNER
-    )
+    issued = create_api_key(tenant.scope, fixture_operator(tenant), name="spare", role=Role.VIEWER)
     return issued.key.key_id
 
 
@@ -74,7 +79,28 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api-keys/<key_id>"): Case(
         Kind.RESOURCE, lambda t: Target("DELETE", f"/api-keys/{spare_key(t)}")
     ),
+    ("GET", "/audit"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/audit", secrets=[t.users[Role.OWNER]])
+    ),
+    ("POST", "/audit/verify"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/audit/verify", body={"full": True})
+    ),
+    ("GET", "/audit/export"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/audit/export", secrets=[spare_key(t)])
+    ),
+    ("GET", "/audit/checkpoints"): Case(Kind.COLLECTION, lambda t: Target("GET", "/audit/checkpoints")),
+    ("GET", "/audit/public-key"): Case(Kind.PUBLIC, lambda t: Target("GET", "/audit/public-key")),
 }
+
+# What each state-changing route must write to the audit log: exactly one entry with this action.
+AUDITED: dict[tuple[str, str], str] = {
+    ("PATCH", "/members/<user_id>"): "member.role_changed",
+    ("DELETE", "/members/<user_id>"): "member.removed",
+    ("POST", "/api-keys"): "api_key.created",
+    ("DELETE", "/api-keys/<key_id>"): "api_key.revoked",
+}
+# Routes whose method is not GET but change nothing.
+READ_ONLY_POSTS = {("POST", "/audit/verify")}
 
 
 def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:

@@ -55,10 +55,7 @@ class ApiKeyRequest(StrictBody):
     responses=documented(201, ApiKeyCreated, 400),
 )
 def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKeyCreated]:
-    who = caller(router)
-    issued = api_keys.create_api_key(
-        scope(router), name=request.name, role=request.role, created_by=who.actor, creator_role=who.role
-    )
+    issued = api_keys.create_api_key(scope(router), caller(router), name=request.name, role=request.role)
     created = ApiKeyCreated(**ApiKeyOut.of(issued.key).model_dump(), token=issued.token)
     return Response(status_code=201, body=created, content_type="application/json")
 
@@ -79,5 +76,5 @@ def list_api_keys(limit: PageLimit = 50, cursor: Cursor = None) -> ApiKeyPage:
     responses=documented(200, ApiKeyOut, 404, 409),
 )
 def revoke_api_key(key_id: KeyId) -> ApiKeyOut:
-    revoked = api_keys.revoke_api_key(scope(router), key_id, revoked_by=caller(router).actor)
+    revoked = api_keys.revoke_api_key(scope(router), caller(router), key_id)
     return ApiKeyOut.of(revoked)

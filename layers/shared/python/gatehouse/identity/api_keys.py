@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Unauthorized
+from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import require_active_tenant
@@ -73,9 +74,9 @@ def _digest(secret: str) -> str:
 
 
 def create_api_key(
-    scope: TenantScope, *, name: str, role: Role, created_by: str, creator_role: Role, clock: Clock = utc_now
+    scope: TenantScope, caller: Caller, *, name: str, role: Role, clock: Clock = utc_now
 ) -> IssuedKey:
-    if not creator_role.at_least(role):
+    if not caller.role.at_least(role):
         raise Forbidden("you cannot create a key with a role above your own")
     key_id = new_id("key")
     secret = secrets.token_urlsafe(32)
@@ -86,7 +87,7 @@ def create_api_key(
         role=role,
         display_prefix=token[:12],
         created_at=clock(),
-        created_by=created_by,
+        created_by=caller.actor,
     )
     credential = ApiKeyCredential(
         key_id=key_id, tenant_id=scope.tenant_id, role=role, secret_sha256=_digest(secret)
@@ -94,6 +95,7 @@ def create_api_key(
     with scope.transaction() as txn:
         saved = txn.save(record)
         txn.save_global(credential)
+    trail.record(caller, "api_key.created", "api_key", key_id, after=saved)
     return IssuedKey(key=saved, token=token)
 
 
@@ -101,16 +103,17 @@ def list_api_keys(scope: TenantScope, *, limit: int, cursor: str | None) -> Page
     return scope.query(ApiKey, limit=limit, cursor=cursor)
 
 
-def revoke_api_key(scope: TenantScope, key_id: str, *, revoked_by: str, clock: Clock = utc_now) -> ApiKey:
+def revoke_api_key(scope: TenantScope, caller: Caller, key_id: str, *, clock: Clock = utc_now) -> ApiKey:
     record = scope.require(ApiKey, key_id)
     if record.revoked_at is not None:
         raise Conflict("api key is already revoked")
     credential = get_directory().get(ApiKeyCredential, key_id, "CREDENTIAL")
-    revoked = record.model_copy(update={"revoked_at": clock(), "revoked_by": revoked_by})
+    revoked = record.model_copy(update={"revoked_at": clock(), "revoked_by": caller.actor})
     with scope.transaction() as txn:
         saved = txn.save(revoked)
         if credential is not None:
             txn.delete_global(credential)
+    trail.record(caller, "api_key.revoked", "api_key", key_id, before=record, after=saved)
     return saved
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from gatehouse.errors import Forbidden
@@ -13,6 +13,7 @@ class PrincipalType(StrEnum):
     API_KEY = "api_key"
     USER = "user"
     OPERATOR = "operator"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,29 @@ class Caller:
     role: Role
     principal_type: PrincipalType
     principal_id: str
+    # Where the request came from, for the audit trail.
+    request_id: str = "none"
+    source_ip: str | None = None
 
     @property
     def actor(self) -> str:
         """How the caller is named in records and the audit log (never a secret)."""
         return f"{self.principal_type}:{self.principal_id}"
 
+    def within(self, *, request_id: str, source_ip: str | None) -> Caller:
+        return replace(self, request_id=request_id or "none", source_ip=source_ip)
+
     def require(self, permission: Permission) -> None:
         if not allows(self.role, permission):
             raise Forbidden(f"your role ({self.role}) lacks the permission {permission}")
+
+
+def operator(tenant_id: str, operator_id: str, *, request_id: str) -> Caller:
+    """A platform operator acting inside a tenant (bootstrap, support); audited like anyone else."""
+    return Caller(
+        tenant_id=tenant_id,
+        role=Role.OWNER,
+        principal_type=PrincipalType.OPERATOR,
+        principal_id=operator_id,
+        request_id=request_id,
+    )

@@ -15,6 +15,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role
+from gatehouse.identity.trail import record
 from gatehouse.tenancy import Page, TenantRecord, TenantScope
 
 
@@ -44,7 +45,7 @@ class OwnerRoster(TenantRecord):
 
 
 def add_member(
-    scope: TenantScope, *, user_id: str, email: str, role: Role, clock: Clock = utc_now
+    scope: TenantScope, caller: Caller, *, user_id: str, email: str, role: Role, clock: Clock = utc_now
 ) -> Membership:
     roster = scope.get(OwnerRoster, "owners") or OwnerRoster()
     member = Membership(user_id=user_id, email=email, role=role, joined_at=clock())
@@ -52,6 +53,7 @@ def add_member(
         saved = txn.save(member)
         if role is Role.OWNER:
             txn.save(roster.model_copy(update={"owner_ids": [*roster.owner_ids, user_id]}))
+    record(caller, "member.added", "member", user_id, after=saved)
     return saved
 
 
@@ -72,6 +74,7 @@ def change_role(scope: TenantScope, caller: Caller, user_id: str, new_role: Role
     with scope.transaction() as txn:
         saved = txn.save(member.model_copy(update={"role": new_role}))
         txn.save(roster.model_copy(update={"owner_ids": owners}))
+    record(caller, "member.role_changed", "member", user_id, before=member, after=saved)
     return saved
 
 
@@ -84,6 +87,7 @@ def remove_member(scope: TenantScope, caller: Caller, user_id: str) -> None:
     with scope.transaction() as txn:
         txn.delete(member)
         txn.save(roster.model_copy(update={"owner_ids": owners}))
+    record(caller, "member.removed", "member", user_id, before=member)
 
 
 def _roster(scope: TenantScope) -> OwnerRoster:

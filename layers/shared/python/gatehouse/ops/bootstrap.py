@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.identity.api_keys import create_api_key
+from gatehouse.identity.caller import operator
 from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import TenantEntry
+from gatehouse.identity.trail import record
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_tenant_id
 from gatehouse.tenancy import TenantScope, get_directory
@@ -25,20 +27,17 @@ class BootstrapResult:
     api_key_id: str
 
 
-def bootstrap_tenant(name: str, owner_email: str, *, clock: Clock = utc_now) -> BootstrapResult:
+def bootstrap_tenant(
+    name: str, owner_email: str, *, operator_id: str = "cli", clock: Clock = utc_now
+) -> BootstrapResult:
     tenant_id = new_tenant_id()
-    get_directory().save(TenantEntry(tenant_id=tenant_id, name=name, created_at=clock()))
+    entry = get_directory().save(TenantEntry(tenant_id=tenant_id, name=name, created_at=clock()))
+    caller = operator(tenant_id, operator_id, request_id=f"bootstrap-{tenant_id}")
+    record(caller, "tenant.created", "tenant", tenant_id, after=entry)
     owner = ensure_user(owner_email, clock=clock)
     scope = TenantScope(tenant_id)
-    add_member(scope, user_id=owner.user_id, email=owner.email, role=Role.OWNER, clock=clock)
-    issued = create_api_key(
-        scope,
-        name="bootstrap",
-        role=Role.OWNER,
-        created_by="operator:bootstrap",
-        creator_role=Role.OWNER,
-        clock=clock,
-    )
+    add_member(scope, caller, user_id=owner.user_id, email=owner.email, role=Role.OWNER, clock=clock)
+    issued = create_api_key(scope, caller, name="bootstrap", role=Role.OWNER, clock=clock)
     return BootstrapResult(
         tenant_id=tenant_id, owner_user_id=owner.user_id, api_key=issued.token, api_key_id=issued.key.key_id
     )

@@ -1,0 +1,48 @@
+"""Every state-changing route writes exactly one audit entry, with the caller as actor."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatehouse import audit
+from gatehouse.identity.api_keys import authenticate_api_key
+from gatehouse.identity.permissions import Role
+from tests.conftest import TenantFixture
+from tests.isolation.cases import AUDITED, CASES, READ_ONLY_POSTS
+
+CHANGING = sorted(route for route in CASES if route[0] != "GET")
+
+
+def test_every_state_changing_route_declares_its_audit_action(api_module) -> None:  # type: ignore[no-untyped-def]
+    changing = {route for route in api_module.ROUTE_PERMISSIONS if route[0] != "GET"}
+    assert changing - READ_ONLY_POSTS == set(AUDITED), "declare the audit action of each state-changing route"
+
+
+@pytest.mark.parametrize("route", CHANGING, ids=lambda r: f"{r[0]} {r[1]}")
+def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) -> None:  # type: ignore[no-untyped-def]
+    target = CASES[route].target(tenant_a)
+    before = audit.list_entries(tenant_a.tenant_id, limit=100).items
+    token = tenant_a.keys[Role.OWNER]
+    reply = api(target.method, target.path, body=target.body, token=token, source_ip="203.0.113.7")
+    assert reply.status < 400, reply.body
+
+    new = [e for e in audit.list_entries(tenant_a.tenant_id, limit=100).items if e not in before]
+    if route in READ_ONLY_POSTS:
+        assert new == []
+        return
+    assert len(new) == 1, [e.action for e in new]
+    entry = new[0]
+    assert entry.action == AUDITED[route]
+    assert entry.actor.label == f"api_key:{authenticate_api_key(token).principal_id}"
+    assert entry.source_ip == "203.0.113.7"
+    assert entry.request_id not in {"", "none"}
+
+
+def test_the_chain_of_a_busy_tenant_verifies(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    owner = tenant_a.keys[Role.OWNER]
+    for n in range(3):
+        api("POST", "/api-keys", token=owner, body={"name": f"k{n}", "role": "viewer"})
+    reply = api("POST", "/audit/verify", token=owner, body={"full": True})
+    assert reply.status == 200, reply.body
+    assert reply.json()["ok"] is True
+    assert reply.json()["head_seq"] >= 3
