@@ -23,6 +23,8 @@ class Settings(BaseModel):
     signing_key_id: str = ""
     stage: str = "dev"
     region: str = "us-east-1"
+    # Set only off AWS (the local runtime's moto); cached clients are keyed on it.
+    endpoint_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
     dispatch_state_machine_arn: str = ""
     tenant_role_arn: str = ""
@@ -42,6 +44,7 @@ class Settings(BaseModel):
             signing_key_id=source.get("GATEHOUSE_SIGNING_KEY_ID", ""),
             stage=source.get("GATEHOUSE_STAGE", "dev"),
             region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1",
+            endpoint_url=source.get("AWS_ENDPOINT_URL") or None,
             allowed_origins=origins,
             dispatch_state_machine_arn=source.get("GATEHOUSE_DISPATCH_STATE_MACHINE_ARN", ""),
             tenant_role_arn=source.get("GATEHOUSE_TENANT_ROLE_ARN", ""),

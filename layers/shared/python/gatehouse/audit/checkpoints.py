@@ -125,7 +125,7 @@ def sign(checkpoint: Checkpoint) -> StoredCheckpoint:
     if not settings.signing_key_id:
         raise SigningNotConfigured("no audit signing key is configured")
     body = checkpoint.payload()
-    reply = _kms(settings.region).sign(
+    reply = _kms(settings.region, settings.endpoint_url).sign(
         KeyId=settings.signing_key_id,
         Message=body,
         MessageType="RAW",
@@ -147,7 +147,7 @@ def public_key_pem(key_id: str | None = None) -> str:
     key = key_id or settings.signing_key_id
     if not key:
         raise SigningNotConfigured("no audit signing key is configured")
-    return _public_key_pem(settings.region, key)
+    return _public_key_pem(settings.region, settings.endpoint_url, key)
 
 
 def load_public_key(pem: str | bytes) -> ec.EllipticCurvePublicKey:
@@ -278,15 +278,18 @@ def _signature_holds(stored: StoredCheckpoint, public_key: ec.EllipticCurvePubli
 
 
 @lru_cache(maxsize=4)
-def _kms(region: str) -> KMSClient:
+def _kms(region: str, endpoint_url: str | None) -> KMSClient:
     # One client per process: creating a botocore client costs ~150 ms. botocore (which
     # PynamoDB has loaded already) rather than boto3 keeps boto3's import off cold starts.
-    return cast("KMSClient", botocore.session.get_session().create_client("kms", region_name=region))
+    return cast(
+        "KMSClient",
+        botocore.session.get_session().create_client("kms", region_name=region, endpoint_url=endpoint_url),
+    )
 
 
 @lru_cache(maxsize=16)
-def _public_key_pem(region: str, key_id: str) -> str:
-    der = _kms(region).get_public_key(KeyId=key_id)["PublicKey"]
+def _public_key_pem(region: str, endpoint_url: str | None, key_id: str) -> str:
+    der = _kms(region, endpoint_url).get_public_key(KeyId=key_id)["PublicKey"]
     key = serialization.load_der_public_key(der)
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

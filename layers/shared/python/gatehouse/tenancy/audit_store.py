@@ -79,14 +79,14 @@ class AuditCheckpointItem(_AuditItem):
     hashes = UnicodeAttribute()
 
 
-_bound: tuple[str, str] | None = None
+_bound: tuple[str, str, str | None] | None = None
 
 
 def bind(settings: Settings | None = None) -> None:
     """Point the audit models at the configured table (once per table name and region)."""
     global _bound  # noqa: PLW0603 - the binding is process-wide by design, like the table it names
     settings = settings or get_settings()
-    target = (settings.audit_table, settings.region)
+    target = (settings.audit_table, settings.region, settings.endpoint_url)
     if _bound != target:
         _AuditItem.Meta.table_name = settings.audit_table
         _AuditItem.Meta.region = settings.region

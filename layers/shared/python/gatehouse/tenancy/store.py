@@ -51,14 +51,14 @@ class Item(Model):
     gsi1 = Gsi1()
 
 
-_bound: tuple[str, str] | None = None
+_bound: tuple[str, str, str | None] | None = None
 
 
 def bind(settings: Settings | None = None) -> type[Item]:
     """Point the model at the configured table (once per table name and region)."""
     global _bound  # noqa: PLW0603 - the binding is process-wide by design, like the table it names
     settings = settings or get_settings()
-    target = (settings.main_table, settings.region)
+    target = (settings.main_table, settings.region, settings.endpoint_url)
     if _bound != target:
         Item.Meta.table_name = settings.main_table
         Item.Meta.region = settings.region
