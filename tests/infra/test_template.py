@@ -303,6 +303,24 @@ def test_scheduler_runs_the_heartbeat_every_five_minutes(functions: dict[str, di
     assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
 
 
+def test_scheduler_signs_audit_checkpoints_every_hour_with_what_the_job_needs(
+    functions: dict[str, dict[str, Any]], statements: list[Statement]
+) -> None:
+    event = functions["SchedulerFunction"]["Events"]["AuditCheckpoints"]
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == "rate(1 hour)"
+    assert json.loads(event["Properties"]["Input"]) == {"job": "audit_checkpoints"}
+    assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
+    own = identity_of(statements, "SchedulerFunctionRole")
+    assert allowed(own, "dynamodb:BatchGetItem", "AuditTable"), "chain heads are read in batches"
+    assert allowed(own, "dynamodb:Query", "MainTable"), "tenants are listed from gsi1"
+    key = key_policy(statements, "AuditSigningKey")
+    readers = {p for s in key if s.allows and s.covers("kms:GetPublicKey") for p in s.principals()}
+    assert "SchedulerFunctionRole" in readers
+    (signing,) = [s for s in key if s.allows and s.covers("kms:Sign")]
+    assert signing.condition["StringEquals"]["kms:MessageType"] == "RAW"
+
+
 def test_api_routes_reach_the_right_functions(functions: dict[str, dict[str, Any]]) -> None:
     def routes(name: str) -> set[tuple[str, str]]:
         events = functions[name]["Events"].values()

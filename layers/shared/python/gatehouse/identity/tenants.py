@@ -1,13 +1,22 @@
-"""The tenant directory: which tenants exist and whether they may act."""
+"""The tenant directory: which tenants exist and whether they may act.
+
+Every tenant entry is also listed on the gsi1 index under ``TENANTS``, ordered by tenant
+id, so jobs that act for every tenant (audit checkpoints) page through the tenants
+without a scan.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
 from gatehouse.errors import TenantNotActive
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import GlobalRecord, get_directory
+from gatehouse.tenancy import GlobalRecord, Page, get_directory
+
+TENANTS_INDEX = "TENANTS"
+PAGE_SIZE = 100
 
 
 class TenantStatus(StrEnum):
@@ -29,6 +38,9 @@ class TenantEntry(GlobalRecord):
     def sort_key(self) -> str:
         return "PROFILE"
 
+    def index_key(self) -> tuple[str, str] | None:
+        return (TENANTS_INDEX, self.tenant_id)
+
 
 def find_tenant(tenant_id: str) -> TenantEntry | None:
     if not is_tenant_id(tenant_id):
@@ -42,3 +54,25 @@ def require_active_tenant(tenant_id: str) -> TenantEntry:
     if entry is None or entry.status is not TenantStatus.ACTIVE:
         raise TenantNotActive("tenant is not active")
     return entry
+
+
+def list_tenants(limit: int = PAGE_SIZE, cursor: str | None = None) -> Page[TenantEntry]:
+    """One page of every tenant (active or not), by tenant id; from the index, so eventually consistent."""
+    return get_directory().query_index(TenantEntry, TENANTS_INDEX, limit=limit, cursor=cursor)
+
+
+def iter_tenant_id_pages(page_size: int = PAGE_SIZE) -> Iterator[list[str]]:
+    """The ids of every tenant, one index page at a time, fetched as the caller consumes them."""
+    cursor: str | None = None
+    while True:
+        page = list_tenants(limit=page_size, cursor=cursor)
+        if page.items:
+            yield [entry.tenant_id for entry in page.items]
+        if page.cursor is None:
+            return
+        cursor = page.cursor
+
+
+def iter_tenant_ids(page_size: int = PAGE_SIZE) -> Iterator[str]:
+    for ids in iter_tenant_id_pages(page_size):
+        yield from ids

@@ -3,23 +3,34 @@
 Tenant directory entries, user identities, e-mail lookups and API-key credentials
 live under their own uppercase prefixes (``TENANT#``, ``USER#``, ``EMAIL#``,
 ``APIKEY#``, ``SYSTEM#``). They hold no tenant data, only what is needed to find
-a tenant or authenticate a caller. It never scans.
+a tenant or authenticate a caller. Lists that cross partitions (every tenant, for
+jobs) read the gsi1 index one page at a time and return only global items of the
+asked type. It never scans.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import base64
+import binascii
+import json
+from typing import Any, TypeVar
 
+from gatehouse.errors import CrossTenantAccess, Invalid
 from gatehouse.tenancy import store
-from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord
+from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord, Page
 
 G = TypeVar("G", bound=GlobalRecord)
+MAX_PAGE = 1000
 
 
 def _partition(record_type: type[GlobalRecord], partition_id: str) -> str:
+    return f"{_prefix(record_type)}#{partition_id}"
+
+
+def _prefix(record_type: type[GlobalRecord]) -> str:
     if record_type.collection not in GLOBAL_PREFIXES:
         raise ValueError(f"{record_type.__name__} has no global prefix")
-    return f"{record_type.collection}#{partition_id}"
+    return record_type.collection
 
 
 class Directory:
@@ -38,6 +49,48 @@ class Directory:
     def delete(self, record: GlobalRecord) -> None:
         store.bind()
         store.remove(record, _partition(type(record), record.partition_id()))
+
+    def query_index(
+        self, record_type: type[G], index_pk: str, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[G]:
+        """One page of the gsi1 partition ``index_pk``, in index sort-key order; costs O(limit).
+
+        The index is eventually consistent: an item saved a moment ago may not be listed yet.
+        """
+        if not 1 <= limit <= MAX_PAGE:
+            raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
+        prefix = f"{_prefix(record_type)}#"
+        model = store.bind()
+        results = model.gsi1.query(
+            index_pk, limit=limit, last_evaluated_key=decode_index_cursor(cursor, index_pk, prefix)
+        )
+        items = []
+        for item in results:
+            # The index is shared with tenant records; the directory hands out global items only.
+            if not item.pk.startswith(prefix):
+                raise CrossTenantAccess("index item outside the directory")
+            items.append(store.from_item(record_type, item))
+        last_key = results.last_evaluated_key if len(items) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key))
+
+
+def decode_index_cursor(cursor: str | None, index_pk: str, table_prefix: str) -> dict[str, Any] | None:
+    """A gsi1 start key back from its cursor; refuse one minted for another index partition or
+    pointing at an item outside the directory collection being listed."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise Invalid("cursor is not valid") from exc
+    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        raise Invalid("cursor is not valid")
+    values = {name: part.get("S") if isinstance(part, dict) else None for name, part in key.items()}
+    if not all(isinstance(value, str) for value in values.values()):
+        raise Invalid("cursor is not valid")
+    if values["gsi1pk"] != index_pk or not str(values["pk"]).startswith(table_prefix):
+        raise Invalid("cursor is not valid")
+    return key
 
 
 def get_directory() -> Directory:
