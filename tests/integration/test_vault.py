@@ -17,6 +17,7 @@ import boto3
 import pytest
 from aws_encryption_sdk import Algorithm, CommitmentPolicy, EncryptionSDKClient
 from aws_encryption_sdk.key_providers.kms import KMSMasterKey
+from botocore.stub import Stubber
 
 from gatehouse.audit import export_jsonl
 from gatehouse.aws_calls import AwsCallCounter
@@ -27,6 +28,7 @@ from gatehouse.identity.permissions import Role
 from gatehouse.observability import logger
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import (
+    Integration,
     IntegrationNotConnected,
     IntegrationStatus,
     Provider,
@@ -499,6 +501,28 @@ def test_without_a_data_key_nothing_is_stored(
     with pytest.raises(VaultUnavailable):
         connect(tenant_a.scope, as_role(tenant_a, Role.OWNER), Provider.TWILIO, TWILIO)
     assert raw_item(tenant_a.tenant_id, Provider.TWILIO) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("ThrottlingException", VaultUnavailable), ("KMSInternalException", VaultUnavailable)],
+)
+def test_kms_failing_while_opening_is_retryable_never_a_rejected_seal(
+    data_key: str, tenant_a: TenantFixture, code: str, expected: type[Exception]
+) -> None:
+    # The SDK reports any failed unwrap as "Unable to decrypt any data key"; a KMS outage must
+    # still read as "retry later", not as "reconnect the integration".
+    connect(tenant_a.scope, as_role(tenant_a, Role.OWNER), Provider.TWILIO, TWILIO)
+    sealed = tenant_a.scope.require(Integration, Provider.TWILIO.value).sealed
+    assert sealed is not None
+    fresh = Envelope(data_key, boto3.client("kms", region_name="us-east-1"))
+    kms = fresh._cmm.master_key_provider.config.client
+    with Stubber(kms) as stub:
+        stub.add_client_error("decrypt", service_error_code=code, http_status_code=500)
+        with pytest.raises(expected):
+            fresh.open(sealed, tenant_id=tenant_a.tenant_id, purpose=Provider.TWILIO.purpose)
+    with pytest.raises(SealRejected):  # and a foreign message is still rejected, not retried
+        fresh.open(sealed, tenant_id=tenant_a.tenant_id, purpose=Provider.DNC.purpose)
 
 
 # ---------------------------------------------------------------- no secret anywhere

@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -72,6 +74,7 @@ MAX_SEALED_CHARS: Final = 16 * 1024
 _TRANSIENT_KMS_CODES: Final = frozenset(
     {
         "ThrottlingException",
+        "Unreachable",
         "KMSInternalException",
         "DependencyTimeoutException",
         "KeyUnavailableException",
@@ -122,6 +125,12 @@ class Envelope:
             # Gatehouse writes exactly one wrapped data key per message; refuse crafted key lists.
             max_encrypted_data_keys=1,
         )
+        # The SDK turns a failed KMS call into "Unable to decrypt any data key" without its
+        # cause, so whether KMS was down (retry) or the message is foreign (reject) is read
+        # off the KMS client's own calls, per thread.
+        self._kms_failure = _KmsFailure()
+        kms.meta.events.register("after-call.kms", self._kms_failure.on_reply)
+        kms.meta.events.register("after-call-error.kms", self._kms_failure.on_error)
         master_key = sdk.key_providers.kms.KMSMasterKey(key_id=key_arn, client=kms)
         self._cmm: Any = (
             sdk.CachingCryptoMaterialsManager(
@@ -151,12 +160,13 @@ class Envelope:
         """Decrypt a sealed message, only if it was sealed for exactly ``(tenant_id, purpose)``."""
         expected = context_for(tenant_id, purpose)
         message = _decode(sealed)
+        self._kms_failure.code = None
         try:
             plaintext, header = self._client.decrypt(source=message, materials_manager=self._cmm)
         except BotoCoreError as exc:
             raise VaultUnavailable("the credentials could not be decrypted; retry later") from exc
         except self._sdk_error as exc:
-            if _transient(exc):
+            if _transient(exc) or self._kms_failure.code in _TRANSIENT_KMS_CODES:
                 raise VaultUnavailable("the credentials could not be decrypted; retry later") from exc
             raise SealRejected("the stored credentials do not open; reconnect the integration") from exc
         # The SDK has verified the signature and the key commitment by now; what remains is whose it is.
@@ -184,13 +194,35 @@ def _check_context(found: dict[str, str], expected: dict[str, str]) -> None:
         raise SealRejected("the stored credentials belong elsewhere; reconnect the integration")
 
 
+class _KmsFailure(threading.local):
+    """The error code of this thread's last failed KMS call (``Unreachable`` when no reply came)."""
+
+    code: str | None = None
+
+    def on_reply(self, parsed: Mapping[str, Any] | None = None, **_: Any) -> None:
+        error = (parsed or {}).get("Error") or {}
+        self.code = error.get("Code") if isinstance(error, Mapping) else None
+
+    def on_error(self, **_: Any) -> None:
+        self.code = "Unreachable"
+
+
 def _transient(exc: BaseException) -> bool:
-    cause = exc.__cause__
-    if isinstance(cause, BotoCoreError):
-        return True
-    return (
-        isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in _TRANSIENT_KMS_CODES
-    )
+    """Whether KMS itself failed (unreachable, throttled) somewhere down the SDK's chain of errors.
+
+    The SDK wraps the KMS error more than once (master key, then key provider), and not
+    always as ``__cause__``, so the whole chain is searched.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, BotoCoreError):
+            return True
+        if isinstance(cause, ClientError):
+            return cause.response.get("Error", {}).get("Code") in _TRANSIENT_KMS_CODES
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 @lru_cache(maxsize=1)
