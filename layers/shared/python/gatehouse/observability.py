@@ -8,8 +8,9 @@ wherever it appears in a message. Metrics go out as CloudWatch EMF in the
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -39,6 +40,22 @@ class ScrubbingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(scrub(log))
 
 
+# Libraries whose DEBUG records carry request data verbatim: Powertools' resolver logs
+# each route's arguments (credentials, e-mail addresses, sign-in tokens), botocore and
+# urllib3 log request bodies (an e-mail with a sign-in link, say). Capped at INFO, so no
+# log level setting (POWERTOOLS_LOG_LEVEL, POWERTOOLS_DEBUG, a root logger at DEBUG)
+# can let those records through.
+VERBATIM_DEBUG_LOGGERS: Final = ("aws_lambda_powertools.event_handler", "botocore", "boto3", "urllib3")
+
+
+def cap_library_debug_logs() -> None:
+    for name in VERBATIM_DEBUG_LOGGERS:
+        library = logging.getLogger(name)
+        if library.level < logging.INFO:
+            library.setLevel(logging.INFO)
+
+
+cap_library_debug_logs()
 logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace="Gatehouse")
