@@ -173,6 +173,8 @@ class LocalRuntime:
                 "AWS_SECRET_ACCESS_KEY": FAKE_ACCESS_KEY,
                 # moto's Step Functions calls Lambda back through http://localhost:$MOTO_PORT.
                 "MOTO_PORT": str(moto.port),
+                # Provider calls go to the recording sandbox: nothing leaves the machine.
+                "GATEHOUSE_PROVIDER_MODE": "sandbox",
                 # No X-Ray daemon and no CloudWatch here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",

@@ -25,6 +25,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "Gatehouse",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
+        # Provider calls in tests reach the recording sandbox (or a fake on loopback), never the network.
+        "GATEHOUSE_PROVIDER_MODE": "sandbox",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -38,6 +40,7 @@ from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
+from tests.support.functions import served_in_moto
 from tests.support.tables import create_tables
 
 
@@ -45,13 +48,22 @@ from tests.support.tables import create_tables
 def aws() -> Iterator[None]:
     """moto's AWS with the tables declared in template.yaml."""
     get_settings.cache_clear()
-    with mock_aws():
+    with mock_aws(config={"lambda": {"use_docker": False}}):
         create_tables(get_settings())
-        key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
-        os.environ["GATEHOUSE_SIGNING_KEY_ID"] = key["Arn"]
-        get_settings.cache_clear()
-        yield
-        os.environ.pop("GATEHOUSE_SIGNING_KEY_ID", None)
+        kms = boto3.client("kms")
+        signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        os.environ["GATEHOUSE_SIGNING_KEY_ID"] = signing["Arn"]
+        os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
+        with served_in_moto("IntegrationCheckFunction") as check_function:
+            os.environ["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] = check_function
+            get_settings.cache_clear()
+            yield
+        for name in (
+            "GATEHOUSE_SIGNING_KEY_ID",
+            "GATEHOUSE_DATA_KEY_ID",
+            "GATEHOUSE_INTEGRATION_CHECK_FUNCTION",
+        ):
+            os.environ.pop(name, None)
     get_settings.cache_clear()
 
 

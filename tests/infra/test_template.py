@@ -33,6 +33,7 @@ CONTRACT_FUNCTIONS = {
     "WebhooksFunction": ("functions/webhooks/", "app.lambda_handler"),
     "SchedulerFunction": ("functions/scheduler/", "app.lambda_handler"),
     "TenantGateFunction": ("functions/dispatch/", "app.tenant_gate"),
+    "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
 }
 CONTRACT_ENV = {
     "GATEHOUSE_MAIN_TABLE",
@@ -56,7 +57,7 @@ AUDIT_APPEND_AND_READ = (
 )
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
-DECRYPTERS = {"WebhooksFunctionRole", "TenantGateFunctionRole"}
+DECRYPTERS = {"WebhooksFunctionRole", "TenantGateFunctionRole", "IntegrationCheckFunctionRole"}
 TENANT_PARTITIONS = "${aws:PrincipalTag/tenant_id}#*"
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
 
@@ -184,7 +185,7 @@ def test_audit_signing_key_is_p256_and_only_the_scheduler_signs(
     assert verifiers == {"ApiFunctionRole"}
 
 
-def test_data_key_decrypts_only_for_webhooks_and_tenant_gate_in_a_tenant_context(
+def test_data_key_decrypts_only_for_provider_callers_in_a_tenant_context(
     statements: list[Statement],
 ) -> None:
     key = key_policy(statements, "DataKey")
@@ -200,6 +201,25 @@ def test_data_key_decrypts_only_for_webhooks_and_tenant_gate_in_a_tenant_context
             "kms:EncryptionContext:tenant": "false",
             "kms:EncryptionContext:purpose": "false",
         }
+
+
+def test_integration_check_opens_provider_credentials_only_and_only_the_api_invokes_it(
+    statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    key = key_policy(statements, "DataKey")
+    (check,) = [s for s in key if s.allows and "IntegrationCheckFunctionRole" in s.principals()]
+    assert check.condition["StringLike"] == {"kms:EncryptionContext:purpose": "provider:*"}
+    own = identity_of(statements, "IntegrationCheckFunctionRole")
+    assert not [s for s in own if s.allows and any(s.covers(a) for a in ITEM_WRITES)]
+    invokers = [
+        s.owner for s in statements if s.kind == "identity" and s.allows and s.covers("lambda:InvokeFunction")
+    ]
+    assert invokers == ["ApiFunctionRole"]
+    name = functions["IntegrationCheckFunction"]["FunctionName"]
+    (invoke,) = [s for s in identity_of(statements, "ApiFunctionRole") if s.covers("lambda:InvokeFunction")]
+    assert invoke.resource["Fn::Sub"].endswith(":function:" + name["Fn::Sub"])
+    api_env = functions["ApiFunction"]["Environment"]["Variables"]
+    assert api_env["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] == {"Ref": "IntegrationCheckFunction"}
 
 
 @pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey"])

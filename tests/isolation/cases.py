@@ -18,6 +18,7 @@ from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_id
+from gatehouse.vault import Provider, connect
 from tests.conftest import TenantFixture
 
 
@@ -25,6 +26,7 @@ class Kind(Enum):
     PUBLIC = "public"  # no tenant data at all
     COLLECTION = "collection"  # lists the caller's own tenant only
     RESOURCE = "resource"  # names one resource by id: another tenant's id is 404
+    NAMED = "named"  # names the caller's own resource by a fixed name (a provider): never another's
 
 
 @dataclass
@@ -56,6 +58,24 @@ def spare_member(tenant: TenantFixture) -> str:
 def spare_key(tenant: TenantFixture) -> str:
     issued = create_api_key(tenant.scope, fixture_operator(tenant), name="spare", role=Role.VIEWER)
     return issued.key.key_id
+
+
+TWILIO_SID = "AC" + "a1" * 16
+TWILIO_TOKEN = "0f" * 16
+
+
+def twilio_credentials(tenant: TenantFixture) -> dict[str, Any]:
+    return {
+        "account_sid": TWILIO_SID,
+        "auth_token": TWILIO_TOKEN,
+        "sender_numbers": ["+15005550006"],
+    }
+
+
+def connected_twilio(tenant: TenantFixture) -> str:
+    """Connect tenant A's Twilio integration; the values that must never reach anyone else."""
+    connect(tenant.scope, fixture_operator(tenant), Provider.TWILIO, twilio_credentials(tenant))
+    return TWILIO_SID
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -90,6 +110,33 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/audit/checkpoints"): Case(Kind.COLLECTION, lambda t: Target("GET", "/audit/checkpoints")),
     ("GET", "/audit/public-key"): Case(Kind.PUBLIC, lambda t: Target("GET", "/audit/public-key")),
+    ("GET", "/integrations"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/integrations", secrets=[connected_twilio(t), TWILIO_TOKEN[-4:]]),
+    ),
+    ("POST", "/integrations/<provider>"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/integrations/twilio", body=twilio_credentials(t), secrets=[TWILIO_TOKEN]),
+    ),
+    ("GET", "/integrations/<provider>"): Case(
+        Kind.NAMED, lambda t: Target("GET", "/integrations/twilio", secrets=[connected_twilio(t)])
+    ),
+    ("PATCH", "/integrations/<provider>"): Case(
+        Kind.NAMED,
+        lambda t: Target(
+            "PATCH",
+            "/integrations/twilio",
+            body={"sender_numbers": ["+15005550007"]},
+            secrets=[connected_twilio(t)],
+        ),
+    ),
+    ("DELETE", "/integrations/<provider>"): Case(
+        Kind.NAMED, lambda t: Target("DELETE", "/integrations/twilio", secrets=[connected_twilio(t)])
+    ),
+    ("POST", "/integrations/<provider>/test"): Case(
+        Kind.NAMED,
+        lambda t: Target("POST", "/integrations/twilio/test", secrets=[connected_twilio(t), TWILIO_TOKEN]),
+    ),
 }
 
 # What each state-changing route must write to the audit log: exactly one entry with this action.
@@ -98,6 +145,10 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/members/<user_id>"): "member.removed",
     ("POST", "/api-keys"): "api_key.created",
     ("DELETE", "/api-keys/<key_id>"): "api_key.revoked",
+    ("POST", "/integrations/<provider>"): "integration.connected",
+    ("PATCH", "/integrations/<provider>"): "integration.updated",
+    ("DELETE", "/integrations/<provider>"): "integration.revoked",
+    ("POST", "/integrations/<provider>/test"): "integration.tested",
 }
 # Routes whose method is not GET but change nothing.
 READ_ONLY_POSTS = {("POST", "/audit/verify")}

@@ -41,6 +41,7 @@ _ERROR_TEXT = {
     409: "Conflicts with the current state",
     413: "Request body too large",
     422: "Request does not match the schema",
+    503: "A dependency (KMS, a provider check) is unavailable; retry later",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +30,14 @@ class Settings(BaseModel):
     dispatch_state_machine_arn: str = ""
     tenant_role_arn: str = ""
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    # "sandbox" only on the local runtime: provider calls are recorded, nothing leaves.
+    provider_mode: Literal["live", "sandbox"] = "live"
+    integration_check_function: str = ""
+    provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # Empty: the SDK's own endpoint. Set for a regional edge (or a fake in tests).
+    twilio_base_url: str = ""
+    voice_agent_base_url: str = "https://api.retellai.com"
+    dnc_base_url: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,19 +45,28 @@ class Settings(BaseModel):
         origins = tuple(
             o.strip() for o in source.get("GATEHOUSE_ALLOWED_ORIGINS", "").split(",") if o.strip()
         )
-        return cls(
-            main_table=source.get("GATEHOUSE_MAIN_TABLE", "gatehouse-main"),
-            audit_table=source.get("GATEHOUSE_AUDIT_TABLE", "gatehouse-audit"),
-            idempotency_table=source.get("GATEHOUSE_IDEMPOTENCY_TABLE", "gatehouse-idempotency"),
-            data_key_id=source.get("GATEHOUSE_DATA_KEY_ID", ""),
-            signing_key_id=source.get("GATEHOUSE_SIGNING_KEY_ID", ""),
-            stage=source.get("GATEHOUSE_STAGE", "dev"),
-            region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1",
-            endpoint_url=source.get("AWS_ENDPOINT_URL") or None,
-            allowed_origins=origins,
-            dispatch_state_machine_arn=source.get("GATEHOUSE_DISPATCH_STATE_MACHINE_ARN", ""),
-            tenant_role_arn=source.get("GATEHOUSE_TENANT_ROLE_ARN", ""),
-            max_body_bytes=int(source.get("GATEHOUSE_MAX_BODY_BYTES", str(256 * 1024))),
+        # Validated, not constructed: values from the environment are strings until checked.
+        return cls.model_validate(
+            dict(
+                main_table=source.get("GATEHOUSE_MAIN_TABLE", "gatehouse-main"),
+                audit_table=source.get("GATEHOUSE_AUDIT_TABLE", "gatehouse-audit"),
+                idempotency_table=source.get("GATEHOUSE_IDEMPOTENCY_TABLE", "gatehouse-idempotency"),
+                data_key_id=source.get("GATEHOUSE_DATA_KEY_ID", ""),
+                signing_key_id=source.get("GATEHOUSE_SIGNING_KEY_ID", ""),
+                stage=source.get("GATEHOUSE_STAGE", "dev"),
+                region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1",
+                endpoint_url=source.get("AWS_ENDPOINT_URL") or None,
+                allowed_origins=origins,
+                dispatch_state_machine_arn=source.get("GATEHOUSE_DISPATCH_STATE_MACHINE_ARN", ""),
+                tenant_role_arn=source.get("GATEHOUSE_TENANT_ROLE_ARN", ""),
+                max_body_bytes=int(source.get("GATEHOUSE_MAX_BODY_BYTES", str(256 * 1024))),
+                provider_mode=source.get("GATEHOUSE_PROVIDER_MODE", "live"),
+                integration_check_function=source.get("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", ""),
+                provider_timeout_seconds=float(source.get("GATEHOUSE_PROVIDER_TIMEOUT_SECONDS", "5")),
+                twilio_base_url=source.get("GATEHOUSE_TWILIO_BASE_URL", ""),
+                voice_agent_base_url=source.get("GATEHOUSE_VOICE_AGENT_BASE_URL", "https://api.retellai.com"),
+                dnc_base_url=source.get("GATEHOUSE_DNC_BASE_URL", ""),
+            )
         )
 
 

@@ -1,0 +1,27 @@
+"""AWS clients, one per (service, region, endpoint) per process.
+
+Creating a botocore client costs ~150 ms, so it is done once; botocore rather than
+boto3 keeps boto3's import off cold starts. The endpoint comes from the settings, so
+the local runtime and tests reach their emulated AWS.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import botocore.session
+
+from gatehouse.config import get_settings
+
+
+def aws_client(service: str) -> Any:
+    settings = get_settings()
+    return _client(service, settings.region, settings.endpoint_url)
+
+
+@lru_cache(maxsize=16)
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    return botocore.session.get_session().create_client(
+        service, region_name=region, endpoint_url=endpoint_url
+    )

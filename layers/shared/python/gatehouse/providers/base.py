@@ -1,0 +1,53 @@
+"""What every provider adapter offers, and which set of adapters this deployment uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gatehouse.config import get_settings
+from gatehouse.vault.schemas import Provider, ProviderCredentials
+
+
+class CheckStatus(StrEnum):
+    VERIFIED = "verified"  # the provider accepted the credentials
+    REJECTED = "rejected"  # the provider refused them (wrong, revoked, suspended account)
+    UNREACHABLE = "unreachable"  # no answer we can trust: timeout, 5xx, unexpected reply
+    UNREADABLE = "unreadable"  # the stored credentials did not open; nothing was called
+
+
+class CheckResult(BaseModel):
+    """The outcome of one credentials check. ``detail`` is fixed wording, never provider or secret text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: Provider
+    status: CheckStatus
+    detail: str = Field(max_length=200)
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        return self.status is CheckStatus.VERIFIED
+
+
+class ProviderAdapters(Protocol):
+    """The calls Gatehouse makes to providers; one implementation per provider mode."""
+
+    def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
+        """Ask the provider whether these credentials work, without sending anything to anyone."""
+        ...
+
+
+def adapters() -> ProviderAdapters:
+    """Live adapters in AWS; the recording sandbox where the deployment says so (the local runtime)."""
+    if get_settings().provider_mode == "sandbox":
+        from gatehouse.providers.sandbox import sandbox  # noqa: PLC0415 - never imported in AWS
+
+        return sandbox()
+    from gatehouse.providers.live import LiveAdapters  # noqa: PLC0415 - keeps the SDKs off cold paths
+
+    return LiveAdapters()

@@ -1,0 +1,97 @@
+"""Checking a tenant's stored credentials against the provider, without the API ever decrypting them.
+
+The API may only encrypt credentials, so ``request_check`` (API side) asks the
+integration check function, which may decrypt, to run ``run_check``: the request
+carries a reference (tenant id and provider), never a secret, and the answer carries
+the outcome only. The API then audits the check. A check that cannot run fails
+closed: it reports the integration as not verified and says why.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gatehouse.clients import aws_client
+from gatehouse.clock import Clock, utc_now
+from gatehouse.config import get_settings
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller
+from gatehouse.identity.permissions import Permission
+from gatehouse.observability import logger, metrics
+from gatehouse.providers.base import CheckResult, CheckStatus, adapters
+from gatehouse.tenancy import TenantScope
+from gatehouse.vault.credentials import IntegrationNotConnected, IntegrationStatus, describe
+from gatehouse.vault.envelope import SealRejected, VaultUnavailable
+from gatehouse.vault.resolver import resolve
+from gatehouse.vault.schemas import Provider
+
+
+class CheckRequest(BaseModel):
+    """What the API sends the check function: a reference to the credentials, never the credentials."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str = Field(pattern=r"^tnt_[a-z2-7]{26}$")
+    provider: Provider
+
+
+def run_check(scope: TenantScope, provider: Provider, *, clock: Clock = utc_now) -> CheckResult:
+    """Open the credentials for one provider call and ask the provider whether they work."""
+    try:
+        credentials = resolve(scope, provider)
+    except SealRejected:
+        status, detail = CheckStatus.UNREADABLE, "the stored credentials do not open; reconnect"
+    else:
+        status, detail = adapters().check(scope.tenant_id, credentials)
+        del credentials
+    metrics.add_metric(name=f"IntegrationCheck{status.value.title()}", unit="Count", value=1)
+    logger.info(
+        "integration checked",
+        extra={"tenant_id": scope.tenant_id, "provider": provider.value, "status": status.value},
+    )
+    return CheckResult(provider=provider, status=status, detail=detail, checked_at=clock())
+
+
+def request_check(scope: TenantScope, caller: Caller, provider: Provider) -> CheckResult:
+    """Have the check function test the tenant's credentials; audit the outcome."""
+    caller.require(Permission.INTEGRATIONS_MANAGE)
+    if describe(scope, provider).status is not IntegrationStatus.CONNECTED:
+        raise IntegrationNotConnected(f"{provider} is not connected")
+    request = CheckRequest(tenant_id=scope.tenant_id, provider=provider)
+    result = _invoke(request)
+    trail.record(
+        caller,
+        "integration.tested",
+        "integration",
+        provider.value,
+        after=result,
+    )
+    return result
+
+
+def _invoke(request: CheckRequest) -> CheckResult:
+    function = get_settings().integration_check_function
+    if not function:
+        raise VaultUnavailable("no integration check function is configured")
+    try:
+        reply = aws_client("lambda").invoke(
+            FunctionName=function, InvocationType="RequestResponse", Payload=request.model_dump_json()
+        )
+        payload: Any = json.loads(reply["Payload"].read() or b"null")
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        logger.warning("integration check could not be run", extra={"error": type(exc).__name__})
+        raise VaultUnavailable("the credentials check could not be run; retry later") from None
+    if reply.get("FunctionError"):
+        error_type = payload.get("errorType") if isinstance(payload, dict) else None
+        logger.warning("integration check failed", extra={"error": error_type})
+        if error_type == "IntegrationNotConnected":
+            raise IntegrationNotConnected(f"{request.provider} is not connected")
+        raise VaultUnavailable("the credentials check could not be run; retry later")
+    try:
+        return CheckResult.model_validate(payload)
+    except ValidationError:
+        raise VaultUnavailable("the credentials check gave no usable answer; retry later") from None

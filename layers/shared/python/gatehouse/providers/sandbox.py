@@ -1,0 +1,73 @@
+"""The sandbox provider of the local runtime: it records every call and answers like a healthy provider.
+
+Nothing leaves the process. Each call is kept in memory with the credentials it was
+given, so an end-to-end test can see exactly what a real provider would have
+received; the recording lives only as long as the process and is never written to
+disk or logs. ``answer`` makes the next checks of a provider answer otherwise, for
+tests of the failure paths. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
+is set only by the local runtime).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from gatehouse.clock import utc_now
+from gatehouse.providers.base import CheckStatus
+from gatehouse.vault.schemas import MODELS, Provider, ProviderCredentials
+
+
+@dataclass(frozen=True)
+class SandboxCall:
+    tenant_id: str
+    provider: Provider
+    operation: str
+    credentials: ProviderCredentials = field(repr=False)
+    at: datetime
+
+
+class SandboxAdapters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[SandboxCall] = []
+        self._answers: dict[Provider, CheckStatus] = {}
+
+    def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
+        provider = _provider_of(credentials)
+        with self._lock:
+            self._calls.append(SandboxCall(tenant_id, provider, "check", credentials, utc_now()))
+            status = self._answers.get(provider, CheckStatus.VERIFIED)
+        return status, f"sandbox {provider} answered {status}"
+
+    def answer(self, provider: Provider, status: CheckStatus | None) -> None:
+        """Make checks of ``provider`` answer ``status`` from now on (``None``: healthy again)."""
+        with self._lock:
+            if status is None:
+                self._answers.pop(provider, None)
+            else:
+                self._answers[provider] = status
+
+    def calls(self, tenant_id: str | None = None) -> list[SandboxCall]:
+        with self._lock:
+            return [c for c in self._calls if tenant_id is None or c.tenant_id == tenant_id]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._answers.clear()
+
+
+@lru_cache(maxsize=1)
+def sandbox() -> SandboxAdapters:
+    """The process's one sandbox, shared by every function the local runtime serves."""
+    return SandboxAdapters()
+
+
+def _provider_of(credentials: ProviderCredentials) -> Provider:
+    for provider, model in MODELS.items():
+        if isinstance(credentials, model):
+            return provider
+    raise TypeError(f"{type(credentials).__name__} are not provider credentials")

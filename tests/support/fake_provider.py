@@ -1,0 +1,67 @@
+"""A fake provider on 127.0.0.1: answers scripted replies and records what each request carried.
+
+Started per test and shut down by the fixture that starts it, so it never outlives a test.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeProvider:
+    url: str
+    replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # path -> (status, JSON body)
+    delay_seconds: float = 0.0
+    seen: list[Seen] = field(default_factory=list)
+
+    def reply(self, path: str, status: int, body: Any = None) -> None:
+        self.replies[path] = (status, body if body is not None else {})
+
+
+@contextmanager
+def fake_provider() -> Iterator[FakeProvider]:
+    state = FakeProvider(url="")
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.seen.append(Seen("GET", self.path, {k: v for k, v in self.headers.items()}))
+            if state.delay_seconds:
+                stop.wait(state.delay_seconds)
+            status, body = state.replies.get(self.path, (404, {"message": "not found"}))
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
