@@ -250,3 +250,15 @@ def test_reason_codes_are_stable_strings() -> None:
 
 def test_local_helper_matches_utc() -> None:
     assert local(ET, 2026, 11, 24, 9, 0) == utc(2026, 11, 24, 14, 0)
+
+
+def test_a_deferral_is_in_utc_whatever_zone_now_is_given_in() -> None:
+    now = datetime(2026, 11, 24, 7, 0, tzinfo=ZoneInfo(ET))
+    decision = decide({ET}, {"ny"}, now)
+    assert decision == Deferred(utc(2026, 11, 24, 13, 0), HoursReason.FEDERAL_HOURS)
+    assert isinstance(decision, Deferred)
+    assert decision.until_utc.tzinfo is UTC
+
+
+def test_state_codes_are_read_in_any_case() -> None:
+    assert decide({CT}, {"tx"}, utc(2026, 11, 22, 17, 0)) == decide({CT}, {"TX"}, utc(2026, 11, 22, 17, 0))

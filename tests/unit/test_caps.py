@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,3 +88,11 @@ def test_naive_times_are_invalid() -> None:
 
 def test_reason_codes_are_stable_strings() -> None:
     assert {reason.value for reason in CapReason} == {"state_attempt_cap", "campaign_attempt_cap"}
+
+
+def test_a_deferral_is_in_utc() -> None:
+    eastern = [(NOW - H).astimezone(ZoneInfo("America/New_York"))]
+    decision = evaluate(eastern, NOW, state_caps={}, campaign_limit=1)
+    assert isinstance(decision, CapDeferred)
+    assert decision.until_utc.tzinfo is UTC
+    assert decision.until_utc == NOW + 23 * H

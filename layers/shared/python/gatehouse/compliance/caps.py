@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -71,7 +71,7 @@ def evaluate(
         return CapAllowed(remaining=None)
     recent = sorted(_recent(attempts, now_utc))
     deferrals = [
-        CapDeferred(recent[len(recent) - limit] + WINDOW, reason, limit, state)
+        CapDeferred((recent[len(recent) - limit] + WINDOW).astimezone(UTC), reason, limit, state)
         for limit, reason, state in limits
         if len(recent) >= limit
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,6 +141,7 @@ def evaluate(
     """
     if now_utc.tzinfo is None:
         raise Invalid("now_utc must be timezone-aware")
+    now_utc = now_utc.astimezone(UTC)
     names = frozenset(zones)
     if not names:
         return Blocked(HoursReason.ZONE_UNKNOWN)

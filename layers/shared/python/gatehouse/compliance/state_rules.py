@@ -269,7 +269,7 @@ class RuleBook(BaseModel):
 
     def applicable(self, states: Iterable[str], channel: Channel) -> tuple[StateRule, ...]:
         """The rows of ``states`` that cover ``channel``, in a stable order."""
-        wanted = set(states)
+        wanted = {state.strip().upper() for state in states}
         return tuple(rule for rule in self.rules if rule.state in wanted and rule.covers(channel))
 
     def attempt_caps(self, states: Iterable[str], channel: Channel) -> dict[str, int]:
