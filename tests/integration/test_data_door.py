@@ -80,3 +80,23 @@ def test_batch_get_returns_only_the_scope_tenants_items(aws: None) -> None:
     theirs = b.save(Membership(user_id=new_id("usr"), email="t@x.test", role=Role.VIEWER, joined_at=NOW))
     found = a.batch_get(Membership, [mine.user_id, theirs.user_id])
     assert list(found) == [mine.user_id]
+
+
+def test_batch_writes_stay_in_the_scope_and_cost_one_call_per_25(aws: None) -> None:
+    from gatehouse.aws_calls import AwsCall, AwsCallCounter
+
+    a, b = TenantScope(new_tenant_id()), TenantScope(new_tenant_id())
+    members = (
+        Membership(user_id=new_id("usr"), email=f"m{n}@x.test", role=Role.VIEWER, joined_at=NOW)
+        for n in range(60)
+    )
+    with AwsCallCounter() as calls:
+        written = a.batch_save(members)
+    assert written == 60
+    assert calls.counts()[AwsCall("dynamodb", "BatchWriteItem")] == 3
+    listed = a.query(Membership, limit=100).items
+    assert len(listed) == 60
+    assert b.query(Membership).items == []
+
+    assert a.batch_delete(Membership, [m.user_id for m in listed[:50]]) == 50
+    assert len(a.query(Membership, limit=100).items) == 10

@@ -101,6 +101,35 @@ class TenantScope:
                 found[item.sk] = self._record(record_type, item)
         return found
 
+    def batch_save(self, records: Iterable[TenantRecord]) -> int:
+        """Write many records in batches of 25, unconditionally; returns how many were written.
+
+        For bulk data that is replaced wholesale (registry files), never for records that
+        others edit: there is no optimistic lock, the last write wins. The partition of each
+        item is still this scope's, so a batch can reach no other tenant. Records are consumed
+        lazily, so an iterator of any length is written in constant memory.
+        """
+        model = store.bind()
+        written = 0
+        with model.batch_write() as batch:
+            for record in records:
+                item = store.to_item(record, self.partition(type(record)))
+                item.version = record.version + 1
+                batch.save(item)
+                written += 1
+        return written
+
+    def batch_delete(self, record_type: type[T], sort_keys: Iterable[str]) -> int:
+        """Delete many items of one collection by sort key, in batches of 25; returns how many were sent."""
+        model = store.bind()
+        partition = self.partition(record_type)
+        deleted = 0
+        with model.batch_write() as batch:
+            for sort_key in sort_keys:
+                batch.delete(model(partition, sort_key))
+                deleted += 1
+        return deleted
+
     @contextmanager
     def transaction(self) -> Iterator[ScopedTransaction]:
         """All-or-nothing writes of this tenant's records (and global lookups tied to them)."""
