@@ -54,6 +54,8 @@ def aws() -> Iterator[None]:
         signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
         os.environ["GATEHOUSE_SIGNING_KEY_ID"] = signing["Arn"]
         os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
+        suppression_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+        os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
         with served_in_moto("IntegrationCheckFunction") as check_function:
             os.environ["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] = check_function
             get_settings.cache_clear()
@@ -61,6 +63,7 @@ def aws() -> Iterator[None]:
         for name in (
             "GATEHOUSE_SIGNING_KEY_ID",
             "GATEHOUSE_DATA_KEY_ID",
+            "GATEHOUSE_SUPPRESSION_KEY_ID",
             "GATEHOUSE_INTEGRATION_CHECK_FUNCTION",
         ):
             os.environ.pop(name, None)

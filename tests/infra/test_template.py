@@ -41,6 +41,7 @@ CONTRACT_ENV = {
     "GATEHOUSE_IDEMPOTENCY_TABLE",
     "GATEHOUSE_DATA_KEY_ID",
     "GATEHOUSE_SIGNING_KEY_ID",
+    "GATEHOUSE_SUPPRESSION_KEY_ID",
     "GATEHOUSE_STAGE",
     "GATEHOUSE_ALLOWED_ORIGINS",
     "GATEHOUSE_TENANT_ROLE_ARN",
@@ -58,6 +59,13 @@ AUDIT_APPEND_AND_READ = (
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
 DECRYPTERS = {"WebhooksFunctionRole", "TenantGateFunctionRole", "IntegrationCheckFunctionRole"}
+SUPPRESSION_KEY_USERS = {
+    "ApiFunctionRole",
+    "WebhooksFunctionRole",
+    "SchedulerFunctionRole",
+    "TenantGateFunctionRole",
+    "IntegrationCheckFunctionRole",
+}
 TENANT_PARTITIONS = "${aws:PrincipalTag/tenant_id}#*"
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
 
@@ -139,7 +147,7 @@ def test_table_keys_index_and_ttl_follow_the_contract(resources: dict[str, Any])
 def test_main_and_audit_tables_and_every_key_survive_stack_deletion(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    for name in ("MainTable", "AuditTable", "StorageKey", "DataKey", "AuditSigningKey"):
+    for name in ("MainTable", "AuditTable", "StorageKey", "DataKey", "AuditSigningKey", "SuppressionKey"):
         assert resources[name]["DeletionPolicy"] == "Retain", name
         assert resources[name]["UpdateReplacePolicy"] == "Retain", name
     assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
@@ -222,11 +230,34 @@ def test_integration_check_opens_provider_credentials_only_and_only_the_api_invo
     assert api_env["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] == {"Ref": "IntegrationCheckFunction"}
 
 
-@pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey"])
+def test_suppression_key_is_an_hmac_key_only_the_suppression_users_derive_from(
+    statements: list[Statement], resources: dict[str, Any]
+) -> None:
+    props = resources["SuppressionKey"]["Properties"]
+    assert (props["KeySpec"], props["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    key = key_policy(statements, "SuppressionKey")
+    users = [s for s in key if s.allows and s.kind == "key" and "root" not in str(s.principal)]
+    assert {p for s in users for p in s.principals()} == SUPPRESSION_KEY_USERS
+    for statement in users:
+        assert statement.actions == ("kms:generatemac",), "the users derive keys and do nothing else"
+        assert statement.condition == {"StringEquals": {"kms:MacAlgorithm": "HMAC_SHA_256"}}
+    identity = [s for s in statements if s.kind == "identity" and s.allows]
+    assert not [s.owner for s in identity if s.covers("kms:GenerateMac")]
+
+
+@pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey", "SuppressionKey"])
 def test_account_root_administers_keys_without_using_them(statements: list[Statement], key: str) -> None:
     root = [s for s in key_policy(statements, key) if "iam::${AWS::AccountId}:root" in str(s.principal)]
     assert root, f"{key} has no administrator"
-    for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Sign", "kms:CreateGrant"):
+    for action in (
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:Sign",
+        "kms:CreateGrant",
+        "kms:GenerateMac",
+        "kms:VerifyMac",
+    ):
         assert not [s for s in root if s.covers(action)], f"root may {action} with {key}"
     assert [s for s in root if s.covers("kms:PutKeyPolicy")], f"{key} would be unmanageable"
 
@@ -293,6 +324,7 @@ def test_every_function_gets_the_contract_environment(
     assert references(shared["GATEHOUSE_TENANT_ROLE_ARN"]) == {"TenantAccessRole"}
     assert references(shared["GATEHOUSE_DATA_KEY_ID"]) == {"DataKey"}
     assert references(shared["GATEHOUSE_SIGNING_KEY_ID"]) == {"AuditSigningKey"}
+    assert references(shared["GATEHOUSE_SUPPRESSION_KEY_ID"]) == {"SuppressionKey"}
     api_env = functions["ApiFunction"]["Environment"]["Variables"]
     assert api_env["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] == {"Ref": "DispatchStateMachine"}
 

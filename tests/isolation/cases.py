@@ -18,6 +18,7 @@ from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_id
+from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect
 from tests.conftest import TenantFixture
 
@@ -76,6 +77,15 @@ def connected_twilio(tenant: TenantFixture) -> str:
     """Connect tenant A's Twilio integration; the values that must never reach anyone else."""
     connect(tenant.scope, fixture_operator(tenant), Provider.TWILIO, twilio_credentials(tenant))
     return TWILIO_SID
+
+
+SUPPRESSED_NUMBER = "+12025550143"
+
+
+def suppressed_number(tenant: TenantFixture) -> str:
+    """Put a number on tenant A's suppression list; its hash reference must never reach tenant B."""
+    added = suppress(tenant.scope, fixture_operator(tenant), SUPPRESSED_NUMBER, SuppressionSource.MANUAL)
+    return added.entry.ref
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -137,6 +147,31 @@ CASES: dict[tuple[str, str], Case] = {
         Kind.NAMED,
         lambda t: Target("POST", "/integrations/twilio/test", secrets=[connected_twilio(t), TWILIO_TOKEN]),
     ),
+    ("POST", "/suppressions"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/suppressions", body={"number": "(202) 555-0188", "reason": "asked"}),
+    ),
+    ("GET", "/suppressions"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/suppressions", secrets=[suppressed_number(t)])
+    ),
+    ("POST", "/suppressions/check"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST",
+            "/suppressions/check",
+            body={"numbers": [SUPPRESSED_NUMBER]},
+            secrets=[suppressed_number(t), SUPPRESSED_NUMBER],
+        ),
+    ),
+    ("POST", "/suppressions/remove"): Case(
+        Kind.RESOURCE,
+        lambda t: Target(
+            "POST",
+            "/suppressions/remove",
+            body={"number": SUPPRESSED_NUMBER, "reason": "new written consent on file"},
+            secrets=[suppressed_number(t)],
+        ),
+    ),
 }
 
 # What each state-changing route must write to the audit log: exactly one entry with this action.
@@ -149,9 +184,11 @@ AUDITED: dict[tuple[str, str], str] = {
     ("PATCH", "/integrations/<provider>"): "integration.updated",
     ("DELETE", "/integrations/<provider>"): "integration.revoked",
     ("POST", "/integrations/<provider>/test"): "integration.tested",
+    ("POST", "/suppressions"): "suppression.added",
+    ("POST", "/suppressions/remove"): "suppression.removed",
 }
 # Routes whose method is not GET but change nothing.
-READ_ONLY_POSTS = {("POST", "/audit/verify")}
+READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/suppressions/check")}
 
 
 def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:

@@ -22,6 +22,8 @@ class Settings(BaseModel):
     idempotency_table: str
     data_key_id: str = ""
     signing_key_id: str = ""
+    # HMAC key the per-tenant suppression keys are derived from.
+    suppression_key_id: str = ""
     stage: str = "dev"
     region: str = "us-east-1"
     # Set only off AWS (the local runtime's moto); cached clients are keyed on it.
@@ -53,6 +55,7 @@ class Settings(BaseModel):
                 idempotency_table=source.get("GATEHOUSE_IDEMPOTENCY_TABLE", "gatehouse-idempotency"),
                 data_key_id=source.get("GATEHOUSE_DATA_KEY_ID", ""),
                 signing_key_id=source.get("GATEHOUSE_SIGNING_KEY_ID", ""),
+                suppression_key_id=source.get("GATEHOUSE_SUPPRESSION_KEY_ID", ""),
                 stage=source.get("GATEHOUSE_STAGE", "dev"),
                 region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1",
                 endpoint_url=source.get("AWS_ENDPOINT_URL") or None,

@@ -48,3 +48,18 @@ def operator(tenant_id: str, operator_id: str, *, request_id: str) -> Caller:
         principal_id=operator_id,
         request_id=request_id,
     )
+
+
+def system(tenant_id: str, service: str, *, request_id: str = "none") -> Caller:
+    """Gatehouse itself acting for a tenant (a STOP webhook, an erasure): audited as ``system:<service>``.
+
+    Member rank: it may add to the suppression list and write contacts, never remove a
+    suppression or change who may do what; those stay with people.
+    """
+    return Caller(
+        tenant_id=tenant_id,
+        role=Role.MEMBER,
+        principal_type=PrincipalType.SYSTEM,
+        principal_id=service,
+        request_id=request_id,
+    )

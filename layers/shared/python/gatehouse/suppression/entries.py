@@ -1,0 +1,190 @@
+"""The suppression list: numbers a tenant must never text or call again, held only as keyed hashes.
+
+This module owns the ``SuppressionEntry`` record (collection ``SUPPRESSION``, sort key =
+the number's key from ``suppression.keys``) and the three things done with it: add
+(immediate and permanent), check (in batches, before intake and before every attempt),
+and remove (an owner's explicit, audited act with a reason). Entries, views, errors and
+audit entries carry the number's key or its first 16 characters, never the number: the
+list outlives the contact it came from, including an erased one.
+
+Adding is idempotent: the first entry for a number stands and a later add, from any
+source, changes nothing and writes no audit entry. The number is already suppressed for
+good; rewriting the entry would lose when and why it was first added, and repeated STOP
+texts would fill the audit chain with entries that record no change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gatehouse.clock import Clock, utc_now
+from gatehouse.errors import Conflict, Invalid, NotFound
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller
+from gatehouse.identity.permissions import Permission
+from gatehouse.observability import metrics
+from gatehouse.suppression.keys import number_key
+from gatehouse.suppression.numbers import is_e164
+from gatehouse.tenancy import TenantRecord, TenantScope
+
+REF_LENGTH: Final = 16
+REASON_MAX: Final = 500
+CHECK_MAX: Final = 100
+# Seven or more digits in a row (separators allowed) read as a phone number: reasons must not hold one.
+_NUMBER_IN_TEXT: Final = re.compile(r"(?:\d[\s().+/-]*){7,}")
+
+
+class SuppressionSource(StrEnum):
+    MANUAL = "manual"
+    SMS_STOP = "sms_stop"
+    VOICE_STOP_REQUEST = "voice_stop_request"
+    ERASURE = "erasure"
+    IMPORT = "import"
+
+
+class SuppressionEntry(TenantRecord):
+    collection = "SUPPRESSION"
+
+    number_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    source: SuppressionSource
+    reason: str | None = None
+    added_at: datetime
+    added_by: str
+
+    def sort_key(self) -> str:
+        return self.number_key
+
+
+class SuppressionView(BaseModel):
+    """What anyone is shown of an entry: a short reference to the hash, never the number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str = Field(description="first 16 hex characters of the number's keyed hash")
+    source: SuppressionSource
+    reason: str | None
+    added_at: datetime
+    added_by: str
+
+    @classmethod
+    def of(cls, entry: SuppressionEntry) -> SuppressionView:
+        return cls(
+            ref=entry.number_key[:REF_LENGTH],
+            source=entry.source,
+            reason=entry.reason,
+            added_at=entry.added_at,
+            added_by=entry.added_by,
+        )
+
+
+class Removal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    removed_at: datetime
+
+
+@dataclass(frozen=True)
+class SuppressionPage:
+    items: list[SuppressionView]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    entry: SuppressionView
+    created: bool  # False: the number was already suppressed and nothing changed
+
+
+def suppress(
+    scope: TenantScope,
+    caller: Caller,
+    e164: str,
+    source: SuppressionSource,
+    reason: str | None = None,
+    *,
+    clock: Clock = utc_now,
+) -> Suppressed:
+    """Suppress a number now and for good; a number already suppressed keeps its first entry."""
+    caller.require(Permission.SUPPRESSION_ADD)
+    entry = SuppressionEntry(
+        number_key=_key(scope, e164),
+        source=source,
+        reason=_clean_reason(reason),
+        added_at=clock(),
+        added_by=caller.actor,
+    )
+    try:
+        # One conditional put: a number already on the list fails the condition, no read first.
+        scope.save(entry)
+    except Conflict:
+        return Suppressed(SuppressionView.of(scope.require(SuppressionEntry, entry.number_key)), False)
+    view = SuppressionView.of(entry)
+    trail.record(caller, "suppression.added", "suppression", view.ref, after=view)
+    metrics.add_metric(name="SuppressionAdded", unit="Count", value=1)
+    return Suppressed(view, True)
+
+
+def suppressed(scope: TenantScope, numbers: list[str]) -> set[str]:
+    """Which of these E.164 numbers are suppressed: one batch read per 100 distinct numbers."""
+    keys = {_key(scope, number): number for number in dict.fromkeys(numbers)}
+    found = scope.batch_get(SuppressionEntry, keys)
+    return {keys[key] for key in found}
+
+
+def is_suppressed(scope: TenantScope, e164: str) -> bool:
+    return scope.get(SuppressionEntry, _key(scope, e164)) is not None
+
+
+def remove(
+    scope: TenantScope, caller: Caller, e164: str, reason: str, *, clock: Clock = utc_now
+) -> SuppressionView:
+    """Take a number off the list: owners only, with a reason (e.g. documented new consent), audited."""
+    caller.require(Permission.SUPPRESSION_REMOVE)
+    why = _clean_reason(reason)
+    if why is None:
+        raise Invalid("a reason is required", details=[{"field": "reason", "reason": "required"}])
+    entry = scope.get(SuppressionEntry, _key(scope, e164))
+    if entry is None:
+        raise NotFound("the number is not on the suppression list")
+    scope.delete(entry)
+    view = SuppressionView.of(entry)
+    trail.record(
+        caller,
+        "suppression.removed",
+        "suppression",
+        view.ref,
+        before=view,
+        after=Removal(reason=why, removed_at=clock()),
+    )
+    metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
+    return view
+
+
+def list_entries(scope: TenantScope, *, limit: int = 50, cursor: str | None = None) -> SuppressionPage:
+    page = scope.query(SuppressionEntry, limit=limit, cursor=cursor)
+    return SuppressionPage(items=[SuppressionView.of(e) for e in page.items], cursor=page.cursor)
+
+
+def _key(scope: TenantScope, e164: str) -> str:
+    if not isinstance(e164, str) or not is_e164(e164):
+        raise Invalid("number must be in E.164 form")
+    return number_key(scope.tenant_id, e164)
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    text = (reason or "").strip()
+    if not text:
+        return None
+    if len(text) > REASON_MAX:
+        raise Invalid(f"reason is longer than {REASON_MAX} characters")
+    if _NUMBER_IN_TEXT.search(text):
+        # The list must hold no numbers, and a reason is stored and audited in clear.
+        raise Invalid("reason must not contain a phone number")
+    return text
