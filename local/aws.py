@@ -122,6 +122,7 @@ class Deployment:
     tables: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
     functions: dict[str, DeployedFunction] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
@@ -143,6 +144,7 @@ def deploy(template: Template, resolver: Resolver, moto: MotoServer) -> Deployme
     _create_keys(template, deployment, moto.client("kms"), ids)
     _create_roles(template, deployment, moto.client("iam"), ids)
     _create_queues(template, deployment, moto.client("sqs"), ids)
+    _create_buckets(template, deployment, moto.client("s3"), ids)
     for table in template.tables:
         if table.logical_id in ids:
             _create_table(table, deployment, moto.client("dynamodb"))
@@ -163,6 +165,7 @@ def _all_specs(template: Template) -> list[Any]:
         *template.aliases,
         *template.roles,
         *template.queues,
+        *template.buckets,
         *template.tables,
         *template.functions,
         *template.state_machines,
@@ -207,6 +210,18 @@ def _create_queues(template: Template, deployment: Deployment, sqs: Any, ids: se
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         resolver.provide(queue.logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
         deployment.queues[queue.logical_id] = url
+
+
+def _create_buckets(template: Template, deployment: Deployment, s3: Any, ids: set[str]) -> None:
+    resolver = deployment.resolver
+    for bucket in (b for b in template.buckets if b.logical_id in ids):
+        # Bucket names are global and lower-case: derive one from the stack as CloudFormation does.
+        name = physical_name(resolver, bucket.name, bucket.logical_id).lower()
+        s3.create_bucket(Bucket=name)
+        resolver.provide(
+            bucket.logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com"
+        )
+        deployment.buckets[bucket.logical_id] = name
 
 
 def _create_table(table: Table, deployment: Deployment, dynamodb: Any) -> None:

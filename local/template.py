@@ -85,6 +85,13 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    logical_id: str
+    name: Any
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
 class Role:
     logical_id: str
     name: Any
@@ -169,6 +176,7 @@ class Template:
     keys: tuple[Key, ...] = ()
     aliases: tuple[Alias, ...] = ()
     queues: tuple[Queue, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
     roles: tuple[Role, ...] = ()
     functions: tuple[Function, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
@@ -244,6 +252,7 @@ def load_template(path: Path = TEMPLATE_PATH) -> Template:
         keys=_of_type(resources, "AWS::KMS::Key", _key),
         aliases=_of_type(resources, "AWS::KMS::Alias", _alias),
         queues=_of_type(resources, "AWS::SQS::Queue", _queue),
+        buckets=_of_type(resources, "AWS::S3::Bucket", _bucket),
         roles=_of_type(resources, "AWS::IAM::Role", _role) + _implicit_roles(functions, machines),
         functions=functions,
         state_machines=machines,
@@ -291,6 +300,11 @@ def _alias(logical_id: str, props: dict[str, Any], condition: str | None) -> Ali
 def _queue(logical_id: str, props: dict[str, Any], condition: str | None) -> Queue:
     rest = {k: v for k, v in props.items() if k not in ("QueueName", "Tags")}
     return Queue(logical_id, props.get("QueueName"), rest, condition)
+
+
+def _bucket(logical_id: str, props: dict[str, Any], condition: str | None) -> Bucket:
+    # Encryption, public access and lifecycle settings are AWS's to enforce; moto keeps objects.
+    return Bucket(logical_id, props.get("BucketName"), condition)
 
 
 def _role(logical_id: str, props: dict[str, Any], condition: str | None) -> Role:

@@ -56,8 +56,14 @@ def aws() -> Iterator[None]:
         os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
         suppression_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
         os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
-        with served_in_moto("IntegrationCheckFunction") as check_function:
+        boto3.client("s3").create_bucket(Bucket="gatehouse-test-imports")
+        os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
+        with (
+            served_in_moto("IntegrationCheckFunction") as check_function,
+            served_in_moto("ContactIntakeFunction") as intake_function,
+        ):
             os.environ["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] = check_function
+            os.environ["GATEHOUSE_INTAKE_FUNCTION"] = intake_function
             get_settings.cache_clear()
             yield
         for name in (
@@ -65,6 +71,8 @@ def aws() -> Iterator[None]:
             "GATEHOUSE_DATA_KEY_ID",
             "GATEHOUSE_SUPPRESSION_KEY_ID",
             "GATEHOUSE_INTEGRATION_CHECK_FUNCTION",
+            "GATEHOUSE_INTAKE_FUNCTION",
+            "GATEHOUSE_IMPORT_BUCKET",
         ):
             os.environ.pop(name, None)
     get_settings.cache_clear()

@@ -14,12 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints
+from gatehouse.jobs.contacts_purge import run_contacts_purge
 from gatehouse.jobs.heartbeat import run_heartbeat
 from gatehouse.observability import logger, metrics, tracer
 
 JOBS: dict[str, Callable[[], Any]] = {
     "heartbeat": run_heartbeat,
     "audit_checkpoints": run_audit_checkpoints,
+    "contacts_purge": run_contacts_purge,
 }
 
 

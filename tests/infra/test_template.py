@@ -34,6 +34,7 @@ CONTRACT_FUNCTIONS = {
     "SchedulerFunction": ("functions/scheduler/", "app.lambda_handler"),
     "TenantGateFunction": ("functions/dispatch/", "app.tenant_gate"),
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
+    "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
 }
 CONTRACT_ENV = {
     "GATEHOUSE_MAIN_TABLE",
@@ -58,14 +59,22 @@ AUDIT_APPEND_AND_READ = (
 )
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
-DECRYPTERS = {"WebhooksFunctionRole", "TenantGateFunctionRole", "IntegrationCheckFunctionRole"}
+DECRYPTERS = {
+    "WebhooksFunctionRole",
+    "TenantGateFunctionRole",
+    "IntegrationCheckFunctionRole",
+    "ContactIntakeFunctionRole",
+}
 SUPPRESSION_KEY_USERS = {
     "ApiFunctionRole",
     "WebhooksFunctionRole",
     "SchedulerFunctionRole",
     "TenantGateFunctionRole",
     "IntegrationCheckFunctionRole",
+    "ContactIntakeFunctionRole",
 }
+# Invoked with InvocationType=Event by another function (the API queues intake work).
+INVOKED_ASYNCHRONOUSLY = {"ContactIntakeFunction"}
 TENANT_PARTITIONS = "${aws:PrincipalTag/tenant_id}#*"
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
 
@@ -219,13 +228,19 @@ def test_integration_check_opens_provider_credentials_only_and_only_the_api_invo
     assert check.condition["StringLike"] == {"kms:EncryptionContext:purpose": "provider:*"}
     own = identity_of(statements, "IntegrationCheckFunctionRole")
     assert not [s for s in own if s.allows and any(s.covers(a) for a in ITEM_WRITES)]
-    invokers = [
+    invokers = {
         s.owner for s in statements if s.kind == "identity" and s.allows and s.covers("lambda:InvokeFunction")
-    ]
-    assert invokers == ["ApiFunctionRole"]
-    name = functions["IntegrationCheckFunction"]["FunctionName"]
-    (invoke,) = [s for s in identity_of(statements, "ApiFunctionRole") if s.covers("lambda:InvokeFunction")]
-    assert invoke.resource["Fn::Sub"].endswith(":function:" + name["Fn::Sub"])
+    }
+    assert invokers == {"ApiFunctionRole"}
+    invoked = {
+        s.resource["Fn::Sub"].rsplit(":function:", 1)[1]
+        for s in identity_of(statements, "ApiFunctionRole")
+        if s.covers("lambda:InvokeFunction")
+    }
+    assert invoked == {
+        functions[name]["FunctionName"]["Fn::Sub"]
+        for name in ("IntegrationCheckFunction", "ContactIntakeFunction")
+    }
     api_env = functions["ApiFunction"]["Environment"]["Variables"]
     assert api_env["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] == {"Ref": "IntegrationCheckFunction"}
 
@@ -243,6 +258,37 @@ def test_suppression_key_is_an_hmac_key_only_the_suppression_users_derive_from(
         assert statement.condition == {"StringEquals": {"kms:MacAlgorithm": "HMAC_SHA_256"}}
     identity = [s for s in statements if s.kind == "identity" and s.allows]
     assert not [s.owner for s in identity if s.covers("kms:GenerateMac")]
+
+
+def test_intake_opens_only_dnc_credentials_and_import_files_only_under_imports(
+    statements: list[Statement], resources: dict[str, Any]
+) -> None:
+    key = key_policy(statements, "DataKey")
+    (intake,) = [s for s in key if s.allows and "ContactIntakeFunctionRole" in s.principals()]
+    assert intake.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "provider:dnc"}
+    s3_rights = {
+        (s.owner, action)
+        for s in statements
+        if s.kind == "identity" and s.allows
+        for action in s.actions
+        if action.startswith("s3:")
+    }
+    assert s3_rights == {
+        ("ApiFunctionRole", "s3:putobject"),
+        ("ContactIntakeFunctionRole", "s3:getobject"),
+        ("ContactIntakeFunctionRole", "s3:deleteobject"),
+    }
+    for statement in statements:
+        if statement.kind == "identity" and any(a.startswith("s3:") for a in statement.actions):
+            assert statement.resource == {"Fn::Sub": "${ImportBucket.Arn}/imports/*"}
+    bucket = resources["ImportBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"]) == ("imports/", 1)
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["StorageKey", "Arn"]}}
+    (tls,) = resources["ImportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
 @pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey", "SuppressionKey"])
@@ -338,7 +384,7 @@ def test_every_async_invoked_function_has_a_dead_letter_queue(
         if any(e["Type"] in ASYNC_EVENT_TYPES for e in props.get("Events", {}).values())
     }
     assert asynchronous == {"SchedulerFunction"}
-    for name in asynchronous:
+    for name in asynchronous | INVOKED_ASYNCHRONOUSLY:
         props = functions[name]
         assert props["DeadLetterQueue"]["Type"] == "SQS"
         (queue,) = references(props["DeadLetterQueue"]["TargetArn"])
@@ -464,3 +510,20 @@ def test_cfn_lint_reports_nothing() -> None:
         [str(cfn_lint), str(TEMPLATE_PATH)], capture_output=True, text=True, check=False, timeout=300
     )
     assert (result.returncode, result.stdout.strip()) == (0, ""), result.stdout + result.stderr
+
+
+def test_every_schedule_rule_may_write_the_scheduler_dlq(
+    functions: dict[str, dict[str, Any]], resources: dict[str, Any]
+) -> None:
+    (allow,) = [
+        s
+        for s in resources["SchedulerDLQPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    allowed_rules = {arn["Fn::Sub"].rsplit("rule/", 1)[1] for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]}
+    scheduled = {
+        event["Properties"]["Name"]["Fn::Sub"]
+        for event in functions["SchedulerFunction"]["Events"].values()
+        if event["Type"] == "Schedule"
+    }
+    assert scheduled == allowed_rules

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from gatehouse.clock import utc_now
+from gatehouse.contacts.imports import CallerRef, ImportJob, ImportStatus
+from gatehouse.contacts.records import ContactInput
+from gatehouse.contacts.service import new_contact
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.members import add_member
@@ -35,6 +39,7 @@ class Target:
     method: str
     path: str
     body: Any = None
+    raw_body: str | None = None
     secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
 
 
@@ -86,6 +91,33 @@ def suppressed_number(tenant: TenantFixture) -> str:
     """Put a number on tenant A's suppression list; its hash reference must never reach tenant B."""
     added = suppress(tenant.scope, fixture_operator(tenant), SUPPRESSED_NUMBER, SuppressionSource.MANUAL)
     return added.entry.ref
+
+
+CONTACT_PHONE = "+14155550101"
+CONTACT_NAME = "Alphaperson"
+CSV_UPLOAD = "phone,first_name\n+13125550102,Importee\n"
+
+
+def spare_contact(tenant: TenantFixture) -> str:
+    """A contact of tenant A; its number and name must never reach anyone else."""
+    request = ContactInput(phone=CONTACT_PHONE, first_name=CONTACT_NAME, state="CA")
+    contact = new_contact(tenant.scope, request, actor="operator:fixtures", now=utc_now(), suppressed=False)
+    existing = tenant.scope.get(type(contact), contact.contact_id)
+    if existing is None:
+        tenant.scope.save(contact)
+    return contact.contact_id
+
+
+def spare_import(tenant: TenantFixture) -> str:
+    job = ImportJob(
+        import_id=new_id("imp"),
+        requested_by=CallerRef.of(fixture_operator(tenant)),
+        status=ImportStatus.COMPLETED,
+        created_at=utc_now(),
+        created_by="operator:fixtures",
+    )
+    tenant.scope.save(job)
+    return job.import_id
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -174,8 +206,56 @@ CASES: dict[tuple[str, str], Case] = {
     ),
 }
 
+CASES.update(
+    {
+        ("POST", "/contacts"): Case(
+            Kind.COLLECTION,
+            lambda t: Target("POST", "/contacts", body={"phone": "+13125550199", "state": "IL"}),
+        ),
+        ("GET", "/contacts"): Case(
+            Kind.COLLECTION,
+            lambda t: Target("GET", "/contacts", secrets=[spare_contact(t), CONTACT_PHONE, CONTACT_NAME]),
+        ),
+        ("GET", "/contacts/export"): Case(
+            Kind.COLLECTION,
+            lambda t: Target(
+                "GET", "/contacts/export", secrets=[spare_contact(t), CONTACT_PHONE, CONTACT_NAME]
+            ),
+        ),
+        ("POST", "/contacts/imports"): Case(
+            Kind.COLLECTION, lambda t: Target("POST", "/contacts/imports", raw_body=CSV_UPLOAD)
+        ),
+        ("GET", "/contacts/imports/<import_id>"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/contacts/imports/{spare_import(t)}")
+        ),
+        ("GET", "/contacts/imports/<import_id>/errors"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/contacts/imports/{spare_import(t)}/errors")
+        ),
+        ("GET", "/contacts/<contact_id>"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/contacts/{spare_contact(t)}", secrets=[CONTACT_PHONE, CONTACT_NAME]),
+        ),
+        ("PATCH", "/contacts/<contact_id>"): Case(
+            Kind.RESOURCE, lambda t: Target("PATCH", f"/contacts/{spare_contact(t)}", body={"tags": ["iso"]})
+        ),
+        ("DELETE", "/contacts/<contact_id>"): Case(
+            Kind.RESOURCE, lambda t: Target("DELETE", f"/contacts/{spare_contact(t)}")
+        ),
+        ("GET", "/contacts/<contact_id>/data"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "GET", f"/contacts/{spare_contact(t)}/data", secrets=[CONTACT_PHONE, CONTACT_NAME]
+            ),
+        ),
+    }
+)
+
 # What each state-changing route must write to the audit log: exactly one entry with this action.
 AUDITED: dict[tuple[str, str], str] = {
+    ("POST", "/contacts"): "contact.created",
+    ("PATCH", "/contacts/<contact_id>"): "contact.updated",
+    ("DELETE", "/contacts/<contact_id>"): "contact.deleted",
+    ("POST", "/contacts/imports"): "contacts.import_started",
     ("PATCH", "/members/<user_id>"): "member.role_changed",
     ("DELETE", "/members/<user_id>"): "member.removed",
     ("POST", "/api-keys"): "api_key.created",
@@ -188,6 +268,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/suppressions/remove"): "suppression.removed",
 }
 # Routes whose method is not GET but change nothing.
+# Entries a route's asynchronous follow-up writes later (the intake function finishing an import).
+FOLLOW_UP_ACTIONS = {("POST", "/contacts/imports"): {"contacts.imported"}}
 READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/suppressions/check")}
 
 

@@ -8,7 +8,7 @@ from gatehouse import audit
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.permissions import Role
 from tests.conftest import TenantFixture
-from tests.isolation.cases import AUDITED, CASES, READ_ONLY_POSTS
+from tests.isolation.cases import AUDITED, CASES, FOLLOW_UP_ACTIONS, READ_ONLY_POSTS
 
 CHANGING = sorted(route for route in CASES if route[0] != "GET")
 
@@ -23,10 +23,22 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
     target = CASES[route].target(tenant_a)
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
     token = tenant_a.keys[Role.OWNER]
-    reply = api(target.method, target.path, body=target.body, token=token, source_ip="203.0.113.7")
+    reply = api(
+        target.method,
+        target.path,
+        body=target.body,
+        raw_body=target.raw_body,
+        token=token,
+        source_ip="203.0.113.7",
+    )
     assert reply.status < 400, reply.body
 
-    new = [e for e in audit.list_entries(tenant_a.tenant_id, limit=100).items if e not in before]
+    later = FOLLOW_UP_ACTIONS.get(route, set())
+    new = [
+        e
+        for e in audit.list_entries(tenant_a.tenant_id, limit=100).items
+        if e not in before and e.action not in later
+    ]
     if route in READ_ONLY_POSTS:
         assert new == []
         return

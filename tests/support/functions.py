@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 import boto3
 
@@ -51,12 +54,60 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
         Handler=spec.handler,
         Code={"ZipFile": _empty_zip()},
     )
-    served = [LocalFunction(spec, name, created["FunctionArn"], load_handler(spec))]
-    install_lambda_shim(served)
+    function = LocalFunction(spec, name, created["FunctionArn"], load_handler(spec))
+    in_flight = _track(function)
+    install_lambda_shim([function])
     try:
         yield name
     finally:
-        remove_lambda_shim(served)
+        # An asynchronous invocation still running would write into the next test's moto.
+        in_flight.wait_idle(timeout=30)
+        remove_lambda_shim([function])
+
+
+class _InFlight:
+    """Invocations of one served function under way, including asynchronous ones not yet started."""
+
+    def __init__(self) -> None:
+        self.entry: Any = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def busy(self) -> bool:
+        with self._lock:
+            if self._count:
+                return True
+        # An Event invocation's thread exists before it runs; CPython keeps its target until then.
+        return any(getattr(t, "_target", None) is self.entry for t in threading.enumerate())
+
+    def wait_idle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.busy() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def _track(function: LocalFunction) -> _InFlight:
+    in_flight = _InFlight()
+    invoke = function.invoke
+
+    def counted_invoke(event: Any) -> Any:
+        in_flight.enter()
+        try:
+            return invoke(event)
+        finally:
+            in_flight.leave()
+
+    function.invoke = counted_invoke  # type: ignore[method-assign]
+    in_flight.entry = function.invoke
+    return in_flight
 
 
 def _empty_zip() -> bytes:

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     twilio_base_url: str = ""
     voice_agent_base_url: str = "https://api.retellai.com"
     dnc_base_url: str = ""
+    import_bucket: str = ""
+    contact_purge_grace_days: int = Field(default=30, ge=0, le=3650)
+    intake_function: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,6 +72,9 @@ class Settings(BaseModel):
                 twilio_base_url=source.get("GATEHOUSE_TWILIO_BASE_URL", ""),
                 voice_agent_base_url=source.get("GATEHOUSE_VOICE_AGENT_BASE_URL", "https://api.retellai.com"),
                 dnc_base_url=source.get("GATEHOUSE_DNC_BASE_URL", ""),
+                import_bucket=source.get("GATEHOUSE_IMPORT_BUCKET", ""),
+                contact_purge_grace_days=source.get("GATEHOUSE_CONTACT_PURGE_GRACE_DAYS", "30"),
+                intake_function=source.get("GATEHOUSE_INTAKE_FUNCTION", ""),
             )
         )
 

@@ -64,3 +64,10 @@ class CrossTenantAccess(GatehouseError):
 
     status = 404
     code = "not_found"
+
+
+class Unavailable(GatehouseError):
+    """A dependency (storage, a queue, a function) could not be reached; nothing changed. Retry later."""
+
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,225 @@
+"""Contacts of the caller's tenant: create, list, read, update, delete, export, import.
+
+Imports and new contacts are scrubbed against the Do-Not-Call registry by the intake
+function (the API may not open the tenant's DNC credentials): until then a contact
+reads ``dnc: null`` and is not eligible, with the reason ``dnc_unscrubbed``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from guards import caller, requires, scope
+from pydantic import BaseModel
+
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.contacts import checks, imports, service
+from gatehouse.contacts.csv_export import csv_lines
+from gatehouse.contacts.csv_import import parse_mapping
+from gatehouse.contacts.imports import ErrorRow, ImportCounts, ImportJob, ImportStatus
+from gatehouse.contacts.records import ContactChanges, ContactInput, ContactView
+from gatehouse.identity.permissions import Permission
+from gatehouse.tenancy import TenantScope
+from routes.schemas import Cursor, PageLimit, documented
+
+router = Router()
+
+ContactId = Annotated[str, Path(pattern=r"^con_[a-z2-7]{26}$", description="contact id")]
+ImportId = Annotated[str, Path(pattern=r"^imp_[a-z2-7]{26}$", description="import id")]
+StateFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="the state on record")]
+TagFilter = Annotated[str | None, Query(max_length=40, description="contacts with this tag")]
+EXPORT_PAGE = 1000
+
+
+class ContactPage(BaseModel):
+    items: list[ContactView]
+    next_cursor: str | None
+
+
+class ImportView(BaseModel):
+    import_id: str
+    status: ImportStatus
+    counts: ImportCounts
+    failure: str | None
+    created_at: str
+    finished_at: str | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportView:
+        return cls(
+            import_id=job.import_id,
+            status=job.status,
+            counts=job.counts,
+            failure=job.failure,
+            created_at=job.created_at.isoformat(),
+            finished_at=job.finished_at.isoformat() if job.finished_at else None,
+        )
+
+
+class ImportErrors(BaseModel):
+    items: list[ErrorRow]
+    next_cursor: str | None
+
+
+class PersonData(BaseModel):
+    contact: ContactView
+    messages: list[dict[str, str]]
+    calls: list[dict[str, str]]
+
+
+def _queue_scrub(tenant: TenantScope, contact_id: str) -> None:
+    checks.request_scrub(tenant, [contact_id])
+
+
+@router.post(
+    "/contacts",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Add a contact (scrubbed against DNC by the intake function)",
+    tags=["contacts"],
+    responses=documented(201, ContactView, 400, 409, 503),
+)
+def create_contact(request: Annotated[ContactInput, Body()]) -> Response[ContactView]:
+    tenant = scope(router)
+    view = service.create(tenant, caller(router), request, suppressed=checks.suppressed)
+    _queue_scrub(tenant, view.contact_id)
+    return Response(status_code=201, body=view, content_type="application/json")
+
+
+@router.get(
+    "/contacts/export",
+    middlewares=requires(Permission.CONTACTS_EXPORT),
+    summary="Export contacts as CSV, a page at a time (next page: the Gatehouse-Next-Cursor header)",
+    tags=["contacts"],
+)
+def export_contacts(cursor: Cursor = None) -> Response[str]:
+    page = service.list_contacts(scope(router), service.ContactFilter(), limit=EXPORT_PAGE, cursor=cursor)
+    headers = {"Content-Disposition": 'attachment; filename="contacts.csv"'}
+    if page.cursor:
+        headers["Gatehouse-Next-Cursor"] = page.cursor
+    body = "".join(csv_lines(page.items, header=cursor is None))
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
+
+
+@router.post(
+    "/contacts/imports",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Import a CSV file (body: text/csv; the header is checked at once, rows by the intake function)",
+    tags=["contacts"],
+    responses=documented(202, ImportView, 400, 503),
+)
+def start_import(
+    mapping: Annotated[str | None, Query(max_length=2048, description="field=Column,...")] = None,
+) -> Response[ImportView]:
+    raw = router.current_event.decoded_body
+    body = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+    job = imports.start_import(scope(router), caller(router), body, parse_mapping(mapping))
+    return Response(status_code=202, body=ImportView.of(job), content_type="application/json")
+
+
+@router.get(
+    "/contacts/imports/<import_id>",
+    middlewares=requires(Permission.CONTACTS_READ),
+    summary="An import's status and counts",
+    tags=["contacts"],
+    responses=documented(200, ImportView, 404),
+)
+def get_import(import_id: ImportId) -> ImportView:
+    return ImportView.of(imports.get_job(scope(router), import_id))
+
+
+@router.get(
+    "/contacts/imports/<import_id>/errors",
+    middlewares=requires(Permission.CONTACTS_READ),
+    summary="An import's row errors: row, field and reason (never the value)",
+    tags=["contacts"],
+    responses=documented(200, ImportErrors, 404),
+)
+def import_errors(import_id: ImportId, cursor: Cursor = None) -> ImportErrors:
+    rows, next_cursor = imports.job_errors(scope(router), import_id, cursor=cursor)
+    return ImportErrors(items=rows, next_cursor=next_cursor)
+
+
+@router.get(
+    "/contacts",
+    middlewares=requires(Permission.CONTACTS_READ),
+    summary="List contacts, optionally filtered",
+    tags=["contacts"],
+)
+def list_contacts(  # noqa: PLR0917 - one parameter per filter
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
+    eligible_for: Annotated[Channel | None, Query()] = None,
+    ineligible_for: Annotated[Channel | None, Query()] = None,
+    state: StateFilter = None,
+    tag: TagFilter = None,
+    suppressed: Annotated[bool | None, Query()] = None,
+) -> ContactPage:
+    where = service.ContactFilter(
+        eligible_for=eligible_for,
+        ineligible_for=ineligible_for,
+        state=state.upper() if state else None,
+        tag=tag,
+        suppressed=suppressed,
+    )
+    page = service.list_contacts(scope(router), where, limit=limit, cursor=cursor)
+    return ContactPage(items=[ContactView.of(c) for c in page.items], next_cursor=page.cursor)
+
+
+@router.get(
+    "/contacts/<contact_id>",
+    middlewares=requires(Permission.CONTACTS_READ),
+    summary="Show a contact with its eligibility and reasons",
+    tags=["contacts"],
+    responses=documented(200, ContactView, 404),
+)
+def get_contact(contact_id: ContactId) -> ContactView:
+    return ContactView.of(service.get(scope(router), contact_id))
+
+
+@router.patch(
+    "/contacts/<contact_id>",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Update a contact (consent evidence is only ever added)",
+    tags=["contacts"],
+    responses=documented(200, ContactView, 400, 404, 409),
+)
+def update_contact(contact_id: ContactId, changes: Annotated[ContactChanges, Body()]) -> ContactView:
+    return service.update(scope(router), caller(router), contact_id, changes)
+
+
+@router.delete(
+    "/contacts/<contact_id>",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Delete a contact (hidden at once, purged after the grace period)",
+    tags=["contacts"],
+    responses=documented(200, ContactView, 404, 409),
+)
+def delete_contact(contact_id: ContactId) -> ContactView:
+    return service.delete(scope(router), caller(router), contact_id)
+
+
+@router.post(
+    "/contacts/<contact_id>/erase",
+    middlewares=requires(Permission.CONTACTS_ERASE),
+    summary="Erase a person: their data goes at once; only a keyed suppression entry stays",
+    tags=["contacts"],
+    responses=documented(200, service.Erased, 404),
+)
+def erase_contact(contact_id: ContactId) -> service.Erased:
+    return service.erase(scope(router), caller(router), contact_id)
+
+
+@router.get(
+    "/contacts/<contact_id>/data",
+    middlewares=requires(Permission.CONTACTS_EXPORT),
+    summary="Everything held about the contact's number (a data-subject export)",
+    tags=["contacts"],
+    responses=documented(200, PersonData, 404),
+)
+def person_data(contact_id: ContactId) -> Response[str]:
+    data = service.person_data(scope(router), contact_id)
+    return Response(status_code=200, content_type="application/json", body=json.dumps(data))

@@ -1,0 +1,353 @@
+"""Contact imports: a job per file, rows written in batches, a per-row report, re-runs that change nothing.
+
+``run_import`` takes parsed rows (``csv_import.read_rows``) and writes them 100 at a
+time: one BatchGetItem for the contacts the batch already has, one suppression lookup,
+one Do-Not-Call scrub and one transaction of the new and changed contacts. A row's
+contact id is derived from its number (``keys``), so importing the same file again
+finds every contact and writes nothing; a row repeating an earlier row's number or
+external id is reported, not written. Row errors are kept in pages of up to 100 with
+the row, the field and the reason, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from enum import StrEnum
+from itertools import islice
+from typing import Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+
+from gatehouse.clients import aws_client
+from gatehouse.clock import Clock, utc_now
+from gatehouse.config import get_settings
+from gatehouse.contacts.csv_import import ParsedRow, RowError
+from gatehouse.contacts.records import Contact, DncStamp
+from gatehouse.contacts.service import merged, new_contact
+from gatehouse.errors import Conflict, Invalid, Unavailable
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller, PrincipalType
+from gatehouse.identity.permissions import Permission, Role
+from gatehouse.ids import new_id
+from gatehouse.observability import logger, metrics
+from gatehouse.tenancy import TenantRecord, TenantScope
+
+BATCH: Final = 100
+ERROR_PAGE: Final = 100
+RETRIES: Final = 3
+
+Suppressed = Callable[[TenantScope, list[str]], set[str]]
+Scrub = Callable[[TenantScope, list[str]], dict[str, DncStamp]]
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class ImportCounts(BaseModel):
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+
+class CallerRef(BaseModel):
+    """Who started the import, so the intake function acts and audits as them."""
+
+    principal_type: PrincipalType
+    principal_id: str
+    role: Role
+    request_id: str
+    source_ip: str | None
+
+    @classmethod
+    def of(cls, caller: Caller) -> CallerRef:
+        return cls(
+            principal_type=caller.principal_type,
+            principal_id=caller.principal_id,
+            role=caller.role,
+            request_id=caller.request_id,
+            source_ip=caller.source_ip,
+        )
+
+    def caller(self, tenant_id: str) -> Caller:
+        return Caller(tenant_id=tenant_id, **self.model_dump())
+
+
+class ImportJob(TenantRecord):
+    collection = "IMPORT"
+
+    import_id: str
+    requested_by: CallerRef
+    status: ImportStatus
+    object_key: str | None = None
+    mapping: dict[str, str] = {}
+    counts: ImportCounts = ImportCounts()
+    error_pages: int = 0
+    failure: str | None = None
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def sort_key(self) -> str:
+        return self.import_id
+
+
+class ErrorRow(BaseModel):
+    row: int
+    field: str
+    reason: str
+
+
+class ImportErrorPage(TenantRecord):
+    collection = "IMPORT_ERRORS"
+
+    import_id: str
+    page: int
+    errors: list[ErrorRow]
+
+    def sort_key(self) -> str:
+        return f"{self.import_id}#{self.page:06d}"
+
+
+def run_import(
+    scope: TenantScope,
+    caller: Caller,
+    job: ImportJob,
+    rows: Iterable[ParsedRow | RowError],
+    *,
+    suppressed: Suppressed,
+    scrub: Scrub,
+    clock: Clock = utc_now,
+) -> ImportJob:
+    """Write every good row, report every bad one; the job ends completed with its counts."""
+    job = scope.save(job.model_copy(update={"status": ImportStatus.RUNNING, "started_at": clock()}))
+    counts = ImportCounts()
+    seen_phones: dict[str, int] = {}
+    seen_external: dict[str, str] = {}
+    errors: list[ErrorRow] = []
+    pages = 0
+
+    def flush(force: bool = False) -> None:
+        nonlocal pages, errors
+        while errors and (force or len(errors) >= ERROR_PAGE):
+            page, errors = errors[:ERROR_PAGE], errors[ERROR_PAGE:]
+            pages += 1
+            scope.save(ImportErrorPage(import_id=job.import_id, page=pages, errors=page))
+
+    for batch in _batches(rows, BATCH):
+        good: list[ParsedRow] = []
+        for item in batch:
+            counts.rows += 1
+            problem = _duplicate(item, seen_phones, seen_external) if isinstance(item, ParsedRow) else item
+            if problem is None and isinstance(item, ParsedRow):
+                good.append(item)
+            elif problem is not None:
+                counts.errors += 1
+                errors.append(ErrorRow(row=problem.row, field=problem.field, reason=problem.reason))
+        created, updated = _write(scope, caller, job.import_id, good, suppressed, scrub, clock)
+        counts.created += created
+        counts.updated += updated
+        counts.unchanged += len(good) - created - updated
+        flush()
+    flush(force=True)
+    metrics.add_metric(name="ContactsImportedRows", unit="Count", value=counts.rows)
+    finished = scope.save(
+        job.model_copy(
+            update={
+                "status": ImportStatus.COMPLETED,
+                "counts": counts,
+                "error_pages": pages,
+                "finished_at": clock(),
+            }
+        )
+    )
+    trail.record(caller, "contacts.imported", "import", job.import_id, after=finished.counts)
+    logger.info("import completed", extra={"import_id": job.import_id, **counts.model_dump()})
+    return finished
+
+
+def _batches(rows: Iterable[ParsedRow | RowError], size: int) -> Iterator[list[ParsedRow | RowError]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _duplicate(row: ParsedRow, phones: dict[str, int], external: dict[str, str]) -> RowError | None:
+    phone = row.contact.phone
+    if phone in phones:
+        return RowError(row.row, "phone", f"repeats the number of row {phones[phone]}")
+    ext = row.contact.external_id
+    if ext is not None and external.get(ext, phone) != phone:
+        return RowError(row.row, "external_id", "repeats the external id of another row with another number")
+    phones[phone] = row.row
+    if ext is not None:
+        external[ext] = phone
+    return None
+
+
+def _write(  # noqa: PLR0917 - the batch and the three checks it needs
+    scope: TenantScope,
+    caller: Caller,
+    import_id: str,
+    rows: list[ParsedRow],
+    suppressed: Suppressed,
+    scrub: Scrub,
+    clock: Clock,
+) -> tuple[int, int]:
+    """Create or update one batch in one transaction; retried when a concurrent write wins."""
+    if not rows:
+        return 0, 0
+    numbers = [r.contact.phone for r in rows]
+    on_list = suppressed(scope, numbers)
+    for attempt in range(RETRIES):
+        now = clock()
+        fresh = {
+            r.contact.phone: new_contact(
+                scope,
+                r.contact,
+                actor=caller.actor,
+                now=now,
+                suppressed=r.contact.phone in on_list,
+                import_id=import_id,
+            )
+            for r in rows
+        }
+        existing = scope.batch_get(Contact, [c.contact_id for c in fresh.values()])
+        changes: list[Contact] = []
+        created = updated = 0
+        for row in rows:
+            candidate = fresh[row.contact.phone]
+            current = existing.get(candidate.contact_id)
+            if current is None:
+                changes.append(candidate)
+                created += 1
+                continue
+            result = merged(current, row.contact, actor=caller.actor, now=now)
+            listed = row.contact.phone in on_list
+            if listed and not result.suppressed:
+                result = result.model_copy(update={"suppressed": True})
+            if result != current:
+                changes.append(result)
+                updated += 1
+        changes = _scrubbed(scope, changes, scrub)
+        try:
+            with scope.transaction() as txn:
+                for contact in changes:
+                    txn.save(contact)
+        except Conflict:
+            if attempt == RETRIES - 1:
+                raise
+            continue
+        return created, updated
+    return 0, 0  # unreachable: the last attempt raises
+
+
+def _scrubbed(scope: TenantScope, contacts: list[Contact], scrub: Scrub) -> list[Contact]:
+    """New and changed contacts with a fresh Do-Not-Call stamp where they have none."""
+    from gatehouse.contacts.intake import refresh  # noqa: PLC0415 - keeps the import graph flat
+
+    unstamped = [c.e164 for c in contacts if c.dnc is None]
+    stamps = scrub(scope, unstamped) if unstamped else {}
+    return [
+        refresh(c.model_copy(update={"dnc": stamps[c.e164]})) if c.e164 in stamps else c for c in contacts
+    ]
+
+
+# ---------------------------------------------------------------- the API side
+
+
+def import_object_key(tenant_id: str, import_id: str) -> str:
+    return f"imports/{tenant_id}/{import_id}.csv"
+
+
+def start_import(
+    scope: TenantScope, caller: Caller, body: bytes, mapping: dict[str, str], *, clock: Clock = utc_now
+) -> ImportJob:
+    """Check the header now, park the file in the import bucket, and hand it to the intake function.
+
+    The API may not open the tenant's Do-Not-Call credentials, so the rows are read,
+    scrubbed and written by the intake function; the job record reports its progress.
+    """
+    from gatehouse.contacts.csv_import import read_rows  # noqa: PLC0415
+
+    caller.require(Permission.CONTACTS_WRITE)
+    read_rows([body[: 64 * 1024]], mapping)  # the header's problems are the client's, at once
+    settings = get_settings()
+    if not settings.import_bucket or not settings.intake_function:
+        raise Unavailable("contact imports are not configured here")
+    import_id = new_id("imp")
+    key = import_object_key(scope.tenant_id, import_id)
+    job = ImportJob(
+        import_id=import_id,
+        requested_by=CallerRef.of(caller),
+        status=ImportStatus.QUEUED,
+        object_key=key,
+        mapping=mapping,
+        created_at=clock(),
+        created_by=caller.actor,
+    )
+    try:
+        aws_client("s3").put_object(Bucket=settings.import_bucket, Key=key, Body=body)
+        saved = scope.save(job)
+        aws_client("lambda").invoke(
+            FunctionName=settings.intake_function,
+            InvocationType="Event",
+            Payload=json.dumps({"job": "import", "tenant_id": scope.tenant_id, "import_id": import_id}),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("import could not be queued", extra={"error": type(exc).__name__})
+        raise Unavailable("the import could not be queued; retry later") from None
+    trail.record(caller, "contacts.import_started", "import", import_id, after=saved.counts)
+    return saved
+
+
+def get_job(scope: TenantScope, import_id: str) -> ImportJob:
+    return scope.require(ImportJob, import_id)
+
+
+def job_errors(
+    scope: TenantScope, import_id: str, *, cursor: str | None = None, pages: int = 1
+) -> tuple[list[ErrorRow], str | None]:
+    get_job(scope, import_id)
+    page = scope.query(ImportErrorPage, prefix=f"{import_id}#", limit=pages, cursor=cursor)
+    return [e for p in page.items for e in p.errors], page.cursor
+
+
+# ---------------------------------------------------------------- the intake function side
+
+
+def run_queued_import(
+    scope: TenantScope, import_id: str, *, suppressed: Suppressed, scrub: Scrub, clock: Clock = utc_now
+) -> ImportJob:
+    """Stream the parked file from the bucket through ``run_import``; the file is deleted afterwards."""
+    from gatehouse.contacts.csv_import import read_rows  # noqa: PLC0415
+
+    job = get_job(scope, import_id)
+    if job.status is not ImportStatus.QUEUED:
+        logger.info("import already handled", extra={"import_id": import_id, "status": job.status.value})
+        return job  # a redelivered event changes nothing
+    caller = job.requested_by.caller(scope.tenant_id)
+    bucket = get_settings().import_bucket
+    s3 = aws_client("s3")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=job.object_key)["Body"]
+        try:
+            _, rows = read_rows(body.iter_chunks(64 * 1024), job.mapping)
+        except Invalid as exc:
+            return scope.save(
+                job.model_copy(
+                    update={"status": ImportStatus.FAILED, "failure": exc.message, "finished_at": clock()}
+                )
+            )
+        return run_import(scope, caller, job, rows, suppressed=suppressed, scrub=scrub, clock=clock)
+    finally:
+        s3.delete_object(Bucket=bucket, Key=job.object_key)

@@ -1,0 +1,60 @@
+"""Intake rules: what Gatehouse works out about a contact, and whether each channel may reach it.
+
+Pure functions of the contact (and the suppression and Do-Not-Call facts already looked
+up), so the same rules give the same answer at intake, on every update and in tests.
+A channel is eligible only when every reason is absent; reasons are stable codes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.compliance.zones import locate
+from gatehouse.contacts.records import ChannelEligibility, Contact, DncStatus
+
+
+class Reason(StrEnum):
+    CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
+    SUPPRESSED = "suppressed"  # on the tenant's suppression list
+    DNC_LISTED = "dnc_listed"  # on the Do-Not-Call registry
+    DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet
+    DNC_ERROR = "dnc_error"  # the scrub failed; never dialed unscrubbed
+    ZONE_UNKNOWN = "zone_unknown"  # no time zone known, so no calling hours can be checked
+    DELETED = "deleted"
+
+
+def locate_contact(contact: Contact) -> Contact:
+    """The contact with its candidate zones and applicable states worked out anew."""
+    where = locate(contact.e164, contact.state, contact.postal_code)
+    return contact.model_copy(update={"zones": sorted(where.zones), "states": sorted(where.states)})
+
+
+def assess(contact: Contact) -> dict[Channel, ChannelEligibility]:
+    """Per channel: eligible, or the reasons it is not."""
+    shared: list[Reason] = []
+    if contact.deleted_at is not None:
+        shared.append(Reason.DELETED)
+    if contact.suppressed:
+        shared.append(Reason.SUPPRESSED)
+    if contact.dnc is None:
+        shared.append(Reason.DNC_UNSCRUBBED)
+    elif contact.dnc.status is DncStatus.LISTED:
+        shared.append(Reason.DNC_LISTED)
+    elif contact.dnc.status is DncStatus.ERROR:
+        shared.append(Reason.DNC_ERROR)
+    if not contact.zones:
+        shared.append(Reason.ZONE_UNKNOWN)
+    verdicts = {}
+    for channel in Channel:
+        reasons = list(shared)
+        if not contact.consent_covers(channel):
+            reasons.insert(0, Reason.CONSENT_MISSING)
+        verdicts[channel] = ChannelEligibility(eligible=not reasons, reasons=[r.value for r in reasons])
+    return verdicts
+
+
+def refresh(contact: Contact) -> Contact:
+    """Zones, states and eligibility recomputed from the contact's current facts."""
+    located = locate_contact(contact)
+    return located.model_copy(update={"eligibility": assess(located)})

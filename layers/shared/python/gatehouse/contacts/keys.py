@@ -1,0 +1,21 @@
+"""Contact ids derived from the number with the tenant's secret key, so a phone is one contact.
+
+The same number always gives the same id within a tenant (re-importing a file creates
+no duplicates, with no lookup item to keep in step), a different id in every other
+tenant, and nothing outside KMS can turn an id back into the number: an id left in
+the audit log after an erasure names no one. The tenant key is the suppression list's
+(``gatehouse.suppression.keys``), used under its own "contact:" domain.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from gatehouse.suppression.keys import tenant_key
+
+
+def contact_id_for(tenant_id: str, e164: str) -> str:
+    digest = hmac.new(tenant_key(tenant_id), f"contact:{e164}".encode(), hashlib.sha256).digest()
+    return "con_" + base64.b32encode(digest).decode("ascii").lower()[:26]

@@ -1,0 +1,309 @@
+"""Contacts of one tenant: create, read, list with filters, update, soft delete, erase, export one person.
+
+Every change is audited without personal data: entries name the contact id (a keyed
+hash, see ``keys``), the fields that changed and the channels consent covers, never a
+number, name or address, so erasing a person leaves the audit chain intact and empty
+of them. Lists page through the tenant's contacts in id order and filter in memory
+within a bounded read budget, so a request costs O(page), never O(tenant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from gatehouse.clock import Clock, utc_now
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.contacts.intake import refresh
+from gatehouse.contacts.keys import contact_id_for
+from gatehouse.contacts.records import (
+    Contact,
+    ContactChanges,
+    ContactInput,
+    ContactView,
+    DncStamp,
+)
+from gatehouse.errors import Conflict, NotFound
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller
+from gatehouse.identity.permissions import Permission
+from gatehouse.tenancy import TenantScope
+
+# A filtered list reads at most this many items per request, then hands back a cursor.
+READ_BUDGET: Final = 500
+_PAGE_READ: Final = 100
+
+
+class ContactNotFound(NotFound):
+    code = "not_found"
+
+
+class AuditedContact(BaseModel):
+    """What the audit log keeps of a contact change: field names and channels, no personal data."""
+
+    contact_id: str
+    fields: list[str]
+    consent_channels: list[Channel]
+    eligible: list[Channel]
+    deleted: bool = False
+
+
+def audited(contact: Contact, fields: Iterable[str]) -> AuditedContact:
+    return AuditedContact(
+        contact_id=contact.contact_id,
+        fields=sorted(set(fields)),
+        consent_channels=sorted({c for e in contact.consent for c in e.channels}),
+        eligible=sorted(c for c, v in contact.eligibility.items() if v.eligible),
+        deleted=contact.deleted_at is not None,
+    )
+
+
+def _set_fields(data: BaseModel) -> list[str]:
+    return [name for name in data.model_fields_set if name != "phone"]
+
+
+def new_contact(
+    scope: TenantScope,
+    request: ContactInput,
+    *,
+    actor: str,
+    now: datetime,
+    suppressed: bool,
+    dnc: DncStamp | None = None,
+    import_id: str | None = None,
+) -> Contact:
+    """The record for a new contact, with zones, states and eligibility worked out."""
+    contact = Contact(
+        contact_id=contact_id_for(scope.tenant_id, request.phone),
+        e164=request.phone,
+        **request.model_dump(exclude={"phone"}),
+        suppressed=suppressed,
+        dnc=dnc,
+        created_at=now,
+        created_by=actor,
+        import_id=import_id,
+    )
+    return refresh(contact)
+
+
+def merged(existing: Contact, request: ContactInput, *, actor: str, now: datetime) -> Contact:
+    """An existing contact updated from a full input (an import row): given fields win, consent adds up."""
+    given = request.model_dump(exclude={"phone", "consent"}, exclude_unset=True)
+    consent = list(existing.consent) + [e for e in request.consent if e not in existing.consent]
+    updated = existing.model_copy(update={**given, "consent": consent})
+    if updated == existing:
+        return existing
+    return refresh(updated.model_copy(update={"updated_at": now, "updated_by": actor, "deleted_at": None}))
+
+
+def create(
+    scope: TenantScope,
+    caller: Caller,
+    request: ContactInput,
+    *,
+    suppressed: Callable[[TenantScope, list[str]], set[str]],
+    clock: Clock = utc_now,
+) -> ContactView:
+    """Add one contact; Conflict when the tenant has the number already (named by its id)."""
+    caller.require(Permission.CONTACTS_WRITE)
+    contact = new_contact(
+        scope,
+        request,
+        actor=caller.actor,
+        now=clock(),
+        suppressed=request.phone in suppressed(scope, [request.phone]),
+    )
+    existing = scope.get(Contact, contact.contact_id)
+    if existing is not None and existing.deleted_at is None:
+        raise Conflict(f"the tenant has this number already as {existing.contact_id}")
+    if existing is not None:
+        contact = contact.model_copy(update={"version": existing.version})
+    saved = scope.save(contact)
+    trail.record(
+        caller, "contact.created", "contact", saved.contact_id, after=audited(saved, _set_fields(request))
+    )
+    return ContactView.of(saved)
+
+
+def get(scope: TenantScope, contact_id: str) -> Contact:
+    contact = scope.get(Contact, contact_id)
+    if contact is None or contact.deleted_at is not None:
+        raise ContactNotFound("contact not found")
+    return contact
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    eligible_for: Channel | None = None
+    ineligible_for: Channel | None = None
+    state: str | None = None
+    tag: str | None = None
+    suppressed: bool | None = None
+
+    def matches(self, contact: Contact) -> bool:
+        if contact.deleted_at is not None:
+            return False
+        checks = (
+            self.eligible_for is None or _eligible(contact, self.eligible_for),
+            self.ineligible_for is None or not _eligible(contact, self.ineligible_for),
+            self.state is None or contact.state == self.state,
+            self.tag is None or self.tag in contact.tags,
+            self.suppressed is None or contact.suppressed is self.suppressed,
+        )
+        return all(checks)
+
+
+def _eligible(contact: Contact, channel: Channel) -> bool:
+    verdict = contact.eligibility.get(channel)
+    return verdict is not None and verdict.eligible
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    items: list[Contact]
+    cursor: str | None
+
+
+def list_contacts(
+    scope: TenantScope, where: ContactFilter, *, limit: int = 50, cursor: str | None = None
+) -> ContactPage:
+    """Up to ``limit`` matching contacts; the cursor resumes where the read budget stopped."""
+    found: list[Contact] = []
+    read = 0
+    while True:
+        page = scope.query(Contact, limit=_PAGE_READ, cursor=cursor)
+        for index, contact in enumerate(page.items):
+            if where.matches(contact):
+                found.append(contact)
+                if len(found) == limit:
+                    more = index < len(page.items) - 1 or page.cursor is not None
+                    return ContactPage(found, _cursor_after(scope, contact) if more else None)
+        read += len(page.items)
+        cursor = page.cursor
+        if cursor is None:
+            return ContactPage(found, None)
+        if read >= READ_BUDGET:
+            return ContactPage(found, cursor)
+
+
+def _cursor_after(scope: TenantScope, contact: Contact) -> str | None:
+    from gatehouse.tenancy import store  # noqa: PLC0415 - the cursor format is the data door's
+
+    partition = scope.partition(Contact)
+    return store.encode_cursor({"pk": {"S": partition}, "sk": {"S": contact.contact_id}})
+
+
+def update(
+    scope: TenantScope,
+    caller: Caller,
+    contact_id: str,
+    changes: ContactChanges,
+    *,
+    clock: Clock = utc_now,
+) -> ContactView:
+    caller.require(Permission.CONTACTS_WRITE)
+    current = get(scope, contact_id)
+    fields = changes.model_dump(exclude={"add_consent"}, exclude_unset=True)
+    consent = list(current.consent) + [e for e in changes.add_consent if e not in current.consent]
+    candidate = current.model_copy(update={**fields, "consent": consent})
+    if candidate == current:
+        return ContactView.of(current)
+    saved = scope.save(
+        refresh(candidate.model_copy(update={"updated_at": clock(), "updated_by": caller.actor}))
+    )
+    changed = list(fields) + (["consent"] if changes.add_consent else [])
+    trail.record(
+        caller,
+        "contact.updated",
+        "contact",
+        contact_id,
+        before=audited(current, []),
+        after=audited(saved, changed),
+    )
+    return ContactView.of(saved)
+
+
+def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> ContactView:
+    """Soft delete: hidden at once, purged by the scheduler after the grace period."""
+    caller.require(Permission.CONTACTS_WRITE)
+    current = get(scope, contact_id)
+    deleted = refresh(current.model_copy(update={"deleted_at": clock(), "deleted_by": caller.actor}))
+    saved = scope.save(deleted)
+    trail.record(
+        caller,
+        "contact.deleted",
+        "contact",
+        contact_id,
+        before=audited(current, []),
+        after=audited(saved, []),
+    )
+    return ContactView.of(saved)
+
+
+def stamp_dnc(scope: TenantScope, stamps: dict[str, DncStamp], contacts: Iterable[Contact]) -> list[Contact]:
+    """Contacts with their new Do-Not-Call stamps and eligibility (not saved)."""
+    updated = []
+    for contact in contacts:
+        stamp = stamps.get(contact.e164)
+        if stamp is not None:
+            updated.append(refresh(contact.model_copy(update={"dnc": stamp})))
+    return updated
+
+
+def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:
+    """Everything Gatehouse holds about the contact's number, for a data-subject request."""
+    contact = get(scope, contact_id)
+    return {"contact": ContactView.of(contact).model_dump(mode="json"), "messages": [], "calls": []}
+
+
+class Erased(BaseModel):
+    contact_id: str
+    erased_at: datetime
+    suppression_ref: str
+
+
+def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> Erased:
+    """Remove the person's data at once and keep only the keyed suppression entry, so they are never contacted again.
+
+    The contact item goes (deleted ones included); the number lives on only as the
+    suppression list's keyed hash. Audit entries never held the person's data, so
+    the chain stays whole and names only the contact id.
+    """
+    from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
+
+    caller.require(Permission.CONTACTS_ERASE)
+    contact = scope.get(Contact, contact_id)
+    if contact is None:
+        raise ContactNotFound("contact not found")
+    kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
+    scope.delete(contact)
+    erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
+    trail.record(caller, "contact.erased", "contact", contact_id, after=erased)
+    return erased
+
+
+class Purged(BaseModel):
+    purged: int
+
+
+def purge_deleted(scope: TenantScope, caller: Caller, *, grace: timedelta, clock: Clock = utc_now) -> int:
+    """Delete, for good, contacts soft-deleted longer ago than ``grace`` (a scheduled job; reads every page)."""
+    cutoff = clock() - grace
+    purged = 0
+    cursor: str | None = None
+    while True:
+        page = scope.query(Contact, limit=_PAGE_READ, cursor=cursor)
+        for contact in page.items:
+            if contact.deleted_at is not None and contact.deleted_at <= cutoff:
+                scope.delete(contact)
+                purged += 1
+        cursor = page.cursor
+        if cursor is None:
+            break
+    if purged:
+        trail.record(caller, "contacts.purged", "contacts", scope.tenant_id, after=Purged(purged=purged))
+    return purged

@@ -1,0 +1,265 @@
+"""Contacts through the API and the intake function (moto): intake rules, imports, exports, no PII in audit.
+
+Imports run as in AWS: the API parks the file in the import bucket and invokes the
+intake function asynchronously (served in-process by the Lambda shim), which streams
+the file, writes contacts in batches and records the per-row report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from typing import Any
+
+import boto3
+import pytest
+
+from gatehouse import audit
+from gatehouse.aws_calls import AwsCall, AwsCallCounter
+from gatehouse.config import get_settings
+from gatehouse.contacts.records import Contact
+from gatehouse.identity.caller import operator
+from gatehouse.identity.permissions import Role
+from gatehouse.suppression import SuppressionSource, suppress
+from tests.conftest import TenantFixture
+
+SMS_CONSENT = {
+    "type": "express_written",
+    "channels": ["sms"],
+    "obtained_at": "2026-01-05T10:00:00Z",
+    "source": "web_form",
+    "source_url": "https://acme.example/signup",
+    "wording": "I agree to receive marketing texts from Acme.",
+    "ip": "203.0.113.9",
+}
+ANN = {
+    "phone": "(415) 555-0132",
+    "first_name": "Ann",
+    "state": "CA",
+    "tags": ["vip"],
+    "consent": [SMS_CONSENT],
+}
+
+CSV_FILE = (
+    "phone,first_name,state,tags,external_id,consent_type,consent_channels,consent_at,consent_wording\n"
+    "4155550132,Ann,CA,vip,crm-1,express_written,sms;voice,2026-01-05T10:00:00Z,Yes to texts and calls\n"
+    "(312) 555-0143,Bo,IL,,crm-2,,,,\n"
+    "555-0100,Cy,CA,,crm-3,,,,\n"
+    "2125550155,Di,ZZ,,crm-4,,,,\n"
+    "4155550132,Ann again,CA,,crm-5,,,,\n"
+    "3055550166,=HYPERLINK(1),FL,,crm-6,express,voice,2026-02-01T09:00:00-05:00,Call me\n"
+)
+
+
+def owner(tenant: TenantFixture) -> str:
+    return tenant.keys[Role.OWNER]
+
+
+def wait_for_import(api, token: str, import_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        job = api("GET", f"/contacts/imports/{import_id}", token=token).json()
+        if job["status"] in {"completed", "failed"}:
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def upload(api, token: str, text: str, **query: str):  # type: ignore[no-untyped-def]
+    return api(
+        "POST",
+        "/contacts/imports",
+        raw_body=text,
+        token=token,
+        headers={"Content-Type": "text/csv"},
+        query=query or None,
+    )
+
+
+# ---------------------------------------------------------------- single contacts
+
+
+def test_a_new_contact_gets_zones_and_per_channel_eligibility_with_reasons(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    reply = api("POST", "/contacts", body=ANN, token=tenant_a.keys[Role.MEMBER])
+    assert reply.status == 201, reply.body
+    contact = reply.json()
+    assert contact["phone"] == "+14155550132"
+    assert contact["zones"] == ["America/Los_Angeles"]
+    assert contact["states"] == ["CA"]
+    assert contact["eligibility"]["sms"] == {"eligible": False, "reasons": ["dnc_unscrubbed"]}
+    assert contact["eligibility"]["voice"]["reasons"] == ["consent_missing", "dnc_unscrubbed"]
+    again = api("POST", "/contacts", body={**ANN, "phone": "+1 415 555 0132"}, token=owner(tenant_a))
+    assert (again.status, again.json()["error"]["code"]) == (409, "conflict")
+    assert contact["contact_id"] in again.json()["error"]["message"]
+
+
+def test_a_suppressed_number_is_ineligible_at_intake(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    system = operator(tenant_a.tenant_id, "fixtures", request_id="fixtures")
+    suppress(tenant_a.scope, system, "+14155550132", SuppressionSource.MANUAL, "asked by phone")
+    contact = api("POST", "/contacts", body=ANN, token=owner(tenant_a)).json()
+    assert contact["suppressed"] is True
+    assert "suppressed" in contact["eligibility"]["sms"]["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({**ANN, "phone": "555-0132"}, 422, "phone"),
+        ({**ANN, "phone": "+44 20 7946 0018"}, 422, "phone"),
+        ({**ANN, "state": "ZZ"}, 400, None),
+        ({**ANN, "consent": [{**SMS_CONSENT, "wording": None}]}, 422, "consent"),
+        ({**ANN, "consent": [{**SMS_CONSENT, "obtained_at": "2026-01-05T10:00:00"}]}, 422, "consent"),
+        ({**ANN, "surprise": True}, 422, "surprise"),
+    ],
+    ids=["short", "foreign", "state", "no-wording", "naive-time", "unknown-field"],
+)
+def test_bad_contacts_get_a_clear_4xx_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, body: dict[str, Any], status: int, field: str | None
+) -> None:
+    reply = api("POST", "/contacts", body=body, token=owner(tenant_a))
+    assert reply.status == status, reply.body
+    error = reply.json()["error"]
+    if field:
+        assert any(field in d["field"] for d in error["details"]), error
+    assert "555-0132" not in reply.body
+    assert api("GET", "/contacts", token=owner(tenant_a)).json()["items"] == []
+
+
+def test_update_adds_consent_and_delete_hides(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    contact = api("POST", "/contacts", body=ANN, token=owner(tenant_a)).json()
+    path = f"/contacts/{contact['contact_id']}"
+    voice = {**SMS_CONSENT, "channels": ["voice"], "type": "express"}
+    updated = api(
+        "PATCH", path, body={"add_consent": [voice], "tags": ["vip", "west"]}, token=owner(tenant_a)
+    )
+    assert updated.status == 200, updated.body
+    assert updated.json()["eligibility"]["voice"]["reasons"] == ["dnc_unscrubbed"]
+    assert len(updated.json()["consent"]) == 2
+    assert api("PATCH", path, body={"phone": "+14155550133"}, token=owner(tenant_a)).status == 422
+    assert api("DELETE", path, token=owner(tenant_a)).status == 200
+    assert api("GET", path, token=owner(tenant_a)).status == 404
+    assert api("GET", "/contacts", token=owner(tenant_a)).json()["items"] == []
+
+
+def test_filters_page_through_the_tenant(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    for n, state in enumerate(["CA", "TX", "CA", "NY"]):
+        body = {"phone": f"+1415555{n:04d}", "state": state, "tags": ["even"] if n % 2 == 0 else []}
+        assert api("POST", "/contacts", body=body, token=owner(tenant_a)).status == 201
+    ca = api("GET", "/contacts", query={"state": "ca"}, token=owner(tenant_a)).json()
+    assert {c["state"] for c in ca["items"]} == {"CA"}
+    assert len(ca["items"]) == 2
+    tagged = api("GET", "/contacts", query={"tag": "even", "limit": "1"}, token=owner(tenant_a)).json()
+    second = api(
+        "GET",
+        "/contacts",
+        query={"tag": "even", "limit": "1", "cursor": tagged["next_cursor"]},
+        token=owner(tenant_a),
+    ).json()
+    assert len(tagged["items"]) == len(second["items"]) == 1
+    assert tagged["items"][0]["contact_id"] != second["items"][0]["contact_id"]
+    assert api("GET", "/contacts", query={"eligible_for": "sms"}, token=owner(tenant_a)).json()["items"] == []
+
+
+# ---------------------------------------------------------------- imports
+
+
+def test_an_import_reports_every_bad_row_and_writes_the_good_ones(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    token = tenant_a.keys[Role.MEMBER]
+    started = upload(api, token, CSV_FILE)
+    assert started.status == 202, started.body
+    job = wait_for_import(api, token, started.json()["import_id"])
+    assert job["status"] == "completed"
+    assert job["counts"] == {"rows": 6, "created": 3, "updated": 0, "unchanged": 0, "errors": 3}
+    errors = api("GET", f"/contacts/imports/{job['import_id']}/errors", token=token).json()["items"]
+    assert [(e["row"], e["field"]) for e in errors] == [(4, "phone"), (5, "state"), (6, "phone")]
+    assert "row 2" in errors[2]["reason"]
+    listed = api("GET", "/contacts", token=token).json()["items"]
+    assert sorted(c["phone"] for c in listed) == ["+13055550166", "+13125550143", "+14155550132"]
+    miami = next(c for c in listed if c["phone"] == "+13055550166")
+    assert miami["eligibility"]["sms"]["reasons"][0] == "consent_missing"
+    assert miami["zones"] == ["America/Chicago", "America/New_York"]  # Florida spans two zones
+    stored = boto3.client("s3").list_objects_v2(Bucket=get_settings().import_bucket)
+    assert stored.get("KeyCount", 0) == 0  # the file does not outlive its import
+
+
+def test_importing_the_same_file_again_changes_nothing(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    token = owner(tenant_a)
+    first = wait_for_import(api, token, upload(api, token, CSV_FILE).json()["import_id"])
+    before = api("GET", "/contacts", token=token).json()["items"]
+    second = wait_for_import(api, token, upload(api, token, CSV_FILE).json()["import_id"])
+    assert second["counts"] == {**first["counts"], "created": 0, "unchanged": first["counts"]["created"]}
+    assert api("GET", "/contacts", token=token).json()["items"] == before
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("first_name,state\nAnn,CA\n", {}),
+        ("phone,phone\n1,2\n", {}),
+        ("Mobile\n4155550132\n", {"mapping": "phone=Cell"}),
+        ("", {}),
+    ],
+    ids=["no-phone", "repeated", "bad-mapping", "empty"],
+)
+def test_a_file_whose_header_does_not_fit_is_refused_at_once(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, text: str, query: dict[str, str]
+) -> None:
+    reply = upload(api, owner(tenant_a), text, **query)
+    assert reply.status == 400, reply.body
+    assert reply.json()["error"]["code"] == "invalid_request"
+    assert boto3.client("s3").list_objects_v2(Bucket=get_settings().import_bucket).get("KeyCount", 0) == 0
+
+
+def test_an_import_costs_a_few_round_trips_per_hundred_rows(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"+1312555{n:04d},Person {n},IL,,,,,,\n" for n in range(300))
+    header = CSV_FILE.splitlines()[0] + "\n"
+    token = owner(tenant_a)
+    with AwsCallCounter() as calls:
+        job = wait_for_import(api, token, upload(api, token, header + rows).json()["import_id"])
+    assert job["counts"]["created"] == 300
+    counts = calls.counts()
+    # one transaction per 100 rows, and one per audit entry (import started, import done)
+    assert counts[AwsCall("dynamodb", "TransactWriteItems")] == 3 + 2
+    assert counts[AwsCall("dynamodb", "BatchGetItem")] == 6  # existing contacts and suppression, per 100
+
+
+# ---------------------------------------------------------------- export and audit
+
+
+def test_export_is_spreadsheet_safe_and_audit_entries_hold_no_personal_data(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture
+) -> None:
+    token = owner(tenant_a)
+    wait_for_import(api, token, upload(api, token, CSV_FILE).json()["import_id"])
+    contact = api(
+        "POST", "/contacts", body={**ANN, "phone": "+12065550177", "first_name": "Eve"}, token=token
+    )
+    api("PATCH", f"/contacts/{contact.json()['contact_id']}", body={"last_name": "Secretname"}, token=token)
+    exported = api("GET", "/contacts/export", token=token)
+    assert exported.status == 200, exported.body
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(exported.body)))
+    assert len(table) == 4
+    assert next(r for r in table if r["phone"] == "'+13055550166")["first_name"] == "'=HYPERLINK(1)"
+    entries = json.dumps(
+        [e.model_dump(mode="json") for e in audit.list_entries(tenant_a.tenant_id, limit=100).items]
+    )
+    for personal in ("555-0132", "5550132", "Eve", "Secretname", "Ann", "HYPERLINK"):
+        assert personal not in entries
+    actions = [e.action for e in audit.list_entries(tenant_a.tenant_id, limit=100).items]
+    assert {"contacts.import_started", "contacts.imported", "contact.created", "contact.updated"} <= set(
+        actions
+    )
+
+
+def test_contacts_of_another_tenant_never_match(
+    api, tenant_a: TenantFixture, tenant_b: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    a = api("POST", "/contacts", body=ANN, token=owner(tenant_a)).json()
+    b = api("POST", "/contacts", body=ANN, token=owner(tenant_b)).json()
+    assert a["contact_id"] != b["contact_id"]  # the same number, keyed per tenant
+    assert api("GET", f"/contacts/{a['contact_id']}", token=owner(tenant_b)).status == 404
+    assert tenant_b.scope.get(Contact, a["contact_id"]) is None
