@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
@@ -42,17 +43,28 @@ from tests.support.tables import create_tables
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """moto's AWS with the tables declared in template.yaml."""
+def aws(tmp_path: Path) -> Iterator[None]:
+    """moto's AWS with the tables declared in template.yaml, the KMS keys, and a mail outbox file."""
     get_settings.cache_clear()
     with mock_aws():
         create_tables(get_settings())
-        key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        kms = boto3.client("kms")
+        key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
         os.environ["GATEHOUSE_SIGNING_KEY_ID"] = key["Arn"]
+        os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
+        os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
         get_settings.cache_clear()
         yield
-        os.environ.pop("GATEHOUSE_SIGNING_KEY_ID", None)
+        for name in ("GATEHOUSE_SIGNING_KEY_ID", "GATEHOUSE_DATA_KEY_ID", "GATEHOUSE_MAIL_OUTBOX"):
+            os.environ.pop(name, None)
     get_settings.cache_clear()
+
+
+def outbox() -> list[dict[str, str]]:
+    """Every message the code under test has sent, oldest first."""
+    from gatehouse.mail import read_outbox
+
+    return read_outbox(Path(get_settings().mail_outbox or "/nonexistent"))
 
 
 @dataclass

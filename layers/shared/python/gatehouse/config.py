@@ -29,6 +29,10 @@ class Settings(BaseModel):
     dispatch_state_machine_arn: str = ""
     tenant_role_arn: str = ""
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    # Where sign-in and invitation mail goes: SES from ``mail_sender`` in AWS, or (off AWS)
+    # a JSON Lines file, the local outbox, when ``mail_outbox`` is set.
+    mail_sender: str = ""
+    mail_outbox: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,6 +53,8 @@ class Settings(BaseModel):
             dispatch_state_machine_arn=source.get("GATEHOUSE_DISPATCH_STATE_MACHINE_ARN", ""),
             tenant_role_arn=source.get("GATEHOUSE_TENANT_ROLE_ARN", ""),
             max_body_bytes=int(source.get("GATEHOUSE_MAX_BODY_BYTES", str(256 * 1024))),
+            mail_sender=source.get("GATEHOUSE_MAIL_SENDER", ""),
+            mail_outbox=source.get("GATEHOUSE_MAIL_OUTBOX") or None,
         )
 
 
