@@ -20,7 +20,7 @@ from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from routes import api_keys, audit, health, invitations, members
+from routes import api_keys, audit, health, invitations, members, sessions, two_factor
 
 TITLE = "Gatehouse API"
 VERSION = "0.1.0"
@@ -35,7 +35,7 @@ def _cors() -> CORSConfig | None:
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
 app.use(middlewares=[authenticate])
-for module in (health, members, invitations, api_keys, audit):
+for module in (health, sessions, two_factor, members, invitations, api_keys, audit):
     app.include_router(module.router)
 app.enable_swagger(
     path="/docs",

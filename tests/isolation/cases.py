@@ -14,7 +14,7 @@ from typing import Any
 
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, operator
-from gatehouse.identity.members import add_member
+from gatehouse.identity.members import Membership, add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_id
@@ -39,13 +39,17 @@ class Auth(Enum):
 @dataclass
 class Target:
     method: str
-    path: str
+    # A path, or a function of the owning person's user id (a person's own resource, e.g. a session).
+    path: str | Callable[[str], str]
     # A body, or a function of the acting person's user id that builds one (e.g. a fresh TOTP code).
     body: Any = None
     secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
 
     def body_for(self, user_id: str) -> Any:
         return self.body(user_id) if callable(self.body) else self.body
+
+    def path_for(self, user_id: str) -> str:
+        return self.path(user_id) if callable(self.path) else self.path
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,49 @@ def spare_key(tenant: TenantFixture) -> str:
     return issued.key.key_id
 
 
+def sign_in_token(tenant: TenantFixture) -> str:
+    from gatehouse.identity.sign_in import request_link
+    from tests.conftest import outbox
+    from tests.support.mailbox import last_token
+
+    address = next(
+        m.email for m in tenant.scope.query(Membership).items if m.user_id == tenant.users[Role.OWNER]
+    )
+    request_link(address, source_ip=None, sleep=lambda _: None)
+    return last_token(outbox(), address, "sign-in")
+
+
+def spare_session(tenant: TenantFixture, user_id: str | None = None) -> str:
+    from gatehouse.identity import sessions
+
+    owner = user_id or tenant.users[Role.OWNER]
+    return sessions.start(
+        owner, tenant.tenant_id, two_factor_pending=False, source_ip=None
+    ).session.session_id
+
+
+def enrolment_code(user_id: str) -> str:
+    """Start enrolling ``user_id`` and return a code that confirms it."""
+    import pyotp
+
+    from gatehouse.identity import two_factor
+
+    return pyotp.TOTP(two_factor.enrol(user_id, "iso").secret).now()
+
+
+def enabled_code(user_id: str) -> str:
+    """Enrol and confirm ``user_id``; return a code for the next time step (a fresh one)."""
+    import time
+
+    import pyotp
+
+    from gatehouse.identity import two_factor
+
+    totp = pyotp.TOTP(two_factor.enrol(user_id, "iso").secret)
+    two_factor.confirm(user_id, totp.now())
+    return totp.at(time.time() + 30)
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/health"): Case(Kind.PUBLIC, lambda t: Target("GET", "/health")),
     ("GET", "/docs"): Case(Kind.PUBLIC, lambda t: Target("GET", "/docs")),
@@ -165,6 +212,47 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/invitations/accept"): Case(
         Kind.CREDENTIAL, lambda t: Target("POST", "/invitations/accept", body={"token": invitation_token(t)})
     ),
+    ("POST", "/sign-in/link"): Case(
+        Kind.PUBLIC, lambda t: Target("POST", "/sign-in/link", body={"email": "owner@alpha.test"})
+    ),
+    ("POST", "/sign-in/session"): Case(
+        Kind.CREDENTIAL, lambda t: Target("POST", "/sign-in/session", body={"token": sign_in_token(t)})
+    ),
+    ("GET", "/session"): Case(Kind.COLLECTION, lambda t: Target("GET", "/session"), Auth.SESSION),
+    ("DELETE", "/session"): Case(Kind.COLLECTION, lambda t: Target("DELETE", "/session"), Auth.SESSION),
+    ("GET", "/sessions"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/sessions", secrets=[spare_session(t)]), Auth.SESSION
+    ),
+    ("DELETE", "/sessions/<session_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("DELETE", lambda uid: f"/sessions/{spare_session(t, uid)}"),
+        Auth.SESSION,
+    ),
+    ("DELETE", "/sessions"): Case(Kind.COLLECTION, lambda t: Target("DELETE", "/sessions"), Auth.SESSION),
+    ("POST", "/account/two-factor"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/account/two-factor"), Auth.SESSION
+    ),
+    ("POST", "/account/two-factor/confirm"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST", "/account/two-factor/confirm", body=lambda uid: {"code": enrolment_code(uid)}
+        ),
+        Auth.SESSION,
+    ),
+    ("POST", "/account/two-factor/disable"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/account/two-factor/disable", body=lambda uid: {"code": enabled_code(uid)}),
+        Auth.SESSION,
+    ),
+    ("POST", "/session/two-factor"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/session/two-factor", body=lambda uid: {"code": enabled_code(uid)}),
+        Auth.SESSION,
+    ),
+    ("GET", "/security-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/security-policy")),
+    ("PUT", "/security-policy"): Case(
+        Kind.COLLECTION, lambda t: Target("PUT", "/security-policy", body={"require_two_factor": False})
+    ),
 }
 
 # What each state-changing route must write to the audit log: exactly one entry with this action.
@@ -176,9 +264,19 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/invitations"): "invitation.created",
     ("DELETE", "/invitations/<invitation_id>"): "invitation.revoked",
     ("POST", "/invitations/accept"): "invitation.accepted",
+    ("POST", "/sign-in/session"): "session.started",
+    ("DELETE", "/session"): "session.ended",
+    ("DELETE", "/sessions/<session_id>"): "session.revoked",
+    ("DELETE", "/sessions"): "session.signed_out_everywhere",
+    ("POST", "/account/two-factor"): "two_factor.enrolment_started",
+    ("POST", "/account/two-factor/confirm"): "two_factor.enabled",
+    ("POST", "/account/two-factor/disable"): "two_factor.disabled",
+    ("POST", "/session/two-factor"): "session.two_factor_verified",
+    ("PUT", "/security-policy"): "security_policy.changed",
 }
-# Routes whose method is not GET but change nothing.
-READ_ONLY_POSTS = {("POST", "/audit/verify")}
+# Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
+# expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
+READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link")}
 
 
 def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:

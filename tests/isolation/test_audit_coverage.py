@@ -31,7 +31,8 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
         operator_id, headers = operator_headers()
         how, expected_actor = {"headers": headers}, f"operator:{operator_id}"
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
-    reply = api(target.method, target.path, body=target.body_for(owner), source_ip="203.0.113.7", **how)
+    path = target.path_for(owner)
+    reply = api(target.method, path, body=target.body_for(owner), source_ip="203.0.113.7", **how)
     assert reply.status < 400, reply.body
 
     new = [e for e in audit.list_entries(tenant_a.tenant_id, limit=100).items if e not in before]

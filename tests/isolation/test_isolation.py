@@ -59,7 +59,8 @@ def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: 
     case = CASES[route]
     target = case.target(tenant_a)
     body = target.body_for(tenant_b.users[Role.OWNER])
-    reply = api(target.method, target.path, body=body, **credentials(tenant_b, Role.OWNER, case))
+    path = target.path_for(tenant_a.users[Role.OWNER])  # a resource of tenant A's person
+    reply = api(target.method, path, body=body, **credentials(tenant_b, Role.OWNER, case))
     if case.kind is Kind.RESOURCE:
         assert reply.status == 404, reply.body
         assert reply.json()["error"]["code"] == "not_found"
@@ -72,9 +73,9 @@ def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: 
     assert not leaked, f"tenant A data in tenant B's response: {leaked}"
     # and tenant A's resource is untouched: A's owner still sees it the same way
     if case.kind is Kind.RESOURCE and target.method in {"PATCH", "DELETE"}:
-        collection = "/" + target.path.split("/")[1]
+        collection = "/" + path.split("/")[1]
         listed = api("GET", collection, **credentials(tenant_a, Role.OWNER, case)).json()
-        resource_id = target.path.rsplit("/", 1)[1]
+        resource_id = path.rsplit("/", 1)[1]
         entry = next(i for i in listed["items"] if resource_id in json.dumps(i))
         assert entry.get("revoked_at") is None
         assert entry.get("role", "viewer") == "viewer"
@@ -90,7 +91,8 @@ def test_each_role_gets_exactly_its_permission(
     case = CASES[route]
     target = case.target(tenant_a)
     body = target.body_for(tenant_a.users[role])
-    reply = api(target.method, target.path, body=body, **credentials(tenant_a, role, case))
+    path = target.path_for(tenant_a.users[role])
+    reply = api(target.method, path, body=body, **credentials(tenant_a, role, case))
     refused = isinstance(permission, OperatorOnly) or (
         isinstance(permission, Permission) and not allows(role, permission)
     )

@@ -44,6 +44,8 @@ class Caller:
     def require(self, permission: Permission, *, before_two_factor: bool = False) -> None:
         if self.two_factor_pending and not before_two_factor:
             raise TwoFactorRequired("complete two-factor sign-in first (POST /session/two-factor)")
+        if permission is Permission.ACCOUNT_SELF:
+            return  # one's own sessions and second factor: every signed-in person, whatever the role
         if self.platform:
             raise Forbidden("an operator session acts on tenants only through the operator routes")
         if self.read_only and permission not in READ_ONLY:
