@@ -184,12 +184,12 @@ def test_audit_signing_key_is_p256_and_only_the_scheduler_signs(
     assert verifiers == {"ApiFunctionRole"}
 
 
-def test_data_key_decrypts_only_for_webhooks_and_tenant_gate_in_a_tenant_context(
+def test_data_key_decrypts_credentials_only_for_webhooks_and_tenant_gate_in_a_tenant_context(
     statements: list[Statement],
 ) -> None:
     key = key_policy(statements, "DataKey")
     decrypters = [s for s in key if s.allows and s.covers("kms:Decrypt")]
-    assert {p for s in decrypters for p in s.principals()} == DECRYPTERS
+    assert {p for s in decrypters for p in s.principals()} == DECRYPTERS | {"ApiFunctionRole"}
     encrypters = [s for s in key if s.allows and s.covers("kms:GenerateDataKey")]
     assert {p for s in encrypters for p in s.principals()} == {"ApiFunctionRole"}
     for statement in decrypters + encrypters:
@@ -200,6 +200,39 @@ def test_data_key_decrypts_only_for_webhooks_and_tenant_gate_in_a_tenant_context
             "kms:EncryptionContext:tenant": "false",
             "kms:EncryptionContext:purpose": "false",
         }
+
+
+def test_the_api_decrypts_only_totp_secrets(statements: list[Statement]) -> None:
+    """Credentials stay write-only for the API: its one decrypt grant is for purpose "totp"."""
+    key = key_policy(statements, "DataKey")
+    api_grants = [
+        s for s in key if s.allows and s.covers("kms:Decrypt") and "ApiFunctionRole" in s.principals()
+    ]
+    assert api_grants
+    for statement in api_grants:
+        assert statement.principals() == {"ApiFunctionRole"}
+        assert statement.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "totp"}
+    (deny,) = [
+        s for s in identity_of(statements, "ApiFunctionRole") if not s.allows and s.covers("kms:Decrypt")
+    ]
+    assert deny.condition["StringNotEquals"] == {"kms:EncryptionContext:purpose": "totp"}
+    assert deny.condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == {
+        "Fn::Sub": "alias/${AWS::StackName}-data"
+    }
+
+
+def test_only_the_api_sends_mail_and_only_from_the_configured_sender(
+    statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    senders = [s for s in statements if s.allows and any(a.startswith("ses:") for a in s.actions)]
+    assert {s.owner for s in senders} == {"ApiFunctionRole"}
+    for statement in senders:
+        assert statement.actions == ("ses:sendemail",)
+        assert not statement.on_everything()
+        assert statement.condition["StringEquals"] == {"ses:FromAddress": {"Ref": "MailSender"}}
+    assert functions["ApiFunction"]["Environment"]["Variables"]["GATEHOUSE_MAIL_SENDER"] == {
+        "Ref": "MailSender"
+    }
 
 
 @pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey"])
