@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("local.runtime")
 DEMO_TENANT_NAME = "Demo Tenant"
 DEMO_OWNER_EMAIL = "owner@demo.gatehouse.test"
+OUTBOX_ROOT = Path(__file__).resolve().parents[1] / ".local"
 # The template's Stage parameter on this machine (GATEHOUSE_STAGE, the API stage name).
 LOCAL_STAGE = "local"
 SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
@@ -46,9 +47,17 @@ class LocalRuntime:
     (test modules) never share cached clients bound to the same table names.
     """
 
-    def __init__(self, template_path: Path = TEMPLATE_PATH, *, stack_name: str | None = None) -> None:
+    def __init__(
+        self,
+        template_path: Path = TEMPLATE_PATH,
+        *,
+        stack_name: str | None = None,
+        outbox: Path | None = None,
+    ) -> None:
         self.template_path = template_path
         self.stack_name = stack_name or f"gatehouse-local-{secrets.token_hex(3)}"
+        # Sign-in links and invitations land here instead of SES: one JSON object per line.
+        self.outbox = outbox or OUTBOX_ROOT / self.stack_name / "outbox.jsonl"
         self.template: Template | None = None
         self.moto: MotoServer | None = None
         self.api: ApiServer | None = None
@@ -86,7 +95,9 @@ class LocalRuntime:
         )
         self.deployment = deploy(template, resolver, self.moto)
         self.api.stage = self._stage(resolver)
-        self.env = self._environment(self.deployment, self.moto)
+        self.outbox.parent.mkdir(parents=True, exist_ok=True)
+        self.outbox.write_text("", encoding="utf-8")  # each run starts with an empty outbox
+        self.env = self._environment(self.deployment, self.moto, self.outbox)
         self._apply_environment(self.env)
         self.functions = self._load_functions(template, self.deployment)
         install_lambda_shim(self.functions.values())
@@ -146,6 +157,12 @@ class LocalRuntime:
             raise RuntimeError("the local runtime is not started")
         return self.moto.client(service)
 
+    def mail(self) -> list[dict[str, Any]]:
+        """Every message sent so far (sign-in links, invitations), oldest first."""
+        from gatehouse.mail import read_outbox  # noqa: PLC0415 - needs the environment set
+
+        return read_outbox(self.outbox)
+
     def invoke(self, logical_id: str, event: Any) -> Invocation:
         """Invoke a template function in-process, as Lambda would."""
         return self.functions[logical_id].invoke(event)
@@ -157,7 +174,7 @@ class LocalRuntime:
         return stages[0] if stages else "Prod"
 
     @staticmethod
-    def _environment(deployment: Deployment, moto: MotoServer) -> dict[str, str]:
+    def _environment(deployment: Deployment, moto: MotoServer, outbox: Path) -> dict[str, str]:
         """Every function's variables (they share one process, so they must agree) plus the local AWS."""
         env: dict[str, str] = {}
         for fn in deployment.functions.values():
@@ -173,6 +190,8 @@ class LocalRuntime:
                 "AWS_SECRET_ACCESS_KEY": FAKE_ACCESS_KEY,
                 # moto's Step Functions calls Lambda back through http://localhost:$MOTO_PORT.
                 "MOTO_PORT": str(moto.port),
+                # No SES here: mail goes to the local outbox file.
+                "GATEHOUSE_MAIL_OUTBOX": str(outbox),
                 # No X-Ray daemon and no CloudWatch here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
