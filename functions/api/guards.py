@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from gatehouse.config import get_settings
 from gatehouse.errors import Forbidden, Unauthorized
-from gatehouse.identity import csrf, sessions
+from gatehouse.identity import csrf, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
@@ -102,6 +102,15 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         )
         app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
+
+
+def audit_support_access(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every request an operator makes inside a tenant for support goes into that tenant's trail."""
+    response = next_middleware(app)
+    found = app.context.get(CALLER)
+    if isinstance(found, Caller) and found.read_only and response.status_code < 400:
+        operators.record_support_request(found, app.current_event.http_method, app.current_event.path)
+    return response
 
 
 def request_cookies(header: str | None) -> dict[str, str]:

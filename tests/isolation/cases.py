@@ -167,6 +167,16 @@ def enabled_code(user_id: str) -> str:
     return totp.at(time.time() + 30)
 
 
+def suspended(tenant: TenantFixture) -> str:
+    from gatehouse.identity.tenants import TenantEntry, TenantStatus
+    from gatehouse.tenancy import get_directory
+
+    entry = get_directory().get(TenantEntry, tenant.tenant_id, "PROFILE")
+    assert entry is not None
+    get_directory().save(entry.model_copy(update={"status": TenantStatus.SUSPENDED}))
+    return tenant.tenant_id
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/health"): Case(Kind.PUBLIC, lambda t: Target("GET", "/health")),
     ("GET", "/docs"): Case(Kind.PUBLIC, lambda t: Target("GET", "/docs")),
@@ -250,6 +260,17 @@ CASES: dict[tuple[str, str], Case] = {
         Auth.SESSION,
     ),
     ("GET", "/security-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/security-policy")),
+    ("GET", "/operator/tenants"): Case(Kind.PLATFORM, lambda t: Target("GET", "/operator/tenants")),
+    ("POST", "/operator/tenants/<tenant_id>/suspend"): Case(
+        Kind.PLATFORM,
+        lambda t: Target("POST", f"/operator/tenants/{t.tenant_id}/suspend", body={"reason": "isolation"}),
+    ),
+    ("POST", "/operator/tenants/<tenant_id>/reactivate"): Case(
+        Kind.PLATFORM, lambda t: Target("POST", f"/operator/tenants/{suspended(t)}/reactivate")
+    ),
+    ("POST", "/operator/tenants/<tenant_id>/support-session"): Case(
+        Kind.PLATFORM, lambda t: Target("POST", f"/operator/tenants/{t.tenant_id}/support-session")
+    ),
     ("PUT", "/security-policy"): Case(
         Kind.COLLECTION, lambda t: Target("PUT", "/security-policy", body={"require_two_factor": False})
     ),
@@ -273,6 +294,9 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/account/two-factor/disable"): "two_factor.disabled",
     ("POST", "/session/two-factor"): "session.two_factor_verified",
     ("PUT", "/security-policy"): "security_policy.changed",
+    ("POST", "/operator/tenants/<tenant_id>/suspend"): "tenant.suspended",
+    ("POST", "/operator/tenants/<tenant_id>/reactivate"): "tenant.reactivated",
+    ("POST", "/operator/tenants/<tenant_id>/support-session"): "operator.support_started",
 }
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).

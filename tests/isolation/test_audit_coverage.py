@@ -21,7 +21,6 @@ def test_every_state_changing_route_declares_its_audit_action(api_module) -> Non
 @pytest.mark.parametrize("route", CHANGING, ids=lambda r: f"{r[0]} {r[1]}")
 def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) -> None:  # type: ignore[no-untyped-def]
     case = CASES[route]
-    target = case.target(tenant_a)
     owner = tenant_a.users[Role.OWNER]
     how = credentials(tenant_a, Role.OWNER, case)
     expected_actor = f"api_key:{authenticate_api_key(tenant_a.keys[Role.OWNER]).principal_id}"
@@ -30,6 +29,7 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
     if case.kind is Kind.PLATFORM:
         operator_id, headers = operator_headers()
         how, expected_actor = {"headers": headers}, f"operator:{operator_id}"
+    target = case.target(tenant_a)  # after the actor is known: a target may suspend the tenant
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
     path = target.path_for(owner)
     reply = api(target.method, path, body=target.body_for(owner), source_ip="203.0.113.7", **how)

@@ -98,6 +98,8 @@ def test_each_role_gets_exactly_its_permission(
     )
     if refused:
         assert reply.status == 403, reply.body
-        assert reply.json()["error"]["code"] == "forbidden"
+        # The reactivate case suspends tenant A first, so its members are stopped even earlier.
+        codes = {"forbidden", "tenant_not_active"} if case.kind is Kind.PLATFORM else {"forbidden"}
+        assert reply.json()["error"]["code"] in codes
     else:
         assert reply.status < 400, reply.body
