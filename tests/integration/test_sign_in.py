@@ -177,6 +177,17 @@ def test_ending_one_session_by_id(api, tenant_a: TenantFixture) -> None:  # type
     assert phone.call("GET", "/session").status == 200
 
 
+def test_nobody_ends_another_persons_session(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    owner, admin = Browser(api), Browser(api)
+    owner.sign_in(OWNER)
+    admin.sign_in("admin@alpha.test")
+    owner_session = owner.call("GET", "/session").json()["session_id"]
+    reply = admin.call("DELETE", f"/sessions/{owner_session}")
+    assert (reply.status, reply.json()["error"]["code"]) == (404, "not_found")
+    assert owner.call("GET", "/session").status == 200
+    assert owner_session not in admin.call("GET", "/sessions").body
+
+
 @pytest.mark.parametrize("forged", ["ghs_" + "A" * 43, "not-a-token", ""])
 def test_a_forged_session_cookie_is_refused(api, tenant_a: TenantFixture, forged: str) -> None:  # type: ignore[no-untyped-def]
     reply = Browser(api, cookies={SESSION_COOKIE: forged}).call("GET", "/members")

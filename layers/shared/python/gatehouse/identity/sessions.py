@@ -127,12 +127,13 @@ def authenticate(token: str, *, clock: Clock = utc_now) -> Authenticated:
 
 
 def _caller(session: Session, user: UserIdentity) -> Caller:
+    # Operators' sessions (console, or support inside a tenant) hold only while the flag does;
+    # support may look into a suspended tenant, often why support is there. Members may not.
     if session.tenant_id is None or session.support:
         if not user.is_operator:
             raise _ended("operator flag withdrawn")
         tenant_id, role, principal = session.tenant_id or "", Role.OWNER, PrincipalType.OPERATOR
     else:
-        # Support access may look into a suspended tenant (often why support is there); members may not.
         require_active_tenant(session.tenant_id)
         member = TenantScope(session.tenant_id).get(Membership, user.user_id)
         if member is None:
