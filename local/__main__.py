@@ -15,7 +15,7 @@ import warnings
 from types import FrameType
 
 from local.http_bridge import describe
-from local.runtime import LocalRuntime
+from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
 
 STACK_NAME = "gatehouse-local"
 
@@ -61,6 +61,8 @@ def banner(runtime: LocalRuntime) -> str:
             f"  Demo API key   {runtime.demo.api_key}",
             f"  Try            curl -H 'Authorization: Bearer {runtime.demo.api_key}' "
             f"{runtime.api_url}/members",
+            f"  Sign in        curl -H 'Content-Type: application/json' -d "
+            f'\'{{"email": "{DEMO_OWNER_EMAIL}"}}\' {runtime.api_url}/sign-in/link',
         ]
     if runtime.api is not None:
         lines += [f"  Route          {line}" for line in describe(runtime.api.routes)]
@@ -68,10 +70,19 @@ def banner(runtime: LocalRuntime) -> str:
         f"  Emulated AWS   {runtime.moto_url}  (moto; any access key works)",
         f"  e.g.           aws --endpoint-url {runtime.moto_url} --region us-east-1 dynamodb list-tables",
         f"  Dispatch       {runtime.state_machine_arn}",
+        f"  Mail outbox    {runtime.outbox}  (sign-in links and invitations; new mail is printed below)",
         "Ctrl-C stops everything.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _print_new_mail(runtime: LocalRuntime, shown: int) -> int:
+    """Print the outbox messages not shown yet (this is a local machine: the links are for you)."""
+    messages = runtime.mail()
+    for message in messages[shown:]:
+        print(f"\n--- mail to {message['to']}: {message['subject']}\n{message['text']}\n---", flush=True)
+    return len(messages)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(banner(runtime), flush=True)
         print(f"(started in {runtime.started_in:.1f} s)", flush=True)
+        shown = 0
         while not stop.wait(1.0):
-            pass
+            shown = _print_new_mail(runtime, shown)
     finally:
         print("stopping...", flush=True)
         runtime.stop()

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("local.runtime")
 DEMO_TENANT_NAME = "Demo Tenant"
 DEMO_OWNER_EMAIL = "owner@demo.gatehouse.test"
+# The sandbox DNC provider lists numbers ending 0000 or 9999 (gatehouse.providers.sandbox).
+DEMO_DNC = {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"}
+DEMO_OPTED_OUT = "+12065550177"  # Ed in demo/contacts.csv
+OUTBOX_ROOT = Path(__file__).resolve().parents[1] / ".local"
 # The template's Stage parameter on this machine (GATEHOUSE_STAGE, the API stage name).
 LOCAL_STAGE = "local"
 SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
@@ -46,9 +50,17 @@ class LocalRuntime:
     (test modules) never share cached clients bound to the same table names.
     """
 
-    def __init__(self, template_path: Path = TEMPLATE_PATH, *, stack_name: str | None = None) -> None:
+    def __init__(
+        self,
+        template_path: Path = TEMPLATE_PATH,
+        *,
+        stack_name: str | None = None,
+        outbox: Path | None = None,
+    ) -> None:
         self.template_path = template_path
         self.stack_name = stack_name or f"gatehouse-local-{secrets.token_hex(3)}"
+        # Sign-in links and invitations land here instead of SES: one JSON object per line.
+        self.outbox = outbox or OUTBOX_ROOT / self.stack_name / "outbox.jsonl"
         self.template: Template | None = None
         self.moto: MotoServer | None = None
         self.api: ApiServer | None = None
@@ -86,7 +98,9 @@ class LocalRuntime:
         )
         self.deployment = deploy(template, resolver, self.moto)
         self.api.stage = self._stage(resolver)
-        self.env = self._environment(self.deployment, self.moto)
+        self.outbox.parent.mkdir(parents=True, exist_ok=True)
+        self.outbox.write_text("", encoding="utf-8")  # each run starts with an empty outbox
+        self.env = self._environment(self.deployment, self.moto, self.outbox)
         self._apply_environment(self.env)
         self.functions = self._load_functions(template, self.deployment)
         install_lambda_shim(self.functions.values())
@@ -146,6 +160,12 @@ class LocalRuntime:
             raise RuntimeError("the local runtime is not started")
         return self.moto.client(service)
 
+    def mail(self) -> list[dict[str, Any]]:
+        """Every message sent so far (sign-in links, invitations), oldest first."""
+        from gatehouse.mail import read_outbox  # noqa: PLC0415 - needs the environment set
+
+        return read_outbox(self.outbox)
+
     def invoke(self, logical_id: str, event: Any) -> Invocation:
         """Invoke a template function in-process, as Lambda would."""
         return self.functions[logical_id].invoke(event)
@@ -157,7 +177,7 @@ class LocalRuntime:
         return stages[0] if stages else "Prod"
 
     @staticmethod
-    def _environment(deployment: Deployment, moto: MotoServer) -> dict[str, str]:
+    def _environment(deployment: Deployment, moto: MotoServer, outbox: Path) -> dict[str, str]:
         """Every function's variables (they share one process, so they must agree) plus the local AWS."""
         env: dict[str, str] = {}
         for fn in deployment.functions.values():
@@ -175,6 +195,8 @@ class LocalRuntime:
                 "MOTO_PORT": str(moto.port),
                 # Provider calls go to the recording sandbox: nothing leaves the machine.
                 "GATEHOUSE_PROVIDER_MODE": "sandbox",
+                # No SES here: mail goes to the local outbox file.
+                "GATEHOUSE_MAIL_OUTBOX": str(outbox),
                 # No X-Ray daemon and no CloudWatch here.
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
@@ -212,9 +234,21 @@ class LocalRuntime:
 
     @staticmethod
     def _seed_demo() -> BootstrapResult:
-        from gatehouse.ops.bootstrap import bootstrap_tenant  # noqa: PLC0415 - needs the environment set
+        """The demo tenant: its owner and key, the sandbox DNC provider connected, one earlier opt-out."""
+        from gatehouse.identity.caller import operator  # noqa: PLC0415 - needs the environment set
+        from gatehouse.ops.bootstrap import bootstrap_tenant  # noqa: PLC0415
+        from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
+        from gatehouse.tenancy import TenantScope  # noqa: PLC0415
+        from gatehouse.vault import Provider, connect  # noqa: PLC0415
 
-        return bootstrap_tenant(name=DEMO_TENANT_NAME, owner_email=DEMO_OWNER_EMAIL)
+        demo = bootstrap_tenant(name=DEMO_TENANT_NAME, owner_email=DEMO_OWNER_EMAIL)
+        scope = TenantScope(demo.tenant_id)
+        seeder = operator(demo.tenant_id, "local-demo", request_id="local-demo")
+        connect(scope, seeder, Provider.DNC, DEMO_DNC)
+        suppress(
+            scope, seeder, DEMO_OPTED_OUT, SuppressionSource.SMS_STOP, "replied STOP to an earlier campaign"
+        )
+        return demo
 
     def _scheduler(self, template: Template, resolver: Resolver, interval: float | None) -> Scheduler:
         if interval is None and os.environ.get(SCHEDULE_INTERVAL_ENV):

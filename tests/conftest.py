@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
@@ -45,8 +46,8 @@ from tests.support.tables import create_tables
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """moto's AWS with the tables declared in template.yaml."""
+def aws(tmp_path: Path) -> Iterator[None]:
+    """moto's AWS with the tables declared in template.yaml, the KMS keys, and a mail outbox file."""
     get_settings.cache_clear()
     with mock_aws(config={"lambda": {"use_docker": False}}):
         create_tables(get_settings())
@@ -58,6 +59,7 @@ def aws() -> Iterator[None]:
         os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
         boto3.client("s3").create_bucket(Bucket="gatehouse-test-imports")
         os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
+        os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
             served_in_moto("ContactIntakeFunction") as intake_function,
@@ -73,9 +75,17 @@ def aws() -> Iterator[None]:
             "GATEHOUSE_INTEGRATION_CHECK_FUNCTION",
             "GATEHOUSE_INTAKE_FUNCTION",
             "GATEHOUSE_IMPORT_BUCKET",
+            "GATEHOUSE_MAIL_OUTBOX",
         ):
             os.environ.pop(name, None)
     get_settings.cache_clear()
+
+
+def outbox() -> list[dict[str, str]]:
+    """Every message the code under test has sent, oldest first."""
+    from gatehouse.mail import read_outbox
+
+    return read_outbox(Path(get_settings().mail_outbox or "/nonexistent"))
 
 
 @dataclass

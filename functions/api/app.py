@@ -14,13 +14,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from guards import authenticate, public, route_guards
+from guards import audit_support_access, authenticate, public, route_guards
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from routes import api_keys, audit, contacts, health, integrations, members, suppressions
+from routes import (
+    api_keys,
+    audit,
+    contacts,
+    health,
+    integrations,
+    invitations,
+    members,
+    operators,
+    sessions,
+    suppressions,
+    two_factor,
+)
 
 TITLE = "Gatehouse API"
 VERSION = "0.1.0"
@@ -34,14 +46,30 @@ def _cors() -> CORSConfig | None:
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
-app.use(middlewares=[authenticate])
-for module in (health, members, api_keys, contacts, integrations, audit, suppressions):
+app.use(middlewares=[authenticate, audit_support_access])
+for module in (
+    health,
+    sessions,
+    two_factor,
+    members,
+    invitations,
+    api_keys,
+    contacts,
+    integrations,
+    suppressions,
+    audit,
+    operators,
+):
     app.include_router(module.router)
 app.enable_swagger(
     path="/docs",
     title=TITLE,
     version=VERSION,
-    description="Compliance-first outreach platform. Authenticate with 'Authorization: Bearer <api key>'.",
+    description=(
+        "Compliance-first outreach platform. Authenticate with 'Authorization: Bearer <api key>', "
+        "or sign in (POST /sign-in/link, then /sign-in/session) for a session cookie; cookie-authenticated "
+        "changes need the X-CSRF-Token header and an allowed Origin."
+    ),
     security_schemes={"apiKey": HTTPBearer(description="Gatehouse API key (ghk_...)")},
     security=[{"apiKey": []}],
     middlewares=public(),

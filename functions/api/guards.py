@@ -3,47 +3,69 @@
 ``requires(permission)`` is the only way a route states what it needs; the API
 refuses to start when a route lacks it (``check_every_route_guarded``). The
 decision itself is the permission matrix's, in ``gatehouse.identity``.
+
+A caller authenticates with an API key (``Authorization: Bearer ghk_...``) or with the
+session cookie a sign-in set. Cookie-authenticated changes must pass the CSRF checks of
+``gatehouse.identity.csrf``; a session still waiting for its second factor reaches only
+the routes declared ``before_two_factor``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from gatehouse.errors import Unauthorized
+from gatehouse.config import get_settings
+from gatehouse.errors import Forbidden, Unauthorized
+from gatehouse.identity import csrf, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.caller import Caller
-from gatehouse.identity.permissions import PUBLIC, Permission, Public
+from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
 from gatehouse.tenancy import TenantScope
 
 CALLER = "caller"
+SESSION = "session"
+SESSION_COOKIE = "__Host-gatehouse_session"
+CSRF_COOKIE = "__Host-gatehouse_csrf"
+Declared = Permission | Public | OperatorOnly
 
 
 class PermissionGuard:
     """Route middleware that lets a request through only when the caller holds ``permission``."""
 
-    def __init__(self, permission: Permission | Public) -> None:
+    def __init__(self, permission: Declared, *, before_two_factor: bool = False) -> None:
         self.permission = permission
+        self.before_two_factor = before_two_factor
         self.__name__ = f"requires_{permission}"  # Powertools names middleware frames
 
     def __call__(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        if isinstance(self.permission, Permission):
+        if not isinstance(self.permission, Public):
             caller = app.context.get(CALLER)
             if caller is None:
-                raise Unauthorized("authentication required: send 'Authorization: Bearer <api key>'")
-            caller.require(self.permission)
+                raise Unauthorized(
+                    "authentication required: send 'Authorization: Bearer <api key>' or sign in"
+                )
+            if isinstance(self.permission, OperatorOnly):
+                caller.require_operator()
+            else:
+                caller.require(self.permission, before_two_factor=self.before_two_factor)
         return next_middleware(app)
 
     def __repr__(self) -> str:
         return f"requires({self.permission!r})"
 
 
-def requires(permission: Permission | Public) -> list[Callable[..., Any]]:
-    return [PermissionGuard(permission)]
+def requires(
+    permission: Permission | OperatorOnly, *, before_two_factor: bool = False
+) -> list[Callable[..., Any]]:
+    return [PermissionGuard(permission, before_two_factor=before_two_factor)]
 
 
 def public() -> list[Callable[..., Any]]:
@@ -51,24 +73,77 @@ def public() -> list[Callable[..., Any]]:
 
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Resolve the caller from the Authorization header; a presented but bad key is always 401."""
-    header = app.current_event.headers.get("Authorization") or app.current_event.headers.get("authorization")
+    """Resolve the caller from the API key or the session cookie; a presented but bad one is always 401."""
+    event = app.current_event
+    headers = event.headers
+    allowed = get_settings().allowed_origins
+    csrf.check_origin(event.http_method, headers.get("Origin"), allowed)
+    header = headers.get("Authorization")
+    cookies = request_cookies(headers.get("Cookie"))
+    context = {
+        "request_id": event.request_context.request_id or "",
+        "source_ip": event.request_context.identity.source_ip,
+    }
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("invalid or revoked API key")
-        event = app.current_event
-        caller = authenticate_api_key(token).within(
-            request_id=event.request_context.request_id or "",
-            source_ip=event.request_context.identity.source_ip,
+        app.append_context(**{CALLER: authenticate_api_key(token).within(**context)})
+    elif SESSION_COOKIE in cookies:
+        signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
+        csrf.check_cookie_request(
+            event.http_method,
+            origin=headers.get("Origin"),
+            referer=headers.get("Referer"),
+            allowed=allowed,
+            cookie_token=cookies.get(CSRF_COOKIE),
+            header_token=headers.get(csrf.HEADER),
+            session_digest=signed_in.session.csrf_digest,
         )
-        app.append_context(**{CALLER: caller})
+        app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
 
 
-def route_guards(app: APIGatewayRestResolver) -> dict[tuple[str, str], Permission | Public]:
+def audit_support_access(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every request an operator makes inside a tenant for support goes into that tenant's trail."""
+    response = next_middleware(app)
+    found = app.context.get(CALLER)
+    if isinstance(found, Caller) and found.read_only and response.status_code < 400:
+        operators.record_support_request(found, app.current_event.http_method, app.current_event.path)
+    return response
+
+
+def request_cookies(header: str | None) -> dict[str, str]:
+    """Cookies sent with the request (the first of each name, as browsers order them most specific first)."""
+    found: dict[str, str] = {}
+    for part in (header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in found:
+            found[name] = value.strip()
+    return found
+
+
+def session_cookies(issued: sessions.IssuedSession) -> list[Cookie]:
+    """The session cookie (HttpOnly) and the CSRF cookie (readable by the page, for the header)."""
+    max_age = int((issued.session.expires_at - issued.session.created_at).total_seconds())
+    common = {"path": "/", "secure": True, "same_site": SameSite.LAX_MODE, "max_age": max_age}
+    return [
+        Cookie(SESSION_COOKIE, issued.token, http_only=True, **common),  # type: ignore[arg-type]
+        Cookie(CSRF_COOKIE, issued.csrf_token, http_only=False, **common),  # type: ignore[arg-type]
+    ]
+
+
+def cleared_cookies() -> list[Cookie]:
+    common = {"path": "/", "secure": True, "same_site": SameSite.LAX_MODE, "max_age": 0}
+    return [
+        Cookie(SESSION_COOKIE, "", http_only=True, **common),  # type: ignore[arg-type]
+        Cookie(CSRF_COOKIE, "", http_only=False, **common),  # type: ignore[arg-type]
+    ]
+
+
+def route_guards(app: APIGatewayRestResolver) -> dict[tuple[str, str], Declared]:
     """Every registered (method, path) with the permission it declares; raises if one declares none."""
-    declared: dict[tuple[str, str], Permission | Public] = {}
+    declared: dict[tuple[str, str], Declared] = {}
     for route in app._static_routes + app._dynamic_routes:
         guards = [m for m in route.middlewares if isinstance(m, PermissionGuard)]
         if len(guards) != 1:
@@ -82,6 +157,29 @@ def caller(router: Router | APIGatewayRestResolver) -> Caller:
     if not isinstance(found, Caller):
         raise Unauthorized("authentication required")
     return found
+
+
+def current_session(router: Router | APIGatewayRestResolver) -> sessions.Session:
+    """The signed-in person's session; API keys have none."""
+    found = router.context.get(SESSION)
+    if not isinstance(found, sessions.Session):
+        raise Forbidden("this route is for a signed-in person (session cookie), not an API key")
+    return found
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    request_id: str
+    source_ip: str | None
+
+
+def request_origin(router: Router | APIGatewayRestResolver) -> RequestOrigin:
+    event = router.current_event
+    assert isinstance(event, APIGatewayProxyEvent)  # the REST resolver's events (for the type checker)
+    return RequestOrigin(
+        request_id=event.request_context.request_id or "none",
+        source_ip=event.request_context.identity.source_ip,
+    )
 
 
 def scope(router: Router | APIGatewayRestResolver) -> TenantScope:

@@ -207,7 +207,7 @@ def test_data_key_decrypts_only_for_provider_callers_in_a_tenant_context(
 ) -> None:
     key = key_policy(statements, "DataKey")
     decrypters = [s for s in key if s.allows and s.covers("kms:Decrypt")]
-    assert {p for s in decrypters for p in s.principals()} == DECRYPTERS
+    assert {p for s in decrypters for p in s.principals()} == DECRYPTERS | {"ApiFunctionRole"}
     encrypters = [s for s in key if s.allows and s.covers("kms:GenerateDataKey")]
     assert {p for s in encrypters for p in s.principals()} == {"ApiFunctionRole"}
     for statement in decrypters + encrypters:
@@ -289,6 +289,39 @@ def test_intake_opens_only_dnc_credentials_and_import_files_only_under_imports(
     assert sse == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["StorageKey", "Arn"]}}
     (tls,) = resources["ImportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_the_api_decrypts_only_totp_secrets(statements: list[Statement]) -> None:
+    """Credentials stay write-only for the API: its one decrypt grant is for purpose "totp"."""
+    key = key_policy(statements, "DataKey")
+    api_grants = [
+        s for s in key if s.allows and s.covers("kms:Decrypt") and "ApiFunctionRole" in s.principals()
+    ]
+    assert api_grants
+    for statement in api_grants:
+        assert statement.principals() == {"ApiFunctionRole"}
+        assert statement.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "totp"}
+    (deny,) = [
+        s for s in identity_of(statements, "ApiFunctionRole") if not s.allows and s.covers("kms:Decrypt")
+    ]
+    assert deny.condition["StringNotEquals"] == {"kms:EncryptionContext:purpose": "totp"}
+    assert deny.condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == {
+        "Fn::Sub": "alias/${AWS::StackName}-data"
+    }
+
+
+def test_only_the_api_sends_mail_and_only_from_the_configured_sender(
+    statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    senders = [s for s in statements if s.allows and s.covers("ses:SendEmail")]
+    assert {s.owner for s in senders} == {"ApiFunctionRole"}
+    for statement in senders:
+        assert statement.actions == ("ses:sendemail",)
+        assert not statement.on_everything()
+        assert statement.condition["StringEquals"] == {"ses:FromAddress": {"Ref": "MailSender"}}
+    assert functions["ApiFunction"]["Environment"]["Variables"]["GATEHOUSE_MAIL_SENDER"] == {
+        "Ref": "MailSender"
+    }
 
 
 @pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey", "SuppressionKey"])
@@ -520,7 +553,9 @@ def test_every_schedule_rule_may_write_the_scheduler_dlq(
         for s in resources["SchedulerDLQPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         if s["Effect"] == "Allow"
     ]
-    allowed_rules = {arn["Fn::Sub"].rsplit("rule/", 1)[1] for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]}
+    allowed_rules = {
+        arn["Fn::Sub"].rsplit("rule/", 1)[1] for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    }
     scheduled = {
         event["Properties"]["Name"]["Fn::Sub"]
         for event in functions["SchedulerFunction"]["Events"].values()

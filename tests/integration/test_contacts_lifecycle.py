@@ -28,7 +28,15 @@ PERSON = {
     "state": "CA",
     "tags": ["vip"],
 }
-FORMS = ("+14155550132", "4155550132", "415-555-0132", "5550132", "Zebulon", "Quackenbush", "zeb@quack.example")
+FORMS = (
+    "+14155550132",
+    "4155550132",
+    "415-555-0132",
+    "5550132",
+    "Zebulon",
+    "Quackenbush",
+    "zeb@quack.example",
+)
 
 
 def every_item() -> str:
@@ -75,7 +83,9 @@ def test_soft_deleted_contacts_are_purged_after_the_grace_period(  # type: ignor
 ) -> None:
     token = tenant_a.keys[Role.OWNER]
     old = api("POST", "/contacts", body=PERSON, token=token).json()["contact_id"]
-    kept = api("POST", "/contacts", body={**PERSON, "phone": "+13125550143"}, token=token).json()["contact_id"]
+    kept = api("POST", "/contacts", body={**PERSON, "phone": "+13125550143"}, token=token).json()[
+        "contact_id"
+    ]
     api("DELETE", f"/contacts/{old}", token=token)
     api("DELETE", f"/contacts/{kept}", token=token)
     stale = tenant_a.scope.require(Contact, old)

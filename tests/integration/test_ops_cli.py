@@ -195,3 +195,13 @@ def test_an_unknown_tenant_is_an_error_not_an_empty_chain(
     captured = capsys.readouterr()
     assert (status, captured.out) == (2, "")
     assert "no tenant" in captured.err
+
+
+def test_grant_operator_flags_the_identity_and_nothing_in_a_tenant(cli: Cli) -> None:
+    from gatehouse.identity.users import find_user_by_email
+
+    status, granted = cli("grant-operator", "--email", "Ops@Gatehouse.test")
+    assert status == 0
+    user = find_user_by_email("ops@gatehouse.test")
+    assert user is not None
+    assert (granted["user_id"], granted["is_operator"], user.is_operator) == (user.user_id, True, True)

@@ -18,7 +18,7 @@ from gatehouse.contacts.records import ContactInput
 from gatehouse.contacts.service import new_contact
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, operator
-from gatehouse.identity.members import add_member
+from gatehouse.identity.members import Membership, add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_id
@@ -32,21 +32,87 @@ class Kind(Enum):
     COLLECTION = "collection"  # lists the caller's own tenant only
     RESOURCE = "resource"  # names one resource by id: another tenant's id is 404
     NAMED = "named"  # names the caller's own resource by a fixed name (a provider): never another's
+    # Public, and the body carries a one-time credential minted for tenant A: what it
+    # does is decided by the credential alone, never by who else presents it.
+    CREDENTIAL = "credential"
+    PLATFORM = "platform"  # platform operators only: every tenant role of every tenant is refused
+
+
+class Auth(Enum):
+    KEY = "key"  # each role is played by that role's API key
+    SESSION = "session"  # the route acts on the signed-in person: each role is played by a session cookie
 
 
 @dataclass
 class Target:
     method: str
-    path: str
+    # A path, or a function of the owning person's user id (a person's own resource, e.g. a session).
+    path: str | Callable[[str], str]
+    # A body, or a function of the acting person's user id that builds one (e.g. a fresh TOTP code).
     body: Any = None
     raw_body: str | None = None
     secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
+
+    def body_for(self, user_id: str) -> Any:
+        return self.body(user_id) if callable(self.body) else self.body
+
+    def path_for(self, user_id: str) -> str:
+        return self.path(user_id) if callable(self.path) else self.path
 
 
 @dataclass(frozen=True)
 class Case:
     kind: Kind
     target: Callable[[TenantFixture], Target]
+    auth: Auth = Auth.KEY
+
+
+ORIGIN = "https://app.gatehouse.test"
+
+
+def session_headers(user_id: str, tenant_id: str | None) -> dict[str, str]:
+    """The cookies and CSRF header a browser signed in as ``user_id`` would send."""
+    from gatehouse.identity import sessions
+
+    issued = sessions.start(user_id, tenant_id, two_factor_pending=False, source_ip=None)
+    return {
+        "Cookie": f"__Host-gatehouse_session={issued.token}; __Host-gatehouse_csrf={issued.csrf_token}",
+        "X-CSRF-Token": issued.csrf_token,
+        "Origin": ORIGIN,
+    }
+
+
+def credentials(tenant: TenantFixture, role: Role, case: Case) -> dict[str, Any]:
+    """How ``role`` of ``tenant`` calls ``case``: its API key, or a session of its member."""
+    if case.auth is Auth.SESSION:
+        return {"headers": session_headers(tenant.users[role], tenant.tenant_id)}
+    return {"token": tenant.keys[role]}
+
+
+def operator_headers() -> tuple[str, dict[str, str]]:
+    """A platform operator's console session (its user id, and the headers it sends)."""
+    from gatehouse.identity.operators import grant_operator
+
+    user = grant_operator(f"{new_id('op')}@operators.test")
+    return user.user_id, session_headers(user.user_id, None)
+
+
+def spare_invitation(tenant: TenantFixture) -> str:
+    from gatehouse.identity.invitations import invite
+
+    return invite(
+        tenant.scope, fixture_operator(tenant), email=f"{new_id('x')}@invited.test", role=Role.VIEWER
+    ).invitation_id
+
+
+def invitation_token(tenant: TenantFixture) -> str:
+    from gatehouse.identity.invitations import invite
+    from tests.conftest import outbox
+    from tests.support.mailbox import last_token
+
+    address = f"{new_id('x')}@invited.test"
+    invite(tenant.scope, fixture_operator(tenant), email=address, role=Role.VIEWER)
+    return last_token(outbox(), address, "invitation")
 
 
 def fixture_operator(tenant: TenantFixture) -> Caller:
@@ -118,6 +184,59 @@ def spare_import(tenant: TenantFixture) -> str:
     )
     tenant.scope.save(job)
     return job.import_id
+
+
+def sign_in_token(tenant: TenantFixture) -> str:
+    from gatehouse.identity.sign_in import request_link
+    from tests.conftest import outbox
+    from tests.support.mailbox import last_token
+
+    address = next(
+        m.email for m in tenant.scope.query(Membership).items if m.user_id == tenant.users[Role.OWNER]
+    )
+    request_link(address, source_ip=None, sleep=lambda _: None)
+    return last_token(outbox(), address, "sign-in")
+
+
+def spare_session(tenant: TenantFixture, user_id: str | None = None) -> str:
+    from gatehouse.identity import sessions
+
+    owner = user_id or tenant.users[Role.OWNER]
+    return sessions.start(
+        owner, tenant.tenant_id, two_factor_pending=False, source_ip=None
+    ).session.session_id
+
+
+def enrolment_code(user_id: str) -> str:
+    """Start enrolling ``user_id`` and return a code that confirms it."""
+    import pyotp
+
+    from gatehouse.identity import two_factor
+
+    return pyotp.TOTP(two_factor.enrol(user_id, "iso").secret).now()
+
+
+def enabled_code(user_id: str) -> str:
+    """Enrol and confirm ``user_id``; return a code for the next time step (a fresh one)."""
+    import time
+
+    import pyotp
+
+    from gatehouse.identity import two_factor
+
+    totp = pyotp.TOTP(two_factor.enrol(user_id, "iso").secret)
+    two_factor.confirm(user_id, totp.now())
+    return totp.at(time.time() + 30)
+
+
+def suspended(tenant: TenantFixture) -> str:
+    from gatehouse.identity.tenants import TenantEntry, TenantStatus
+    from gatehouse.tenancy import get_directory
+
+    entry = get_directory().get(TenantEntry, tenant.tenant_id, "PROFILE")
+    assert entry is not None
+    get_directory().save(entry.model_copy(update={"status": TenantStatus.SUSPENDED}))
+    return tenant.tenant_id
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -204,6 +323,71 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[suppressed_number(t)],
         ),
     ),
+    ("GET", "/invitations"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/invitations", secrets=[spare_invitation(t)])
+    ),
+    ("POST", "/invitations"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/invitations", body={"email": f"{new_id('x')}@iso.test", "role": "viewer"}),
+    ),
+    ("DELETE", "/invitations/<invitation_id>"): Case(
+        Kind.RESOURCE, lambda t: Target("DELETE", f"/invitations/{spare_invitation(t)}")
+    ),
+    ("POST", "/invitations/accept"): Case(
+        Kind.CREDENTIAL, lambda t: Target("POST", "/invitations/accept", body={"token": invitation_token(t)})
+    ),
+    ("POST", "/sign-in/link"): Case(
+        Kind.PUBLIC, lambda t: Target("POST", "/sign-in/link", body={"email": "owner@alpha.test"})
+    ),
+    ("POST", "/sign-in/session"): Case(
+        Kind.CREDENTIAL, lambda t: Target("POST", "/sign-in/session", body={"token": sign_in_token(t)})
+    ),
+    ("GET", "/session"): Case(Kind.COLLECTION, lambda t: Target("GET", "/session"), Auth.SESSION),
+    ("DELETE", "/session"): Case(Kind.COLLECTION, lambda t: Target("DELETE", "/session"), Auth.SESSION),
+    ("GET", "/sessions"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/sessions", secrets=[spare_session(t)]), Auth.SESSION
+    ),
+    ("DELETE", "/sessions/<session_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("DELETE", lambda uid: f"/sessions/{spare_session(t, uid)}"),
+        Auth.SESSION,
+    ),
+    ("DELETE", "/sessions"): Case(Kind.COLLECTION, lambda t: Target("DELETE", "/sessions"), Auth.SESSION),
+    ("POST", "/account/two-factor"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/account/two-factor"), Auth.SESSION
+    ),
+    ("POST", "/account/two-factor/confirm"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST", "/account/two-factor/confirm", body=lambda uid: {"code": enrolment_code(uid)}
+        ),
+        Auth.SESSION,
+    ),
+    ("POST", "/account/two-factor/disable"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/account/two-factor/disable", body=lambda uid: {"code": enabled_code(uid)}),
+        Auth.SESSION,
+    ),
+    ("POST", "/session/two-factor"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("POST", "/session/two-factor", body=lambda uid: {"code": enabled_code(uid)}),
+        Auth.SESSION,
+    ),
+    ("GET", "/security-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/security-policy")),
+    ("GET", "/operator/tenants"): Case(Kind.PLATFORM, lambda t: Target("GET", "/operator/tenants")),
+    ("POST", "/operator/tenants/<tenant_id>/suspend"): Case(
+        Kind.PLATFORM,
+        lambda t: Target("POST", f"/operator/tenants/{t.tenant_id}/suspend", body={"reason": "isolation"}),
+    ),
+    ("POST", "/operator/tenants/<tenant_id>/reactivate"): Case(
+        Kind.PLATFORM, lambda t: Target("POST", f"/operator/tenants/{suspended(t)}/reactivate")
+    ),
+    ("POST", "/operator/tenants/<tenant_id>/support-session"): Case(
+        Kind.PLATFORM, lambda t: Target("POST", f"/operator/tenants/{t.tenant_id}/support-session")
+    ),
+    ("PUT", "/security-policy"): Case(
+        Kind.COLLECTION, lambda t: Target("PUT", "/security-policy", body={"require_two_factor": False})
+    ),
 }
 
 CASES.update(
@@ -241,6 +425,9 @@ CASES.update(
         ("DELETE", "/contacts/<contact_id>"): Case(
             Kind.RESOURCE, lambda t: Target("DELETE", f"/contacts/{spare_contact(t)}")
         ),
+        ("POST", "/contacts/<contact_id>/erase"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/contacts/{spare_contact(t)}/erase")
+        ),
         ("GET", "/contacts/<contact_id>/data"): Case(
             Kind.RESOURCE,
             lambda t: Target(
@@ -266,11 +453,28 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/integrations/<provider>/test"): "integration.tested",
     ("POST", "/suppressions"): "suppression.added",
     ("POST", "/suppressions/remove"): "suppression.removed",
+    ("POST", "/contacts/<contact_id>/erase"): "contact.erased",
+    ("POST", "/invitations"): "invitation.created",
+    ("DELETE", "/invitations/<invitation_id>"): "invitation.revoked",
+    ("POST", "/invitations/accept"): "invitation.accepted",
+    ("POST", "/sign-in/session"): "session.started",
+    ("DELETE", "/session"): "session.ended",
+    ("DELETE", "/sessions/<session_id>"): "session.revoked",
+    ("DELETE", "/sessions"): "session.signed_out_everywhere",
+    ("POST", "/account/two-factor"): "two_factor.enrolment_started",
+    ("POST", "/account/two-factor/confirm"): "two_factor.enabled",
+    ("POST", "/account/two-factor/disable"): "two_factor.disabled",
+    ("POST", "/session/two-factor"): "session.two_factor_verified",
+    ("PUT", "/security-policy"): "security_policy.changed",
+    ("POST", "/operator/tenants/<tenant_id>/suspend"): "tenant.suspended",
+    ("POST", "/operator/tenants/<tenant_id>/reactivate"): "tenant.reactivated",
+    ("POST", "/operator/tenants/<tenant_id>/support-session"): "operator.support_started",
 }
-# Routes whose method is not GET but change nothing.
+# Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
+# expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
+READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link"), ("POST", "/suppressions/check")}
 # Entries a route's asynchronous follow-up writes later (the intake function finishing an import).
 FOLLOW_UP_ACTIONS = {("POST", "/contacts/imports"): {"contacts.imported"}}
-READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/suppressions/check")}
 
 
 def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:

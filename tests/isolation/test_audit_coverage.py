@@ -8,7 +8,16 @@ from gatehouse import audit
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.permissions import Role
 from tests.conftest import TenantFixture
-from tests.isolation.cases import AUDITED, CASES, FOLLOW_UP_ACTIONS, READ_ONLY_POSTS
+from tests.isolation.cases import (
+    AUDITED,
+    CASES,
+    FOLLOW_UP_ACTIONS,
+    READ_ONLY_POSTS,
+    Auth,
+    Kind,
+    credentials,
+    operator_headers,
+)
 
 CHANGING = sorted(route for route in CASES if route[0] != "GET")
 
@@ -20,16 +29,25 @@ def test_every_state_changing_route_declares_its_audit_action(api_module) -> Non
 
 @pytest.mark.parametrize("route", CHANGING, ids=lambda r: f"{r[0]} {r[1]}")
 def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) -> None:  # type: ignore[no-untyped-def]
-    target = CASES[route].target(tenant_a)
+    case = CASES[route]
+    owner = tenant_a.users[Role.OWNER]
+    how = credentials(tenant_a, Role.OWNER, case)
+    expected_actor = f"api_key:{authenticate_api_key(tenant_a.keys[Role.OWNER]).principal_id}"
+    if case.auth is Auth.SESSION:
+        expected_actor = f"user:{owner}"
+    if case.kind is Kind.PLATFORM:
+        operator_id, headers = operator_headers()
+        how, expected_actor = {"headers": headers}, f"operator:{operator_id}"
+    target = case.target(tenant_a)  # after the actor is known: a target may suspend the tenant
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
-    token = tenant_a.keys[Role.OWNER]
+    path = target.path_for(owner)
     reply = api(
         target.method,
-        target.path,
-        body=target.body,
+        path,
+        body=target.body_for(owner),
         raw_body=target.raw_body,
-        token=token,
         source_ip="203.0.113.7",
+        **how,
     )
     assert reply.status < 400, reply.body
 
@@ -45,7 +63,10 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
     assert len(new) == 1, [e.action for e in new]
     entry = new[0]
     assert entry.action == AUDITED[route]
-    assert entry.actor.label == f"api_key:{authenticate_api_key(token).principal_id}"
+    if case.kind is Kind.CREDENTIAL:
+        assert entry.actor.type == "user"  # the person the credential names, whoever presented it
+    else:
+        assert entry.actor.label == expected_actor
     assert entry.source_ip == "203.0.113.7"
     assert entry.request_id not in {"", "none"}
 

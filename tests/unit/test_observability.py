@@ -15,3 +15,9 @@ def test_secret_named_keys_are_masked_at_any_depth() -> None:
 def test_key_shaped_values_are_masked_inside_messages() -> None:
     assert TOKEN not in scrub({"message": f"saw {TOKEN} here"})["message"]
     assert scrub(["a", TOKEN]) == ["a", MASK]
+
+
+def test_one_time_tokens_are_masked_inside_messages() -> None:
+    for prefix in ("ghi", "ghm", "ghs"):
+        token = f"{prefix}_" + "Zz9_-" * 8 + "abc"
+        assert scrub({"message": f"link {token}."})["message"] == f"link {MASK}."

@@ -6,12 +6,20 @@ from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PageLimit = Annotated[int, Query(ge=1, le=100, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="opaque cursor from the previous page")]
 UserId = Annotated[str, Path(pattern=r"^usr_[a-z2-7]{26}$", description="user id")]
 KeyId = Annotated[str, Path(pattern=r"^key_[a-z2-7]{26}$", description="API key id")]
+InvitationId = Annotated[str, Path(pattern=r"^inv_[a-z2-7]{26}$", description="invitation id")]
+SessionId = Annotated[str, Path(pattern=r"^ses_[a-z2-7]{26}$", description="session id")]
+TenantIdPath = Annotated[str, Path(pattern=r"^tnt_[a-z2-7]{26}$", description="tenant id")]
+EmailAddress = Annotated[
+    str,
+    Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="e-mail address"),
+]
+OneTimeToken = Annotated[str, Field(min_length=10, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class StrictBody(BaseModel):
@@ -41,6 +49,7 @@ _ERROR_TEXT = {
     409: "Conflicts with the current state",
     413: "Request body too large",
     422: "Request does not match the schema",
+    429: "Too many attempts; retry after the window",
     503: "A dependency (KMS, a provider check) is unavailable; retry later",
 }
 

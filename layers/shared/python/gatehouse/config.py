@@ -43,6 +43,10 @@ class Settings(BaseModel):
     import_bucket: str = ""
     contact_purge_grace_days: int = Field(default=30, ge=0, le=3650)
     intake_function: str = ""
+    # Where sign-in and invitation mail goes: SES from ``mail_sender`` in AWS, or (off AWS)
+    # a JSON Lines file, the local outbox, when ``mail_outbox`` is set.
+    mail_sender: str = ""
+    mail_outbox: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +79,8 @@ class Settings(BaseModel):
                 import_bucket=source.get("GATEHOUSE_IMPORT_BUCKET", ""),
                 contact_purge_grace_days=source.get("GATEHOUSE_CONTACT_PURGE_GRACE_DAYS", "30"),
                 intake_function=source.get("GATEHOUSE_INTAKE_FUNCTION", ""),
+                mail_sender=source.get("GATEHOUSE_MAIL_SENDER", ""),
+                mail_outbox=source.get("GATEHOUSE_MAIL_OUTBOX") or None,
             )
         )
 

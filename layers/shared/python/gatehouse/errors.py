@@ -43,6 +43,25 @@ class Conflict(GatehouseError):
     code = "conflict"
 
 
+class TooManyRequests(GatehouseError):
+    """A rate limit refused the request; nothing was done. Retry after the window."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class CsrfRejected(Forbidden):
+    """A cookie-authenticated change came from a foreign origin or without the CSRF token."""
+
+    code = "csrf_rejected"
+
+
+class TwoFactorRequired(Forbidden):
+    """The session has not completed two-factor sign-in; it may only do that (or sign out)."""
+
+    code = "two_factor_required"
+
+
 class PayloadTooLarge(GatehouseError):
     status = 413
     code = "payload_too_large"

@@ -21,7 +21,8 @@ MASK = "*****"
 _SECRET_KEYS = re.compile(
     r"(authorization|api[_-]?key|token|secret|password|cookie|auth[_-]?token|signature)", re.IGNORECASE
 )
-_SECRET_VALUES = re.compile(r"ghk_[a-z2-7]{26}_[A-Za-z0-9_-]{43}")
+# API keys, and the one-time tokens of invitations, sign-in links and sessions.
+_SECRET_VALUES = re.compile(r"ghk_[a-z2-7]{26}_[A-Za-z0-9_-]{43}|gh[ims]_[A-Za-z0-9_-]{43}")
 
 
 def scrub(value: Any) -> Any:

@@ -267,7 +267,7 @@ class Erased(BaseModel):
 
 
 def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> Erased:
-    """Remove the person's data at once and keep only the keyed suppression entry, so they are never contacted again.
+    """Remove the person's data at once; keep only the keyed suppression entry, so no one contacts them again.
 
     The contact item goes (deleted ones included); the number lives on only as the
     suppression list's keyed hash. Audit entries never held the person's data, so
@@ -291,7 +291,7 @@ class Purged(BaseModel):
 
 
 def purge_deleted(scope: TenantScope, caller: Caller, *, grace: timedelta, clock: Clock = utc_now) -> int:
-    """Delete, for good, contacts soft-deleted longer ago than ``grace`` (a scheduled job; reads every page)."""
+    """Delete for good the contacts soft-deleted before ``grace`` ago (a scheduled job: reads every page)."""
     cutoff = clock() - grace
     purged = 0
     cursor: str | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from gatehouse.errors import Forbidden
-from gatehouse.identity.permissions import Permission, Role, allows
+from gatehouse.errors import Forbidden, TwoFactorRequired
+from gatehouse.identity.permissions import READ_ONLY, Permission, Role, allows
 
 
 class PrincipalType(StrEnum):
@@ -25,6 +25,13 @@ class Caller:
     # Where the request came from, for the audit trail.
     request_id: str = "none"
     source_ip: str | None = None
+    # Set for people signed in with a session cookie (never for API keys).
+    session_id: str | None = None
+    two_factor_pending: bool = False
+    # An operator inside a tenant for support: reads only.
+    read_only: bool = False
+    # An operator's platform session: no tenant, operator routes only.
+    platform: bool = False
 
     @property
     def actor(self) -> str:
@@ -34,9 +41,23 @@ class Caller:
     def within(self, *, request_id: str, source_ip: str | None) -> Caller:
         return replace(self, request_id=request_id or "none", source_ip=source_ip)
 
-    def require(self, permission: Permission) -> None:
+    def require(self, permission: Permission, *, before_two_factor: bool = False) -> None:
+        if self.two_factor_pending and not before_two_factor:
+            raise TwoFactorRequired("complete two-factor sign-in first (POST /session/two-factor)")
+        if permission is Permission.ACCOUNT_SELF:
+            return  # one's own sessions and second factor: every signed-in person, whatever the role
+        if self.platform:
+            raise Forbidden("an operator session acts on tenants only through the operator routes")
+        if self.read_only and permission not in READ_ONLY:
+            raise Forbidden("support access is read-only")
         if not allows(self.role, permission):
             raise Forbidden(f"your role ({self.role}) lacks the permission {permission}")
+
+    def require_operator(self) -> None:
+        if self.two_factor_pending:
+            raise TwoFactorRequired("complete two-factor sign-in first (POST /session/two-factor)")
+        if not (self.platform and self.principal_type is PrincipalType.OPERATOR):
+            raise Forbidden("this route is for platform operators")
 
 
 def operator(tenant_id: str, operator_id: str, *, request_id: str) -> Caller:

@@ -17,6 +17,7 @@ from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.trail import record
 from gatehouse.tenancy import Page, TenantRecord, TenantScope
+from gatehouse.tenancy.scope import ScopedTransaction
 
 
 class Membership(TenantRecord):
@@ -47,14 +48,36 @@ class OwnerRoster(TenantRecord):
 def add_member(
     scope: TenantScope, caller: Caller, *, user_id: str, email: str, role: Role, clock: Clock = utc_now
 ) -> Membership:
-    roster = scope.get(OwnerRoster, "owners") or OwnerRoster()
-    member = Membership(user_id=user_id, email=email, role=role, joined_at=clock())
     with scope.transaction() as txn:
-        saved = txn.save(member)
-        if role is Role.OWNER:
-            txn.save(roster.model_copy(update={"owner_ids": [*roster.owner_ids, user_id]}))
+        saved = join(scope, txn, user_id=user_id, email=email, role=role, clock=clock)
     record(caller, "member.added", "member", user_id, after=saved)
     return saved
+
+
+def join(
+    scope: TenantScope,
+    txn: ScopedTransaction,
+    *,
+    user_id: str,
+    email: str,
+    role: Role,
+    clock: Clock = utc_now,
+) -> Membership:
+    """Stage a new membership (and the owner roster, for an owner) in ``txn``; fails if already a member."""
+    roster = scope.get(OwnerRoster, "owners") or OwnerRoster()
+    member = Membership(user_id=user_id, email=email, role=role, joined_at=clock())
+    saved = txn.save(member)
+    if role is Role.OWNER:
+        txn.save(roster.model_copy(update={"owner_ids": [*roster.owner_ids, user_id]}))
+    return saved
+
+
+def check_may_grant(caller: Caller, role: Role) -> None:
+    """Nobody grants a role above their own; only an owner makes an owner (invitations, role changes)."""
+    if role is Role.OWNER and caller.role is not Role.OWNER:
+        raise Forbidden("only an owner can make, change or remove an owner")
+    if not caller.role.at_least(role):
+        raise Forbidden("you cannot act on or grant a role above your own")
 
 
 def list_members(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[Membership]:

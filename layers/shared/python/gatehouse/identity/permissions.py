@@ -49,6 +49,9 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     BILLING_MANAGE = "billing:manage"
     DNC_ACKNOWLEDGE = "dnc:acknowledge"
+    # A signed-in person's own sign-in: sessions and two-factor (every role).
+    ACCOUNT_SELF = "account:self"
+    SECURITY_POLICY_MANAGE = "security_policy:manage"
 
 
 class Public:
@@ -58,10 +61,24 @@ class Public:
         return "PUBLIC"
 
 
+class OperatorOnly:
+    """Marker for the platform operator routes: no tenant role, not even owner, holds it."""
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
 PUBLIC: Final = Public()
+OPERATOR: Final = OperatorOnly()
 
 _VIEWER = frozenset(
-    {Permission.TENANT_READ, Permission.MEMBERS_READ, Permission.CONTACTS_READ, Permission.CAMPAIGNS_READ}
+    {
+        Permission.TENANT_READ,
+        Permission.MEMBERS_READ,
+        Permission.CONTACTS_READ,
+        Permission.CAMPAIGNS_READ,
+        Permission.ACCOUNT_SELF,
+    }
 )
 _MEMBER = _VIEWER | {Permission.CONTACTS_WRITE, Permission.SUPPRESSION_ADD, Permission.CAMPAIGNS_WRITE}
 _ADMIN = _MEMBER | {
@@ -76,7 +93,12 @@ _ADMIN = _MEMBER | {
     Permission.AUDIT_READ,
     Permission.AUDIT_VERIFY,
 }
-_OWNER = _ADMIN | {Permission.SUPPRESSION_REMOVE, Permission.BILLING_MANAGE, Permission.DNC_ACKNOWLEDGE}
+_OWNER = _ADMIN | {
+    Permission.SUPPRESSION_REMOVE,
+    Permission.BILLING_MANAGE,
+    Permission.DNC_ACKNOWLEDGE,
+    Permission.SECURITY_POLICY_MANAGE,
+}
 
 MATRIX: Final[dict[Role, frozenset[Permission]]] = {
     Role.VIEWER: _VIEWER,
@@ -86,5 +108,29 @@ MATRIX: Final[dict[Role, frozenset[Permission]]] = {
 }
 
 
+# What an operator in a tenant for support may do: look, never change.
+READ_ONLY: Final = frozenset(
+    {
+        Permission.TENANT_READ,
+        Permission.MEMBERS_READ,
+        Permission.API_KEYS_READ,
+        Permission.CONTACTS_READ,
+        Permission.CAMPAIGNS_READ,
+        Permission.INTEGRATIONS_READ,
+        Permission.AUDIT_READ,
+        Permission.AUDIT_VERIFY,
+    }
+)
+
+
 def allows(role: Role, permission: Permission) -> bool:
     return permission in MATRIX[role]
+
+
+def needs_two_factor(role: Role) -> bool:
+    """Roles a tenant's two-factor policy covers: owner and admin, and any role that can
+    approve campaigns or change billing (derived from the matrix, so it follows it)."""
+    held = MATRIX[role]
+    return role in (Role.OWNER, Role.ADMIN) or bool(
+        held & {Permission.CAMPAIGNS_APPROVE, Permission.BILLING_MANAGE}
+    )

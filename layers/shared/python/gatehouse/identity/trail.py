@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from gatehouse import audit
 from gatehouse.identity.caller import Caller
+from gatehouse.observability import logger
 
 
 def record(
@@ -31,3 +32,11 @@ def record(
         before=before.model_dump(mode="json", exclude={"version"}) if before else None,
         after=after.model_dump(mode="json", exclude={"version"}) if after else None,
     )
+
+
+def record_personal(caller: Caller, action: str, target_type: str, target_id: str) -> None:
+    """A person's own sign-in event: in their tenant's trail, or (operator console, no tenant) the log."""
+    if caller.platform:
+        logger.info("operator account event", extra={"action": action, "operator": caller.principal_id})
+        return
+    record(caller, action, target_type, target_id)

@@ -23,6 +23,8 @@ class UserIdentity(GlobalRecord):
     email: str
     created_at: datetime
     is_operator: bool = False
+    # "Sign out everywhere": sessions started before this moment are refused, whatever the index shows.
+    sessions_revoked_at: datetime | None = None
 
     def partition_id(self) -> str:
         return self.user_id
@@ -52,6 +54,10 @@ def find_user_by_email(email: str) -> UserIdentity | None:
     directory = get_directory()
     index = directory.get(EmailIndex, normalize_email(email), "USER")
     return directory.get(UserIdentity, index.user_id, "PROFILE") if index else None
+
+
+def get_user(user_id: str) -> UserIdentity | None:
+    return get_directory().get(UserIdentity, user_id, "PROFILE")
 
 
 def ensure_user(email: str, *, clock: Clock = utc_now) -> UserIdentity:

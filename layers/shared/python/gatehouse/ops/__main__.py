@@ -22,6 +22,7 @@ from gatehouse import audit
 from gatehouse.audit.verify import VerifyReport
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, NotFound
+from gatehouse.identity.operators import grant_operator
 from gatehouse.identity.tenants import find_tenant
 from gatehouse.jobs.audit_checkpoints import checkpoint_all_tenants
 from gatehouse.observability import metrics
@@ -73,6 +74,10 @@ def _audit_parsers(commands: Any) -> None:
     offline.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     offline.add_argument("--partial", action="store_true", help="the export stops before the head on purpose")
     commands.add_parser("audit-checkpoint", help="sign checkpoints for every tenant now (the hourly job)")
+    grant = commands.add_parser(
+        "grant-operator", help="make a person a platform operator (never via the API)"
+    )
+    grant.add_argument("--email", required=True)
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
@@ -123,7 +128,15 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
     return BROKEN if report.failures else OK
 
 
+def _grant_operator(args: argparse.Namespace) -> int:
+    user = grant_operator(args.email)
+    _print({"user_id": user.user_id, "is_operator": user.is_operator})
+    sys.stdout.write("# Sign in with POST /sign-in/link, then /sign-in/session with operator_console=true.\n")
+    return OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "grant-operator": _grant_operator,
     "bootstrap-tenant": _bootstrap,
     "audit-verify": _audit_verify,
     "audit-export": _audit_export,

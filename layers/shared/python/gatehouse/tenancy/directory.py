@@ -1,8 +1,9 @@
 """Directory: the small repository of global (non-tenant) items.
 
-Tenant directory entries, user identities, e-mail lookups and API-key credentials
-live under their own uppercase prefixes (``TENANT#``, ``USER#``, ``EMAIL#``,
-``APIKEY#``, ``SYSTEM#``). They hold no tenant data, only what is needed to find
+Tenant directory entries, user identities, e-mail lookups, API-key credentials,
+one-time token hashes, session hashes and rate-limit counters live under their own
+uppercase prefixes (``TENANT#``, ``USER#``, ``EMAIL#``, ``APIKEY#``, ``SYSTEM#``,
+``TOKEN#``, ``SESSION#``, ``LIMIT#``). They hold no tenant data, only what is needed to find
 a tenant or authenticate a caller. Lists that cross partitions (every tenant, for
 jobs) read the gsi1 index one page at a time and return only global items of the
 asked type. It never scans.
@@ -16,10 +17,12 @@ import json
 from typing import Any, TypeVar
 
 from gatehouse.errors import CrossTenantAccess, Invalid
+from gatehouse.ids import is_tenant_id
 from gatehouse.tenancy import store
-from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord, Page
+from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord, Page, TenantRecord, check_collection
 
 G = TypeVar("G", bound=GlobalRecord)
+T = TypeVar("T", bound=TenantRecord)
 MAX_PAGE = 1000
 
 
@@ -72,6 +75,34 @@ class Directory:
             items.append(store.from_item(record_type, item))
         last_key = results.last_evaluated_key if len(items) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key))
+
+    def count_hit(self, partition_id: str, window: str, *, limit: int, expires_at: int) -> bool:
+        """One hit on the fixed-window counter ``LIMIT#<partition_id>`` / ``window``; False when full."""
+        store.bind()
+        return store.count_hit(f"LIMIT#{partition_id}", window, limit=limit, expires_at=expires_at)
+
+    def find_in_tenants(
+        self, record_type: type[T], index_pk: str, *, limit: int = 100
+    ) -> list[tuple[str, T]]:
+        """Tenant records listed on gsi1 under a person's key, with the tenant each lives in.
+
+        The one read that crosses tenants, and only by design: at sign-in a person's own
+        memberships are found by their user id. Each item's tenant comes from its own key
+        (checked to be ``<tenant_id>#<collection>``); items of any other type are skipped.
+        """
+        if not 1 <= limit <= MAX_PAGE:
+            raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
+        model = store.bind()
+        collection = check_collection(record_type.collection)
+        found: list[tuple[str, T]] = []
+        for item in model.gsi1.query(index_pk, limit=limit):
+            tenant_id, _, rest = item.pk.partition("#")
+            if item.kind != record_type.__name__:
+                continue
+            if not is_tenant_id(tenant_id) or rest != collection:
+                raise CrossTenantAccess("index item is not a tenant record")
+            found.append((tenant_id, store.from_item(record_type, item)))
+        return found
 
 
 def decode_index_cursor(cursor: str | None, index_pk: str, table_prefix: str) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 Single-table layout: ``pk``/``sk`` keys, ``gsi1pk``/``gsi1sk`` for the one overloaded
 index, ``expires_at`` for TTL, ``version`` for optimistic locking, ``kind`` naming
-the record type and ``body`` holding the record's fields. Only ``tenancy`` imports
+the record type and ``body`` holding the record's fields; ``hits`` is the one
+attribute updated in place, by the rate limiter's fixed-window counters. Only ``tenancy`` imports
 this module; it never scans.
 """
 
@@ -14,7 +15,7 @@ import json
 from typing import Any, TypeVar
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -48,6 +49,7 @@ class Item(Model):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    hits = NumberAttribute(null=True)
     gsi1 = Gsi1()
 
 
@@ -129,6 +131,24 @@ def put(record: R, pk: str) -> R:
             raise Conflict(f"{record.collection.lower()} changed or already exists") from exc
         raise
     return record.model_copy(update={"version": record.version + 1})
+
+
+def count_hit(pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
+    """Add one hit to the counter item (created if absent) unless it already holds ``limit``.
+
+    One conditional UpdateItem: concurrent requests can never both take the last hit.
+    """
+    item = Item(pk, sk)
+    try:
+        item.update(
+            actions=[Item.hits.add(1), Item.kind.set("Counter"), Item.expires_at.set(expires_at)],
+            condition=Item.hits.does_not_exist() | (Item.hits < limit),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code in CONDITION_FAILED:
+            return False
+        raise
+    return True
 
 
 def remove(record: Record, pk: str) -> None:

@@ -1,0 +1,103 @@
+"""The operator console: list tenants, suspend or reactivate one, enter one read-only for support."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from guards import caller, current_session, requires, session_cookies
+from pydantic import BaseModel, Field
+
+from gatehouse.identity import operators
+from gatehouse.identity.permissions import OPERATOR
+from gatehouse.identity.tenants import TenantEntry, TenantStatus, list_tenants
+from routes.schemas import Cursor, PageLimit, StrictBody, TenantIdPath, documented
+
+router = Router()
+
+
+class TenantOut(BaseModel):
+    tenant_id: str
+    name: str
+    status: TenantStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: TenantEntry) -> TenantOut:
+        return cls(
+            tenant_id=entry.tenant_id, name=entry.name, status=entry.status, created_at=entry.created_at
+        )
+
+
+class TenantPage(BaseModel):
+    items: list[TenantOut]
+    next_cursor: str | None
+
+
+class SuspendRequest(StrictBody):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class SupportSession(BaseModel):
+    session_id: str
+    tenant_id: str
+    expires_at: datetime
+    csrf_token: str
+    read_only: bool = True
+
+
+@router.get(
+    "/operator/tenants",
+    middlewares=requires(OPERATOR),
+    summary="List every tenant (operators)",
+    tags=["operators"],
+)
+def list_all_tenants(limit: PageLimit = 50, cursor: Cursor = None) -> TenantPage:
+    page = list_tenants(limit=limit, cursor=cursor)
+    return TenantPage(items=[TenantOut.of(t) for t in page.items], next_cursor=page.cursor)
+
+
+@router.post(
+    "/operator/tenants/<tenant_id>/suspend",
+    middlewares=requires(OPERATOR),
+    summary="Suspend a tenant: its keys and sessions stop working (operators)",
+    tags=["operators"],
+    responses=documented(200, TenantOut, 404, 409),
+)
+def suspend(tenant_id: TenantIdPath, request: Annotated[SuspendRequest, Body()]) -> TenantOut:
+    entry = operators.set_status(caller(router), tenant_id, TenantStatus.SUSPENDED, reason=request.reason)
+    return TenantOut.of(entry)
+
+
+@router.post(
+    "/operator/tenants/<tenant_id>/reactivate",
+    middlewares=requires(OPERATOR),
+    summary="Reactivate a suspended tenant (operators)",
+    tags=["operators"],
+    responses=documented(200, TenantOut, 404, 409),
+)
+def reactivate(tenant_id: TenantIdPath) -> TenantOut:
+    return TenantOut.of(operators.set_status(caller(router), tenant_id, TenantStatus.ACTIVE))
+
+
+@router.post(
+    "/operator/tenants/<tenant_id>/support-session",
+    middlewares=requires(OPERATOR),
+    summary="Enter a tenant read-only for support; every request inside is audited there (operators)",
+    tags=["operators"],
+    responses=documented(201, SupportSession, 404),
+)
+def enter_for_support(tenant_id: TenantIdPath) -> Response[SupportSession]:
+    issued = operators.enter_for_support(caller(router), current_session(router), tenant_id)
+    body = SupportSession(
+        session_id=issued.session.session_id,
+        tenant_id=tenant_id,
+        expires_at=issued.session.expires_at,
+        csrf_token=issued.csrf_token,
+    )
+    return Response(
+        status_code=201, body=body, content_type="application/json", cookies=session_cookies(issued)
+    )
