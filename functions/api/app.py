@@ -2,7 +2,8 @@
 
 Thin by design: authentication and permission guards run as middleware, each
 route calls one domain function, and every failure leaves through
-``error_response`` as ``{"error": {...}}`` with the security headers added.
+``error_response`` as ``{"error": {...}}`` with the security headers added (and the
+unscrubbed-DNC warning header for a tenant running on an owner's acknowledgment).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import authenticate, public, route_guards
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from routes import api_keys, audit, health, integrations, members, suppressions
+from routes import api_keys, audit, dnc, health, integrations, members, suppressions
 
 TITLE = "Gatehouse API"
 VERSION = "0.1.0"
@@ -34,8 +36,8 @@ def _cors() -> CORSConfig | None:
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
-app.use(middlewares=[authenticate])
-for module in (health, members, api_keys, integrations, audit, suppressions):
+app.use(middlewares=[authenticate, note_dnc_warning])
+for module in (health, members, api_keys, integrations, audit, suppressions, dnc):
     app.include_router(module.router)
 app.enable_swagger(
     path="/docs",
@@ -118,4 +120,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return with_security_headers(
             proxy_error(PayloadTooLarge("request body is too large"), request_id), path
         )
-    return with_security_headers(app.resolve(event, context), path)
+    start_request()
+    return with_security_headers(with_dnc_warning(app.resolve(event, context)), path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from gatehouse.dnc import WORDING, LoadKind, acknowledge, load
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.members import add_member
@@ -36,6 +37,8 @@ class Target:
     path: str
     body: Any = None
     secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
+    raw_body: str | None = None  # a body sent as is (text/plain), instead of ``body`` as JSON
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,16 @@ def suppressed_number(tenant: TenantFixture) -> str:
     """Put a number on tenant A's suppression list; its hash reference must never reach tenant B."""
     added = suppress(tenant.scope, fixture_operator(tenant), SUPPRESSED_NUMBER, SuppressionSource.MANUAL)
     return added.entry.ref
+
+
+def acknowledged(tenant: TenantFixture) -> str:
+    """Tenant A's owner acknowledgment; the acknowledging actor must never reach tenant B."""
+    return acknowledge(tenant.scope, fixture_operator(tenant), WORDING).acknowledgment.acknowledged_by
+
+
+def loaded_registry(tenant: TenantFixture) -> str:
+    """Load a registry file into tenant A; its reference must never reach tenant B."""
+    return load(tenant.scope, fixture_operator(tenant), "202", ["2025550143"], LoadKind.FULL).registry_ref
 
 
 CASES: dict[tuple[str, str], Case] = {
@@ -172,6 +185,26 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[suppressed_number(t)],
         ),
     ),
+    ("GET", "/dnc/status"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/dnc/status", secrets=[loaded_registry(t), acknowledged(t)]),
+    ),
+    ("GET", "/dnc/acknowledgment"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/dnc/acknowledgment", secrets=[acknowledged(t)])
+    ),
+    ("POST", "/dnc/acknowledgment"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/dnc/acknowledgment", body={"wording": WORDING})
+    ),
+    ("POST", "/dnc/registry/<area_code>"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST",
+            "/dnc/registry/212",
+            raw_body="2125550100\n2125550101\n",
+            headers={"Content-Type": "text/plain"},
+            secrets=[loaded_registry(t)],
+        ),
+    ),
 }
 
 # What each state-changing route must write to the audit log: exactly one entry with this action.
@@ -186,6 +219,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/integrations/<provider>/test"): "integration.tested",
     ("POST", "/suppressions"): "suppression.added",
     ("POST", "/suppressions/remove"): "suppression.removed",
+    ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
+    ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
 }
 # Routes whose method is not GET but change nothing.
 READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/suppressions/check")}

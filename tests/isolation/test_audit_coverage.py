@@ -23,7 +23,15 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
     target = CASES[route].target(tenant_a)
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
     token = tenant_a.keys[Role.OWNER]
-    reply = api(target.method, target.path, body=target.body, token=token, source_ip="203.0.113.7")
+    reply = api(
+        target.method,
+        target.path,
+        body=target.body,
+        raw_body=target.raw_body,
+        headers=target.headers,
+        token=token,
+        source_ip="203.0.113.7",
+    )
     assert reply.status < 400, reply.body
 
     new = [e for e in audit.list_entries(tenant_a.tenant_id, limit=100).items if e not in before]

@@ -58,7 +58,14 @@ def test_a_route_without_a_permission_refuses_to_start(api_module) -> None:  # t
 def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: TenantFixture, route) -> None:  # type: ignore[no-untyped-def]
     case = CASES[route]
     target = case.target(tenant_a)
-    reply = api(target.method, target.path, body=target.body, token=tenant_b.keys[Role.OWNER])
+    reply = api(
+        target.method,
+        target.path,
+        body=target.body,
+        raw_body=target.raw_body,
+        headers=target.headers,
+        token=tenant_b.keys[Role.OWNER],
+    )
     if case.kind is Kind.RESOURCE:
         assert reply.status == 404, reply.body
         assert reply.json()["error"]["code"] == "not_found"
@@ -87,7 +94,14 @@ def test_each_role_gets_exactly_its_permission(
 ) -> None:  # type: ignore[no-untyped-def]
     permission = api_module.ROUTE_PERMISSIONS[route]
     target = CASES[route].target(tenant_a)
-    reply = api(target.method, target.path, body=target.body, token=tenant_a.keys[role])
+    reply = api(
+        target.method,
+        target.path,
+        body=target.body,
+        raw_body=target.raw_body,
+        headers=target.headers,
+        token=tenant_a.keys[role],
+    )
     if isinstance(permission, Permission) and not allows(role, permission):
         assert reply.status == 403, reply.body
         assert reply.json()["error"]["code"] == "forbidden"
