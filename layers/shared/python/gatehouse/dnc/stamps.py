@@ -8,7 +8,7 @@ scrub answers) or, for a tenant whose owner acknowledged running without a provi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -44,6 +44,9 @@ class ScrubReason(StrEnum):
 
 
 DIALABLE = frozenset({ScrubStatus.CLEAR, ScrubStatus.UNSCRUBBED})
+# Reasons about the number itself; every other error reason is the source failing (gate 4 pauses).
+NUMBER_REASONS = frozenset({ScrubReason.INVALID_NUMBER, ScrubReason.NOT_COVERED})
+STAMP_VALID_FOR = timedelta(days=31)
 
 
 class ScrubStamp(BaseModel):
@@ -58,6 +61,15 @@ class ScrubStamp(BaseModel):
     def dialable(self) -> bool:
         """Whether the DNC gate lets the number through (``listed`` and ``error`` never do)."""
         return self.status in DIALABLE
+
+    @property
+    def source_failed(self) -> bool:
+        """An error caused by the DNC source (down, refusing, stale, absent), not by the number."""
+        return self.status is ScrubStatus.ERROR and self.reason not in NUMBER_REASONS
+
+    def current(self, now: datetime) -> bool:
+        """Whether the stamp may still be relied on: an answer no older than 31 days."""
+        return self.status is not ScrubStatus.ERROR and now - self.checked_at <= STAMP_VALID_FOR
 
 
 def error(reason: ScrubReason, at: datetime, source: ScrubSource = ScrubSource.NONE) -> ScrubStamp:
