@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.aws_calls import AwsCall, AwsCallCounter
 from gatehouse.config import get_settings
 from gatehouse.dnc import WORDING, LoadKind, ScrubReason, ScrubSource, ScrubStatus, acknowledge, load, scrub
 from gatehouse.identity.caller import Caller, operator
@@ -193,3 +194,42 @@ def test_no_endpoint_configured_fails_closed(
     finally:
         get_settings.cache_clear()
     assert stamp.reason is ScrubReason.PROVIDER_UNAVAILABLE
+
+
+def test_the_api_delegates_provider_lookups_to_the_check_function(tenant_a: TenantFixture) -> None:
+    """The tests' environment is the API's: it names the check function, which opens the credentials."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    numbers = [f"+1202555{n:04d}" for n in range(1500)]
+    with AwsCallCounter() as calls:
+        stamps = scrub(tenant_a.scope, numbers)
+    assert calls.counts()[AwsCall("lambda", "Invoke")] == 2
+    assert stamps["+12025550000"].status is ScrubStatus.LISTED
+    assert len(sandbox().calls(tenant_a.tenant_id)) == 2
+
+
+def test_a_function_that_may_decrypt_looks_up_itself(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    monkeypatch.setenv("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", "")
+    get_settings.cache_clear()
+    try:
+        with AwsCallCounter() as calls:
+            stamp = scrub(tenant_a.scope, ["+12025559999"])["+12025559999"]
+    finally:
+        get_settings.cache_clear()
+    assert stamp.status is ScrubStatus.LISTED
+    assert calls.counts()[AwsCall("lambda", "Invoke")] == 0
+
+
+def test_a_check_function_that_cannot_run_fails_closed(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    monkeypatch.setenv("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", "no-such-function")
+    get_settings.cache_clear()
+    try:
+        stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    finally:
+        get_settings.cache_clear()
+    assert (stamp.status, stamp.reason) == (ScrubStatus.ERROR, ScrubReason.PROVIDER_UNAVAILABLE)

@@ -4,8 +4,10 @@ The source is the tenant's DNC integration: a ``registry_ref`` (settings, read w
 decrypting anything) means the tenant's loaded registry files; an API key means the
 tenant's commercial provider, asked through the deployment's provider adapters (live
 HTTPS, or the local runtime's sandbox) with credentials resolved at the moment of the
-call, which only functions allowed to decrypt can do. No integration means ``error``
-(``no_provider``) unless an owner acknowledged running without one (``unscrubbed``).
+call, which only functions allowed to decrypt can do: in the API (the one function
+configured with the integration check function) the call is delegated to that function.
+No integration means ``error`` (``no_provider``) unless an owner acknowledged running
+without one (``unscrubbed``).
 
 It fails closed: a provider, vault or storage problem gives the numbers it touched an
 ``error`` stamp and counts a metric; only a programming error raises.
@@ -21,7 +23,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
-from gatehouse.dnc import acknowledgment, registry
+from gatehouse.dnc import acknowledgment, lookups, registry
 from gatehouse.dnc.stamps import (
     ScrubReason,
     ScrubSource,
@@ -31,13 +33,9 @@ from gatehouse.dnc.stamps import (
     error,
 )
 from gatehouse.observability import logger, metrics
-from gatehouse.providers.base import DNC_LOOKUP_MAX, adapters
+from gatehouse.providers.base import DNC_LOOKUP_MAX
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantScope
-from gatehouse.vault.credentials import IntegrationNotConnected
-from gatehouse.vault.envelope import SealRejected, VaultUnavailable
-from gatehouse.vault.resolver import resolve
-from gatehouse.vault.schemas import Provider
 
 _STORE_ERRORS = (ClientError, BotoCoreError, PynamoDBException)
 
@@ -85,20 +83,17 @@ def _without_provider(scope: TenantScope, numbers: list[str], now: datetime) -> 
 
 
 def _over_provider(scope: TenantScope, numbers: list[str], now: datetime) -> dict[str, ScrubStamp]:
-    source = ScrubSource.SANDBOX if get_settings().provider_mode == "sandbox" else ScrubSource.HTTPS
-    try:
-        credentials = resolve(scope, Provider.DNC)
-    except IntegrationNotConnected:
-        return _without_provider(scope, numbers, now)
-    except SealRejected:
-        return _all(numbers, lambda: error(ScrubReason.CREDENTIALS_UNREADABLE, now, source))
-    except (VaultUnavailable, *_STORE_ERRORS):
-        return _all(numbers, lambda: error(ScrubReason.PROVIDER_UNAVAILABLE, now, source))
-    provider = adapters()
+    settings = get_settings()
+    source = ScrubSource.SANDBOX if settings.provider_mode == "sandbox" else ScrubSource.HTTPS
+    # Only the API is configured with the check function, and it is the one that may not decrypt.
+    ask = lookups.ask_check_function if settings.integration_check_function else lookups.lookup_here
     stamps: dict[str, ScrubStamp] = {}
     for start in range(0, len(numbers), DNC_LOOKUP_MAX):
         chunk = numbers[start : start + DNC_LOOKUP_MAX]
-        reply = provider.lookup_dnc(scope.tenant_id, credentials, chunk)
+        reply = ask(scope, chunk)
+        if reply.failure == ScrubReason.NO_PROVIDER.value:
+            # Revoked since we looked: the tenant is without a provider for the whole scrub.
+            return _without_provider(scope, numbers, now)
         for number in chunk:
             if number in reply.listed:
                 stamps[number] = answered(reply.listed[number], now, source)
@@ -106,7 +101,6 @@ def _over_provider(scope: TenantScope, numbers: list[str], now: datetime) -> dic
                 stamps[number] = error(ScrubReason(reply.failure), now, source)
             else:
                 stamps[number] = error(ScrubReason.NOT_IN_REPLY, now, source)
-    del credentials
     return stamps
 
 

@@ -41,7 +41,7 @@ class DncReply(BaseModel):
     neither in ``listed`` nor covered by a failure was missing from the provider's reply.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     listed: dict[str, bool] = {}
     failure: str | None = None
