@@ -4,7 +4,10 @@ This module owns two record types: one ``DncRegistry`` per tenant (collection
 ``DNCREGISTRY``, sort key ``registry``) naming the registry (``registry_ref``, what a DNC
 integration's ``registry_ref`` points at) with a manifest per loaded area code (when,
 which version, what kind of file, counts), and one ``RegistryNumber`` per listed number
-(collection ``DNCREG``, sort key = the 10-digit number, so an area code is a key prefix).
+(collection ``DNCREG``, sort key ``<area code>#<keyed hash of the number>``, so an area
+code is a key prefix). The hash is the tenant's keyed number hash of the suppression list
+(``gatehouse.suppression.number_key``): like the suppression list, the registry holds no
+phone number, so a scan after a person's erasure finds their number nowhere.
 
 File formats (one entry per line; blank lines and lines starting with ``#`` are skipped):
 
@@ -42,6 +45,7 @@ from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.ids import new_id
 from gatehouse.observability import metrics
+from gatehouse.suppression.keys import number_key
 from gatehouse.tenancy import TenantRecord, TenantScope
 
 FRESH_FOR: Final = timedelta(days=31)
@@ -81,11 +85,16 @@ class DncRegistry(TenantRecord):
 class RegistryNumber(TenantRecord):
     collection = "DNCREG"
 
-    number: str = Field(pattern=r"^[0-9]{10}$")
+    area_code: str = Field(pattern=r"^[2-9][0-9]{2}$")
+    number_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     generation: int = Field(ge=1)
 
     def sort_key(self) -> str:
-        return self.number
+        return registry_key(self.area_code, self.number_key)
+
+
+def registry_key(area_code: str, number_key: str) -> str:
+    return f"{area_code}#{number_key}"
 
 
 class LoadReport(BaseModel):
@@ -134,12 +143,13 @@ def load(
         raise Invalid(f"load a full file for area code {area_code} before change files")
     counts = _Load(area_code, kind, previous.version + 1 if previous else 1)
     with scope.batch_writer() as batch:
-        for op, number in _entries(lines, counts):
+        for op, digits in _entries(lines, counts):
+            hashed = number_key(scope.tenant_id, "+1" + digits)
             if op == "A":
-                batch.save(RegistryNumber(number=number, generation=counts.version))
+                batch.save(RegistryNumber(area_code=area_code, number_key=hashed, generation=counts.version))
                 counts.added += 1
             else:
-                batch.delete(RegistryNumber, number)
+                batch.delete(RegistryNumber, registry_key(area_code, hashed))
                 counts.deleted += 1
     if kind is LoadKind.FULL:
         counts.deleted += scope.batch_delete(RegistryNumber, _older_than(scope, area_code, counts.version))
@@ -164,10 +174,10 @@ def lookup(
         if reason is not None:
             stamps[number] = error(reason, now, ScrubSource.REGISTRY)
         else:
-            wanted[_ten_digits(number)] = number
+            wanted[registry_key(number[2:5], number_key(scope.tenant_id, number))] = number
     found = scope.batch_get(RegistryNumber, wanted) if wanted else {}
-    for digits, number in wanted.items():
-        stamps[number] = answered(digits in found, now, ScrubSource.REGISTRY)
+    for key, number in wanted.items():
+        stamps[number] = answered(key in found, now, ScrubSource.REGISTRY)
     return stamps
 
 
@@ -193,10 +203,6 @@ def _unanswerable(
     if not is_fresh(manifest, now):
         return ScrubReason.REGISTRY_STALE
     return None
-
-
-def _ten_digits(e164: str) -> str:
-    return e164[2:]
 
 
 def _entries(lines: Iterable[str], counts: _Load) -> Iterator[tuple[str, str]]:
@@ -228,8 +234,8 @@ def _older_than(scope: TenantScope, area_code: str, version: int) -> Iterator[st
     """Sort keys of the area code's numbers written by an earlier load (one page at a time)."""
     cursor: str | None = None
     while True:
-        page = scope.query(RegistryNumber, prefix=area_code, limit=_PAGE, cursor=cursor)
-        stale = [n.number for n in page.items if n.generation < version]
+        page = scope.query(RegistryNumber, prefix=f"{area_code}#", limit=_PAGE, cursor=cursor)
+        stale = [n.sort_key() for n in page.items if n.generation < version]
         yield from stale
         if page.cursor is None:
             return

@@ -34,10 +34,12 @@ from gatehouse.dnc.stamps import (
 )
 from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import DNC_LOOKUP_MAX
+from gatehouse.suppression.keys import SuppressionUnavailable
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantScope
 
-_STORE_ERRORS = (ClientError, BotoCoreError, PynamoDBException)
+# Storage or the number-hash key (KMS) failing: the registry cannot answer.
+_STORE_ERRORS = (ClientError, BotoCoreError, PynamoDBException, SuppressionUnavailable)
 
 
 def scrub(scope: TenantScope, numbers: list[str], *, clock: Clock = utc_now) -> dict[str, ScrubStamp]:

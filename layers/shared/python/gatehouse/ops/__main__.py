@@ -39,6 +39,7 @@ _ENVIRONMENT_OPTIONS = {
     "main_table": "GATEHOUSE_MAIN_TABLE",
     "audit_table": "GATEHOUSE_AUDIT_TABLE",
     "signing_key_id": "GATEHOUSE_SIGNING_KEY_ID",
+    "suppression_key_id": "GATEHOUSE_SUPPRESSION_KEY_ID",
 }
 
 
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--main-table", help="main table name (default: $GATEHOUSE_MAIN_TABLE)")
     parser.add_argument("--audit-table", help="audit table name (default: $GATEHOUSE_AUDIT_TABLE)")
     parser.add_argument("--signing-key-id", help="audit signing key (default: $GATEHOUSE_SIGNING_KEY_ID)")
+    parser.add_argument(
+        "--suppression-key-id", help="number-hash key (default: $GATEHOUSE_SUPPRESSION_KEY_ID)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _bootstrap_parser(commands)
     _audit_parsers(commands)
