@@ -2,7 +2,8 @@
 
 Thin by design: authentication and permission guards run as middleware, each
 route calls one domain function, and every failure leaves through
-``error_response`` as ``{"error": {...}}`` with the security headers added.
+``error_response`` as ``{"error": {...}}`` with the security headers added (and the
+unscrubbed-DNC warning header for a tenant running on an owner's acknowledgment).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import audit_support_access, authenticate, public, route_guards
 
 from gatehouse.config import get_settings
@@ -24,6 +26,7 @@ from routes import (
     api_keys,
     audit,
     contacts,
+    dnc,
     health,
     integrations,
     invitations,
@@ -46,7 +49,7 @@ def _cors() -> CORSConfig | None:
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
-app.use(middlewares=[authenticate, audit_support_access])
+app.use(middlewares=[authenticate, audit_support_access, note_dnc_warning])
 for module in (
     health,
     sessions,
@@ -57,6 +60,7 @@ for module in (
     contacts,
     integrations,
     suppressions,
+    dnc,
     audit,
     operators,
 ):
@@ -146,4 +150,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return with_security_headers(
             proxy_error(PayloadTooLarge("request body is too large"), request_id), path
         )
-    return with_security_headers(app.resolve(event, context), path)
+    start_request()
+    return with_security_headers(with_dnc_warning(app.resolve(event, context)), path)

@@ -29,8 +29,18 @@ def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Test a tenant's stored provider credentials for the API, which may not decrypt them itself."""
+    """Test a tenant's stored provider credentials, or ask its DNC provider about numbers, for the API.
+
+    The API may not decrypt credentials itself; requests name the tenant, never a secret.
+    """
     from gatehouse.providers.checks import CheckRequest, run_check  # noqa: PLC0415 - off the gates' cold path
+
+    if event.get("operation") == "dnc_lookup":
+        from gatehouse.dnc.lookups import DncLookupRequest, lookup_here  # noqa: PLC0415
+
+        lookup = DncLookupRequest.model_validate(event)
+        logger.append_keys(tenant_id=lookup.tenant_id, provider="dnc")
+        return lookup_here(TenantScope(lookup.tenant_id), lookup.numbers).model_dump(mode="json")
 
     request = CheckRequest.model_validate(event)
     logger.append_keys(tenant_id=request.tenant_id, provider=request.provider.value)

@@ -1,10 +1,10 @@
-"""Contact intake Lambda: runs queued imports and scrubs new contacts, where DNC credentials may be opened.
+"""Contact intake Lambda: runs queued imports, where the tenant's DNC credentials may be opened.
 
 The API parks an import's file and invokes this function asynchronously with a
-reference (tenant id and import id, or contact ids); nothing in the event is personal
-data or a secret. Lambda retries a failed asynchronous invocation and then sends it to
-the dead-letter queue; a redelivered import is recognized by its job status and
-changes nothing.
+reference (tenant id and import id); nothing in the event is personal data or a
+secret. Lambda retries a failed asynchronous invocation and then sends it to the
+dead-letter queue; a redelivered import is recognized by its job status and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
-from gatehouse.contacts.scrub import scrub_contacts
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 
@@ -31,26 +30,12 @@ class ImportRequest(BaseModel):
     import_id: Annotated[str, Field(pattern=r"^imp_[a-z2-7]{26}$")]
 
 
-class ScrubRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    job: Literal["scrub"]
-    tenant_id: TenantId
-    contact_ids: Annotated[list[Annotated[str, Field(pattern=r"^con_[a-z2-7]{26}$")]], Field(max_length=100)]
-
-
-Request = TypeAdapter(Annotated[ImportRequest | ScrubRequest, Field(discriminator="job")])
-
-
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = Request.validate_python(event)
-    logger.append_keys(tenant_id=request.tenant_id, job=request.job)
+    request = ImportRequest.model_validate(event)
+    logger.append_keys(tenant_id=request.tenant_id, import_id=request.import_id)
     scope = TenantScope(request.tenant_id)
-    if isinstance(request, ImportRequest):
-        job = run_queued_import(scope, request.import_id, suppressed=checks.suppressed, scrub=checks.scrub)
-        return {"import_id": job.import_id, "status": job.status.value, **job.counts.model_dump()}
-    stamped = scrub_contacts(scope, request.contact_ids, suppressed=checks.suppressed, scrub=checks.scrub)
-    return {"scrubbed": stamped}
+    job = run_queued_import(scope, request.import_id, suppressed=checks.suppressed, scrub=checks.scrub)
+    return {"import_id": job.import_id, "status": job.status.value, **job.counts.model_dump()}

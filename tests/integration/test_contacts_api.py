@@ -23,6 +23,7 @@ from gatehouse.contacts.records import Contact
 from gatehouse.identity.caller import operator
 from gatehouse.identity.permissions import Role
 from gatehouse.suppression import SuppressionSource, suppress
+from gatehouse.vault import Provider, connect
 from tests.conftest import TenantFixture
 
 SMS_CONSENT = {
@@ -51,6 +52,18 @@ CSV_FILE = (
     "4155550132,Ann again,CA,,crm-5,,,,\n"
     "3055550166,=HYPERLINK(1),FL,,crm-6,express,voice,2026-02-01T09:00:00-05:00,Call me\n"
 )
+
+
+SANDBOX_DNC = {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"}
+
+
+@pytest.fixture(autouse=True)
+def dnc_provider(request: pytest.FixtureRequest) -> None:
+    """Tenant A scrubs through the sandbox DNC provider (numbers ending 0000 or 9999 are listed)."""
+    if "tenant_a" in request.fixturenames and "no_dnc_provider" not in request.keywords:
+        tenant = request.getfixturevalue("tenant_a")
+        seeder = operator(tenant.tenant_id, "fixtures", request_id="fixtures")
+        connect(tenant.scope, seeder, Provider.DNC, SANDBOX_DNC)
 
 
 def owner(tenant: TenantFixture) -> str:
@@ -89,11 +102,25 @@ def test_a_new_contact_gets_zones_and_per_channel_eligibility_with_reasons(
     assert contact["phone"] == "+14155550132"
     assert contact["zones"] == ["America/Los_Angeles"]
     assert contact["states"] == ["CA"]
-    assert contact["eligibility"]["sms"] == {"eligible": False, "reasons": ["dnc_unscrubbed"]}
-    assert contact["eligibility"]["voice"]["reasons"] == ["consent_missing", "dnc_unscrubbed"]
+    assert contact["dnc"]["status"] == "clear"
+    assert contact["eligibility"]["sms"] == {"eligible": True, "reasons": []}
+    assert contact["eligibility"]["voice"] == {"eligible": False, "reasons": ["consent_missing"]}
     again = api("POST", "/contacts", body={**ANN, "phone": "+1 415 555 0132"}, token=owner(tenant_a))
     assert (again.status, again.json()["error"]["code"]) == (409, "conflict")
     assert contact["contact_id"] in again.json()["error"]["message"]
+
+
+def test_a_number_on_the_registry_is_ineligible_on_every_channel(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    contact = api("POST", "/contacts", body={**ANN, "phone": "+14155559999"}, token=owner(tenant_a)).json()
+    assert (contact["dnc"]["status"], contact["dnc"]["source"]) == ("listed", "sandbox")
+    assert contact["eligibility"]["sms"]["reasons"] == ["dnc_listed"]
+
+
+@pytest.mark.no_dnc_provider
+def test_without_a_dnc_provider_no_contact_is_dialable(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    contact = api("POST", "/contacts", body=ANN, token=owner(tenant_a)).json()
+    assert (contact["dnc"]["status"], contact["dnc"]["reason"]) == ("error", "no_provider")
+    assert contact["eligibility"]["sms"] == {"eligible": False, "reasons": ["dnc_error"]}
 
 
 def test_a_suppressed_number_is_ineligible_at_intake(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
@@ -136,7 +163,7 @@ def test_update_adds_consent_and_delete_hides(api, tenant_a: TenantFixture) -> N
         "PATCH", path, body={"add_consent": [voice], "tags": ["vip", "west"]}, token=owner(tenant_a)
     )
     assert updated.status == 200, updated.body
-    assert updated.json()["eligibility"]["voice"]["reasons"] == ["dnc_unscrubbed"]
+    assert updated.json()["eligibility"]["voice"] == {"eligible": True, "reasons": []}
     assert len(updated.json()["consent"]) == 2
     assert api("PATCH", path, body={"phone": "+14155550133"}, token=owner(tenant_a)).status == 422
     assert api("DELETE", path, token=owner(tenant_a)).status == 200

@@ -100,3 +100,16 @@ def test_batch_writes_stay_in_the_scope_and_cost_one_call_per_25(aws: None) -> N
 
     assert a.batch_delete(Membership, [m.user_id for m in listed[:50]]) == 50
     assert len(a.query(Membership, limit=100).items) == 10
+
+
+def test_a_key_repeated_within_one_batch_is_written_not_refused(aws: None) -> None:
+    scope = TenantScope(new_tenant_id())
+    user = new_id("usr")
+    with scope.batch_writer() as batch:
+        batch.save(Membership(user_id=user, email="a@x.test", role=Role.VIEWER, joined_at=NOW))
+        batch.save(Membership(user_id=user, email="b@x.test", role=Role.VIEWER, joined_at=NOW))
+        batch.delete(Membership, new_id("usr"))
+    assert batch.sent == 3
+    stored = scope.get(Membership, user)
+    assert stored is not None
+    assert stored.email == "b@x.test"

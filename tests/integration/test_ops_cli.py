@@ -205,3 +205,48 @@ def test_grant_operator_flags_the_identity_and_nothing_in_a_tenant(cli: Cli) -> 
     user = find_user_by_email("ops@gatehouse.test")
     assert user is not None
     assert (granted["user_id"], granted["is_operator"], user.is_operator) == (user.user_id, True, True)
+
+
+def test_a_registry_file_loads_through_the_cli_streamed_and_audited(
+    tenant_id: str, cli: Cli, tmp_path: Path
+) -> None:
+    from gatehouse.dnc import ScrubStatus
+    from gatehouse.dnc.registry import lookup
+    from gatehouse.tenancy import TenantScope
+
+    registry_file = tmp_path / "202.txt"
+    with registry_file.open("w", encoding="ascii") as out:
+        for n in range(3000):
+            out.write(f"202{2000000 + n:07d}\n")
+        out.write("not a number\n")
+    status, report = cli(
+        "load-dnc-registry",
+        "--tenant-id",
+        tenant_id,
+        "--area-code",
+        "202",
+        "--operator",
+        "ops@gatehouse.test",
+        str(registry_file),
+    )
+    assert status == 0
+    assert (report["added"], report["rejected"], report["kind"]) == (3000, 1, "full")
+    stamps = lookup(TenantScope(tenant_id), report["registry_ref"], ["+12022000007"], now=audit_now())
+    assert stamps["+12022000007"].status is ScrubStatus.LISTED
+    entry = audit.list_entries(tenant_id, limit=1).items[0]
+    assert (entry.action, entry.actor.label) == ("dnc.registry_loaded", "operator:ops@gatehouse.test")
+
+
+def test_a_registry_load_for_an_unknown_tenant_cannot_run(cli: Cli, tmp_path: Path) -> None:
+    registry_file = tmp_path / "202.txt"
+    registry_file.write_text("2025550143\n", encoding="ascii")
+    status, _ = cli(
+        "load-dnc-registry", "--tenant-id", "tnt_" + "a" * 26, "--area-code", "202", str(registry_file)
+    )
+    assert status == 2
+
+
+def audit_now():  # type: ignore[no-untyped-def]
+    from gatehouse.clock import utc_now
+
+    return utc_now()

@@ -11,12 +11,13 @@ import pytest
 from gatehouse import audit
 from gatehouse.aws_calls import AwsCall, AwsCallCounter
 from gatehouse.errors import Forbidden, Invalid, NotFound
-from gatehouse.identity.caller import PrincipalType, operator, system
+from gatehouse.identity.caller import PrincipalType, contact, operator, system
 from gatehouse.identity.permissions import Role
 from gatehouse.suppression import (
     SuppressionEntry,
     SuppressionSource,
     SuppressionUnavailable,
+    lift_sms_stop,
     list_entries,
     number_key,
     remove,
@@ -91,14 +92,58 @@ def test_suppress_is_immediate_and_audited_once(tenant_a: TenantFixture) -> None
     assert entry.changes.after["source"] == "manual"
 
 
-def test_a_second_add_keeps_the_first_entry_and_records_nothing(tenant_a: TenantFixture) -> None:
+def test_a_repeated_add_from_a_standing_source_records_nothing(tenant_a: TenantFixture) -> None:
     first = suppress(tenant_a.scope, owner(tenant_a), NUMBER, SuppressionSource.SMS_STOP, clock=lambda: NOW)
     before = audit.list_entries(tenant_a.tenant_id, limit=100).items
-    again = suppress(tenant_a.scope, system(tenant_a.tenant_id, "erasure"), NUMBER, SuppressionSource.ERASURE)
+    again = suppress(tenant_a.scope, contact(tenant_a.tenant_id, "c1"), NUMBER, SuppressionSource.SMS_STOP)
     assert not again.created
     assert again.entry == first.entry
-    assert again.entry.source is SuppressionSource.SMS_STOP
     assert audit.list_entries(tenant_a.tenant_id, limit=100).items == before
+
+
+def test_an_add_from_a_new_source_keeps_the_first_entry_and_records_the_source(
+    tenant_a: TenantFixture,
+) -> None:
+    first = suppress(tenant_a.scope, owner(tenant_a), NUMBER, SuppressionSource.SMS_STOP, clock=lambda: NOW)
+    again = suppress(tenant_a.scope, system(tenant_a.tenant_id, "erasure"), NUMBER, SuppressionSource.ERASURE)
+    assert not again.created
+    assert (again.entry.source, again.entry.added_at, again.entry.added_by) == (
+        SuppressionSource.SMS_STOP,
+        first.entry.added_at,
+        first.entry.added_by,
+    )
+    assert again.entry.sources == [SuppressionSource.SMS_STOP, SuppressionSource.ERASURE]
+    latest = audit.list_entries(tenant_a.tenant_id, limit=1).items[0]
+    assert latest.action == "suppression.added"
+    assert latest.actor.label == "system:erasure"
+    assert latest.changes.before is not None
+    assert latest.changes.before["sources"] == ["sms_stop"]
+
+
+def test_an_opt_in_lifts_an_sms_stop_standing_alone(tenant_a: TenantFixture) -> None:
+    person = contact(tenant_a.tenant_id, "con_1", request_id="sms-2")
+    suppress(tenant_a.scope, person, NUMBER, SuppressionSource.SMS_STOP)
+    assert lift_sms_stop(tenant_a.scope, person, NUMBER)
+    assert suppressed(tenant_a.scope, [NUMBER]) == set()
+    latest = audit.list_entries(tenant_a.tenant_id, limit=1).items[0]
+    assert (latest.action, latest.actor.label) == ("suppression.removed", "contact:con_1")
+
+
+@pytest.mark.parametrize(
+    "other", [SuppressionSource.MANUAL, SuppressionSource.VOICE_STOP_REQUEST, SuppressionSource.ERASURE]
+)
+def test_an_opt_in_never_lifts_another_source(tenant_a: TenantFixture, other: SuppressionSource) -> None:
+    person = contact(tenant_a.tenant_id, "con_1")
+    suppress(tenant_a.scope, person, NUMBER, SuppressionSource.SMS_STOP)
+    suppress(tenant_a.scope, owner(tenant_a), NUMBER, other)
+    assert not lift_sms_stop(tenant_a.scope, person, NUMBER)
+    assert suppressed(tenant_a.scope, [NUMBER]) == {NUMBER}
+
+
+def test_only_the_contact_may_opt_back_in(tenant_a: TenantFixture) -> None:
+    suppress(tenant_a.scope, owner(tenant_a), NUMBER, SuppressionSource.SMS_STOP)
+    with pytest.raises(Forbidden):
+        lift_sms_stop(tenant_a.scope, owner(tenant_a), NUMBER)
 
 
 def test_a_system_principal_suppresses_and_is_audited_as_such(tenant_a: TenantFixture) -> None:

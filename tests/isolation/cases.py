@@ -16,6 +16,7 @@ from gatehouse.clock import utc_now
 from gatehouse.contacts.imports import CallerRef, ImportJob, ImportStatus
 from gatehouse.contacts.records import ContactInput
 from gatehouse.contacts.service import new_contact
+from gatehouse.dnc import WORDING, LoadKind, acknowledge, load
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.members import Membership, add_member
@@ -50,8 +51,9 @@ class Target:
     path: str | Callable[[str], str]
     # A body, or a function of the acting person's user id that builds one (e.g. a fresh TOTP code).
     body: Any = None
-    raw_body: str | None = None
     secrets: list[str] = field(default_factory=list)  # tenant A values that must never leak
+    raw_body: str | None = None  # a body sent as is (text/plain), instead of ``body`` as JSON
+    headers: dict[str, str] | None = None
 
     def body_for(self, user_id: str) -> Any:
         return self.body(user_id) if callable(self.body) else self.body
@@ -80,6 +82,13 @@ def session_headers(user_id: str, tenant_id: str | None) -> dict[str, str]:
         "X-CSRF-Token": issued.csrf_token,
         "Origin": ORIGIN,
     }
+
+
+def with_headers(target: Target, how: dict[str, Any]) -> dict[str, Any]:
+    """The call's credentials with the target's own headers added (the credentials' win)."""
+    if not target.headers:
+        return how
+    return {**how, "headers": {**target.headers, **how.get("headers", {})}}
 
 
 def credentials(tenant: TenantFixture, role: Role, case: Case) -> dict[str, Any]:
@@ -239,6 +248,16 @@ def suspended(tenant: TenantFixture) -> str:
     return tenant.tenant_id
 
 
+def acknowledged(tenant: TenantFixture) -> str:
+    """Tenant A's owner acknowledgment; the acknowledging actor must never reach tenant B."""
+    return acknowledge(tenant.scope, fixture_operator(tenant), WORDING).acknowledgment.acknowledged_by
+
+
+def loaded_registry(tenant: TenantFixture) -> str:
+    """Load a registry file into tenant A; its reference must never reach tenant B."""
+    return load(tenant.scope, fixture_operator(tenant), "202", ["2025550143"], LoadKind.FULL).registry_ref
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/health"): Case(Kind.PUBLIC, lambda t: Target("GET", "/health")),
     ("GET", "/docs"): Case(Kind.PUBLIC, lambda t: Target("GET", "/docs")),
@@ -388,6 +407,26 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", "/security-policy"): Case(
         Kind.COLLECTION, lambda t: Target("PUT", "/security-policy", body={"require_two_factor": False})
     ),
+    ("GET", "/dnc/status"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/dnc/status", secrets=[loaded_registry(t), acknowledged(t)]),
+    ),
+    ("GET", "/dnc/acknowledgment"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/dnc/acknowledgment", secrets=[acknowledged(t)])
+    ),
+    ("POST", "/dnc/acknowledgment"): Case(
+        Kind.COLLECTION, lambda t: Target("POST", "/dnc/acknowledgment", body={"wording": WORDING})
+    ),
+    ("POST", "/dnc/registry/<area_code>"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST",
+            "/dnc/registry/212",
+            raw_body="2125550100\n2125550101\n",
+            headers={"Content-Type": "text/plain"},
+            secrets=[loaded_registry(t)],
+        ),
+    ),
 }
 
 CASES.update(
@@ -469,12 +508,18 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/operator/tenants/<tenant_id>/suspend"): "tenant.suspended",
     ("POST", "/operator/tenants/<tenant_id>/reactivate"): "tenant.reactivated",
     ("POST", "/operator/tenants/<tenant_id>/support-session"): "operator.support_started",
+    ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
+    ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
 }
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
 READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link"), ("POST", "/suppressions/check")}
-# Entries a route's asynchronous follow-up writes later (the intake function finishing an import).
-FOLLOW_UP_ACTIONS = {("POST", "/contacts/imports"): {"contacts.imported"}}
+# Entries a route writes besides its own: later, from its asynchronous follow-up (the intake
+# function finishing an import), or as a second action it takes (an erasure suppresses the number).
+FOLLOW_UP_ACTIONS = {
+    ("POST", "/contacts/imports"): {"contacts.imported"},
+    ("POST", "/contacts/<contact_id>/erase"): {"suppression.added"},
+}
 
 
 def missing_cases(routes: set[tuple[str, str]], cases: dict[tuple[str, str], Case]) -> set[tuple[str, str]]:

@@ -17,6 +17,7 @@ from tests.isolation.cases import (
     Kind,
     credentials,
     operator_headers,
+    with_headers,
 )
 
 CHANGING = sorted(route for route in CASES if route[0] != "GET")
@@ -47,7 +48,7 @@ def test_a_change_writes_exactly_one_entry(api, tenant_a: TenantFixture, route) 
         body=target.body_for(owner),
         raw_body=target.raw_body,
         source_ip="203.0.113.7",
-        **how,
+        **with_headers(target, how),
     )
     assert reply.status < 400, reply.body
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from gatehouse.identity.permissions import OperatorOnly, Permission, Role, allows
 from tests.conftest import TenantFixture
-from tests.isolation.cases import CASES, Kind, credentials, missing_cases
+from tests.isolation.cases import CASES, Kind, credentials, missing_cases, with_headers
 
 ROUTES = sorted(CASES)
 
@@ -61,7 +61,11 @@ def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: 
     body = target.body_for(tenant_b.users[Role.OWNER])
     path = target.path_for(tenant_a.users[Role.OWNER])  # a resource of tenant A's person
     reply = api(
-        target.method, path, body=body, raw_body=target.raw_body, **credentials(tenant_b, Role.OWNER, case)
+        target.method,
+        path,
+        body=body,
+        raw_body=target.raw_body,
+        **with_headers(target, credentials(tenant_b, Role.OWNER, case)),
     )
     if case.kind is Kind.RESOURCE:
         assert reply.status == 404, reply.body
@@ -98,7 +102,13 @@ def test_each_role_gets_exactly_its_permission(
     target = case.target(tenant_a)
     body = target.body_for(tenant_a.users[role])
     path = target.path_for(tenant_a.users[role])
-    reply = api(target.method, path, body=body, raw_body=target.raw_body, **credentials(tenant_a, role, case))
+    reply = api(
+        target.method,
+        path,
+        body=body,
+        raw_body=target.raw_body,
+        **with_headers(target, credentials(tenant_a, role, case)),
+    )
     refused = isinstance(permission, OperatorOnly) or (
         isinstance(permission, Permission) and not allows(role, permission)
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +19,19 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass
 class FakeProvider:
     url: str
-    replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # path -> (status, JSON body)
+    # path -> (status, JSON body), or (status, raw bytes) for replies that are not JSON
+    replies: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    # path -> a function of the request's JSON body giving (status, JSON body); wins over replies
+    handlers: dict[str, Callable[[Any], tuple[int, Any]]] = field(default_factory=dict)
     delay_seconds: float = 0.0
     seen: list[Seen] = field(default_factory=list)
 
@@ -39,11 +46,22 @@ def fake_provider() -> Iterator[FakeProvider]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            state.seen.append(Seen("GET", self.path, {k: v for k, v in self.headers.items()}))
+            self._answer("GET", b"")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._answer("POST", self.rfile.read(length))
+
+        def _answer(self, method: str, sent: bytes) -> None:
+            state.seen.append(Seen(method, self.path, {k: v for k, v in self.headers.items()}, sent))
             if state.delay_seconds:
                 stop.wait(state.delay_seconds)
-            status, body = state.replies.get(self.path, (404, {"message": "not found"}))
-            raw = json.dumps(body).encode()
+            handler = state.handlers.get(self.path)
+            if handler is not None:
+                status, body = handler(json.loads(sent or b"null"))
+            else:
+                status, body = state.replies.get(self.path, (404, {"message": "not found"}))
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))

@@ -28,11 +28,10 @@ from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import (
     ConsentEvidence,
     Contact,
-    DncStamp,
-    DncStatus,
     InvalidPhone,
     normalize_phone,
 )
+from gatehouse.dnc.stamps import ScrubSource, ScrubStamp, ScrubStatus
 from gatehouse.errors import Invalid
 
 HEADER_LINE = "phone,first_name,state,tags,consent_type,consent_channels,consent_at,consent_wording\n"
@@ -228,8 +227,10 @@ def test_export_lines_are_valid_csv_and_safe_in_a_spreadsheet() -> None:
                     wording="yes",
                 )
             ],
-            dnc=DncStamp(
-                status=DncStatus.CLEAR, checked_at=datetime(2026, 1, 6, tzinfo=UTC), source="sandbox"
+            dnc=ScrubStamp(
+                status=ScrubStatus.CLEAR,
+                checked_at=datetime(2026, 1, 6, tzinfo=UTC),
+                source=ScrubSource.SANDBOX,
             ),
             created_at=datetime(2026, 1, 5, tzinfo=UTC),
             created_by="api_key:key_x",

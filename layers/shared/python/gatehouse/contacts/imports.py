@@ -1,8 +1,9 @@
 """Contact imports: a job per file, rows written in batches, a per-row report, re-runs that change nothing.
 
-``run_import`` takes parsed rows (``csv_import.read_rows``) and writes them 100 at a
-time: one BatchGetItem for the contacts the batch already has, one suppression lookup,
-one Do-Not-Call scrub and one transaction of the new and changed contacts. A row's
+``run_import`` takes parsed rows (``csv_import.read_rows``) and writes them in chunks of
+500: one suppression lookup and one Do-Not-Call scrub per chunk, and per 100 rows one
+BatchGetItem for the contacts the batch already has and one transaction of the new and
+changed ones. A row's
 contact id is derived from its number (``keys``), so importing the same file again
 finds every contact and writes nothing; a row repeating an earlier row's number or
 external id is reported, not written. Row errors are kept in pages of up to 100 with
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from itertools import islice
@@ -25,8 +27,10 @@ from gatehouse.clients import aws_client
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.contacts.csv_import import ParsedRow, RowError
-from gatehouse.contacts.records import Contact, DncStamp
+from gatehouse.contacts.intake import refresh
+from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import merged, new_contact
+from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, Invalid, Unavailable
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
@@ -35,12 +39,13 @@ from gatehouse.ids import new_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
 
-BATCH: Final = 100
+BATCH: Final = 100  # rows per transaction (DynamoDB's limit)
+CHUNK: Final = 500  # rows per suppression check and DNC scrub
 ERROR_PAGE: Final = 100
 RETRIES: Final = 3
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
-Scrub = Callable[[TenantScope, list[str]], dict[str, DncStamp]]
+Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
 
 
 class ImportStatus(StrEnum):
@@ -143,7 +148,7 @@ def run_import(
             pages += 1
             scope.save(ImportErrorPage(import_id=job.import_id, page=pages, errors=page))
 
-    for batch in _batches(rows, BATCH):
+    for batch in _batches(rows, CHUNK):
         good: list[ParsedRow] = []
         for item in batch:
             counts.rows += 1
@@ -194,7 +199,14 @@ def _duplicate(row: ParsedRow, phones: dict[str, int], external: dict[str, str])
     return None
 
 
-def _write(  # noqa: PLR0917 - the batch and the three checks it needs
+@dataclass
+class _Plan:
+    changes: list[Contact]
+    created: int
+    updated: int
+
+
+def _write(  # noqa: PLR0917 - the chunk and the three checks it needs
     scope: TenantScope,
     caller: Caller,
     import_id: str,
@@ -203,63 +215,91 @@ def _write(  # noqa: PLR0917 - the batch and the three checks it needs
     scrub: Scrub,
     clock: Clock,
 ) -> tuple[int, int]:
-    """Create or update one batch in one transaction; retried when a concurrent write wins."""
+    """Create or update a chunk: one suppression check, one scrub, and per 100 rows a read and a transaction.
+
+    A transaction that loses to a concurrent write is planned again from a fresh read.
+    """
     if not rows:
         return 0, 0
-    numbers = [r.contact.phone for r in rows]
-    on_list = suppressed(scope, numbers)
-    for attempt in range(RETRIES):
-        now = clock()
-        fresh = {
-            r.contact.phone: new_contact(
-                scope,
-                r.contact,
-                actor=caller.actor,
-                now=now,
-                suppressed=r.contact.phone in on_list,
-                import_id=import_id,
-            )
-            for r in rows
-        }
-        existing = scope.batch_get(Contact, [c.contact_id for c in fresh.values()])
-        changes: list[Contact] = []
-        created = updated = 0
-        for row in rows:
-            candidate = fresh[row.contact.phone]
-            current = existing.get(candidate.contact_id)
-            if current is None:
-                changes.append(candidate)
-                created += 1
-                continue
-            result = merged(current, row.contact, actor=caller.actor, now=now)
-            listed = row.contact.phone in on_list
-            if listed and not result.suppressed:
-                result = result.model_copy(update={"suppressed": True})
-            if result != current:
-                changes.append(result)
-                updated += 1
-        changes = _scrubbed(scope, changes, scrub)
-        try:
-            with scope.transaction() as txn:
-                for contact in changes:
-                    txn.save(contact)
-        except Conflict:
-            if attempt == RETRIES - 1:
-                raise
+    on_list = suppressed(scope, [r.contact.phone for r in rows])
+    batches = [rows[start : start + BATCH] for start in range(0, len(rows), BATCH)]
+    plans = [_plan(scope, caller, import_id, batch, on_list, clock) for batch in batches]
+    stamps: dict[str, ScrubStamp] = {}
+    _scrub_missing(scope, plans, stamps, scrub)
+    created = updated = 0
+    for batch, first_plan in zip(batches, plans, strict=True):
+        plan = first_plan
+        for attempt in range(RETRIES):
+            try:
+                with scope.transaction() as txn:
+                    for contact in plan.changes:
+                        txn.save(_stamped(contact, stamps))
+                break
+            except Conflict:
+                if attempt == RETRIES - 1:
+                    raise
+                plan = _plan(scope, caller, import_id, batch, on_list, clock)
+                _scrub_missing(scope, [plan], stamps, scrub)
+        created += plan.created
+        updated += plan.updated
+    return created, updated
+
+
+def _plan(  # noqa: PLR0917
+    scope: TenantScope,
+    caller: Caller,
+    import_id: str,
+    rows: list[ParsedRow],
+    on_list: set[str],
+    clock: Clock,
+) -> _Plan:
+    """What one batch changes, from one read of the contacts it names."""
+    now = clock()
+    fresh = {
+        r.contact.phone: new_contact(
+            scope,
+            r.contact,
+            actor=caller.actor,
+            now=now,
+            suppressed=r.contact.phone in on_list,
+            import_id=import_id,
+        )
+        for r in rows
+    }
+    existing = scope.batch_get(Contact, [c.contact_id for c in fresh.values()])
+    plan = _Plan([], 0, 0)
+    for row in rows:
+        candidate = fresh[row.contact.phone]
+        current = existing.get(candidate.contact_id)
+        if current is None:
+            plan.changes.append(candidate)
+            plan.created += 1
             continue
-        return created, updated
-    return 0, 0  # unreachable: the last attempt raises
+        result = merged(current, row.contact, actor=caller.actor, now=now)
+        if row.contact.phone in on_list and not result.suppressed:
+            result = refresh(result.model_copy(update={"suppressed": True}))
+        if result != current:
+            plan.changes.append(result)
+            plan.updated += 1
+    return plan
 
 
-def _scrubbed(scope: TenantScope, contacts: list[Contact], scrub: Scrub) -> list[Contact]:
-    """New and changed contacts with a fresh Do-Not-Call stamp where they have none."""
-    from gatehouse.contacts.intake import refresh  # noqa: PLC0415 - keeps the import graph flat
+def _scrub_missing(
+    scope: TenantScope, plans: list[_Plan], stamps: dict[str, ScrubStamp], scrub: Scrub
+) -> None:
+    """One scrub for every new or changed contact of the plans that has no stamp yet."""
+    missing = list(
+        dict.fromkeys(c.e164 for p in plans for c in p.changes if c.dnc is None and c.e164 not in stamps)
+    )
+    if missing:
+        stamps.update(scrub(scope, missing))
 
-    unstamped = [c.e164 for c in contacts if c.dnc is None]
-    stamps = scrub(scope, unstamped) if unstamped else {}
-    return [
-        refresh(c.model_copy(update={"dnc": stamps[c.e164]})) if c.e164 in stamps else c for c in contacts
-    ]
+
+def _stamped(contact: Contact, stamps: dict[str, ScrubStamp]) -> Contact:
+    stamp = stamps.get(contact.e164)
+    if contact.dnc is not None or stamp is None:
+        return contact
+    return refresh(contact.model_copy(update={"dnc": stamp}))
 
 
 # ---------------------------------------------------------------- the API side

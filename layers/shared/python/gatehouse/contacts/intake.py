@@ -11,7 +11,8 @@ from enum import StrEnum
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import locate
-from gatehouse.contacts.records import ChannelEligibility, Contact, DncStatus
+from gatehouse.contacts.records import ChannelEligibility, Contact
+from gatehouse.dnc.stamps import ScrubStatus
 
 
 class Reason(StrEnum):
@@ -19,7 +20,7 @@ class Reason(StrEnum):
     SUPPRESSED = "suppressed"  # on the tenant's suppression list
     DNC_LISTED = "dnc_listed"  # on the Do-Not-Call registry
     DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet
-    DNC_ERROR = "dnc_error"  # the scrub failed; never dialed unscrubbed
+    DNC_ERROR = "dnc_error"  # the scrub failed (the stamp says why); never dialed unscrubbed
     ZONE_UNKNOWN = "zone_unknown"  # no time zone known, so no calling hours can be checked
     DELETED = "deleted"
 
@@ -39,9 +40,9 @@ def assess(contact: Contact) -> dict[Channel, ChannelEligibility]:
         shared.append(Reason.SUPPRESSED)
     if contact.dnc is None:
         shared.append(Reason.DNC_UNSCRUBBED)
-    elif contact.dnc.status is DncStatus.LISTED:
+    elif contact.dnc.status is ScrubStatus.LISTED:
         shared.append(Reason.DNC_LISTED)
-    elif contact.dnc.status is DncStatus.ERROR:
+    elif not contact.dnc.dialable:
         shared.append(Reason.DNC_ERROR)
     if not contact.zones:
         shared.append(Reason.ZONE_UNKNOWN)

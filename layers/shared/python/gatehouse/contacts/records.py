@@ -10,7 +10,7 @@ Stored item body (through the data door, collection ``CONTACT``, sort key = cont
     contact_id, e164, first_name, last_name, email, state, postal_code, tags, external_id,
     consent        list of ConsentEvidence (append-only),
     zones, states  derived at intake from the number and the state on record,
-    dnc            DncStamp or None (None: not scrubbed yet, so not dialable),
+    dnc            the last Do-Not-Call ScrubStamp, or None (not scrubbed yet, so not dialable),
     suppressed     the suppression list held the number at the last intake check,
     eligibility    {"sms": {"eligible", "reasons"}, "voice": {...}},
     created_at/by, updated_at/by, deleted_at/by, import_id.
@@ -36,6 +36,7 @@ from pydantic import (
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import normalize_state
+from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.tenancy import TenantRecord
 
 # Numbers Gatehouse may hold: the US and the territories whose law the rule book covers.
@@ -169,23 +170,6 @@ class ContactChanges(BaseModel):
     add_consent: Annotated[list[ConsentEvidence], Field(max_length=20)] = []
 
 
-class DncStatus(StrEnum):
-    CLEAR = "clear"
-    LISTED = "listed"
-    ERROR = "error"
-
-
-class DncStamp(BaseModel):
-    """The last Do-Not-Call scrub of the number: when, by what, with what result."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    status: DncStatus
-    checked_at: datetime
-    source: str
-    reason: str | None = None
-
-
 class ChannelEligibility(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -208,7 +192,7 @@ class Contact(TenantRecord):
     consent: list[ConsentEvidence] = []
     zones: list[str] = []
     states: list[str] = []
-    dnc: DncStamp | None = None
+    dnc: ScrubStamp | None = None
     suppressed: bool = False
     eligibility: dict[Channel, ChannelEligibility] = {}
     created_at: datetime
@@ -241,7 +225,7 @@ class ContactView(BaseModel):
     consent: list[ConsentEvidence]
     zones: list[str]
     states: list[str]
-    dnc: DncStamp | None
+    dnc: ScrubStamp | None
     suppressed: bool
     eligibility: dict[Channel, ChannelEligibility]
     created_at: datetime

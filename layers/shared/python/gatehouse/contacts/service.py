@@ -25,8 +25,8 @@ from gatehouse.contacts.records import (
     ContactChanges,
     ContactInput,
     ContactView,
-    DncStamp,
 )
+from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, NotFound
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
@@ -73,7 +73,7 @@ def new_contact(
     actor: str,
     now: datetime,
     suppressed: bool,
-    dnc: DncStamp | None = None,
+    dnc: ScrubStamp | None = None,
     import_id: str | None = None,
 ) -> Contact:
     """The record for a new contact, with zones, states and eligibility worked out."""
@@ -106,20 +106,23 @@ def create(
     request: ContactInput,
     *,
     suppressed: Callable[[TenantScope, list[str]], set[str]],
+    scrub: Callable[[TenantScope, list[str]], dict[str, ScrubStamp]],
     clock: Clock = utc_now,
 ) -> ContactView:
-    """Add one contact; Conflict when the tenant has the number already (named by its id)."""
+    """Add one contact, checked against the suppression list and scrubbed; Conflict when it exists."""
     caller.require(Permission.CONTACTS_WRITE)
+    contact_id = contact_id_for(scope.tenant_id, request.phone)
+    existing = scope.get(Contact, contact_id)
+    if existing is not None and existing.deleted_at is None:
+        raise Conflict(f"the tenant has this number already as {existing.contact_id}")
     contact = new_contact(
         scope,
         request,
         actor=caller.actor,
         now=clock(),
         suppressed=request.phone in suppressed(scope, [request.phone]),
+        dnc=scrub(scope, [request.phone]).get(request.phone),
     )
-    existing = scope.get(Contact, contact.contact_id)
-    if existing is not None and existing.deleted_at is None:
-        raise Conflict(f"the tenant has this number already as {existing.contact_id}")
     if existing is not None:
         contact = contact.model_copy(update={"version": existing.version})
     saved = scope.save(contact)
@@ -242,16 +245,6 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
         after=audited(saved, []),
     )
     return ContactView.of(saved)
-
-
-def stamp_dnc(scope: TenantScope, stamps: dict[str, DncStamp], contacts: Iterable[Contact]) -> list[Contact]:
-    """Contacts with their new Do-Not-Call stamps and eligibility (not saved)."""
-    updated = []
-    for contact in contacts:
-        stamp = stamps.get(contact.e164)
-        if stamp is not None:
-            updated.append(refresh(contact.model_copy(update={"dnc": stamp})))
-    return updated
 
 
 def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ class PrincipalType(StrEnum):
     USER = "user"
     OPERATOR = "operator"
     SYSTEM = "system"
+    CONTACT = "contact"  # a person texting or calling in (STOP, START): never their number
 
 
 @dataclass(frozen=True)
@@ -82,5 +83,21 @@ def system(tenant_id: str, service: str, *, request_id: str = "none") -> Caller:
         role=Role.MEMBER,
         principal_type=PrincipalType.SYSTEM,
         principal_id=service,
+        request_id=request_id,
+    )
+
+
+def contact(tenant_id: str, contact_ref: str, *, request_id: str = "none") -> Caller:
+    """A person acting on their own number through a webhook (an opt-out or opt-in keyword).
+
+    ``contact_ref`` names them in the audit log (a contact id or a suppression reference),
+    never the number. Member rank, so an opt-out may add to the suppression list; only
+    ``suppression.lift_sms_stop`` accepts a contact for taking one off.
+    """
+    return Caller(
+        tenant_id=tenant_id,
+        role=Role.MEMBER,
+        principal_type=PrincipalType.CONTACT,
+        principal_id=contact_ref,
         request_id=request_id,
     )

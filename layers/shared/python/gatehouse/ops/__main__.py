@@ -5,7 +5,9 @@ as the template sets them) or the local runtime (``--endpoint-url``). Results ar
 standard output (``audit-checkpoint`` first writes the job's JSON log line per tenant there,
 as the scheduled job does); problems go to standard error. Exit status: 0 done (chain intact),
 1 a chain or an export does not verify (or a checkpoint run had failures), 2 the command
-could not run. ``audit-verify-export`` needs no AWS access at all.
+could not run. ``audit-verify-export`` needs no AWS access at all. ``load-dnc-registry``
+streams an area-code file of any size into a tenant's DNC registry (the API route takes
+bodies up to its size limit only) and is audited as the named operator.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ import argparse
 import json
 import os
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from gatehouse import audit
+from gatehouse import audit, dnc
 from gatehouse.audit.verify import VerifyReport
 from gatehouse.config import get_settings
+from gatehouse.dnc import LoadKind
 from gatehouse.errors import GatehouseError, NotFound
+from gatehouse.identity.caller import operator
 from gatehouse.identity.operators import grant_operator
 from gatehouse.identity.tenants import find_tenant
 from gatehouse.jobs.audit_checkpoints import checkpoint_all_tenants
 from gatehouse.observability import metrics
 from gatehouse.ops.bootstrap import bootstrap_tenant
+from gatehouse.tenancy import TenantScope
 
 OK, BROKEN, CANNOT_RUN = 0, 1, 2
 _ENVIRONMENT_OPTIONS = {
@@ -34,6 +40,7 @@ _ENVIRONMENT_OPTIONS = {
     "main_table": "GATEHOUSE_MAIN_TABLE",
     "audit_table": "GATEHOUSE_AUDIT_TABLE",
     "signing_key_id": "GATEHOUSE_SIGNING_KEY_ID",
+    "suppression_key_id": "GATEHOUSE_SUPPRESSION_KEY_ID",
 }
 
 
@@ -45,9 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--main-table", help="main table name (default: $GATEHOUSE_MAIN_TABLE)")
     parser.add_argument("--audit-table", help="audit table name (default: $GATEHOUSE_AUDIT_TABLE)")
     parser.add_argument("--signing-key-id", help="audit signing key (default: $GATEHOUSE_SIGNING_KEY_ID)")
+    parser.add_argument(
+        "--suppression-key-id", help="number-hash key (default: $GATEHOUSE_SUPPRESSION_KEY_ID)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _bootstrap_parser(commands)
     _audit_parsers(commands)
+    _dnc_parser(commands)
     return parser
 
 
@@ -78,6 +89,25 @@ def _audit_parsers(commands: Any) -> None:
         "grant-operator", help="make a person a platform operator (never via the API)"
     )
     grant.add_argument("--email", required=True)
+
+
+def _dnc_parser(commands: Any) -> None:
+    load = commands.add_parser("load-dnc-registry", help="load a National DNC Registry area-code file")
+    load.add_argument("--tenant-id", required=True)
+    load.add_argument("--area-code", required=True)
+    load.add_argument("--kind", choices=[k.value for k in LoadKind], default=LoadKind.FULL.value)
+    load.add_argument("--operator", default="ops-cli", help="who runs the load, as the audit log names them")
+    load.add_argument("file", type=Path, help="one number per line (see gatehouse.dnc.registry)")
+
+
+def _load_dnc_registry(args: argparse.Namespace) -> int:
+    _require_tenant(args.tenant_id)
+    caller = operator(args.tenant_id, args.operator, request_id=f"cli-{uuid.uuid4()}")
+    with args.file.open(encoding="ascii", errors="replace") as lines:
+        report = dnc.load(TenantScope(args.tenant_id), caller, args.area_code, lines, LoadKind(args.kind))
+    metrics.clear_metrics()
+    _print(report.model_dump(mode="json"))
+    return OK
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
@@ -142,6 +172,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit-export": _audit_export,
     "audit-verify-export": _audit_verify_export,
     "audit-checkpoint": _audit_checkpoint,
+    "load-dnc-registry": _load_dnc_registry,
 }
 
 

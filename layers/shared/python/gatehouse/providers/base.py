@@ -9,7 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatehouse.config import get_settings
-from gatehouse.vault.schemas import Provider, ProviderCredentials
+from gatehouse.vault.schemas import DncCredentials, Provider, ProviderCredentials
 
 
 class CheckStatus(StrEnum):
@@ -34,11 +34,31 @@ class CheckResult(BaseModel):
         return self.status is CheckStatus.VERIFIED
 
 
+class DncReply(BaseModel):
+    """A DNC provider's answer to one lookup: ``listed`` per number it answered for.
+
+    ``failure`` names why the rest got no answer (a ``ScrubReason`` value); a number that is
+    neither in ``listed`` nor covered by a failure was missing from the provider's reply.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    listed: dict[str, bool] = {}
+    failure: str | None = None
+
+
+DNC_LOOKUP_MAX = 1000
+
+
 class ProviderAdapters(Protocol):
     """The calls Gatehouse makes to providers; one implementation per provider mode."""
 
     def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
         """Ask the provider whether these credentials work, without sending anything to anyone."""
+        ...
+
+    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
+        """Ask the tenant's DNC provider about up to ``DNC_LOOKUP_MAX`` E.164 numbers; never raises for it."""
         ...
 
 

@@ -11,11 +11,16 @@ from typing import Final
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from gatehouse.clients import aws_client
+from gatehouse.clock import utc_now
 from gatehouse.config import get_settings
-from gatehouse.observability import logger
-from gatehouse.providers.base import CheckStatus
+from gatehouse.dnc import registry
+from gatehouse.dnc.stamps import ScrubReason
+from gatehouse.observability import logger, metrics
+from gatehouse.providers.base import DNC_LOOKUP_MAX, CheckStatus, DncReply
+from gatehouse.tenancy import TenantScope
 from gatehouse.vault.schemas import (
     DncCredentials,
     EmailSenderCredentials,
@@ -35,10 +40,13 @@ class LiveAdapters:
             case VoiceAgentCredentials():
                 return _check_voice_agent(credentials)
             case DncCredentials():
-                return _check_dnc(credentials)
+                return _check_dnc(tenant_id, credentials)
             case EmailSenderCredentials():
                 return _check_email_sender(credentials)
         raise TypeError(f"no adapter for {type(credentials).__name__}")
+
+    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
+        return _scrub_over_https(credentials, numbers)
 
 
 def _check_twilio(credentials: TwilioCredentials) -> tuple[CheckStatus, str]:
@@ -86,16 +94,95 @@ def _check_voice_agent(credentials: VoiceAgentCredentials) -> tuple[CheckStatus,
     )
 
 
-def _check_dnc(credentials: DncCredentials) -> tuple[CheckStatus, str]:
+def _check_dnc(tenant_id: str, credentials: DncCredentials) -> tuple[CheckStatus, str]:
     if credentials.api_key is None:
-        return CheckStatus.REJECTED, "no registry files are loaded under this reference"
+        return _check_registry(tenant_id, credentials.registry_ref)
     base = get_settings().dnc_base_url.rstrip("/")
     if not base:
         return CheckStatus.UNREACHABLE, "no DNC provider endpoint is configured for this deployment"
+    return _https_check("the DNC provider", f"{base}/v1/account", _dnc_headers(credentials), not_found=None)
+
+
+def _check_registry(tenant_id: str, registry_ref: str | None) -> tuple[CheckStatus, str]:
+    """One read of the tenant's registry record: is anything loaded under this reference, and fresh?"""
+    try:
+        loaded = registry.current(TenantScope(tenant_id))
+    except (ClientError, BotoCoreError, PynamoDBException):
+        return CheckStatus.UNREACHABLE, "the registry could not be read"
+    if loaded is None or loaded.registry_ref != registry_ref or not loaded.areas:
+        return CheckStatus.REJECTED, "no registry files are loaded under this reference"
+    now = utc_now()
+    fresh = sum(1 for manifest in loaded.areas.values() if registry.is_fresh(manifest, now))
+    if fresh == 0:
+        return CheckStatus.REJECTED, "every area code's registry file is older than 31 days"
+    stale = len(loaded.areas) - fresh
+    return CheckStatus.VERIFIED, f"registry loaded: {fresh} area codes current, {stale} older than 31 days"
+
+
+def _dnc_headers(credentials: DncCredentials) -> dict[str, str]:
+    if credentials.api_key is None:
+        raise ValueError("registry credentials have no HTTPS provider to call")
     headers = {"Authorization": f"Bearer {credentials.api_key.get_secret_value()}"}
     if credentials.account_id is not None:
         headers["X-Account-Id"] = credentials.account_id
-    return _https_check("the DNC provider", f"{base}/v1/account", headers, not_found=None)
+    return headers
+
+
+def _scrub_over_https(credentials: DncCredentials, numbers: list[str]) -> DncReply:
+    """``POST {dnc_base_url}/v1/scrub`` {"numbers": [...]} -> {"results": [{"number", "listed"}]}.
+
+    Fails closed: no endpoint, a timeout, a refusal, a 5xx or a reply we cannot read gives
+    every number the failure; a number the reply leaves out gets no answer.
+    """
+    if len(numbers) > DNC_LOOKUP_MAX:
+        raise ValueError(f"at most {DNC_LOOKUP_MAX} numbers per lookup")
+    headers = _dnc_headers(credentials)
+    base = get_settings().dnc_base_url.rstrip("/")
+    if not base:
+        return _failed(ScrubReason.PROVIDER_UNAVAILABLE, "no endpoint")
+    try:
+        reply = requests.post(
+            f"{base}/v1/scrub",
+            json={"numbers": numbers},
+            headers=headers,
+            timeout=get_settings().provider_timeout_seconds,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return _failed(ScrubReason.PROVIDER_UNAVAILABLE, type(exc).__name__)
+    if reply.status_code != 200:
+        refused = 400 <= reply.status_code < 500
+        reason = ScrubReason.PROVIDER_REFUSED if refused else ScrubReason.PROVIDER_UNAVAILABLE
+        return _failed(reason, f"status {reply.status_code}")
+    listed = _read_results(reply, set(numbers))
+    if listed is None:
+        return _failed(ScrubReason.PROVIDER_MALFORMED, "unreadable reply")
+    return DncReply(listed=listed)
+
+
+def _read_results(reply: requests.Response, asked: set[str]) -> dict[str, bool] | None:
+    try:
+        body = reply.json()
+    except ValueError:
+        return None
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        return None
+    listed: dict[str, bool] = {}
+    for result in results:
+        if not isinstance(result, dict) or not isinstance(result.get("listed"), bool):
+            return None
+        number = result.get("number")
+        if number in asked:
+            listed[str(number)] = result["listed"]
+    return listed
+
+
+def _failed(reason: ScrubReason, detail: str) -> DncReply:
+    # The detail is ours (a status code, an exception name), never provider text or a number.
+    logger.warning("DNC provider lookup failed", extra={"reason": reason.value, "detail": detail})
+    metrics.add_metric(name="DncProviderErrors", unit="Count", value=1)
+    return DncReply(failure=reason.value)
 
 
 def _https_check(

@@ -4,7 +4,10 @@ Nothing leaves the process. Each call is kept in memory with the credentials it 
 given, so an end-to-end test can see exactly what a real provider would have
 received; the recording lives only as long as the process and is never written to
 disk or logs. ``answer`` makes the next checks of a provider answer otherwise, for
-tests of the failure paths. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
+tests of the failure paths. DNC lookups answer deterministically: a number whose last
+four digits are one of ``SANDBOX_DNC_LISTED_SUFFIXES`` (0000, 9999) is listed, every
+other number is clear; after ``answer(Provider.DNC, <anything but verified>)`` lookups
+fail as an unreachable provider would. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
 is set only by the local runtime).
 """
 
@@ -14,10 +17,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Final
 
 from gatehouse.clock import utc_now
-from gatehouse.providers.base import CheckStatus
-from gatehouse.vault.schemas import MODELS, Provider, ProviderCredentials
+from gatehouse.providers.base import CheckStatus, DncReply
+from gatehouse.vault.schemas import MODELS, DncCredentials, Provider, ProviderCredentials
+
+SANDBOX_DNC_LISTED_SUFFIXES: Final = frozenset({"0000", "9999"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,14 @@ class SandboxAdapters:
             self._calls.append(SandboxCall(tenant_id, provider, "check", credentials, utc_now()))
             status = self._answers.get(provider, CheckStatus.VERIFIED)
         return status, f"sandbox {provider} answered {status}"
+
+    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
+        with self._lock:
+            self._calls.append(SandboxCall(tenant_id, Provider.DNC, "dnc_lookup", credentials, utc_now()))
+            status = self._answers.get(Provider.DNC, CheckStatus.VERIFIED)
+        if status is not CheckStatus.VERIFIED:
+            return DncReply(failure="provider_unavailable")
+        return DncReply(listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers})
 
     def answer(self, provider: Provider, status: CheckStatus | None) -> None:
         """Make checks of ``provider`` answer ``status`` from now on (``None``: healthy again)."""

@@ -7,10 +7,13 @@ and remove (an owner's explicit, audited act with a reason). Entries, views, err
 audit entries carry the number's key or its first 16 characters, never the number: the
 list outlives the contact it came from, including an erased one.
 
-Adding is idempotent: the first entry for a number stands and a later add, from any
-source, changes nothing and writes no audit entry. The number is already suppressed for
-good; rewriting the entry would lose when and why it was first added, and repeated STOP
-texts would fill the audit chain with entries that record no change.
+Adding is idempotent: the first entry for a number stands (when, by whom, why). A later
+add from a source already standing changes nothing and writes no audit entry, so repeated
+STOP texts do not fill the audit chain with entries that record no change; an add from a
+new source is recorded on the entry (``sources``) and audited, because it decides what an
+opt-in may undo: a contact's START lifts a suppression only when its SMS STOP is the only
+source standing (``lift_sms_stop``), never a manual add, a "stop calling" request, an
+import or an erasure.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatehouse.clock import Clock, utc_now
-from gatehouse.errors import Conflict, Invalid, NotFound
+from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity import trail
-from gatehouse.identity.caller import Caller
+from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import metrics
 from gatehouse.suppression.keys import number_key
@@ -52,7 +55,8 @@ class SuppressionEntry(TenantRecord):
     collection = "SUPPRESSION"
 
     number_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    source: SuppressionSource
+    source: SuppressionSource  # the first
+    sources: list[SuppressionSource] = []  # every source standing, in the order they came
     reason: str | None = None
     added_at: datetime
     added_by: str
@@ -68,6 +72,7 @@ class SuppressionView(BaseModel):
 
     ref: str = Field(description="first 16 hex characters of the number's keyed hash")
     source: SuppressionSource
+    sources: list[SuppressionSource]
     reason: str | None
     added_at: datetime
     added_by: str
@@ -77,6 +82,7 @@ class SuppressionView(BaseModel):
         return cls(
             ref=entry.number_key[:REF_LENGTH],
             source=entry.source,
+            sources=entry.sources or [entry.source],
             reason=entry.reason,
             added_at=entry.added_at,
             added_by=entry.added_by,
@@ -99,7 +105,7 @@ class SuppressionPage:
 @dataclass(frozen=True)
 class Suppressed:
     entry: SuppressionView
-    created: bool  # False: the number was already suppressed and nothing changed
+    created: bool  # False: the number was already suppressed; its first entry stands
 
 
 def suppress(
@@ -116,6 +122,7 @@ def suppress(
     entry = SuppressionEntry(
         number_key=_key(scope, e164),
         source=source,
+        sources=[source],
         reason=_clean_reason(reason),
         added_at=clock(),
         added_by=caller.actor,
@@ -124,11 +131,48 @@ def suppress(
         # One conditional put: a number already on the list fails the condition, no read first.
         scope.save(entry)
     except Conflict:
-        return Suppressed(SuppressionView.of(scope.require(SuppressionEntry, entry.number_key)), False)
+        return Suppressed(_add_source(scope, caller, entry.number_key, source), False)
     view = SuppressionView.of(entry)
     trail.record(caller, "suppression.added", "suppression", view.ref, after=view)
     metrics.add_metric(name="SuppressionAdded", unit="Count", value=1)
     return Suppressed(view, True)
+
+
+def _add_source(scope: TenantScope, caller: Caller, key: str, source: SuppressionSource) -> SuppressionView:
+    for _ in range(3):
+        existing = scope.require(SuppressionEntry, key)
+        standing = existing.sources or [existing.source]
+        if source in standing:
+            return SuppressionView.of(existing)
+        try:
+            updated = scope.save(existing.model_copy(update={"sources": [*standing, source]}))
+        except Conflict:
+            continue
+        before, after = SuppressionView.of(existing), SuppressionView.of(updated)
+        trail.record(caller, "suppression.added", "suppression", after.ref, before=before, after=after)
+        return after
+    raise Conflict("the suppression entry changed concurrently; retry")
+
+
+def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock = utc_now) -> bool:
+    """A contact's opt-in keyword (START, UNSTOP, YES): lifts the suppression only if SMS STOP alone stands.
+
+    Returns whether the number is now off the list. A manual add, a "stop calling" request,
+    an import or an erasure keeps it suppressed whatever the contact texts.
+    """
+    if caller.principal_type is not PrincipalType.CONTACT:
+        raise Forbidden("only the number's own opt-in lifts an SMS STOP")
+    entry = scope.get(SuppressionEntry, _key(scope, e164))
+    if entry is None:
+        return True
+    if (entry.sources or [entry.source]) != [SuppressionSource.SMS_STOP]:
+        return False
+    scope.delete(entry)
+    view = SuppressionView.of(entry)
+    removal = Removal(reason="opt-in keyword from the number", removed_at=clock())
+    trail.record(caller, "suppression.removed", "suppression", view.ref, before=view, after=removal)
+    metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
+    return True
 
 
 def suppressed(scope: TenantScope, numbers: list[str]) -> set[str]:

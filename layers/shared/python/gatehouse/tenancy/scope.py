@@ -10,11 +10,12 @@ means "create, only if absent"). It never scans.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import BatchWrite
 from pynamodb.transactions import TransactWrite
 
 from gatehouse.errors import Conflict, CrossTenantAccess, NotFound
@@ -101,34 +102,32 @@ class TenantScope:
                 found[item.sk] = self._record(record_type, item)
         return found
 
-    def batch_save(self, records: Iterable[TenantRecord]) -> int:
-        """Write many records in batches of 25, unconditionally; returns how many were written.
+    @contextmanager
+    def batch_writer(self) -> Iterator[ScopedBatch]:
+        """Unconditional puts and deletes of this tenant's items, sent 25 per BatchWriteItem.
 
         For bulk data that is replaced wholesale (registry files), never for records that
-        others edit: there is no optimistic lock, the last write wins. The partition of each
-        item is still this scope's, so a batch can reach no other tenant. Records are consumed
-        lazily, so an iterator of any length is written in constant memory.
+        others edit: there is no optimistic lock, the last write wins. Every item's partition
+        is still this scope's, so a batch can reach no other tenant. Pending writes are sent
+        when the block ends.
         """
         model = store.bind()
-        written = 0
         with model.batch_write() as batch:
+            yield ScopedBatch(self, batch)
+
+    def batch_save(self, records: Iterable[TenantRecord]) -> int:
+        """Write many records (consumed lazily, so any length in constant memory); returns how many."""
+        with self.batch_writer() as batch:
             for record in records:
-                item = store.to_item(record, self.partition(type(record)))
-                item.version = record.version + 1
-                batch.save(item)
-                written += 1
-        return written
+                batch.save(record)
+            return batch.sent
 
     def batch_delete(self, record_type: type[T], sort_keys: Iterable[str]) -> int:
-        """Delete many items of one collection by sort key, in batches of 25; returns how many were sent."""
-        model = store.bind()
-        partition = self.partition(record_type)
-        deleted = 0
-        with model.batch_write() as batch:
+        """Delete many items of one collection by sort key; returns how many deletes were sent."""
+        with self.batch_writer() as batch:
             for sort_key in sort_keys:
-                batch.delete(model(partition, sort_key))
-                deleted += 1
-        return deleted
+                batch.delete(record_type, sort_key)
+            return batch.sent
 
     @contextmanager
     def transaction(self) -> Iterator[ScopedTransaction]:
@@ -149,6 +148,35 @@ class TenantScope:
         if not item.pk.startswith(f"{self._tenant_id}#"):
             raise CrossTenantAccess("item outside the tenant scope")
         return store.from_item(record_type, item)
+
+
+class ScopedBatch:
+    """Puts and deletes for one scope's batch; a key repeated within one request starts the next one."""
+
+    def __init__(self, scope: TenantScope, batch: BatchWrite[store.Item]) -> None:
+        self._scope = scope
+        self._batch = batch
+        self._pending: set[tuple[str, str]] = set()
+        self.sent = 0
+
+    def save(self, record: TenantRecord) -> None:
+        item = store.to_item(record, self._scope.partition(type(record)))
+        item.version = record.version + 1
+        self._add((item.pk, item.sk), lambda: self._batch.save(item))
+
+    def delete(self, record_type: type[TenantRecord], sort_key: str) -> None:
+        item = store.Item(self._scope.partition(record_type), sort_key)
+        self._add((item.pk, item.sk), lambda: self._batch.delete(item))
+
+    def _add(self, key: tuple[str, str], add: Callable[[], None]) -> None:
+        # DynamoDB refuses a BatchWriteItem that names one key twice.
+        if key in self._pending:
+            self._batch.commit()
+        add()
+        if len(self._batch.pending_operations) == 1:
+            self._pending.clear()
+        self._pending.add(key)
+        self.sent += 1
 
 
 class ScopedTransaction:

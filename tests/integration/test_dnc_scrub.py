@@ -1,0 +1,235 @@
+"""Scrubbing through the tenant's source: none, acknowledged, registry, sandbox, and HTTPS against a fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from gatehouse.aws_calls import AwsCall, AwsCallCounter
+from gatehouse.config import get_settings
+from gatehouse.dnc import WORDING, LoadKind, ScrubReason, ScrubSource, ScrubStatus, acknowledge, load, scrub
+from gatehouse.identity.caller import Caller, operator
+from gatehouse.providers.base import CheckStatus
+from gatehouse.providers.sandbox import sandbox
+from gatehouse.vault import Provider, connect, revoke
+from tests.conftest import TenantFixture
+from tests.support.fake_provider import FakeProvider, fake_provider
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+DNC_KEY = "dnc-api-7H3kP9mQ2xL5vN8w"
+HTTPS_DNC = {"provider_name": "scrubco", "account_id": "acme-01", "api_key": DNC_KEY}
+
+
+def ops(t: TenantFixture) -> Caller:
+    return operator(t.tenant_id, "ops", request_id="req-1")
+
+
+@pytest.fixture(autouse=True)
+def fresh_sandbox() -> Iterator[None]:
+    sandbox().reset()
+    yield
+    sandbox().reset()
+
+
+@pytest.fixture
+def live(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    with fake_provider() as fake:
+        monkeypatch.setenv("GATEHOUSE_PROVIDER_MODE", "live")
+        monkeypatch.setenv("GATEHOUSE_DNC_BASE_URL", fake.url)
+        monkeypatch.setenv("GATEHOUSE_PROVIDER_TIMEOUT_SECONDS", "0.5")
+        get_settings.cache_clear()
+        yield fake
+    get_settings.cache_clear()
+
+
+def provider_answering(listed: set[str], *, drop: set[str] = frozenset()):  # type: ignore[no-untyped-def,assignment]
+    def answer(body: Any) -> tuple[int, Any]:
+        results = [{"number": n, "listed": n in listed} for n in body["numbers"] if n not in drop]
+        return 200, {"results": results}
+
+    return answer
+
+
+def test_no_provider_fails_closed(tenant_a: TenantFixture) -> None:
+    stamps = scrub(tenant_a.scope, ["+12025550143"], clock=lambda: NOW)
+    stamp = stamps["+12025550143"]
+    assert (stamp.status, stamp.reason, stamp.source) == (
+        ScrubStatus.ERROR,
+        ScrubReason.NO_PROVIDER,
+        ScrubSource.NONE,
+    )
+    assert not stamp.dialable
+    assert stamp.checked_at == NOW
+
+
+def test_an_acknowledged_tenant_is_unscrubbed_never_clear(tenant_a: TenantFixture) -> None:
+    acknowledge(tenant_a.scope, ops(tenant_a), WORDING)
+    stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    assert stamp.status is ScrubStatus.UNSCRUBBED
+    assert stamp.reason is ScrubReason.ACKNOWLEDGED_NO_PROVIDER
+    assert stamp.dialable
+
+
+def test_a_malformed_number_is_an_error_stamp_not_an_exception(tenant_a: TenantFixture) -> None:
+    stamps = scrub(tenant_a.scope, ["2025550143", "+12025550143"])
+    assert stamps["2025550143"].reason is ScrubReason.INVALID_NUMBER
+    assert stamps["+12025550143"].reason is ScrubReason.NO_PROVIDER
+
+
+def test_a_registry_integration_scrubs_against_the_loaded_files(tenant_a: TenantFixture) -> None:
+    report = load(tenant_a.scope, ops(tenant_a), "202", ["2025550143"], LoadKind.FULL)
+    connect(
+        tenant_a.scope,
+        ops(tenant_a),
+        Provider.DNC,
+        {"provider_name": "ftc", "registry_ref": report.registry_ref},
+    )
+    stamps = scrub(tenant_a.scope, ["+12025550143", "+12025550144", "+13125550100"])
+    assert stamps["+12025550143"].status is ScrubStatus.LISTED
+    assert stamps["+12025550144"].status is ScrubStatus.CLEAR
+    assert stamps["+13125550100"].reason is ScrubReason.REGISTRY_MISSING
+    assert sandbox().calls(tenant_a.tenant_id) == []
+
+
+def test_the_sandbox_answers_by_the_last_four_digits_and_records_the_call(tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    stamps = scrub(tenant_a.scope, ["+12025550000", "+12025559999", "+12025550143"])
+    assert stamps["+12025550000"].status is ScrubStatus.LISTED
+    assert stamps["+12025559999"].status is ScrubStatus.LISTED
+    assert stamps["+12025550143"].status is ScrubStatus.CLEAR
+    assert stamps["+12025550143"].source is ScrubSource.SANDBOX
+    (call,) = sandbox().calls(tenant_a.tenant_id)
+    assert call.operation == "dnc_lookup"
+
+
+def test_a_failing_sandbox_fails_closed(tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    sandbox().answer(Provider.DNC, CheckStatus.UNREACHABLE)
+    stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    assert (stamp.status, stamp.reason) == (ScrubStatus.ERROR, ScrubReason.PROVIDER_UNAVAILABLE)
+
+
+def test_a_revoked_provider_is_no_provider_again(tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    revoke(tenant_a.scope, ops(tenant_a), Provider.DNC)
+    assert scrub(tenant_a.scope, ["+12025550143"])["+12025550143"].reason is ScrubReason.NO_PROVIDER
+
+
+def test_https_provider_gets_the_numbers_the_key_and_the_account(
+    live: FakeProvider, tenant_a: TenantFixture
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering({"+12025550143"})
+    stamps = scrub(tenant_a.scope, ["+12025550143", "+12025550144"])
+    assert stamps["+12025550143"].status is ScrubStatus.LISTED
+    assert stamps["+12025550144"].status is ScrubStatus.CLEAR
+    assert stamps["+12025550144"].source is ScrubSource.HTTPS
+    (seen,) = live.seen
+    assert (seen.method, seen.path) == ("POST", "/v1/scrub")
+    assert seen.headers["Authorization"] == f"Bearer {DNC_KEY}"
+    assert seen.headers["X-Account-Id"] == "acme-01"
+    assert seen.json() == {"numbers": ["+12025550143", "+12025550144"]}
+
+
+def test_https_lookups_go_out_1000_numbers_at_a_time(live: FakeProvider, tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set())
+    numbers = [f"+1202555{n:04d}" for n in range(1500)]
+    stamps = scrub(tenant_a.scope, numbers)
+    assert {s.status for s in stamps.values()} == {ScrubStatus.CLEAR}
+    assert [len(s.json()["numbers"]) for s in live.seen] == [1000, 500]
+
+
+def test_a_number_missing_from_the_reply_is_an_error(live: FakeProvider, tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set(), drop={"+12025550144"})
+    stamps = scrub(tenant_a.scope, ["+12025550143", "+12025550144"])
+    assert stamps["+12025550143"].status is ScrubStatus.CLEAR
+    assert stamps["+12025550144"].reason is ScrubReason.NOT_IN_REPLY
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (500, {"message": "down"}, ScrubReason.PROVIDER_UNAVAILABLE),
+        (503, b"<html>", ScrubReason.PROVIDER_UNAVAILABLE),
+        (401, {"message": "bad key"}, ScrubReason.PROVIDER_REFUSED),
+        (422, {"message": "bad numbers"}, ScrubReason.PROVIDER_REFUSED),
+        (200, b"not json", ScrubReason.PROVIDER_MALFORMED),
+        (200, {"results": "nope"}, ScrubReason.PROVIDER_MALFORMED),
+        (200, {"results": [{"number": "+12025550143", "listed": "yes"}]}, ScrubReason.PROVIDER_MALFORMED),
+        (200, ["not", "an", "object"], ScrubReason.PROVIDER_MALFORMED),
+    ],
+    ids=["500", "503-html", "401", "422", "not-json", "results-not-list", "listed-not-bool", "not-object"],
+)
+def test_provider_trouble_fails_every_number_closed(
+    live: FakeProvider, tenant_a: TenantFixture, status: int, body: Any, reason: ScrubReason
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.reply("/v1/scrub", status, body)
+    stamps = scrub(tenant_a.scope, ["+12025550143", "+12025550144"])
+    assert {(s.status, s.reason) for s in stamps.values()} == {(ScrubStatus.ERROR, reason)}
+
+
+def test_a_provider_that_hangs_fails_closed(live: FakeProvider, tenant_a: TenantFixture) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set())
+    live.delay_seconds = 2.0
+    stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    assert stamp.reason is ScrubReason.PROVIDER_UNAVAILABLE
+
+
+def test_no_endpoint_configured_fails_closed(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    monkeypatch.setenv("GATEHOUSE_PROVIDER_MODE", "live")
+    monkeypatch.setenv("GATEHOUSE_DNC_BASE_URL", "")
+    get_settings.cache_clear()
+    try:
+        stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    finally:
+        get_settings.cache_clear()
+    assert stamp.reason is ScrubReason.PROVIDER_UNAVAILABLE
+
+
+def test_the_api_delegates_provider_lookups_to_the_check_function(tenant_a: TenantFixture) -> None:
+    """The tests' environment is the API's: it names the check function, which opens the credentials."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    numbers = [f"+1202555{n:04d}" for n in range(1500)]
+    with AwsCallCounter() as calls:
+        stamps = scrub(tenant_a.scope, numbers)
+    assert calls.counts()[AwsCall("lambda", "Invoke")] == 2
+    assert stamps["+12025550000"].status is ScrubStatus.LISTED
+    assert len(sandbox().calls(tenant_a.tenant_id)) == 2
+
+
+def test_a_function_that_may_decrypt_looks_up_itself(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    monkeypatch.setenv("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", "")
+    get_settings.cache_clear()
+    try:
+        with AwsCallCounter() as calls:
+            stamp = scrub(tenant_a.scope, ["+12025559999"])["+12025559999"]
+    finally:
+        get_settings.cache_clear()
+    assert stamp.status is ScrubStatus.LISTED
+    assert calls.counts()[AwsCall("lambda", "Invoke")] == 0
+
+
+def test_a_check_function_that_cannot_run_fails_closed(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    monkeypatch.setenv("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", "no-such-function")
+    get_settings.cache_clear()
+    try:
+        stamp = scrub(tenant_a.scope, ["+12025550143"])["+12025550143"]
+    finally:
+        get_settings.cache_clear()
+    assert (stamp.status, stamp.reason) == (ScrubStatus.ERROR, ScrubReason.PROVIDER_UNAVAILABLE)
