@@ -275,6 +275,7 @@ def test_intake_opens_only_dnc_credentials_and_import_files_only_under_imports(
     }
     assert s3_rights == {
         ("ApiFunctionRole", "s3:putobject"),
+        ("ApiFunctionRole", "s3:getobject"),
         ("ContactIntakeFunctionRole", "s3:getobject"),
         ("ContactIntakeFunctionRole", "s3:deleteobject"),
     }

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from gatehouse import audit
 from gatehouse.aws_calls import AwsCall, AwsCallCounter
@@ -290,3 +291,33 @@ def test_contacts_of_another_tenant_never_match(
     assert a["contact_id"] != b["contact_id"]  # the same number, keyed per tenant
     assert api("GET", f"/contacts/{a['contact_id']}", token=owner(tenant_b)).status == 404
     assert tenant_b.scope.get(Contact, a["contact_id"]) is None
+
+
+def test_a_large_file_goes_straight_to_the_bucket_then_starts(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    token = owner(tenant_a)
+    ticket = api("POST", "/contacts/imports/uploads", token=token)
+    assert ticket.status == 201, ticket.body
+    upload = ticket.json()
+    early = api("POST", f"/contacts/imports/{upload['import_id']}/start", token=token)
+    assert (early.status, early.json()["error"]["code"]) == (409, "conflict")  # nothing uploaded yet
+    put = requests.put(upload["upload_url"], data=CSV_FILE.encode(), headers=upload["headers"], timeout=10)
+    assert put.status_code == 200
+    started = api("POST", f"/contacts/imports/{upload['import_id']}/start", token=token)
+    assert started.status == 202, started.body
+    job = wait_for_import(api, token, upload["import_id"])
+    assert job["counts"]["created"] == 3
+    again = api("POST", f"/contacts/imports/{upload['import_id']}/start", token=token)
+    assert again.status == 409  # an import starts once
+
+
+def test_an_uploaded_file_whose_header_does_not_fit_is_refused_and_can_be_replaced(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture
+) -> None:
+    token = owner(tenant_a)
+    upload = api("POST", "/contacts/imports/uploads", token=token).json()
+    requests.put(upload["upload_url"], data=b"name\nAnn\n", headers=upload["headers"], timeout=10)
+    refused = api("POST", f"/contacts/imports/{upload['import_id']}/start", token=token)
+    assert (refused.status, refused.json()["error"]["code"]) == (400, "invalid_request")
+    requests.put(upload["upload_url"], data=CSV_FILE.encode(), headers=upload["headers"], timeout=10)
+    assert api("POST", f"/contacts/imports/{upload['import_id']}/start", token=token).status == 202
+    wait_for_import(api, token, upload["import_id"])

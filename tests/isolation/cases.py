@@ -183,6 +183,27 @@ def spare_contact(tenant: TenantFixture) -> str:
     return contact.contact_id
 
 
+def uploaded_import(tenant: TenantFixture) -> str:
+    """An import of tenant A whose file is in the bucket, waiting to be started."""
+    import boto3
+
+    from gatehouse.config import get_settings
+
+    job = ImportJob(
+        import_id=new_id("imp"),
+        requested_by=CallerRef.of(fixture_operator(tenant)),
+        status=ImportStatus.AWAITING_UPLOAD,
+        object_key=f"imports/{tenant.tenant_id}/upload.csv",
+        created_at=utc_now(),
+        created_by="operator:fixtures",
+    )
+    boto3.client("s3").put_object(
+        Bucket=get_settings().import_bucket, Key=job.object_key, Body=CSV_UPLOAD.encode()
+    )
+    tenant.scope.save(job)
+    return job.import_id
+
+
 def spare_import(tenant: TenantFixture) -> str:
     job = ImportJob(
         import_id=new_id("imp"),
@@ -448,6 +469,12 @@ CASES.update(
         ("POST", "/contacts/imports"): Case(
             Kind.COLLECTION, lambda t: Target("POST", "/contacts/imports", raw_body=CSV_UPLOAD)
         ),
+        ("POST", "/contacts/imports/uploads"): Case(
+            Kind.COLLECTION, lambda t: Target("POST", "/contacts/imports/uploads")
+        ),
+        ("POST", "/contacts/imports/<import_id>/start"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/contacts/imports/{uploaded_import(t)}/start")
+        ),
         ("GET", "/contacts/imports/<import_id>"): Case(
             Kind.RESOURCE, lambda t: Target("GET", f"/contacts/imports/{spare_import(t)}")
         ),
@@ -482,6 +509,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("PATCH", "/contacts/<contact_id>"): "contact.updated",
     ("DELETE", "/contacts/<contact_id>"): "contact.deleted",
     ("POST", "/contacts/imports"): "contacts.import_started",
+    ("POST", "/contacts/imports/uploads"): "contacts.upload_created",
+    ("POST", "/contacts/imports/<import_id>/start"): "contacts.import_started",
     ("PATCH", "/members/<user_id>"): "member.role_changed",
     ("DELETE", "/members/<user_id>"): "member.removed",
     ("POST", "/api-keys"): "api_key.created",
@@ -518,6 +547,7 @@ READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link"), ("POST"
 # function finishing an import), or as a second action it takes (an erasure suppresses the number).
 FOLLOW_UP_ACTIONS = {
     ("POST", "/contacts/imports"): {"contacts.imported"},
+    ("POST", "/contacts/imports/<import_id>/start"): {"contacts.imported"},
     ("POST", "/contacts/<contact_id>/erase"): {"suppression.added"},
 }
 

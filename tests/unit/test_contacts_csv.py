@@ -271,3 +271,27 @@ def test_the_reader_reports_or_parses_every_nonblank_row(cells: list[list[str]])
     numbers = [r.row for r in rows]  # type: ignore[attr-defined]
     assert numbers == sorted(set(numbers))
     assert all(n >= 2 for n in numbers)
+
+
+def test_a_hundred_thousand_rows_stream_in_bounded_memory() -> None:
+    """Rows are parsed as they are read: memory stays flat however long the file is."""
+    import tracemalloc
+
+    def big_file() -> Iterator[bytes]:
+        yield HEADER_LINE.encode()
+        batch = []
+        for n in range(100_000):
+            batch.append(f"+1312{2000000 + n:07d},Person {n},IL,,,,,\n")
+            if len(batch) == 1000:
+                yield "".join(batch).encode()
+                batch = []
+
+    tracemalloc.start()
+    try:
+        _, rows = read_rows(big_file())
+        count = sum(1 for row in rows if isinstance(row, ParsedRow))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 100_000
+    assert peak < 16 * 1024 * 1024  # the whole file as rows would take well over 100 MB

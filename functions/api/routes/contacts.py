@@ -117,6 +117,32 @@ def start_import(
     return Response(status_code=202, body=ImportView.of(job), content_type="application/json")
 
 
+@router.post(
+    "/contacts/imports/uploads",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Prepare a large import: a presigned URL to PUT the CSV file to (15 minutes), then start it",
+    tags=["contacts"],
+    responses=documented(201, imports.UploadTicket, 400, 503),
+)
+def create_upload(
+    mapping: Annotated[str | None, Query(max_length=2048, description="field=Column,...")] = None,
+) -> Response[imports.UploadTicket]:
+    ticket = imports.create_upload(scope(router), caller(router), parse_mapping(mapping))
+    return Response(status_code=201, body=ticket, content_type="application/json")
+
+
+@router.post(
+    "/contacts/imports/<import_id>/start",
+    middlewares=requires(Permission.CONTACTS_WRITE),
+    summary="Start an uploaded import (its header is checked at once)",
+    tags=["contacts"],
+    responses=documented(202, ImportView, 400, 404, 409, 503),
+)
+def start_uploaded_import(import_id: ImportId) -> Response[ImportView]:
+    job = imports.start_uploaded(scope(router), caller(router), import_id)
+    return Response(status_code=202, body=ImportView.of(job), content_type="application/json")
+
+
 def _raw_body() -> bytes:
     """The request body's bytes as sent: a file in another encoding is reported row by row, not refused."""
     event = router.current_event

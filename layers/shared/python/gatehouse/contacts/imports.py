@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import islice
 from typing import Final
@@ -49,6 +49,7 @@ Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
 
 
 class ImportStatus(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"  # a large file goes straight to the bucket first
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -337,17 +338,122 @@ def start_import(
     )
     try:
         aws_client("s3").put_object(Bucket=settings.import_bucket, Key=key, Body=body)
-        saved = scope.save(job)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("import file could not be parked", extra={"error": type(exc).__name__})
+        raise Unavailable("the import could not be queued; retry later") from None
+    saved = scope.save(job)
+    _queue(scope, import_id)
+    trail.record(caller, "contacts.import_started", "import", import_id, after=saved.counts)
+    return saved
+
+
+UPLOAD_SECONDS: Final = 900
+HEADER_BYTES: Final = 64 * 1024
+
+
+class UploadTicket(BaseModel):
+    """Where to PUT a large file: a presigned URL for the import's own object, valid 15 minutes."""
+
+    import_id: str
+    upload_url: str
+    method: str = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+def create_upload(
+    scope: TenantScope, caller: Caller, mapping: dict[str, str], *, clock: Clock = utc_now
+) -> UploadTicket:
+    """An import waiting for its file: the client uploads straight to the bucket, then starts it.
+
+    Files of any size go this way (an API request body is capped); the URL names this
+    import's object only and expires after ``UPLOAD_SECONDS``.
+    """
+    from gatehouse.contacts.csv_import import COLUMNS  # noqa: PLC0415
+
+    caller.require(Permission.CONTACTS_WRITE)
+    unknown = sorted(set(mapping) - set(COLUMNS))
+    if unknown:
+        raise Invalid(
+            "the mapping names unknown fields", details=[{"field": f, "reason": "unknown"} for f in unknown]
+        )
+    settings = get_settings()
+    if not settings.import_bucket:
+        raise Unavailable("contact imports are not configured here")
+    now = clock()
+    import_id = new_id("imp")
+    job = ImportJob(
+        import_id=import_id,
+        requested_by=CallerRef.of(caller),
+        status=ImportStatus.AWAITING_UPLOAD,
+        object_key=import_object_key(scope.tenant_id, import_id),
+        mapping=mapping,
+        created_at=now,
+        created_by=caller.actor,
+    )
+    headers = {"Content-Type": "text/csv"}
+    try:
+        url = aws_client("s3").generate_presigned_url(
+            "put_object",
+            Params={
+                "Bucket": settings.import_bucket,
+                "Key": job.object_key,
+                "ContentType": headers["Content-Type"],
+            },
+            ExpiresIn=UPLOAD_SECONDS,
+        )
+    except (ClientError, BotoCoreError):
+        raise Unavailable("an upload could not be prepared; retry later") from None
+    saved = scope.save(job)
+    trail.record(caller, "contacts.upload_created", "import", import_id, after=saved.counts)
+    return UploadTicket(
+        import_id=import_id,
+        upload_url=url,
+        headers=headers,
+        expires_at=now + timedelta(seconds=UPLOAD_SECONDS),
+    )
+
+
+def start_uploaded(scope: TenantScope, caller: Caller, import_id: str) -> ImportJob:
+    """Check the uploaded file's header and hand the import to the intake function."""
+    from gatehouse.contacts.csv_import import read_rows  # noqa: PLC0415
+
+    caller.require(Permission.CONTACTS_WRITE)
+    job = get_job(scope, import_id)
+    if job.status is not ImportStatus.AWAITING_UPLOAD:
+        raise Conflict(f"the import is {job.status.value}, not awaiting its upload")
+    settings = get_settings()
+    try:
+        head = (
+            aws_client("s3")
+            .get_object(
+                Bucket=settings.import_bucket, Key=job.object_key, Range=f"bytes=0-{HEADER_BYTES - 1}"
+            )["Body"]
+            .read()
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            raise Conflict("upload the file to the upload URL first") from None
+        raise Unavailable("the uploaded file could not be read; retry later") from None
+    except BotoCoreError:
+        raise Unavailable("the uploaded file could not be read; retry later") from None
+    read_rows([head], job.mapping)  # the header's problems are the client's, at once
+    queued = scope.save(job.model_copy(update={"status": ImportStatus.QUEUED}))
+    _queue(scope, import_id)
+    trail.record(caller, "contacts.import_started", "import", import_id, after=queued.counts)
+    return queued
+
+
+def _queue(scope: TenantScope, import_id: str) -> None:
+    try:
         aws_client("lambda").invoke(
-            FunctionName=settings.intake_function,
+            FunctionName=get_settings().intake_function,
             InvocationType="Event",
             Payload=json.dumps({"job": "import", "tenant_id": scope.tenant_id, "import_id": import_id}),
         )
     except (ClientError, BotoCoreError) as exc:
         logger.warning("import could not be queued", extra={"error": type(exc).__name__})
         raise Unavailable("the import could not be queued; retry later") from None
-    trail.record(caller, "contacts.import_started", "import", import_id, after=saved.counts)
-    return saved
 
 
 def get_job(scope: TenantScope, import_id: str) -> ImportJob:
