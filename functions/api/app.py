@@ -25,6 +25,7 @@ from gatehouse.web import error_body, proxy_error, request_body_size, with_secur
 from routes import (
     api_keys,
     audit,
+    campaigns,
     contacts,
     dnc,
     health,
@@ -58,6 +59,7 @@ for module in (
     invitations,
     api_keys,
     contacts,
+    campaigns,
     integrations,
     suppressions,
     dnc,

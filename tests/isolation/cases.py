@@ -204,6 +204,26 @@ def uploaded_import(tenant: TenantFixture) -> str:
     return job.import_id
 
 
+CAMPAIGN = {
+    "name": "Alphacampaign",
+    "channel": "sms",
+    "audience": {"tag": "vip"},
+    "content": {"kind": "sms", "template": "Hi {first_name}. Reply STOP to opt out."},
+    "senders": {"numbers": ["+14155550100"]},
+    "windows": [{"days": ["mon"], "start": "10:00", "end": "18:00"}],
+}
+
+
+def spare_campaign(tenant: TenantFixture, *, submitted: bool = False) -> str:
+    from gatehouse.campaigns import lifecycle
+    from gatehouse.campaigns.records import CampaignSpec
+
+    campaign = lifecycle.create(tenant.scope, fixture_operator(tenant), CampaignSpec.model_validate(CAMPAIGN))
+    if submitted:
+        lifecycle.transition(tenant.scope, fixture_operator(tenant), campaign.campaign_id, "submit")
+    return campaign.campaign_id
+
+
 def spare_import(tenant: TenantFixture) -> str:
     job = ImportJob(
         import_id=new_id("imp"),
@@ -503,8 +523,52 @@ CASES.update(
     }
 )
 
+CASES.update(
+    {
+        ("POST", "/campaigns"): Case(Kind.COLLECTION, lambda t: Target("POST", "/campaigns", body=CAMPAIGN)),
+        ("GET", "/campaigns"): Case(
+            Kind.COLLECTION,
+            lambda t: Target("GET", "/campaigns", secrets=[spare_campaign(t), "Alphacampaign"]),
+        ),
+        ("GET", "/campaigns/<campaign_id>"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}", secrets=["Alphacampaign"]),
+        ),
+        ("PUT", "/campaigns/<campaign_id>"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("PUT", f"/campaigns/{spare_campaign(t)}", body={**CAMPAIGN, "name": "Renamed"}),
+        ),
+        ("POST", "/campaigns/<campaign_id>/submit"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t)}/submit")
+        ),
+        ("POST", "/campaigns/<campaign_id>/approve"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t, submitted=True)}/approve")
+        ),
+        ("POST", "/campaigns/<campaign_id>/reject"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "POST", f"/campaigns/{spare_campaign(t, submitted=True)}/reject", body={"reason": "not yet"}
+            ),
+        ),
+        ("POST", "/campaigns/<campaign_id>/cancel"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t)}/cancel")
+        ),
+        ("GET", "/campaign-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/campaign-policy")),
+        ("PUT", "/campaign-policy"): Case(
+            Kind.COLLECTION, lambda t: Target("PUT", "/campaign-policy", body={"four_eyes": False})
+        ),
+    }
+)
+
 # What each state-changing route must write to the audit log: exactly one entry with this action.
 AUDITED: dict[tuple[str, str], str] = {
+    ("POST", "/campaigns"): "campaign.created",
+    ("PUT", "/campaigns/<campaign_id>"): "campaign.edited",
+    ("POST", "/campaigns/<campaign_id>/submit"): "campaign.submitted",
+    ("POST", "/campaigns/<campaign_id>/approve"): "campaign.approved",
+    ("POST", "/campaigns/<campaign_id>/reject"): "campaign.rejected",
+    ("POST", "/campaigns/<campaign_id>/cancel"): "campaign.cancelled",
+    ("PUT", "/campaign-policy"): "campaign_policy.changed",
     ("POST", "/contacts"): "contact.created",
     ("PATCH", "/contacts/<contact_id>"): "contact.updated",
     ("DELETE", "/contacts/<contact_id>"): "contact.deleted",

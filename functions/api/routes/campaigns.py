@@ -1,0 +1,177 @@
+"""Campaigns of the caller's tenant: create, edit, list, and move through the approval lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from guards import caller, requires, scope
+from pydantic import BaseModel, Field
+
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
+from gatehouse.identity.permissions import Permission
+from routes.schemas import Cursor, PageLimit, StrictBody, documented
+
+router = Router()
+
+CampaignId = Annotated[str, Path(pattern=r"^cmp_[a-z2-7]{26}$", description="campaign id")]
+
+
+class CampaignOut(BaseModel):
+    campaign_id: str
+    status: CampaignStatus
+    spec: CampaignSpec
+    created_at: datetime
+    created_by: str
+    submitted_by: str | None
+    approved_by: str | None
+    history: list[Transition]
+    version: int
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignOut:
+        return cls.model_validate(campaign.model_dump(include=set(cls.model_fields)))
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    next_cursor: str | None
+
+
+class Reason(StrictBody):
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+
+
+class PolicyIn(StrictBody):
+    four_eyes: bool
+
+
+class PolicyOut(BaseModel):
+    four_eyes: bool
+    changed_by: str | None
+    changed_at: datetime | None
+
+    @classmethod
+    def of(cls, policy: CampaignPolicy) -> PolicyOut:
+        return cls(four_eyes=policy.four_eyes, changed_by=policy.changed_by, changed_at=policy.changed_at)
+
+
+@router.post(
+    "/campaigns",
+    middlewares=requires(Permission.CAMPAIGNS_WRITE),
+    summary="Create a campaign (a draft)",
+    tags=["campaigns"],
+    responses=documented(201, CampaignOut, 400),
+)
+def create_campaign(spec: Annotated[CampaignSpec, Body()]) -> Response[CampaignOut]:
+    created = lifecycle.create(scope(router), caller(router), spec)
+    return Response(status_code=201, body=CampaignOut.of(created), content_type="application/json")
+
+
+@router.get(
+    "/campaigns",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="List campaigns",
+    tags=["campaigns"],
+)
+def list_campaigns(limit: PageLimit = 50, cursor: Cursor = None) -> CampaignPage:
+    page = lifecycle.list_campaigns(scope(router), limit=limit, cursor=cursor)
+    return CampaignPage(items=[CampaignOut.of(c) for c in page.items], next_cursor=page.cursor)
+
+
+@router.get(
+    "/campaigns/<campaign_id>",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="Show a campaign and its history",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 404),
+)
+def get_campaign(campaign_id: CampaignId) -> CampaignOut:
+    return CampaignOut.of(lifecycle.get(scope(router), campaign_id))
+
+
+@router.put(
+    "/campaigns/<campaign_id>",
+    middlewares=requires(Permission.CAMPAIGNS_WRITE),
+    summary="Replace a campaign's settings (an approved or paused one goes back to draft)",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 400, 404, 409),
+)
+def edit_campaign(campaign_id: CampaignId, spec: Annotated[CampaignSpec, Body()]) -> CampaignOut:
+    return CampaignOut.of(lifecycle.edit(scope(router), caller(router), campaign_id, spec))
+
+
+def _move(campaign_id: str, action: str, reason: Reason | None) -> CampaignOut:
+    moved = lifecycle.transition(
+        scope(router), caller(router), campaign_id, action, reason=reason.reason if reason else None
+    )
+    return CampaignOut.of(moved)
+
+
+@router.post(
+    "/campaigns/<campaign_id>/submit",
+    middlewares=requires(Permission.CAMPAIGNS_WRITE),
+    summary="Submit a draft for approval",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 404, 409),
+)
+def submit_campaign(campaign_id: CampaignId) -> CampaignOut:
+    return _move(campaign_id, "submit", None)
+
+
+@router.post(
+    "/campaigns/<campaign_id>/approve",
+    middlewares=requires(Permission.CAMPAIGNS_APPROVE),
+    summary="Approve a submitted campaign (owner or admin; two-factor and four-eyes where the tenant says)",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 404, 409),
+)
+def approve_campaign(campaign_id: CampaignId) -> CampaignOut:
+    return _move(campaign_id, "approve", None)
+
+
+@router.post(
+    "/campaigns/<campaign_id>/reject",
+    middlewares=requires(Permission.CAMPAIGNS_APPROVE),
+    summary="Send a submitted campaign back to draft, with a reason",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 400, 404, 409),
+)
+def reject_campaign(campaign_id: CampaignId, reason: Annotated[Reason, Body()]) -> CampaignOut:
+    return _move(campaign_id, "reject", reason)
+
+
+@router.post(
+    "/campaigns/<campaign_id>/cancel",
+    middlewares=requires(Permission.CAMPAIGNS_WRITE),
+    summary="Cancel a campaign for good",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 404, 409),
+)
+def cancel_campaign(campaign_id: CampaignId) -> CampaignOut:
+    return _move(campaign_id, "cancel", None)
+
+
+@router.get(
+    "/campaign-policy",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="The tenant's approval rules",
+    tags=["campaigns"],
+)
+def get_policy() -> PolicyOut:
+    return PolicyOut.of(lifecycle.policy(scope(router)))
+
+
+@router.put(
+    "/campaign-policy",
+    middlewares=requires(Permission.SECURITY_POLICY_MANAGE),
+    summary="Set the tenant's approval rules (four-eyes: the submitter never approves)",
+    tags=["campaigns"],
+    responses=documented(200, PolicyOut, 400),
+)
+def set_policy(request: Annotated[PolicyIn, Body()]) -> PolicyOut:
+    return PolicyOut.of(lifecycle.set_policy(scope(router), caller(router), four_eyes=request.four_eyes))

@@ -1,0 +1,1 @@
+"""Campaigns: what is sent to whom, through which senders, when; approved by a person before any send."""

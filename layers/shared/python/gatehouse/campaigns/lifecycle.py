@@ -1,0 +1,216 @@
+"""A campaign's lifecycle: draft → submitted → approved → running ⇄ paused → completed, or cancelled.
+
+Every transition is checked against one table, written with the version read (a
+concurrent change loses with a Conflict) and audited with before and after. A send
+never starts itself: only an owner or admin approves, as a person who completed
+two-factor when the tenant requires it (an API key never approves then), and never the
+submitter when the tenant enables four-eyes. Editing an approved or paused campaign
+sends it back to draft, so what runs is always what was approved; a running campaign
+must be paused first.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel
+
+from gatehouse.campaigns.records import (
+    Campaign,
+    CampaignPolicy,
+    CampaignSpec,
+    CampaignStatus,
+    Transition,
+)
+from gatehouse.clock import Clock, utc_now
+from gatehouse.errors import Conflict, Forbidden, NotFound
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller, PrincipalType
+from gatehouse.identity.permissions import Permission
+from gatehouse.identity.two_factor import SecurityPolicy
+from gatehouse.ids import new_id
+from gatehouse.tenancy import Page, TenantScope
+
+S = CampaignStatus
+# (from, action) -> to, and the permission the action needs.
+TRANSITIONS: Final[dict[tuple[CampaignStatus, str], CampaignStatus]] = {
+    (S.DRAFT, "submit"): S.SUBMITTED,
+    (S.SUBMITTED, "approve"): S.APPROVED,
+    (S.SUBMITTED, "reject"): S.DRAFT,
+    (S.RUNNING, "pause"): S.PAUSED,
+    (S.PAUSED, "resume"): S.RUNNING,
+    **{(status, "cancel"): S.CANCELLED for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.RUNNING, S.PAUSED)},
+}
+PERMISSION_OF: Final = {
+    "submit": Permission.CAMPAIGNS_WRITE,
+    "approve": Permission.CAMPAIGNS_APPROVE,
+    "reject": Permission.CAMPAIGNS_APPROVE,
+    "pause": Permission.CAMPAIGNS_WRITE,
+    "resume": Permission.CAMPAIGNS_APPROVE,
+    "cancel": Permission.CAMPAIGNS_WRITE,
+}
+EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.PAUSED})
+
+
+class CampaignNotFound(NotFound):
+    code = "not_found"
+
+
+class AuditedCampaign(BaseModel):
+    campaign_id: str
+    status: CampaignStatus
+    name: str
+    channel: str
+
+
+def _audited(campaign: Campaign) -> AuditedCampaign:
+    return AuditedCampaign(
+        campaign_id=campaign.campaign_id,
+        status=campaign.status,
+        name=campaign.spec.name,
+        channel=campaign.spec.channel.value,
+    )
+
+
+def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clock = utc_now) -> Campaign:
+    caller.require(Permission.CAMPAIGNS_WRITE)
+    now = clock()
+    campaign = Campaign(
+        campaign_id=new_id("cmp"),
+        spec=spec,
+        status=S.DRAFT,
+        created_at=now,
+        created_by=caller.actor,
+        history=[Transition(status=S.DRAFT, at=now, by=caller.actor)],
+    )
+    saved = scope.save(campaign)
+    trail.record(caller, "campaign.created", "campaign", saved.campaign_id, after=_audited(saved))
+    return saved
+
+
+def get(scope: TenantScope, campaign_id: str) -> Campaign:
+    campaign = scope.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound("campaign not found")
+    return campaign
+
+
+def list_campaigns(scope: TenantScope, *, limit: int = 50, cursor: str | None = None) -> Page[Campaign]:
+    return scope.query(Campaign, limit=limit, cursor=cursor, newest_first=True)
+
+
+def edit(
+    scope: TenantScope, caller: Caller, campaign_id: str, spec: CampaignSpec, *, clock: Clock = utc_now
+) -> Campaign:
+    """Replace the spec; an approved or paused campaign goes back to draft and needs approval again."""
+    caller.require(Permission.CAMPAIGNS_WRITE)
+    current = get(scope, campaign_id)
+    if current.status not in EDITABLE:
+        raise Conflict(f"a {current.status.value} campaign cannot be edited; pause it first")
+    if spec == current.spec:
+        return current
+    now = clock()
+    back_to_draft = current.status is not S.DRAFT
+    history = list(current.history)
+    if back_to_draft:
+        history.append(Transition(status=S.DRAFT, at=now, by=caller.actor, reason="edited"))
+    saved = scope.save(
+        current.model_copy(
+            update={
+                "spec": spec,
+                "status": S.DRAFT,
+                "approved_by": None if back_to_draft else current.approved_by,
+                "history": history,
+            }
+        )
+    )
+    trail.record(
+        caller, "campaign.edited", "campaign", campaign_id, before=_audited(current), after=_audited(saved)
+    )
+    return saved
+
+
+def transition(
+    scope: TenantScope,
+    caller: Caller,
+    campaign_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    clock: Clock = utc_now,
+) -> Campaign:
+    permission = PERMISSION_OF.get(action)
+    if permission is None:
+        raise NotFound(f"no campaign action {action!r}")
+    caller.require(permission)
+    current = get(scope, campaign_id)
+    target = TRANSITIONS.get((current.status, action))
+    if target is None:
+        raise Conflict(f"a {current.status.value} campaign cannot be {_past(action)}")
+    if action == "approve":
+        _may_approve(scope, caller, current)
+    now = clock()
+    update: dict[str, object] = {
+        "status": target,
+        "history": [*current.history, Transition(status=target, at=now, by=caller.actor, reason=reason)],
+    }
+    if action == "submit":
+        update["submitted_by"] = caller.actor
+    if action == "approve":
+        update["approved_by"] = caller.actor
+    if action == "reject":
+        update["approved_by"] = None
+    saved = scope.save(current.model_copy(update=update))
+    trail.record(
+        caller,
+        f"campaign.{_past(action)}",
+        "campaign",
+        campaign_id,
+        before=_audited(current),
+        after=_audited(saved),
+    )
+    return saved
+
+
+def _may_approve(scope: TenantScope, caller: Caller, campaign: Campaign) -> None:
+    security = scope.get(SecurityPolicy, "security")
+    if (
+        security is not None
+        and security.require_two_factor
+        and (
+            caller.principal_type is not PrincipalType.USER
+            or caller.session_id is None
+            or caller.two_factor_pending
+        )
+    ):
+        raise Forbidden("this tenant requires approval by a person signed in with two-factor")
+    policy = scope.get(CampaignPolicy, "campaigns")
+    if policy is not None and policy.four_eyes and campaign.submitted_by == caller.actor:
+        raise Forbidden("four-eyes: the submitter cannot approve their own campaign")
+
+
+def set_policy(
+    scope: TenantScope, caller: Caller, *, four_eyes: bool, clock: Clock = utc_now
+) -> CampaignPolicy:
+    caller.require(Permission.SECURITY_POLICY_MANAGE)
+    current = scope.get(CampaignPolicy, "campaigns") or CampaignPolicy()
+    saved = scope.save(
+        current.model_copy(update={"four_eyes": four_eyes, "changed_by": caller.actor, "changed_at": clock()})
+    )
+    trail.record(caller, "campaign_policy.changed", "policy", "campaigns", before=current, after=saved)
+    return saved
+
+
+def policy(scope: TenantScope) -> CampaignPolicy:
+    return scope.get(CampaignPolicy, "campaigns") or CampaignPolicy()
+
+
+def _past(action: str) -> str:
+    return {
+        "submit": "submitted",
+        "approve": "approved",
+        "reject": "rejected",
+        "pause": "paused",
+        "resume": "resumed",
+        "cancel": "cancelled",
+    }[action]

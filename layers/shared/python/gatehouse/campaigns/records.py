@@ -1,0 +1,177 @@
+"""What a campaign is: channel, audience, content, senders, windows and limits, and where it stands.
+
+``CampaignSpec`` is what a client writes (strictly validated: an SMS template must carry
+an opt-out line and only known merge fields; windows parse as the calling-hours gate
+reads them). ``Campaign`` is the stored record (collection ``CAMPAIGN``): the spec, the
+status and who moved it there.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Final, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gatehouse.compliance.hours import CampaignWindow
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.errors import Invalid
+from gatehouse.tenancy import TenantRecord
+
+MERGE_FIELDS: Final = frozenset({"first_name", "last_name"})
+# Carriers and the CTIA handbook expect every marketing text to say how to stop them.
+OPT_OUT_LINE: Final = re.compile(r"\b(reply|text)\s+stop\b", re.IGNORECASE)
+E164 = Annotated[str, Field(pattern=r"^\+1[2-9][0-9]{9}$")]
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$")]
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days: Annotated[list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], Field(min_length=1)]
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+
+    @model_validator(mode="after")
+    def _parses(self) -> Self:
+        try:
+            self.window()
+        except Invalid as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    def window(self) -> CampaignWindow:
+        return CampaignWindow.of(self.days, self.start, self.end)
+
+
+class Audience(BaseModel):
+    """A saved filter over the tenant's contacts, or an explicit list of contact ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact_ids: Annotated[
+        list[Annotated[str, Field(pattern=r"^con_[a-z2-7]{26}$")]], Field(max_length=10_000)
+    ] = []
+    tag: Tag | None = None
+    state: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        by_filter = self.tag is not None or self.state is not None
+        if bool(self.contact_ids) == by_filter:
+            raise ValueError("give either contact_ids or a filter (tag and/or state)")
+        return self
+
+
+class SmsContent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["sms"] = "sms"
+    template: Annotated[str, Field(min_length=1, max_length=1600)]
+
+    @field_validator("template")
+    @classmethod
+    def _fields_and_opt_out(cls, template: str) -> str:
+        try:
+            named = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        except ValueError:
+            raise ValueError("the template's braces do not match") from None
+        unknown = sorted(named - MERGE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown merge fields {unknown}; use {sorted(MERGE_FIELDS)}")
+        if not OPT_OUT_LINE.search(template):
+            raise ValueError('the template needs an opt-out line, e.g. "Reply STOP to opt out"')
+        return template
+
+
+class VoiceContent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["voice"] = "voice"
+    agent_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,128}$")]
+    max_duration_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
+
+
+class SenderPool(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    messaging_service_sid: Annotated[str, Field(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
+    numbers: Annotated[list[E164], Field(max_length=100)] = []
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if self.messaging_service_sid is None and not self.numbers:
+            raise ValueError("give a messaging_service_sid and/or sender numbers")
+        return self
+
+
+class CampaignSpec(BaseModel):
+    """Everything a client sets on a campaign; approval covers exactly this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    channel: Channel
+    audience: Audience
+    content: Annotated[SmsContent | VoiceContent, Field(discriminator="kind")]
+    senders: SenderPool
+    windows: Annotated[list[Window], Field(min_length=1, max_length=14)]
+    max_attempts_per_contact: Annotated[int, Field(ge=1, le=10)] = 1
+    throughput_per_sender_per_minute: Annotated[int, Field(ge=1, le=600)] = 60
+
+    @model_validator(mode="after")
+    def _content_fits_channel(self) -> Self:
+        if self.content.kind != self.channel.value:
+            raise ValueError(f"a {self.channel.value} campaign needs {self.channel.value} content")
+        return self
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: CampaignStatus
+    at: datetime
+    by: str
+    reason: str | None = None
+
+
+class Campaign(TenantRecord):
+    collection = "CAMPAIGN"
+
+    campaign_id: str
+    spec: CampaignSpec
+    status: CampaignStatus
+    created_at: datetime
+    created_by: str
+    submitted_by: str | None = None
+    approved_by: str | None = None
+    history: list[Transition] = []
+
+    def sort_key(self) -> str:
+        return self.campaign_id
+
+
+class CampaignPolicy(TenantRecord):
+    """Tenant rules for approvals: with four-eyes on, the submitter never approves their own campaign."""
+
+    collection = "POLICY"
+
+    four_eyes: bool = False
+    changed_by: str | None = None
+    changed_at: datetime | None = None
+
+    def sort_key(self) -> str:
+        return "campaigns"
