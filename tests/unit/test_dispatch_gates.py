@@ -1,0 +1,231 @@
+"""The dispatch gates, table by table, with a settable clock; then their order.
+
+Pure: contacts, campaigns and facts are built here, nothing is read from a table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.contacts.intake import refresh
+from gatehouse.contacts.records import ConsentEvidence, Contact
+from gatehouse.dispatch.gates import (
+    PASSED,
+    CampaignFacts,
+    ContactFacts,
+    Outcome,
+    Reason,
+    TenantFacts,
+    evaluate,
+    gate_caps,
+    gate_consent,
+    gate_dnc,
+    gate_hours,
+    gate_state,
+    gate_suppression,
+)
+from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
+
+# Tuesday 2026-03-10, 18:00 UTC = 14:00 in New York (EDT), 11:00 in Los Angeles (PDT).
+NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
+SPEC: dict[str, Any] = {
+    "name": "Promo",
+    "channel": "sms",
+    "audience": {"tag": "vip"},
+    "content": {"kind": "sms", "template": "Hi {first_name}. Reply STOP to opt out."},
+    "senders": {"numbers": ["+14155550100"]},
+    "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "20:00"}],
+    "max_attempts_per_contact": 2,
+}
+
+
+def spec(**changes: Any) -> CampaignSpec:
+    return CampaignSpec.model_validate({**SPEC, **changes})
+
+
+def stamp(
+    status: ScrubStatus, *, age: timedelta = timedelta(days=1), reason: ScrubReason | None = None
+) -> ScrubStamp:
+    return ScrubStamp(status=status, checked_at=NOW - age, source=ScrubSource.SANDBOX, reason=reason)
+
+
+def contact(
+    phone: str = "+12125550100",
+    state: str | None = "NY",
+    channels: tuple[Channel, ...] = (Channel.SMS,),
+    **extra: Any,
+) -> Contact:
+    consent = (
+        [
+            ConsentEvidence(
+                type="express_written",  # type: ignore[arg-type]
+                channels=list(channels),
+                obtained_at=NOW - timedelta(days=30),
+                source="import",  # type: ignore[arg-type]
+                wording="Yes, text me",
+            )
+        ]
+        if channels
+        else []
+    )
+    fields = {
+        "contact_id": "con_" + "a" * 26,
+        "e164": phone,
+        "state": state,
+        "consent": consent,
+        "dnc": stamp(ScrubStatus.CLEAR),
+        "created_at": NOW - timedelta(days=30),
+        "created_by": "api_key:key_x",
+        **extra,
+    }
+    return refresh(Contact(**fields))
+
+
+RUNNING = CampaignFacts(status=CampaignStatus.RUNNING, approved_by="user:usr_x", spec=spec())
+GOOD = TenantFacts(active=True, billing_status="active")
+CLEAN = ContactFacts(suppressed=False)
+
+
+@pytest.mark.parametrize(
+    ("tenant", "campaign", "reason"),
+    [
+        (GOOD, RUNNING, None),
+        (TenantFacts(active=False, billing_status="active"), RUNNING, Reason.TENANT_NOT_ACTIVE),
+        (TenantFacts(active=True, billing_status="past_due"), RUNNING, Reason.BILLING_NOT_IN_GOOD_STANDING),
+        (TenantFacts(active=True, billing_status=None), RUNNING, Reason.BILLING_NOT_IN_GOOD_STANDING),
+        (GOOD, CampaignFacts(CampaignStatus.PAUSED, "user:usr_x", spec()), Reason.CAMPAIGN_NOT_RUNNING),
+        (GOOD, CampaignFacts(CampaignStatus.RUNNING, None, spec()), Reason.CAMPAIGN_NOT_APPROVED),
+        (GOOD, CampaignFacts(CampaignStatus.CANCELLED, "user:usr_x", spec()), Reason.CAMPAIGN_NOT_RUNNING),
+    ],
+)
+def test_gate_1_tenant_and_campaign_state(
+    tenant: TenantFacts, campaign: CampaignFacts, reason: Reason | None
+) -> None:
+    verdict = gate_state(tenant, campaign)
+    assert (verdict.outcome, verdict.reason) == (
+        (Outcome.PASS, None) if reason is None else (Outcome.BLOCKED, reason)
+    )
+
+
+@pytest.mark.parametrize(
+    ("channels", "channel", "deleted", "reason"),
+    [
+        ((Channel.SMS,), Channel.SMS, False, None),
+        ((Channel.SMS,), Channel.VOICE, False, Reason.CONSENT_MISSING),
+        ((), Channel.SMS, False, Reason.CONSENT_MISSING),
+        ((Channel.SMS, Channel.VOICE), Channel.VOICE, False, None),
+        ((Channel.SMS,), Channel.SMS, True, Reason.CONTACT_DELETED),
+    ],
+)
+def test_gate_2_consent(
+    channels: tuple[Channel, ...], channel: Channel, deleted: bool, reason: Reason | None
+) -> None:
+    person = contact(channels=channels, deleted_at=NOW if deleted else None)
+    assert gate_consent(person, channel).reason == reason
+
+
+@pytest.mark.parametrize(("suppressed", "passes"), [(False, True), (True, False), (None, False)])
+def test_gate_3_suppression_fails_closed(suppressed: bool | None, passes: bool) -> None:
+    assert gate_suppression(ContactFacts(suppressed=suppressed)).passed is passes
+
+
+@pytest.mark.parametrize(
+    ("dnc", "outcome", "reason"),
+    [
+        (stamp(ScrubStatus.CLEAR), Outcome.PASS, None),
+        (stamp(ScrubStatus.CLEAR, age=timedelta(days=31)), Outcome.PASS, None),
+        (stamp(ScrubStatus.CLEAR, age=timedelta(days=31, seconds=1)), Outcome.RESCRUB, Reason.DNC_STALE),
+        (None, Outcome.RESCRUB, Reason.DNC_UNSCRUBBED),
+        (stamp(ScrubStatus.LISTED), Outcome.BLOCKED, Reason.DNC_LISTED),
+        (
+            stamp(ScrubStatus.ERROR, reason=ScrubReason.PROVIDER_UNAVAILABLE),
+            Outcome.BLOCKED,
+            Reason.DNC_SOURCE_FAILED,
+        ),
+        (
+            stamp(ScrubStatus.ERROR, reason=ScrubReason.INVALID_NUMBER),
+            Outcome.BLOCKED,
+            Reason.DNC_NUMBER_ERROR,
+        ),
+        (stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER), Outcome.PASS, None),
+    ],
+    ids=["clear", "31-days", "stale", "unscrubbed", "listed", "source-down", "number-error", "acknowledged"],
+)
+def test_gate_4_dnc(dnc: ScrubStamp | None, outcome: Outcome, reason: Reason | None) -> None:
+    verdict = gate_dnc(dnc, NOW)
+    assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+@pytest.mark.parametrize(
+    ("phone", "state", "now", "outcome", "reason"),
+    [
+        ("+12125550100", "NY", NOW, Outcome.PASS, None),
+        # 18:00 UTC is 11:00 in LA: inside; 03:00 UTC is 23:00 in NY: deferred to 09:00 (campaign window)
+        ("+14155550100", "CA", NOW, Outcome.PASS, None),
+        ("+12125550100", "NY", datetime(2026, 3, 11, 3, 0, tzinfo=UTC), Outcome.DEFERRED, "federal_hours"),
+        # Florida ends at 8pm: 00:30 UTC is 20:30 in Miami
+        ("+13055550100", "FL", datetime(2026, 3, 11, 0, 30, tzinfo=UTC), Outcome.DEFERRED, None),
+        # a toll-free number with no state: no zone, so no attempt at all
+        ("+18005550199", None, NOW, Outcome.BLOCKED, "zone_unknown"),
+        # Saturday: outside the campaign's weekday window
+        ("+12125550100", "NY", datetime(2026, 3, 14, 18, 0, tzinfo=UTC), Outcome.DEFERRED, "campaign_window"),
+    ],
+    ids=["ny", "ca", "ny-night", "fl-after-8", "no-zone", "saturday"],
+)
+def test_gate_5_calling_hours(
+    phone: str, state: str | None, now: datetime, outcome: Outcome, reason: str | None
+) -> None:
+    verdict = gate_hours(contact(phone, state), spec(), now)
+    assert verdict.outcome is outcome
+    if reason is not None:
+        assert verdict.reason == reason
+    if outcome is Outcome.DEFERRED:
+        assert verdict.until is not None
+        assert verdict.until > now
+        assert gate_hours(contact(phone, state), spec(), verdict.until).passed  # deferred to an opening
+
+
+def test_gate_6_caps_defer_until_the_oldest_attempt_ages_out() -> None:
+    person = contact("+13055550100", "FL")  # Florida: 3 per 24 hours
+    two = ContactFacts(
+        suppressed=False, attempts_last_day=[NOW - timedelta(hours=5), NOW - timedelta(hours=1)]
+    )
+    verdict = gate_caps(person, spec(max_attempts_per_contact=5), two, NOW)
+    assert verdict.passed
+    three = ContactFacts(
+        suppressed=False, attempts_last_day=[*two.attempts_last_day, NOW - timedelta(hours=2)]
+    )
+    capped = gate_caps(person, spec(max_attempts_per_contact=5), three, NOW)
+    assert (capped.outcome, capped.reason, capped.until) == (
+        Outcome.DEFERRED,
+        "state_attempt_cap",
+        NOW - timedelta(hours=5) + timedelta(hours=24),
+    )
+    campaign_cap = gate_caps(contact(), spec(max_attempts_per_contact=2), two, NOW)
+    assert (campaign_cap.outcome, campaign_cap.reason) == (Outcome.DEFERRED, "campaign_attempt_cap")
+
+
+def test_the_first_gate_that_does_not_pass_decides() -> None:
+    everything_wrong = contact(channels=(), dnc=stamp(ScrubStatus.LISTED))
+    paused = CampaignFacts(CampaignStatus.PAUSED, "user:usr_x", spec())
+    assert evaluate(everything_wrong, paused, GOOD, ContactFacts(suppressed=True), NOW).reason == (
+        Reason.CAMPAIGN_NOT_RUNNING
+    )
+    assert evaluate(everything_wrong, RUNNING, GOOD, ContactFacts(suppressed=True), NOW).reason == (
+        Reason.CONSENT_MISSING
+    )
+    assert evaluate(
+        contact(dnc=stamp(ScrubStatus.LISTED)), RUNNING, GOOD, ContactFacts(suppressed=True), NOW
+    ).reason == (Reason.SUPPRESSED)
+    assert (
+        evaluate(contact(dnc=stamp(ScrubStatus.LISTED)), RUNNING, GOOD, CLEAN, NOW).reason
+        == Reason.DNC_LISTED
+    )
+    assert evaluate(contact(), RUNNING, GOOD, CLEAN, NOW) == PASSED
+    night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)
+    assert evaluate(contact(), RUNNING, GOOD, CLEAN, night).outcome is Outcome.DEFERRED
