@@ -22,56 +22,22 @@ retries included). Prints ``name: value`` lines only, never judges them.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GATEHOUSE_MAIN_TABLE": "gatehouse-bench-main",
-        "GATEHOUSE_AUDIT_TABLE": "gatehouse-bench-audit",
-        "GATEHOUSE_PROVIDER_MODE": "sandbox",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_NAMESPACE": "Gatehouse",
-        "POWERTOOLS_SERVICE_NAME": "gatehouse",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import moto_setup  # first: the environment boto3 reads once
+from moto import mock_aws
 
-import boto3  # noqa: E402 - after the environment above, which boto3 reads once
-from moto import mock_aws  # noqa: E402
-
-from gatehouse.aws_calls import AwsCallCounter  # noqa: E402
-from gatehouse.config import get_settings  # noqa: E402
-from gatehouse.dnc import LoadKind, load, scrub  # noqa: E402
-from gatehouse.identity.caller import operator  # noqa: E402
-from gatehouse.ids import new_tenant_id  # noqa: E402
-from gatehouse.observability import metrics  # noqa: E402
-from gatehouse.suppression import SuppressionSource, suppress, suppressed  # noqa: E402
-from gatehouse.tenancy import TenantScope  # noqa: E402
-from gatehouse.vault import Provider, connect  # noqa: E402
-from local.aws import create_table  # noqa: E402
-from local.template import load_template  # noqa: E402
-
-TABLE_ENV = {"MainTable": "GATEHOUSE_MAIN_TABLE", "AuditTable": "GATEHOUSE_AUDIT_TABLE"}
+from gatehouse.aws_calls import AwsCallCounter
+from gatehouse.dnc import LoadKind, load, scrub
+from gatehouse.identity.caller import operator
+from gatehouse.ids import new_tenant_id
+from gatehouse.observability import metrics
+from gatehouse.suppression import SuppressionSource, suppress, suppressed
+from gatehouse.tenancy import TenantScope
+from gatehouse.vault import Provider, connect
 
 
 def prepare() -> TenantScope:
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    for table in load_template().tables:
-        if table.logical_id in TABLE_ENV:
-            create_table(dynamodb, table, os.environ[TABLE_ENV[table.logical_id]])
-    kms = boto3.client("kms", region_name="us-east-1")
-    os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
-    hmac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
-    os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = hmac_key
-    get_settings.cache_clear()
+    moto_setup.create_tables_and_keys()
     return TenantScope(new_tenant_id())
 
 

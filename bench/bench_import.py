@@ -22,60 +22,29 @@ Prints ``name: value`` lines only, never judges them.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GATEHOUSE_MAIN_TABLE": "gatehouse-bench-main",
-        "GATEHOUSE_AUDIT_TABLE": "gatehouse-bench-audit",
-        "GATEHOUSE_PROVIDER_MODE": "sandbox",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import moto_setup  # first: the environment boto3 reads once
+from moto import mock_aws
 
-import boto3  # noqa: E402 - after the environment above, which boto3 reads once
-from moto import mock_aws  # noqa: E402
+from gatehouse.aws_calls import AwsCallCounter
+from gatehouse.clock import utc_now
+from gatehouse.contacts import checks
+from gatehouse.contacts.csv_import import read_rows
+from gatehouse.contacts.imports import CallerRef, ImportJob, ImportStatus, run_import
+from gatehouse.identity.caller import operator
+from gatehouse.ids import new_id, new_tenant_id
+from gatehouse.tenancy import TenantScope
+from gatehouse.vault import Provider, connect
 
-from gatehouse.aws_calls import AwsCallCounter  # noqa: E402
-from gatehouse.clock import utc_now  # noqa: E402
-from gatehouse.config import get_settings  # noqa: E402
-from gatehouse.contacts import checks  # noqa: E402
-from gatehouse.contacts.csv_import import read_rows  # noqa: E402
-from gatehouse.contacts.imports import CallerRef, ImportJob, ImportStatus, run_import  # noqa: E402
-from gatehouse.identity.caller import operator  # noqa: E402
-from gatehouse.ids import new_id, new_tenant_id  # noqa: E402
-from gatehouse.tenancy import TenantScope  # noqa: E402
-from gatehouse.vault import Provider, connect  # noqa: E402
-from local.aws import create_table  # noqa: E402
-from local.template import load_template  # noqa: E402
-
-TABLE_ENV = {"MainTable": "GATEHOUSE_MAIN_TABLE", "AuditTable": "GATEHOUSE_AUDIT_TABLE"}
 HEADER = b"phone,first_name,state,consent_type,consent_channels,consent_at,consent_wording\n"
 DNC = {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"}
 
 
 def prepare() -> TenantScope:
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    for table in load_template().tables:
-        if table.logical_id in TABLE_ENV:
-            create_table(dynamodb, table, os.environ[TABLE_ENV[table.logical_id]])
-    kms = boto3.client("kms", region_name="us-east-1")
-    os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
-    mac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
-    os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = mac
-    get_settings.cache_clear()
+    moto_setup.create_tables_and_keys()
     scope = TenantScope(new_tenant_id())
     connect(scope, operator(scope.tenant_id, "bench", request_id="bench"), Provider.DNC, DNC)
     return scope

@@ -24,57 +24,31 @@ but says nothing about KMS latency. Prints ``name: value`` lines only, never jud
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "GATEHOUSE_MAIN_TABLE": "gatehouse-bench-main",
-        "GATEHOUSE_AUDIT_TABLE": "gatehouse-bench-audit",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import botocore.session
+import moto_setup  # first: the environment boto3 reads once
+from moto import mock_aws
 
-import boto3  # noqa: E402 - after the environment above, which boto3 reads once
-import botocore.session  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-from gatehouse.aws_calls import AwsCallCounter  # noqa: E402
-from gatehouse.config import get_settings  # noqa: E402
-from gatehouse.identity.caller import operator  # noqa: E402
-from gatehouse.ids import new_tenant_id  # noqa: E402
-from gatehouse.tenancy import TenantScope  # noqa: E402
-from gatehouse.vault import Integration, Provider, connect, resolve  # noqa: E402
-from gatehouse.vault.envelope import Envelope, get_envelope  # noqa: E402
-from local.aws import create_table  # noqa: E402
-from local.template import load_template  # noqa: E402
+from gatehouse.aws_calls import AwsCallCounter
+from gatehouse.config import get_settings
+from gatehouse.identity.caller import operator
+from gatehouse.ids import new_tenant_id
+from gatehouse.tenancy import TenantScope
+from gatehouse.vault import Integration, Provider, connect, resolve
+from gatehouse.vault.envelope import Envelope, get_envelope
 
 TWILIO = {
     "account_sid": "AC" + "0123456789abcdef" * 2,
     "auth_token": "f00dfacecafebeef" * 2,
     "messaging_service_sid": "MG" + "fedcba9876543210" * 2,
 }
-TABLE_ENV = {"MainTable": "GATEHOUSE_MAIN_TABLE", "AuditTable": "GATEHOUSE_AUDIT_TABLE"}
 
 
 def prepare() -> tuple[TenantScope, str]:
     """Tables from the template, a DataKey, and one tenant with Twilio connected; its sealed message."""
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    for table in load_template().tables:
-        if table.logical_id in TABLE_ENV:
-            create_table(dynamodb, table, os.environ[TABLE_ENV[table.logical_id]])
-    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
-    os.environ["GATEHOUSE_DATA_KEY_ID"] = key
-    get_settings.cache_clear()
+    moto_setup.create_tables_and_keys()
     scope = TenantScope(new_tenant_id())
     connect(scope, operator(scope.tenant_id, "bench", request_id="bench"), Provider.TWILIO, TWILIO)
     record = scope.require(Integration, Provider.TWILIO.value)

@@ -1,0 +1,52 @@
+"""What every in-process bench needs before boto3 is imported: a fake account, the tables and keys in moto.
+
+Import this module first: it puts the repository and the shared layer on ``sys.path``
+and sets the environment boto3 reads once. ``create_tables_and_keys()`` (inside
+``mock_aws``) creates the main and audit tables from template.yaml and fresh keys
+standing in for the DataKey and the SuppressionKey.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "GATEHOUSE_MAIN_TABLE": "gatehouse-bench-main",
+        "GATEHOUSE_AUDIT_TABLE": "gatehouse-bench-audit",
+        "GATEHOUSE_PROVIDER_MODE": "sandbox",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_NAMESPACE": "Gatehouse",
+        "POWERTOOLS_SERVICE_NAME": "gatehouse",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+TABLE_ENV = {"MainTable": "GATEHOUSE_MAIN_TABLE", "AuditTable": "GATEHOUSE_AUDIT_TABLE"}
+
+
+def create_tables_and_keys() -> None:
+    import boto3  # noqa: PLC0415 - after the environment above
+
+    from gatehouse.config import get_settings  # noqa: PLC0415
+    from local.aws import create_table  # noqa: PLC0415
+    from local.template import load_template  # noqa: PLC0415
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    for table in load_template().tables:
+        if table.logical_id in TABLE_ENV:
+            create_table(dynamodb, table, os.environ[TABLE_ENV[table.logical_id]])
+    kms = boto3.client("kms", region_name="us-east-1")
+    os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
+    mac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+    os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = mac
+    get_settings.cache_clear()
