@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -54,7 +55,7 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
         Handler=spec.handler,
         Code={"ZipFile": _empty_zip()},
     )
-    function = LocalFunction(spec, name, created["FunctionArn"], load_handler(spec))
+    function = LocalFunction(spec, name, created["FunctionArn"], _handler(logical_id))
     in_flight = _track(function)
     install_lambda_shim([function])
     try:
@@ -63,6 +64,12 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
         # An asynchronous invocation still running would write into the next test's moto.
         in_flight.wait_idle(timeout=30)
         remove_lambda_shim([function])
+
+
+@functools.cache
+def _handler(logical_id: str) -> Any:
+    """One import of each function per test process, like a warm Lambda container."""
+    return load_handler(load_template().function(logical_id))
 
 
 class _InFlight:
