@@ -9,7 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatehouse.config import get_settings
-from gatehouse.vault.schemas import DncCredentials, Provider, ProviderCredentials
+from gatehouse.vault.schemas import DncCredentials, Provider, ProviderCredentials, TwilioCredentials
 
 
 class CheckStatus(StrEnum):
@@ -60,6 +60,32 @@ class ProviderAdapters(Protocol):
     def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
         """Ask the tenant's DNC provider about up to ``DNC_LOOKUP_MAX`` E.164 numbers; never raises for it."""
         ...
+
+    def send_sms(
+        self,
+        tenant_id: str,
+        credentials: TwilioCredentials,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+    ) -> SendReceipt:
+        """Send one text through the tenant's Twilio account; never raises for the provider's answer.
+
+        Never retried here: a lost reply may hide an accepted message, and the attempt's
+        claim already stops a second send.
+        """
+        ...
+
+
+class SendReceipt(BaseModel):
+    """What a provider said to one send: accepted (with its reference), or refused and why (a fixed code)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accepted: bool
+    provider_ref: str | None = None
+    error: str | None = Field(default=None, max_length=100)
 
 
 def adapters() -> ProviderAdapters:

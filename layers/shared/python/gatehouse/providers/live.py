@@ -19,7 +19,7 @@ from gatehouse.config import get_settings
 from gatehouse.dnc import registry
 from gatehouse.dnc.stamps import ScrubReason
 from gatehouse.observability import logger, metrics
-from gatehouse.providers.base import DNC_LOOKUP_MAX, CheckStatus, DncReply
+from gatehouse.providers.base import DNC_LOOKUP_MAX, CheckStatus, DncReply, SendReceipt
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault.schemas import (
     DncCredentials,
@@ -47,6 +47,57 @@ class LiveAdapters:
 
     def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
         return _scrub_over_https(credentials, numbers)
+
+    def send_sms(
+        self,
+        tenant_id: str,
+        credentials: TwilioCredentials,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+    ) -> SendReceipt:
+        return _send_twilio_sms(credentials, to=to, body=body, status_callback=status_callback)
+
+
+def _send_twilio_sms(
+    credentials: TwilioCredentials, *, to: str, body: str, status_callback: str | None
+) -> SendReceipt:
+    from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: PLC0415
+    from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
+    from twilio.rest import Client  # noqa: PLC0415
+
+    settings = get_settings()
+    if credentials.api_key_sid is not None and credentials.api_key_secret is not None:
+        username, password = credentials.api_key_sid, credentials.api_key_secret.get_secret_value()
+    elif credentials.auth_token is not None:
+        username, password = credentials.account_sid, credentials.auth_token.get_secret_value()
+    else:
+        return SendReceipt(accepted=False, error="no_credentials")
+    client = Client(
+        username,
+        password,
+        account_sid=credentials.account_sid,
+        http_client=TwilioHttpClient(timeout=settings.provider_timeout_seconds),
+    )
+    if settings.twilio_base_url:
+        client.api.base_url = settings.twilio_base_url
+    sender: dict[str, str] = (
+        {"messaging_service_sid": credentials.messaging_service_sid}
+        if credentials.messaging_service_sid
+        else {"from_": credentials.sender_numbers[0]}
+    )
+    extra = {"status_callback": status_callback} if status_callback else {}
+    try:
+        message = client.api.v2010.accounts(credentials.account_sid).messages.create(
+            to=to, body=body, **sender, **extra
+        )
+    except TwilioRestException as exc:
+        return SendReceipt(accepted=False, error=f"twilio_{exc.code or exc.status}")
+    except (TwilioException, requests.RequestException, ValueError):
+        # The message may or may not have been accepted; the claim keeps it from going twice.
+        return SendReceipt(accepted=False, error="twilio_unreachable")
+    return SendReceipt(accepted=True, provider_ref=message.sid)
 
 
 def _check_twilio(credentials: TwilioCredentials) -> tuple[CheckStatus, str]:

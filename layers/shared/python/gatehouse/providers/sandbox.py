@@ -20,8 +20,8 @@ from functools import lru_cache
 from typing import Final
 
 from gatehouse.clock import utc_now
-from gatehouse.providers.base import CheckStatus, DncReply
-from gatehouse.vault.schemas import MODELS, DncCredentials, Provider, ProviderCredentials
+from gatehouse.providers.base import CheckStatus, DncReply, SendReceipt
+from gatehouse.vault.schemas import MODELS, DncCredentials, Provider, ProviderCredentials, TwilioCredentials
 
 SANDBOX_DNC_LISTED_SUFFIXES: Final = frozenset({"0000", "9999"})
 
@@ -35,11 +35,20 @@ class SandboxCall:
     at: datetime
 
 
+@dataclass(frozen=True)
+class SandboxMessage:
+    tenant_id: str
+    to: str
+    body: str
+    status_callback: str | None
+
+
 class SandboxAdapters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: list[SandboxCall] = []
         self._answers: dict[Provider, CheckStatus] = {}
+        self._messages: list[SandboxMessage] = []
 
     def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
         provider = _provider_of(credentials)
@@ -55,6 +64,29 @@ class SandboxAdapters:
         if status is not CheckStatus.VERIFIED:
             return DncReply(failure="provider_unavailable")
         return DncReply(listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers})
+
+    def send_sms(
+        self,
+        tenant_id: str,
+        credentials: TwilioCredentials,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+    ) -> SendReceipt:
+        with self._lock:
+            self._calls.append(SandboxCall(tenant_id, Provider.TWILIO, "send_sms", credentials, utc_now()))
+            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback))
+            status = self._answers.get(Provider.TWILIO, CheckStatus.VERIFIED)
+            count = len(self._messages)
+        if status is not CheckStatus.VERIFIED:
+            return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
+        return SendReceipt(accepted=True, provider_ref=f"SM{count:032x}")
+
+    def messages(self, tenant_id: str | None = None) -> list[SandboxMessage]:
+        """Every text sent through the sandbox (to whom, what), for tests and the local runtime."""
+        with self._lock:
+            return [m for m in self._messages if tenant_id is None or m.tenant_id == tenant_id]
 
     def answer(self, provider: Provider, status: CheckStatus | None) -> None:
         """Make checks of ``provider`` answer ``status`` from now on (``None``: healthy again)."""
@@ -72,6 +104,7 @@ class SandboxAdapters:
         with self._lock:
             self._calls.clear()
             self._answers.clear()
+            self._messages.clear()
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,174 @@
+"""One dispatch batch against DynamoDB and KMS (moto), with the sandbox providers.
+
+Every contact leaves with the outcome the gates must give it; a batch delivered again
+sends nothing more; a DNC source failure or revoked credentials pause the campaign
+and send nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
+from gatehouse.contacts import checks
+from gatehouse.contacts.records import Contact, ContactInput
+from gatehouse.contacts.service import create
+from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, run_batch
+from gatehouse.dispatch.claims import claim
+from gatehouse.dnc.stamps import ScrubStatus
+from gatehouse.identity.caller import operator
+from gatehouse.providers.base import CheckStatus
+from gatehouse.providers.sandbox import sandbox
+from gatehouse.suppression import SuppressionSource, suppress
+from gatehouse.vault import Provider, connect, revoke
+from tests.conftest import TenantFixture
+
+NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
+CONSENT = {
+    "type": "express_written",
+    "channels": ["sms"],
+    "obtained_at": "2026-01-05T10:00:00Z",
+    "source": "import",
+    "wording": "Yes, text me",
+}
+PEOPLE = {
+    "ann": {"phone": "+12125550101", "first_name": "Ann", "state": "NY", "consent": [CONSENT]},
+    "bo": {"phone": "+12125550102", "first_name": "Bo", "state": "NY"},
+    "di": {"phone": "+12125559999", "first_name": "Di", "state": "NY", "consent": [CONSENT]},
+    "ed": {"phone": "+12125550104", "first_name": "Ed", "state": "NY", "consent": [CONSENT]},
+    "kit": {"phone": "+18005550199", "first_name": "Kit", "consent": [CONSENT]},
+}
+EXPECTED_BLOCKED = {"bo": "consent_missing", "di": "dnc_listed", "ed": "suppressed", "kit": "zone_unknown"}
+SPEC: dict[str, Any] = {
+    "name": "Promo",
+    "channel": "sms",
+    "audience": {"tag": "vip"},
+    "content": {"kind": "sms", "template": "Hi {first_name}, 20% off. Reply STOP to opt out."},
+    "senders": {"numbers": ["+14155550100"]},
+    "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "10:00", "end": "20:00"}],
+}
+TWILIO = {"account_sid": "AC" + "1" * 32, "auth_token": "2" * 32, "sender_numbers": ["+14155550100"]}
+
+
+def good_standing(_: str) -> str:
+    return "active"
+
+
+@pytest.fixture
+def world(tenant_a: TenantFixture) -> dict[str, Any]:
+    sandbox().reset()
+    scope = tenant_a.scope
+    ops = operator(tenant_a.tenant_id, "fixtures", request_id="fixtures")
+    connect(
+        scope, ops, Provider.DNC, {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"}
+    )
+    connect(scope, ops, Provider.TWILIO, TWILIO)
+    suppress(scope, ops, PEOPLE["ed"]["phone"], SuppressionSource.SMS_STOP)
+    ids = {
+        name: create(
+            scope,
+            ops,
+            ContactInput.model_validate(person),
+            suppressed=checks.suppressed,
+            scrub=checks.scrub,
+            clock=lambda: NOW - timedelta(days=1),
+        ).contact_id
+        for name, person in PEOPLE.items()
+    }
+    campaign = lifecycle.create(scope, ops, CampaignSpec.model_validate(SPEC))
+    lifecycle.transition(scope, ops, campaign.campaign_id, "submit")
+    lifecycle.transition(scope, ops, campaign.campaign_id, "approve")
+    approved = scope.require(Campaign, campaign.campaign_id)
+    scope.save(approved.model_copy(update={"status": CampaignStatus.RUNNING}))  # what a run's start does
+    yield {"scope": scope, "ids": ids, "campaign_id": campaign.campaign_id, "ops": ops}
+    sandbox().reset()
+
+
+def run(world: dict[str, Any], run_id: str = "run-1", now: datetime = NOW):  # type: ignore[no-untyped-def]
+    return run_batch(
+        world["scope"],
+        world["campaign_id"],
+        run_id,
+        list(world["ids"].values()),
+        now=now,
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+        billing=good_standing,
+    )
+
+
+def test_each_contact_gets_the_outcome_the_gates_give(world: dict[str, Any]) -> None:
+    ids = world["ids"]
+    result = run(world)
+    assert list(result.sent) == [ids["ann"]]
+    assert result.blocked == {ids[name]: reason for name, reason in EXPECTED_BLOCKED.items()}
+    (message,) = sandbox().messages()
+    assert (message.to, message.body) == ("+12125550101", "Hi Ann, 20% off. Reply STOP to opt out.")
+    outcomes = world["scope"].batch_get(ContactOutcome, [f"{world['campaign_id']}#{i}" for i in ids.values()])
+    assert len(outcomes) == len(PEOPLE)
+    ann = outcomes[f"{world['campaign_id']}#{ids['ann']}"]
+    assert (ann.status, ann.attempts, ann.provider_ref is not None) == (OutcomeStatus.SENT, 1, True)
+
+
+def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]) -> None:
+    run(world)
+    again = run(world)  # the same execution's batch, redelivered
+    second_run = run(world, run_id="run-2")  # a second execution of the campaign
+    for result in (again, second_run):
+        assert result.sent == {}
+        # the 24-hour cap defers her first; past it, the campaign's attempts are used up
+        assert world["ids"]["ann"] in result.deferred
+    later = run(world, run_id="run-3", now=NOW + timedelta(days=1, minutes=1))
+    assert (later.sent, later.blocked[world["ids"]["ann"]]) == ({}, "attempts_exhausted")
+    assert len(sandbox().messages()) == 1
+
+
+def test_a_retry_after_a_crash_between_claim_and_record_sends_nothing(world: dict[str, Any]) -> None:
+    ann = world["ids"]["ann"]
+    claim(world["scope"], world["campaign_id"], "run-1", [(ann, 1)], NOW)  # the crashed try's claim
+    retried = run(world)
+    assert (retried.sent, retried.skipped) == ({}, [ann])
+    assert sandbox().messages() == []
+
+
+def test_outside_the_window_a_contact_is_deferred_to_the_next_opening(world: dict[str, Any]) -> None:
+    night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)  # 23:00 in New York
+    result = run(world, now=night)
+    assert result.sent == {}
+    assert result.deferred == {world["ids"]["ann"]: datetime(2026, 3, 11, 14, 0, tzinfo=UTC)}  # 10:00 EDT
+    assert sandbox().messages() == []
+
+
+def test_a_dnc_source_failure_pauses_the_campaign_and_dials_no_one(world: dict[str, Any]) -> None:
+    scope = world["scope"]
+    ann = scope.require(Contact, world["ids"]["ann"])
+    assert ann.dnc is not None
+    stale = ann.dnc.model_copy(update={"checked_at": NOW - timedelta(days=40)})
+    scope.save(ann.model_copy(update={"dnc": stale}))
+    sandbox().answer(Provider.DNC, CheckStatus.UNREACHABLE)
+    result = run(world)
+    assert (result.sent, result.paused) == ({}, "dnc_source_failed")
+    assert scope.require(Campaign, world["campaign_id"]).status is CampaignStatus.PAUSED
+    assert scope.require(Contact, world["ids"]["ann"]).dnc.status is ScrubStatus.ERROR  # type: ignore[union-attr]
+    assert sandbox().messages() == []
+
+
+def test_credentials_revoked_mid_run_pause_the_campaign(world: dict[str, Any]) -> None:
+    revoke(world["scope"], world["ops"], Provider.TWILIO)
+    result = run(world)
+    assert result.sent == {}
+    assert result.failed == {world["ids"]["ann"]: "provider_credentials_unavailable"}
+    assert result.paused is not None
+    assert world["scope"].require(Campaign, world["campaign_id"]).status is CampaignStatus.PAUSED
+    assert sandbox().messages() == []
+
+
+def test_a_paused_campaign_sends_nothing(world: dict[str, Any]) -> None:
+    lifecycle.transition(world["scope"], world["ops"], world["campaign_id"], "pause", reason="manual")
+    result = run(world)
+    assert result.sent == {}
+    assert set(result.blocked.values()) == {"campaign_not_running"}
