@@ -17,7 +17,7 @@ from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
 from gatehouse.contacts import checks
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create
-from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, run_batch
+from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, report, run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.identity.caller import operator
@@ -112,6 +112,8 @@ def test_each_contact_gets_the_outcome_the_gates_give(world: dict[str, Any]) -> 
     assert len(outcomes) == len(PEOPLE)
     ann = outcomes[f"{world['campaign_id']}#{ids['ann']}"]
     assert (ann.status, ann.attempts, ann.provider_ref is not None) == (OutcomeStatus.SENT, 1, True)
+    page = report(world["scope"], world["campaign_id"])
+    assert page.counts == {"sent": 1, **{f"blocked:{reason}": 1 for reason in EXPECTED_BLOCKED.values()}}
 
 
 def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]) -> None:

@@ -553,6 +553,9 @@ CASES.update(
         ("POST", "/campaigns/<campaign_id>/cancel"): Case(
             Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t)}/cancel")
         ),
+        ("GET", "/campaigns/<campaign_id>/report"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/report")
+        ),
         ("GET", "/campaign-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/campaign-policy")),
         ("PUT", "/campaign-policy"): Case(
             Kind.COLLECTION, lambda t: Target("PUT", "/campaign-policy", body={"four_eyes": False})

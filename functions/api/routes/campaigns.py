@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
+from gatehouse.dispatch import batch
 from gatehouse.identity.permissions import Permission
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
@@ -154,6 +155,38 @@ def reject_campaign(campaign_id: CampaignId, reason: Annotated[Reason, Body()]) 
 )
 def cancel_campaign(campaign_id: CampaignId) -> CampaignOut:
     return _move(campaign_id, "cancel", None)
+
+
+class OutcomeOut(BaseModel):
+    contact_id: str
+    status: str
+    reason: str | None
+    until: datetime | None
+    attempts: int
+    updated_at: datetime
+
+
+class ReportOut(BaseModel):
+    counts: dict[str, int] = Field(description="this page's outcomes by status, or status:reason")
+    items: list[OutcomeOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/campaigns/<campaign_id>/report",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="Each contact's outcome: sent, send_failed, blocked with its reason, or deferred until when",
+    tags=["campaigns"],
+    responses=documented(200, ReportOut, 404),
+)
+def campaign_report(campaign_id: CampaignId, limit: PageLimit = 100, cursor: Cursor = None) -> ReportOut:
+    tenant = scope(router)
+    lifecycle.get(tenant, campaign_id)  # 404 for another tenant's id
+    page = batch.report(tenant, campaign_id, limit=limit, cursor=cursor)
+    items = [
+        OutcomeOut.model_validate(o.model_dump(include=set(OutcomeOut.model_fields))) for o in page.outcomes
+    ]
+    return ReportOut(counts=page.counts, items=items, next_cursor=page.cursor)
 
 
 @router.get(

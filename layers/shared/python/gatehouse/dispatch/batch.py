@@ -277,3 +277,22 @@ def _record(  # noqa: PLR0917
         recent = [t for t in ledger.times if now - t < LEDGER_WINDOW]
         records.append(ledger.model_copy(update={"times": [*recent, now]}))
     scope.batch_save(records)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    counts: dict[str, int]
+    outcomes: list[ContactOutcome]
+    cursor: str | None
+
+
+def report(
+    scope: TenantScope, campaign_id: str, *, limit: int = 100, cursor: str | None = None
+) -> ReportPage:
+    """One page of a campaign's per-contact outcomes, with the counts of that page by status and reason."""
+    page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=limit, cursor=cursor)
+    counts: dict[str, int] = {}
+    for outcome in page.items:
+        key = outcome.status.value if outcome.reason is None else f"{outcome.status.value}:{outcome.reason}"
+        counts[key] = counts.get(key, 0) + 1
+    return ReportPage(counts=counts, outcomes=page.items, cursor=page.cursor)
