@@ -33,8 +33,10 @@ from routes import (
     members,
     operators,
     sessions,
+    sms_settings,
     suppressions,
     two_factor,
+    webhook_urls,
 )
 
 TITLE = "Gatehouse API"
@@ -58,7 +60,9 @@ for module in (
     invitations,
     api_keys,
     contacts,
+    webhook_urls,
     integrations,
+    sms_settings,
     suppressions,
     dnc,
     audit,
