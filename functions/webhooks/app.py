@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbound import SignatureRejected, field, form_params, optional_field, public_url
+from inbound import SignatureRejected, field, form_params, optional_field, public_url, raw_body
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gatehouse.config import get_settings
@@ -24,7 +24,7 @@ from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from gatehouse.webhooks import inbound_sms, refs, replay, signatures
+from gatehouse.webhooks import inbound_sms, refs, replay, signatures, voice_events
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"
@@ -80,6 +80,37 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
             lambda_context=app.lambda_context,
         )
     )
+
+
+def _voice_secret(tenant_id: str | None) -> str:
+    if tenant_id is None:
+        return ""
+    try:
+        secret = resolve(TenantScope(tenant_id), Provider.VOICE_AGENT).webhook_secret
+    except (IntegrationNotConnected, SealRejected):
+        return ""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+@app.post("/webhooks/voice-agent/<ref>")
+def voice_agent_event(ref: str) -> Response[str]:
+    event = app.current_event
+    body = raw_body(event, "voice_agent")
+    tenant_id = refs.tenant_for(ref)
+    header = event.headers.get(signatures.VOICE_SIGNATURE_HEADER)
+    if not signatures.voice_valid(_voice_secret(tenant_id), body, header):
+        raise SignatureRejected("voice_agent")
+    assert tenant_id is not None  # a valid signature needs the tenant's secret
+    call_event = voice_events.parse(body)
+    scope = TenantScope(tenant_id)
+    request_id = _request_id()
+
+    def handle() -> replay.Reply:
+        voice_events.record_event(scope, call_event, request_id=request_id)
+        return replay.Reply(status=200, content_type="application/json", body='{"received":true}')
+
+    key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.event.value}"
+    return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
 
 
 def _count(value: str | None) -> int:
