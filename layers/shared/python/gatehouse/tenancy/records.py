@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 COLLECTION_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 GLOBAL_PREFIXES = frozenset(
-    {"TENANT", "USER", "EMAIL", "APIKEY", "SYSTEM", "TOKEN", "SESSION", "LIMIT", "WEBHOOK"}
+    {"TENANT", "USER", "EMAIL", "APIKEY", "SYSTEM", "TOKEN", "SESSION", "LIMIT", "WEBHOOK", "STRIPE"}
 )
 
 

@@ -7,7 +7,7 @@
   refused when ``t`` is more than five minutes from now, so a captured call cannot be
   replayed later.
 - Stripe: ``stripe.Webhook.construct_event`` with the platform's endpoint secret and a
-  five-minute tolerance.
+  five-minute tolerance (either side of now).
 
 Nothing here logs a body, a signature or a secret.
 """
@@ -79,6 +79,10 @@ def voice_valid(secret: str, body: bytes, header: str | None, *, now: float | No
 def stripe_event(payload: str, header: str | None, secret: str) -> dict[str, Any] | None:
     """The verified Stripe event as a dict, or None for a bad, stale or missing signature."""
     if not secret or not header:
+        return None
+    # The SDK refuses only old timestamps; a signature dated ahead of now is refused here too.
+    stamps = [p.split("=", 1)[1] for p in header.split(",") if p.startswith("t=")]
+    if not stamps or not stamps[0].isdigit() or int(stamps[0]) > time.time() + TOLERANCE_SECONDS:
         return None
     try:
         event = stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
