@@ -25,6 +25,7 @@ from gatehouse.web import error_body, proxy_error, request_body_size, with_secur
 from routes import (
     api_keys,
     audit,
+    billing,
     contacts,
     dnc,
     health,
@@ -66,6 +67,7 @@ for module in (
     suppressions,
     dnc,
     audit,
+    billing,
     operators,
 ):
     app.include_router(module.router)

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbound import SignatureRejected, field, form_params, optional_field, public_url, raw_body
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gatehouse import billing
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
@@ -111,6 +112,23 @@ def voice_agent_event(ref: str) -> Response[str]:
 
     key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.event.value}"
     return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
+
+
+@app.post("/webhooks/stripe")
+def stripe_event() -> Response[str]:
+    event = app.current_event
+    payload = raw_body(event, "stripe").decode("utf-8", errors="replace")
+    secret = get_settings().stripe_webhook_secret.get_secret_value()
+    verified = signatures.stripe_event(payload, event.headers.get("Stripe-Signature"), secret)
+    if verified is None or not isinstance(verified.get("id"), str):
+        raise SignatureRejected("stripe")
+    request_id = _request_id()
+
+    def handle() -> replay.Reply:
+        outcome = billing.apply_event(verified, request_id=request_id)
+        return replay.Reply(status=200, content_type="application/json", body=f'{{"outcome":"{outcome}"}}')
+
+    return _reply(replay.once(f"stripe:{verified['id']}", handle, lambda_context=app.lambda_context))
 
 
 def _count(value: str | None) -> int:

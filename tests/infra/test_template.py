@@ -546,6 +546,25 @@ def test_webhook_signatures_cover_the_configured_public_url(template: dict[str, 
     assert template["Parameters"]["PublicBaseUrl"]["Default"] == ""
 
 
+def test_stripe_secrets_reach_only_the_function_that_uses_each(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    for name in ("StripeApiKey", "StripeWebhookSecret"):
+        assert template["Parameters"][name]["NoEcho"] is True
+    holders = {
+        variable: {
+            fn
+            for fn, props in functions.items()
+            if variable in props.get("Environment", {}).get("Variables", {})
+        }
+        for variable in ("GATEHOUSE_STRIPE_API_KEY", "GATEHOUSE_STRIPE_WEBHOOK_SECRET")
+    }
+    assert holders == {
+        "GATEHOUSE_STRIPE_API_KEY": {"ApiFunction"},
+        "GATEHOUSE_STRIPE_WEBHOOK_SECRET": {"WebhooksFunction"},
+    }
+
+
 def test_outputs_name_what_operators_need(template: dict[str, Any]) -> None:
     expected = {"ApiUrl", "MainTableName", "AuditTableName", "DispatchStateMachineArn", "DataKeyId"}
     assert set(template["Outputs"]) >= expected | {"AuditSigningKeyId"}
