@@ -101,6 +101,8 @@ class LocalRuntime:
         self.outbox.parent.mkdir(parents=True, exist_ok=True)
         self.outbox.write_text("", encoding="utf-8")  # each run starts with an empty outbox
         self.env = self._environment(self.deployment, self.moto, self.outbox)
+        # Providers (and the sandbox) sign the URL they call: this machine's address.
+        self.env["GATEHOUSE_PUBLIC_BASE_URL"] = self.api.url
         self._apply_environment(self.env)
         self.functions = self._load_functions(template, self.deployment)
         install_lambda_shim(self.functions.values())

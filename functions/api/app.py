@@ -25,6 +25,7 @@ from gatehouse.web import error_body, proxy_error, request_body_size, with_secur
 from routes import (
     api_keys,
     audit,
+    billing,
     campaigns,
     contacts,
     dnc,
@@ -34,8 +35,10 @@ from routes import (
     members,
     operators,
     sessions,
+    sms_settings,
     suppressions,
     two_factor,
+    webhook_urls,
 )
 
 TITLE = "Gatehouse API"
@@ -60,10 +63,13 @@ for module in (
     api_keys,
     contacts,
     campaigns,
+    webhook_urls,
     integrations,
+    sms_settings,
     suppressions,
     dnc,
     audit,
+    billing,
     operators,
 ):
     app.include_router(module.router)

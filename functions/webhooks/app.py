@@ -1,8 +1,11 @@
 """Webhook Lambda entry: provider callbacks under /webhooks/.
 
-Signature first: a provider route verifies its signature before reading the
-body (routes arrive with the provider integrations). Unknown paths get the one
-error shape, with the security headers.
+Signature first: each route finds the tenant from the ref in its path, opens that
+tenant's secret and verifies the provider's signature before any field of the body is
+used. An unknown ref, a tenant without the integration, a missing or wrong signature
+all get the one same 401 (``SignatureRejected``), a log line without the body and the
+``WebhookSignatureRejected`` metric an alarm watches. Each verified event is handled
+once by its provider id (``gatehouse.webhooks.replay``); a replay gets the first reply.
 """
 
 from __future__ import annotations
@@ -12,20 +15,164 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbound import SignatureRejected, field, form_params, optional_field, public_url, raw_body
+from twilio.twiml.messaging_response import MessagingResponse
 
+from gatehouse import billing
+from gatehouse.config import get_settings
+from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
-from gatehouse.web import error_body, with_security_headers
+from gatehouse.tenancy import TenantScope
+from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve
+from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
+from gatehouse.webhooks import inbound_sms, refs, replay, signatures, voice_events
 
 app = APIGatewayRestResolver()
+TWIML = "text/xml"
+
+
+def _request_id() -> str:
+    return app.current_event.request_context.request_id or ""
+
+
+def _reply(reply: replay.Reply) -> Response[str]:
+    return Response(status_code=reply.status, content_type=reply.content_type, body=reply.body)
+
+
+def _twiml(text: str | None) -> replay.Reply:
+    answer = MessagingResponse()
+    if text:
+        answer.message(text)
+    return replay.Reply(status=200, content_type=TWIML, body=str(answer))
+
+
+def _twilio_token(tenant_id: str | None) -> str:
+    if tenant_id is None:
+        return ""
+    try:
+        token = resolve(TenantScope(tenant_id), Provider.TWILIO).auth_token
+    except (IntegrationNotConnected, SealRejected):
+        return ""
+    return token.get_secret_value() if token is not None else ""
+
+
+@app.post("/webhooks/twilio/<ref>/sms")
+def twilio_inbound_sms(ref: str) -> Response[str]:
+    event = app.current_event
+    params = form_params(event, "twilio")
+    tenant_id = refs.tenant_for(ref)
+    signature = event.headers.get("X-Twilio-Signature")
+    url = public_url(event, "twilio")
+    if not signatures.twilio_valid(_twilio_token(tenant_id), url, params, signature):
+        raise SignatureRejected("twilio")
+    assert tenant_id is not None  # a valid signature needs the tenant's token
+    sms = inbound_sms.InboundSms(
+        message_sid=field(params, "MessageSid"),
+        sender=field(params, "From"),
+        body=optional_field(params, "Body") or "",
+        num_media=_count(optional_field(params, "NumMedia")),
+    )
+    scope = TenantScope(tenant_id)
+    request_id = _request_id()
+    return _reply(
+        replay.once(
+            f"twilio-sms:{tenant_id}:{sms.message_sid}",
+            lambda: _twiml(inbound_sms.receive(scope, sms, request_id=request_id)),
+            lambda_context=app.lambda_context,
+        )
+    )
+
+
+def _voice_secret(tenant_id: str | None) -> str:
+    if tenant_id is None:
+        return ""
+    try:
+        secret = resolve(TenantScope(tenant_id), Provider.VOICE_AGENT).webhook_secret
+    except (IntegrationNotConnected, SealRejected):
+        return ""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+@app.post("/webhooks/voice-agent/<ref>")
+def voice_agent_event(ref: str) -> Response[str]:
+    event = app.current_event
+    body = raw_body(event, "voice_agent")
+    tenant_id = refs.tenant_for(ref)
+    header = event.headers.get(signatures.VOICE_SIGNATURE_HEADER)
+    if not signatures.voice_valid(_voice_secret(tenant_id), body, header):
+        raise SignatureRejected("voice_agent")
+    assert tenant_id is not None  # a valid signature needs the tenant's secret
+    call_event = voice_events.parse(body)
+    scope = TenantScope(tenant_id)
+    request_id = _request_id()
+
+    def handle() -> replay.Reply:
+        voice_events.record_event(scope, call_event, request_id=request_id)
+        return replay.Reply(status=200, content_type="application/json", body='{"received":true}')
+
+    key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.event.value}"
+    return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
+
+
+@app.post("/webhooks/stripe")
+def stripe_event() -> Response[str]:
+    event = app.current_event
+    payload = raw_body(event, "stripe").decode("utf-8", errors="replace")
+    secret = get_settings().stripe_webhook_secret.get_secret_value()
+    verified = signatures.stripe_event(payload, event.headers.get("Stripe-Signature"), secret)
+    if verified is None or not isinstance(verified.get("id"), str):
+        raise SignatureRejected("stripe")
+    request_id = _request_id()
+
+    def handle() -> replay.Reply:
+        outcome = billing.apply_event(verified, request_id=request_id)
+        return replay.Reply(status=200, content_type="application/json", body=f'{{"outcome":"{outcome}"}}')
+
+    return _reply(replay.once(f"stripe:{verified['id']}", handle, lambda_context=app.lambda_context))
+
+
+def _count(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 4 else 0
+
+
+@app.exception_handler(SignatureRejected)
+def handle_signature_rejected(error: SignatureRejected) -> Response[Any]:
+    # Never the body, the signature or the ref: only which provider's route refused.
+    logger.warning("webhook signature rejected", extra={"provider": error.provider})
+    metrics.add_metric(name="WebhookSignatureRejected", unit="Count", value=1)
+    return Response(
+        status_code=401,
+        content_type="application/json",
+        body=error_body("unauthorized", "signature not valid", _request_id()),
+    )
+
+
+@app.exception_handler(GatehouseError)
+def handle_domain_error(error: GatehouseError) -> Response[Any]:
+    logger.info("webhook refused", extra={"code": error.code, "status": error.status})
+    return Response(
+        status_code=error.status,
+        content_type="application/json",
+        body=error_body(error.code, error.message, _request_id()),
+    )
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[Any]:
+    logger.exception("webhook failed", extra={"error_type": type(error).__name__})
+    return Response(
+        status_code=500,
+        content_type="application/json",
+        body=error_body("internal_error", "internal error", _request_id()),
+    )
 
 
 @app.not_found
 def handle_not_found(_: Exception) -> Response[Any]:
-    request_id = app.current_event.request_context.request_id or ""
     return Response(
         status_code=404,
         content_type="application/json",
-        body=error_body("not_found", "no such webhook", request_id),
+        body=error_body("not_found", "no such webhook", _request_id()),
     )
 
 
@@ -35,4 +182,10 @@ def handle_not_found(_: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return with_security_headers(app.resolve(event, context), str(event.get("path") or "/"))
+    path = str(event.get("path") or "/")
+    if request_body_size(event) > get_settings().max_body_bytes:
+        request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+        return with_security_headers(
+            proxy_error(PayloadTooLarge("request body is too large"), request_id), path
+        )
+    return with_security_headers(app.resolve(event, context), path)

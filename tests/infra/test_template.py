@@ -533,6 +533,39 @@ def test_alarms_watch_the_dlq_and_failed_dispatch_runs(resources: dict[str, Any]
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
 
 
+def test_an_alarm_watches_rejected_webhook_signatures(resources: dict[str, Any]) -> None:
+    alarm = resources["WebhookSignatureRejectedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Gatehouse", "WebhookSignatureRejected")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "gatehouse"}]
+    assert alarm["Statistic"] == "Sum"
+    assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
+
+
+def test_webhook_signatures_cover_the_configured_public_url(template: dict[str, Any]) -> None:
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert shared["GATEHOUSE_PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert template["Parameters"]["PublicBaseUrl"]["Default"] == ""
+
+
+def test_stripe_secrets_reach_only_the_function_that_uses_each(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    for name in ("StripeApiKey", "StripeWebhookSecret"):
+        assert template["Parameters"][name]["NoEcho"] is True
+    holders = {
+        variable: {
+            fn
+            for fn, props in functions.items()
+            if variable in props.get("Environment", {}).get("Variables", {})
+        }
+        for variable in ("GATEHOUSE_STRIPE_API_KEY", "GATEHOUSE_STRIPE_WEBHOOK_SECRET")
+    }
+    assert holders == {
+        "GATEHOUSE_STRIPE_API_KEY": {"ApiFunction"},
+        "GATEHOUSE_STRIPE_WEBHOOK_SECRET": {"WebhooksFunction"},
+    }
+
+
 def test_outputs_name_what_operators_need(template: dict[str, Any]) -> None:
     expected = {"ApiUrl", "MainTableName", "AuditTableName", "DispatchStateMachineArn", "DataKeyId"}
     assert set(template["Outputs"]) >= expected | {"AuditSigningKeyId"}

@@ -169,6 +169,20 @@ def test_credentials_revoked_mid_run_pause_the_campaign(world: dict[str, Any]) -
     assert sandbox().messages() == []
 
 
+def test_without_a_paid_subscription_nothing_is_sent(world: dict[str, Any]) -> None:
+    result = run_batch(
+        world["scope"],
+        world["campaign_id"],
+        "run-1",
+        list(world["ids"].values()),
+        now=NOW,
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+    )  # the tenant's Stripe standing: no subscription yet
+    assert result.sent == {}
+    assert set(result.blocked.values()) == {"billing_not_in_good_standing"}
+
+
 def test_a_paused_campaign_sends_nothing(world: dict[str, Any]) -> None:
     lifecycle.transition(world["scope"], world["ops"], world["campaign_id"], "pause", reason="manual")
     result = run(world)

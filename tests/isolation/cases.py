@@ -294,6 +294,37 @@ def acknowledged(tenant: TenantFixture) -> str:
     return acknowledge(tenant.scope, fixture_operator(tenant), WORDING).acknowledgment.acknowledged_by
 
 
+def webhook_ref(tenant: TenantFixture) -> str:
+    """Tenant A's webhook ref; it must never reach tenant B."""
+    from gatehouse.webhooks.refs import ensure_ref
+
+    return ensure_ref(tenant.scope)
+
+
+SMS_HELP = "Alpha Clinic: call 555 for help"
+
+
+def sms_help(tenant: TenantFixture) -> str:
+    from gatehouse.webhooks.inbound_sms import set_help_text
+
+    set_help_text(tenant.scope, fixture_operator(tenant), SMS_HELP)
+    return SMS_HELP
+
+
+def billing_customer(tenant: TenantFixture) -> str:
+    """Tenant A's Stripe customer (sandbox); it must never reach tenant B."""
+    from gatehouse.billing import open_checkout
+    from gatehouse.billing.account import BillingAccount
+
+    open_checkout(tenant.scope, fixture_operator(tenant), success_url=RETURN_URL, cancel_url=RETURN_URL)
+    account = tenant.scope.require(BillingAccount, "ACCOUNT")
+    assert account.customer_id is not None
+    return account.customer_id
+
+
+RETURN_URL = "https://app.gatehouse.test/billing"
+
+
 def loaded_registry(tenant: TenantFixture) -> str:
     """Load a registry file into tenant A; its reference must never reach tenant B."""
     return load(tenant.scope, fixture_operator(tenant), "202", ["2025550143"], LoadKind.FULL).registry_ref
@@ -468,6 +499,29 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[loaded_registry(t)],
         ),
     ),
+    ("GET", "/integrations/webhooks"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/integrations/webhooks", secrets=[webhook_ref(t)])
+    ),
+    ("GET", "/settings/sms-help"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/settings/sms-help", secrets=[sms_help(t)])
+    ),
+    ("GET", "/billing"): Case(Kind.COLLECTION, lambda t: Target("GET", "/billing")),
+    ("POST", "/billing/checkout"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST", "/billing/checkout", body={"success_url": RETURN_URL, "cancel_url": RETURN_URL}
+        ),
+    ),
+    ("POST", "/billing/portal"): Case(
+        Kind.NAMED,
+        lambda t: Target(
+            "POST", "/billing/portal", body={"return_url": RETURN_URL}, secrets=[billing_customer(t)]
+        ),
+    ),
+    ("PUT", "/settings/sms-help"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("PUT", "/settings/sms-help", body={"help_text": "Reply STOP to opt out."}),
+    ),
 }
 
 CASES.update(
@@ -606,6 +660,9 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/operator/tenants/<tenant_id>/support-session"): "operator.support_started",
     ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
     ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
+    ("PUT", "/settings/sms-help"): "sms_help.changed",
+    ("POST", "/billing/checkout"): "billing.checkout_started",
+    ("POST", "/billing/portal"): "billing.portal_opened",
 }
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).

@@ -69,8 +69,8 @@ class ImportErrors(BaseModel):
 
 class PersonData(BaseModel):
     contact: ContactView
-    messages: list[dict[str, str]]
-    calls: list[dict[str, str]]
+    messages: list[dict[str, object]]
+    calls: list[dict[str, object]]
 
 
 @router.post(

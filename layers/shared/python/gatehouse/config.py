@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class Settings(BaseModel):
@@ -47,6 +47,17 @@ class Settings(BaseModel):
     # a JSON Lines file, the local outbox, when ``mail_outbox`` is set.
     mail_sender: str = ""
     mail_outbox: str | None = None
+    # The origin providers call (scheme://host[/stage]), which webhook signatures cover.
+    # Empty: derived from the request (execute-api hosts get the stage in the path).
+    public_base_url: str = ""
+    # Stripe is the platform's own billing account, not a tenant's: one per deployment.
+    stripe_api_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_price_id: str = ""
+    # Empty: Stripe's own API. Set for a fake on loopback in tests.
+    stripe_api_base: str = ""
+    # Voice-agent call records (transcripts, recording refs) expire after this many days.
+    call_retention_days: int = Field(default=365, ge=1, le=3650)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -81,6 +92,12 @@ class Settings(BaseModel):
                 intake_function=source.get("GATEHOUSE_INTAKE_FUNCTION", ""),
                 mail_sender=source.get("GATEHOUSE_MAIL_SENDER", ""),
                 mail_outbox=source.get("GATEHOUSE_MAIL_OUTBOX") or None,
+                public_base_url=source.get("GATEHOUSE_PUBLIC_BASE_URL", "").rstrip("/"),
+                stripe_api_key=source.get("GATEHOUSE_STRIPE_API_KEY", ""),
+                stripe_webhook_secret=source.get("GATEHOUSE_STRIPE_WEBHOOK_SECRET", ""),
+                stripe_price_id=source.get("GATEHOUSE_STRIPE_PRICE_ID", ""),
+                stripe_api_base=source.get("GATEHOUSE_STRIPE_API_BASE", ""),
+                call_retention_days=source.get("GATEHOUSE_CALL_RETENTION_DAYS", "365"),
             )
         )
 

@@ -249,8 +249,19 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
 
 def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:
     """Everything Gatehouse holds about the contact's number, for a data-subject request."""
+    from gatehouse.webhooks.inbound_sms import messages_of  # noqa: PLC0415 - avoids an import cycle
+    from gatehouse.webhooks.voice_events import calls_of  # noqa: PLC0415
+
     contact = get(scope, contact_id)
-    return {"contact": ContactView.of(contact).model_dump(mode="json"), "messages": [], "calls": []}
+    return {
+        "contact": ContactView.of(contact).model_dump(mode="json"),
+        "messages": [
+            m.model_dump(mode="json", exclude={"version"}) for m in messages_of(scope, contact_id, limit=1000)
+        ],
+        "calls": [
+            c.model_dump(mode="json", exclude={"version"}) for c in calls_of(scope, contact_id, limit=1000)
+        ],
+    }
 
 
 class Erased(BaseModel):
@@ -267,12 +278,16 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     the chain stays whole and names only the contact id.
     """
     from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
+    from gatehouse.webhooks.inbound_sms import erase_messages  # noqa: PLC0415
+    from gatehouse.webhooks.voice_events import erase_calls  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_ERASE)
     contact = scope.get(Contact, contact_id)
     if contact is None:
         raise ContactNotFound("contact not found")
     kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
+    erase_messages(scope, contact_id)
+    erase_calls(scope, contact_id)
     scope.delete(contact)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     trail.record(caller, "contact.erased", "contact", contact_id, after=erased)

@@ -110,7 +110,7 @@ def run_batch(
     now: datetime,
     suppressed: Suppressed,
     scrub: Scrub,
-    billing: Billing,
+    billing: Billing | None = None,
     rules: RuleBook = RULES,
 ) -> BatchResult:
     if len(contact_ids) > BATCH_MAX:
@@ -118,9 +118,9 @@ def run_batch(
     result = BatchResult()
     campaign = scope.require(Campaign, campaign_id)
     entry = get_directory().get(TenantEntry, scope.tenant_id, "PROFILE")
+    standing = billing(scope.tenant_id) if billing is not None else _stripe_standing(scope.tenant_id)
     tenant = TenantFacts(
-        active=entry is not None and entry.status is TenantStatus.ACTIVE,
-        billing_status=billing(scope.tenant_id),
+        active=entry is not None and entry.status is TenantStatus.ACTIVE, billing_status=standing
     )
     facts = CampaignFacts(status=campaign.status, approved_by=campaign.approved_by, spec=campaign.spec)
     contacts = scope.batch_get(Contact, contact_ids)
@@ -158,6 +158,12 @@ def run_batch(
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
     metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
     return result
+
+
+def _stripe_standing(tenant_id: str) -> str:
+    from gatehouse.billing.account import billing_status  # noqa: PLC0415 - only the dispatch task needs it
+
+    return billing_status(tenant_id).value
 
 
 def _classify(

@@ -1,12 +1,12 @@
 """Directory: the small repository of global (non-tenant) items.
 
 Tenant directory entries, user identities, e-mail lookups, API-key credentials,
-one-time token hashes, session hashes and rate-limit counters live under their own
-uppercase prefixes (``TENANT#``, ``USER#``, ``EMAIL#``, ``APIKEY#``, ``SYSTEM#``,
-``TOKEN#``, ``SESSION#``, ``LIMIT#``). They hold no tenant data, only what is needed to find
-a tenant or authenticate a caller. Lists that cross partitions (every tenant, for
-jobs) read the gsi1 index one page at a time and return only global items of the
-asked type. It never scans.
+one-time token hashes, session hashes, rate-limit counters, webhook refs and Stripe
+customers live under their own uppercase prefixes (``TENANT#``, ``USER#``, ``EMAIL#``,
+``APIKEY#``, ``SYSTEM#``, ``TOKEN#``, ``SESSION#``, ``LIMIT#``, ``WEBHOOK#``, ``STRIPE#``).
+They hold no tenant data, only what is needed to find a tenant or authenticate a caller.
+Lists that cross partitions (every tenant, for jobs) read the gsi1 index one page at a
+time and return only global items of the asked type. It never scans.
 """
 
 from __future__ import annotations

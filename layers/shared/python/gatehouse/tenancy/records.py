@@ -17,7 +17,9 @@ from typing import ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 COLLECTION_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
-GLOBAL_PREFIXES = frozenset({"TENANT", "USER", "EMAIL", "APIKEY", "SYSTEM", "TOKEN", "SESSION", "LIMIT"})
+GLOBAL_PREFIXES = frozenset(
+    {"TENANT", "USER", "EMAIL", "APIKEY", "SYSTEM", "TOKEN", "SESSION", "LIMIT", "WEBHOOK", "STRIPE"}
+)
 
 
 class Record(BaseModel):

@@ -1,0 +1,151 @@
+"""A text a person sent to one of the tenant's numbers: opt-out, opt-in, help, or a message to keep.
+
+``receive`` decides and acts, after the webhook function has verified Twilio's signature
+and before it answers: an opt-out is on the suppression list before the reply leaves
+(audited as ``contact:<contact id>``, never the number); an opt-in lifts only a
+suppression that an SMS STOP alone put there; HELP answers with the tenant's help
+text; anything else is stored as an ``InboundMessage`` on the sender's contact (by the
+keyed contact id, whether or not the contact exists yet). It returns the reply's text
+(None: no reply). It never sends anything itself and never logs a body or a number.
+
+Records: ``InboundMessage`` (collection ``INBOUND_SMS``, sort key ``<contact id>#<MessageSid>``,
+so an erasure finds a person's messages by prefix) and ``SmsHelp`` (``SMS_SETTINGS``/``HELP``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from pydantic import BaseModel, Field
+
+from gatehouse.clock import Clock, utc_now
+from gatehouse.compliance.optout import Intent, classify
+from gatehouse.contacts.keys import contact_id_for
+from gatehouse.errors import Invalid
+from gatehouse.identity import caller as callers
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller
+from gatehouse.identity.permissions import Permission
+from gatehouse.observability import logger, metrics
+from gatehouse.suppression import SuppressionSource, lift_sms_stop, suppress
+from gatehouse.suppression.numbers import is_e164
+from gatehouse.tenancy import TenantRecord, TenantScope
+
+# One confirmation, no marketing (FCC 24-18 allows exactly this).
+OPT_OUT_REPLY: Final = "You are unsubscribed and will receive no further messages from us."
+OPT_IN_REPLY: Final = "You are subscribed again. Reply STOP to unsubscribe."
+DEFAULT_HELP: Final = "Reply STOP to unsubscribe. Msg & data rates may apply."
+HELP_MAX: Final = 320  # two SMS segments
+BODY_MAX: Final = 1600  # Twilio's own limit on a message body
+_PAGE: Final = 100
+
+
+class InboundMessage(TenantRecord):
+    collection = "INBOUND_SMS"
+
+    contact_id: str
+    message_sid: str
+    body: str
+    num_media: int = 0
+    received_at: datetime
+
+    def sort_key(self) -> str:
+        return f"{self.contact_id}#{self.message_sid}"
+
+
+class SmsHelp(TenantRecord):
+    collection = "SMS_SETTINGS"
+
+    help_text: str
+    updated_at: datetime
+    updated_by: str
+
+    def sort_key(self) -> str:
+        return "HELP"
+
+
+class SmsHelpView(BaseModel):
+    help_text: str = Field(description="what a HELP reply says")
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """The fields of Twilio's inbound webhook that Gatehouse uses."""
+
+    message_sid: str
+    sender: str  # From, E.164
+    body: str
+    num_media: int = 0
+
+
+def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Clock = utc_now) -> str | None:
+    if not is_e164(sms.sender):
+        raise Invalid("From is not an E.164 number")
+    contact_id = contact_id_for(scope.tenant_id, sms.sender)
+    person = callers.contact(scope.tenant_id, contact_id, request_id=request_id)
+    intent = classify(sms.body)
+    logger.info("inbound sms", extra={"tenant_id": scope.tenant_id, "intent": intent.value})
+    metrics.add_metric(name="InboundSms", unit="Count", value=1)
+    if intent is Intent.OPT_OUT:
+        suppress(scope, person, sms.sender, SuppressionSource.SMS_STOP, "opt-out reply by text")
+        return OPT_OUT_REPLY
+    if intent is Intent.OPT_IN:
+        # A manual add, a stop-calling request, an import or an erasure still stands: say nothing.
+        return OPT_IN_REPLY if lift_sms_stop(scope, person, sms.sender, clock=clock) else None
+    if intent is Intent.HELP:
+        return help_text(scope).help_text
+    scope.save(
+        InboundMessage(
+            contact_id=contact_id,
+            message_sid=sms.message_sid,
+            body=sms.body[:BODY_MAX],
+            num_media=sms.num_media,
+            received_at=clock(),
+        )
+    )
+    return None
+
+
+def messages_of(scope: TenantScope, contact_id: str, *, limit: int = 50) -> list[InboundMessage]:
+    return scope.query(InboundMessage, prefix=f"{contact_id}#", limit=limit).items
+
+
+def erase_messages(scope: TenantScope, contact_id: str) -> int:
+    """Delete every stored message of the contact (an erasure); returns how many."""
+    erased = 0
+    while True:
+        page = scope.query(InboundMessage, prefix=f"{contact_id}#", limit=_PAGE)
+        if not page.items:
+            return erased
+        erased += scope.batch_delete(InboundMessage, (m.sort_key() for m in page.items))
+
+
+def help_text(scope: TenantScope) -> SmsHelpView:
+    stored = scope.get(SmsHelp, "HELP")
+    if stored is None:
+        return SmsHelpView(help_text=DEFAULT_HELP)
+    return SmsHelpView(help_text=stored.help_text, updated_at=stored.updated_at, updated_by=stored.updated_by)
+
+
+def set_help_text(scope: TenantScope, caller: Caller, text: str, *, clock: Clock = utc_now) -> SmsHelpView:
+    """Owners and admins word the HELP reply; audited with before and after."""
+    caller.require(Permission.INTEGRATIONS_MANAGE)
+    wording = " ".join(text.split())
+    if not wording or len(wording) > HELP_MAX:
+        raise Invalid(f"help text must be 1 to {HELP_MAX} characters")
+    before = scope.get(SmsHelp, "HELP")
+    record = SmsHelp(
+        help_text=wording,
+        updated_at=clock(),
+        updated_by=caller.actor,
+        version=before.version if before else 0,
+    )
+    scope.save(record)
+    view = SmsHelpView(help_text=record.help_text, updated_at=record.updated_at, updated_by=record.updated_by)
+    previous = SmsHelpView(help_text=before.help_text if before else DEFAULT_HELP)
+    trail.record(caller, "sms_help.changed", "sms_settings", "help", before=previous, after=view)
+    return view

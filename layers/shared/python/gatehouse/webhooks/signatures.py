@@ -1,0 +1,92 @@
+"""Provider signature checks: each answers only "valid or not", before any body is read.
+
+- Twilio: the SDK's ``RequestValidator`` over the exact public URL and the form
+  parameters (repeated keys included, as Twilio signs them), with the tenant's auth token.
+- Voice agent: header ``X-Gatehouse-Signature: t=<unix seconds>,v1=<hex>`` where
+  ``v1 = HMAC-SHA256(webhook_secret, "<t>." + raw body)``; compared in constant time, and
+  refused when ``t`` is more than five minutes from now, so a captured call cannot be
+  replayed later.
+- Stripe: ``stripe.Webhook.construct_event`` with the platform's endpoint secret and a
+  five-minute tolerance (either side of now).
+
+Nothing here logs a body, a signature or a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any, Final
+
+import stripe
+from twilio.request_validator import RequestValidator
+
+TOLERANCE_SECONDS: Final = 300
+VOICE_SIGNATURE_HEADER: Final = "X-Gatehouse-Signature"
+
+
+class FormParams:
+    """Form fields in arrival order, with every value of a repeated key (what Twilio signs)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name, []).append(value)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def getall(self, name: str) -> list[str]:
+        return list(self._values.get(name, []))
+
+    def one(self, name: str) -> str | None:
+        """The field's single value; None when absent. Repeated: ``ValueError``."""
+        values = self._values.get(name, [])
+        if len(values) > 1:
+            raise ValueError(f"{name} is repeated")
+        return values[0] if values else None
+
+
+def twilio_valid(auth_token: str, url: str, params: FormParams, signature: str | None) -> bool:
+    if not auth_token or not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+def voice_signature(secret: str, body: bytes, timestamp: int) -> str:
+    """The header value a voice agent sends (also what tests and the sandbox sign with)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def voice_valid(secret: str, body: bytes, header: str | None, *, now: float | None = None) -> bool:
+    if not secret or not header:
+        return False
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    stamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not stamp.isdigit() or not given:
+        return False
+    if abs((time.time() if now is None else now) - int(stamp)) > TOLERANCE_SECONDS:
+        return False
+    expected = voice_signature(secret, body, int(stamp)).split("v1=", 1)[1]
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def stripe_event(payload: str, header: str | None, secret: str) -> dict[str, Any] | None:
+    """The verified Stripe event as a dict, or None for a bad, stale or missing signature."""
+    if not secret or not header:
+        return None
+    # The SDK refuses only old timestamps; a signature dated ahead of now is refused here too.
+    stamps = [p.split("=", 1)[1] for p in header.split(",") if p.startswith("t=")]
+    if not stamps or not stamps[0].isdigit() or int(stamps[0]) > time.time() + TOLERANCE_SECONDS:
+        return None
+    try:
+        event = stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
+    except (stripe.SignatureVerificationError, ValueError):
+        return None
+    verified: dict[str, Any] = event.to_dict()
+    return verified
