@@ -63,9 +63,9 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
     tenant_id = refs.tenant_for(ref)
     signature = event.headers.get("X-Twilio-Signature")
     url = public_url(event, "twilio")
-    if not signatures.twilio_valid(_twilio_token(tenant_id), url, params, signature):
+    token = _twilio_token(tenant_id)
+    if tenant_id is None or not signatures.twilio_valid(token, url, params, signature):
         raise SignatureRejected("twilio")
-    assert tenant_id is not None  # a valid signature needs the tenant's token
     sms = inbound_sms.InboundSms(
         message_sid=field(params, "MessageSid"),
         sender=field(params, "From"),
@@ -99,9 +99,9 @@ def voice_agent_event(ref: str) -> Response[str]:
     body = raw_body(event, "voice_agent")
     tenant_id = refs.tenant_for(ref)
     header = event.headers.get(signatures.VOICE_SIGNATURE_HEADER)
-    if not signatures.voice_valid(_voice_secret(tenant_id), body, header):
+    secret = _voice_secret(tenant_id)
+    if tenant_id is None or not signatures.voice_valid(secret, body, header):
         raise SignatureRejected("voice_agent")
-    assert tenant_id is not None  # a valid signature needs the tenant's secret
     call_event = voice_events.parse(body)
     scope = TenantScope(tenant_id)
     request_id = _request_id()
