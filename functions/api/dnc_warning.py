@@ -1,4 +1,7 @@
-"""The unscrubbed-DNC warning header: on every response to a tenant running on an owner's acknowledgment.
+"""The unscrubbed-DNC warning: on every response to a tenant running on an owner's acknowledgment.
+
+It goes out as a header and, in every JSON object body (errors included), as the field
+``dnc_warning``.
 
 A global middleware notes the caller's tenant's warning (cached per process by
 ``gatehouse.dnc.unscrubbed_warning``) before the route runs; the handler adds it to
@@ -9,6 +12,7 @@ run, so the tenant is not known yet.
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,6 +24,7 @@ from gatehouse.dnc import WARNING_HEADER, unscrubbed_warning
 from gatehouse.ids import is_tenant_id
 
 _warning: ContextVar[str | None] = ContextVar("dnc_warning", default=None)
+FIELD = "dnc_warning"
 
 
 def note_dnc_warning(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -42,4 +47,19 @@ def with_dnc_warning(response: dict[str, Any]) -> dict[str, Any]:
     multi = response.get("multiValueHeaders")
     if isinstance(multi, dict):
         multi.pop(WARNING_HEADER, None)
-    return {**response, "headers": {**(response.get("headers") or {}), WARNING_HEADER: warning}}
+    warned = {**response, "headers": {**(response.get("headers") or {}), WARNING_HEADER: warning}}
+    return _with_field(warned, warning)
+
+
+def _with_field(response: dict[str, Any], warning: str) -> dict[str, Any]:
+    """A JSON object body also carries the warning, as ``dnc_warning``, for clients that read no headers."""
+    body = response.get("body")
+    if response.get("isBase64Encoded") or not isinstance(body, str) or not body.startswith("{"):
+        return response
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return response
+    if not isinstance(document, dict):
+        return response
+    return {**response, "body": json.dumps({**document, FIELD: warning}, separators=(",", ":"))}

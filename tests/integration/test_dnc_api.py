@@ -46,7 +46,8 @@ def test_an_owner_acknowledges_once_audited_with_identity_and_wording(api, tenan
     assert entry.changes.after["wording"] == WORDING
     again = api("POST", "/dnc/acknowledgment", token=owner, body={"wording": WORDING})
     assert again.status == 200
-    assert again.json() == first.json()
+    replayed = {k: v for k, v in again.json().items() if k != "dnc_warning"}  # now acknowledged: warned
+    assert replayed == first.json()
     assert audit.list_entries(tenant_a.tenant_id, limit=1).items[0] == entry
 
 
@@ -65,6 +66,7 @@ def test_every_response_warns_while_acknowledged_and_unconnected(api, tenant_a: 
     ]:
         reply = api(method, path, token=token, body={"number": "12"} if method == "POST" else None)
         assert reply.headers.get(WARNING_HEADER) == WARNING, (path, reply.status)
+        assert reply.json()["dnc_warning"] == WARNING, (path, reply.status)  # the field as well
     status = api("GET", "/dnc/status", token=viewer).json()
     assert status["warnings"] == [WARNING]
     assert status["provider"] == "none"
@@ -76,6 +78,7 @@ def test_every_response_warns_while_acknowledged_and_unconnected(api, tenant_a: 
     forget_warning(tenant_a.tenant_id)
     connected = api("GET", "/members", token=viewer)
     assert WARNING_HEADER not in connected.headers
+    assert "dnc_warning" not in connected.json()
     assert api("GET", "/dnc/status", token=viewer).json()["provider"] == "https"
 
 
