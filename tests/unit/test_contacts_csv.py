@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatehouse.compliance.state_rules import Channel
-from gatehouse.contacts.csv_export import HEADER, csv_lines, neutralize
+from gatehouse.contacts.csv_export import HEADER, csv_lines
 from gatehouse.contacts.csv_import import (
     MAX_LINE_BYTES,
     ParsedRow,
@@ -33,6 +33,7 @@ from gatehouse.contacts.records import (
 )
 from gatehouse.dnc.stamps import ScrubSource, ScrubStamp, ScrubStatus
 from gatehouse.errors import Invalid
+from gatehouse.spreadsheet import neutralise
 
 HEADER_LINE = "phone,first_name,state,tags,consent_type,consent_channels,consent_at,consent_wording\n"
 CONSENT = "express_written,sms;voice,2026-01-05T10:00:00Z,I agree to texts and calls"
@@ -208,7 +209,7 @@ def test_blank_lines_are_skipped_but_counted_as_rows_of_the_file() -> None:
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
 def test_formula_cells_are_neutralized(cell: str) -> None:
-    assert neutralize(cell) == "'" + cell
+    assert neutralise(cell) == "'" + cell
 
 
 def test_export_lines_are_valid_csv_and_safe_in_a_spreadsheet() -> None:

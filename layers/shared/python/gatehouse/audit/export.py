@@ -28,6 +28,7 @@ from gatehouse.audit.checkpoints import inspect_checkpoint, load_public_key
 from gatehouse.audit.entry import GENESIS_HASH, canonical_bytes
 from gatehouse.audit.verify import ChainWalk, CheckpointCheck, VerifyReport
 from gatehouse.errors import Invalid
+from gatehouse.spreadsheet import neutralise, restore
 from gatehouse.tenancy.audit_store import AuditStore, StoredCheckpoint, StoredEntry
 
 CSV_COLUMNS = (
@@ -45,7 +46,6 @@ CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 ExportFormat = Literal["jsonl", "csv"]
 
 
@@ -110,14 +110,6 @@ def fields_from_csv(row: dict[str, str]) -> dict[str, Any]:
         "prev_hash": cell["prev_hash"],
         "hash": cell["hash"],
     }
-
-
-def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
-def restore(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
 
 
 def verify_export(

@@ -1,8 +1,8 @@
 """Contacts as CSV, written a page at a time, safe to open in a spreadsheet.
 
-A cell that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) is written with a leading apostrophe, which
-spreadsheets show as text; phone numbers in E.164 therefore appear as ``'+1...``.
+A cell that a spreadsheet would read as a formula is written with a leading apostrophe
+(``gatehouse.spreadsheet``, as the audit export does); phone numbers in E.164 therefore
+appear as ``'+1...``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Final
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.records import Contact
+from gatehouse.spreadsheet import neutralise
 
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 HEADER: Final = (
     "contact_id",
     "phone",
@@ -36,10 +36,6 @@ HEADER: Final = (
     "voice_reasons",
     "created_at",
 )
-
-
-def neutralize(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def row_of(contact: Contact) -> list[str]:
@@ -65,7 +61,7 @@ def row_of(contact: Contact) -> list[str]:
         ";".join(voice.reasons) if voice else "",
         contact.created_at.isoformat(),
     ]
-    return [neutralize(v) for v in values]
+    return [neutralise(v) for v in values]
 
 
 def csv_lines(contacts: Iterable[Contact], *, header: bool = True) -> Iterator[str]:
