@@ -279,11 +279,35 @@ def state_machine_definition(machine: StateMachine, resolver: Resolver) -> str:
     return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def for_moto(definition: str) -> str:
+    """The definition as moto's Step Functions can run it: Distributed Map children as Standard executions.
+
+    moto's ASL parser accepts only ``STANDARD`` for a Distributed Map's ``ExecutionType``;
+    in AWS the children are Express. The states, their order, retries and catches are the
+    file's own; only the billing model of the child executions differs here.
+    """
+    parsed = json.loads(definition)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            config = node.get("ProcessorConfig")
+            if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+                config["ExecutionType"] = "STANDARD"
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(parsed)
+    return json.dumps(parsed)
+
+
 def _create_state_machine(machine: StateMachine, deployment: Deployment, sfn: Any) -> None:
     resolver = deployment.resolver
     created = sfn.create_state_machine(
         name=resolver.attribute(machine.logical_id, "Name"),
-        definition=state_machine_definition(machine, resolver),
+        definition=for_moto(state_machine_definition(machine, resolver)),
         roleArn=str(resolver.resolve(machine.role_reference)),
         type=machine.type,
     )

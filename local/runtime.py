@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -156,6 +159,18 @@ class LocalRuntime:
             raise RuntimeError("no state machine is deployed")
         return next(iter(self.deployment.state_machines.values()))
 
+    def set_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """Make every served function that reads ``clock`` see this one (None: the real clock again).
+
+        Gates decide by the time in the contact's zones; tests pin it to check each decision.
+        """
+        from gatehouse.clock import utc_now  # noqa: PLC0415
+
+        for logical_id in self.functions:
+            module = sys.modules.get(f"gatehouse_fn_{logical_id}")
+            if module is not None and hasattr(module, "clock"):
+                setattr(module, "clock", clock or utc_now)  # noqa: B010 - a module attribute, by name
+
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated account."""
         if self.moto is None:
@@ -236,7 +251,12 @@ class LocalRuntime:
 
     @staticmethod
     def _seed_demo() -> BootstrapResult:
-        """The demo tenant: its owner and key, the sandbox DNC provider connected, one earlier opt-out."""
+        """The demo tenant: its owner and key, the sandbox DNC provider connected, one earlier opt-out.
+
+        It is billed as active (there is no Stripe here), so its campaigns pass gate 1's billing check.
+        """
+        from gatehouse.billing.account import BillingAccount, BillingStatus  # noqa: PLC0415
+        from gatehouse.clock import utc_now  # noqa: PLC0415
         from gatehouse.identity.caller import operator  # noqa: PLC0415 - needs the environment set
         from gatehouse.ops.bootstrap import bootstrap_tenant  # noqa: PLC0415
         from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
@@ -250,6 +270,7 @@ class LocalRuntime:
         suppress(
             scope, seeder, DEMO_OPTED_OUT, SuppressionSource.SMS_STOP, "replied STOP to an earlier campaign"
         )
+        scope.save(BillingAccount(status=BillingStatus.ACTIVE, updated_at=utc_now()))
         return demo
 
     def _scheduler(self, template: Template, resolver: Resolver, interval: float | None) -> Scheduler:

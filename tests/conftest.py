@@ -41,6 +41,7 @@ from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
+from tests.support.dispatch import create_dispatch_machine
 from tests.support.functions import served_in_moto
 from tests.support.tables import create_tables
 
@@ -59,6 +60,7 @@ def aws(tmp_path: Path) -> Iterator[None]:
         os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
         boto3.client("s3").create_bucket(Bucket="gatehouse-test-imports")
         os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
+        os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
         os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
@@ -76,6 +78,7 @@ def aws(tmp_path: Path) -> Iterator[None]:
             "GATEHOUSE_INTAKE_FUNCTION",
             "GATEHOUSE_IMPORT_BUCKET",
             "GATEHOUSE_MAIL_OUTBOX",
+            "GATEHOUSE_DISPATCH_STATE_MACHINE_ARN",
         ):
             os.environ.pop(name, None)
     get_settings.cache_clear()

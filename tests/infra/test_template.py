@@ -33,6 +33,9 @@ CONTRACT_FUNCTIONS = {
     "WebhooksFunction": ("functions/webhooks/", "app.lambda_handler"),
     "SchedulerFunction": ("functions/scheduler/", "app.lambda_handler"),
     "TenantGateFunction": ("functions/dispatch/", "app.tenant_gate"),
+    "DispatchPlanFunction": ("functions/dispatch/", "app.plan_page"),
+    "DispatchBatchFunction": ("functions/dispatch/", "app.send_batch"),
+    "DispatchSettleFunction": ("functions/dispatch/", "app.settle"),
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
     "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
 }
@@ -58,10 +61,10 @@ AUDIT_APPEND_AND_READ = (
     "dynamodb:GetItem",
 )
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
+AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole", "DispatchFunctionRole"}
 DECRYPTERS = {
     "WebhooksFunctionRole",
-    "TenantGateFunctionRole",
+    "DispatchFunctionRole",
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
 }
@@ -70,6 +73,7 @@ SUPPRESSION_KEY_USERS = {
     "WebhooksFunctionRole",
     "SchedulerFunctionRole",
     "TenantGateFunctionRole",
+    "DispatchFunctionRole",
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
 }
@@ -117,11 +121,22 @@ def test_audit_roles_may_append_and_read_the_audit_table(statements: list[Statem
             assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
 
 
-def test_tenant_gate_only_reads_the_main_table(statements: list[Statement]) -> None:
-    own = identity_of(statements, "TenantGateFunctionRole")
-    assert allowed(own, "dynamodb:GetItem", "MainTable")
-    for action in ITEM_WRITES:
-        assert not allowed(own, action, "MainTable"), f"the tenant gate may {action}"
+def test_tenant_gate_and_planner_only_read_the_main_table(
+    statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    decrypters = {
+        p
+        for s in statements
+        if s.kind == "key" and s.allows and s.covers("kms:Decrypt")
+        for p in s.principals()
+    }
+    for fn in ("TenantGateFunction", "DispatchPlanFunction"):
+        role = references(functions[fn]["Role"]).pop()
+        own = identity_of(statements, role)
+        assert allowed(own, "dynamodb:GetItem", "MainTable"), fn
+        for action in ITEM_WRITES:
+            assert not allowed(own, action, "MainTable"), f"{fn} may {action}"
+        assert role not in decrypters, fn
 
 
 def test_tables_are_on_demand_with_pitr_and_sse_under_the_storage_key(resources: dict[str, Any]) -> None:
@@ -479,45 +494,85 @@ def test_state_machine_substitutions_cover_every_placeholder(
     placeholders = set(re.findall(r"\$\{([^}]+)\}", asl_text))
     substitutions = dispatch_machine["DefinitionSubstitutions"]
     assert placeholders == set(substitutions)
-    assert substitutions["TenantGateFunctionArn"] == {"Fn::GetAtt": ["TenantGateFunction", "Arn"]}
+    for placeholder, function in DISPATCH_TASKS.items():
+        assert substitutions[placeholder] == {"Fn::GetAtt": [function, "Arn"]}
     assert all(references(v) <= set(resources) for v in substitutions.values())
 
 
-def test_state_machine_invokes_only_the_tenant_gate_and_only_the_api_starts_it(
+DISPATCH_TASKS = {
+    "TenantGateFunctionArn": "TenantGateFunction",
+    "PlanFunctionArn": "DispatchPlanFunction",
+    "BatchFunctionArn": "DispatchBatchFunction",
+    "SettleFunctionArn": "DispatchSettleFunction",
+}
+SENDS = "${BatchFunctionArn}"
+BOOKKEEPING = "${SettleFunctionArn}"
+
+
+def all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state of the machine, the Map's item processor states included (names are unique)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found.update(all_states(processor))
+    return found
+
+
+def test_state_machine_invokes_the_dispatch_functions_and_only_the_api_and_itself_start_it(
     dispatch_machine: dict[str, Any], policy_templates: dict[str, list[str]], statements: list[Statement]
 ) -> None:
-    assert policy_templates["DispatchStateMachine"] == ["LambdaInvokePolicy"]
-    (invoke,) = [p for p in dispatch_machine["Policies"] if "LambdaInvokePolicy" in p]
-    assert invoke["LambdaInvokePolicy"]["FunctionName"] == {"Ref": "TenantGateFunction"}
+    assert set(policy_templates["DispatchStateMachine"]) == {"LambdaInvokePolicy"}
+    invoked = [
+        p["LambdaInvokePolicy"]["FunctionName"]
+        for p in dispatch_machine["Policies"]
+        if "LambdaInvokePolicy" in p
+    ]
+    assert sorted(references(i).pop() for i in invoked) == sorted(DISPATCH_TASKS.values())
     assert (dispatch_machine["Type"], dispatch_machine["Tracing"]) == ("STANDARD", {"Enabled": True})
-    (start,) = [s for s in statements if s.allows and s.covers("states:StartExecution")]
+    starters = [s for s in statements if s.allows and s.covers("states:StartExecution")]
     # The ARN is spelled out (a !Ref would be a cycle): it must follow the machine's name.
     arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
-    assert start.owner == "ApiFunctionRole"
-    assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
+    assert {s.owner for s in starters} == {"ApiFunctionRole", "DispatchStateMachine"}
+    for start in starters:
+        assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
+
+
+def test_batches_fan_out_to_express_child_executions(asl: dict[str, Any]) -> None:
+    (fan_out,) = [s for s in asl["States"].values() if s["Type"] == "Map"]
+    assert fan_out["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    # Items carry ids only: the tenant, the campaign, the run and up to 100 contact ids.
+    assert set(fan_out["ItemSelector"]) == {"tenant_id.$", "campaign_id.$", "run_id.$", "contact_ids.$"}
 
 
 def test_every_task_fails_closed(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+    """Every Catch leads to bookkeeping only: no Map and no task but the settle function after it."""
+    states = all_states(asl)
     assert asl["StartAt"] in states
-    assert all(set(successors(state)) <= set(states) for state in states.values())
-    tasks = [name for name, state in states.items() if state["Type"] == "Task"]
-    assert tasks
-    for name in tasks:
-        catches = states[name].get("Catch", [])
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {t["Resource"] for t in tasks.values()} == {f"${{{k}}}" for k in DISPATCH_TASKS}
+    for name, task in tasks.items():
+        if task["Resource"] == BOOKKEEPING:
+            continue
+        catches = task.get("Catch", [])
         assert any("States.ALL" in c["ErrorEquals"] for c in catches), f"{name} lets an error escape"
         for catch in catches:
             after = reachable(states, catch["Next"])
-            assert not [s for s in after if states[s]["Type"] in {"Task", "Map", "Parallel"}], name
-            ends = {s for s in after if not successors(states[s])}
-            assert {states[s]["Type"] for s in ends} == {"Fail"}, f"{name} Catch ends in {ends}"
+            assert not [s for s in after if states[s]["Type"] in {"Map", "Parallel"}], name
+            assert {states[s]["Resource"] for s in after if states[s]["Type"] == "Task"} <= {BOOKKEEPING}, (
+                name
+            )
+    for name in ("CheckRun", "PlanPage"):
+        after = reachable(states, tasks[name]["Catch"][0]["Next"])
+        ends = {s for s in after if not successors(states[s]) and not states[s].get("End")}
+        assert {states[s]["Type"] for s in ends} == {"Fail"}, f"{name} Catch ends in {ends}"
 
 
-def test_tasks_retry_only_lambda_throttling(asl: dict[str, Any]) -> None:
-    retryable = {"Lambda.TooManyRequestsException", "Lambda.ServiceException"}
-    for state in asl["States"].values():
-        for retry in state.get("Retry", []):
-            assert set(retry["ErrorEquals"]) <= retryable
+def test_the_sending_task_retries_only_lambda_throttling(asl: dict[str, Any]) -> None:
+    """A throttled invocation never ran, so retrying it cannot send twice; nothing else is retried."""
+    (send,) = [s for s in all_states(asl).values() if s.get("Resource") == SENDS]
+    assert [set(r["ErrorEquals"]) for r in send["Retry"]] == [{"Lambda.TooManyRequestsException"}]
 
 
 def test_alarms_watch_the_dlq_and_failed_dispatch_runs(resources: dict[str, Any]) -> None:

@@ -97,7 +97,9 @@ class BatchResult:
     failed: dict[str, str] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, datetime] = field(default_factory=dict)
+    deferred_why: dict[str, str] = field(default_factory=dict)  # the rule that defers it
     skipped: list[str] = field(default_factory=list)  # claimed before: another execution sends
+    settled: list[str] = field(default_factory=list)  # sent by an earlier run, no attempt left
     paused: str | None = None
 
 
@@ -174,8 +176,16 @@ def _classify(
     for cid, verdict in verdicts.items():
         before = earlier.get(f"{campaign.campaign_id}#{cid}")
         attempts = before.attempts if before else 0
-        if verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
+        if (
+            before is not None
+            and before.status is OutcomeStatus.SENT
+            and attempts >= campaign.spec.max_attempts_per_contact
+        ):
+            result.settled.append(cid)  # sent before, nothing left to attempt: its outcome stands
+        elif verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
             result.deferred[cid] = verdict.until
+            if verdict.reason:
+                result.deferred_why[cid] = verdict.reason
         elif not verdict.passed:
             result.blocked[cid] = verdict.reason or "blocked"
         elif result.paused:
@@ -261,11 +271,11 @@ def _record(  # noqa: PLR0917
             status = OutcomeStatus.SENT if cid in result.sent else OutcomeStatus.SEND_FAILED
             reason = result.failed.get(cid)
         elif cid in result.deferred:
-            status, reason = OutcomeStatus.DEFERRED, None
+            status, reason = OutcomeStatus.DEFERRED, result.deferred_why.get(cid)
         elif cid in result.blocked:
             status, reason = OutcomeStatus.BLOCKED, result.blocked[cid]
         else:
-            continue  # claimed by another execution: its outcome is that one's to write
+            continue  # claimed by another execution, or settled before: that outcome stands
         records.append(
             ContactOutcome(
                 campaign_id=campaign_id,
@@ -302,3 +312,22 @@ def report(
         key = outcome.status.value if outcome.reason is None else f"{outcome.status.value}:{outcome.reason}"
         counts[key] = counts.get(key, 0) + 1
     return ReportPage(counts=counts, outcomes=page.items, cursor=page.cursor)
+
+
+TALLY_PAGE: Final = 1000
+
+
+def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
+    """The campaign's outcomes counted by status and by ``status:reason`` (every page, for a run's end)."""
+    counts: dict[str, int] = {}
+    cursor: str | None = None
+    while True:
+        page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=TALLY_PAGE, cursor=cursor)
+        for outcome in page.items:
+            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+            if outcome.reason is not None:
+                key = f"{outcome.status.value}:{outcome.reason}"
+                counts[key] = counts.get(key, 0) + 1
+        cursor = page.cursor
+        if cursor is None:
+            return counts
