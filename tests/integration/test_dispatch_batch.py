@@ -120,12 +120,16 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
     run(world)
     again = run(world)  # the same execution's batch, redelivered
     second_run = run(world, run_id="run-2")  # a second execution of the campaign
-    for result in (again, second_run):
-        assert result.sent == {}
-        # the 24-hour cap defers her first; past it, the campaign's attempts are used up
-        assert world["ids"]["ann"] in result.deferred
     later = run(world, run_id="run-3", now=NOW + timedelta(days=1, minutes=1))
-    assert (later.sent, later.blocked[world["ids"]["ann"]]) == ({}, "attempts_exhausted")
+    ann = world["ids"]["ann"]
+    for result in (again, second_run, later):
+        # her one attempt is spent: she is left as she was, neither re-sent nor re-decided
+        assert result.sent == {}
+        assert ann in result.settled
+        assert ann not in result.deferred
+        assert ann not in result.blocked
+    outcome = world["scope"].get(ContactOutcome, f"{world['campaign_id']}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert len(sandbox().messages()) == 1
 
 
