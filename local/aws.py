@@ -24,6 +24,7 @@ import boto3
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from local import moto_transactions
 from local.intrinsics import ACCOUNT_ID, REGION, Resolver
 from local.template import Function, Schedule, StateMachine, Table, Template
 
@@ -60,6 +61,7 @@ class MotoServer:
     def start(self) -> None:
         if self._requested_port:
             _require_free(self._requested_port)
+        moto_transactions.install()
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         # The server shares this process, so the current values can be read here and put back on stop.
@@ -72,6 +74,7 @@ class MotoServer:
             self._server.stop()
             self.port = 0
             self._clients.clear()
+            moto_transactions.remove()
 
     def client(self, service: str) -> Any:
         """A boto3 client for this server (one per service: building clients is not cheap)."""
