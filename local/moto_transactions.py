@@ -78,8 +78,8 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict
             op["TableName"],
             key,
             update_expression=op["UpdateExpression"],
-            expression_attribute_names=names,
-            expression_attribute_values=values,
+            expression_attribute_names=names or {},
+            expression_attribute_values=values or {},
         )
 
 
