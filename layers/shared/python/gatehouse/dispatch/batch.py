@@ -5,8 +5,10 @@ campaign, the tenant, the contacts, their suppression, their attempts and the ca
 earlier outcomes in batch; re-scrubs in one call the numbers whose DNC answer is missing
 or stale; runs the gates (``gates.evaluate``); claims the attempts that passed (gate 7);
 and only then opens the tenant's credentials and calls the provider, once per claim it
-holds. Every contact leaves with an outcome: sent, send_failed, blocked(reason) or
-deferred(until).
+holds: a text, or a call placed by the voice agent or by Twilio as the campaign's voice
+settings say, each naming the tenant's status callback URL. Every contact leaves with an
+outcome: sent, send_failed, blocked(reason) or deferred(until); ``report`` adds what the
+provider's status callbacks said of each send (``dispatch.delivery``).
 
 Fail closed: a DNC source failure or credentials that no longer open pause the campaign
 (a severe event: audit entry and metric) and the batch sends nothing. A send is never
