@@ -41,6 +41,7 @@ OUTBOX_ROOT = Path(__file__).resolve().parents[1] / ".local"
 # The template's Stage parameter on this machine (GATEHOUSE_STAGE, the API stage name).
 LOCAL_STAGE = "local"
 SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
+SANDBOX_CALLBACK_DELAY_SECONDS = "0.2"
 # Credentials and profiles from the caller's shell must not reach moto or a real account.
 _ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -111,12 +112,14 @@ class LocalRuntime:
         install_lambda_shim(self.functions.values())
         self.api.routes = routing_table(list(self.functions.values()))
         self.api.start()
+        _sandbox_callbacks(start=True)
         if seed:
             self.demo = self._seed_demo()
         self.scheduler = self._scheduler(template, resolver, schedule_interval)
         self.scheduler.start()
 
     def stop(self) -> None:
+        _sandbox_callbacks(start=False)  # before the API goes: none is left waiting to call it
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
@@ -212,6 +215,8 @@ class LocalRuntime:
                 "MOTO_PORT": str(moto.port),
                 # Provider calls go to the recording sandbox: nothing leaves the machine.
                 "GATEHOUSE_PROVIDER_MODE": "sandbox",
+                # The sandbox's signed status callbacks follow each send this closely.
+                "GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS": SANDBOX_CALLBACK_DELAY_SECONDS,
                 # No SES here: mail goes to the local outbox file.
                 "GATEHOUSE_MAIL_OUTBOX": str(outbox),
                 # No X-Ray daemon and no CloudWatch here.
@@ -284,6 +289,16 @@ class LocalRuntime:
                 if job is not None:
                     jobs.append(job)
         return Scheduler(jobs)
+
+
+def _sandbox_callbacks(*, start: bool) -> None:
+    """The sandbox provider's status callbacks run while the runtime does (its threads stop with it)."""
+    from gatehouse.providers.sandbox import sandbox  # noqa: PLC0415 - needs the environment set
+
+    if start:
+        sandbox().start_callbacks()
+    else:
+        sandbox().stop_callbacks()
 
 
 def _forget_settings() -> None:

@@ -7,6 +7,7 @@ and send nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,18 +15,24 @@ import pytest
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.config import get_settings
 from gatehouse.contacts import checks
+from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create
 from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, report, run_batch
 from gatehouse.dispatch.claims import claim
+from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.identity.caller import operator
 from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect, revoke
+from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
+from tests.support.webhooks import VOICE_CREDENTIALS
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
 CONSENT = {
@@ -192,3 +199,103 @@ def test_a_paused_campaign_sends_nothing(world: dict[str, Any]) -> None:
     result = run(world)
     assert result.sent == {}
     assert set(result.blocked.values()) == {"campaign_not_running"}
+
+
+# ---------------------------------------------------------------- status callbacks and voice
+
+PUBLIC = "https://api.gatehouse.test"
+
+
+@pytest.fixture
+def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("GATEHOUSE_PUBLIC_BASE_URL", PUBLIC)
+    get_settings.cache_clear()
+    yield PUBLIC
+    get_settings.cache_clear()
+
+
+def test_every_text_names_the_tenants_status_callback_and_the_report_shows_delivery(  # type: ignore[no-untyped-def]
+    world: dict[str, Any], public_url: str
+) -> None:
+    scope = world["scope"]
+    result = run(world)
+    (message,) = sandbox().messages()
+    assert message.status_callback == f"{public_url}/webhooks/twilio/{ensure_ref(scope)}/message-status"
+    ann = world["ids"]["ann"]
+    apply_status(scope, result.sent[ann], DeliveryStatus.UNDELIVERED, error_code="30006")
+    page = report(scope, world["campaign_id"])
+    (shown,) = [o for o in page.outcomes if o.contact_id == ann]
+    assert (shown.status, shown.delivery_status, shown.error_code) == (
+        OutcomeStatus.SENT,
+        DeliveryStatus.UNDELIVERED,
+        "30006",
+    )
+    assert page.counts["delivery:undelivered:30006"] == 1
+
+
+def voice_campaign(world: dict[str, Any], content: dict[str, Any]) -> str:
+    scope, ops = world["scope"], world["ops"]
+    for person in ("ann", "kit"):
+        contact = scope.require(Contact, world["ids"][person])
+        consent = [c.model_copy(update={"channels": [Channel.SMS, Channel.VOICE]}) for c in contact.consent]
+        scope.save(refresh(contact.model_copy(update={"consent": consent})))
+    spec = {**SPEC, "channel": "voice", "content": {"kind": "voice", **content}}
+    spec["senders"] = {"numbers": ["+14155550100", "+14155550101"]}
+    campaign = lifecycle.create(scope, ops, CampaignSpec.model_validate(spec))
+    lifecycle.transition(scope, ops, campaign.campaign_id, "submit")
+    lifecycle.transition(scope, ops, campaign.campaign_id, "approve")
+    approved = scope.require(Campaign, campaign.campaign_id)
+    scope.save(approved.model_copy(update={"status": CampaignStatus.RUNNING}))
+    return campaign.campaign_id
+
+
+def test_a_voice_campaign_places_calls_through_the_voice_agent(  # type: ignore[no-untyped-def]
+    world: dict[str, Any], public_url: str
+) -> None:
+    scope = world["scope"]
+    connect(scope, world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    result = run({**world, "campaign_id": campaign_id})
+    ann = world["ids"]["ann"]
+    assert list(result.sent) == [ann]
+    assert sandbox().messages() == []
+    (placed,) = sandbox().placed_calls()
+    assert (placed.placed_by, placed.call_id) == (Provider.VOICE_AGENT, result.sent[ann])
+    assert placed.call.to == "+12125550101"
+    assert placed.call.caller_id == "+14155550100"
+    assert placed.call.agent_id == "agent_demo"
+    assert placed.call.metadata == {"campaign_id": campaign_id, "contact_id": ann}
+    assert placed.call.status_callback == f"{public_url}/webhooks/voice-agent/{ensure_ref(scope)}"
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.provider_ref) == (OutcomeStatus.SENT, placed.call_id)
+
+
+def test_a_voice_campaign_can_have_twilio_dial_the_agent(world: dict[str, Any], public_url: str) -> None:
+    scope = world["scope"]
+    content = {"agent_id": "agent_demo", "placed_by": "twilio", "agent_sip_uri": "sip:agent_demo@sip.example"}
+    campaign_id = voice_campaign(world, content)
+    result = run({**world, "campaign_id": campaign_id})
+    (placed,) = sandbox().placed_calls()
+    assert placed.placed_by is Provider.TWILIO
+    assert placed.call.dial == "sip:agent_demo@sip.example"
+    assert placed.call.status_callback == f"{public_url}/webhooks/twilio/{ensure_ref(scope)}/call-status"
+    assert result.sent == {world["ids"]["ann"]: placed.call_id}
+
+
+def test_a_voice_campaign_without_the_voice_agent_pauses_and_calls_no_one(world: dict[str, Any]) -> None:
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    result = run({**world, "campaign_id": campaign_id})
+    assert result.sent == {}
+    assert result.failed == {world["ids"]["ann"]: "provider_credentials_unavailable"}
+    assert world["scope"].require(Campaign, campaign_id).status is CampaignStatus.PAUSED
+    assert sandbox().placed_calls() == []
+
+
+def test_a_refused_call_is_send_failed_with_the_providers_fixed_code(world: dict[str, Any]) -> None:
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    sandbox().answer(Provider.VOICE_AGENT, CheckStatus.UNREACHABLE)
+    result = run({**world, "campaign_id": campaign_id})
+    assert result.failed == {world["ids"]["ann"]: "sandbox_unreachable"}
+    outcome = world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
+    assert (outcome.status, outcome.reason) == (OutcomeStatus.SEND_FAILED, "sandbox_unreachable")

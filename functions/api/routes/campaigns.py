@@ -240,10 +240,15 @@ class OutcomeOut(BaseModel):
     until: datetime | None
     attempts: int
     updated_at: datetime
+    delivery_status: str | None = Field(description="what the provider reported of the last send")
+    error_code: str | None = Field(description="the provider's error code when delivery failed")
+    duration_seconds: int | None = Field(description="a call's length, once it ended")
 
 
 class ReportOut(BaseModel):
-    counts: dict[str, int] = Field(description="this page's outcomes by status, or status:reason")
+    counts: dict[str, int] = Field(
+        description="this page's outcomes by status (or status:reason) and by delivery:<status>[:<code>]"
+    )
     items: list[OutcomeOut]
     next_cursor: str | None
 
@@ -251,7 +256,7 @@ class ReportOut(BaseModel):
 @router.get(
     "/campaigns/<campaign_id>/report",
     middlewares=requires(Permission.CAMPAIGNS_READ),
-    summary="Each contact's outcome: sent, send_failed, blocked with its reason, or deferred until when",
+    summary="Each contact's outcome (sent, send_failed, blocked with a reason, deferred until) and delivery",
     tags=["campaigns"],
     responses=documented(200, ReportOut, 404),
 )
