@@ -542,7 +542,9 @@ def test_lifecycle_jobs_run_on_their_schedules_into_the_scheduler_dlq(
     assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] <= 3
 
 
-def test_the_scheduler_has_time_for_a_chunk_after_its_stop_margin(functions: dict[str, dict[str, Any]]) -> None:
+def test_the_scheduler_has_time_for_a_chunk_after_its_stop_margin(
+    functions: dict[str, dict[str, Any]],
+) -> None:
     from gatehouse.jobs.tenants import DEFAULT_MARGIN_MS
 
     # The chunked jobs stop DEFAULT_MARGIN_MS before the timeout: the rest is their working time.
