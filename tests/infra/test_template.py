@@ -556,7 +556,8 @@ def test_the_scheduler_opens_only_dnc_credentials_and_finds_due_items_on_the_tim
 ) -> None:
     key = key_policy(statements, "DataKey")
     (opener,) = [s for s in key if s.allows and "SchedulerFunctionRole" in s.principals()]
-    assert opener.covers("kms:Decrypt") and not opener.covers("kms:Encrypt")
+    assert opener.covers("kms:Decrypt")
+    assert not opener.covers("kms:Encrypt")
     assert opener.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "provider:dnc"}
     own = identity_of(statements, "SchedulerFunctionRole")
     assert allowed(own, "dynamodb:Query", "MainTable"), "due items are read from gsi2"

@@ -197,7 +197,8 @@ def test_a_job_out_of_time_remembers_the_tenant_it_did_not_reach(
     unreached = [r.tenant_id for r in run.results if r.status in {"not_reached", "partial"}]
     assert unreached
     resume = get_directory().get(JobResume, "SCHEDULER", "resume:dnc_rescrub")
-    assert resume is not None and resume.next_tenant == unreached[0]
+    assert resume is not None
+    assert resume.next_tenant == unreached[0]
 
     second = run_dnc_rescrub(at(NOW))
     assert second.results[0].tenant_id == unreached[0]  # the next run starts where this one stopped
