@@ -43,7 +43,6 @@ from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_bound
 
 CHUNK: Final = 500  # numbers per provider call (the commercial API takes up to 1,000)
-_TRANSACTION_MAX: Final = 100
 PAUSE_REASON: Final = "dnc_source_failed"
 
 Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
@@ -133,32 +132,23 @@ def _source_failure(stamps: dict[str, ScrubStamp]) -> ScrubReason | None:
 def _store(
     scope: TenantScope, contacts: list[Contact], stamps: dict[str, ScrubStamp], done: Rescrubbed
 ) -> None:
-    updated = [refresh(c.model_copy(update={"dnc": stamps[c.e164]})) for c in contacts if c.e164 in stamps]
-    for start in range(0, len(updated), _TRANSACTION_MAX):
-        part = updated[start : start + _TRANSACTION_MAX]
-        try:
-            with scope.transaction() as txn:
-                for contact in part:
-                    txn.save(contact)
-            stored = part
-        except Conflict:
-            stored = _one_by_one(scope, part)
-        done.changed_meanwhile += len(part) - len(stored)
-        for contact in stored:
-            done.rescrubbed += 1
-            done.listed += contact.dnc is not None and contact.dnc.status is ScrubStatus.LISTED
-            done.number_errors += contact.dnc is not None and contact.dnc.status is ScrubStatus.ERROR
+    """Each contact written only if unchanged since it was read (one conditional put each).
 
-
-def _one_by_one(scope: TenantScope, contacts: list[Contact]) -> list[Contact]:
-    stored = []
+    Contacts are independent, so one changed meanwhile must not hold back the others (as a
+    transaction would); it stays due and the next run takes it.
+    """
     for contact in contacts:
+        stamp = stamps.get(contact.e164)
+        if stamp is None:
+            continue
         try:
-            scope.save(contact)
+            scope.save(refresh(contact.model_copy(update={"dnc": stamp})))
         except Conflict:
-            continue  # edited since it was read: still due, the next run takes it
-        stored.append(contact)
-    return stored
+            done.changed_meanwhile += 1
+            continue
+        done.rescrubbed += 1
+        done.listed += stamp.status is ScrubStatus.LISTED
+        done.number_errors += stamp.status is ScrubStatus.ERROR
 
 
 def _failed(scope: TenantScope, done: Rescrubbed, reason: str, now: datetime) -> Rescrubbed:
