@@ -67,6 +67,7 @@ DECRYPTERS = {
     "DispatchFunctionRole",
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
+    "SchedulerFunctionRole",
 }
 SUPPRESSION_KEY_USERS = {
     "ApiFunctionRole",
@@ -156,10 +157,16 @@ def test_table_keys_index_and_ttl_follow_the_contract(resources: dict[str, Any])
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = main["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["gsi1pk", "gsi1sk"]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    lookup, timed = main["GlobalSecondaryIndexes"]
+    assert lookup["IndexName"] == "gsi1"
+    assert [k["AttributeName"] for k in lookup["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+    assert lookup["Projection"] == {"ProjectionType": "ALL"}
+    # The jobs find what fell due on the time index; they must get whole items from it.
+    assert timed["IndexName"] == "gsi2"
+    assert [k["AttributeName"] for k in timed["KeySchema"]] == ["gsi2pk", "gsi2sk"]
+    assert timed["Projection"] == {"ProjectionType": "ALL"}
+    declared = {a["AttributeName"] for a in main["AttributeDefinitions"]}
+    assert declared == {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
     assert main["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     audit = resources["AuditTable"]["Properties"]
     assert [k["AttributeName"] for k in audit["KeySchema"]] == ["pk", "sk"]
@@ -573,6 +580,60 @@ def test_the_sending_task_retries_only_lambda_throttling(asl: dict[str, Any]) ->
     """A throttled invocation never ran, so retrying it cannot send twice; nothing else is retried."""
     (send,) = [s for s in all_states(asl).values() if s.get("Resource") == SENDS]
     assert [set(r["ErrorEquals"]) for r in send["Retry"]] == [{"Lambda.TooManyRequestsException"}]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "rate", "job"),
+    [("DncRescrub", "rate(1 hour)", "dnc_rescrub"), ("RetentionPurge", "rate(1 day)", "retention_purge")],
+)
+def test_lifecycle_jobs_run_on_their_schedules_into_the_scheduler_dlq(
+    functions: dict[str, dict[str, Any]], event_name: str, rate: str, job: str
+) -> None:
+    event = functions["SchedulerFunction"]["Events"][event_name]
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == rate
+    assert json.loads(event["Properties"]["Input"]) == {"job": job}
+    assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
+    assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] <= 3
+
+
+def test_the_scheduler_has_time_for_a_chunk_after_its_stop_margin(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    from gatehouse.jobs.tenants import DEFAULT_MARGIN_MS
+
+    # The chunked jobs stop DEFAULT_MARGIN_MS before the timeout: the rest is their working time.
+    assert functions["SchedulerFunction"]["Timeout"] * 1000 >= 4 * DEFAULT_MARGIN_MS
+
+
+def test_the_scheduler_opens_only_dnc_credentials_and_finds_due_items_on_the_time_index(
+    statements: list[Statement],
+) -> None:
+    key = key_policy(statements, "DataKey")
+    (opener,) = [s for s in key if s.allows and "SchedulerFunctionRole" in s.principals()]
+    assert opener.covers("kms:Decrypt")
+    assert not opener.covers("kms:Encrypt")
+    assert opener.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "provider:dnc"}
+    own = identity_of(statements, "SchedulerFunctionRole")
+    assert allowed(own, "dynamodb:Query", "MainTable"), "due items are read from gsi2"
+    assert not allowed(own, "dynamodb:Scan", "MainTable")
+
+
+@pytest.mark.parametrize(
+    ("alarm_name", "metric"),
+    [
+        ("DncSourceFailureAlarm", "DncRescrubSourceFailed"),
+        ("ScheduledJobTenantFailedAlarm", "ScheduledJobTenantFailed"),
+    ],
+)
+def test_alarms_watch_dnc_source_failures_and_failed_tenants_of_jobs(
+    resources: dict[str, Any], alarm_name: str, metric: str
+) -> None:
+    alarm = resources[alarm_name]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Gatehouse", metric)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "gatehouse"}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
 
 
 def test_alarms_watch_the_dlq_and_failed_dispatch_runs(resources: dict[str, Any]) -> None:

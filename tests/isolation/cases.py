@@ -533,6 +533,13 @@ CASES: dict[tuple[str, str], Case] = {
         Kind.COLLECTION,
         lambda t: Target("PUT", "/settings/sms-help", body={"help_text": "Reply STOP to opt out."}),
     ),
+    ("GET", "/settings/retention"): Case(Kind.COLLECTION, lambda t: Target("GET", "/settings/retention")),
+    ("PUT", "/settings/retention"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "PUT", "/settings/retention", body={"message_bodies_days": 30, "dnc_rescrub_days": 14}
+        ),
+    ),
 }
 
 CASES.update(
@@ -687,6 +694,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
     ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
     ("PUT", "/settings/sms-help"): "sms_help.changed",
+    ("PUT", "/settings/retention"): "retention.changed",
     ("POST", "/billing/checkout"): "billing.checkout_started",
     ("POST", "/billing/portal"): "billing.portal_opened",
 }
