@@ -353,7 +353,14 @@ def _record(  # noqa: PLR0917
     result: BatchResult,
     now: datetime,
 ) -> None:
-    """One outcome per contact, and the attempt in each attempted contact's ledger (batched writes)."""
+    """One outcome per contact, and the attempt in each attempted contact's ledger.
+
+    Written in transactions of up to 100 items, each conditional on the version read: one
+    round trip per 100 writes. When another writer got there first (a contact attempted by
+    two campaigns at once), that chunk is written again item by item: outcomes are this
+    batch's to write, and a ledger is read again and the attempt added to what it holds,
+    so no attempt ever drops out of a contact's 24-hour count.
+    """
     records: list[TenantRecord] = []
     for cid in set(contacts) | set(result.blocked):
         before = earlier.get(f"{campaign_id}#{cid}")
@@ -367,23 +374,62 @@ def _record(  # noqa: PLR0917
             status, reason = OutcomeStatus.BLOCKED, result.blocked[cid]
         else:
             continue  # claimed by another execution, or settled before: that outcome stands
+        until = result.deferred.get(cid)
+        if before is not None and (before.status, before.reason, before.until, before.attempts) == (
+            status,
+            reason,
+            until,
+            attempts,
+        ):
+            continue  # decided as before: nothing to write
         records.append(
             ContactOutcome(
                 campaign_id=campaign_id,
                 contact_id=cid,
                 status=status,
                 reason=reason,
-                until=result.deferred.get(cid),
+                until=until,
                 attempts=attempts,
                 provider_ref=result.sent.get(cid) or None,
                 updated_at=now,
+                version=before.version if before is not None else 0,
             )
         )
     for cid in attempted:
-        ledger = ledgers.get(cid) or AttemptLedger(contact_id=cid)
-        recent = [t for t in ledger.times if now - t < LEDGER_WINDOW]
-        records.append(ledger.model_copy(update={"times": [*recent, now]}))
-    scope.batch_save(records)
+        records.append(_attempted(ledgers.get(cid) or AttemptLedger(contact_id=cid), now))
+    for start in range(0, len(records), RECORD_CHUNK):
+        chunk = records[start : start + RECORD_CHUNK]
+        try:
+            with scope.transaction() as txn:
+                for record in chunk:
+                    txn.save(record)
+        except Conflict:
+            _record_one_by_one(scope, chunk, now)
+
+
+RECORD_CHUNK: Final = 100
+LEDGER_TRIES: Final = 5
+
+
+def _attempted(ledger: AttemptLedger, now: datetime) -> AttemptLedger:
+    recent = [t for t in ledger.times if now - t < LEDGER_WINDOW and t != now]
+    return ledger.model_copy(update={"times": [*recent, now]})
+
+
+def _record_one_by_one(scope: TenantScope, chunk: list[TenantRecord], now: datetime) -> None:
+    scope.batch_save(r for r in chunk if isinstance(r, ContactOutcome))
+    for wanted in (r for r in chunk if isinstance(r, AttemptLedger)):
+        ledger = wanted
+        for _ in range(LEDGER_TRIES):
+            try:
+                scope.save(ledger)
+                break
+            except Conflict:
+                fresh = scope.get(AttemptLedger, wanted.contact_id)
+                ledger = _attempted(fresh or AttemptLedger(contact_id=wanted.contact_id), now)
+        else:
+            logger.warning("attempt ledger kept changing; this attempt is not in it")
+            metrics.add_metric(name="DispatchLedgerWriteLost", unit="Count", value=1)
 
 
 @dataclass(frozen=True)
