@@ -299,3 +299,30 @@ def test_a_refused_call_is_send_failed_with_the_providers_fixed_code(world: dict
     assert result.failed == {world["ids"]["ann"]: "sandbox_unreachable"}
     outcome = world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
     assert (outcome.status, outcome.reason) == (OutcomeStatus.SEND_FAILED, "sandbox_unreachable")
+
+
+def test_an_attempt_by_another_campaign_meanwhile_stays_in_the_contacts_ledger(world: dict[str, Any]) -> None:
+    """Ledgers are written conditionally: an attempt recorded between our read and our write is kept."""
+    from gatehouse.dispatch.batch import AttemptLedger
+
+    scope, ann = world["scope"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    scope.save(contact.model_copy(update={"dnc": None}))  # so the batch scrubs her after reading ledgers
+    elsewhere = NOW - timedelta(hours=1)
+
+    def scrub_while_another_campaign_attempts(scope_: Any, numbers: list[str]) -> Any:
+        scope_.save(AttemptLedger(contact_id=ann, times=[elsewhere]))  # the other campaign's attempt
+        return checks.scrub(scope_, numbers)
+
+    result = run_batch(
+        scope,
+        world["campaign_id"],
+        "run-1",
+        [ann],
+        now=NOW,
+        suppressed=checks.suppressed,
+        scrub=scrub_while_another_campaign_attempts,
+        billing=good_standing,
+    )
+    assert ann in result.sent
+    assert scope.require(AttemptLedger, ann).times == [elsewhere, NOW]
