@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints
+from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
 from gatehouse.jobs.dnc_rescrub import run_dnc_rescrub
 from gatehouse.jobs.heartbeat import run_heartbeat
 from gatehouse.jobs.retention_purge import run_retention_purge
@@ -26,6 +27,7 @@ JOBS: dict[str, Callable[[Deadline], Any]] = {
     "audit_checkpoints": lambda _: run_audit_checkpoints(),
     "dnc_rescrub": lambda deadline: run_dnc_rescrub(deadline=deadline),
     "retention_purge": lambda deadline: run_retention_purge(deadline=deadline),
+    "dispatch_deferred": lambda deadline: run_dispatch_deferred(deadline=deadline),
 }
 
 

@@ -541,7 +541,7 @@ def test_state_machine_invokes_the_dispatch_functions_and_only_the_api_and_itsel
     starters = [s for s in statements if s.allows and s.covers("states:StartExecution")]
     # The ARN is spelled out (a !Ref would be a cycle): it must follow the machine's name.
     arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
-    assert {s.owner for s in starters} == {"ApiFunctionRole", "DispatchStateMachine"}
+    assert {s.owner for s in starters} == {"ApiFunctionRole", "SchedulerFunctionRole", "DispatchStateMachine"}
     for start in starters:
         assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
 

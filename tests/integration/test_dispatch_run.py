@@ -266,3 +266,61 @@ def test_a_blocked_run_is_recorded_and_the_campaign_left_as_it_is(
     assert end.status is runs.RunStatus.BLOCKED
     assert end.campaign_status == "running"
     assert scope.require(runs.DispatchRun, f"{campaign_id}#{run_id}").reason == "run_gate_refused"
+
+
+# ------------------------------------------------------------------ deferred attempts
+def test_deferred_contacts_get_a_run_of_their_own_when_their_window_opens(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
+    from gatehouse.jobs.tenants import Deadline
+
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)  # 23:00 in New York: Ann is deferred
+    first = batch_tests.run(world, run_id="run_" + "j" * 26, now=night)
+    opens = first.deferred[ann]
+    sfn = boto3.client("stepfunctions")
+    machine = get_settings().dispatch_state_machine_arn
+
+    before_window = runs.start_deferred_runs(scope, now=opens - timedelta(minutes=1))
+    assert before_window == {"due_campaigns": 0, "started": 0, "waiting": 0}
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+
+    run_dispatch_deferred(deadline=Deadline.unlimited(), clock=lambda: opens + timedelta(seconds=1))
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    run_id = deferred_run_id_of(execution)
+    record = scope.require(runs.DispatchRun, f"{campaign_id}#{run_id}")
+    assert (record.kind, record.started_by) == (runs.RunKind.DEFERRED, "system:dispatch-deferred")
+    # the run's pages hold exactly the contacts that fell due
+    page = runs.plan_page(runs.PageInput(**run_input(tenant_a, campaign_id, run_id).model_dump()))
+    assert page.batches == [[ann]]
+
+    # the same tick again, and the next tick while that run still goes: nothing more starts
+    again = runs.start_deferred_runs(scope, now=opens + timedelta(seconds=2))
+    later = runs.start_deferred_runs(scope, now=opens + timedelta(minutes=6))
+    assert (again["started"], later["started"]) == (0, 0)
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+
+    # the deferred run sends her once; her outcome leaves the index, so no tick finds her again
+    sent = batch_tests.run(world, run_id=run_id, now=opens + timedelta(minutes=1))
+    assert ann in sent.sent
+    runs.finish_run(run_input(tenant_a, campaign_id, run_id), clock=lambda: opens + timedelta(minutes=2))
+    assert runs.start_deferred_runs(scope, now=opens + timedelta(hours=1))["due_campaigns"] == 0
+
+
+def test_deferred_contacts_of_a_paused_campaign_wait_for_its_resume(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    scope, ann = world["scope"], world["ids"]["ann"]
+    night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)
+    opens = batch_tests.run(world, run_id="run_" + "k" * 26, now=night).deferred[ann]
+    lifecycle.transition(scope, world["ops"], world["campaign_id"], "pause")
+    assert runs.start_deferred_runs(scope, now=opens + timedelta(minutes=1)) == {
+        "due_campaigns": 1,
+        "started": 0,
+        "waiting": 1,
+    }
+
+
+def deferred_run_id_of(execution: dict[str, Any]) -> str:
+    return str(execution["name"])

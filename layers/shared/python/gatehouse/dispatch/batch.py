@@ -48,11 +48,13 @@ from gatehouse.identity.tenants import TenantEntry, TenantStatus
 from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import CallRequest, SendReceipt, adapters
 from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
+from gatehouse.tenancy.records import time_sort_key
 from gatehouse.vault import Provider, resolve
 from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials
 from gatehouse.webhooks.refs import StatusCallbackUrls, status_callback_urls
 
 BATCH_MAX: Final = 100
+DEFERRED_INDEX: Final = "OUTCOME_DEFERRED"
 LEDGER_WINDOW: Final = timedelta(hours=24)
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
@@ -88,6 +90,12 @@ class ContactOutcome(TenantRecord):
     delivery_status: DeliveryStatus | None = None
     error_code: str | None = None
     duration_seconds: int | None = None
+
+    def time_key(self) -> tuple[str, str] | None:
+        """While deferred: on the time index at the instant it may be tried again (the deferred job)."""
+        if self.status is OutcomeStatus.DEFERRED and self.until is not None:
+            return DEFERRED_INDEX, time_sort_key(self.until, f"{self.campaign_id}#{self.contact_id}")
+        return None
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.contact_id}"

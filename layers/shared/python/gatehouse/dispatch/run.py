@@ -20,7 +20,9 @@ The workflow's tasks are the other functions here:
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import hashlib
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -40,6 +42,7 @@ from gatehouse.identity.tenants import require_active_tenant
 from gatehouse.ids import new_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.records import time_bound
 
 BATCH_SIZE: Final = 100
 PAGE_BATCHES: Final = 10  # one page: up to 1,000 contact ids (about 35 kB of payload)
@@ -62,6 +65,11 @@ class BatchInput(RunInput):
     contact_ids: list[str] = Field(min_length=1, max_length=BATCH_SIZE)
 
 
+class RunKind(StrEnum):
+    AUDIENCE = "audience"  # started by a person: the campaign's whole audience
+    DEFERRED = "deferred"  # started by the deferred-attempts job: contacts whose window opened
+
+
 class RunStatus(StrEnum):
     STARTED = "started"
     FINISHED = "finished"
@@ -82,6 +90,8 @@ class DispatchRun(TenantRecord):
     finished_at: datetime | None = None
     reason: str | None = None
     counts: dict[str, int] = {}
+    kind: RunKind = RunKind.AUDIENCE
+    deferred_before: datetime | None = None  # a deferred run: contacts due before this instant
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.run_id}"
@@ -190,7 +200,10 @@ def plan_page(page: PageInput) -> PlannedPage:
         return PlannedPage(batches=[], cursor=None, contacts=0)
     audience = campaign.spec.audience
     wanted = BATCH_SIZE * PAGE_BATCHES
-    if audience.contact_ids:
+    run = scope.get(DispatchRun, f"{page.campaign_id}#{page.run_id}")
+    if run is not None and run.kind is RunKind.DEFERRED and run.deferred_before is not None:
+        ids, cursor = _due_page(scope, page, run.deferred_before, wanted)
+    elif audience.contact_ids:
         offset = int(page.cursor or "0")
         ids = audience.contact_ids[offset : offset + wanted]
         after = offset + wanted
@@ -202,6 +215,90 @@ def plan_page(page: PageInput) -> PlannedPage:
         cursor = found.cursor
     batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
     return PlannedPage(batches=batches, cursor=cursor, contacts=len(ids))
+
+
+def _due_page(
+    scope: TenantScope, page: PageInput, before: datetime, wanted: int
+) -> tuple[list[str], str | None]:
+    """One page of the campaign's contacts deferred until before ``before`` (from the time index)."""
+    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+
+    due = scope.due(
+        ContactOutcome, DEFERRED_INDEX, before=time_bound(before), limit=wanted, cursor=page.cursor
+    )
+    return [o.contact_id for o in due.items if o.campaign_id == page.campaign_id], due.cursor
+
+
+DEFERRED_TICK: Final = timedelta(minutes=5)
+DEFERRED_SCAN: Final = 1000
+
+
+def deferred_run_id(tenant_id: str, campaign_id: str, now: datetime) -> str:
+    """The same id for every start of one campaign's deferred run within one tick: a repeat starts nothing."""
+    tick = int(now.timestamp() // DEFERRED_TICK.total_seconds())
+    digest = hashlib.sha256(f"{tenant_id}|{campaign_id}|{tick}".encode()).digest()
+    return "run_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -> dict[str, int]:
+    """Start one deferred run for each running campaign with contacts whose window has opened.
+
+    Reads only what fell due (the time index). A campaign whose earlier run is still going
+    waits for the next tick; a paused one waits for its resume (which runs its audience).
+    The run id is fixed per campaign and tick, so a repeated job starts nothing twice, and
+    gate 7's claims stop a second send in any case.
+    """
+    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+
+    campaigns: set[str] = set()
+    cursor: str | None = None
+    read = 0
+    while read < DEFERRED_SCAN:
+        due = scope.due(ContactOutcome, DEFERRED_INDEX, before=time_bound(now), limit=500, cursor=cursor)
+        campaigns.update(o.campaign_id for o in due.items)
+        read += len(due.items)
+        cursor = due.cursor
+        if cursor is None:
+            break
+    counts = {"due_campaigns": len(campaigns), "started": 0, "waiting": 0}
+    agent = system(scope.tenant_id, "dispatch-deferred")
+    for campaign_id in sorted(campaigns):
+        campaign = scope.get(Campaign, campaign_id)
+        if campaign is None or campaign.status is not CampaignStatus.RUNNING:
+            counts["waiting"] += 1
+            continue
+        if any(r.status is RunStatus.STARTED for r in list_runs(scope, campaign_id, limit=5)):
+            counts["waiting"] += 1
+            continue
+        run = DispatchRun(
+            run_id=deferred_run_id(scope.tenant_id, campaign_id, now),
+            campaign_id=campaign_id,
+            status=RunStatus.STARTED,
+            started_at=now,
+            started_by=agent.actor,
+            kind=RunKind.DEFERRED,
+            deferred_before=now,
+        )
+        try:
+            run = scope.save(run)
+        except Conflict:
+            continue  # this tick's run of the campaign exists already
+        trail.record(agent, "dispatch_run.started", "run", run.run_id, after=_audited(run))
+        request = RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id=run.run_id)
+        try:
+            (sfn or _sfn()).start_execution(
+                stateMachineArn=get_settings().dispatch_state_machine_arn,
+                name=run.run_id,
+                input=request.model_dump_json(),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                scope.save(
+                    run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
+                )
+                raise
+        counts["started"] += 1
+    return counts
 
 
 def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]:
@@ -270,7 +367,9 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
 
     scope = TenantScope(run.tenant_id)
     record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")
-    campaign = scope.require(Campaign, run.campaign_id)
+    campaign = scope.get(Campaign, run.campaign_id)
+    if campaign is None:  # a run for a campaign this tenant does not have: nothing to record
+        return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
     if record is not None and record.status is not RunStatus.STARTED:
         return RunEnd(status=record.status, counts=record.counts, campaign_status=campaign.status.value)
     counts = tally(scope, run.campaign_id)
