@@ -13,9 +13,7 @@ from typing import Any
 
 import moto.kms.models
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto.kms.utils import AbstractPrivateKey, KeySpec, RSAPrivateKey
-
-_GENERATE = moto.kms.models.generate_private_key
+from moto.kms.utils import AbstractPrivateKey, KeySpec, RSAPrivateKey, generate_private_key
 
 
 class _DeferredRSAPrivateKey(RSAPrivateKey):
@@ -29,6 +27,10 @@ class _DeferredRSAPrivateKey(RSAPrivateKey):
             self._key = rsa.generate_private_key(public_exponent=65537, key_size=self.key_size)
         return self._key
 
+    @private_key.setter
+    def private_key(self, key: Any) -> None:
+        self._key = key
+
 
 _SYMMETRIC = frozenset(
     {KeySpec.SYMMETRIC_DEFAULT, KeySpec.HMAC_224, KeySpec.HMAC_256, KeySpec.HMAC_284, KeySpec.HMAC_512}
@@ -38,8 +40,9 @@ _SYMMETRIC = frozenset(
 def _generate_private_key(key_spec: str) -> AbstractPrivateKey:
     if key_spec in _SYMMETRIC:
         return _DeferredRSAPrivateKey()
-    return _GENERATE(key_spec)
+    return generate_private_key(key_spec)
 
 
 def install() -> None:
-    moto.kms.models.generate_private_key = _generate_private_key
+    # moto.kms.models calls the name it imported from moto.kms.utils.
+    setattr(moto.kms.models, "generate_private_key", _generate_private_key)  # noqa: B010
