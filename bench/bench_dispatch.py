@@ -133,12 +133,22 @@ def seed_contacts(runtime: LocalRuntime, count: int) -> None:
     scope.batch_save(clones)
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one straight script
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000)
     args = parser.parse_args(argv)
     for noisy in ("werkzeug", "moto", "local", "gatehouse"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # The handlers' JSON log lines and metric documents go to stdout; only the figures should.
+    figures, sys.stdout = sys.stdout, open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        return _measure(args, figures)
+    finally:
+        sys.stdout.close()
+        sys.stdout = figures
+
+
+def _measure(args: argparse.Namespace, figures: Any) -> int:  # noqa: PLR0915 - one straight script
     with LocalRuntime() as runtime:
         assert runtime.demo is not None
         from gatehouse.providers.sandbox import sandbox  # noqa: PLC0415
@@ -217,17 +227,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one straight 
         + calls.total("kms") * PRICE["kms_request"]
     )
     for line in calls.format_lines("dispatch_calls"):
-        print(line)
-    print(f"dispatch_contacts: {args.contacts}")
-    print(f"dispatch_seconds_local: {seconds:.1f}")
-    print(f"dynamodb_round_trips_per_contact: {calls.total('dynamodb') / args.contacts:.4f}")
-    print(f"dynamodb_write_units_per_contact: {capacity.writes / args.contacts:.2f}")
-    print(f"dynamodb_read_units_per_contact: {capacity.reads / args.contacts:.2f}")
-    print(f"state_transitions_per_contact: {transitions / args.contacts:.4f}")
-    print(f"express_executions_per_contact: {batches / args.contacts:.4f}")
-    print(f"lambda_invocations_per_contact: {sum(dispatch.values()) / args.contacts:.4f}")
-    print(f"kms_calls_per_batch: {calls.total('kms') / batches:.3f}")
-    print(f"aws_cost_per_1000_messages_usd: {cost / sent * 1000:.5f}")
+        print(line, file=figures)
+    print(f"dispatch_contacts: {args.contacts}", file=figures)
+    print(f"dispatch_seconds_local: {seconds:.1f}", file=figures)
+    print(f"dynamodb_round_trips_per_contact: {calls.total('dynamodb') / args.contacts:.4f}", file=figures)
+    print(f"dynamodb_write_units_per_contact: {capacity.writes / args.contacts:.2f}", file=figures)
+    print(f"dynamodb_read_units_per_contact: {capacity.reads / args.contacts:.2f}", file=figures)
+    print(f"state_transitions_per_contact: {transitions / args.contacts:.4f}", file=figures)
+    print(f"express_executions_per_contact: {batches / args.contacts:.4f}", file=figures)
+    print(f"lambda_invocations_per_contact: {sum(dispatch.values()) / args.contacts:.4f}", file=figures)
+    print(f"kms_calls_per_batch: {calls.total('kms') / batches:.3f}", file=figures)
+    print(f"aws_cost_per_1000_messages_usd: {cost / sent * 1000:.5f}", file=figures)
     return 0
 
 
