@@ -11,11 +11,13 @@ import csv
 import io
 import json
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from boto3.dynamodb.conditions import Key
 
 from gatehouse import audit
 from gatehouse.aws_calls import AwsCall, AwsCallCounter
@@ -211,6 +213,13 @@ def test_an_import_reports_every_bad_row_and_writes_the_good_ones(api, tenant_a:
     assert miami["zones"] == ["America/Chicago", "America/New_York"]  # Florida spans two zones
     stored = boto3.client("s3").list_objects_v2(Bucket=get_settings().import_bucket)
     assert stored.get("KeyCount", 0) == 0  # the file does not outlive its import
+    # the record and its row report expire together, by TTL, 90 days after the import started
+    table = boto3.resource("dynamodb").Table(get_settings().main_table)
+    partition = f"{tenant_a.tenant_id}#IMPORT"
+    (record,) = table.query(KeyConditionExpression=Key("pk").eq(partition))["Items"]
+    (page,) = table.query(KeyConditionExpression=Key("pk").eq(f"{partition}_ERRORS"))["Items"]
+    created = datetime.fromisoformat(job["created_at"].replace("Z", "+00:00"))
+    assert record["expires_at"] == page["expires_at"] == int((created + timedelta(days=90)).timestamp())
 
 
 def test_importing_the_same_file_again_changes_nothing(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]

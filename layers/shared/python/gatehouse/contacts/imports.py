@@ -87,6 +87,10 @@ class CallerRef(BaseModel):
         return Caller(tenant_id=tenant_id, **self.model_dump())
 
 
+IMPORT_RECORD_DAYS: Final = 90
+IMPORT_RECORD_LIFETIME: Final = timedelta(days=IMPORT_RECORD_DAYS)
+
+
 class ImportJob(TenantRecord):
     collection = "IMPORT"
 
@@ -106,6 +110,10 @@ class ImportJob(TenantRecord):
     def sort_key(self) -> str:
         return self.import_id
 
+    def expires(self) -> datetime | None:
+        """An import's record and its row report are kept ``IMPORT_RECORD_DAYS``; then TTL removes them."""
+        return self.created_at + IMPORT_RECORD_LIFETIME
+
 
 class ErrorRow(BaseModel):
     row: int
@@ -119,6 +127,10 @@ class ImportErrorPage(TenantRecord):
     import_id: str
     page: int
     errors: list[ErrorRow]
+    expires_at: datetime | None = None  # its import's expiry: the report goes with the record
+
+    def expires(self) -> datetime | None:
+        return self.expires_at
 
     def sort_key(self) -> str:
         return f"{self.import_id}#{self.page:06d}"
@@ -147,7 +159,9 @@ def run_import(
         while errors and (force or len(errors) >= ERROR_PAGE):
             page, errors = errors[:ERROR_PAGE], errors[ERROR_PAGE:]
             pages += 1
-            scope.save(ImportErrorPage(import_id=job.import_id, page=pages, errors=page))
+            scope.save(
+                ImportErrorPage(import_id=job.import_id, page=pages, errors=page, expires_at=job.expires())
+            )
 
     for batch in _batches(rows, CHUNK):
         good: list[ParsedRow] = []
