@@ -324,3 +324,61 @@ def test_deferred_contacts_of_a_paused_campaign_wait_for_its_resume(
 
 def deferred_run_id_of(execution: dict[str, Any]) -> str:
     return str(execution["name"])
+
+
+def test_a_tenant_whose_deferred_pickup_fails_leaves_the_others_started(
+    world: dict[str, Any], tenant_a: TenantFixture, tenant_b: TenantFixture
+) -> None:
+    from gatehouse.contacts import checks
+    from gatehouse.contacts.records import ContactInput
+    from gatehouse.contacts.service import create
+    from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
+    from gatehouse.jobs.tenants import Deadline, JobFailed
+    from gatehouse.vault import Provider, connect
+
+    night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)
+    opens = batch_tests.run(world, run_id="run_" + "m" * 26, now=night).deferred[world["ids"]["ann"]]
+    # tenant B: one contact deferred by its own running campaign
+    ops_b = operator(tenant_b.tenant_id, "fixtures", request_id="fixtures")
+    connect(
+        tenant_b.scope,
+        ops_b,
+        Provider.DNC,
+        {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"},
+    )
+    connect(tenant_b.scope, ops_b, Provider.TWILIO, batch_tests.TWILIO)
+    person = ContactInput.model_validate(batch_tests.PEOPLE["ann"])
+    contact = create(
+        tenant_b.scope, ops_b, person, suppressed=checks.suppressed, scrub=checks.scrub, clock=lambda: night
+    )
+    campaign_b = approved(tenant_b, {**SPEC, "audience": {"contact_ids": [contact.contact_id]}})
+    lifecycle.transition(tenant_b.scope, ops_b, campaign_b, "start")
+    from gatehouse.dispatch.batch import run_batch
+
+    run_batch(
+        tenant_b.scope,
+        campaign_b,
+        "run_" + "n" * 26,
+        [contact.contact_id],
+        now=night,
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+        billing=batch_tests.good_standing,
+    )
+    # tenant A's campaign record is unreadable (a broken item): its pickup fails
+    table = boto3.resource("dynamodb").Table(get_settings().main_table)
+    table.put_item(
+        Item={
+            "pk": f"{tenant_a.tenant_id}#CAMPAIGN",
+            "sk": world["campaign_id"],
+            "kind": "Campaign",
+            "version": 1,
+            "data": "{",
+        }
+    )
+
+    with pytest.raises(JobFailed) as failed:
+        run_dispatch_deferred(deadline=Deadline.unlimited(), clock=lambda: opens + timedelta(seconds=1))
+    assert [r.tenant_id for r in failed.value.run.failures] == [tenant_a.tenant_id]
+    (run_b,) = [r for r in runs.list_runs(tenant_b.scope, campaign_b) if r.kind is runs.RunKind.DEFERRED]
+    assert run_b.status is runs.RunStatus.STARTED
