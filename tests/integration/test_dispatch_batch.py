@@ -7,6 +7,7 @@ and send nothing.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,3 +189,15 @@ def test_a_paused_campaign_sends_nothing(world: dict[str, Any]) -> None:
     result = run(world)
     assert result.sent == {}
     assert set(result.blocked.values()) == {"campaign_not_running"}
+
+
+def test_each_blocked_reason_is_counted_for_the_operators_dashboard(
+    world: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    run(world)
+    figures = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    by_reason = {f["reason"]: f["DispatchBlockedByReason"] for f in figures if "DispatchBlockedByReason" in f}
+    assert by_reason == {reason: [1.0] for reason in EXPECTED_BLOCKED.values()}
+    [declared] = next(f for f in figures if "DispatchBlockedByReason" in f)["_aws"]["CloudWatchMetrics"]
+    assert (declared["Namespace"], sorted(declared["Dimensions"][0])) == ("Gatehouse", ["reason", "service"])
