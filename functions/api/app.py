@@ -132,6 +132,13 @@ def handle_validation_error(error: RequestValidationError) -> Response[Any]:
     return error_response(422, "validation_error", "request does not match the schema", details)
 
 
+@app.exception_handler(UnicodeDecodeError)
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    # A binary (base64) body that is not UTF-8 fails while the resolver decodes it, before
+    # any route runs: it is the client's malformed request, not our error.
+    return error_response(400, "malformed_body", "request body is not UTF-8 text")
+
+
 @app.not_found
 def handle_not_found(_: Exception) -> Response[Any]:
     return error_response(404, "not_found", "no such route")
