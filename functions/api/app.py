@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -130,6 +133,11 @@ def handle_validation_error(error: RequestValidationError) -> Response[Any]:
         for e in problems
     ]
     return error_response(422, "validation_error", "request does not match the schema", details)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    return error_response(415, "unsupported_media_type", "send the request body as application/json")
 
 
 @app.exception_handler(UnicodeDecodeError)

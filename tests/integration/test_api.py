@@ -149,3 +149,16 @@ def test_a_body_that_is_not_utf8_text_is_a_malformed_request_not_a_server_error(
     )
     event.update(body=base64.b64encode(b"\xc6\x9a{\xff").decode(), isBase64Encoded=True)
     assert_error(invoke(api_module.lambda_handler, event), 400, "malformed_body")
+
+
+def test_a_json_route_given_another_media_type_answers_415_not_a_server_error(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    reply = api(
+        "POST",
+        "/api-keys",
+        token=tenant_a.keys[Role.OWNER],
+        headers={"Content-Type": "text/plain"},
+        raw_body=json.dumps({"name": "x", "role": "viewer"}),
+    )
+    assert_error(reply, 415, "unsupported_media_type")
