@@ -61,6 +61,12 @@ test: lint types infra security sam-build
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 
+# The schema fuzzing and the gate properties with far more examples than `make test` gives them.
+FUZZ_EXAMPLES ?= 40
+fuzz: $(VENV)/.installed
+	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
+	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/unit/test_gate_properties.py
+
 run: $(VENV)/.installed
 	$(PY) -m local
 
