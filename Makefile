@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: test run bench lint types infra security fuzz openapi fmt sam-build clean
+.PHONY: test run demo bench bench-dispatch lint types infra security fuzz openapi fmt sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,8 +70,16 @@ fuzz: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m local
 
+# The demo campaign end to end on the local runtime: import, approve, start, the run, the report.
+demo: $(VENV)/.installed
+	$(PY) -m local.demo
+
 bench: $(VENV)/.installed
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+# A 10,000-contact campaign run on the local runtime (also part of `make bench`).
+bench-dispatch: $(VENV)/.installed
+	$(PY) bench/bench_dispatch.py
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

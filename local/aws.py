@@ -24,6 +24,7 @@ import boto3
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from local import moto_transactions
 from local.intrinsics import ACCOUNT_ID, REGION, Resolver
 from local.template import Function, Schedule, StateMachine, Table, Template
 
@@ -60,6 +61,7 @@ class MotoServer:
     def start(self) -> None:
         if self._requested_port:
             _require_free(self._requested_port)
+        moto_transactions.install()
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         # The server shares this process, so the current values can be read here and put back on stop.
@@ -72,6 +74,7 @@ class MotoServer:
             self._server.stop()
             self.port = 0
             self._clients.clear()
+            moto_transactions.remove()
 
     def client(self, service: str) -> Any:
         """A boto3 client for this server (one per service: building clients is not cheap)."""
@@ -279,11 +282,35 @@ def state_machine_definition(machine: StateMachine, resolver: Resolver) -> str:
     return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def for_moto(definition: str) -> str:
+    """The definition as moto's Step Functions can run it: Distributed Map children as Standard executions.
+
+    moto's ASL parser accepts only ``STANDARD`` for a Distributed Map's ``ExecutionType``;
+    in AWS the children are Express. The states, their order, retries and catches are the
+    file's own; only the billing model of the child executions differs here.
+    """
+    parsed = json.loads(definition)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            config = node.get("ProcessorConfig")
+            if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+                config["ExecutionType"] = "STANDARD"
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(parsed)
+    return json.dumps(parsed)
+
+
 def _create_state_machine(machine: StateMachine, deployment: Deployment, sfn: Any) -> None:
     resolver = deployment.resolver
     created = sfn.create_state_machine(
         name=resolver.attribute(machine.logical_id, "Name"),
-        definition=state_machine_definition(machine, resolver),
+        definition=for_moto(state_machine_definition(machine, resolver)),
         roleArn=str(resolver.resolve(machine.role_reference)),
         type=machine.type,
     )

@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -38,6 +41,7 @@ OUTBOX_ROOT = Path(__file__).resolve().parents[1] / ".local"
 # The template's Stage parameter on this machine (GATEHOUSE_STAGE, the API stage name).
 LOCAL_STAGE = "local"
 SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
+SANDBOX_CALLBACK_DELAY_SECONDS = "0.2"
 # Credentials and profiles from the caller's shell must not reach moto or a real account.
 _ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -108,12 +112,14 @@ class LocalRuntime:
         install_lambda_shim(self.functions.values())
         self.api.routes = routing_table(list(self.functions.values()))
         self.api.start()
+        _sandbox_callbacks(start=True)
         if seed:
             self.demo = self._seed_demo()
         self.scheduler = self._scheduler(template, resolver, schedule_interval)
         self.scheduler.start()
 
     def stop(self) -> None:
+        _sandbox_callbacks(start=False)  # before the API goes: none is left waiting to call it
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
@@ -156,6 +162,18 @@ class LocalRuntime:
             raise RuntimeError("no state machine is deployed")
         return next(iter(self.deployment.state_machines.values()))
 
+    def set_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """Make every served function that reads ``clock`` see this one (None: the real clock again).
+
+        Gates decide by the time in the contact's zones; tests pin it to check each decision.
+        """
+        from gatehouse.clock import utc_now  # noqa: PLC0415
+
+        for logical_id in self.functions:
+            module = sys.modules.get(f"gatehouse_fn_{logical_id}")
+            if module is not None and hasattr(module, "clock"):
+                setattr(module, "clock", clock or utc_now)  # noqa: B010 - a module attribute, by name
+
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated account."""
         if self.moto is None:
@@ -197,6 +215,8 @@ class LocalRuntime:
                 "MOTO_PORT": str(moto.port),
                 # Provider calls go to the recording sandbox: nothing leaves the machine.
                 "GATEHOUSE_PROVIDER_MODE": "sandbox",
+                # The sandbox's signed status callbacks follow each send this closely.
+                "GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS": SANDBOX_CALLBACK_DELAY_SECONDS,
                 # No SES here: mail goes to the local outbox file.
                 "GATEHOUSE_MAIL_OUTBOX": str(outbox),
                 # No X-Ray daemon and no CloudWatch here.
@@ -236,7 +256,12 @@ class LocalRuntime:
 
     @staticmethod
     def _seed_demo() -> BootstrapResult:
-        """The demo tenant: its owner and key, the sandbox DNC provider connected, one earlier opt-out."""
+        """The demo tenant: its owner and key, the sandbox DNC provider connected, one earlier opt-out.
+
+        It is billed as active (there is no Stripe here), so its campaigns pass gate 1's billing check.
+        """
+        from gatehouse.billing.account import BillingAccount, BillingStatus  # noqa: PLC0415
+        from gatehouse.clock import utc_now  # noqa: PLC0415
         from gatehouse.identity.caller import operator  # noqa: PLC0415 - needs the environment set
         from gatehouse.ops.bootstrap import bootstrap_tenant  # noqa: PLC0415
         from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
@@ -250,6 +275,7 @@ class LocalRuntime:
         suppress(
             scope, seeder, DEMO_OPTED_OUT, SuppressionSource.SMS_STOP, "replied STOP to an earlier campaign"
         )
+        scope.save(BillingAccount(status=BillingStatus.ACTIVE, updated_at=utc_now()))
         return demo
 
     def _scheduler(self, template: Template, resolver: Resolver, interval: float | None) -> Scheduler:
@@ -263,6 +289,16 @@ class LocalRuntime:
                 if job is not None:
                     jobs.append(job)
         return Scheduler(jobs)
+
+
+def _sandbox_callbacks(*, start: bool) -> None:
+    """The sandbox provider's status callbacks run while the runtime does (its threads stop with it)."""
+    from gatehouse.providers.sandbox import sandbox  # noqa: PLC0415 - needs the environment set
+
+    if start:
+        sandbox().start_callbacks()
+    else:
+        sandbox().stop_callbacks()
 
 
 def _forget_settings() -> None:

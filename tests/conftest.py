@@ -33,6 +33,9 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
+from moto.core.base_backend import BackendDict
+from moto.core.model_instances import reset_model_data
+from moto.core.models import botocore_stubber
 
 from gatehouse.config import get_settings
 from gatehouse.identity.caller import operator
@@ -41,25 +44,68 @@ from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
+from tests.support import clients, moto_kms
+from tests.support.dispatch import create_dispatch_machine
 from tests.support.functions import served_in_moto
 from tests.support.tables import create_tables
 
+moto_kms.install()
+
+
+@pytest.fixture(scope="module")
+def _moto_patching() -> Iterator[None]:
+    """moto's request patching, installed once per module that uses AWS.
+
+    Starting ``mock_aws`` registers a responder for every moto URL pattern, which
+    costs more than many tests. The ``aws`` fixture gives each test a fresh account
+    instead (see ``_fresh_moto``) and switches the interception on only while it runs.
+    """
+    mock = mock_aws(config={"lambda": {"use_docker": False}})
+    mock.start()
+    try:
+        yield
+    finally:
+        mock.stop()
+
+
+def _fresh_moto() -> None:
+    """Drop every resource of every moto backend, as ``mock_aws`` does when it stops."""
+    BackendDict.reset()
+    reset_model_data()
+
 
 @pytest.fixture
-def aws(tmp_path: Path) -> Iterator[None]:
-    """moto's AWS with the tables declared in template.yaml, the KMS keys, and a mail outbox file."""
+def aws(_moto_patching: None, tmp_path: Path) -> Iterator[None]:
+    """moto's AWS with the tables declared in template.yaml, the KMS keys, and a mail outbox file.
+
+    Every test starts from an empty moto account, whatever the test before it left there.
+    """
     get_settings.cache_clear()
-    with mock_aws(config={"lambda": {"use_docker": False}}):
-        create_tables(get_settings())
-        kms = boto3.client("kms")
-        signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
-        os.environ["GATEHOUSE_SIGNING_KEY_ID"] = signing["Arn"]
-        os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
-        suppression_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
-        os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
-        boto3.client("s3").create_bucket(Bucket="gatehouse-test-imports")
-        os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
-        os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
+    _fresh_moto()
+    botocore_stubber.enabled = True
+    boto3.DEFAULT_SESSION = clients.session()
+    try:
+        yield from _provisioned(tmp_path)
+    finally:
+        _fresh_moto()
+        # A test of the module without this fixture sees no moto, as if the mock were stopped.
+        botocore_stubber.enabled = False
+        get_settings.cache_clear()
+
+
+def _provisioned(tmp_path: Path) -> Iterator[None]:
+    create_tables(get_settings())
+    kms = clients.client("kms")
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    os.environ["GATEHOUSE_SIGNING_KEY_ID"] = signing["Arn"]
+    os.environ["GATEHOUSE_DATA_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
+    suppression_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
+    clients.client("s3").create_bucket(Bucket="gatehouse-test-imports")
+    os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
+    os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
+    os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
+    try:
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
             served_in_moto("ContactIntakeFunction") as intake_function,
@@ -68,6 +114,7 @@ def aws(tmp_path: Path) -> Iterator[None]:
             os.environ["GATEHOUSE_INTAKE_FUNCTION"] = intake_function
             get_settings.cache_clear()
             yield
+    finally:
         for name in (
             "GATEHOUSE_SIGNING_KEY_ID",
             "GATEHOUSE_DATA_KEY_ID",
@@ -76,9 +123,9 @@ def aws(tmp_path: Path) -> Iterator[None]:
             "GATEHOUSE_INTAKE_FUNCTION",
             "GATEHOUSE_IMPORT_BUCKET",
             "GATEHOUSE_MAIL_OUTBOX",
+            "GATEHOUSE_DISPATCH_STATE_MACHINE_ARN",
         ):
             os.environ.pop(name, None)
-    get_settings.cache_clear()
 
 
 def outbox() -> list[dict[str, str]]:

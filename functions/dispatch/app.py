@@ -1,8 +1,9 @@
-"""Lambda entries that may open provider credentials: the dispatch tasks and the integration check.
+"""Lambda entries of the dispatch workflow, and the integration check (both may open provider credentials).
 
-Each entry parses its input, calls one gate in ``gatehouse.dispatch`` (or the check
-in ``gatehouse.providers``) and returns its result; a gate that cannot admit raises,
-and the state machine's Catch turns that into a blocked outcome.
+Each entry parses its input (ids only: a tenant, a campaign, a run, contact ids), calls
+one function of ``gatehouse.dispatch`` (or the check in ``gatehouse.providers``) and
+returns its result. A gate that cannot admit raises, and the state machine's Catch turns
+that into a blocked outcome; nothing a Catch leads to ever sends.
 """
 
 from __future__ import annotations
@@ -11,18 +12,80 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gatehouse.dispatch.run import RunInput, check_tenant
+from gatehouse.clock import Clock, utc_now
+from gatehouse.dispatch import run as runs
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
+
+# The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.
+clock: Clock = utc_now
+
+
+def _keys(run: runs.RunInput) -> None:
+    logger.append_keys(tenant_id=run.tenant_id, campaign_id=run.campaign_id, run_id=run.run_id)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = RunInput.model_validate(event)
-    logger.append_keys(tenant_id=run.tenant_id, campaign_id=run.campaign_id)
-    return check_tenant(run).model_dump()
+    """Gate 1 for the whole run: an active tenant and a running campaign, or it raises (blocked)."""
+    run = runs.RunInput.model_validate(event)
+    _keys(run)
+    return runs.check_run(run).model_dump()
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def plan_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    page = runs.PageInput.model_validate(event)
+    _keys(page)
+    return runs.plan_page(page).model_dump()
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Gates 1-7 for one batch of up to 100 contacts; returns counts only (no contact data leaves)."""
+    from gatehouse.contacts import checks  # noqa: PLC0415 - only this entry scrubs and reads suppression
+    from gatehouse.dispatch.batch import run_batch  # noqa: PLC0415
+
+    batch = runs.BatchInput.model_validate(event)
+    _keys(batch)
+    result = run_batch(
+        TenantScope(batch.tenant_id),
+        batch.campaign_id,
+        batch.run_id,
+        batch.contact_ids,
+        now=clock(),
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+    )
+    counts = {
+        "sent": len(result.sent),
+        "send_failed": len(result.failed),
+        "blocked": len(result.blocked),
+        "deferred": len(result.deferred),
+        "skipped": len(result.skipped) + len(result.settled),
+    }
+    logger.info("batch dispatched", extra={"counts": counts, "paused": result.paused})
+    return {"counts": counts, "paused": result.paused}
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def settle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The run's bookkeeping, never a send: a failed batch's contacts, or how the run ended."""
+    if event.get("settle") == "batch":
+        batch = runs.BatchInput.model_validate(event)
+        _keys(batch)
+        return {"counts": runs.settle_batch(batch, clock=clock)}
+    run = runs.RunInput.model_validate(event)
+    _keys(run)
+    return runs.finish_run(run, blocked=event.get("settle") == "blocked", clock=clock).model_dump(mode="json")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -1,8 +1,9 @@
 """Webhook Lambda entry: provider callbacks under /webhooks/.
 
-Signature first: each route finds the tenant from the ref in its path, opens that
-tenant's secret and verifies the provider's signature before any field of the body is
-used. An unknown ref, a tenant without the integration, a missing or wrong signature
+Routes: Twilio inbound SMS, message status and call status (``/webhooks/twilio/<ref>/...``),
+voice-agent call events, Stripe. Signature first: each route finds the tenant from the ref
+in its path, opens that tenant's secret and verifies the provider's signature before any
+field of the body is used. An unknown ref, a tenant without the integration, a missing or wrong signature
 all get the one same 401 (``SignatureRejected``), a log line without the body and the
 ``WebhookSignatureRejected`` metric an alarm watches. Each verified event is handled
 once by its provider id (``gatehouse.webhooks.replay``); a replay gets the first reply.
@@ -25,10 +26,12 @@ from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from gatehouse.webhooks import inbound_sms, refs, replay, signatures, voice_events
+from gatehouse.webhooks import inbound_sms, refs, replay, signatures, status, voice_events
+from gatehouse.webhooks.signatures import FormParams
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"
+RECEIVED = '{"received":true}'
 
 
 def _request_id() -> str:
@@ -56,8 +59,8 @@ def _twilio_token(tenant_id: str | None) -> str:
     return token.get_secret_value() if token is not None else ""
 
 
-@app.post("/webhooks/twilio/<ref>/sms")
-def twilio_inbound_sms(ref: str) -> Response[str]:
+def _verified_twilio(ref: str) -> tuple[str, FormParams]:
+    """The tenant and the form fields of a Twilio request whose signature holds; otherwise the one 401."""
     event = app.current_event
     params = form_params(event, "twilio")
     tenant_id = refs.tenant_for(ref)
@@ -66,6 +69,12 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
     token = _twilio_token(tenant_id)
     if tenant_id is None or not signatures.twilio_valid(token, url, params, signature):
         raise SignatureRejected("twilio")
+    return tenant_id, params
+
+
+@app.post("/webhooks/twilio/<ref>/sms")
+def twilio_inbound_sms(ref: str) -> Response[str]:
+    tenant_id, params = _verified_twilio(ref)
     sms = inbound_sms.InboundSms(
         message_sid=field(params, "MessageSid"),
         sender=field(params, "From"),
@@ -81,6 +90,43 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
             lambda_context=app.lambda_context,
         )
     )
+
+
+@app.post("/webhooks/twilio/<ref>/message-status")
+def twilio_message_status(ref: str) -> Response[str]:
+    tenant_id, params = _verified_twilio(ref)
+    update = status.from_twilio(
+        status.Kind.MESSAGE,
+        field(params, "MessageSid"),
+        field(params, "MessageStatus"),
+        optional_field(params, "ErrorCode"),
+        None,
+    )
+    return _status_reply(tenant_id, update)
+
+
+@app.post("/webhooks/twilio/<ref>/call-status")
+def twilio_call_status(ref: str) -> Response[str]:
+    tenant_id, params = _verified_twilio(ref)
+    update = status.from_twilio(
+        status.Kind.CALL,
+        field(params, "CallSid"),
+        field(params, "CallStatus"),
+        optional_field(params, "ErrorCode"),
+        optional_field(params, "CallDuration"),
+    )
+    return _status_reply(tenant_id, update)
+
+
+def _status_reply(tenant_id: str, update: status.StatusUpdate) -> Response[str]:
+    scope = TenantScope(tenant_id)
+
+    def handle() -> replay.Reply:
+        status.apply(scope, update)
+        return replay.Reply(status=200, content_type="application/json", body=RECEIVED)
+
+    key = f"twilio-status:{tenant_id}:{update.provider_ref}:{update.raw_status}"
+    return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
 
 
 def _voice_secret(tenant_id: str | None) -> str:
@@ -108,7 +154,10 @@ def voice_agent_event(ref: str) -> Response[str]:
 
     def handle() -> replay.Reply:
         voice_events.record_event(scope, call_event, request_id=request_id)
-        return replay.Reply(status=200, content_type="application/json", body='{"received":true}')
+        update = status.from_voice_event(call_event)
+        if update is not None:
+            status.apply(scope, update)
+        return replay.Reply(status=200, content_type="application/json", body=RECEIVED)
 
     key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.event.value}"
     return _reply(replay.once(key, handle, lambda_context=app.lambda_context))

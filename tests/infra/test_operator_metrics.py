@@ -23,6 +23,9 @@ SOURCES = (ROOT / "layers/shared/python/gatehouse", ROOT / "functions")
 OBSERVABILITY = ROOT / "layers/shared/python/gatehouse/observability.py"
 SEARCH_METRIC = re.compile(r"\{(?P<namespace>[^,}]+)[^}]*\}\s*MetricName=\"(?P<name>[^\"]+)\"")
 EMITTERS = {"add_metric", "single_metric"}
+# Per-tenant jobs count outcomes as f"{metric_prefix}{Outcome}" (gatehouse/jobs/tenants.py): such a
+# name is checked by the job's prefix literal instead.
+PREFIXED = {"DncRescrubSourceFailed": "DncRescrub"}
 
 
 # ---------------------------------------------------------------- what the code emits
@@ -114,7 +117,8 @@ def emitted() -> list[re.Pattern[str]]:
 
 
 def is_emitted(name: str, emitted: list[re.Pattern[str]]) -> bool:
-    return any(p.fullmatch(name) for p in emitted)
+    # A name with no literal part could be anything: it proves nothing about a given name.
+    return any(p.fullmatch(name) for p in emitted if p.pattern.replace(r"\w+", ""))
 
 
 # ---------------------------------------------------------------- what the template watches
@@ -175,7 +179,11 @@ def test_every_application_metric_on_the_dashboard_or_an_alarm_is_emitted_by_the
     namespace, _ = app_namespace()
     ours = {name for ns, name in watched if ns == namespace}
     assert ours, "the dashboard and alarms watch no application metric at all"
-    assert sorted(name for name in ours if not is_emitted(name, emitted)) == []
+    missing = {name for name in ours if not is_emitted(name, emitted)}
+    assert sorted(missing - PREFIXED.keys()) == []
+    source = "".join(p.read_text(encoding="utf-8") for top in SOURCES for p in top.rglob("*.py"))
+    for name in missing & PREFIXED.keys():
+        assert f'"{PREFIXED[name]}"' in source, f"{name}: no job passes the prefix {PREFIXED[name]!r}"
 
 
 def test_operators_watch_every_signal_the_design_names(

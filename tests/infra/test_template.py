@@ -33,6 +33,9 @@ CONTRACT_FUNCTIONS = {
     "WebhooksFunction": ("functions/webhooks/", "app.lambda_handler"),
     "SchedulerFunction": ("functions/scheduler/", "app.lambda_handler"),
     "TenantGateFunction": ("functions/dispatch/", "app.tenant_gate"),
+    "DispatchPlanFunction": ("functions/dispatch/", "app.plan_page"),
+    "DispatchBatchFunction": ("functions/dispatch/", "app.send_batch"),
+    "DispatchSettleFunction": ("functions/dispatch/", "app.settle"),
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
     "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
 }
@@ -58,18 +61,20 @@ AUDIT_APPEND_AND_READ = (
     "dynamodb:GetItem",
 )
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole"}
+AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole", "DispatchFunctionRole"}
 DECRYPTERS = {
     "WebhooksFunctionRole",
-    "TenantGateFunctionRole",
+    "DispatchFunctionRole",
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
+    "SchedulerFunctionRole",
 }
 SUPPRESSION_KEY_USERS = {
     "ApiFunctionRole",
     "WebhooksFunctionRole",
     "SchedulerFunctionRole",
     "TenantGateFunctionRole",
+    "DispatchFunctionRole",
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
 }
@@ -117,11 +122,22 @@ def test_audit_roles_may_append_and_read_the_audit_table(statements: list[Statem
             assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
 
 
-def test_tenant_gate_only_reads_the_main_table(statements: list[Statement]) -> None:
-    own = identity_of(statements, "TenantGateFunctionRole")
-    assert allowed(own, "dynamodb:GetItem", "MainTable")
-    for action in ITEM_WRITES:
-        assert not allowed(own, action, "MainTable"), f"the tenant gate may {action}"
+def test_tenant_gate_and_planner_only_read_the_main_table(
+    statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    decrypters = {
+        p
+        for s in statements
+        if s.kind == "key" and s.allows and s.covers("kms:Decrypt")
+        for p in s.principals()
+    }
+    for fn in ("TenantGateFunction", "DispatchPlanFunction"):
+        role = references(functions[fn]["Role"]).pop()
+        own = identity_of(statements, role)
+        assert allowed(own, "dynamodb:GetItem", "MainTable"), fn
+        for action in ITEM_WRITES:
+            assert not allowed(own, action, "MainTable"), f"{fn} may {action}"
+        assert role not in decrypters, fn
 
 
 def test_tables_are_on_demand_with_pitr_and_sse_under_the_storage_key(resources: dict[str, Any]) -> None:
@@ -141,10 +157,16 @@ def test_table_keys_index_and_ttl_follow_the_contract(resources: dict[str, Any])
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = main["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["gsi1pk", "gsi1sk"]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    lookup, timed = main["GlobalSecondaryIndexes"]
+    assert lookup["IndexName"] == "gsi1"
+    assert [k["AttributeName"] for k in lookup["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+    assert lookup["Projection"] == {"ProjectionType": "ALL"}
+    # The jobs find what fell due on the time index; they must get whole items from it.
+    assert timed["IndexName"] == "gsi2"
+    assert [k["AttributeName"] for k in timed["KeySchema"]] == ["gsi2pk", "gsi2sk"]
+    assert timed["Projection"] == {"ProjectionType": "ALL"}
+    declared = {a["AttributeName"] for a in main["AttributeDefinitions"]}
+    assert declared == {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
     assert main["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     audit = resources["AuditTable"]["Properties"]
     assert [k["AttributeName"] for k in audit["KeySchema"]] == ["pk", "sk"]
@@ -479,45 +501,139 @@ def test_state_machine_substitutions_cover_every_placeholder(
     placeholders = set(re.findall(r"\$\{([^}]+)\}", asl_text))
     substitutions = dispatch_machine["DefinitionSubstitutions"]
     assert placeholders == set(substitutions)
-    assert substitutions["TenantGateFunctionArn"] == {"Fn::GetAtt": ["TenantGateFunction", "Arn"]}
+    for placeholder, function in DISPATCH_TASKS.items():
+        assert substitutions[placeholder] == {"Fn::GetAtt": [function, "Arn"]}
     assert all(references(v) <= set(resources) for v in substitutions.values())
 
 
-def test_state_machine_invokes_only_the_tenant_gate_and_only_the_api_starts_it(
+DISPATCH_TASKS = {
+    "TenantGateFunctionArn": "TenantGateFunction",
+    "PlanFunctionArn": "DispatchPlanFunction",
+    "BatchFunctionArn": "DispatchBatchFunction",
+    "SettleFunctionArn": "DispatchSettleFunction",
+}
+SENDS = "${BatchFunctionArn}"
+BOOKKEEPING = "${SettleFunctionArn}"
+
+
+def all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state of the machine, the Map's item processor states included (names are unique)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found.update(all_states(processor))
+    return found
+
+
+def test_state_machine_invokes_the_dispatch_functions_and_only_the_api_and_itself_start_it(
     dispatch_machine: dict[str, Any], policy_templates: dict[str, list[str]], statements: list[Statement]
 ) -> None:
-    assert policy_templates["DispatchStateMachine"] == ["LambdaInvokePolicy"]
-    (invoke,) = [p for p in dispatch_machine["Policies"] if "LambdaInvokePolicy" in p]
-    assert invoke["LambdaInvokePolicy"]["FunctionName"] == {"Ref": "TenantGateFunction"}
+    assert set(policy_templates["DispatchStateMachine"]) == {"LambdaInvokePolicy"}
+    invoked = [
+        p["LambdaInvokePolicy"]["FunctionName"]
+        for p in dispatch_machine["Policies"]
+        if "LambdaInvokePolicy" in p
+    ]
+    assert sorted(references(i).pop() for i in invoked) == sorted(DISPATCH_TASKS.values())
     assert (dispatch_machine["Type"], dispatch_machine["Tracing"]) == ("STANDARD", {"Enabled": True})
-    (start,) = [s for s in statements if s.allows and s.covers("states:StartExecution")]
+    starters = [s for s in statements if s.allows and s.covers("states:StartExecution")]
     # The ARN is spelled out (a !Ref would be a cycle): it must follow the machine's name.
     arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
-    assert start.owner == "ApiFunctionRole"
-    assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
+    assert {s.owner for s in starters} == {"ApiFunctionRole", "SchedulerFunctionRole", "DispatchStateMachine"}
+    for start in starters:
+        assert start.resource == {"Fn::Sub": arn + dispatch_machine["Name"]["Fn::Sub"]}
+
+
+def test_batches_fan_out_to_express_child_executions(asl: dict[str, Any]) -> None:
+    (fan_out,) = [s for s in asl["States"].values() if s["Type"] == "Map"]
+    assert fan_out["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+    # Items carry ids only: the tenant, the campaign, the run and up to 100 contact ids.
+    assert set(fan_out["ItemSelector"]) == {"tenant_id.$", "campaign_id.$", "run_id.$", "contact_ids.$"}
 
 
 def test_every_task_fails_closed(asl: dict[str, Any]) -> None:
-    states = asl["States"]
+    """Every Catch leads to bookkeeping only: no Map and no task but the settle function after it."""
+    states = all_states(asl)
     assert asl["StartAt"] in states
-    assert all(set(successors(state)) <= set(states) for state in states.values())
-    tasks = [name for name, state in states.items() if state["Type"] == "Task"]
-    assert tasks
-    for name in tasks:
-        catches = states[name].get("Catch", [])
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {t["Resource"] for t in tasks.values()} == {f"${{{k}}}" for k in DISPATCH_TASKS}
+    for name, task in tasks.items():
+        if task["Resource"] == BOOKKEEPING:
+            continue
+        catches = task.get("Catch", [])
         assert any("States.ALL" in c["ErrorEquals"] for c in catches), f"{name} lets an error escape"
         for catch in catches:
             after = reachable(states, catch["Next"])
-            assert not [s for s in after if states[s]["Type"] in {"Task", "Map", "Parallel"}], name
-            ends = {s for s in after if not successors(states[s])}
-            assert {states[s]["Type"] for s in ends} == {"Fail"}, f"{name} Catch ends in {ends}"
+            assert not [s for s in after if states[s]["Type"] in {"Map", "Parallel"}], name
+            assert {states[s]["Resource"] for s in after if states[s]["Type"] == "Task"} <= {BOOKKEEPING}, (
+                name
+            )
+    for name in ("CheckRun", "PlanPage"):
+        after = reachable(states, tasks[name]["Catch"][0]["Next"])
+        ends = {s for s in after if not successors(states[s]) and not states[s].get("End")}
+        assert {states[s]["Type"] for s in ends} == {"Fail"}, f"{name} Catch ends in {ends}"
 
 
-def test_tasks_retry_only_lambda_throttling(asl: dict[str, Any]) -> None:
-    retryable = {"Lambda.TooManyRequestsException", "Lambda.ServiceException"}
-    for state in asl["States"].values():
-        for retry in state.get("Retry", []):
-            assert set(retry["ErrorEquals"]) <= retryable
+def test_the_sending_task_retries_only_lambda_throttling(asl: dict[str, Any]) -> None:
+    """A throttled invocation never ran, so retrying it cannot send twice; nothing else is retried."""
+    (send,) = [s for s in all_states(asl).values() if s.get("Resource") == SENDS]
+    assert [set(r["ErrorEquals"]) for r in send["Retry"]] == [{"Lambda.TooManyRequestsException"}]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "rate", "job"),
+    [("DncRescrub", "rate(1 hour)", "dnc_rescrub"), ("RetentionPurge", "rate(1 day)", "retention_purge")],
+)
+def test_lifecycle_jobs_run_on_their_schedules_into_the_scheduler_dlq(
+    functions: dict[str, dict[str, Any]], event_name: str, rate: str, job: str
+) -> None:
+    event = functions["SchedulerFunction"]["Events"][event_name]
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == rate
+    assert json.loads(event["Properties"]["Input"]) == {"job": job}
+    assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
+    assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] <= 3
+
+
+def test_the_scheduler_has_time_for_a_chunk_after_its_stop_margin(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    from gatehouse.jobs.tenants import DEFAULT_MARGIN_MS
+
+    # The chunked jobs stop DEFAULT_MARGIN_MS before the timeout: the rest is their working time.
+    assert functions["SchedulerFunction"]["Timeout"] * 1000 >= 4 * DEFAULT_MARGIN_MS
+
+
+def test_the_scheduler_opens_only_dnc_credentials_and_finds_due_items_on_the_time_index(
+    statements: list[Statement],
+) -> None:
+    key = key_policy(statements, "DataKey")
+    (opener,) = [s for s in key if s.allows and "SchedulerFunctionRole" in s.principals()]
+    assert opener.covers("kms:Decrypt")
+    assert not opener.covers("kms:Encrypt")
+    assert opener.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "provider:dnc"}
+    own = identity_of(statements, "SchedulerFunctionRole")
+    assert allowed(own, "dynamodb:Query", "MainTable"), "due items are read from gsi2"
+    assert not allowed(own, "dynamodb:Scan", "MainTable")
+
+
+@pytest.mark.parametrize(
+    ("alarm_name", "metric"),
+    [
+        ("DncSourceFailureAlarm", "DncRescrubSourceFailed"),
+        ("ScheduledJobTenantFailedAlarm", "ScheduledJobTenantFailed"),
+    ],
+)
+def test_alarms_watch_dnc_source_failures_and_failed_tenants_of_jobs(
+    resources: dict[str, Any], alarm_name: str, metric: str
+) -> None:
+    alarm = resources[alarm_name]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Gatehouse", metric)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "gatehouse"}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
 
 
 def test_alarms_watch_the_dlq_and_failed_dispatch_runs(resources: dict[str, Any]) -> None:

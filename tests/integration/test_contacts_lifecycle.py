@@ -16,7 +16,7 @@ from gatehouse.clock import utc_now
 from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.identity.permissions import Role
-from gatehouse.jobs.contacts_purge import run_contacts_purge
+from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.suppression import is_suppressed
 from tests.conftest import TenantFixture
 
@@ -91,7 +91,7 @@ def test_soft_deleted_contacts_are_purged_after_the_grace_period(  # type: ignor
     stale = tenant_a.scope.require(Contact, old)
     tenant_a.scope.save(stale.model_copy(update={"deleted_at": utc_now() - timedelta(days=31)}))
 
-    assert run_contacts_purge() == {tenant_a.tenant_id: 1}
+    assert run_retention_purge().of(tenant_a.tenant_id).counts["deleted_contacts"] == 1
     assert tenant_a.scope.get(Contact, old) is None
     assert tenant_a.scope.get(Contact, kept) is not None  # still inside its grace period
-    assert run_contacts_purge() == {}
+    assert run_retention_purge().of(tenant_a.tenant_id).counts["deleted_contacts"] == 0

@@ -8,6 +8,7 @@ and send nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,18 +16,24 @@ import pytest
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
+from gatehouse.compliance.state_rules import Channel
+from gatehouse.config import get_settings
 from gatehouse.contacts import checks
+from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create
 from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, report, run_batch
 from gatehouse.dispatch.claims import claim
+from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.identity.caller import operator
 from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect, revoke
+from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
+from tests.support.webhooks import VOICE_CREDENTIALS
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
 CONSENT = {
@@ -121,12 +128,16 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
     run(world)
     again = run(world)  # the same execution's batch, redelivered
     second_run = run(world, run_id="run-2")  # a second execution of the campaign
-    for result in (again, second_run):
-        assert result.sent == {}
-        # the 24-hour cap defers her first; past it, the campaign's attempts are used up
-        assert world["ids"]["ann"] in result.deferred
     later = run(world, run_id="run-3", now=NOW + timedelta(days=1, minutes=1))
-    assert (later.sent, later.blocked[world["ids"]["ann"]]) == ({}, "attempts_exhausted")
+    ann = world["ids"]["ann"]
+    for result in (again, second_run, later):
+        # her one attempt is spent: she is left as she was, neither re-sent nor re-decided
+        assert result.sent == {}
+        assert ann in result.settled
+        assert ann not in result.deferred
+        assert ann not in result.blocked
+    outcome = world["scope"].get(ContactOutcome, f"{world['campaign_id']}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert len(sandbox().messages()) == 1
 
 
@@ -189,6 +200,133 @@ def test_a_paused_campaign_sends_nothing(world: dict[str, Any]) -> None:
     result = run(world)
     assert result.sent == {}
     assert set(result.blocked.values()) == {"campaign_not_running"}
+
+
+# ---------------------------------------------------------------- status callbacks and voice
+
+PUBLIC = "https://api.gatehouse.test"
+
+
+@pytest.fixture
+def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("GATEHOUSE_PUBLIC_BASE_URL", PUBLIC)
+    get_settings.cache_clear()
+    yield PUBLIC
+    get_settings.cache_clear()
+
+
+def test_every_text_names_the_tenants_status_callback_and_the_report_shows_delivery(  # type: ignore[no-untyped-def]
+    world: dict[str, Any], public_url: str
+) -> None:
+    scope = world["scope"]
+    result = run(world)
+    (message,) = sandbox().messages()
+    assert message.status_callback == f"{public_url}/webhooks/twilio/{ensure_ref(scope)}/message-status"
+    ann = world["ids"]["ann"]
+    apply_status(scope, result.sent[ann], DeliveryStatus.UNDELIVERED, error_code="30006")
+    page = report(scope, world["campaign_id"])
+    (shown,) = [o for o in page.outcomes if o.contact_id == ann]
+    assert (shown.status, shown.delivery_status, shown.error_code) == (
+        OutcomeStatus.SENT,
+        DeliveryStatus.UNDELIVERED,
+        "30006",
+    )
+    assert page.counts["delivery:undelivered:30006"] == 1
+
+
+def voice_campaign(world: dict[str, Any], content: dict[str, Any]) -> str:
+    scope, ops = world["scope"], world["ops"]
+    for person in ("ann", "kit"):
+        contact = scope.require(Contact, world["ids"][person])
+        consent = [c.model_copy(update={"channels": [Channel.SMS, Channel.VOICE]}) for c in contact.consent]
+        scope.save(refresh(contact.model_copy(update={"consent": consent})))
+    spec = {**SPEC, "channel": "voice", "content": {"kind": "voice", **content}}
+    spec["senders"] = {"numbers": ["+14155550100", "+14155550101"]}
+    campaign = lifecycle.create(scope, ops, CampaignSpec.model_validate(spec))
+    lifecycle.transition(scope, ops, campaign.campaign_id, "submit")
+    lifecycle.transition(scope, ops, campaign.campaign_id, "approve")
+    approved = scope.require(Campaign, campaign.campaign_id)
+    scope.save(approved.model_copy(update={"status": CampaignStatus.RUNNING}))
+    return campaign.campaign_id
+
+
+def test_a_voice_campaign_places_calls_through_the_voice_agent(  # type: ignore[no-untyped-def]
+    world: dict[str, Any], public_url: str
+) -> None:
+    scope = world["scope"]
+    connect(scope, world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    result = run({**world, "campaign_id": campaign_id})
+    ann = world["ids"]["ann"]
+    assert list(result.sent) == [ann]
+    assert sandbox().messages() == []
+    (placed,) = sandbox().placed_calls()
+    assert (placed.placed_by, placed.call_id) == (Provider.VOICE_AGENT, result.sent[ann])
+    assert placed.call.to == "+12125550101"
+    assert placed.call.caller_id == "+14155550100"
+    assert placed.call.agent_id == "agent_demo"
+    assert placed.call.metadata == {"campaign_id": campaign_id, "contact_id": ann}
+    assert placed.call.status_callback == f"{public_url}/webhooks/voice-agent/{ensure_ref(scope)}"
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.provider_ref) == (OutcomeStatus.SENT, placed.call_id)
+
+
+def test_a_voice_campaign_can_have_twilio_dial_the_agent(world: dict[str, Any], public_url: str) -> None:
+    scope = world["scope"]
+    content = {"agent_id": "agent_demo", "placed_by": "twilio", "agent_sip_uri": "sip:agent_demo@sip.example"}
+    campaign_id = voice_campaign(world, content)
+    result = run({**world, "campaign_id": campaign_id})
+    (placed,) = sandbox().placed_calls()
+    assert placed.placed_by is Provider.TWILIO
+    assert placed.call.dial == "sip:agent_demo@sip.example"
+    assert placed.call.status_callback == f"{public_url}/webhooks/twilio/{ensure_ref(scope)}/call-status"
+    assert result.sent == {world["ids"]["ann"]: placed.call_id}
+
+
+def test_a_voice_campaign_without_the_voice_agent_pauses_and_calls_no_one(world: dict[str, Any]) -> None:
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    result = run({**world, "campaign_id": campaign_id})
+    assert result.sent == {}
+    assert result.failed == {world["ids"]["ann"]: "provider_credentials_unavailable"}
+    assert world["scope"].require(Campaign, campaign_id).status is CampaignStatus.PAUSED
+    assert sandbox().placed_calls() == []
+
+
+def test_a_refused_call_is_send_failed_with_the_providers_fixed_code(world: dict[str, Any]) -> None:
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
+    sandbox().answer(Provider.VOICE_AGENT, CheckStatus.UNREACHABLE)
+    result = run({**world, "campaign_id": campaign_id})
+    assert result.failed == {world["ids"]["ann"]: "sandbox_unreachable"}
+    outcome = world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
+    assert (outcome.status, outcome.reason) == (OutcomeStatus.SEND_FAILED, "sandbox_unreachable")
+
+
+def test_an_attempt_by_another_campaign_meanwhile_stays_in_the_contacts_ledger(world: dict[str, Any]) -> None:
+    """Ledgers are written conditionally: an attempt recorded between our read and our write is kept."""
+    from gatehouse.dispatch.batch import AttemptLedger
+
+    scope, ann = world["scope"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    scope.save(contact.model_copy(update={"dnc": None}))  # so the batch scrubs her after reading ledgers
+    elsewhere = NOW - timedelta(hours=1)
+
+    def scrub_while_another_campaign_attempts(scope_: Any, numbers: list[str]) -> Any:
+        scope_.save(AttemptLedger(contact_id=ann, times=[elsewhere]))  # the other campaign's attempt
+        return checks.scrub(scope_, numbers)
+
+    result = run_batch(
+        scope,
+        world["campaign_id"],
+        "run-1",
+        [ann],
+        now=NOW,
+        suppressed=checks.suppressed,
+        scrub=scrub_while_another_campaign_attempts,
+        billing=good_standing,
+    )
+    assert ann in result.sent
+    assert scope.require(AttemptLedger, ann).times == [elsewhere, NOW]
 
 
 def test_each_blocked_reason_is_counted_for_the_operators_dashboard(

@@ -18,7 +18,7 @@ import pytest
 
 from gatehouse.ids import new_tenant_id
 from gatehouse.jobs.heartbeat import last_heartbeat
-from local.aws import state_machine_definition
+from local.aws import for_moto, state_machine_definition
 from local.http_bridge import MAX_BODY_BYTES, find_route
 from local.intrinsics import Resolver, UnresolvableError
 from local.runtime import LocalRuntime
@@ -38,12 +38,16 @@ def template() -> Template:
     return load_template()
 
 
+CAMPAIGN_ID = "cmp_" + "l" * 26  # no such campaign
+RUN_ID = "run_" + "l" * 26
+
+
 def run_dispatch(runtime: LocalRuntime, tenant_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     sfn = runtime.client("stepfunctions")
     started = sfn.start_execution(
         stateMachineArn=runtime.state_machine_arn,
         name=f"test-{uuid.uuid4().hex[:12]}",
-        input=json.dumps({"tenant_id": tenant_id, "campaign_id": "cmp_local_runtime"}),
+        input=json.dumps({"tenant_id": tenant_id, "campaign_id": CAMPAIGN_ID, "run_id": RUN_ID}),
     )
     deadline = time.monotonic() + 30
     while True:
@@ -117,7 +121,9 @@ def test_state_machines_carry_their_definition_with_substitutions_resolved(
             stateMachineArn=runtime.deployment.state_machines[machine.logical_id]
         )
         definition = json.loads(described["definition"])
-        assert definition == json.loads(state_machine_definition(machine, runtime.deployment.resolver))
+        assert definition == json.loads(
+            for_moto(state_machine_definition(machine, runtime.deployment.resolver))
+        )
         assert "${" not in described["definition"]
         tasks = [s["Resource"] for s in definition["States"].values() if s["Type"] == "Task"]
         for resource in tasks:
@@ -140,15 +146,14 @@ def test_functions_and_schedule_rules_follow_the_template(runtime: LocalRuntime,
             assert target.get("Input") == schedule.input
 
 
-def test_dispatch_for_the_demo_tenant_runs_the_real_gate_and_is_admitted(runtime: LocalRuntime) -> None:
+def test_a_run_of_a_campaign_that_is_not_running_is_blocked_by_the_real_gate(runtime: LocalRuntime) -> None:
     assert runtime.demo is not None
     execution, events = run_dispatch(runtime, runtime.demo.tenant_id)
-    assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["output"]) == {"outcome": "admitted"}
-    assert entered_states(events) == ["CheckTenant", "Admitted", "Done"]
-    (succeeded,) = [e for e in events if e["type"] == "LambdaFunctionSucceeded"]
-    gate_result = json.loads(succeeded["lambdaFunctionSucceededEventDetails"]["output"])
-    assert gate_result == {"tenant_id": runtime.demo.tenant_id, "status": "active"}
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "Blocked"
+    assert entered_states(events) == ["CheckRun", "RecordBlocked", "RunBlocked"]
+    failed = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    assert failed[0]["lambdaFunctionFailedEventDetails"]["error"] == "Conflict"
 
 
 def test_dispatch_for_an_unknown_tenant_is_caught_and_blocked(runtime: LocalRuntime) -> None:
@@ -156,9 +161,9 @@ def test_dispatch_for_an_unknown_tenant_is_caught_and_blocked(runtime: LocalRunt
     assert execution["status"] == "FAILED"
     assert execution["error"] == "Blocked"
     states = entered_states(events)
-    assert states == ["CheckTenant", "Blocked", "RunBlocked"]
-    (failed,) = [e for e in events if e["type"] == "LambdaFunctionFailed"]
-    assert failed["lambdaFunctionFailedEventDetails"]["error"] == "TenantNotActive"
+    assert states == ["CheckRun", "RecordBlocked", "RunBlocked"]
+    failed = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+    assert failed[0]["lambdaFunctionFailedEventDetails"]["error"] == "TenantNotActive"
 
 
 def test_a_handler_error_reaches_lambda_invoke_callers_as_an_unhandled_function_error(
@@ -167,7 +172,8 @@ def test_a_handler_error_reaches_lambda_invoke_callers_as_an_unhandled_function_
     assert runtime.deployment is not None
     gate = runtime.deployment.functions["TenantGateFunction"]
     reply = runtime.client("lambda").invoke(
-        FunctionName=gate.arn, Payload=json.dumps({"tenant_id": new_tenant_id(), "campaign_id": "c"})
+        FunctionName=gate.arn,
+        Payload=json.dumps({"tenant_id": new_tenant_id(), "campaign_id": CAMPAIGN_ID, "run_id": RUN_ID}),
     )
     assert reply["FunctionError"] == "Unhandled"
     payload = json.loads(reply["Payload"].read())

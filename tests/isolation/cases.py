@@ -214,14 +214,25 @@ CAMPAIGN = {
 }
 
 
-def spare_campaign(tenant: TenantFixture, *, submitted: bool = False) -> str:
+def spare_campaign(
+    tenant: TenantFixture, *, submitted: bool = False, approved: bool = False, running: bool = False
+) -> str:
     from gatehouse.campaigns import lifecycle
     from gatehouse.campaigns.records import CampaignSpec
 
     campaign = lifecycle.create(tenant.scope, fixture_operator(tenant), CampaignSpec.model_validate(CAMPAIGN))
-    if submitted:
-        lifecycle.transition(tenant.scope, fixture_operator(tenant), campaign.campaign_id, "submit")
+    steps = ["submit"] * (submitted or approved or running) + ["approve"] * (approved or running)
+    for action in [*steps, *["start"] * running]:
+        lifecycle.transition(tenant.scope, fixture_operator(tenant), campaign.campaign_id, action)
     return campaign.campaign_id
+
+
+def paused_campaign(tenant: TenantFixture) -> str:
+    from gatehouse.campaigns import lifecycle
+
+    campaign_id = spare_campaign(tenant, running=True)
+    lifecycle.transition(tenant.scope, fixture_operator(tenant), campaign_id, "pause")
+    return campaign_id
 
 
 def spare_import(tenant: TenantFixture) -> str:
@@ -522,6 +533,13 @@ CASES: dict[tuple[str, str], Case] = {
         Kind.COLLECTION,
         lambda t: Target("PUT", "/settings/sms-help", body={"help_text": "Reply STOP to opt out."}),
     ),
+    ("GET", "/settings/retention"): Case(Kind.COLLECTION, lambda t: Target("GET", "/settings/retention")),
+    ("PUT", "/settings/retention"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "PUT", "/settings/retention", body={"message_bodies_days": 30, "dnc_rescrub_days": 14}
+        ),
+    ),
 }
 
 CASES.update(
@@ -610,6 +628,18 @@ CASES.update(
         ("GET", "/campaigns/<campaign_id>/report"): Case(
             Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/report")
         ),
+        ("POST", "/campaigns/<campaign_id>/start"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t, approved=True)}/start")
+        ),
+        ("POST", "/campaigns/<campaign_id>/pause"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t, running=True)}/pause")
+        ),
+        ("POST", "/campaigns/<campaign_id>/resume"): Case(
+            Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{paused_campaign(t)}/resume")
+        ),
+        ("GET", "/campaigns/<campaign_id>/runs"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/runs")
+        ),
         ("GET", "/campaign-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/campaign-policy")),
         ("PUT", "/campaign-policy"): Case(
             Kind.COLLECTION, lambda t: Target("PUT", "/campaign-policy", body={"four_eyes": False})
@@ -625,6 +655,9 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/<campaign_id>/approve"): "campaign.approved",
     ("POST", "/campaigns/<campaign_id>/reject"): "campaign.rejected",
     ("POST", "/campaigns/<campaign_id>/cancel"): "campaign.cancelled",
+    ("POST", "/campaigns/<campaign_id>/start"): "campaign.started",
+    ("POST", "/campaigns/<campaign_id>/pause"): "campaign.paused",
+    ("POST", "/campaigns/<campaign_id>/resume"): "campaign.resumed",
     ("PUT", "/campaign-policy"): "campaign_policy.changed",
     ("POST", "/contacts"): "contact.created",
     ("PATCH", "/contacts/<contact_id>"): "contact.updated",
@@ -661,6 +694,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
     ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
     ("PUT", "/settings/sms-help"): "sms_help.changed",
+    ("PUT", "/settings/retention"): "retention.changed",
     ("POST", "/billing/checkout"): "billing.checkout_started",
     ("POST", "/billing/portal"): "billing.portal_opened",
 }
@@ -673,6 +707,8 @@ FOLLOW_UP_ACTIONS = {
     ("POST", "/contacts/imports"): {"contacts.imported"},
     ("POST", "/contacts/imports/<import_id>/start"): {"contacts.imported"},
     ("POST", "/contacts/<contact_id>/erase"): {"suppression.added"},
+    ("POST", "/campaigns/<campaign_id>/start"): {"dispatch_run.started"},
+    ("POST", "/campaigns/<campaign_id>/resume"): {"dispatch_run.started"},
 }
 
 

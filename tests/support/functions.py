@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-import boto3
-
 from local.functions import LocalFunction, install_lambda_shim, load_handler, load_module, remove_lambda_shim
-from local.template import load_template
+from tests.support import clients
+from tests.support.template import template
 
 
 def load_function_module(logical_id: str) -> ModuleType:
-    return load_module(load_template().function(logical_id))
+    return load_module(template().function(logical_id))
 
 
 @contextmanager
@@ -30,8 +29,8 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
     Inside ``mock_aws(config={"lambda": {"use_docker": False}})``: a ``lambda.invoke`` of
     the returned name runs the handler in this process, as the local runtime does.
     """
-    spec = load_template().function(logical_id)
-    iam = boto3.client("iam")
+    spec = template().function(logical_id)
+    iam = clients.client("iam")
     role = iam.create_role(
         RoleName=f"{logical_id}-role",
         AssumeRolePolicyDocument=json.dumps(
@@ -48,7 +47,7 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
         ),
     )["Role"]["Arn"]
     name = f"test-{logical_id}"
-    created = boto3.client("lambda").create_function(
+    created = clients.client("lambda").create_function(
         FunctionName=name,
         Runtime=spec.runtime,
         Role=role,
@@ -69,7 +68,7 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
 @functools.cache
 def _handler(logical_id: str) -> Any:
     """One import of each function per test process, like a warm Lambda container."""
-    return load_handler(load_template().function(logical_id))
+    return load_handler(template().function(logical_id))
 
 
 class _InFlight:

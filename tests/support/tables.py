@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import boto3
-
 from gatehouse.config import Settings
 from local.aws import create_table
-from local.template import load_template
+from tests.support import clients
+from tests.support.template import template
 
 TABLE_SETTING = {
     "MainTable": "main_table",
@@ -16,6 +15,6 @@ TABLE_SETTING = {
 
 
 def create_tables(settings: Settings) -> None:
-    client = boto3.client("dynamodb", region_name=settings.region)
-    for table in load_template().tables:
+    client = clients.client("dynamodb", settings.region)
+    for table in template().tables:
         create_table(client, table, getattr(settings, TABLE_SETTING[table.logical_id]))

@@ -40,6 +40,35 @@ def inbound_sms(message_sid: str, sender: str, body: str, **extra: str) -> list[
     ]
 
 
+def message_status(sid: str, status: str, **extra: str) -> list[tuple[str, str]]:
+    """A message status callback's fields, as Twilio posts them."""
+    return [
+        ("MessageSid", sid),
+        ("SmsSid", sid),
+        ("AccountSid", TWILIO_CREDENTIALS["account_sid"]),  # type: ignore[list-item]
+        ("From", "+15005550006"),
+        ("To", "+14155550123"),
+        ("MessageStatus", status),
+        ("SmsStatus", status),
+        ("ApiVersion", "2010-04-01"),
+        *extra.items(),
+    ]
+
+
+def call_status(sid: str, status: str, **extra: str) -> list[tuple[str, str]]:
+    """A call status callback's fields, as Twilio posts them."""
+    return [
+        ("CallSid", sid),
+        ("AccountSid", TWILIO_CREDENTIALS["account_sid"]),  # type: ignore[list-item]
+        ("From", "+15005550006"),
+        ("To", "+14155550123"),
+        ("Direction", "outbound-api"),
+        ("CallStatus", status),
+        ("ApiVersion", "2010-04-01"),
+        *extra.items(),
+    ]
+
+
 def twilio_event(
     ref: str,
     pairs: list[tuple[str, str]],
@@ -47,10 +76,11 @@ def twilio_event(
     token: str = TWILIO_TOKEN,
     signature: str | None = None,
     url_ref: str | None = None,
+    route: str = "sms",
 ) -> dict[str, Any]:
-    """A proxy event for Twilio's POST of ``pairs`` to the tenant's SMS webhook, signed with ``token``."""
-    path = f"/webhooks/twilio/{ref}/sms"
-    signed_url = f"https://{HOST}/webhooks/twilio/{url_ref or ref}/sms"
+    """A proxy event for Twilio's POST of ``pairs`` to a tenant's Twilio webhook, signed with ``token``."""
+    path = f"/webhooks/twilio/{ref}/{route}"
+    signed_url = f"https://{HOST}/webhooks/twilio/{url_ref or ref}/{route}"
     sign = signature if signature is not None else twilio_signature(signed_url, pairs, token)
     return proxy_event(
         "POST",

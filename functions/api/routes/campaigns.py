@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
-from gatehouse.dispatch import batch
+from gatehouse.dispatch import batch, run
 from gatehouse.identity.permissions import Permission
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
@@ -157,6 +157,82 @@ def cancel_campaign(campaign_id: CampaignId) -> CampaignOut:
     return _move(campaign_id, "cancel", None)
 
 
+class RunOut(BaseModel):
+    run_id: str
+    campaign_id: str
+    status: run.RunStatus
+    started_at: datetime
+    started_by: str
+    finished_at: datetime | None
+    reason: str | None
+    counts: dict[str, int] = Field(description="the campaign's outcomes when the run ended")
+
+    @classmethod
+    def of(cls, record: run.DispatchRun) -> RunOut:
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+class StartedOut(BaseModel):
+    campaign: CampaignOut
+    run: RunOut
+
+
+class RunList(BaseModel):
+    items: list[RunOut]
+
+
+def _start(campaign_id: str, action: str) -> Response[StartedOut]:
+    campaign, started = run.start_run(scope(router), caller(router), campaign_id, action)
+    body = StartedOut(campaign=CampaignOut.of(campaign), run=RunOut.of(started))
+    return Response(status_code=202, body=body, content_type="application/json")
+
+
+@router.post(
+    "/campaigns/<campaign_id>/start",
+    middlewares=requires(Permission.CAMPAIGNS_APPROVE),
+    summary="Start an approved campaign: it runs, and a dispatch run begins (owner or admin)",
+    tags=["campaigns"],
+    responses=documented(202, StartedOut, 404, 409, 503),
+)
+def start_campaign(campaign_id: CampaignId) -> Response[StartedOut]:
+    return _start(campaign_id, "start")
+
+
+@router.post(
+    "/campaigns/<campaign_id>/pause",
+    middlewares=requires(Permission.CAMPAIGNS_WRITE),
+    summary="Pause a running campaign: batches not yet sent send nothing",
+    tags=["campaigns"],
+    responses=documented(200, CampaignOut, 404, 409),
+)
+def pause_campaign(campaign_id: CampaignId) -> CampaignOut:
+    return _move(campaign_id, "pause", None)
+
+
+@router.post(
+    "/campaigns/<campaign_id>/resume",
+    middlewares=requires(Permission.CAMPAIGNS_APPROVE),
+    summary="Resume a paused campaign: a new dispatch run begins (owner or admin)",
+    tags=["campaigns"],
+    responses=documented(202, StartedOut, 404, 409, 503),
+)
+def resume_campaign(campaign_id: CampaignId) -> Response[StartedOut]:
+    return _start(campaign_id, "resume")
+
+
+@router.get(
+    "/campaigns/<campaign_id>/runs",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="The campaign's dispatch runs, newest first, with how each ended",
+    tags=["campaigns"],
+    responses=documented(200, RunList, 404),
+)
+def list_runs(campaign_id: CampaignId) -> RunList:
+    tenant = scope(router)
+    lifecycle.get(tenant, campaign_id)  # 404 for another tenant's id
+    return RunList(items=[RunOut.of(r) for r in run.list_runs(tenant, campaign_id)])
+
+
 class OutcomeOut(BaseModel):
     contact_id: str
     status: str
@@ -164,10 +240,15 @@ class OutcomeOut(BaseModel):
     until: datetime | None
     attempts: int
     updated_at: datetime
+    delivery_status: str | None = Field(description="what the provider reported of the last send")
+    error_code: str | None = Field(description="the provider's error code when delivery failed")
+    duration_seconds: int | None = Field(description="a call's length, once it ended")
 
 
 class ReportOut(BaseModel):
-    counts: dict[str, int] = Field(description="this page's outcomes by status, or status:reason")
+    counts: dict[str, int] = Field(
+        description="this page's outcomes by status (or status:reason) and by delivery:<status>[:<code>]"
+    )
     items: list[OutcomeOut]
     next_cursor: str | None
 
@@ -175,7 +256,7 @@ class ReportOut(BaseModel):
 @router.get(
     "/campaigns/<campaign_id>/report",
     middlewares=requires(Permission.CAMPAIGNS_READ),
-    summary="Each contact's outcome: sent, send_failed, blocked with its reason, or deferred until when",
+    summary="Each contact's outcome (sent, send_failed, blocked with a reason, deferred until) and delivery",
     tags=["campaigns"],
     responses=documented(200, ReportOut, 404),
 )

@@ -35,7 +35,7 @@ import gc
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 
@@ -54,6 +54,10 @@ class AwsCall(NamedTuple):
     operation: str
 
 
+# Sees each counted attempt's prepared request (read only), e.g. to size DynamoDB items in a bench.
+Observer = Callable[[AwsCall, Any], None]
+
+
 class AwsCallCounter:
     """Counts the AWS round trips the whole process makes while its ``with`` block runs.
 
@@ -61,8 +65,9 @@ class AwsCallCounter:
     :func:`install` reaches, e.g. a botocore session built without builtin handlers.
     """
 
-    def __init__(self, *sources: Source) -> None:
+    def __init__(self, *sources: Source, observe: Observer | None = None) -> None:
         self._sources = sources
+        self._observe = observe
         self._lock = threading.Lock()
         self._counts: Counter[AwsCall] = Counter()
 
@@ -81,9 +86,11 @@ class AwsCallCounter:
     ) -> None:
         _deactivate(self)
 
-    def _record(self, call: AwsCall) -> None:
+    def _record(self, call: AwsCall, request: Any) -> None:
         with self._lock:
             self._counts[call] += 1
+            if self._observe is not None:
+                self._observe(call, request)
 
     def counts(self) -> Counter[AwsCall]:
         """A copy of the counts, keyed by ``(service, operation)``."""
@@ -153,7 +160,7 @@ def _deactivate(counter: AwsCallCounter) -> None:
         _active = tuple(c for c in _active if c is not counter)
 
 
-def _count_round_trip(event_name: str = "", **_: Any) -> None:
+def _count_round_trip(event_name: str = "", request: Any = None, **_: Any) -> None:
     counters = _active
     if not counters:
         return
@@ -161,7 +168,7 @@ def _count_round_trip(event_name: str = "", **_: Any) -> None:
     _event, service, operation = event_name.split(".", 2)
     call = AwsCall(service, operation)
     for counter in counters:
-        counter._record(call)
+        counter._record(call, request)
 
 
 def _tap(emitter: BaseEventHooks) -> None:

@@ -58,6 +58,8 @@ class Settings(BaseModel):
     stripe_api_base: str = ""
     # Voice-agent call records (transcripts, recording refs) expire after this many days.
     call_retention_days: int = Field(default=365, ge=1, le=3650)
+    # The sandbox provider (local runtime only) posts each status callback this long after the last.
+    sandbox_callback_delay_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,6 +100,7 @@ class Settings(BaseModel):
                 stripe_price_id=source.get("GATEHOUSE_STRIPE_PRICE_ID", ""),
                 stripe_api_base=source.get("GATEHOUSE_STRIPE_API_BASE", ""),
                 call_retention_days=source.get("GATEHOUSE_CALL_RETENTION_DAYS", "365"),
+                sandbox_callback_delay_seconds=source.get("GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS", "1"),
             )
         )
 

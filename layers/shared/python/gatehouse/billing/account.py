@@ -16,7 +16,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-import stripe
 from pydantic import BaseModel, Field
 
 from gatehouse.clock import Clock, utc_now
@@ -168,6 +167,10 @@ def _call(operation: Any, what: str) -> Any:
     key = settings.stripe_api_key.get_secret_value()
     if not key or (what != "portal" and not settings.stripe_price_id):
         raise Unavailable("billing is not configured on this deployment")
+    # Imported here: the SDK (with its HTTP stacks) costs the API a cold start longer than
+    # boto3's own, and only billing requests that reach Stripe need it.
+    import stripe  # noqa: PLC0415
+
     client = stripe.StripeClient(
         key,
         base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,

@@ -1,5 +1,9 @@
 """A campaign's lifecycle: draft → submitted → approved → running ⇄ paused → completed, or cancelled.
 
+Only an owner or admin starts an approved campaign or resumes a paused one (each starts
+a dispatch run, ``gatehouse.dispatch.run.start_run``); only Gatehouse itself completes
+one, when a run ends with nothing deferred left.
+
 Every transition is checked against one table, written with the version read (a
 concurrent change loses with a Conflict) and audited with before and after. A send
 never starts itself: only an owner or admin approves, as a person who completed
@@ -37,7 +41,9 @@ TRANSITIONS: Final[dict[tuple[CampaignStatus, str], CampaignStatus]] = {
     (S.DRAFT, "submit"): S.SUBMITTED,
     (S.SUBMITTED, "approve"): S.APPROVED,
     (S.SUBMITTED, "reject"): S.DRAFT,
+    (S.APPROVED, "start"): S.RUNNING,
     (S.RUNNING, "pause"): S.PAUSED,
+    (S.RUNNING, "complete"): S.COMPLETED,
     (S.PAUSED, "resume"): S.RUNNING,
     **{(status, "cancel"): S.CANCELLED for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.RUNNING, S.PAUSED)},
 }
@@ -46,7 +52,9 @@ PERMISSION_OF: Final = {
     "approve": Permission.CAMPAIGNS_APPROVE,
     "reject": Permission.CAMPAIGNS_APPROVE,
     "pause": Permission.CAMPAIGNS_WRITE,
+    "start": Permission.CAMPAIGNS_APPROVE,
     "resume": Permission.CAMPAIGNS_APPROVE,
+    "complete": Permission.CAMPAIGNS_WRITE,
     "cancel": Permission.CAMPAIGNS_WRITE,
 }
 EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.PAUSED})
@@ -149,6 +157,8 @@ def transition(
         raise Conflict(f"a {current.status.value} campaign cannot be {_past(action)}")
     if action == "approve":
         _may_approve(scope, caller, current)
+    if action == "complete" and caller.principal_type is not PrincipalType.SYSTEM:
+        raise Forbidden("a campaign completes when its run ends; people pause or cancel it")
     now = clock()
     update: dict[str, object] = {
         "status": target,
@@ -213,4 +223,6 @@ def _past(action: str) -> str:
         "pause": "paused",
         "resume": "resumed",
         "cancel": "cancelled",
+        "start": "started",
+        "complete": "completed",
     }[action]

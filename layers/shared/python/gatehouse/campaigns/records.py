@@ -97,12 +97,37 @@ class SmsContent(BaseModel):
         return template
 
 
+class CallPlacement(StrEnum):
+    """Who places a voice campaign's calls."""
+
+    VOICE_AGENT = "voice_agent"  # the voice agent's own "create phone call" API dials the contact
+    TWILIO = "twilio"  # Twilio dials the contact and connects the call to the agent's SIP URI or number
+
+
+SipUri = Annotated[
+    str, Field(max_length=256, pattern=r"^sips?:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}(:[0-9]{1,5})?$")
+]
+
+
 class VoiceContent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["voice"] = "voice"
     agent_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,128}$")]
     max_duration_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
+    placed_by: CallPlacement = CallPlacement.VOICE_AGENT
+    # Where Twilio connects an answered call (placed_by "twilio" only): the agent's SIP URI or number.
+    agent_sip_uri: SipUri | None = None
+    agent_number: E164 | None = None
+
+    @model_validator(mode="after")
+    def _agent_reachable(self) -> Self:
+        targets = (self.agent_sip_uri is not None) + (self.agent_number is not None)
+        if self.placed_by is CallPlacement.TWILIO and targets != 1:
+            raise ValueError("a call placed by Twilio needs agent_sip_uri or agent_number (one of them)")
+        if self.placed_by is CallPlacement.VOICE_AGENT and targets:
+            raise ValueError("agent_sip_uri and agent_number are for calls placed by Twilio")
+        return self
 
 
 class SenderPool(BaseModel):
@@ -136,6 +161,8 @@ class CampaignSpec(BaseModel):
     def _content_fits_channel(self) -> Self:
         if self.content.kind != self.channel.value:
             raise ValueError(f"a {self.channel.value} campaign needs {self.channel.value} content")
+        if self.content.kind == "voice" and not self.senders.numbers:
+            raise ValueError("a voice campaign needs sender numbers: a call shows one as its caller id")
         return self
 
 

@@ -19,7 +19,7 @@ Stored item body (through the data door, collection ``CONTACT``, sort key = cont
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Self
 
@@ -38,10 +38,15 @@ from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import normalize_state
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.tenancy import TenantRecord
+from gatehouse.tenancy.records import time_sort_key
 
 # Numbers Gatehouse may hold: the US and the territories whose law the rule book covers.
 US_REGIONS: Final = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
 CONTACT_ID_PATTERN: Final = r"^con_[a-z2-7]{26}$"
+# Time-index names: a live contact waits there for its next DNC re-scrub, a deleted one for its purge.
+RESCRUB_INDEX: Final = "CONTACT_DNC"
+DELETED_INDEX: Final = "CONTACT_DELETED"
+NEVER_SCRUBBED: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class InvalidPhone(ValueError):
@@ -205,6 +210,12 @@ class Contact(TenantRecord):
 
     def sort_key(self) -> str:
         return self.contact_id
+
+    def time_key(self) -> tuple[str, str] | None:
+        if self.deleted_at is not None:
+            return DELETED_INDEX, time_sort_key(self.deleted_at, self.contact_id)
+        scrubbed = self.dnc.checked_at if self.dnc else NEVER_SCRUBBED
+        return RESCRUB_INDEX, time_sort_key(scrubbed, self.contact_id)
 
     def consent_covers(self, channel: Channel) -> bool:
         return any(evidence.covers(channel) for evidence in self.consent)

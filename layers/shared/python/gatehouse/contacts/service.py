@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -231,7 +231,7 @@ def update(
 
 
 def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> ContactView:
-    """Soft delete: hidden at once, purged by the scheduler after the grace period."""
+    """Soft delete: hidden at once, purged by the retention job after the tenant's grace period."""
     caller.require(Permission.CONTACTS_WRITE)
     current = get(scope, contact_id)
     deleted = refresh(current.model_copy(update={"deleted_at": clock(), "deleted_by": caller.actor}))
@@ -292,26 +292,3 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     trail.record(caller, "contact.erased", "contact", contact_id, after=erased)
     return erased
-
-
-class Purged(BaseModel):
-    purged: int
-
-
-def purge_deleted(scope: TenantScope, caller: Caller, *, grace: timedelta, clock: Clock = utc_now) -> int:
-    """Delete for good the contacts soft-deleted before ``grace`` ago (a scheduled job: reads every page)."""
-    cutoff = clock() - grace
-    purged = 0
-    cursor: str | None = None
-    while True:
-        page = scope.query(Contact, limit=_PAGE_READ, cursor=cursor)
-        for contact in page.items:
-            if contact.deleted_at is not None and contact.deleted_at <= cutoff:
-                scope.delete(contact)
-                purged += 1
-        cursor = page.cursor
-        if cursor is None:
-            break
-    if purged:
-        trail.record(caller, "contacts.purged", "contacts", scope.tenant_id, after=Purged(purged=purged))
-    return purged

@@ -5,8 +5,10 @@ campaign, the tenant, the contacts, their suppression, their attempts and the ca
 earlier outcomes in batch; re-scrubs in one call the numbers whose DNC answer is missing
 or stale; runs the gates (``gates.evaluate``); claims the attempts that passed (gate 7);
 and only then opens the tenant's credentials and calls the provider, once per claim it
-holds. Every contact leaves with an outcome: sent, send_failed, blocked(reason) or
-deferred(until).
+holds: a text, or a call placed by the voice agent or by Twilio as the campaign's voice
+settings say, each naming the tenant's status callback URL. Every contact leaves with an
+outcome: sent, send_failed, blocked(reason) or deferred(until); ``report`` adds what the
+provider's status callbacks said of each send (``dispatch.delivery``).
 
 Fail closed: a DNC source failure or credentials that no longer open pause the campaign
 (a severe event: audit entry and metric) and the batch sends nothing. A send is never
@@ -26,11 +28,13 @@ from typing import Final
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from gatehouse.campaigns import lifecycle
-from gatehouse.campaigns.records import Campaign, CampaignStatus, SmsContent
+from gatehouse.campaigns.records import CallPlacement, Campaign, CampaignStatus, SmsContent, VoiceContent
 from gatehouse.compliance.state_rules import RULES, Channel, RuleBook
+from gatehouse.config import get_settings
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.claims import claim
+from gatehouse.dispatch.delivery import Delivery, DeliveryStatus, deliveries
 from gatehouse.dispatch.gates import (
     CampaignFacts,
     ContactFacts,
@@ -45,11 +49,15 @@ from gatehouse.errors import Conflict, GatehouseError
 from gatehouse.identity.caller import system
 from gatehouse.identity.tenants import TenantEntry, TenantStatus
 from gatehouse.observability import logger, metrics
-from gatehouse.providers.base import adapters
+from gatehouse.providers.base import CallRequest, SendReceipt, adapters
 from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
+from gatehouse.tenancy.records import time_sort_key
 from gatehouse.vault import Provider, resolve
+from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials
+from gatehouse.webhooks.refs import StatusCallbackUrls, status_callback_urls
 
 BATCH_MAX: Final = 100
+DEFERRED_INDEX: Final = "OUTCOME_DEFERRED"
 LEDGER_WINDOW: Final = timedelta(hours=24)
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
@@ -65,7 +73,12 @@ class OutcomeStatus(StrEnum):
 
 
 class ContactOutcome(TenantRecord):
-    """Where one contact stands in one campaign: the campaign report reads these."""
+    """Where one contact stands in one campaign: the campaign report reads these.
+
+    The delivery fields say what the provider reported of the last send (``provider_ref``).
+    The batch never writes them: ``report`` fills them from the status callbacks' own
+    records (``dispatch.delivery``), which may arrive before the batch records the send.
+    """
 
     collection = "OUTCOME"
 
@@ -77,6 +90,15 @@ class ContactOutcome(TenantRecord):
     attempts: int = 0
     provider_ref: str | None = None
     updated_at: datetime
+    delivery_status: DeliveryStatus | None = None
+    error_code: str | None = None
+    duration_seconds: int | None = None
+
+    def time_key(self) -> tuple[str, str] | None:
+        """While deferred: on the time index at the instant it may be tried again (the deferred job)."""
+        if self.status is OutcomeStatus.DEFERRED and self.until is not None:
+            return DEFERRED_INDEX, time_sort_key(self.until, f"{self.campaign_id}#{self.contact_id}")
+        return None
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.contact_id}"
@@ -100,7 +122,9 @@ class BatchResult:
     failed: dict[str, str] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, datetime] = field(default_factory=dict)
+    deferred_why: dict[str, str] = field(default_factory=dict)  # the rule that defers it
     skipped: list[str] = field(default_factory=list)  # claimed before: another execution sends
+    settled: list[str] = field(default_factory=list)  # sent by an earlier run, no attempt left
     paused: str | None = None
 
 
@@ -178,8 +202,16 @@ def _classify(
     for cid, verdict in verdicts.items():
         before = earlier.get(f"{campaign.campaign_id}#{cid}")
         attempts = before.attempts if before else 0
-        if verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
+        if (
+            before is not None
+            and before.status is OutcomeStatus.SENT
+            and attempts >= campaign.spec.max_attempts_per_contact
+        ):
+            result.settled.append(cid)  # sent before, nothing left to attempt: its outcome stands
+        elif verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
             result.deferred[cid] = verdict.until
+            if verdict.reason:
+                result.deferred_why[cid] = verdict.reason
         elif not verdict.passed:
             result.blocked[cid] = verdict.reason or "blocked"
         elif result.paused:
@@ -217,28 +249,105 @@ def _pause(scope: TenantScope, campaign: Campaign, reason: str) -> str:
 
 
 def _send(scope: TenantScope, campaign: Campaign, contacts: list[Contact], result: BatchResult) -> None:
-    if campaign.spec.channel is not Channel.SMS or not isinstance(campaign.spec.content, SmsContent):
+    """One provider call per held claim: a text, or a call placed as the campaign's voice settings say."""
+    callbacks = _status_callbacks(scope)
+    content = campaign.spec.content
+    if campaign.spec.channel is Channel.SMS and isinstance(content, SmsContent):
+        _send_texts(scope, campaign, content, contacts, callbacks, result)
+    elif campaign.spec.channel is Channel.VOICE and isinstance(content, VoiceContent):
+        _place_calls(scope, campaign, content, contacts, callbacks, result)
+    else:
         for contact in contacts:
             result.failed[contact.contact_id] = "channel_not_available"
-        return
+
+
+def _status_callbacks(scope: TenantScope) -> StatusCallbackUrls | None:
+    """The tenant's status callback URLs under the deployment's public URL (None: none is configured)."""
+    base = get_settings().public_base_url
+    if not base:
+        # Sends still go (delivery tracking is not a gate), but operators must see it.
+        logger.warning("no public base URL is configured: delivery status is not tracked")
+        metrics.add_metric(name="DispatchUntracked", unit="Count", value=1)
+        return None
+    return status_callback_urls(scope, base)
+
+
+def _credentials_failed(
+    scope: TenantScope, campaign: Campaign, contacts: list[Contact], exc: GatehouseError, result: BatchResult
+) -> None:
+    result.paused = _pause(scope, campaign, f"provider_credentials_{exc.code}")
+    for contact in contacts:
+        result.failed[contact.contact_id] = "provider_credentials_unavailable"
+
+
+def _send_texts(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign: Campaign,
+    content: SmsContent,
+    contacts: list[Contact],
+    callbacks: StatusCallbackUrls | None,
+    result: BatchResult,
+) -> None:
     try:
         credentials = resolve(scope, Provider.TWILIO)
     except GatehouseError as exc:
-        result.paused = _pause(scope, campaign, f"provider_credentials_{exc.code}")
-        for contact in contacts:
-            result.failed[contact.contact_id] = "provider_credentials_unavailable"
+        _credentials_failed(scope, campaign, contacts, exc, result)
         return
     provider = adapters()
-    template = campaign.spec.content.template
     for contact in contacts:
-        body = _render(template, contact)
         receipt = provider.send_sms(
-            scope.tenant_id, credentials, to=contact.e164, body=body, status_callback=None
+            scope.tenant_id,
+            credentials,
+            to=contact.e164,
+            body=_render(content.template, contact),
+            status_callback=callbacks.message if callbacks else None,
         )
-        if receipt.accepted:
-            result.sent[contact.contact_id] = receipt.provider_ref or ""
-        else:
-            result.failed[contact.contact_id] = receipt.error or "send_failed"
+        _note(contact, receipt, result)
+
+
+def _place_calls(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign: Campaign,
+    content: VoiceContent,
+    contacts: list[Contact],
+    callbacks: StatusCallbackUrls | None,
+    result: BatchResult,
+) -> None:
+    caller_ids = campaign.spec.senders.numbers
+    if not caller_ids:
+        for contact in contacts:
+            result.failed[contact.contact_id] = "no_caller_id"
+        return
+    by_twilio = content.placed_by is CallPlacement.TWILIO
+    try:
+        credentials: TwilioCredentials | VoiceAgentCredentials = (
+            resolve(scope, Provider.TWILIO) if by_twilio else resolve(scope, Provider.VOICE_AGENT)
+        )
+    except GatehouseError as exc:
+        _credentials_failed(scope, campaign, contacts, exc, result)
+        return
+    status_callback = None
+    if callbacks is not None:
+        status_callback = callbacks.call if by_twilio else callbacks.voice_agent
+    provider = adapters()
+    for n, contact in enumerate(contacts):
+        call = CallRequest(
+            to=contact.e164,
+            caller_id=caller_ids[n % len(caller_ids)],  # spread over the campaign's caller ids
+            agent_id=content.agent_id,
+            max_duration_seconds=content.max_duration_seconds,
+            dial=content.agent_sip_uri or content.agent_number,
+            metadata={"campaign_id": campaign.campaign_id, "contact_id": contact.contact_id},
+            status_callback=status_callback,
+        )
+        _note(contact, provider.place_call(scope.tenant_id, credentials, call), result)
+
+
+def _note(contact: Contact, receipt: SendReceipt, result: BatchResult) -> None:
+    if receipt.accepted:
+        result.sent[contact.contact_id] = receipt.provider_ref or ""
+    else:
+        result.failed[contact.contact_id] = receipt.error or "send_failed"
 
 
 def _render(template: str, contact: Contact) -> str:
@@ -256,7 +365,14 @@ def _record(  # noqa: PLR0917
     result: BatchResult,
     now: datetime,
 ) -> None:
-    """One outcome per contact, and the attempt in each attempted contact's ledger (batched writes)."""
+    """One outcome per contact, and the attempt in each attempted contact's ledger.
+
+    Written in transactions of up to 100 items, each conditional on the version read: one
+    round trip per 100 writes. When another writer got there first (a contact attempted by
+    two campaigns at once), that chunk is written again item by item: outcomes are this
+    batch's to write, and a ledger is read again and the attempt added to what it holds,
+    so no attempt ever drops out of a contact's 24-hour count.
+    """
     records: list[TenantRecord] = []
     for cid in set(contacts) | set(result.blocked):
         before = earlier.get(f"{campaign_id}#{cid}")
@@ -265,28 +381,67 @@ def _record(  # noqa: PLR0917
             status = OutcomeStatus.SENT if cid in result.sent else OutcomeStatus.SEND_FAILED
             reason = result.failed.get(cid)
         elif cid in result.deferred:
-            status, reason = OutcomeStatus.DEFERRED, None
+            status, reason = OutcomeStatus.DEFERRED, result.deferred_why.get(cid)
         elif cid in result.blocked:
             status, reason = OutcomeStatus.BLOCKED, result.blocked[cid]
         else:
-            continue  # claimed by another execution: its outcome is that one's to write
+            continue  # claimed by another execution, or settled before: that outcome stands
+        until = result.deferred.get(cid)
+        if before is not None and (before.status, before.reason, before.until, before.attempts) == (
+            status,
+            reason,
+            until,
+            attempts,
+        ):
+            continue  # decided as before: nothing to write
         records.append(
             ContactOutcome(
                 campaign_id=campaign_id,
                 contact_id=cid,
                 status=status,
                 reason=reason,
-                until=result.deferred.get(cid),
+                until=until,
                 attempts=attempts,
                 provider_ref=result.sent.get(cid) or None,
                 updated_at=now,
+                version=before.version if before is not None else 0,
             )
         )
     for cid in attempted:
-        ledger = ledgers.get(cid) or AttemptLedger(contact_id=cid)
-        recent = [t for t in ledger.times if now - t < LEDGER_WINDOW]
-        records.append(ledger.model_copy(update={"times": [*recent, now]}))
-    scope.batch_save(records)
+        records.append(_attempted(ledgers.get(cid) or AttemptLedger(contact_id=cid), now))
+    for start in range(0, len(records), RECORD_CHUNK):
+        chunk = records[start : start + RECORD_CHUNK]
+        try:
+            with scope.transaction() as txn:
+                for record in chunk:
+                    txn.save(record)
+        except Conflict:
+            _record_one_by_one(scope, chunk, now)
+
+
+RECORD_CHUNK: Final = 100
+LEDGER_TRIES: Final = 5
+
+
+def _attempted(ledger: AttemptLedger, now: datetime) -> AttemptLedger:
+    recent = [t for t in ledger.times if now - t < LEDGER_WINDOW and t != now]
+    return ledger.model_copy(update={"times": [*recent, now]})
+
+
+def _record_one_by_one(scope: TenantScope, chunk: list[TenantRecord], now: datetime) -> None:
+    scope.batch_save(r for r in chunk if isinstance(r, ContactOutcome))
+    for wanted in (r for r in chunk if isinstance(r, AttemptLedger)):
+        ledger = wanted
+        for _ in range(LEDGER_TRIES):
+            try:
+                scope.save(ledger)
+                break
+            except Conflict:
+                fresh = scope.get(AttemptLedger, wanted.contact_id)
+                ledger = _attempted(fresh or AttemptLedger(contact_id=wanted.contact_id), now)
+        else:
+            logger.warning("attempt ledger kept changing; this attempt is not in it")
+            metrics.add_metric(name="DispatchLedgerWriteLost", unit="Count", value=1)
 
 
 @dataclass(frozen=True)
@@ -299,13 +454,58 @@ class ReportPage:
 def report(
     scope: TenantScope, campaign_id: str, *, limit: int = 100, cursor: str | None = None
 ) -> ReportPage:
-    """One page of a campaign's per-contact outcomes, with the counts of that page by status and reason."""
+    """One page of a campaign's per-contact outcomes with their delivery status, and the page's counts.
+
+    Counts are by status (``status:reason`` where there is a reason) and, for sends the
+    provider reported on, by delivery status too (``delivery:<status>``, with
+    ``:<error code>`` when it failed with one). One read for the page's delivery statuses.
+    """
     page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=limit, cursor=cursor)
+    reported = deliveries(scope, (o.provider_ref for o in page.items if o.provider_ref))
+    outcomes: list[ContactOutcome] = []
     counts: dict[str, int] = {}
-    for outcome in page.items:
-        key = outcome.status.value if outcome.reason is None else f"{outcome.status.value}:{outcome.reason}"
-        counts[key] = counts.get(key, 0) + 1
-    return ReportPage(counts=counts, outcomes=page.items, cursor=page.cursor)
+    for stored in page.items:
+        outcome = _with_delivery(stored, reported.get(stored.provider_ref or ""))
+        outcomes.append(outcome)
+        reason = f":{outcome.reason}" if outcome.reason is not None else ""
+        keys = [f"{outcome.status.value}{reason}"]
+        if outcome.delivery_status is not None:
+            error = f":{outcome.error_code}" if outcome.error_code else ""
+            keys.append(f"delivery:{outcome.delivery_status.value}{error}")
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return ReportPage(counts=counts, outcomes=outcomes, cursor=page.cursor)
+
+
+def _with_delivery(outcome: ContactOutcome, delivery: Delivery | None) -> ContactOutcome:
+    if delivery is None or outcome.status is not OutcomeStatus.SENT:
+        return outcome
+    return outcome.model_copy(
+        update={
+            "delivery_status": delivery.status,
+            "error_code": delivery.error_code,
+            "duration_seconds": delivery.duration_seconds,
+        }
+    )
+
+
+TALLY_PAGE: Final = 1000
+
+
+def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
+    """The campaign's outcomes counted by status and by ``status:reason`` (every page, for a run's end)."""
+    counts: dict[str, int] = {}
+    cursor: str | None = None
+    while True:
+        page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=TALLY_PAGE, cursor=cursor)
+        for outcome in page.items:
+            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+            if outcome.reason is not None:
+                key = f"{outcome.status.value}:{outcome.reason}"
+                counts[key] = counts.get(key, 0) + 1
+        cursor = page.cursor
+        if cursor is None:
+            return counts
 
 
 def count_blocked_by_reason(blocked: Mapping[str, str]) -> None:

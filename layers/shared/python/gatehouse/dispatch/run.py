@@ -1,28 +1,406 @@
-"""A campaign run as the state machine carries it, and the first gate: the tenant's own state.
+"""A campaign run: started by a person, paged and fanned out by the state machine, settled at its end.
 
-Step Functions payloads carry references only (ids), never secrets or contact data.
+The API starts a run (``start_run``): the campaign moves to running, a ``DispatchRun``
+record is written and the Standard workflow is started with the run id as its execution
+name, so a repeated start request can never start a second workflow for the same run.
+The workflow's tasks are the other functions here:
+
+- ``check_run`` (gate 1 for the whole run): the tenant is active and the campaign is
+  running; anything else raises and the run is blocked before any page is read.
+- ``plan_page``: one page of the audience, cut into batches of contact ids. Payloads
+  carry ids only, never numbers, names or secrets. A campaign that stopped running
+  (paused, cancelled, edited) yields no more batches, so the run winds down.
+- ``settle_batch``: the Catch of a batch that failed. It sends nothing: every contact
+  of the batch without an outcome gets one (``blocked: batch_failed``, or
+  ``send_unconfirmed`` where a claim shows a provider call may have happened), so the
+  report accounts for every contact.
+- ``finish_run``: counts the campaign's outcomes onto the run record; a campaign with
+  nothing deferred left is completed.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.clock import Clock, utc_now
+from gatehouse.config import get_settings
+from gatehouse.contacts.records import Contact
+from gatehouse.contacts.service import ContactFilter
+from gatehouse.errors import Conflict, Unavailable
+from gatehouse.identity import trail
+from gatehouse.identity.caller import Caller, system
 from gatehouse.identity.tenants import require_active_tenant
+from gatehouse.ids import new_id
+from gatehouse.observability import logger, metrics
+from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.records import time_bound
+
+BATCH_SIZE: Final = 100
+PAGE_BATCHES: Final = 10  # one page: up to 1,000 contact ids (about 35 kB of payload)
+ContactId = str
 
 
 class RunInput(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     tenant_id: str = Field(pattern=r"^tnt_[a-z2-7]{26}$")
-    campaign_id: str = Field(min_length=1, max_length=64)
+    campaign_id: str = Field(pattern=r"^cmp_[a-z2-7]{26}$")
+    run_id: str = Field(pattern=r"^run_[a-z2-7]{26}$")
 
 
-class TenantGateResult(BaseModel):
+class PageInput(RunInput):
+    cursor: str | None = Field(default=None, max_length=2048)
+
+
+class BatchInput(RunInput):
+    contact_ids: list[str] = Field(min_length=1, max_length=BATCH_SIZE)
+
+
+class RunKind(StrEnum):
+    AUDIENCE = "audience"  # started by a person: the campaign's whole audience
+    DEFERRED = "deferred"  # started by the deferred-attempts job: contacts whose window opened
+
+
+class RunStatus(StrEnum):
+    STARTED = "started"
+    FINISHED = "finished"
+    BLOCKED = "blocked"
+    NOT_STARTED = "not_started"
+
+
+class DispatchRun(TenantRecord):
+    """One run of one campaign: who started it, when, how it ended, and the campaign's counts then."""
+
+    collection = "RUN"
+
+    run_id: str
+    campaign_id: str
+    status: RunStatus
+    started_at: datetime
+    started_by: str
+    finished_at: datetime | None = None
+    reason: str | None = None
+    counts: dict[str, int] = {}
+    kind: RunKind = RunKind.AUDIENCE
+    deferred_before: datetime | None = None  # a deferred run: contacts due before this instant
+
+    def sort_key(self) -> str:
+        return f"{self.campaign_id}#{self.run_id}"
+
+
+class AuditedRun(BaseModel):
+    run_id: str
+    campaign_id: str
+    status: RunStatus
+    reason: str | None = None
+
+
+def _audited(run: DispatchRun) -> AuditedRun:
+    return AuditedRun(run_id=run.run_id, campaign_id=run.campaign_id, status=run.status, reason=run.reason)
+
+
+# ------------------------------------------------------------------ the API side
+def start_run(
+    scope: TenantScope,
+    caller: Caller,
+    campaign_id: str,
+    action: str = "start",
+    *,
+    sfn: Any = None,
+    clock: Clock = utc_now,
+) -> tuple[Campaign, DispatchRun]:
+    """Move the campaign to running (``start`` an approved one, ``resume`` a paused one) and start a run.
+
+    If the workflow cannot be started, the campaign is paused again with the reason, the
+    run is marked not started, and the caller gets a 503: nothing is left running that
+    nothing dispatches.
+    """
+    if action not in {"start", "resume"}:
+        raise ValueError(action)
+    campaign = lifecycle.transition(scope, caller, campaign_id, action, clock=clock)
+    run = scope.save(
+        DispatchRun(
+            run_id=new_id("run"),
+            campaign_id=campaign_id,
+            status=RunStatus.STARTED,
+            started_at=clock(),
+            started_by=caller.actor,
+        )
+    )
+    trail.record(caller, "dispatch_run.started", "run", run.run_id, after=_audited(run))
+    request = RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id=run.run_id)
+    try:
+        (sfn or _sfn()).start_execution(
+            stateMachineArn=get_settings().dispatch_state_machine_arn,
+            name=run.run_id,
+            input=request.model_dump_json(),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.error("dispatch run not started", extra={"run_id": run.run_id, "error": type(exc).__name__})
+        metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
+        agent = system(scope.tenant_id, "dispatch")
+        lifecycle.transition(scope, agent, campaign_id, "pause", reason="run_not_started", clock=clock)
+        failed = scope.save(
+            run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
+        )
+        trail.record(
+            agent, "dispatch_run.not_started", "run", run.run_id, before=_audited(run), after=_audited(failed)
+        )
+        raise Unavailable("the campaign could not be started; it is paused, try resuming it") from None
+    return campaign, run
+
+
+def _sfn() -> Any:
+    from gatehouse.clients import aws_client  # noqa: PLC0415
+
+    return aws_client("stepfunctions")
+
+
+def list_runs(scope: TenantScope, campaign_id: str, *, limit: int = 20) -> list[DispatchRun]:
+    return scope.query(DispatchRun, prefix=f"{campaign_id}#", limit=limit, newest_first=True).items
+
+
+# ------------------------------------------------------------------ the workflow's tasks
+class RunAdmitted(BaseModel):
     tenant_id: str
+    campaign_id: str
     status: str
 
 
-def check_tenant(run: RunInput) -> TenantGateResult:
-    """Admit the run only for a known, active tenant; anything else raises and the run is blocked."""
-    entry = require_active_tenant(run.tenant_id)
-    return TenantGateResult(tenant_id=entry.tenant_id, status=entry.status.value)
+def check_run(run: RunInput) -> RunAdmitted:
+    """Admit the run only for an active tenant and a running campaign; anything else raises (blocked)."""
+    require_active_tenant(run.tenant_id)
+    campaign = TenantScope(run.tenant_id).get(Campaign, run.campaign_id)
+    if campaign is None or campaign.status is not CampaignStatus.RUNNING:
+        raise Conflict("the campaign is not running")
+    return RunAdmitted(tenant_id=run.tenant_id, campaign_id=run.campaign_id, status=campaign.status.value)
+
+
+class PlannedPage(BaseModel):
+    batches: list[list[ContactId]]
+    cursor: str | None
+    contacts: int
+
+
+def plan_page(page: PageInput) -> PlannedPage:
+    """One page of the campaign's audience as batches of ids; ``cursor`` is None after the last page."""
+    scope = TenantScope(page.tenant_id)
+    campaign = scope.require(Campaign, page.campaign_id)
+    if campaign.status is not CampaignStatus.RUNNING:
+        logger.info("campaign stopped running; no more pages", extra={"status": campaign.status.value})
+        return PlannedPage(batches=[], cursor=None, contacts=0)
+    audience = campaign.spec.audience
+    wanted = BATCH_SIZE * PAGE_BATCHES
+    run = scope.get(DispatchRun, f"{page.campaign_id}#{page.run_id}")
+    if run is not None and run.kind is RunKind.DEFERRED and run.deferred_before is not None:
+        ids, cursor = _due_page(scope, page, run.deferred_before, wanted)
+    elif audience.contact_ids:
+        offset = int(page.cursor or "0")
+        ids = audience.contact_ids[offset : offset + wanted]
+        after = offset + wanted
+        cursor = str(after) if after < len(audience.contact_ids) else None
+    else:
+        where = ContactFilter(tag=audience.tag, state=audience.state)
+        found = scope.query(Contact, limit=wanted, cursor=page.cursor)
+        ids = [c.contact_id for c in found.items if where.matches(c)]
+        cursor = found.cursor
+    batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
+    return PlannedPage(batches=batches, cursor=cursor, contacts=len(ids))
+
+
+def _due_page(
+    scope: TenantScope, page: PageInput, before: datetime, wanted: int
+) -> tuple[list[str], str | None]:
+    """One page of the campaign's contacts deferred until before ``before`` (from the time index)."""
+    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+
+    due = scope.due(
+        ContactOutcome, DEFERRED_INDEX, before=time_bound(before), limit=wanted, cursor=page.cursor
+    )
+    return [o.contact_id for o in due.items if o.campaign_id == page.campaign_id], due.cursor
+
+
+DEFERRED_TICK: Final = timedelta(minutes=5)
+DEFERRED_SCAN: Final = 1000
+
+
+def deferred_run_id(tenant_id: str, campaign_id: str, now: datetime) -> str:
+    """The same id for every start of one campaign's deferred run within one tick: a repeat starts nothing."""
+    tick = int(now.timestamp() // DEFERRED_TICK.total_seconds())
+    digest = hashlib.sha256(f"{tenant_id}|{campaign_id}|{tick}".encode()).digest()
+    return "run_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -> dict[str, int]:
+    """Start one deferred run for each running campaign with contacts whose window has opened.
+
+    Reads only what fell due (the time index). A campaign whose earlier run is still going
+    waits for the next tick; a paused one waits for its resume (which runs its audience).
+    The run id is fixed per campaign and tick, so a repeated job starts nothing twice, and
+    gate 7's claims stop a second send in any case.
+    """
+    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+
+    campaigns: set[str] = set()
+    cursor: str | None = None
+    read = 0
+    while read < DEFERRED_SCAN:
+        due = scope.due(ContactOutcome, DEFERRED_INDEX, before=time_bound(now), limit=500, cursor=cursor)
+        campaigns.update(o.campaign_id for o in due.items)
+        read += len(due.items)
+        cursor = due.cursor
+        if cursor is None:
+            break
+    counts = {"due_campaigns": len(campaigns), "started": 0, "waiting": 0}
+    agent = system(scope.tenant_id, "dispatch-deferred")
+    for campaign_id in sorted(campaigns):
+        campaign = scope.get(Campaign, campaign_id)
+        if campaign is None or campaign.status is not CampaignStatus.RUNNING:
+            counts["waiting"] += 1
+            continue
+        if any(r.status is RunStatus.STARTED for r in list_runs(scope, campaign_id, limit=5)):
+            counts["waiting"] += 1
+            continue
+        run = DispatchRun(
+            run_id=deferred_run_id(scope.tenant_id, campaign_id, now),
+            campaign_id=campaign_id,
+            status=RunStatus.STARTED,
+            started_at=now,
+            started_by=agent.actor,
+            kind=RunKind.DEFERRED,
+            deferred_before=now,
+        )
+        try:
+            run = scope.save(run)
+        except Conflict:
+            continue  # this tick's run of the campaign exists already
+        trail.record(agent, "dispatch_run.started", "run", run.run_id, after=_audited(run))
+        request = RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id=run.run_id)
+        try:
+            (sfn or _sfn()).start_execution(
+                stateMachineArn=get_settings().dispatch_state_machine_arn,
+                name=run.run_id,
+                input=request.model_dump_json(),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                scope.save(
+                    run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
+                )
+                raise
+        counts["started"] += 1
+    return counts
+
+
+def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]:
+    """Give every contact of a failed batch an outcome; never sends. Returns the counts written.
+
+    A contact this run claimed but did not record may have been sent to (the provider's
+    answer was lost with the task): ``send_failed: send_unconfirmed``, and the claim keeps
+    stopping a second send. A contact with no outcome, or only a blocked one, becomes
+    ``blocked: batch_failed``. Sent, failed and deferred outcomes of earlier runs stand.
+    """
+    from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus  # noqa: PLC0415
+    from gatehouse.dispatch.claims import Attempt, attempt_key  # noqa: PLC0415
+
+    scope = TenantScope(batch.tenant_id)
+    now = clock()
+    earlier = scope.batch_get(ContactOutcome, [f"{batch.campaign_id}#{c}" for c in batch.contact_ids])
+
+    def next_attempt(cid: str) -> int:
+        before = earlier.get(f"{batch.campaign_id}#{cid}")
+        return (before.attempts if before else 0) + 1
+
+    claims = scope.batch_get(
+        Attempt, [attempt_key(batch.campaign_id, c, next_attempt(c)) for c in batch.contact_ids]
+    )
+    claimed = {a.contact_id for a in claims.values() if a.run_id == batch.run_id}
+    written: dict[str, int] = {}
+    records = []
+    for cid in batch.contact_ids:
+        before = earlier.get(f"{batch.campaign_id}#{cid}")
+        if cid in claimed:
+            status, reason, attempts = OutcomeStatus.SEND_FAILED, "send_unconfirmed", next_attempt(cid)
+        elif before is None or before.status is OutcomeStatus.BLOCKED:
+            status, reason, attempts = OutcomeStatus.BLOCKED, "batch_failed", next_attempt(cid) - 1
+        else:
+            continue
+        key = f"{status.value}:{reason}"
+        written[key] = written.get(key, 0) + 1
+        records.append(
+            ContactOutcome(
+                campaign_id=batch.campaign_id,
+                contact_id=cid,
+                status=status,
+                reason=reason,
+                attempts=attempts,
+                updated_at=now,
+            )
+        )
+    scope.batch_save(records)
+    metrics.add_metric(name="DispatchBatchFailed", unit="Count", value=1)
+    logger.warning("batch failed; its contacts accounted for without sending", extra={"counts": written})
+    return written
+
+
+class RunEnd(BaseModel):
+    status: RunStatus
+    counts: dict[str, int]
+    campaign_status: str
+
+
+def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) -> RunEnd:
+    """Record how the run ended with the campaign's counts; complete a campaign with nothing deferred left.
+
+    Idempotent: a finished run is left as it is (a redelivered task changes nothing).
+    """
+    from gatehouse.dispatch.batch import tally  # noqa: PLC0415
+
+    scope = TenantScope(run.tenant_id)
+    record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")
+    campaign = scope.get(Campaign, run.campaign_id)
+    if campaign is None:  # a run for a campaign this tenant does not have: nothing to record
+        return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
+    if record is not None and record.status is not RunStatus.STARTED:
+        return RunEnd(status=record.status, counts=record.counts, campaign_status=campaign.status.value)
+    counts = tally(scope, run.campaign_id)
+    agent = system(run.tenant_id, "dispatch")
+    if not blocked and campaign.status is CampaignStatus.RUNNING and not counts.get("deferred"):
+        try:
+            campaign = lifecycle.transition(scope, agent, run.campaign_id, "complete", clock=clock)
+        except Conflict:
+            campaign = scope.require(Campaign, run.campaign_id)
+    status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
+    if record is not None:
+        ended = scope.save(
+            record.model_copy(
+                update={
+                    "status": status,
+                    "finished_at": clock(),
+                    "counts": counts,
+                    "reason": "run_gate_refused" if blocked else None,
+                }
+            )
+        )
+        trail.record(
+            agent,
+            f"dispatch_run.{status.value}",
+            "run",
+            run.run_id,
+            before=_audited(record),
+            after=_audited(ended),
+        )
+    metrics.add_metric(
+        name="DispatchRunFinished" if not blocked else "DispatchRunBlocked", unit="Count", value=1
+    )
+    logger.info("dispatch run ended", extra={"status": status.value, "counts": counts})
+    return RunEnd(status=status, counts=counts, campaign_status=campaign.status.value)

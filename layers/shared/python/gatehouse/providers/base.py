@@ -9,7 +9,13 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from gatehouse.config import get_settings
-from gatehouse.vault.schemas import DncCredentials, Provider, ProviderCredentials, TwilioCredentials
+from gatehouse.vault.schemas import (
+    DncCredentials,
+    Provider,
+    ProviderCredentials,
+    TwilioCredentials,
+    VoiceAgentCredentials,
+)
 
 
 class CheckStatus(StrEnum):
@@ -76,6 +82,31 @@ class ProviderAdapters(Protocol):
         claim already stops a second send.
         """
         ...
+
+    def place_call(
+        self, tenant_id: str, credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest
+    ) -> SendReceipt:
+        """Place one outbound call: through the voice agent's API, or through Twilio dialing the agent.
+
+        The credentials say which provider places it. Never raises for the provider's answer
+        and never retried, for the same reason as a text.
+        """
+        ...
+
+
+class CallRequest(BaseModel):
+    """One call to place. ``metadata`` travels with the call and comes back in its events: ids, never PII."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to: str
+    caller_id: str
+    agent_id: str
+    max_duration_seconds: int = Field(ge=30, le=3600)
+    # Twilio only: where the answered call is connected (the agent's SIP URI or phone number).
+    dial: str | None = None
+    metadata: dict[str, str] = {}
+    status_callback: str | None = None
 
 
 class SendReceipt(BaseModel):

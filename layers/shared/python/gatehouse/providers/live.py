@@ -7,7 +7,9 @@ no exception carries credentials out of here.
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from collections.abc import Callable
+from typing import Any, Final
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +21,7 @@ from gatehouse.config import get_settings
 from gatehouse.dnc import registry
 from gatehouse.dnc.stamps import ScrubReason
 from gatehouse.observability import logger, metrics
-from gatehouse.providers.base import DNC_LOOKUP_MAX, CheckStatus, DncReply, SendReceipt
+from gatehouse.providers.base import DNC_LOOKUP_MAX, CallRequest, CheckStatus, DncReply, SendReceipt
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault.schemas import (
     DncCredentials,
@@ -30,6 +32,10 @@ from gatehouse.vault.schemas import (
 )
 
 _REFUSED: Final = frozenset({401, 403})
+# A provider's id for what it accepted (Twilio SIDs, voice-agent call ids), checked before it is stored.
+_PROVIDER_REF: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# Twilio calls back at each of these moments of a call.
+CALL_STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
 
 
 class LiveAdapters:
@@ -59,13 +65,18 @@ class LiveAdapters:
     ) -> SendReceipt:
         return _send_twilio_sms(credentials, to=to, body=body, status_callback=status_callback)
 
+    def place_call(
+        self, tenant_id: str, credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest
+    ) -> SendReceipt:
+        if isinstance(credentials, TwilioCredentials):
+            return _place_twilio_call(credentials, call)
+        return _place_agent_call(credentials, call)
 
-def _send_twilio_sms(
-    credentials: TwilioCredentials, *, to: str, body: str, status_callback: str | None
-) -> SendReceipt:
-    from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: PLC0415
+
+def _twilio_account(credentials: TwilioCredentials) -> Any | None:
+    """The SDK's handle on the tenant's account (short timeout, no retries); None without a login."""
     from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
-    from twilio.rest import Client  # noqa: PLC0415
+    from twilio.rest import Client  # noqa: PLC0415 - the SDK is large; only checks and sends load it
 
     settings = get_settings()
     if credentials.api_key_sid is not None and credentials.api_key_secret is not None:
@@ -73,7 +84,7 @@ def _send_twilio_sms(
     elif credentials.auth_token is not None:
         username, password = credentials.account_sid, credentials.auth_token.get_secret_value()
     else:
-        return SendReceipt(accepted=False, error="no_credentials")
+        return None
     client = Client(
         username,
         password,
@@ -82,22 +93,114 @@ def _send_twilio_sms(
     )
     if settings.twilio_base_url:
         client.api.base_url = settings.twilio_base_url
+    return client.api.v2010.accounts(credentials.account_sid)
+
+
+def _send_twilio_sms(
+    credentials: TwilioCredentials, *, to: str, body: str, status_callback: str | None
+) -> SendReceipt:
+    account = _twilio_account(credentials)
+    if account is None:
+        return SendReceipt(accepted=False, error="no_credentials")
     sender: dict[str, str] = (
         {"messaging_service_sid": credentials.messaging_service_sid}
         if credentials.messaging_service_sid
         else {"from_": credentials.sender_numbers[0]}
     )
     extra = {"status_callback": status_callback} if status_callback else {}
-    try:
-        message = client.api.v2010.accounts(credentials.account_sid).messages.create(
-            to=to, body=body, **sender, **extra
+    return _twilio_create(lambda: account.messages.create(to=to, body=body, **sender, **extra))
+
+
+def _place_twilio_call(credentials: TwilioCredentials, call: CallRequest) -> SendReceipt:
+    """Twilio dials the contact from the campaign's caller id and connects the answer to the agent."""
+    from twilio.twiml.voice_response import Dial, VoiceResponse  # noqa: PLC0415
+
+    account = _twilio_account(credentials)
+    if account is None:
+        return SendReceipt(accepted=False, error="no_credentials")
+    if call.dial is None:
+        return SendReceipt(accepted=False, error="no_agent_target")
+    dial = Dial(time_limit=call.max_duration_seconds)
+    if call.dial.startswith(("sip:", "sips:")):
+        dial.sip(call.dial)
+    else:
+        dial.number(call.dial)
+    twiml = str(VoiceResponse().append(dial))
+    extra: dict[str, Any] = (
+        {
+            "status_callback": call.status_callback,
+            "status_callback_event": list(CALL_STATUS_EVENTS),
+            "status_callback_method": "POST",
+        }
+        if call.status_callback
+        else {}
+    )
+    return _twilio_create(
+        lambda: account.calls.create(
+            to=call.to, from_=call.caller_id, twiml=twiml, time_limit=call.max_duration_seconds, **extra
         )
+    )
+
+
+def _twilio_create(create: Callable[[], Any]) -> SendReceipt:
+    from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: PLC0415
+
+    try:
+        created = create()
     except TwilioRestException as exc:
         return SendReceipt(accepted=False, error=f"twilio_{exc.code or exc.status}")
     except (TwilioException, requests.RequestException, ValueError):
-        # The message may or may not have been accepted; the claim keeps it from going twice.
+        # It may or may not have been accepted; the claim keeps it from going twice.
         return SendReceipt(accepted=False, error="twilio_unreachable")
-    return SendReceipt(accepted=True, provider_ref=message.sid)
+    sid = getattr(created, "sid", None)
+    if not isinstance(sid, str) or not _PROVIDER_REF.fullmatch(sid):
+        return SendReceipt(accepted=False, error="twilio_malformed")
+    return SendReceipt(accepted=True, provider_ref=sid)
+
+
+def _place_agent_call(credentials: VoiceAgentCredentials, call: CallRequest) -> SendReceipt:
+    """``POST {voice_agent_base_url}/v2/create-phone-call`` -> ``{"call_id": ...}`` (Retell-style).
+
+    One request, never retried: a timeout may hide a placed call, and the claim stops a
+    second one. Every failure is a fixed code, never the provider's text.
+    """
+    if credentials.api_key is None:
+        return SendReceipt(accepted=False, error="no_credentials")
+    payload: dict[str, Any] = {
+        "from_number": call.caller_id,
+        "to_number": call.to,
+        "override_agent_id": call.agent_id,
+        "metadata": call.metadata,
+    }
+    if call.status_callback:
+        payload["webhook_url"] = call.status_callback
+    try:
+        reply = requests.post(
+            f"{get_settings().voice_agent_base_url.rstrip('/')}/v2/create-phone-call",
+            json=payload,
+            headers={"Authorization": f"Bearer {credentials.api_key.get_secret_value()}"},
+            timeout=get_settings().provider_timeout_seconds,
+            allow_redirects=False,
+        )
+    except requests.RequestException:
+        return _agent_failed("voice_agent_unreachable")
+    if reply.status_code >= 500:
+        return _agent_failed("voice_agent_unavailable")
+    if reply.status_code not in {200, 201}:
+        return _agent_failed("voice_agent_refused")
+    try:
+        call_id = reply.json().get("call_id")
+    except (ValueError, AttributeError):
+        call_id = None
+    if not isinstance(call_id, str) or not _PROVIDER_REF.fullmatch(call_id):
+        return _agent_failed("voice_agent_malformed")
+    return SendReceipt(accepted=True, provider_ref=call_id)
+
+
+def _agent_failed(code: str) -> SendReceipt:
+    logger.warning("voice agent call not placed", extra={"error": code})
+    metrics.add_metric(name="VoiceAgentErrors", unit="Count", value=1)
+    return SendReceipt(accepted=False, error=code)
 
 
 def _check_twilio(credentials: TwilioCredentials) -> tuple[CheckStatus, str]:

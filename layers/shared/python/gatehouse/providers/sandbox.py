@@ -9,21 +9,45 @@ four digits are one of ``SANDBOX_DNC_LISTED_SUFFIXES`` (0000, 9999) is listed, e
 other number is clear; after ``answer(Provider.DNC, <anything but verified>)`` lookups
 fail as an unreachable provider would. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
 is set only by the local runtime).
+
+Texts and calls are accepted with a fresh provider id and, while callbacks are started
+(the local runtime starts them; see ``sandbox_callbacks``), answered with the signed
+status callbacks the real provider would post: a text goes queued, sent, delivered; a
+call placed by Twilio goes initiated, ringing, answered (``in-progress``), completed
+after 42 seconds; a call placed by the voice agent posts ``call_started`` then
+``call_ended``. A number whose last four digits are ``SANDBOX_UNDELIVERED_SUFFIX``
+(0013) fails deterministically: a text ends ``undelivered`` with ErrorCode 30003
+(unreachable handset), a call ends ``no-answer``.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
 
 from gatehouse.clock import utc_now
-from gatehouse.providers.base import CheckStatus, DncReply, SendReceipt
-from gatehouse.vault.schemas import MODELS, DncCredentials, Provider, ProviderCredentials, TwilioCredentials
+from gatehouse.config import get_settings
+from gatehouse.providers import sandbox_callbacks
+from gatehouse.providers.base import CallRequest, CheckStatus, DncReply, SendReceipt
+from gatehouse.providers.sandbox_callbacks import Callback, CallbackPoster
+from gatehouse.vault.schemas import (
+    MODELS,
+    DncCredentials,
+    Provider,
+    ProviderCredentials,
+    TwilioCredentials,
+    VoiceAgentCredentials,
+)
 
 SANDBOX_DNC_LISTED_SUFFIXES: Final = frozenset({"0000", "9999"})
+SANDBOX_UNDELIVERED_SUFFIX: Final = "0013"
+SANDBOX_UNDELIVERED_ERROR: Final = "30003"
+SANDBOX_CALL_SECONDS: Final = 42
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,15 @@ class SandboxMessage:
     to: str
     body: str
     status_callback: str | None
+    sid: str = ""
+
+
+@dataclass(frozen=True)
+class SandboxPlacedCall:
+    tenant_id: str
+    placed_by: Provider
+    call: CallRequest
+    call_id: str
 
 
 class SandboxAdapters:
@@ -49,6 +82,8 @@ class SandboxAdapters:
         self._calls: list[SandboxCall] = []
         self._answers: dict[Provider, CheckStatus] = {}
         self._messages: list[SandboxMessage] = []
+        self._placed: list[SandboxPlacedCall] = []
+        self.callbacks = CallbackPoster()
 
     def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
         provider = _provider_of(credentials)
@@ -74,14 +109,47 @@ class SandboxAdapters:
         body: str,
         status_callback: str | None,
     ) -> SendReceipt:
+        sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self._calls.append(SandboxCall(tenant_id, Provider.TWILIO, "send_sms", credentials, utc_now()))
-            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback))
+            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback, sid))
             status = self._answers.get(Provider.TWILIO, CheckStatus.VERIFIED)
-            count = len(self._messages)
         if status is not CheckStatus.VERIFIED:
             return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
-        return SendReceipt(accepted=True, provider_ref=f"SM{count:032x}")
+        if status_callback and credentials.auth_token is not None:
+            token = credentials.auth_token.get_secret_value()
+            self.callbacks.plan(_message_callbacks(status_callback, token, credentials, sid, to))
+        return SendReceipt(accepted=True, provider_ref=sid)
+
+    def place_call(
+        self, tenant_id: str, credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest
+    ) -> SendReceipt:
+        provider = _provider_of(credentials)
+        by_twilio = provider is Provider.TWILIO
+        call_id = "CA" + secrets.token_hex(16) if by_twilio else "call_" + secrets.token_hex(12)
+        with self._lock:
+            self._calls.append(SandboxCall(tenant_id, provider, "place_call", credentials, utc_now()))
+            self._placed.append(SandboxPlacedCall(tenant_id, provider, call, call_id))
+            status = self._answers.get(provider, CheckStatus.VERIFIED)
+        if status is not CheckStatus.VERIFIED:
+            return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
+        if call.status_callback:
+            self.callbacks.plan(_call_callbacks(credentials, call, call_id))
+        return SendReceipt(accepted=True, provider_ref=call_id)
+
+    def placed_calls(self, tenant_id: str | None = None) -> list[SandboxPlacedCall]:
+        """Every call placed through the sandbox (by whom, to whom, with what metadata)."""
+        with self._lock:
+            return [c for c in self._placed if tenant_id is None or c.tenant_id == tenant_id]
+
+    def start_callbacks(self) -> None:
+        """Post status callbacks to this deployment's public URL from now on (the local runtime)."""
+        settings = get_settings()
+        if settings.public_base_url:
+            self.callbacks.start(settings.public_base_url, settings.sandbox_callback_delay_seconds)
+
+    def stop_callbacks(self) -> None:
+        self.callbacks.stop()
 
     def messages(self, tenant_id: str | None = None) -> list[SandboxMessage]:
         """Every text sent through the sandbox (to whom, what), for tests and the local runtime."""
@@ -105,6 +173,7 @@ class SandboxAdapters:
             self._calls.clear()
             self._answers.clear()
             self._messages.clear()
+            self._placed.clear()
 
 
 @lru_cache(maxsize=1)
@@ -118,3 +187,99 @@ def _provider_of(credentials: ProviderCredentials) -> Provider:
         if isinstance(credentials, model):
             return provider
     raise TypeError(f"{type(credentials).__name__} are not provider credentials")
+
+
+def _fails(number: str) -> bool:
+    return number.endswith(SANDBOX_UNDELIVERED_SUFFIX)
+
+
+def _message_callbacks(
+    url: str, token: str, credentials: TwilioCredentials, sid: str, to: str
+) -> list[Callback]:
+    sender = credentials.sender_numbers[0] if credentials.sender_numbers else ""
+    base = [
+        ("MessageSid", sid),
+        ("SmsSid", sid),
+        ("AccountSid", credentials.account_sid),
+        ("From", sender),
+        ("To", to),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    failed = [("undelivered", [("ErrorCode", SANDBOX_UNDELIVERED_ERROR)])]
+    final = failed if _fails(to) else [("delivered", [])]
+    steps: list[tuple[str, list[tuple[str, str]]]] = [("queued", []), ("sent", []), *final]
+    return [
+        sandbox_callbacks.twilio_form(
+            url, [*base, ("MessageStatus", status), ("SmsStatus", status), *extra], token
+        )
+        for status, extra in steps
+    ]
+
+
+def _call_callbacks(
+    credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest, call_id: str
+) -> list[Callback]:
+    url = call.status_callback or ""
+    if isinstance(credentials, VoiceAgentCredentials):
+        if credentials.webhook_secret is None:
+            return []
+        return _agent_events(url, credentials.webhook_secret.get_secret_value(), call, call_id)
+    if credentials.auth_token is None:
+        return []
+    token = credentials.auth_token.get_secret_value()
+    base = [
+        ("CallSid", call_id),
+        ("AccountSid", credentials.account_sid),
+        ("From", call.caller_id),
+        ("To", call.to),
+        ("Direction", "outbound-api"),
+        ("ApiVersion", "2010-04-01"),
+        ("CallbackSource", "call-progress-events"),
+    ]
+    answered = [("in-progress", []), ("completed", [("CallDuration", str(SANDBOX_CALL_SECONDS))])]
+    final = [("no-answer", [("CallDuration", "0")])] if _fails(call.to) else answered
+    steps: list[tuple[str, list[tuple[str, str]]]] = [("initiated", []), ("ringing", []), *final]
+    return [
+        sandbox_callbacks.twilio_form(
+            url, [*base, ("CallStatus", status), ("SequenceNumber", str(n)), *extra], token
+        )
+        for n, (status, extra) in enumerate(steps)
+    ]
+
+
+def _agent_events(url: str, secret: str, call: CallRequest, call_id: str) -> list[Callback]:
+    started = int(time.time() * 1000)
+    payload: dict[str, object] = {
+        "call_id": call_id,
+        "direction": "outbound",
+        "from_number": call.caller_id,
+        "to_number": call.to,
+        "metadata": call.metadata,
+    }
+    if _fails(call.to):
+        ended = {**payload, "call_status": "ended", "disconnection_reason": "dial_no_answer"}
+        return [sandbox_callbacks.voice_agent_event(url, {"event": "call_ended", "call": ended}, secret)]
+    return [
+        sandbox_callbacks.voice_agent_event(
+            url,
+            {
+                "event": "call_started",
+                "call": {**payload, "call_status": "ongoing", "start_timestamp": started},
+            },
+            secret,
+        ),
+        sandbox_callbacks.voice_agent_event(
+            url,
+            {
+                "event": "call_ended",
+                "call": {
+                    **payload,
+                    "call_status": "ended",
+                    "start_timestamp": started,
+                    "end_timestamp": started + SANDBOX_CALL_SECONDS * 1000,
+                    "disconnection_reason": "user_hangup",
+                },
+            },
+            secret,
+        ),
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -41,6 +41,15 @@ class Record(BaseModel):
         """Keys for the gsi1 index, or None when the record is not indexed."""
         return None
 
+    def time_key(self) -> tuple[str, str] | None:
+        """(index name, sort key) on the gsi2 time index, or None when the record is not on it.
+
+        Only tenant records use it: the data door puts the tenant id in front of the name,
+        so a tenant's items on the index are one partition per name, ordered by the sort
+        key (an instant from ``time_sort_key``), and a job reads only what fell due.
+        """
+        return None
+
 
 class TenantRecord(Record):
     """A record owned by one tenant; reachable only through that tenant's scope."""
@@ -61,6 +70,16 @@ R = TypeVar("R", bound=Record)
 class Page(Generic[R]):
     items: list[R]
     cursor: str | None
+
+
+def time_sort_key(moment: datetime, item: str) -> str:
+    """``<UTC instant, microseconds, Z>#<item>``: text order is time order on the time index."""
+    return f"{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{item}"
+
+
+def time_bound(moment: datetime) -> str:
+    """The sort key below which every item on the time index is older than ``moment``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def check_collection(name: str) -> str:

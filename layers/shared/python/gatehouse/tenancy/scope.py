@@ -91,6 +91,34 @@ class TenantScope:
         last_key = results.last_evaluated_key if len(items) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key))
 
+    def due(
+        self,
+        record_type: type[T],
+        index: str,
+        *,
+        before: str,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[T]:
+        """One page of this tenant's ``index`` partition on the time index, oldest first, below ``before``.
+
+        Reads only items whose time key is under the bound (``records.time_bound``), so a job
+        costs O(what fell due), never O(tenant). The index is eventually consistent: an item
+        changed a moment ago may still be listed under its old key, and a write made with the
+        version read from it then loses with a Conflict.
+        """
+        model = store.bind()
+        index_pk = f"{self._tenant_id}#{check_collection(index)}"
+        results = model.gsi2.query(
+            index_pk,
+            range_key_condition=model.gsi2sk < before,
+            limit=limit,
+            last_evaluated_key=store.decode_time_cursor(cursor, index_pk),
+        )
+        items = [self._record(record_type, item) for item in results]
+        last_key = results.last_evaluated_key if len(items) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key))
+
     def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
         model = store.bind()
         partition = self.partition(record_type)

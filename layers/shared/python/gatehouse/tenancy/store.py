@@ -1,10 +1,11 @@
 """The one PynamoDB model behind the data door, and the record <-> item mapping.
 
-Single-table layout: ``pk``/``sk`` keys, ``gsi1pk``/``gsi1sk`` for the one overloaded
-index, ``expires_at`` for TTL, ``version`` for optimistic locking, ``kind`` naming
-the record type and ``body`` holding the record's fields; ``hits`` is the one
-attribute updated in place, by the rate limiter's fixed-window counters. Only ``tenancy`` imports
-this module; it never scans.
+Single-table layout: ``pk``/``sk`` keys, ``gsi1pk``/``gsi1sk`` for the overloaded lookup
+index, ``gsi2pk``/``gsi2sk`` for the sparse time index (``<tenant_id>#<name>`` / instant,
+tenant records only: what falls due when), ``expires_at`` for TTL, ``version`` for
+optimistic locking, ``kind`` naming the record type and ``body`` holding the record's
+fields; ``hits`` is the one attribute updated in place, by the rate limiter's fixed-window
+counters. Only ``tenancy`` imports this module; it never scans.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, Invalid
-from gatehouse.tenancy.records import GlobalRecord, Record, check_collection
+from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
@@ -36,6 +37,15 @@ class Gsi1(GlobalSecondaryIndex["Item"]):  # type: ignore[no-untyped-call]
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi2(GlobalSecondaryIndex["Item"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     class Meta:
         table_name = "gatehouse-main"
@@ -48,9 +58,12 @@ class Item(Model):
     body = JSONAttribute(default=dict)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     hits = NumberAttribute(null=True)
     gsi1 = Gsi1()
+    gsi2 = Gsi2()
 
 
 _bound: tuple[str, str, str | None] | None = None
@@ -73,6 +86,7 @@ def to_item(record: Record, pk: str) -> Item:
     body = record.model_dump(mode="json", exclude={"version"})
     expires = record.expires()
     index = record.index_key()
+    timed = time_index(record, pk)
     return Item(
         pk,
         record.sort_key(),
@@ -81,8 +95,19 @@ def to_item(record: Record, pk: str) -> Item:
         body=body,
         gsi1pk=index[0] if index else None,
         gsi1sk=index[1] if index else None,
+        gsi2pk=timed[0] if timed else None,
+        gsi2sk=timed[1] if timed else None,
         expires_at=int(expires.timestamp()) if expires else None,
     )
+
+
+def time_index(record: Record, pk: str) -> tuple[str, str] | None:
+    """The record's gsi2 keys, its name under the tenant of its own partition (tenant records only)."""
+    timed = record.time_key() if isinstance(record, TenantRecord) else None
+    if timed is None:
+        return None
+    name, sort_key = timed
+    return f"{pk.partition('#')[0]}#{check_collection(name)}", sort_key
 
 
 def from_item(record_type: type[R], item: Item) -> R:
@@ -108,6 +133,25 @@ def decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None
     except (ValueError, binascii.Error) as exc:
         raise Invalid("cursor is not valid") from exc
     if not isinstance(key, dict) or key.get("pk", {}).get("S") != expected_pk:
+        raise Invalid("cursor is not valid")
+    return key
+
+
+def decode_time_cursor(cursor: str | None, index_pk: str) -> dict[str, Any] | None:
+    """A gsi2 start key back from its cursor; refuse one minted for another tenant's partition."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise Invalid("cursor is not valid") from exc
+    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"}:
+        raise Invalid("cursor is not valid")
+    tenant_prefix = f"{index_pk.partition('#')[0]}#"
+    pk = key["pk"].get("S") if isinstance(key["pk"], dict) else None
+    gsi2pk = key["gsi2pk"].get("S") if isinstance(key["gsi2pk"], dict) else None
+    if gsi2pk != index_pk or not isinstance(pk, str) or not pk.startswith(tenant_prefix):
         raise Invalid("cursor is not valid")
     return key
 

@@ -2,7 +2,6 @@
 once-per-event claim, and what each event does to the tenant's data.
 
 The webhook function verifies first (``signatures``) and only then calls ``inbound_sms``,
-``voice_events`` or ``billing``. Message and call status callbacks (campaign attempt
-outcomes) join here when campaigns exist: they key their claim on the provider id and
-the status, like every event here.
+``voice_events``, ``status`` (message and call status callbacks, keyed once by provider id
+and status) or ``billing``.
 """

@@ -32,6 +32,7 @@ from gatehouse.observability import logger, metrics
 from gatehouse.suppression import SuppressionSource, lift_sms_stop, suppress
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.records import time_sort_key
 
 # One confirmation, no marketing (FCC 24-18 allows exactly this).
 OPT_OUT_REPLY: Final = "You are unsubscribed and will receive no further messages from us."
@@ -40,6 +41,8 @@ DEFAULT_HELP: Final = "Reply STOP to unsubscribe. Msg & data rates may apply."
 HELP_MAX: Final = 320  # two SMS segments
 BODY_MAX: Final = 1600  # Twilio's own limit on a message body
 _PAGE: Final = 100
+BODY_KEPT_INDEX: Final = "INBOUND_SMS_BODY"  # time-index names (see gatehouse.retention)
+MESSAGE_KEPT_INDEX: Final = "INBOUND_SMS"
 
 
 class InboundMessage(TenantRecord):
@@ -53,6 +56,11 @@ class InboundMessage(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.message_sid}"
+
+    def time_key(self) -> tuple[str, str] | None:
+        # Retention: while the text is kept the message waits for its body window, then for its own.
+        index = BODY_KEPT_INDEX if self.body else MESSAGE_KEPT_INDEX
+        return index, time_sort_key(self.received_at, self.sort_key())
 
 
 class SmsHelp(TenantRecord):

@@ -11,6 +11,7 @@ exactly like a bad signature by the webhook function; this module only says "non
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,7 @@ from gatehouse.ids import is_entity_id, is_tenant_id, new_id
 from gatehouse.tenancy import GlobalRecord, TenantRecord, TenantScope, get_directory
 
 PREFIX = "whk"
+_ROUNDS = 5
 REF_PATTERN = r"^whk_[a-z2-7]{26}$"
 
 
@@ -60,17 +62,20 @@ class WebhookUrls(BaseModel):
 
 def ensure_ref(scope: TenantScope, *, clock: Clock = utc_now) -> str:
     """The tenant's ref, made on first need; concurrent first calls agree on one."""
-    existing = scope.get(WebhookRef, "CURRENT")
-    if existing is not None:
-        return existing.ref
-    ref = WebhookRef(ref=new_id(PREFIX), created_at=clock())
-    try:
-        with scope.transaction() as txn:
-            txn.save(ref)
-            txn.save_global(WebhookRefLookup(ref=ref.ref, tenant_id=scope.tenant_id))
-    except Conflict:
-        return scope.require(WebhookRef, "CURRENT").ref
-    return ref.ref
+    for _ in range(_ROUNDS):
+        existing = scope.get(WebhookRef, "CURRENT")
+        if existing is not None:
+            return existing.ref
+        ref = WebhookRef(ref=new_id(PREFIX), created_at=clock())
+        try:
+            with scope.transaction() as txn:
+                txn.save(ref)
+                txn.save_global(WebhookRefLookup(ref=ref.ref, tenant_id=scope.tenant_id))
+        except Conflict:
+            # Another first call won, or two transactions collided and both were cancelled: look again.
+            continue
+        return ref.ref
+    raise Conflict("the webhook ref is being made concurrently; retry")
 
 
 def tenant_for(ref: str) -> str | None:
@@ -88,5 +93,24 @@ def urls_for(scope: TenantScope, base_url: str) -> WebhookUrls:
     base = base_url.rstrip("/")
     return WebhookUrls(
         twilio_sms=f"{base}/webhooks/twilio/{ref}/sms",
+        voice_agent=f"{base}/webhooks/voice-agent/{ref}",
+    )
+
+
+@dataclass(frozen=True)
+class StatusCallbackUrls:
+    """Where a send asks its provider to report what became of it (the tenant's ref, never a secret)."""
+
+    message: str
+    call: str
+    voice_agent: str
+
+
+def status_callback_urls(scope: TenantScope, base_url: str) -> StatusCallbackUrls:
+    ref = ensure_ref(scope)
+    base = base_url.rstrip("/")
+    return StatusCallbackUrls(
+        message=f"{base}/webhooks/twilio/{ref}/message-status",
+        call=f"{base}/webhooks/twilio/{ref}/call-status",
         voice_agent=f"{base}/webhooks/voice-agent/{ref}",
     )

@@ -27,6 +27,7 @@ from gatehouse.observability import logger, metrics
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.records import time_sort_key
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
@@ -34,6 +35,10 @@ DO_NOT_CALL: Final = frozenset(
 )
 TRANSCRIPT_MAX: Final = 100_000
 _PAGE: Final = 100
+# Time-index names (see gatehouse.retention): what a call still keeps.
+MEDIA_INDEX: Final = "CALL_MEDIA"
+RECORDING_INDEX: Final = "CALL_RECORDING"
+TRANSCRIPT_INDEX: Final = "CALL_TRANSCRIPT"
 
 
 class CallEventType(StrEnum):
@@ -99,9 +104,23 @@ class CallRecord(TenantRecord):
     do_not_call: bool = False
     events: list[CallEventType] = []
     retain_until: datetime
+    received_at: datetime | None = None  # when Gatehouse first heard of the call
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.call_id}"
+
+    def time_key(self) -> tuple[str, str] | None:
+        # Retention: the call waits on the time index while it keeps a recording or a transcript.
+        at = self.received_at or self.started_at or self.ended_at
+        recording = self.recording_ref is not None
+        transcript = self.transcript is not None or self.summary is not None
+        if at is None or not (recording or transcript):
+            return None
+        if recording and transcript:
+            index = MEDIA_INDEX
+        else:
+            index = RECORDING_INDEX if recording else TRANSCRIPT_INDEX
+        return index, time_sort_key(at, self.sort_key())
 
     def expires(self) -> datetime | None:
         return self.retain_until
@@ -149,6 +168,7 @@ def _merge(scope: TenantScope, contact_id: str, event: CallEvent, clock: Clock) 
             call_id=call.call_id,
             direction=call.direction,
             retain_until=clock() + timedelta(days=get_settings().call_retention_days),
+            received_at=clock(),
         )
         try:
             return scope.save(base.model_copy(update=_changes(base, event)))

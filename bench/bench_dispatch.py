@@ -1,0 +1,245 @@
+"""A 10,000-contact SMS campaign run on the local runtime, measured by counted operations.
+
+The run is the real one: the API starts it, moto executes the template's state machine
+(gate 1, the planner's pages, the Distributed Map of batches, the run's end) and the
+dispatch handlers send through the recording sandbox. The contacts are written straight
+to the table beforehand (clones of one contact created through the domain, each with
+its own number and id), so only the run is counted.
+
+Counted while the run executes:
+- AWS round trips by service (``gatehouse.aws_calls``: every HTTP attempt);
+- Lambda invocations (each served function's invocations);
+- Step Functions state transitions of the Standard parent (its ``StateEntered`` events);
+  the batches' child executions are Express in AWS, billed per request and duration;
+- DynamoDB capacity, sized from each request's items: a write is 1 unit per KB of the
+  item (2 inside a transaction), a read 1 unit per 4 KB (strongly consistent); a Query
+  is charged for the items it asks for at the size of a contact.
+
+Cost per 1,000 messages at list prices (us-east-1): Lambda $0.20 per million requests
+and $0.0000166667 per GB-second (memory from the template, duration measured here);
+DynamoDB on demand $0.625 per million write units and $0.125 per million read units;
+Step Functions Standard $0.025 per 1,000 transitions, Express $1.00 per million
+requests plus $0.00001667 per GB-second (64 MB, the batch's duration); KMS $0.03 per
+10,000 requests.
+
+Usage: python bench/bench_dispatch.py [--contacts N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+
+from gatehouse.aws_calls import AwsCall, AwsCallCounter  # noqa: E402
+from local.runtime import LocalRuntime  # noqa: E402
+
+PRICE = {
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000166667,
+    "dynamodb_write_unit": 0.625 / 1e6,
+    "dynamodb_read_unit": 0.125 / 1e6,
+    "standard_transition": 0.025 / 1000,
+    "express_request": 1.00 / 1e6,
+    "express_gb_second": 0.00001667,
+    "kms_request": 0.03 / 10_000,
+}
+CONTACT_KB = 1.5
+WINDOWS = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}]
+
+
+class Capacity:
+    """DynamoDB read and write units sized from each request's items."""
+
+    def __init__(self) -> None:
+        self.reads = 0.0
+        self.writes = 0.0
+
+    def __call__(self, call: AwsCall, request: Any) -> None:  # noqa: C901 - one branch per operation
+        if call.service != "dynamodb" or request is None or not request.body:
+            return
+        body = json.loads(request.body)
+        op = call.operation
+        if op == "PutItem":
+            self.writes += _kb(body["Item"])
+        elif op in {"UpdateItem", "DeleteItem"}:
+            self.writes += 1
+        elif op == "BatchWriteItem":
+            for writes in body["RequestItems"].values():
+                self.writes += sum(_kb(w["PutRequest"]["Item"]) if "PutRequest" in w else 1 for w in writes)
+        elif op == "TransactWriteItems":
+            for item in body["TransactItems"]:
+                put = item.get("Put")
+                self.writes += 2 * (_kb(put["Item"]) if put else 1)
+        elif op in {"GetItem"}:
+            self.reads += 1
+        elif op == "BatchGetItem":
+            self.reads += sum(len(t["Keys"]) for t in body["RequestItems"].values())
+        elif op == "Query":
+            self.reads += math.ceil(body.get("Limit", 1) * CONTACT_KB / 4)
+
+
+def _kb(item: dict[str, Any]) -> int:
+    return max(1, math.ceil(len(json.dumps(item)) / 1024))
+
+
+def seed_contacts(runtime: LocalRuntime, count: int) -> None:
+    from gatehouse.contacts import checks  # noqa: PLC0415 - after the runtime set the environment
+    from gatehouse.contacts.records import Contact, ContactInput  # noqa: PLC0415
+    from gatehouse.contacts.service import create  # noqa: PLC0415
+    from gatehouse.identity.caller import operator  # noqa: PLC0415
+    from gatehouse.ids import new_id  # noqa: PLC0415
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415
+
+    assert runtime.demo is not None
+    scope = TenantScope(runtime.demo.tenant_id)
+    ops = operator(runtime.demo.tenant_id, "bench", request_id="bench")
+    person = ContactInput.model_validate(
+        {
+            "phone": "+12125550101",
+            "first_name": "Ann",
+            "state": "NY",
+            "tags": ["bench"],
+            "consent": [
+                {
+                    "type": "express_written",
+                    "channels": ["sms"],
+                    "obtained_at": "2026-01-05T10:00:00Z",
+                    "source": "import",
+                    "wording": "Yes, text me",
+                }
+            ],
+        }
+    )
+    view = create(scope, ops, person, suppressed=checks.suppressed, scrub=checks.scrub)
+    first = scope.require(Contact, view.contact_id)
+    clones = (
+        first.model_copy(update={"contact_id": new_id("con"), "e164": f"+1212{5550200 + n:07d}"})
+        for n in range(count - 1)
+    )
+    scope.batch_save(clones)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    for noisy in ("werkzeug", "moto", "local", "gatehouse"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    # The handlers' JSON log lines and metric documents go to stdout; only the figures should.
+    figures, sys.stdout = sys.stdout, open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        return _measure(args, figures)
+    finally:
+        sys.stdout.close()
+        sys.stdout = figures
+
+
+def _measure(args: argparse.Namespace, figures: Any) -> int:  # noqa: PLR0915 - one straight script
+    with LocalRuntime() as runtime:
+        assert runtime.demo is not None
+        from gatehouse.providers.sandbox import sandbox  # noqa: PLC0415
+
+        # The run alone is measured: the sandbox's delivery callbacks (webhook traffic) are off.
+        sandbox().stop_callbacks()
+        seed_contacts(runtime, args.contacts)
+        at = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        while at.weekday() != 2:  # a Wednesday afternoon in New York
+            at += timedelta(days=1)
+        runtime.set_clock(lambda: at)
+        from local.demo import SANDBOX_TWILIO, Client  # noqa: PLC0415
+
+        client = Client(runtime.api_url, runtime.demo.api_key)
+        client.expect(201, "POST", "/integrations/twilio", SANDBOX_TWILIO)
+        spec = {
+            "name": "Bench",
+            "channel": "sms",
+            "audience": {"tag": "bench"},
+            "content": {"kind": "sms", "template": "Hi {first_name}. Reply STOP to opt out."},
+            "senders": {"numbers": ["+14155550100"]},
+            "windows": WINDOWS,
+        }
+        campaign_id = client.expect(201, "POST", "/campaigns", spec)["campaign_id"]
+        client.expect(200, "POST", f"/campaigns/{campaign_id}/submit")
+        client.expect(200, "POST", f"/campaigns/{campaign_id}/approve")
+
+        invocations: Counter[str] = Counter()
+        durations: Counter[str] = Counter()
+        for logical_id, fn in runtime.functions.items():
+            original = fn.invoke
+
+            def counted(event: Any, _original: Any = original, _id: str = logical_id) -> Any:
+                began = time.monotonic()
+                try:
+                    return _original(event)
+                finally:
+                    invocations[_id] += 1
+                    durations[_id] += time.monotonic() - began
+
+            fn.invoke = counted  # type: ignore[method-assign]
+
+        capacity = Capacity()
+        began = time.monotonic()
+        sfn = runtime.client("stepfunctions")
+        with AwsCallCounter(observe=capacity) as calls:
+            # The start request is counted (it is part of a run); waiting asks Step Functions only.
+            client.expect(202, "POST", f"/campaigns/{campaign_id}/start")
+            (execution,) = sfn.list_executions(stateMachineArn=runtime.state_machine_arn)["executions"]
+            deadline = time.monotonic() + 3600
+            while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+                if time.monotonic() > deadline:
+                    sys.exit("the run did not finish within an hour")
+                time.sleep(0.5)
+        seconds = time.monotonic() - began
+        run = client.expect(200, "GET", f"/campaigns/{campaign_id}/runs")["items"][0]
+        history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+        transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
+        memory = {fid: fn.spec.memory_size / 1024 for fid, fn in runtime.functions.items()}
+
+    sent = run["counts"].get("sent", 0)
+    if run["status"] != "finished" or sent != args.contacts:
+        sys.exit(f"the run did not send to every contact: {run}")
+    batches = invocations["DispatchBatchFunction"]
+    lambda_gb_s = sum(durations[f] * memory[f] for f in invocations)
+    express_gb_s = durations["DispatchBatchFunction"] * 64 / 1024
+    dispatch = dict(invocations)  # the start request and the workflow's tasks
+    cost = (
+        sum(dispatch.values()) * PRICE["lambda_request"]
+        + lambda_gb_s * PRICE["lambda_gb_second"]
+        + capacity.writes * PRICE["dynamodb_write_unit"]
+        + capacity.reads * PRICE["dynamodb_read_unit"]
+        + transitions * PRICE["standard_transition"]
+        + batches * PRICE["express_request"]
+        + express_gb_s * PRICE["express_gb_second"]
+        + calls.total("kms") * PRICE["kms_request"]
+    )
+    for line in calls.format_lines("dispatch_calls"):
+        print(line, file=figures)
+    print(f"dispatch_contacts: {args.contacts}", file=figures)
+    print(f"dispatch_seconds_local: {seconds:.1f}", file=figures)
+    print(f"dynamodb_round_trips_per_contact: {calls.total('dynamodb') / args.contacts:.4f}", file=figures)
+    print(f"dynamodb_write_units_per_contact: {capacity.writes / args.contacts:.2f}", file=figures)
+    print(f"dynamodb_read_units_per_contact: {capacity.reads / args.contacts:.2f}", file=figures)
+    print(f"state_transitions_per_contact: {transitions / args.contacts:.4f}", file=figures)
+    print(f"express_executions_per_contact: {batches / args.contacts:.4f}", file=figures)
+    print(f"lambda_invocations_per_contact: {sum(dispatch.values()) / args.contacts:.4f}", file=figures)
+    print(f"kms_calls_per_batch: {calls.total('kms') / batches:.3f}", file=figures)
+    print(f"aws_cost_per_1000_messages_usd: {cost / sent * 1000:.5f}", file=figures)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

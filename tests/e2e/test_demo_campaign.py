@@ -1,0 +1,107 @@
+"""The demo campaign end to end on the local runtime: import, approve, start, the run, the report.
+
+``local.demo`` drives it over HTTP exactly as ``make demo`` does. The dispatch run is the
+template's state machine executed by moto (Distributed Map included), calling the real
+dispatch handlers, which send through the recording sandbox. The gates' clock is pinned
+to a weekday afternoon in every demo zone, so each contact's outcome is known in advance:
+the test checks them one by one, then shows that starting the same run again sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import holidays
+import pytest
+
+from gatehouse.providers.sandbox import sandbox
+from local.demo import Client, run_demo
+from local.runtime import LocalRuntime
+
+# Outcome by phone for a contact the gates see on a weekday at 19:00 UTC (11:00-15:00 local).
+EXPECTED = {
+    "+14155550132": ("sent", None),  # Ann, CA: SMS consent, DNC clear
+    "+13125550143": ("blocked", "consent_missing"),  # Bo: no evidence
+    "+13055550166": ("blocked", "consent_missing"),  # Cy: voice consent only
+    "+15125550000": ("blocked", "dnc_listed"),  # Di: on the sandbox registry
+    "+12065550177": ("blocked", "suppressed"),  # Ed: texted STOP before
+    "+13175550188": ("sent", None),  # Fay, IN: every zone of the state is inside the hours
+    "+16025550119": ("sent", None),  # Gil, AZ: Phoenix and the Navajo Nation's Denver time
+    "+18005550199": ("blocked", "zone_unknown"),  # Kit: toll-free, no state, so no zone
+    "+14045550156": ("sent", None),  # Lee, GA: a formula in the name is only text
+}
+DEMO_STATES = ("CA", "IL", "FL", "TX", "WA", "IN", "AZ", "GA")
+
+
+def weekday_afternoon(after: datetime) -> datetime:
+    """The first Wednesday, 19:00 UTC, a day or more after ``after`` that is no holiday in a demo state."""
+    day = (after + timedelta(days=1)).date()
+    while day.weekday() != 2 or any(day in holidays.US(subdiv=s, years=day.year) for s in DEMO_STATES):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 19, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(runtime: LocalRuntime) -> Iterator[tuple[dict[str, str], dict, list[dict]]]:  # type: ignore[type-arg]
+    at = weekday_afternoon(datetime.now(UTC))
+    runtime.set_clock(lambda: at)
+    sandbox().reset()
+    try:
+        yield run_demo(runtime)
+    finally:
+        runtime.set_clock(None)
+
+
+def test_every_contact_gets_the_outcome_the_gates_must_give(demo) -> None:  # type: ignore[no-untyped-def]
+    contacts, run, outcomes = demo
+    phone_of = {cid: phone for phone, cid in contacts.items()}
+    got = {phone_of[o["contact_id"]]: (o["status"], o["reason"]) for o in outcomes}
+    assert got == EXPECTED
+    assert run["status"] == "finished"
+    assert run["counts"]["sent"] == 4
+    assert run["counts"]["blocked"] == 5
+    assert "deferred" not in run["counts"]
+
+
+def test_the_sandbox_received_exactly_the_sends_that_passed(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
+    messages = sandbox().messages(runtime.demo.tenant_id)
+    sent_to = sorted(m.to for m in messages)
+    assert sent_to == sorted(p for p, (status, _) in EXPECTED.items() if status == "sent")
+    ann = next(m for m in messages if m.to == "+14155550132")
+    assert ann.body.startswith("Hi Ann, spring hours are here.")
+    assert "Reply STOP to opt out" in ann.body
+
+
+def test_a_finished_campaign_completes_and_cannot_be_started_again(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
+    _, run, _ = demo
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    campaign_id = run["campaign_id"]
+    assert client.expect(200, "GET", f"/campaigns/{campaign_id}")["status"] == "completed"
+    status, body = client.call("POST", f"/campaigns/{campaign_id}/start")
+    assert status == 409, body
+
+
+def test_the_same_run_started_again_is_blocked_and_sends_nothing(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
+    """A second execution of the same run (a redelivered start) is refused by gate 1: nothing is sent."""
+    _, run, _ = demo
+    before = len(sandbox().messages(runtime.demo.tenant_id))
+    sfn = runtime.client("stepfunctions")
+    run_input = {
+        "tenant_id": runtime.demo.tenant_id,
+        "campaign_id": run["campaign_id"],
+        "run_id": run["run_id"],
+    }
+    # The campaign completed, so gate 1 blocks the whole run before any page is read.
+    again = sfn.start_execution(
+        stateMachineArn=runtime.state_machine_arn, name=run["run_id"] + "-again", input=json.dumps(run_input)
+    )
+    for _ in range(300):
+        described = sfn.describe_execution(executionArn=again["executionArn"])
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert described["status"] == "FAILED"
+    assert len(sandbox().messages(runtime.demo.tenant_id)) == before

@@ -1,0 +1,18 @@
+"""template.yaml parsed once per test process.
+
+Parsing the template costs more than most tests, and every moto fixture reads it
+(tables, served functions). Nothing in the tests changes the file or the parsed
+description, so one parse serves them all; ``local.template.load_template`` stays
+uncached for the local runtime, which reads it once anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from local.template import Template, load_template
+
+
+@functools.cache
+def template() -> Template:
+    return load_template()
