@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: test run demo bench bench-dispatch lint types infra openapi fmt sam-build clean
+.PHONY: test run demo bench bench-dispatch lint types infra security fuzz openapi fmt sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +37,35 @@ infra: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template-file template.yaml --region us-east-1
 
+# Static analysis and known vulnerabilities in every pinned file. pip-audit reads the pins as
+# they are (--no-deps --disable-pip: the files hold whole closures, nothing to resolve) and
+# asks PyPI's JSON API; audit-exceptions lists the advisories accepted, each with its reason.
+# A package the service cannot look up is a warning; AUDIT_FLAGS=--strict makes it a failure.
+AUDITED_REQUIREMENTS := requirements-dev.txt layers/shared/python/requirements.txt requirements-sam.txt
+AUDIT_IGNORES = $(shell sed -e 's/\#.*//' audit-exceptions | awk 'NF {print "--ignore-vuln", $$1}')
+AUDIT_FLAGS ?=
+
+security: $(VENV)/.installed
+	$(VENV)/bin/bandit --quiet -c pyproject.toml -r layers functions local --severity-level medium
+	@for req in $(AUDITED_REQUIREMENTS); do echo "pip-audit $$req"; \
+	  $(VENV)/bin/pip-audit --vulnerability-service pypi --requirement $$req --no-deps --disable-pip \
+	    --progress-spinner off $(AUDIT_IGNORES) $(AUDIT_FLAGS) || exit 1; done
+
 sam-build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --template-file template.yaml --build-dir .aws-sam/build --cached --parallel
 
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi_doc write
 
-test: lint types infra sam-build
+test: lint types infra security sam-build
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+
+# The schema fuzzing and the gate properties with far more examples than `make test` gives them.
+FUZZ_EXAMPLES ?= 40
+fuzz: $(VENV)/.installed
+	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
+	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/unit/test_gate_properties.py
 
 run: $(VENV)/.installed
 	$(PY) -m local

@@ -57,7 +57,7 @@ class Client:
         request.add_header("Content-Type", "text/csv" if raw is not None else "application/json")
         request.add_header("Authorization", f"Bearer {self.key}")
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310  # nosec B310 # loopback only
                 text = response.read().decode()
                 return response.status, json.loads(text) if text else None
         except urllib.error.HTTPError as error:

@@ -52,7 +52,9 @@ def _pattern(resource: str) -> re.Pattern[str]:
         parts.append(f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)")
         position = match.end()
     parts.append(re.escape(resource[position:]))
-    return re.compile("".join(parts))
+    # DOTALL: a parameter may hold any character a client can percent-encode (a newline
+    # too); API Gateway still routes such a path, and the function decides what it means.
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def routing_table(functions: list[LocalFunction]) -> list[Route]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -132,6 +135,18 @@ def handle_validation_error(error: RequestValidationError) -> Response[Any]:
         for e in problems
     ]
     return error_response(422, "validation_error", "request does not match the schema", details)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    return error_response(415, "unsupported_media_type", "send the request body as application/json")
+
+
+@app.exception_handler(UnicodeDecodeError)
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    # A binary (base64) body that is not UTF-8 fails while the resolver decodes it, before
+    # any route runs: it is the client's malformed request, not our error.
+    return error_response(400, "malformed_body", "request body is not UTF-8 text")
 
 
 @app.not_found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -12,6 +13,7 @@ from gatehouse.identity.api_keys import list_api_keys
 from gatehouse.identity.permissions import Role
 from gatehouse.observability import logger
 from tests.conftest import TenantFixture
+from tests.support.events import invoke, proxy_event
 
 ERROR_KEYS = {"code", "message", "request_id", "details"}
 
@@ -132,3 +134,31 @@ def test_no_key_material_reaches_the_logs(api, tenant_a: TenantFixture) -> None:
     assert owner not in text
     assert created["token"] not in text
     assert owner.rsplit("_", 1)[-1] not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/api-keys", "application/json"), ("/dnc/registry/212", "text/plain")],
+)
+def test_a_body_that_is_not_utf8_text_is_a_malformed_request_not_a_server_error(
+    api_module, tenant_a: TenantFixture, path: str, content_type: str
+) -> None:  # type: ignore[no-untyped-def]
+    # What API Gateway hands over for bytes it cannot pass as text: base64, flagged.
+    event = proxy_event(
+        "POST", path, token=tenant_a.keys[Role.OWNER], headers={"Content-Type": content_type}, raw_body=""
+    )
+    event.update(body=base64.b64encode(b"\xc6\x9a{\xff").decode(), isBase64Encoded=True)
+    assert_error(invoke(api_module.lambda_handler, event), 400, "malformed_body")
+
+
+def test_a_json_route_given_another_media_type_answers_415_not_a_server_error(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    reply = api(
+        "POST",
+        "/api-keys",
+        token=tenant_a.keys[Role.OWNER],
+        headers={"Content-Type": "text/plain"},
+        raw_body=json.dumps({"name": "x", "role": "viewer"}),
+    )
+    assert_error(reply, 415, "unsupported_media_type")

@@ -21,6 +21,7 @@ from gatehouse.audit.entry import Actor, ActorType, AuditEntry, BreakReason, Def
 from gatehouse.audit.log import AuditLog
 from gatehouse.config import get_settings
 from gatehouse.ids import new_tenant_id
+from gatehouse.observability import metrics
 from gatehouse.tenancy.audit_store import AuditStore, ChainCorrupt
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -376,6 +377,23 @@ def test_each_attack_is_reported_at_the_first_bad_sequence(
 
     assert (report.ok, report.first_bad_seq, report.reason) == (False, seq, reason), report.summary
     assert report.verified_seq == seq - 1
+
+
+def _verify_failures() -> list[float]:
+    return list(metrics.metric_set.get("AuditVerifyFailed", {}).get("Value", []))
+
+
+def test_a_verification_that_fails_is_counted_for_the_operators_alarm(signed_chain: str) -> None:
+    metrics.clear_metrics()
+    assert audit.verify(signed_chain).ok
+    assert _verify_failures() == []
+
+    edit_one_field(RawTable(signed_chain))
+    report = audit.verify(signed_chain)
+
+    assert not report.ok
+    assert _verify_failures() == [1.0]
+    metrics.clear_metrics()
 
 
 def test_an_entry_beyond_the_head_stops_further_appends(signed_chain: str) -> None:

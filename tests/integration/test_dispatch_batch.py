@@ -7,6 +7,7 @@ and send nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -326,3 +327,15 @@ def test_an_attempt_by_another_campaign_meanwhile_stays_in_the_contacts_ledger(w
     )
     assert ann in result.sent
     assert scope.require(AttemptLedger, ann).times == [elsewhere, NOW]
+
+
+def test_each_blocked_reason_is_counted_for_the_operators_dashboard(
+    world: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    run(world)
+    figures = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    by_reason = {f["reason"]: f["DispatchBlockedByReason"] for f in figures if "DispatchBlockedByReason" in f}
+    assert by_reason == {reason: [1.0] for reason in EXPECTED_BLOCKED.values()}
+    [declared] = next(f for f in figures if "DispatchBlockedByReason" in f)["_aws"]["CloudWatchMetrics"]
+    assert (declared["Namespace"], sorted(declared["Dimensions"][0])) == ("Gatehouse", ["reason", "service"])

@@ -260,3 +260,10 @@ def test_template_values_resolve_against_created_resources_only() -> None:
     }
     with pytest.raises(UnresolvableError):
         resolver.resolve({"Fn::GetAtt": ["AlarmTopic", "Arn"]})
+
+
+def test_a_path_parameter_may_hold_any_encoded_character_as_on_api_gateway(runtime: LocalRuntime) -> None:
+    assert runtime.api is not None
+    found = find_route(runtime.api.routes, "GET", "/campaigns/a\nb\u00e9")
+    assert found is not None
+    assert (found[0].function.spec.logical_id, found[1]) == ("ApiFunction", {"proxy": "campaigns/a\nb\u00e9"})

@@ -86,7 +86,7 @@ def verify_audit(request: Annotated[VerifyRequest, Body()]) -> VerifyResult:
     middlewares=requires(Permission.AUDIT_READ),
     summary="Export the chain with its hashes (JSON Lines or CSV)",
     tags=["audit"],
-    responses=documented(200, None),
+    responses=documented(200, None, media=("application/x-ndjson", "text/csv")),
 )
 def export_audit(format: Annotated[ExportFormat, Query()] = ExportFormat.JSONL) -> Response[str]:
     tenant_id = caller(router).tenant_id
@@ -102,7 +102,7 @@ def export_audit(format: Annotated[ExportFormat, Query()] = ExportFormat.JSONL) 
     middlewares=requires(Permission.AUDIT_READ),
     summary="Export the signed checkpoints (JSON Lines)",
     tags=["audit"],
-    responses=documented(200, None),
+    responses=documented(200, None, media=("application/x-ndjson",)),
 )
 def export_checkpoints() -> Response[str]:
     body = "".join(audit.export_checkpoints_jsonl(caller(router).tenant_id))
@@ -114,7 +114,7 @@ def export_checkpoints() -> Response[str]:
     middlewares=requires(Permission.AUDIT_READ),
     summary="The checkpoint signing public key (PEM), for offline verification",
     tags=["audit"],
-    responses=documented(200, None),
+    responses=documented(200, None, media=("application/x-pem-file",)),
 )
 def signing_public_key() -> Response[str]:
     return Response(status_code=200, content_type="application/x-pem-file", body=audit.public_key_pem())

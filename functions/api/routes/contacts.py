@@ -92,6 +92,7 @@ def create_contact(request: Annotated[ContactInput, Body()]) -> Response[Contact
     middlewares=requires(Permission.CONTACTS_EXPORT),
     summary="Export contacts as CSV, a page at a time (next page: the Gatehouse-Next-Cursor header)",
     tags=["contacts"],
+    responses=documented(200, None, 400, media=("text/csv",)),
 )
 def export_contacts(cursor: Cursor = None) -> Response[str]:
     page = service.list_contacts(scope(router), service.ContactFilter(), limit=EXPORT_PAGE, cursor=cursor)

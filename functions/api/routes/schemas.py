@@ -54,11 +54,18 @@ _ERROR_TEXT = {
 }
 
 
-def documented(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses for a route: its success shape and the error shape for each failure it can meet."""
+def documented(
+    status: int, model: type[BaseModel] | None, *errors: int, media: tuple[str, ...] = ()
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses for a route: its success shape and the error shape for each failure it can meet.
+
+    ``media``: the success body is text in these media types (an export, a PEM key), not JSON.
+    """
     success: dict[str, Any] = {"description": "OK" if status < 300 else "Done"}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
+    elif media:
+        success["content"] = {media_type: {"schema": {"type": "string"}} for media_type in media}
     declared: dict[int, OpenAPIResponse] = {status: cast(OpenAPIResponse, success)}
     for code in sorted({401, 403, 413, 422, *errors}):
         declared[code] = {

@@ -1,0 +1,65 @@
+"""The supply-chain gate keeps its own rules: exact pins, reasoned exceptions, in `make test`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AUDITED = ("requirements-dev.txt", "layers/shared/python/requirements.txt", "requirements-sam.txt")
+SCANNED = ("layers", "functions", "local")
+PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
+NOSEC = re.compile(r"#\s*nosec\b(?P<rest>.*)$")
+NOSEC_REASONED = re.compile(r"^\s+B\d{3}(,\s*B\d{3})*\s+#\s*\S.{4,}")
+
+
+def _entries(path: Path) -> list[str]:
+    return [line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def makefile_target(name: str) -> str:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(rf"^{name}:([^\n]*)\n((?:\t[^\n]*\n)*)", text, re.MULTILINE)
+    assert match, f"the Makefile has no {name} target"
+    return match.group(0)
+
+
+@pytest.mark.parametrize("name", AUDITED)
+def test_every_audited_requirement_is_an_exact_pin(name: str) -> None:
+    entries = [e for e in _entries(ROOT / name) if e and not e.startswith("-r ")]
+    assert entries
+    assert [e for e in entries if not PIN.match(e)] == []
+
+
+def test_every_accepted_vulnerability_says_why() -> None:
+    for raw in (ROOT / "audit-exceptions").read_text(encoding="utf-8").splitlines():
+        entry = raw.split("#", 1)[0].strip()
+        if entry:
+            vuln_id, _, reason = entry.partition(" ")
+            assert re.fullmatch(r"[A-Z]+-[A-Za-z0-9-]+", vuln_id), raw
+            assert len(reason.strip()) >= 20, f"{vuln_id} is accepted without a reason"
+
+
+def test_every_nosec_names_the_check_it_silences_and_why() -> None:
+    found = []
+    for top in SCANNED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                match = NOSEC.search(line)
+                if match:
+                    found.append((f"{path.relative_to(ROOT)}:{number}", match.group("rest")))
+    assert [where for where, rest in found if not NOSEC_REASONED.match(rest)] == []
+
+
+def test_make_test_runs_the_security_gate_with_bandit_and_pip_audit_over_every_pinned_file() -> None:
+    assert "security" in makefile_target("test").splitlines()[0].split()
+    security = makefile_target("security")
+    assert "bandit" in security
+    assert "-r layers functions local" in security
+    assert "pip-audit" in security
+    assert "--vulnerability-service pypi" in security
+    audited = re.search(r"^AUDITED_REQUIREMENTS := (.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert audited
+    assert set(audited.group(1).split()) == set(AUDITED)
