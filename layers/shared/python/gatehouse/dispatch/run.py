@@ -137,26 +137,45 @@ def start_run(
         )
     )
     trail.record(caller, "dispatch_run.started", "run", run.run_id, after=_audited(run))
-    request = RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id=run.run_id)
+    try:
+        _execute(scope, run, sfn)
+    except (ClientError, BotoCoreError):
+        agent = system(scope.tenant_id, "dispatch")
+        lifecycle.transition(scope, agent, campaign_id, "pause", reason="run_not_started", clock=clock)
+        raise Unavailable("the campaign could not be started; it is paused, try resuming it") from None
+    return campaign, run
+
+
+def _execute(scope: TenantScope, run: DispatchRun, sfn: Any) -> None:
+    """Start the run's workflow, named by the run id; a start that fails marks the run, audited, and raises.
+
+    An execution of that name that exists already is this run's (a repeated start): that is success.
+    """
+    request = RunInput(tenant_id=scope.tenant_id, campaign_id=run.campaign_id, run_id=run.run_id)
     try:
         (sfn or _sfn()).start_execution(
             stateMachineArn=get_settings().dispatch_state_machine_arn,
             name=run.run_id,
             input=request.model_dump_json(),
         )
-    except (ClientError, BotoCoreError) as exc:
-        logger.error("dispatch run not started", extra={"run_id": run.run_id, "error": type(exc).__name__})
-        metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
-        agent = system(scope.tenant_id, "dispatch")
-        lifecycle.transition(scope, agent, campaign_id, "pause", reason="run_not_started", clock=clock)
-        failed = scope.save(
-            run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
-        )
-        trail.record(
-            agent, "dispatch_run.not_started", "run", run.run_id, before=_audited(run), after=_audited(failed)
-        )
-        raise Unavailable("the campaign could not be started; it is paused, try resuming it") from None
-    return campaign, run
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            return
+        _not_started(scope, run, exc)
+        raise
+    except BotoCoreError as exc:
+        _not_started(scope, run, exc)
+        raise
+
+
+def _not_started(scope: TenantScope, run: DispatchRun, exc: Exception) -> None:
+    logger.error("dispatch run not started", extra={"run_id": run.run_id, "error": type(exc).__name__})
+    metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
+    failed = scope.save(run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"}))
+    agent = system(scope.tenant_id, "dispatch")
+    trail.record(
+        agent, "dispatch_run.not_started", "run", run.run_id, before=_audited(run), after=_audited(failed)
+    )
 
 
 def _sfn() -> Any:
@@ -284,19 +303,7 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
         except Conflict:
             continue  # this tick's run of the campaign exists already
         trail.record(agent, "dispatch_run.started", "run", run.run_id, after=_audited(run))
-        request = RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id=run.run_id)
-        try:
-            (sfn or _sfn()).start_execution(
-                stateMachineArn=get_settings().dispatch_state_machine_arn,
-                name=run.run_id,
-                input=request.model_dump_json(),
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-                scope.save(
-                    run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
-                )
-                raise
+        _execute(scope, run, sfn)
         counts["started"] += 1
     return counts
 
