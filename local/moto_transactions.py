@@ -11,8 +11,8 @@ under one lock that every transaction takes, and cancels the whole transaction w
 moto's own ``TransactionCanceledException`` (one reason per item) when any condition
 fails; only then does it write, with the same moto methods. A write that moto rejects
 while applying (a malformed update expression) restores the items already written from
-their snapshots. Installed and removed by ``local.aws.MotoServer``; tests that use
-``mock_aws`` in-process keep moto's own method.
+their snapshots. Installed by ``local.aws.MotoServer`` for the local runtime and by the
+tests' fixtures for ``mock_aws``, so concurrent tests see DynamoDB's behaviour too.
 """
 
 from __future__ import annotations
@@ -124,9 +124,20 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             raise
 
 
+_installed = 0
+
+
 def install() -> None:
-    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
+    """Use the replacement (counted: it stays until every installer has removed it)."""
+    global _installed  # noqa: PLW0603 - the patched class is process-wide, and so is the count
+    with _LOCK:
+        _installed += 1
+        setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
 
 def remove() -> None:
-    setattr(DynamoDBBackend, "transact_write_items", _ORIGINAL)  # noqa: B010
+    global _installed  # noqa: PLW0603
+    with _LOCK:
+        _installed = max(0, _installed - 1)
+        if _installed == 0:
+            setattr(DynamoDBBackend, "transact_write_items", _ORIGINAL)  # noqa: B010

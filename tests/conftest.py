@@ -44,10 +44,15 @@ from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
+from local import moto_transactions
 from tests.support import clients, moto_kms
 from tests.support.dispatch import create_dispatch_machine
 from tests.support.functions import served_in_moto
 from tests.support.tables import create_tables
+
+# DynamoDB transactions as DynamoDB runs them: all-or-nothing, without moto's whole-table copies
+# (slow, and racing when threads write concurrently). Installed for the whole test process.
+moto_transactions.install()
 
 moto_kms.install()
 

@@ -72,6 +72,7 @@ def test_concurrent_first_asks_agree_on_one_ref(tenant_a: TenantFixture) -> None
         t.start()
     for t in threads:
         t.join()
+    assert len(seen) == 5  # every one of them got an answer
     assert len(set(seen)) == 1
 
 

@@ -28,7 +28,8 @@ from gatehouse.errors import Conflict
 
 EXPIRES_AFTER_SECONDS: Final = 7 * 24 * 3600
 WAIT_SECONDS: Final = 0.1
-WAIT_ROUNDS: Final = 50
+# A duplicate waits up to 10 s for the first delivery's answer: inside Twilio's 15 s webhook timeout.
+WAIT_ROUNDS: Final = 100
 
 
 @dataclass(frozen=True)
