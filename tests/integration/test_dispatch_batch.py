@@ -339,3 +339,46 @@ def test_each_blocked_reason_is_counted_for_the_operators_dashboard(
     assert by_reason == {reason: [1.0] for reason in EXPECTED_BLOCKED.values()}
     [declared] = next(f for f in figures if "DispatchBlockedByReason" in f)["_aws"]["CloudWatchMetrics"]
     assert (declared["Namespace"], sorted(declared["Dimensions"][0])) == ("Gatehouse", ["reason", "service"])
+
+
+def test_sends_beyond_the_senders_throughput_wait_for_the_next_minute(world: dict[str, Any]) -> None:
+    """Gate 6: one sender allowed one text a minute; the second contact is deferred, then sent."""
+    scope, ann = world["scope"], world["ids"]["ann"]
+    fay = create(
+        scope,
+        world["ops"],
+        ContactInput.model_validate(
+            {"phone": "+12125550106", "first_name": "Fay", "state": "NY", "consent": [CONSENT]}
+        ),
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+        clock=lambda: NOW - timedelta(days=1),
+    ).contact_id
+    campaign = scope.require(Campaign, world["campaign_id"])
+    scope.save(
+        campaign.model_copy(
+            update={"spec": campaign.spec.model_copy(update={"throughput_per_sender_per_minute": 1})}
+        )
+    )
+
+    def batch(run_id: str, now: datetime) -> Any:
+        return run_batch(
+            scope,
+            world["campaign_id"],
+            run_id,
+            [ann, fay],
+            now=now,
+            suppressed=checks.suppressed,
+            scrub=checks.scrub,
+            billing=good_standing,
+        )
+
+    first = batch("run-1", NOW)
+    assert len(first.sent) == 1
+    (waiting,) = first.deferred
+    assert first.deferred[waiting] == NOW.replace(second=0) + timedelta(minutes=1)
+    assert first.deferred_why[waiting] == "sender_throughput"
+    assert batch("run-2", NOW + timedelta(seconds=30)).sent == {}  # the same minute: nothing left
+    later = batch("run-3", NOW + timedelta(minutes=1))
+    assert list(later.sent) == [waiting]
+    assert sorted(m.to for m in sandbox().messages()) == ["+12125550101", "+12125550106"]

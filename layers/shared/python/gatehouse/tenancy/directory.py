@@ -81,6 +81,11 @@ class Directory:
         store.bind()
         return store.count_hit(f"LIMIT#{partition_id}", window, limit=limit, expires_at=expires_at)
 
+    def take(self, partition_id: str, window: str, *, wanted: int, limit: int, expires_at: int) -> int:
+        """Up to ``wanted`` of what the fixed-window counter ``LIMIT#<partition_id>``/``window`` has left."""
+        store.bind()
+        return store.take(f"LIMIT#{partition_id}", window, wanted=wanted, limit=limit, expires_at=expires_at)
+
     def find_in_tenants(
         self, record_type: type[T], index_pk: str, *, limit: int = 100
     ) -> list[tuple[str, T]]:

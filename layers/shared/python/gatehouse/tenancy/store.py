@@ -195,6 +195,46 @@ def count_hit(pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
     return True
 
 
+def take(pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> int:
+    """Reserve up to ``wanted`` of the ``limit`` a fixed-window counter allows; how many were granted.
+
+    One conditional UpdateItem when all fit; otherwise the count is read and the rest
+    reserved with a write conditional on that count, so concurrent takers never
+    together exceed the limit.
+    """
+    if wanted <= 0:
+        return 0
+    if wanted <= limit and _add_if(
+        pk, sk, wanted, Item.hits.does_not_exist() | (Item.hits <= limit - wanted), expires_at
+    ):
+        return wanted
+    for _ in range(5):
+        try:
+            used = int(Item.get(pk, sk, consistent_read=True).hits or 0)
+        except Item.DoesNotExist:
+            used = 0
+        grant = min(wanted, limit - used)
+        if grant <= 0:
+            return 0
+        unchanged = (Item.hits == used) if used else Item.hits.does_not_exist()
+        if _add_if(pk, sk, grant, unchanged, expires_at):
+            return grant
+    return 0
+
+
+def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bool:
+    try:
+        Item(pk, sk).update(
+            actions=[Item.hits.add(count), Item.kind.set("Counter"), Item.expires_at.set(expires_at)],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code in CONDITION_FAILED:
+            return False
+        raise
+    return True
+
+
 def remove(record: Record, pk: str) -> None:
     try:
         to_item(record, pk).delete(condition=Item.version == record.version)
