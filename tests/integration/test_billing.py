@@ -18,7 +18,6 @@ from gatehouse.identity.permissions import Role
 from tests.conftest import TenantFixture
 from tests.support.events import Reply, invoke, proxy_event
 from tests.support.fake_provider import FakeProvider, fake_provider
-from tests.support.functions import load_function_module
 from tests.support.webhooks import stripe_header
 
 SECRET = "whsec_" + "s" * 32
@@ -26,11 +25,6 @@ RETURN = "https://app.gatehouse.test/billing"
 CHECKOUT_URL = "https://checkout.stripe.com/c/cs_1"
 PORTAL_URL = "https://billing.stripe.com/p/bps_1"
 REJECTED = (401, {"error": {"code": "unauthorized", "message": "signature not valid", "details": []}})
-
-
-@pytest.fixture(scope="module")
-def hooks_module():  # type: ignore[no-untyped-def]
-    return load_function_module("WebhooksFunction")
 
 
 @pytest.fixture

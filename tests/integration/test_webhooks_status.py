@@ -15,12 +15,12 @@ from gatehouse.vault import Provider, connect
 from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration.test_webhooks_voice import payload
-from tests.support.events import Reply, invoke, proxy_event
-from tests.support.functions import load_function_module
+from tests.support.events import Reply, proxy_event
 from tests.support.webhooks import (
     TWILIO_CREDENTIALS,
     VOICE_CREDENTIALS,
     call_status,
+    connected,
     message_status,
     twilio_event,
     voice_event,
@@ -29,25 +29,6 @@ from tests.support.webhooks import (
 SM = "SM" + "5a" * 16
 CA = "CA" + "6b" * 16
 REJECTED = (401, {"error": {"code": "unauthorized", "message": "signature not valid", "details": []}})
-
-
-@pytest.fixture(scope="module")
-def hooks_module():  # type: ignore[no-untyped-def]
-    return load_function_module("WebhooksFunction")
-
-
-@pytest.fixture
-def hooks(hooks_module, aws: None):  # type: ignore[no-untyped-def]
-    def call(event: dict[str, Any]) -> Reply:
-        return invoke(hooks_module.lambda_handler, event)
-
-    return call
-
-
-def connected(tenant: TenantFixture) -> str:
-    caller = operator(tenant.tenant_id, "tests", request_id="tests")
-    connect(tenant.scope, caller, Provider.TWILIO, dict(TWILIO_CREDENTIALS))
-    return ensure_ref(tenant.scope)
 
 
 def message(ref: str, sid: str, status: str, **extra: Any) -> dict[str, Any]:

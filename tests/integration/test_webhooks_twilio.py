@@ -16,32 +16,12 @@ from gatehouse.vault import Provider, connect
 from gatehouse.webhooks import inbound_sms
 from gatehouse.webhooks.refs import ensure_ref, tenant_for
 from tests.conftest import TenantFixture
-from tests.support.events import Reply, invoke, proxy_event
-from tests.support.functions import load_function_module
-from tests.support.webhooks import TWILIO_CREDENTIALS, twilio_event
+from tests.support.events import Reply, proxy_event
+from tests.support.webhooks import TWILIO_CREDENTIALS, connected, twilio_event
 from tests.support.webhooks import inbound_sms as sms_pairs
 from tests.unit.test_optout import OPT_OUTS, ORDINARY
 
 SENDER = "+14155550123"
-
-
-@pytest.fixture(scope="module")
-def hooks_module():  # type: ignore[no-untyped-def]
-    return load_function_module("WebhooksFunction")
-
-
-@pytest.fixture
-def hooks(hooks_module, aws: None):  # type: ignore[no-untyped-def]
-    def call(event: dict[str, Any]) -> Reply:
-        return invoke(hooks_module.lambda_handler, event)
-
-    return call
-
-
-def connected(tenant: TenantFixture) -> str:
-    caller = operator(tenant.tenant_id, "tests", request_id="tests")
-    connect(tenant.scope, caller, Provider.TWILIO, dict(TWILIO_CREDENTIALS))
-    return ensure_ref(tenant.scope)
 
 
 def suppression_audits(tenant: TenantFixture) -> list[audit.AuditEntry]:

@@ -11,37 +11,20 @@ import pytest
 
 from gatehouse import audit
 from gatehouse.contacts.keys import contact_id_for
-from gatehouse.identity.caller import operator
 from gatehouse.suppression import is_suppressed
-from gatehouse.vault import Provider, connect
+from gatehouse.vault import Provider
 from gatehouse.webhooks import voice_events
-from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
-from tests.support.events import Reply, invoke
-from tests.support.functions import load_function_module
+from tests.support.events import Reply
 from tests.support.webhooks import VOICE_CREDENTIALS, voice_event
+from tests.support.webhooks import connected as connect_provider
 
 CALLED = "+13125550140"
 REJECTED = (401, {"error": {"code": "unauthorized", "message": "signature not valid", "details": []}})
 
 
-@pytest.fixture(scope="module")
-def hooks_module():  # type: ignore[no-untyped-def]
-    return load_function_module("WebhooksFunction")
-
-
-@pytest.fixture
-def hooks(hooks_module, aws: None):  # type: ignore[no-untyped-def]
-    def call(event: dict[str, Any]) -> Reply:
-        return invoke(hooks_module.lambda_handler, event)
-
-    return call
-
-
 def connected(tenant: TenantFixture, credentials: dict[str, str] = VOICE_CREDENTIALS) -> str:
-    caller = operator(tenant.tenant_id, "tests", request_id="tests")
-    connect(tenant.scope, caller, Provider.VOICE_AGENT, dict(credentials))
-    return ensure_ref(tenant.scope)
+    return connect_provider(tenant, Provider.VOICE_AGENT, credentials)
 
 
 def payload(kind: str, call_id: str = "call_1", **call: Any) -> bytes:

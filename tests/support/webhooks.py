@@ -105,3 +105,14 @@ def stripe_header(payload: str, secret: str, at: int | None = None) -> str:
     stamp = at if at is not None else int(time.time())
     mac = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     return f"t={stamp},v1={mac}"
+
+
+def connected(tenant: Any, provider: Any = None, credentials: dict[str, Any] | None = None) -> str:
+    """Connect the tenant's Twilio account (or ``provider`` with ``credentials``); its webhook ref."""
+    from gatehouse.identity.caller import operator
+    from gatehouse.vault import Provider, connect
+    from gatehouse.webhooks.refs import ensure_ref
+
+    caller = operator(tenant.tenant_id, "tests", request_id="tests")
+    connect(tenant.scope, caller, provider or Provider.TWILIO, dict(credentials or TWILIO_CREDENTIALS))
+    return ensure_ref(tenant.scope)
