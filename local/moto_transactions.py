@@ -6,6 +6,10 @@ copy, once per item, before it writes. That costs O(table x items) per transacti
 threaded server, fails with "dictionary changed size during iteration" when another
 request writes to the table during the copy. Neither happens in DynamoDB.
 
+Single-item conditional writes have the same gap: moto evaluates the condition and then
+writes, so two threads can both pass a "create if absent" check. Under the same lock
+they cannot, as in DynamoDB.
+
 This replacement keeps DynamoDB's contract: it checks every item's condition first,
 under one lock that every transaction takes, and cancels the whole transaction with
 moto's own ``TransactionCanceledException`` (one reason per item) when any condition
@@ -31,7 +35,11 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
-_LOCK = threading.Lock()
+# Single-item writes whose condition moto checks and applies in two steps: under the lock
+# a conditional put, update or delete is atomic, as DynamoDB makes it.
+_SINGLE_WRITES = ("put_item", "update_item", "delete_item")
+_ORIGINAL_SINGLE = {name: getattr(DynamoDBBackend, name) for name in _SINGLE_WRITES}
+_LOCK = threading.RLock()
 _OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 CONDITION_FAILED = "The conditional request failed"
 
@@ -124,6 +132,17 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             raise
 
 
+def _atomic(name: str) -> Any:
+    original = _ORIGINAL_SINGLE[name]
+
+    def write(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            return original(self, *args, **kwargs)
+
+    write.__name__ = name
+    return write
+
+
 _installed = 0
 
 
@@ -133,6 +152,8 @@ def install() -> None:
     with _LOCK:
         _installed += 1
         setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
+        for name in _SINGLE_WRITES:
+            setattr(DynamoDBBackend, name, _atomic(name))
 
 
 def remove() -> None:
@@ -141,3 +162,5 @@ def remove() -> None:
         _installed = max(0, _installed - 1)
         if _installed == 0:
             setattr(DynamoDBBackend, "transact_write_items", _ORIGINAL)  # noqa: B010
+            for name, original in _ORIGINAL_SINGLE.items():
+                setattr(DynamoDBBackend, name, original)

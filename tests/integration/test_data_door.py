@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from moto.dynamodb.models import table as moto_table
 
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity.members import Membership
@@ -113,3 +117,45 @@ def test_a_key_repeated_within_one_batch_is_written_not_refused(aws: None) -> No
     stored = scope.get(Membership, user)
     assert stored is not None
     assert stored.email == "b@x.test"
+
+
+def test_concurrent_creates_of_one_record_have_one_winner(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DynamoDB evaluates a condition and writes atomically; the local runtime must too. A
+    # pause after each evaluation holds the gap between check and write open.
+    evaluate = moto_table.get_filter_expression
+
+    def slow_evaluate(*args: Any, **kwargs: Any) -> Any:
+        condition = evaluate(*args, **kwargs)
+        judge = condition.expr
+
+        def expr(item: Any) -> bool:
+            verdict = bool(judge(item))
+            time.sleep(0.005)
+            return verdict
+
+        condition.expr = expr
+        return condition
+
+    monkeypatch.setattr(moto_table, "get_filter_expression", slow_evaluate)
+    scope = TenantScope(new_tenant_id())
+    user_id = new_id("usr")
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def create(n: int) -> None:
+        start.wait()
+        try:
+            scope.save(Membership(user_id=user_id, email=f"{n}@x.test", role=Role.VIEWER, joined_at=NOW))
+            outcomes.append("created")
+        except Conflict:
+            outcomes.append("conflict")
+
+    for _ in range(5):
+        user_id = new_id("usr")
+        outcomes.clear()
+        threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["conflict"] * 7 + ["created"]

@@ -267,6 +267,15 @@ def test_concurrent_duplicates_have_one_effect(hooks, tenant_a: TenantFixture) -
     )
 
 
+def test_a_message_run_again_without_its_claim_is_kept_once(tenant_a: TenantFixture) -> None:
+    # The first run stored the message, then its reply was lost and its claim dropped.
+    sms = inbound_sms.InboundSms(message_sid="SM" + "0c" * 16, sender="+14155550127", body="running late")
+    for _ in range(2):
+        assert inbound_sms.receive(tenant_a.scope, sms, request_id="req-1") is None
+    kept = inbound_sms.messages_of(tenant_a.scope, contact_id_for(tenant_a.tenant_id, "+14155550127"))
+    assert [m.message_sid for m in kept] == [sms.message_sid]
+
+
 def test_erasure_finds_and_deletes_a_contacts_messages(hooks, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
     ref = connected(tenant_a)
     for n in range(3):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.optout import Intent, classify
 from gatehouse.contacts.keys import contact_id_for
-from gatehouse.errors import Invalid
+from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity import caller as callers
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
@@ -106,15 +106,19 @@ def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Cloc
         return OPT_IN_REPLY if lift_sms_stop(scope, person, sms.sender, clock=clock) else None
     if intent is Intent.HELP:
         return help_text(scope).help_text
-    scope.save(
-        InboundMessage(
-            contact_id=contact_id,
-            message_sid=sms.message_sid,
-            body=sms.body[:BODY_MAX],
-            num_media=sms.num_media,
-            received_at=clock(),
-        )
+    message = InboundMessage(
+        contact_id=contact_id,
+        message_sid=sms.message_sid,
+        body=sms.body[:BODY_MAX],
+        num_media=sms.num_media,
+        received_at=clock(),
     )
+    try:
+        scope.save(message)
+    except Conflict:
+        # Already kept under this MessageSid: a delivery re-run after its reply was lost.
+        if scope.get(InboundMessage, message.sort_key()) is None:
+            raise
     return None
 
 
