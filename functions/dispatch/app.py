@@ -48,7 +48,7 @@ def plan_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Gates 1-7 for one batch of up to 100 contacts; returns counts only (no contact data leaves)."""
+    """Gates 1-7 for one batch of up to 500 contacts; returns counts only (no contact data leaves)."""
     from gatehouse.contacts import checks  # noqa: PLC0415 - only this entry scrubs and reads suppression
     from gatehouse.dispatch.batch import run_batch  # noqa: PLC0415
 
@@ -62,6 +62,7 @@ def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         now=clock(),
         suppressed=checks.suppressed,
         scrub=checks.scrub,
+        contiguous=batch.contiguous,
     )
     counts = {
         "sent": len(result.sent),

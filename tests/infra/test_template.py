@@ -549,8 +549,15 @@ def test_state_machine_invokes_the_dispatch_functions_and_only_the_api_and_itsel
 def test_batches_fan_out_to_express_child_executions(asl: dict[str, Any]) -> None:
     (fan_out,) = [s for s in asl["States"].values() if s["Type"] == "Map"]
     assert fan_out["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
-    # Items carry ids only: the tenant, the campaign, the run and up to 100 contact ids.
-    assert set(fan_out["ItemSelector"]) == {"tenant_id.$", "campaign_id.$", "run_id.$", "contact_ids.$"}
+    # Items carry ids only: the tenant, the campaign, the run, up to 500 contact ids, and
+    # whether those ids are a contiguous key range of the audience (how the batch reads them).
+    assert set(fan_out["ItemSelector"]) == {
+        "tenant_id.$",
+        "campaign_id.$",
+        "run_id.$",
+        "contact_ids.$",
+        "contiguous.$",
+    }
 
 
 def test_every_task_fails_closed(asl: dict[str, Any]) -> None:

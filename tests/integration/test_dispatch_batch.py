@@ -302,17 +302,23 @@ def test_a_refused_call_is_send_failed_with_the_providers_fixed_code(world: dict
     assert (outcome.status, outcome.reason) == (OutcomeStatus.SEND_FAILED, "sandbox_unreachable")
 
 
-def test_an_attempt_by_another_campaign_meanwhile_stays_in_the_contacts_ledger(world: dict[str, Any]) -> None:
-    """Ledgers are written conditionally: an attempt recorded between our read and our write is kept."""
-    from gatehouse.dispatch.batch import AttemptLedger
+def test_an_attempt_by_another_campaign_meanwhile_is_counted_before_the_claim(world: dict[str, Any]) -> None:
+    """The claim is conditional on the ledger the gates read: an attempt made in between is seen.
+
+    Another campaign attempts Ann after this batch read her ledger; the claim's write loses,
+    the gates decide again with that attempt counted (the campaign allows one a day), and
+    she is deferred instead of attempted twice in a day; the other attempt stays counted.
+    """
+    from gatehouse.dispatch.claims import AttemptLedger, claim_key
 
     scope, ann = world["scope"], world["ids"]["ann"]
     contact = scope.require(Contact, ann)
     scope.save(contact.model_copy(update={"dnc": None}))  # so the batch scrubs her after reading ledgers
     elsewhere = NOW - timedelta(hours=1)
+    other = AttemptLedger(contact_id=ann, times=[elsewhere])
 
     def scrub_while_another_campaign_attempts(scope_: Any, numbers: list[str]) -> Any:
-        scope_.save(AttemptLedger(contact_id=ann, times=[elsewhere]))  # the other campaign's attempt
+        scope_.save(other)  # the other campaign's attempt
         return checks.scrub(scope_, numbers)
 
     result = run_batch(
@@ -325,8 +331,13 @@ def test_an_attempt_by_another_campaign_meanwhile_stays_in_the_contacts_ledger(w
         scrub=scrub_while_another_campaign_attempts,
         billing=good_standing,
     )
-    assert ann in result.sent
-    assert scope.require(AttemptLedger, ann).times == [elsewhere, NOW]
+    assert ann not in result.sent
+    assert result.deferred_why[ann] == "campaign_attempt_cap"
+    assert result.deferred[ann] == elsewhere + timedelta(hours=24)
+    ledger = scope.require(AttemptLedger, ann)
+    assert ledger.times == [elsewhere]
+    assert claim_key(world["campaign_id"], 1) not in ledger.claims
+    assert sandbox().messages() == []
 
 
 def test_each_blocked_reason_is_counted_for_the_operators_dashboard(

@@ -1,6 +1,6 @@
 """One batch of a campaign run: look the facts up in batch, pass every gate, claim, send, record.
 
-``run_batch`` is what a dispatch task does with up to 100 contact ids. It reads the
+``run_batch`` is what a dispatch task does with up to 500 contact ids. It reads the
 campaign, the tenant, the contacts, their suppression, their attempts and the campaign's
 earlier outcomes in batch; re-scrubs in one call the numbers whose DNC answer is missing
 or stale; runs the gates (``gates.evaluate``); claims the attempts that passed (gate 7);
@@ -20,6 +20,7 @@ from __future__ import annotations
 import string
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,13 +28,14 @@ from typing import Final
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import CallPlacement, Campaign, CampaignStatus, SmsContent, VoiceContent
 from gatehouse.compliance.state_rules import RULES, Channel, RuleBook
 from gatehouse.config import get_settings
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
-from gatehouse.dispatch.claims import claim
+from gatehouse.dispatch.claims import AttemptLedger, claim
 from gatehouse.dispatch.delivery import Delivery, DeliveryStatus, deliveries
 from gatehouse.dispatch.gates import (
     CampaignFacts,
@@ -52,13 +54,16 @@ from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import CallRequest, SendReceipt, adapters
 from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
 from gatehouse.tenancy.records import time_sort_key
+from gatehouse.tenancy.scope import prefetch
 from gatehouse.vault import Provider, resolve
+from gatehouse.vault.credentials import Integration
 from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials
-from gatehouse.webhooks.refs import StatusCallbackUrls, status_callback_urls
+from gatehouse.webhooks.refs import StatusCallbackUrls, WebhookRef, status_callback_urls
 
-BATCH_MAX: Final = 100
+BATCH_MAX: Final = 500
 DEFERRED_INDEX: Final = "OUTCOME_DEFERRED"
-LEDGER_WINDOW: Final = timedelta(hours=24)
+SEND_WORKERS: Final = 8  # provider calls in flight per batch
+CLAIM_ROUNDS: Final = 3  # decide again when another campaign attempted a contact meanwhile
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
 Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
@@ -104,18 +109,6 @@ class ContactOutcome(TenantRecord):
         return f"{self.campaign_id}#{self.contact_id}"
 
 
-class AttemptLedger(TenantRecord):
-    """The times a contact was attempted in the last 24 hours, across every campaign (for the caps)."""
-
-    collection = "LEDGER"
-
-    contact_id: str
-    times: list[datetime] = []
-
-    def sort_key(self) -> str:
-        return self.contact_id
-
-
 @dataclass
 class BatchResult:
     sent: dict[str, str] = field(default_factory=dict)  # contact id -> provider reference
@@ -139,9 +132,45 @@ def run_batch(
     scrub: Scrub,
     billing: Billing | None = None,
     rules: RuleBook = RULES,
+    contiguous: bool = False,
 ) -> BatchResult:
+    """Every gate for up to ``BATCH_MAX`` contacts, then a claim and one send per claim held.
+
+    ``contiguous`` says the ids are every contact between the smallest and the largest (a
+    slice of a page of the whole audience): their records, ledgers and outcomes are then
+    read as three key ranges, one Query each, instead of one BatchGetItem per hundred.
+    """
     if len(contact_ids) > BATCH_MAX:
         raise ValueError(f"a batch holds at most {BATCH_MAX} contacts")
+    ids = sorted(set(contact_ids))
+    with prefetch(_single_items(scope, campaign_id)):
+        return _run(scope, campaign_id, run_id, ids, now, suppressed, scrub, billing, rules, contiguous)
+
+
+def _single_items(scope: TenantScope, campaign_id: str) -> list[tuple[str, str]]:
+    """The batch's one-of-a-kind reads, fetched together: campaign, tenant, billing, credentials, ref."""
+    return [
+        scope.key(Campaign, campaign_id),
+        get_directory().key(TenantEntry, scope.tenant_id, "PROFILE"),
+        scope.key(BillingAccount, "ACCOUNT"),
+        scope.key(Integration, Provider.TWILIO.value),
+        scope.key(Integration, Provider.VOICE_AGENT.value),
+        scope.key(WebhookRef, "CURRENT"),
+    ]
+
+
+def _run(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign_id: str,
+    run_id: str,
+    ids: list[str],
+    now: datetime,
+    suppressed: Suppressed,
+    scrub: Scrub,
+    billing: Billing | None,
+    rules: RuleBook,
+    contiguous: bool,
+) -> BatchResult:
     result = BatchResult()
     campaign = scope.require(Campaign, campaign_id)
     entry = get_directory().get(TenantEntry, scope.tenant_id, "PROFILE")
@@ -150,19 +179,17 @@ def run_batch(
         active=entry is not None and entry.status is TenantStatus.ACTIVE, billing_status=standing
     )
     facts = CampaignFacts(status=campaign.status, approved_by=campaign.approved_by, spec=campaign.spec)
-    contacts = scope.batch_get(Contact, contact_ids)
-    for missing in sorted(set(contact_ids) - set(contacts)):
+    contacts, ledgers, earlier = _read(scope, campaign_id, ids, contiguous)
+    for missing in [cid for cid in ids if cid not in contacts]:
         result.blocked[missing] = Reason.CONTACT_DELETED.value
     numbers = [c.e164 for c in contacts.values()]
     on_list = suppressed(scope, numbers) if numbers else set()
-    ledgers = scope.batch_get(AttemptLedger, list(contacts))
-    earlier = scope.batch_get(ContactOutcome, [f"{campaign_id}#{c}" for c in contacts])
 
     def verdict_of(contact: Contact) -> Verdict:
         ledger = ledgers.get(contact.contact_id)
         known = ContactFacts(
             suppressed=contact.e164 in on_list,
-            attempts_last_day=[t for t in (ledger.times if ledger else []) if now - t < LEDGER_WINDOW],
+            attempts_last_day=ledger.recent(now) if ledger else [],
         )
         return evaluate(contact, facts, tenant, known, now, rules)
 
@@ -175,17 +202,48 @@ def run_batch(
 
     if any(v.reason == Reason.DNC_SOURCE_FAILED for v in verdicts.values()):
         result.paused = _pause(scope, campaign, Reason.DNC_SOURCE_FAILED.value)
-    passing = _throttled(scope, campaign, _classify(campaign, verdicts, earlier, result), now, result)
-    held = claim(scope, campaign_id, run_id, passing, now)
-    held_ids = {a.contact_id for a in held}
-    result.skipped = [cid for cid, _ in passing if cid not in held_ids]
+    admitted = _classify(campaign, verdicts, earlier, ledgers, result)
+    passing = _throttled(scope, campaign, admitted, now, result)
+    held: list[str] = []
+    for _ in range(CLAIM_ROUNDS):
+        if not passing:
+            break
+        claimed = claim(scope, campaign_id, run_id, passing, now, ledgers=ledgers)
+        held.extend(claimed.held)
+        result.skipped.extend(claimed.taken)
+        # Another campaign attempted these contacts since the gates read their ledgers: ask again.
+        ledgers.update(claimed.contested)
+        again = {cid: verdict_of(contacts[cid]) for cid in claimed.contested}
+        passing = _classify(campaign, again, earlier, ledgers, result)
+    for cid, _ in passing:  # still contested after every round: try again in a minute, never dropped
+        result.deferred[cid] = now + THROUGHPUT_WINDOW
+        result.deferred_why[cid] = "attempt_ledger_busy"
     if held:
-        _send(scope, campaign, [contacts[a.contact_id] for a in held], result)
-    _record(scope, campaign_id, contacts, earlier, ledgers, held_ids, result, now)
+        _send(scope, campaign, [contacts[cid] for cid in held], result)
+    _record(scope, campaign_id, contacts, earlier, set(held), result, now)
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
     metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
     count_blocked_by_reason(result.blocked)
     return result
+
+
+def _read(
+    scope: TenantScope, campaign_id: str, ids: list[str], contiguous: bool
+) -> tuple[dict[str, Contact], dict[str, AttemptLedger], dict[str, ContactOutcome]]:
+    """The batch's contacts, their ledgers and this campaign's earlier outcomes of them."""
+    if not ids:
+        return {}, {}, {}
+    if contiguous:
+        wanted = set(ids)
+        first, last = ids[0], ids[-1]
+        contacts = {c.contact_id: c for c in scope.span(Contact, first, last) if c.contact_id in wanted}
+        ledgers = {x.contact_id: x for x in scope.span(AttemptLedger, first, last) if x.contact_id in wanted}
+        outcomes = scope.span(ContactOutcome, f"{campaign_id}#{first}", f"{campaign_id}#{last}")
+        return contacts, ledgers, {o.sort_key(): o for o in outcomes if o.contact_id in wanted}
+    contacts = scope.batch_get(Contact, ids)
+    ledgers = scope.batch_get(AttemptLedger, list(contacts))
+    earlier = scope.batch_get(ContactOutcome, [f"{campaign_id}#{c}" for c in contacts])
+    return contacts, ledgers, earlier
 
 
 THROUGHPUT_WINDOW: Final = timedelta(minutes=1)
@@ -227,19 +285,26 @@ def _stripe_standing(tenant_id: str) -> str:
 
 
 def _classify(
-    campaign: Campaign, verdicts: dict[str, Verdict], earlier: dict[str, ContactOutcome], result: BatchResult
+    campaign: Campaign,
+    verdicts: dict[str, Verdict],
+    earlier: dict[str, ContactOutcome],
+    ledgers: Mapping[str, AttemptLedger],
+    result: BatchResult,
 ) -> list[tuple[str, int]]:
     """Deferred, blocked, or the (contact, attempt number) to claim."""
     passing: list[tuple[str, int]] = []
     for cid, verdict in verdicts.items():
         before = earlier.get(f"{campaign.campaign_id}#{cid}")
         attempts = before.attempts if before else 0
+        ledger = ledgers.get(cid)
         if (
             before is not None
             and before.status is OutcomeStatus.SENT
             and attempts >= campaign.spec.max_attempts_per_contact
         ):
             result.settled.append(cid)  # sent before, nothing left to attempt: its outcome stands
+        elif ledger is not None and ledger.holder(campaign.campaign_id, attempts + 1) is not None:
+            result.skipped.append(cid)  # this attempt is claimed already: its holder records it
         elif verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
             result.deferred[cid] = verdict.until
             if verdict.reason:
@@ -326,15 +391,17 @@ def _send_texts(  # noqa: PLR0917
         _credentials_failed(scope, campaign, contacts, exc, result)
         return
     provider = adapters()
-    for contact in contacts:
-        receipt = provider.send_sms(
+
+    def text(contact: Contact) -> SendReceipt:
+        return provider.send_sms(
             scope.tenant_id,
             credentials,
             to=contact.e164,
             body=_render(content.template, contact),
             status_callback=callbacks.message if callbacks else None,
         )
-        _note(contact, receipt, result)
+
+    _each(contacts, text, result)
 
 
 def _place_calls(  # noqa: PLR0917
@@ -362,24 +429,36 @@ def _place_calls(  # noqa: PLR0917
     if callbacks is not None:
         status_callback = callbacks.call if by_twilio else callbacks.voice_agent
     provider = adapters()
-    for n, contact in enumerate(contacts):
+    spread = {c.contact_id: caller_ids[n % len(caller_ids)] for n, c in enumerate(contacts)}
+
+    def dial(contact: Contact) -> SendReceipt:
         call = CallRequest(
             to=contact.e164,
-            caller_id=caller_ids[n % len(caller_ids)],  # spread over the campaign's caller ids
+            caller_id=spread[contact.contact_id],  # spread over the campaign's caller ids
             agent_id=content.agent_id,
             max_duration_seconds=content.max_duration_seconds,
             dial=content.agent_sip_uri or content.agent_number,
             metadata={"campaign_id": campaign.campaign_id, "contact_id": contact.contact_id},
             status_callback=status_callback,
         )
-        _note(contact, provider.place_call(scope.tenant_id, credentials, call), result)
+        return provider.place_call(scope.tenant_id, credentials, call)
+
+    _each(contacts, dial, result)
 
 
-def _note(contact: Contact, receipt: SendReceipt, result: BatchResult) -> None:
-    if receipt.accepted:
-        result.sent[contact.contact_id] = receipt.provider_ref or ""
-    else:
-        result.failed[contact.contact_id] = receipt.error or "send_failed"
+def _each(contacts: list[Contact], call: Callable[[Contact], SendReceipt], result: BatchResult) -> None:
+    """One provider call per contact, ``SEND_WORKERS`` at a time; every receipt noted, in order.
+
+    An adapter never raises for a provider's refusal or timeout (it returns a receipt), so
+    one contact's trouble never stops the others' sends.
+    """
+    with ThreadPoolExecutor(max_workers=SEND_WORKERS) as pool:
+        receipts = list(pool.map(call, contacts))
+    for contact, receipt in zip(contacts, receipts, strict=True):
+        if receipt.accepted:
+            result.sent[contact.contact_id] = receipt.provider_ref or ""
+        else:
+            result.failed[contact.contact_id] = receipt.error or "send_failed"
 
 
 def _render(template: str, contact: Contact) -> str:
@@ -392,18 +471,15 @@ def _record(  # noqa: PLR0917
     campaign_id: str,
     contacts: dict[str, Contact],
     earlier: dict[str, ContactOutcome],
-    ledgers: dict[str, AttemptLedger],
     attempted: set[str],
     result: BatchResult,
     now: datetime,
 ) -> None:
-    """One outcome per contact, and the attempt in each attempted contact's ledger.
+    """One outcome per contact (the attempts are already on the ledgers: the claims put them there).
 
     Written in transactions of up to 100 items, each conditional on the version read: one
-    round trip per 100 writes. When another writer got there first (a contact attempted by
-    two campaigns at once), that chunk is written again item by item: outcomes are this
-    batch's to write, and a ledger is read again and the attempt added to what it holds,
-    so no attempt ever drops out of a contact's 24-hour count.
+    round trip per 100 writes. When another writer got there first, that chunk is written
+    again without the condition: an outcome of this campaign's contact is this batch's to write.
     """
     records: list[TenantRecord] = []
     for cid in set(contacts) | set(result.blocked):
@@ -439,8 +515,6 @@ def _record(  # noqa: PLR0917
                 version=before.version if before is not None else 0,
             )
         )
-    for cid in attempted:
-        records.append(_attempted(ledgers.get(cid) or AttemptLedger(contact_id=cid), now))
     for start in range(0, len(records), RECORD_CHUNK):
         chunk = records[start : start + RECORD_CHUNK]
         try:
@@ -448,32 +522,10 @@ def _record(  # noqa: PLR0917
                 for record in chunk:
                     txn.save(record)
         except Conflict:
-            _record_one_by_one(scope, chunk, now)
+            scope.batch_save(chunk)
 
 
 RECORD_CHUNK: Final = 100
-LEDGER_TRIES: Final = 5
-
-
-def _attempted(ledger: AttemptLedger, now: datetime) -> AttemptLedger:
-    recent = [t for t in ledger.times if now - t < LEDGER_WINDOW and t != now]
-    return ledger.model_copy(update={"times": [*recent, now]})
-
-
-def _record_one_by_one(scope: TenantScope, chunk: list[TenantRecord], now: datetime) -> None:
-    scope.batch_save(r for r in chunk if isinstance(r, ContactOutcome))
-    for wanted in (r for r in chunk if isinstance(r, AttemptLedger)):
-        ledger = wanted
-        for _ in range(LEDGER_TRIES):
-            try:
-                scope.save(ledger)
-                break
-            except Conflict:
-                fresh = scope.get(AttemptLedger, wanted.contact_id)
-                ledger = _attempted(fresh or AttemptLedger(contact_id=wanted.contact_id), now)
-        else:
-            logger.warning("attempt ledger kept changing; this attempt is not in it")
-            metrics.add_metric(name="DispatchLedgerWriteLost", unit="Count", value=1)
 
 
 @dataclass(frozen=True)

@@ -1,50 +1,81 @@
 """Gate 7: claim each (campaign, contact, attempt) with a conditional write before any provider call.
 
-The claim's key is deterministic (campaign id, contact id, attempt number), and a claim
-is a create-if-absent write, so of two executions, two deliveries of a batch or a retry
-racing its original, exactly one ever holds a claim; only the holder calls the provider.
-A batch is claimed in one transaction; when another claimer won some of its items the
-transaction fails whole, and the rest are then claimed one by one, each still
-conditional. A claim outlives its send: a retried task finds the claim and sends nothing.
+A contact's claims live on its attempt ledger, one item per contact: the times it was
+attempted in the last 24 hours across every campaign (gate 6's caps and the state rules
+count them) and the claims of its recent attempts, keyed ``<campaign id>#<attempt>``.
+A claim is a write of that ledger conditional on the version the gates read, so:
+
+- of two executions, two deliveries of a batch or a retry racing its original, exactly
+  one holds a claim, and only the holder calls the provider;
+- the attempt is counted in the same write that claims it: two campaigns can never both
+  take a contact's last attempt of the day. The one whose write loses reads the ledger
+  again and asks the gates again before it claims.
+
+A batch's claims go in transactions of 100 (one round trip each). When some items
+refuse, the rest are written again without them, and the refused ledgers are read
+again (one BatchGetItem) and handed back to decide again. A claim outlives its send by
+``CLAIM_KEPT``, far beyond any retry of its batch: a retried task finds it and sends
+nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Final
+
+from pydantic import BaseModel, ConfigDict
 
 from gatehouse.errors import Conflict
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.scope import TransactionConflict
 
 TRANSACTION_LIMIT: Final = 100
+LEDGER_WINDOW: Final = timedelta(hours=24)
+CLAIM_KEPT: Final = timedelta(days=30)
+_REWRITES: Final = 3
 
 
-class AttemptStatus(StrEnum):
-    CLAIMED = "claimed"  # the provider may be called by the claim's holder, once
-    SENT = "sent"
-    FAILED = "failed"
+class ClaimMark(BaseModel):
+    """Who holds a claim: the run whose task may call the provider for it, once."""
 
+    model_config = ConfigDict(frozen=True)
 
-class Attempt(TenantRecord):
-    collection = "ATTEMPT"
-
-    campaign_id: str
-    contact_id: str
-    attempt: int
     run_id: str
-    status: AttemptStatus
-    claimed_at: datetime
-    provider_ref: str | None = None
-    error: str | None = None
+    at: datetime
+
+
+class AttemptLedger(TenantRecord):
+    """A contact's attempts of the last 24 hours (every campaign) and its recent claims."""
+
+    collection = "LEDGER"
+
+    contact_id: str
+    times: list[datetime] = []
+    claims: dict[str, ClaimMark] = {}
 
     def sort_key(self) -> str:
-        return attempt_key(self.campaign_id, self.contact_id, self.attempt)
+        return self.contact_id
+
+    def holder(self, campaign_id: str, attempt: int) -> ClaimMark | None:
+        return self.claims.get(claim_key(campaign_id, attempt))
+
+    def recent(self, now: datetime) -> list[datetime]:
+        return [t for t in self.times if now - t < LEDGER_WINDOW]
 
 
-def attempt_key(campaign_id: str, contact_id: str, attempt: int) -> str:
-    return f"{campaign_id}#{contact_id}#{attempt:02d}"
+def claim_key(campaign_id: str, attempt: int) -> str:
+    return f"{campaign_id}#{attempt:02d}"
+
+
+@dataclass
+class Claimed:
+    """What one ``claim`` call came to, by contact id."""
+
+    held: list[str] = field(default_factory=list)  # this call holds the claim: it may send, once
+    taken: list[str] = field(default_factory=list)  # another claimer holds it: that one sends
+    contested: dict[str, AttemptLedger] = field(default_factory=dict)  # changed meanwhile: decide again
 
 
 def claim(
@@ -53,46 +84,75 @@ def claim(
     run_id: str,
     wanted: Iterable[tuple[str, int]],
     now: datetime,
-) -> list[Attempt]:
-    """Claim each (contact id, attempt number); the attempts this call holds, in the order asked.
+    *,
+    ledgers: Mapping[str, AttemptLedger] | None = None,
+) -> Claimed:
+    """Claim each (contact id, attempt number) on the contact's ledger as the gates read it.
 
-    Anything already claimed, by this run or any other, is left out: its holder sends.
+    ``ledgers`` are the versions the gates decided on (read here when not given). A claim
+    held by anyone, this run included, is ``taken``; a ledger that changed since it was
+    read is ``contested``, returned fresh for the gates to decide again.
     """
-    asked = list(dict.fromkeys(wanted))
-    held: list[Attempt] = []
-    for start in range(0, len(asked), TRANSACTION_LIMIT):
-        chunk = asked[start : start + TRANSACTION_LIMIT]
-        taken = scope.batch_get(Attempt, [attempt_key(campaign_id, c, n) for c, n in chunk])
-        fresh = [
-            Attempt(
-                campaign_id=campaign_id,
-                contact_id=contact_id,
-                attempt=number,
-                run_id=run_id,
-                status=AttemptStatus.CLAIMED,
-                claimed_at=now,
-            )
-            for contact_id, number in chunk
-            if attempt_key(campaign_id, contact_id, number) not in taken
-        ]
-        held.extend(_claim_all(scope, fresh))
-    return held
+    asked = list({cid: (cid, n) for cid, n in reversed(list(wanted))}.values())[::-1]  # one per contact
+    if ledgers is None:
+        ledgers = scope.batch_get(AttemptLedger, [cid for cid, _ in asked])
+    result = Claimed()
+    writes: list[AttemptLedger] = []
+    keys: dict[str, str] = {}
+    for contact_id, number in asked:
+        ledger = ledgers.get(contact_id) or AttemptLedger(contact_id=contact_id)
+        if ledger.holder(campaign_id, number) is not None:
+            result.taken.append(contact_id)
+        else:
+            keys[contact_id] = claim_key(campaign_id, number)
+            writes.append(_claimed(ledger, campaign_id, number, run_id, now))
+    refused: list[AttemptLedger] = []
+    for start in range(0, len(writes), TRANSACTION_LIMIT):
+        written, lost = _write(scope, writes[start : start + TRANSACTION_LIMIT])
+        result.held.extend(w.contact_id for w in written)
+        refused.extend(lost)
+    if refused:
+        fresh = scope.batch_get(AttemptLedger, [w.contact_id for w in refused])
+        for refusal in refused:
+            cid = refusal.contact_id
+            current = fresh.get(cid) or AttemptLedger(contact_id=cid)
+            if keys[cid] in current.claims:
+                result.taken.append(cid)
+            else:
+                result.contested[cid] = current
+    return result
 
 
-def _claim_all(scope: TenantScope, attempts: list[Attempt]) -> list[Attempt]:
-    if not attempts:
-        return []
-    try:
-        with scope.transaction() as txn:
-            saved = [txn.save(attempt) for attempt in attempts]
-    except Conflict:
-        # Someone claimed part of the batch between our read and our write: one by one.
-        return [won for attempt in attempts if (won := _claim_one(scope, attempt)) is not None]
-    return saved
+def _claimed(
+    ledger: AttemptLedger, campaign_id: str, number: int, run_id: str, now: datetime
+) -> AttemptLedger:
+    kept = {k: m for k, m in ledger.claims.items() if now - m.at < CLAIM_KEPT}
+    kept[claim_key(campaign_id, number)] = ClaimMark(run_id=run_id, at=now)
+    return ledger.model_copy(update={"times": [*ledger.recent(now), now], "claims": kept})
 
 
-def _claim_one(scope: TenantScope, attempt: Attempt) -> Attempt | None:
-    try:
-        return scope.save(attempt)
-    except Conflict:
-        return None
+def _write(scope: TenantScope, chunk: list[AttemptLedger]) -> tuple[list[AttemptLedger], list[AttemptLedger]]:
+    """(written, refused): the chunk in one transaction, again without the items that refused."""
+    refused: list[AttemptLedger] = []
+    for _ in range(_REWRITES):
+        if not chunk:
+            return [], refused
+        try:
+            with scope.transaction() as txn:
+                for ledger in chunk:
+                    txn.save(ledger)
+        except TransactionConflict as exc:
+            if not exc.failed:
+                break  # no reasons given: item by item below
+            refused.extend(chunk[n] for n in sorted(exc.failed))
+            chunk = [w for n, w in enumerate(chunk) if n not in exc.failed]
+            continue
+        return chunk, refused
+    written: list[AttemptLedger] = []
+    for ledger in chunk:
+        try:
+            scope.save(ledger)
+            written.append(ledger)
+        except Conflict:
+            refused.append(ledger)
+    return written, refused

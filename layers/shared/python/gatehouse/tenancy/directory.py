@@ -37,13 +37,13 @@ def _prefix(record_type: type[GlobalRecord]) -> str:
 
 
 class Directory:
+    def key(self, record_type: type[G], partition_id: str, sort_key: str) -> tuple[str, str]:
+        """The item key of a global record (for ``store.prefetch``)."""
+        return _partition(record_type, partition_id), sort_key
+
     def get(self, record_type: type[G], partition_id: str, sort_key: str) -> G | None:
-        model = store.bind()
-        try:
-            item = model.get(_partition(record_type, partition_id), sort_key, consistent_read=True)
-        except model.DoesNotExist:
-            return None
-        return store.from_item(record_type, item)
+        item = store.get_item(_partition(record_type, partition_id), sort_key)
+        return None if item is None else store.from_item(record_type, item)
 
     def save(self, record: G) -> G:
         store.bind()

@@ -11,7 +11,7 @@ means "create, only if absent"). It never scans.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 from pynamodb.exceptions import TransactWriteError
@@ -25,6 +25,11 @@ from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, 
 
 T = TypeVar("T", bound=TenantRecord)
 _BATCH_GET_LIMIT = 100
+
+
+def prefetch(keys: Iterable[tuple[str, str]]) -> AbstractContextManager[None]:
+    """Read items named by ``TenantScope.key`` / ``Directory.key`` together, for the block's gets."""
+    return store.prefetch(keys)
 
 
 class TenantScope:
@@ -45,12 +50,12 @@ class TenantScope:
         return f"{self._tenant_id}#{check_collection(record_type.collection)}"
 
     def get(self, record_type: type[T], sort_key: str) -> T | None:
-        model = store.bind()
-        try:
-            item = model.get(self.partition(record_type), sort_key, consistent_read=True)
-        except model.DoesNotExist:
-            return None
-        return self._record(record_type, item)
+        item = store.get_item(self.partition(record_type), sort_key)
+        return None if item is None else self._record(record_type, item)
+
+    def key(self, record_type: type[T], sort_key: str) -> tuple[str, str]:
+        """The item key of one of this tenant's records (for ``store.prefetch``)."""
+        return self.partition(record_type), sort_key
 
     def require(self, record_type: type[T], sort_key: str) -> T:
         record = self.get(record_type, sort_key)
@@ -119,6 +124,19 @@ class TenantScope:
         last_key = results.last_evaluated_key if len(items) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key))
 
+    def span(self, record_type: type[T], first: str, last: str) -> list[T]:
+        """Every record of a collection whose sort key lies between ``first`` and ``last``, in order.
+
+        For a contiguous run of keys (a batch of one page of the audience): one Query per
+        megabyte instead of one BatchGetItem per hundred keys. Costs O(items in the run).
+        """
+        model = store.bind()
+        partition = self.partition(record_type)
+        results = model.query(
+            partition, range_key_condition=model.sk.between(first, last), consistent_read=True
+        )
+        return [self._record(record_type, item) for item in results]
+
     def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
         model = store.bind()
         partition = self.partition(record_type)
@@ -169,13 +187,28 @@ class TenantScope:
                 txn.apply(write)
         except TransactWriteError as exc:
             if exc.cause_response_code in store.CONDITION_FAILED:
-                raise Conflict("the change conflicts with a concurrent change; retry") from exc
+                reasons = enumerate(exc.cancellation_reasons)
+                failed = frozenset(n for n, why in reasons if why is not None and why.code != "None")
+                raise TransactionConflict(
+                    "the change conflicts with a concurrent change; retry", failed=failed
+                ) from exc
             raise
 
     def _record(self, record_type: type[T], item: store.Item) -> T:
         if not item.pk.startswith(f"{self._tenant_id}#"):
             raise CrossTenantAccess("item outside the tenant scope")
         return store.from_item(record_type, item)
+
+
+class TransactionConflict(Conflict):
+    """A transaction was cancelled; ``failed`` holds the positions (saves first, in order) that refused.
+
+    Empty when DynamoDB gave no reasons: then any item may have refused.
+    """
+
+    def __init__(self, message: str, *, failed: frozenset[int]) -> None:
+        super().__init__(message)
+        self.failed = failed
 
 
 class ScopedBatch:
@@ -197,6 +230,7 @@ class ScopedBatch:
         self._add((item.pk, item.sk), lambda: self._batch.delete(item))
 
     def _add(self, key: tuple[str, str], add: Callable[[], None]) -> None:
+        store.forget(*key)
         # DynamoDB refuses a BatchWriteItem that names one key twice.
         if key in self._pending:
             self._batch.commit()
@@ -230,6 +264,8 @@ class ScopedTransaction:
         self._deletes.append((store.to_item(record, store.global_partition(record)), record))
 
     def apply(self, write: TransactWrite) -> None:
+        for item, _ in (*self._saves, *self._deletes):
+            store.forget(item.pk, item.sk)
         for item, record in self._saves:
             item.version = record.version + 1
             write.save(item, condition=store.write_condition(record))

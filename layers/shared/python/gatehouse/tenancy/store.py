@@ -13,7 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Final, TypeVar
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
@@ -26,6 +29,7 @@ from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_
 
 R = TypeVar("R", bound=Record)
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+BATCH_GET_LIMIT: Final = 100
 
 
 class Gsi1(GlobalSecondaryIndex["Item"]):  # type: ignore[no-untyped-call]
@@ -165,7 +169,53 @@ def write_condition(record: Record) -> Any:
     return Item.pk.does_not_exist() if record.version == 0 else Item.version == record.version
 
 
+# Items read ahead by ``prefetch`` in this context (a task's thread), each served to one get.
+_prefetched: ContextVar[dict[tuple[str, str], Item | None] | None] = ContextVar("prefetched", default=None)
+
+
+@contextmanager
+def prefetch(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Read these items, of any partitions, in one BatchGetItem per 100 for the block that follows.
+
+    Inside the block the first ``get_item`` of each key is answered from what was read
+    (absent included) and later ones read again, so a record read twice is never older the
+    second time; a write through this module forgets the key first. A task that needs
+    several single items (its campaign, its tenant, its credentials...) pays one round trip.
+    """
+    model = bind()
+    wanted = list(dict.fromkeys(keys))
+    held: dict[tuple[str, str], Item | None] = dict.fromkeys(wanted)
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        for item in model.batch_get(wanted[start : start + BATCH_GET_LIMIT], consistent_read=True):
+            held[(item.pk, item.sk)] = item
+    token = _prefetched.set(held)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def get_item(pk: str, sk: str) -> Item | None:
+    """One item by key (strongly consistent), or None; from ``prefetch`` the first time if it read it."""
+    held = _prefetched.get()
+    if held is not None and (pk, sk) in held:
+        return held.pop((pk, sk))
+    model = bind()
+    try:
+        return model.get(pk, sk, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def forget(pk: str, sk: str) -> None:
+    """A write is coming: a prefetched copy of the item must not answer a later get."""
+    held = _prefetched.get()
+    if held is not None:
+        held.pop((pk, sk), None)
+
+
 def put(record: R, pk: str) -> R:
+    forget(pk, record.sort_key())
     item = to_item(record, pk)
     item.version = record.version + 1
     try:
@@ -236,6 +286,7 @@ def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bo
 
 
 def remove(record: Record, pk: str) -> None:
+    forget(pk, record.sort_key())
     try:
         to_item(record, pk).delete(condition=Item.version == record.version)
     except DeleteError as exc:
