@@ -213,7 +213,8 @@ class World:
         self.runtime.set_clock(lambda: at)
         try:
             run_id = self.client.expect(202, "POST", f"/campaigns/{campaign_id}/{action}")["run"]["run_id"]
-            return wait_for(lambda: self._ended(campaign_id, run_id), "the run to end")
+            ended: dict[str, Any] = wait_for(lambda: self._ended(campaign_id, run_id), "the run to end")
+            return ended
         finally:
             self.runtime.set_clock(None)
 
