@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: test run demo bench bench-dispatch lint types infra security fuzz openapi fmt sam-build clean
+.PHONY: test run demo bench bench-dispatch lint types infra security fuzz defences openapi fmt sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ openapi: $(VENV)/.installed
 test: lint types infra security sam-build
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+	$(PY) -m tests.defences --skip-baseline
+
+# Each defence taken away in turn (tests/support/defences.py): the tests named for it must fail,
+# and pass with it in place. One line per defence: `<defence>: caught by <tests>`. `make test`
+# skips the run with every defence in place, which its whole-suite run has just made.
+defences: $(VENV)/.installed
+	$(PY) -m tests.defences
 
 # The schema fuzzing and the gate properties with far more examples than `make test` gives them.
 FUZZ_EXAMPLES ?= 40

@@ -45,7 +45,7 @@ from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
 from local import moto_transactions
-from tests.support import clients, moto_kms
+from tests.support import clients, defences, moto_kms
 from tests.support.dispatch import create_dispatch_machine
 from tests.support.functions import served_in_moto
 from tests.support.tables import create_tables
@@ -55,6 +55,9 @@ from tests.support.tables import create_tables
 moto_transactions.install()
 
 moto_kms.install()
+
+# `make defences` runs named tests with one defence taken away (GATEHOUSE_REMOVE_DEFENCE); unset, a no-op.
+defences.remove_from_env()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,203 @@
+"""Each defence, what takes it away, and the tests that must fail without it.
+
+``GATEHOUSE_REMOVE_DEFENCE=<name>`` makes ``remove_from_env`` (called by tests/conftest.py
+before any test module is imported) replace that defence with a version that lets
+everything through, for this test process only. Unset, nothing is touched. The
+replacements live here and only here: the product code has no switch for them.
+``tests/defences.py`` (``make defences``) runs each defence's named tests with it removed
+and requires every one of them to fail, and to pass with it in place.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+ENV: Final = "GATEHOUSE_REMOVE_DEFENCE"
+
+
+@dataclass(frozen=True)
+class Defence:
+    name: str
+    kept_by: str  # the code that keeps it
+    removed_by: str  # what the removal does
+    caught_by: tuple[str, ...]  # pytest node ids; each must fail when it is removed
+    remove: Callable[[], None]
+
+
+def _replace(owner: Any, name: str, replacement: Any) -> None:
+    """Put ``replacement`` where ``owner.name`` was, and wherever a module imported that object by name."""
+    original = getattr(owner, name)  # an AttributeError here: the defence moved; update this file
+    setattr(owner, name, replacement)
+    for module in list(sys.modules.values()):
+        for attribute, value in list(vars(module).items() if module is not None else ()):
+            if value is original:
+                setattr(module, attribute, replacement)
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+# ---------------------------------------------------------------- the removals
+def _no_tenant_check() -> None:
+    """The data door reads back items of any partition and follows cursors minted for any partition."""
+    scope, store = _module("gatehouse.tenancy.scope"), _module("gatehouse.tenancy.store")
+
+    def any_item(self: Any, record_type: Any, item: Any) -> Any:
+        return store.from_item(record_type, item)
+
+    def any_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None:
+        if not cursor:
+            return None
+        decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return decoded
+
+    _replace(scope.TenantScope, "_record", any_item)
+    _replace(store, "decode_cursor", any_cursor)
+    _replace(store, "decode_time_cursor", any_cursor)
+
+
+def _no_signature_check() -> None:
+    """Every webhook signature passes: Twilio's, the voice agent's, Stripe's (the body taken as sent)."""
+    signatures = _module("gatehouse.webhooks.signatures")
+
+    def stripe_unverified(payload: str, header: str | None, secret: str) -> dict[str, Any] | None:
+        event: dict[str, Any] = json.loads(payload)
+        return event
+
+    _replace(signatures, "twilio_valid", lambda *args, **kwargs: True)
+    _replace(signatures, "voice_valid", lambda *args, **kwargs: True)
+    _replace(signatures, "stripe_event", stripe_unverified)
+
+
+def _no_consent_gate() -> None:
+    """Gate 2 passes every contact, with or without consent evidence."""
+    gates = _module("gatehouse.dispatch.gates")
+    _replace(gates, "gate_consent", lambda contact, channel: gates.PASSED)
+
+
+def _no_suppression_gate() -> None:
+    """Gate 3 passes every contact, suppressed or not, and when the list could not be read."""
+    gates = _module("gatehouse.dispatch.gates")
+    _replace(gates, "gate_suppression", lambda facts: gates.PASSED)
+
+
+def _no_claim() -> None:
+    """Gate 7 holds every attempt asked for and writes nothing: no claim is ever found taken."""
+    claims = _module("gatehouse.dispatch.claims")
+
+    def hold_everything(scope: Any, campaign_id: str, run_id: str, wanted: Any, now: datetime) -> list[Any]:
+        return [
+            claims.Attempt(
+                campaign_id=campaign_id,
+                contact_id=contact_id,
+                attempt=number,
+                run_id=run_id,
+                status=claims.AttemptStatus.CLAIMED,
+                claimed_at=now,
+            )
+            for contact_id, number in dict.fromkeys(wanted)
+        ]
+
+    _replace(claims, "claim", hold_everything)
+
+
+def _no_audit_append() -> None:
+    """The audit log builds each entry and returns it, but never writes it."""
+    log = _module("gatehouse.audit.log")
+
+    def unwritten(self: Any, tenant_id: str, **fields: Any) -> Any:
+        clock = fields.pop("clock", log.utc_now)
+        changes = log.plain_changes(fields.pop("before", None), fields.pop("after", None))
+        entry = {"tenant_id": tenant_id, "source_ip": None, **fields, "changes": changes}
+        return log._next_entry(entry, None, clock)
+
+    _replace(log.AuditLog, "append", unwritten)
+
+
+DEFENCES: Final = (
+    Defence(
+        "tenant-check",
+        "gatehouse/tenancy (TenantScope._record, store.decode_cursor / decode_time_cursor)",
+        "items of any partition are read back and cursors of any partition are followed",
+        (
+            "tests/unit/test_tenant_scope.py::test_items_read_back_from_another_tenant_are_refused",
+            "tests/unit/test_tenant_scope.py::test_a_cursor_minted_for_another_tenant_is_refused",
+            "tests/integration/test_data_door.py::test_a_cursor_from_one_tenant_is_refused_by_another",
+        ),
+        _no_tenant_check,
+    ),
+    Defence(
+        "signature-check",
+        "gatehouse/webhooks/signatures.py (twilio_valid, voice_valid, stripe_event)",
+        "every Twilio, voice-agent and Stripe signature is accepted",
+        (
+            "tests/integration/test_webhooks_twilio.py::test_every_bad_signature_gets_the_same_401_and_changes_nothing[forged]",
+            "tests/integration/test_webhooks_twilio.py::test_every_bad_signature_gets_the_same_401_and_changes_nothing[other_tenants_token]",
+            "tests/integration/test_webhooks_voice.py::test_bad_signatures_get_the_one_401[forged]",
+            "tests/integration/test_webhooks_voice.py::test_bad_signatures_get_the_one_401[tampered]",
+            "tests/integration/test_billing.py::test_bad_stripe_signatures_get_the_one_401[wrong_secret]",
+        ),
+        _no_signature_check,
+    ),
+    Defence(
+        "consent-gate",
+        "gatehouse/dispatch/gates.py (gate_consent)",
+        "gate 2 passes every contact",
+        (
+            "tests/unit/test_dispatch_gates.py::test_gate_2_consent",
+            "tests/integration/test_dispatch_batch.py::test_each_contact_gets_the_outcome_the_gates_give",
+        ),
+        _no_consent_gate,
+    ),
+    Defence(
+        "suppression-gate",
+        "gatehouse/dispatch/gates.py (gate_suppression)",
+        "gate 3 passes every contact",
+        (
+            "tests/unit/test_dispatch_gates.py::test_gate_3_suppression_fails_closed",
+            "tests/integration/test_dispatch_batch.py::test_each_contact_gets_the_outcome_the_gates_give",
+        ),
+        _no_suppression_gate,
+    ),
+    Defence(
+        "idempotency-claim",
+        "gatehouse/dispatch/claims.py (claim)",
+        "claim holds every attempt without writing",
+        (
+            "tests/integration/test_dispatch_batch.py::test_a_retry_after_a_crash_between_claim_and_record_sends_nothing",
+            "tests/integration/test_dispatch_claims.py::test_a_batch_is_claimed_once_and_a_redelivery_claims_nothing",
+        ),
+        _no_claim,
+    ),
+    Defence(
+        "audit-append",
+        "gatehouse/audit/log.py (AuditLog.append)",
+        "append returns the entry without writing it",
+        (
+            "tests/integration/test_audit_log.py::test_appends_build_a_gapless_chain_that_verifies",
+            "tests/integration/test_suppression.py::test_suppress_is_immediate_and_audited_once",
+        ),
+        _no_audit_append,
+    ),
+)
+BY_NAME: Final = {d.name: d for d in DEFENCES}
+
+
+def remove_from_env() -> str | None:
+    """Remove the defence named by ``GATEHOUSE_REMOVE_DEFENCE``; nothing at all when it is unset."""
+    name = os.environ.get(ENV)
+    if not name:
+        return None
+    if name not in BY_NAME:
+        raise SystemExit(f"{ENV}={name}: no such defence (known: {', '.join(BY_NAME)})")
+    BY_NAME[name].remove()
+    return name
