@@ -400,6 +400,7 @@ class Fault:
     reached: frozenset[str] = frozenset()  # whom a provider was asked to reach during the failing run
     paused: str | None = None  # the reason the campaign pauses with (a prefix)
     channel: str = "sms"
+    reached_in_the_end: frozenset[str] | None = None  # after the healthy second run, when it must send
 
 
 def each(names: str, outcome: tuple[str, str | None]) -> dict[str, tuple[str, str | None]]:
@@ -438,8 +439,10 @@ FAULTS = [
         kms_failing,
         morning,
         MORNING_ADMITS,
-        {**GATES_STOP, **FAY_WAITS, **each("ann bea", ("send_failed", "provider_credentials_unavailable"))},
+        {**GATES_STOP, **FAY_WAITS, **each("ann bea", ("blocked", "provider_credentials_unavailable"))},
         paused="provider_credentials_",
+        # The credentials open before any claim, so no attempt was used: the resume texts them.
+        reached_in_the_end=MORNING_ADMITS,
     ),
     Fault(
         "twilio_answers_5xx",
@@ -520,3 +523,5 @@ def test_a_failing_dependency_sends_nothing_a_gate_stops_and_nothing_twice(
     else:
         world.replay(campaign_id, run["run_id"], at)
     world.check(campaign_id, fault.may_receive)
+    if fault.reached_in_the_end is not None:
+        assert world.received_by() == fault.reached_in_the_end

@@ -175,7 +175,9 @@ def test_credentials_revoked_mid_run_pause_the_campaign(world: dict[str, Any]) -
     revoke(world["scope"], world["ops"], Provider.TWILIO)
     result = run(world)
     assert result.sent == {}
-    assert result.failed == {world["ids"]["ann"]: "provider_credentials_unavailable"}
+    # Opened before the claim: blocked, no attempt used, so a resumed run decides again.
+    assert result.blocked[world["ids"]["ann"]] == "provider_credentials_unavailable"
+    assert result.failed == {}
     assert result.paused is not None
     assert world["scope"].require(Campaign, world["campaign_id"]).status is CampaignStatus.PAUSED
     assert sandbox().messages() == []
@@ -287,7 +289,9 @@ def test_a_voice_campaign_without_the_voice_agent_pauses_and_calls_no_one(world:
     campaign_id = voice_campaign(world, {"agent_id": "agent_demo"})
     result = run({**world, "campaign_id": campaign_id})
     assert result.sent == {}
-    assert result.failed == {world["ids"]["ann"]: "provider_credentials_unavailable"}
+    # Opened before the claim: blocked, no attempt used, so a resumed run decides again.
+    assert result.blocked[world["ids"]["ann"]] == "provider_credentials_unavailable"
+    assert result.failed == {}
     assert world["scope"].require(Campaign, campaign_id).status is CampaignStatus.PAUSED
     assert sandbox().placed_calls() == []
 

@@ -94,18 +94,10 @@ def _no_claim() -> None:
     """Gate 7 holds every attempt asked for and writes nothing: no claim is ever found taken."""
     claims = _module("gatehouse.dispatch.claims")
 
-    def hold_everything(scope: Any, campaign_id: str, run_id: str, wanted: Any, now: datetime) -> list[Any]:
-        return [
-            claims.Attempt(
-                campaign_id=campaign_id,
-                contact_id=contact_id,
-                attempt=number,
-                run_id=run_id,
-                status=claims.AttemptStatus.CLAIMED,
-                claimed_at=now,
-            )
-            for contact_id, number in dict.fromkeys(wanted)
-        ]
+    def hold_everything(
+        scope: Any, campaign_id: str, run_id: str, wanted: Any, now: datetime, *, ledgers: Any = None
+    ) -> Any:
+        return claims.Claimed(held=[contact_id for contact_id, _ in dict.fromkeys(wanted)])
 
     _replace(claims, "claim", hold_everything)
 

@@ -142,9 +142,9 @@ def test_gate_3_suppression_fails_closed(suppressed: bool | None, passes: bool) 
         (stamp(ScrubStatus.CLEAR, age=timedelta(days=31, seconds=1)), Outcome.RESCRUB, Reason.DNC_STALE),
         (None, Outcome.RESCRUB, Reason.DNC_UNSCRUBBED),
         (stamp(ScrubStatus.LISTED), Outcome.BLOCKED, Reason.DNC_LISTED),
-        (
+        (  # the source failed, not the number: asked again, never sent on the old answer
             stamp(ScrubStatus.ERROR, reason=ScrubReason.PROVIDER_UNAVAILABLE),
-            Outcome.BLOCKED,
+            Outcome.RESCRUB,
             Reason.DNC_SOURCE_FAILED,
         ),
         (

@@ -204,6 +204,37 @@ def _run(  # noqa: PLR0917
         result.paused = _pause(scope, campaign, Reason.DNC_SOURCE_FAILED.value)
     admitted = _classify(campaign, verdicts, earlier, ledgers, result)
     passing = _throttled(scope, campaign, admitted, now, result)
+    credentials = _credentials_before_claims(scope, campaign, passing, result)
+    if credentials is None:
+        passing = []
+
+    def decide_again(contested: Mapping[str, AttemptLedger]) -> list[tuple[str, int]]:
+        # Another campaign attempted these contacts since the gates read their ledgers: ask again.
+        ledgers.update(contested)
+        again = {cid: verdict_of(contacts[cid]) for cid in contested}
+        return _classify(campaign, again, earlier, ledgers, result)
+
+    held = _claim_rounds(scope, campaign_id, run_id, passing, ledgers, decide_again, result, now)
+    if held and credentials is not None:
+        _send(scope, campaign, [contacts[cid] for cid in held], credentials, result)
+    _record(scope, campaign_id, contacts, earlier, set(held), result, now)
+    metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
+    metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
+    count_blocked_by_reason(result.blocked)
+    return result
+
+
+def _claim_rounds(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign_id: str,
+    run_id: str,
+    passing: list[tuple[str, int]],
+    ledgers: Mapping[str, AttemptLedger],
+    decide_again: Callable[[Mapping[str, AttemptLedger]], list[tuple[str, int]]],
+    result: BatchResult,
+    now: datetime,
+) -> list[str]:
+    """Claim what passed; a contested contact goes back through the gates, up to ``CLAIM_ROUNDS``."""
     held: list[str] = []
     for _ in range(CLAIM_ROUNDS):
         if not passing:
@@ -211,20 +242,11 @@ def _run(  # noqa: PLR0917
         claimed = claim(scope, campaign_id, run_id, passing, now, ledgers=ledgers)
         held.extend(claimed.held)
         result.skipped.extend(claimed.taken)
-        # Another campaign attempted these contacts since the gates read their ledgers: ask again.
-        ledgers.update(claimed.contested)
-        again = {cid: verdict_of(contacts[cid]) for cid in claimed.contested}
-        passing = _classify(campaign, again, earlier, ledgers, result)
+        passing = decide_again(claimed.contested) if claimed.contested else []
     for cid, _ in passing:  # still contested after every round: try again in a minute, never dropped
         result.deferred[cid] = now + THROUGHPUT_WINDOW
         result.deferred_why[cid] = "attempt_ledger_busy"
-    if held:
-        _send(scope, campaign, [contacts[cid] for cid in held], result)
-    _record(scope, campaign_id, contacts, earlier, set(held), result, now)
-    metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
-    metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
-    count_blocked_by_reason(result.blocked)
-    return result
+    return held
 
 
 def _read(
@@ -345,14 +367,56 @@ def _pause(scope: TenantScope, campaign: Campaign, reason: str) -> str:
     return reason
 
 
-def _send(scope: TenantScope, campaign: Campaign, contacts: list[Contact], result: BatchResult) -> None:
+Credentials = TwilioCredentials | VoiceAgentCredentials
+NO_CHANNEL: Final = "no_channel"
+
+
+def _credentials_before_claims(
+    scope: TenantScope, campaign: Campaign, passing: list[tuple[str, int]], result: BatchResult
+) -> Credentials | str | None:
+    """Open the provider's credentials before anything is claimed (None: nothing to send with).
+
+    When they do not open, the campaign pauses and the contacts that passed are blocked
+    with ``provider_credentials_unavailable``: no attempt is used, and a resumed run
+    decides again. A channel without a provider yields ``NO_CHANNEL`` (each send fails).
+    """
+    if not passing:
+        return None
+    try:
+        return _open_credentials(scope, campaign) or NO_CHANNEL
+    except GatehouseError as exc:
+        result.paused = _pause(scope, campaign, f"provider_credentials_{exc.code}")
+        for cid, _ in passing:
+            result.blocked[cid] = "provider_credentials_unavailable"
+        return None
+
+
+def _open_credentials(scope: TenantScope, campaign: Campaign) -> Credentials | None:
+    """The credentials of the provider the campaign sends through (None: its channel has none)."""
+    content = campaign.spec.content
+    if campaign.spec.channel is Channel.SMS and isinstance(content, SmsContent):
+        return resolve(scope, Provider.TWILIO)
+    if campaign.spec.channel is Channel.VOICE and isinstance(content, VoiceContent):
+        if content.placed_by is CallPlacement.TWILIO:
+            return resolve(scope, Provider.TWILIO)
+        return resolve(scope, Provider.VOICE_AGENT)
+    return None
+
+
+def _send(
+    scope: TenantScope,
+    campaign: Campaign,
+    contacts: list[Contact],
+    credentials: Credentials | str,
+    result: BatchResult,
+) -> None:
     """One provider call per held claim: a text, or a call placed as the campaign's voice settings say."""
     callbacks = _status_callbacks(scope)
     content = campaign.spec.content
-    if campaign.spec.channel is Channel.SMS and isinstance(content, SmsContent):
-        _send_texts(scope, campaign, content, contacts, callbacks, result)
-    elif campaign.spec.channel is Channel.VOICE and isinstance(content, VoiceContent):
-        _place_calls(scope, campaign, content, contacts, callbacks, result)
+    if isinstance(content, SmsContent) and isinstance(credentials, TwilioCredentials):
+        _send_texts(scope, content, contacts, credentials, callbacks, result)
+    elif isinstance(content, VoiceContent) and not isinstance(credentials, str):
+        _place_calls(scope, campaign, content, contacts, credentials, callbacks, result)
     else:
         for contact in contacts:
             result.failed[contact.contact_id] = "channel_not_available"
@@ -369,27 +433,14 @@ def _status_callbacks(scope: TenantScope) -> StatusCallbackUrls | None:
     return status_callback_urls(scope, base)
 
 
-def _credentials_failed(
-    scope: TenantScope, campaign: Campaign, contacts: list[Contact], exc: GatehouseError, result: BatchResult
-) -> None:
-    result.paused = _pause(scope, campaign, f"provider_credentials_{exc.code}")
-    for contact in contacts:
-        result.failed[contact.contact_id] = "provider_credentials_unavailable"
-
-
 def _send_texts(  # noqa: PLR0917
     scope: TenantScope,
-    campaign: Campaign,
     content: SmsContent,
     contacts: list[Contact],
+    credentials: TwilioCredentials,
     callbacks: StatusCallbackUrls | None,
     result: BatchResult,
 ) -> None:
-    try:
-        credentials = resolve(scope, Provider.TWILIO)
-    except GatehouseError as exc:
-        _credentials_failed(scope, campaign, contacts, exc, result)
-        return
     provider = adapters()
 
     def text(contact: Contact) -> SendReceipt:
@@ -409,6 +460,7 @@ def _place_calls(  # noqa: PLR0917
     campaign: Campaign,
     content: VoiceContent,
     contacts: list[Contact],
+    credentials: Credentials,
     callbacks: StatusCallbackUrls | None,
     result: BatchResult,
 ) -> None:
@@ -418,13 +470,6 @@ def _place_calls(  # noqa: PLR0917
             result.failed[contact.contact_id] = "no_caller_id"
         return
     by_twilio = content.placed_by is CallPlacement.TWILIO
-    try:
-        credentials: TwilioCredentials | VoiceAgentCredentials = (
-            resolve(scope, Provider.TWILIO) if by_twilio else resolve(scope, Provider.VOICE_AGENT)
-        )
-    except GatehouseError as exc:
-        _credentials_failed(scope, campaign, contacts, exc, result)
-        return
     status_callback = None
     if callbacks is not None:
         status_callback = callbacks.call if by_twilio else callbacks.voice_agent

@@ -127,8 +127,11 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
         return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")
     if stamp.status is ScrubStatus.LISTED:
         return blocked("dnc", Reason.DNC_LISTED)
+    if stamp.source_failed:
+        # The source failed, not the number: ask it again (a resumed campaign must not wait a month).
+        return Verdict(Outcome.RESCRUB, Reason.DNC_SOURCE_FAILED, gate="dnc")
     if stamp.status is ScrubStatus.ERROR:
-        return blocked("dnc", Reason.DNC_SOURCE_FAILED if stamp.source_failed else Reason.DNC_NUMBER_ERROR)
+        return blocked("dnc", Reason.DNC_NUMBER_ERROR)
     if not stamp.current(now):
         return Verdict(Outcome.RESCRUB, Reason.DNC_STALE, gate="dnc")
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
