@@ -8,6 +8,7 @@ and send nothing.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -139,6 +140,26 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
     outcome = world["scope"].get(ContactOutcome, f"{world['campaign_id']}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert len(sandbox().messages()) == 1
+
+
+def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]) -> None:
+    """Two executions of one batch at the same moment (a duplicate delivery): one claim, one text."""
+    start = threading.Barrier(4)
+    results: list[Any] = []
+
+    def deliver(run_id: str) -> None:
+        start.wait()
+        results.append(run(world, run_id=run_id))
+
+    threads = [threading.Thread(target=deliver, args=(f"run-{n % 2}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ann = world["ids"]["ann"]
+    assert [r for r in results if ann in r.sent] == [next(r for r in results if ann in r.sent)]
+    assert len(sandbox().messages()) == 1
+    assert all(ann in r.sent or ann in r.skipped for r in results)
 
 
 def test_a_retry_after_a_crash_between_claim_and_record_sends_nothing(world: dict[str, Any]) -> None:

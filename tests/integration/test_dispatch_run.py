@@ -186,14 +186,39 @@ def test_a_failed_batch_is_accounted_for_without_sending(
         **run_input(tenant_a, world["campaign_id"], run_id).model_dump(), contact_ids=list(ids.values())
     )
     counts = runs.settle_batch(batch, clock=lambda: NOW)
-    assert counts == {"send_failed:send_unconfirmed": 1, "blocked:batch_failed": len(ids) - 1}
+    assert counts == {"send_failed:send_unconfirmed": 1, "deferred:batch_failed": len(ids) - 1}
     ann = scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}")
     assert (ann.status, ann.reason, ann.attempts) == (OutcomeStatus.SEND_FAILED, "send_unconfirmed", 1)
-    # settled again (the Catch's task redelivered): the unconfirmed send stands, never a second one
-    assert runs.settle_batch(batch, clock=lambda: NOW + timedelta(minutes=1)) == {
-        "blocked:batch_failed": len(ids) - 1
-    }
+    bo = scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['bo']}")
+    retry_at = NOW + timedelta(minutes=15)
+    assert (bo.status, bo.until, bo.failed_batches) == (OutcomeStatus.DEFERRED, retry_at, 1)
+    # settled again (the Catch's task redelivered): nothing changes, never a second send
+    assert runs.settle_batch(batch, clock=lambda: NOW + timedelta(minutes=1)) == {}
     assert scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}").reason == "send_unconfirmed"
+
+
+def test_a_contact_whose_batches_keep_failing_is_tried_again_then_blocked(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """A passing fault loses no one: deferred 15 then 30 minutes, blocked at the third failed batch."""
+    scope, bo = world["scope"], world["ids"]["bo"]
+    batch = runs.BatchInput(
+        **run_input(tenant_a, world["campaign_id"], "run_" + "d" * 26).model_dump(), contact_ids=[bo]
+    )
+    key = f"{world['campaign_id']}#{bo}"
+    at = NOW
+    seen = []
+    for _ in range(3):
+        runs.settle_batch(batch, clock=lambda at=at: at)  # type: ignore[misc]
+        outcome = scope.require(ContactOutcome, key)
+        seen.append((outcome.status, outcome.until))
+        at = outcome.until or at  # the deferred run tries it when it falls due, and fails again
+    assert seen == [
+        (OutcomeStatus.DEFERRED, NOW + timedelta(minutes=15)),
+        (OutcomeStatus.DEFERRED, NOW + timedelta(minutes=45)),
+        (OutcomeStatus.BLOCKED, None),
+    ]
+    assert scope.require(ContactOutcome, key).reason == "batch_failed"
 
 
 def test_a_failed_batch_leaves_earlier_sends_as_they_were(

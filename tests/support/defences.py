@@ -166,6 +166,7 @@ DEFENCES: Final = (
         "claim holds every attempt without writing",
         (
             "tests/integration/test_dispatch_batch.py::test_a_retry_after_a_crash_between_claim_and_record_sends_nothing",
+            "tests/integration/test_dispatch_batch.py::test_the_same_batch_delivered_twice_at_once_sends_once",
             "tests/integration/test_dispatch_claims.py::test_a_batch_is_claimed_once_and_a_redelivery_claims_nothing",
         ),
         _no_claim,

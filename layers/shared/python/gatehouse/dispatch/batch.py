@@ -98,6 +98,7 @@ class ContactOutcome(TenantRecord):
     delivery_status: DeliveryStatus | None = None
     error_code: str | None = None
     duration_seconds: int | None = None
+    failed_batches: int = 0  # batches that failed with this contact in them, since its last outcome
 
     def time_key(self) -> tuple[str, str] | None:
         """While deferred: on the time index at the instant it may be tried again (the deferred job)."""

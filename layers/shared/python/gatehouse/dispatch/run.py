@@ -11,9 +11,10 @@ The workflow's tasks are the other functions here:
   carry ids only, never numbers, names or secrets. A campaign that stopped running
   (paused, cancelled, edited) yields no more batches, so the run winds down.
 - ``settle_batch``: the Catch of a batch that failed. It sends nothing: every contact
-  of the batch without an outcome gets one (``blocked: batch_failed``, or
-  ``send_unconfirmed`` where a claim shows a provider call may have happened), so the
-  report accounts for every contact.
+  of the batch without an outcome gets one (``deferred: batch_failed`` to be tried again,
+  ``blocked: batch_failed`` after ``BATCH_TRIES`` failed batches, or ``send_unconfirmed``
+  where a claim shows a provider call may have happened), so the report accounts for
+  every contact and a passing fault loses no one.
 - ``finish_run``: counts the campaign's outcomes onto the run record; a campaign with
   nothing deferred left is completed.
 """
@@ -319,8 +320,11 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
 
     A contact this run claimed but did not record may have been sent to (the provider's
     answer was lost with the task): ``send_failed: send_unconfirmed``, and the claim keeps
-    stopping a second send. A contact with no outcome, or only a blocked one, becomes
-    ``blocked: batch_failed``. Sent, failed and deferred outcomes of earlier runs stand.
+    stopping a second send. A contact with no outcome, a blocked one, or a deferred one
+    that had fallen due (this batch was its retry) failed one more batch: it is deferred
+    (``batch_failed``, 15 minutes times its failures; the deferred job tries it again)
+    until its ``BATCH_TRIES``-th failure, then blocked. Sent and failed outcomes of earlier
+    runs, and deferrals still ahead, stand (a redelivered settle changes nothing).
     """
     from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus  # noqa: PLC0415
     from gatehouse.dispatch.claims import AttemptLedger  # noqa: PLC0415
@@ -340,10 +344,19 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     records = []
     for cid in batch.contact_ids:
         before = earlier.get(f"{batch.campaign_id}#{cid}")
+        failures = before.failed_batches if before else 0
+        until = None
         if cid in claimed:
             status, reason, attempts = OutcomeStatus.SEND_FAILED, "send_unconfirmed", next_attempt(cid)
-        elif before is None or before.status is OutcomeStatus.BLOCKED:
+        elif (
+            before is None
+            or before.status is OutcomeStatus.BLOCKED
+            or (before.status is OutcomeStatus.DEFERRED and (before.until is None or before.until <= now))
+        ):
+            failures += 1
             status, reason, attempts = OutcomeStatus.BLOCKED, "batch_failed", next_attempt(cid) - 1
+            if failures < BATCH_TRIES:
+                status, until = OutcomeStatus.DEFERRED, now + BATCH_RETRY_AFTER * failures
         else:
             continue
         key = f"{status.value}:{reason}"
@@ -354,7 +367,9 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
                 contact_id=cid,
                 status=status,
                 reason=reason,
+                until=until,
                 attempts=attempts,
+                failed_batches=failures,
                 updated_at=now,
             )
         )
@@ -362,6 +377,10 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     metrics.add_metric(name="DispatchBatchFailed", unit="Count", value=1)
     logger.warning("batch failed; its contacts accounted for without sending", extra={"counts": written})
     return written
+
+
+BATCH_TRIES: Final = 3  # failed batches before a contact is blocked rather than tried again
+BATCH_RETRY_AFTER: Final = timedelta(minutes=15)
 
 
 class RunEnd(BaseModel):
