@@ -27,6 +27,7 @@ from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, report, run_
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dnc.stamps import ScrubStatus
+from gatehouse.errors import Conflict
 from gatehouse.identity.caller import operator
 from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
@@ -160,6 +161,21 @@ def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]
     assert [r for r in results if ann in r.sent] == [next(r for r in results if ann in r.sent)]
     assert len(sandbox().messages()) == 1
     assert all(ann in r.sent or ann in r.skipped for r in results)
+
+
+def test_a_campaign_edited_while_running_sends_nothing_on_its_old_spec(world: dict[str, Any]) -> None:
+    """A running campaign cannot be edited; paused and edited, it is a draft, so batches in flight stop."""
+    scope, ops, campaign_id = world["scope"], world["ops"], world["campaign_id"]
+    content = {**SPEC["content"], "template": "New offer. Reply STOP to opt out."}
+    edited = CampaignSpec.model_validate({**SPEC, "content": content})
+    with pytest.raises(Conflict):
+        lifecycle.edit(scope, ops, campaign_id, edited)
+    lifecycle.transition(scope, ops, campaign_id, "pause", reason="editing")
+    lifecycle.edit(scope, ops, campaign_id, edited)
+    result = run(world)  # a batch the run had already planned
+    assert result.sent == {}
+    assert result.blocked[world["ids"]["ann"]] == "campaign_not_approved"
+    assert sandbox().messages() == []
 
 
 def test_a_retry_after_a_crash_between_claim_and_record_sends_nothing(world: dict[str, Any]) -> None:
