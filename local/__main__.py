@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_logging() -> None:
+def quiet_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # moto's per-request access log and its report of every Fail state are noise here:
     # a blocked dispatch run is an expected outcome, visible in the execution history.
@@ -87,7 +87,7 @@ def _print_new_mail(runtime: LocalRuntime, shown: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _quiet_logging()
+    quiet_logging()
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import time
 import urllib.error
@@ -138,9 +140,21 @@ def run_demo(runtime: LocalRuntime) -> tuple[dict[str, str], dict[str, Any], lis
     return contacts, run, report(client, campaign_id)
 
 
+def _quiet() -> None:
+    """The report is the demo's output: the handlers' logs and metrics, and moto's, stay out of it."""
+    from gatehouse.observability import logger  # noqa: PLC0415 - only the command line quiets it
+    from local.__main__ import quiet_logging  # noqa: PLC0415
+
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    quiet_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    logger.setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
+    _quiet()
     with LocalRuntime() as runtime:
         contacts, run, outcomes = run_demo(runtime)
         phone_of = {cid: phone for phone, cid in contacts.items()}

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Final
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
@@ -644,6 +645,8 @@ def count_blocked_by_reason(blocked: Mapping[str, str]) -> None:
     A metric of its own rather than a dimension on ``metrics``: a dimension there would
     split every other figure of the batch by reason too.
     """
+    if is_metrics_disabled():  # single_metric prints even where metrics are switched off
+        return
     for reason, count in sorted(Counter(blocked.values()).items()):
         with single_metric(
             name="DispatchBlockedByReason", unit=MetricUnit.Count, value=count, namespace=metrics.namespace
