@@ -9,8 +9,11 @@ the test checks them one by one, then shows that starting the same run again sen
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -64,6 +67,23 @@ def test_every_contact_gets_the_outcome_the_gates_must_give(demo) -> None:  # ty
     assert run["counts"]["sent"] == 4
     assert run["counts"]["blocked"] == 5
     assert "deferred" not in run["counts"]
+
+
+def test_the_report_exports_as_csv_with_the_same_outcomes(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
+    contacts, run, _ = demo
+    request = urllib.request.Request(
+        f"{runtime.api_url}/campaigns/{run['campaign_id']}/report/export",
+        headers={"Authorization": f"Bearer {runtime.demo.api_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 # loopback only
+        assert response.headers["Content-Type"].startswith("text/csv")
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert response.headers.get("Gatehouse-Next-Cursor") is None  # one page holds them all
+        rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+    phone_of = {cid: phone for phone, cid in contacts.items()}
+    got = {phone_of[r["contact_id"]]: (r["status"], r["reason"] or None) for r in rows}
+    assert got == EXPECTED
+    assert {r["attempts"] for r in rows if r["status"] == "sent"} == {"1"}
 
 
 def test_the_sandbox_received_exactly_the_sends_that_passed(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]

@@ -628,6 +628,9 @@ CASES.update(
         ("GET", "/campaigns/<campaign_id>/report"): Case(
             Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/report")
         ),
+        ("GET", "/campaigns/<campaign_id>/report/export"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/report/export")
+        ),
         ("POST", "/campaigns/<campaign_id>/start"): Case(
             Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t, approved=True)}/start")
         ),

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
-from gatehouse.dispatch import batch, run
+from gatehouse.dispatch import batch, export, run
 from gatehouse.identity.permissions import Permission
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
@@ -268,6 +268,27 @@ def campaign_report(campaign_id: CampaignId, limit: PageLimit = 100, cursor: Cur
         OutcomeOut.model_validate(o.model_dump(include=set(OutcomeOut.model_fields))) for o in page.outcomes
     ]
     return ReportOut(counts=page.counts, items=items, next_cursor=page.cursor)
+
+
+EXPORT_PAGE = 1000
+
+
+@router.get(
+    "/campaigns/<campaign_id>/report/export",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="The campaign report as CSV, a page at a time (next page: the Gatehouse-Next-Cursor header)",
+    tags=["campaigns"],
+    responses=documented(200, None, 400, 404, media=("text/csv",)),
+)
+def export_campaign_report(campaign_id: CampaignId, cursor: Cursor = None) -> Response[str]:
+    tenant = scope(router)
+    lifecycle.get(tenant, campaign_id)  # 404 for another tenant's id
+    page = batch.report(tenant, campaign_id, limit=EXPORT_PAGE, cursor=cursor)
+    headers = {"Content-Disposition": f'attachment; filename="{campaign_id}-report.csv"'}
+    if page.cursor:
+        headers["Gatehouse-Next-Cursor"] = page.cursor
+    body = "".join(export.csv_lines(page.outcomes, header=cursor is None))
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body, headers=headers)
 
 
 @router.get(
