@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,7 @@ from gatehouse.config import get_settings
 from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
 from gatehouse.vault import Provider, envelope
-from local.demo import SANDBOX_TWILIO, Client
+from local.demo import SANDBOX_TWILIO, Client, wait_for
 from local.runtime import LocalRuntime
 from tests.support.fake_provider import FakeProvider, fake_provider
 
@@ -261,16 +261,6 @@ class World:
         assert set(self.outcomes(campaign_id)) == set(PEOPLE), "a contact without an outcome"
 
 
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 120) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"waited {seconds}s for {what}")
-
-
 # ---------------------------------------------------------------- the faults
 class ServerError(JsonRESTError):
     code = 500
@@ -288,11 +278,8 @@ def outcome_writes_throttled(world: World) -> Iterator[None]:
             )
         original(self, transact_items)
 
-    DynamoDBBackend.transact_write_items = throttled  # type: ignore[method-assign]
-    try:
+    with patch.object(DynamoDBBackend, "transact_write_items", throttled):
         yield
-    finally:
-        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -307,29 +294,22 @@ def suppression_reads_failing(world: World) -> Iterator[None]:
             raise ServerError("InternalServerError", "Internal server error")
         return original(self, table_name, keys, *args, **kwargs)
 
-    DynamoDBBackend.get_item = failing  # type: ignore[method-assign]
-    try:
+    with patch.object(DynamoDBBackend, "get_item", failing):
         yield
-    finally:
-        DynamoDBBackend.get_item = original  # type: ignore[method-assign]
 
 
 @contextmanager
 def kms_failing(world: World) -> Iterator[None]:
     """KMS answers every Decrypt with an internal error, in a cold container (no data key cached)."""
     envelope._envelope.cache_clear()
-    original = KmsBackend.decrypt
 
     def failing(self: KmsBackend, *args: Any, **kwargs: Any) -> Any:
         raise JsonRESTError(
             "KMSInternalException", "The request was rejected because of an internal exception"
         )
 
-    KmsBackend.decrypt = failing  # type: ignore[method-assign]
-    try:
+    with patch.object(KmsBackend, "decrypt", failing):
         yield
-    finally:
-        KmsBackend.decrypt = original  # type: ignore[method-assign]
 
 
 @contextmanager
