@@ -77,9 +77,14 @@ class Directory:
         return Page(items=items, cursor=store.encode_cursor(last_key))
 
     def count_hit(self, partition_id: str, window: str, *, limit: int, expires_at: int) -> bool:
-        """One hit on the fixed-window counter ``LIMIT#<partition_id>`` / ``window``; False when full."""
+        """One hit on the per-window counter ``LIMIT#<partition_id>`` / ``window``; False when full."""
         store.bind()
         return store.count_hit(f"LIMIT#{partition_id}", window, limit=limit, expires_at=expires_at)
+
+    def hits(self, partition_id: str, window: str) -> int:
+        """What the counter ``LIMIT#<partition_id>`` / ``window`` holds (0 when it has none)."""
+        item = store.get_item(f"LIMIT#{partition_id}", window)
+        return int(item.hits or 0) if item is not None else 0
 
     def take(self, partition_id: str, window: str, *, wanted: int, limit: int, expires_at: int) -> int:
         """Up to ``wanted`` of what the fixed-window counter ``LIMIT#<partition_id>``/``window`` has left."""

@@ -4,7 +4,7 @@ Single-table layout: ``pk``/``sk`` keys, ``gsi1pk``/``gsi1sk`` for the overloade
 index, ``gsi2pk``/``gsi2sk`` for the sparse time index (``<tenant_id>#<name>`` / instant,
 tenant records only: what falls due when), ``expires_at`` for TTL, ``version`` for
 optimistic locking, ``kind`` naming the record type and ``body`` holding the record's
-fields; ``hits`` is the one attribute updated in place, by the rate limiter's fixed-window
+fields; ``hits`` is the one attribute updated in place, by the rate limiter's per-window
 counters. Only ``tenancy`` imports this module; it never scans.
 """
 
