@@ -24,6 +24,7 @@ from gatehouse.tenancy import store
 from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
 
 T = TypeVar("T", bound=TenantRecord)
+G = TypeVar("G", bound=GlobalRecord)
 _BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100  # items in one TransactWriteItems, across tables
 
@@ -267,7 +268,7 @@ class ScopedTransaction:
     def delete(self, record: TenantRecord) -> None:
         self._deletes.append((store.to_item(record, self._scope.partition(type(record))), record))
 
-    def save_global(self, record: GlobalRecord) -> GlobalRecord:
+    def save_global(self, record: G) -> G:
         self._saves.append((store.to_item(record, store.global_partition(record)), record))
         return record.model_copy(update={"version": record.version + 1})
 
