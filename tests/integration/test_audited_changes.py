@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch
 
 import pytest
-from moto.core.exceptions import JsonRESTError
-from moto.dynamodb.models import DynamoDBBackend
 from pynamodb.exceptions import TransactWriteError
 
 from gatehouse import audit
 from gatehouse.audit import log as log_module
 from gatehouse.audit.log import AuditLog
-from gatehouse.config import get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, operator
@@ -31,6 +25,7 @@ from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.audit_store import MAX_CHANGE_ITEMS, AuditStore
 from gatehouse.tenancy.scope import TransactionConflict
 from tests.conftest import TenantFixture
+from tests.support.audit_faults import audit_writes_refused
 
 NUMBER = "+12025550143"
 
@@ -41,37 +36,6 @@ def owner(t: TenantFixture) -> Caller:
 
 def entries(t: TenantFixture) -> list[audit.AuditEntry]:
     return audit.list_entries(t.tenant_id, limit=500, newest_first=False).items
-
-
-@contextmanager
-def audit_writes_refused() -> Iterator[list[int]]:
-    """DynamoDB refuses every write to the audit table (a missing grant, an outage): nothing is written.
-
-    Yields the count of refused requests, so a test can tell the audit write was attempted.
-    """
-    audit_table = get_settings().audit_table
-    refused: list[int] = []
-    transact, put = DynamoDBBackend.transact_write_items, DynamoDBBackend.put_item
-
-    def denied() -> JsonRESTError:
-        refused.append(1)
-        return JsonRESTError("AccessDeniedException", "not authorized to write the audit table")
-
-    def transact_refusing(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        if any(next(iter(item.values()))["TableName"] == audit_table for item in transact_items):
-            raise denied()
-        transact(self, transact_items)
-
-    def put_refusing(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        if table_name == audit_table:
-            raise denied()
-        return put(self, table_name, *args, **kwargs)
-
-    with (
-        patch.object(DynamoDBBackend, "transact_write_items", transact_refusing),
-        patch.object(DynamoDBBackend, "put_item", put_refusing),
-    ):
-        yield refused
 
 
 def another_process_appends(t: TenantFixture, times: int = 1) -> None:
