@@ -103,10 +103,11 @@ def _no_claim() -> None:
 
 
 def _no_audit_append() -> None:
-    """The audit log builds each entry and returns it, but never writes it."""
+    """The audit log builds each entry and returns it, but never writes it (nor the change it carries)."""
     log = _module("gatehouse.audit.log")
 
     def unwritten(self: Any, tenant_id: str, **fields: Any) -> Any:
+        fields.pop("change", None)
         clock = fields.pop("clock", log.utc_now)
         changes = log.plain_changes(fields.pop("before", None), fields.pop("after", None))
         entry = {"tenant_id": tenant_id, "source_ip": None, **fields, "changes": changes}

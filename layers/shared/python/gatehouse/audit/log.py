@@ -7,6 +7,12 @@ head from n to n+1 only while it is still at n. A writer that loses learns the n
 from the failed condition itself, rebuilds its entry on top of it and tries again, a
 bounded number of times with jittered backoff, so the chain never forks and never skips.
 
+An append may carry the change it records (``change``: the tenant's staged conditional
+writes): then the change, the entry and the head move in one TransactWriteItems, so a
+change never stands without its entry. A retry after the head moved resends the change
+with the rebuilt entry; a change whose own condition refused is never retried and writes
+no entry (``TransactionConflict``). ``identity.trail.recorded`` is how domain code uses it.
+
 The head each process saw last is kept, so an uncontended append is one DynamoDB call
 (TransactWriteItems); a process's first append for a tenant adds one GetItem.
 
@@ -25,7 +31,7 @@ from typing import Any
 
 from gatehouse.audit.entry import GENESIS_HASH, Actor, AuditEntry, Target, format_time, plain_changes
 from gatehouse.clock import Clock, utc_now
-from gatehouse.errors import Conflict, Invalid
+from gatehouse.errors import Conflict, CrossTenantAccess, Invalid
 from gatehouse.tenancy.audit_store import (
     AuditStore,
     ChainCorrupt,
@@ -34,6 +40,7 @@ from gatehouse.tenancy.audit_store import (
     HeadMoved,
     NewEntry,
 )
+from gatehouse.tenancy.scope import ScopedTransaction
 
 MAX_ATTEMPTS = 30
 MAX_ENTRY_BYTES = 100_000
@@ -75,8 +82,16 @@ class AuditLog:
         before: object | None = None,
         after: object | None = None,
         clock: Clock = utc_now,
+        change: ScopedTransaction | None = None,
     ) -> AuditEntry:
-        """Add one entry at the end of the tenant's chain and return it, sealed with its hash."""
+        """Add one entry at the end of the tenant's chain and return it, sealed with its hash.
+
+        With ``change``, its writes commit in the same transaction as the entry, or neither
+        does: TransactionConflict when one of its conditions refused, Conflict when the
+        chain stayed too busy, and nothing written in either case.
+        """
+        if change is not None and change.tenant_id != tenant_id:
+            raise CrossTenantAccess("a change is audited in its own tenant's log")
         store = AuditStore(tenant_id)
         fields = {
             "tenant_id": tenant_id,
@@ -92,7 +107,7 @@ class AuditLog:
             for attempt in range(self._max_attempts):
                 entry = _next_entry(fields, expected, clock)
                 try:
-                    self._heads[tenant_id] = store.append(_new_entry(entry), expected)
+                    self._heads[tenant_id] = store.append(_new_entry(entry), expected, change)
                 except HeadMoved as moved:
                     if moved.known:
                         expected = moved.current
@@ -124,8 +139,9 @@ def append(
     before: object | None = None,
     after: object | None = None,
     clock: Clock = utc_now,
+    change: ScopedTransaction | None = None,
 ) -> AuditEntry:
-    """Record one state change in the tenant's audit log (see ``AuditLog.append``)."""
+    """Record one state change in the tenant's audit log, with its writes (see ``AuditLog.append``)."""
     return _default_log.append(
         tenant_id,
         actor=actor,
@@ -136,6 +152,7 @@ def append(
         before=before,
         after=after,
         clock=clock,
+        change=change,
     )
 
 

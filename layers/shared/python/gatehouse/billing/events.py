@@ -19,6 +19,7 @@ from gatehouse.identity import caller as callers
 from gatehouse.identity import trail
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
+from gatehouse.tenancy.scope import TransactionConflict
 
 _SUBSCRIPTION: Final = {
     "active": BillingStatus.ACTIVE,
@@ -94,13 +95,19 @@ def _apply(
                 "updated_at": clock(),
             }
         )
-        try:
-            scope.save(changed)
-        except Conflict:
-            continue
         if account.status is status:
+            try:
+                scope.save(changed)  # the event's time only: nothing an auditor reads changed
+            except Conflict:
+                continue
             return "unchanged"
         stripe = callers.system(scope.tenant_id, "stripe", request_id=request_id)
-        trail.record(stripe, "billing.status_changed", "billing", "account", before=account, after=changed)
+        try:
+            with trail.recorded(
+                scope, stripe, "billing.status_changed", "billing", "account", before=account, after=changed
+            ) as txn:
+                txn.save(changed)
+        except TransactionConflict:
+            continue
         return "applied"
     raise Conflict("the billing record changed concurrently; retry")

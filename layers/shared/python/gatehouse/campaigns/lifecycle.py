@@ -5,7 +5,8 @@ a dispatch run, ``gatehouse.dispatch.run.start_run``); only Gatehouse itself com
 one, when a run ends with nothing deferred left.
 
 Every transition is checked against one table, written with the version read (a
-concurrent change loses with a Conflict) and audited with before and after. A send
+concurrent change loses with a Conflict) and audited with before and after, the
+campaign and its audit entry in one transaction. A send
 never starts itself: only an owner or admin approves, as a person who completed
 two-factor when the tenant requires it (an API key never approves then), and never the
 submitter when the tenant enables four-eyes. Editing an approved or paused campaign
@@ -91,8 +92,10 @@ def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clo
         created_by=caller.actor,
         history=[Transition(status=S.DRAFT, at=now, by=caller.actor)],
     )
-    saved = scope.save(campaign)
-    trail.record(caller, "campaign.created", "campaign", saved.campaign_id, after=_audited(saved))
+    with trail.recorded(
+        scope, caller, "campaign.created", "campaign", campaign.campaign_id, after=_audited(campaign)
+    ) as txn:
+        saved = txn.save(campaign)
     return saved
 
 
@@ -122,19 +125,24 @@ def edit(
     history = list(current.history)
     if back_to_draft:
         history.append(Transition(status=S.DRAFT, at=now, by=caller.actor, reason="edited"))
-    saved = scope.save(
-        current.model_copy(
-            update={
-                "spec": spec,
-                "status": S.DRAFT,
-                "approved_by": None if back_to_draft else current.approved_by,
-                "history": history,
-            }
-        )
+    edited = current.model_copy(
+        update={
+            "spec": spec,
+            "status": S.DRAFT,
+            "approved_by": None if back_to_draft else current.approved_by,
+            "history": history,
+        }
     )
-    trail.record(
-        caller, "campaign.edited", "campaign", campaign_id, before=_audited(current), after=_audited(saved)
-    )
+    with trail.recorded(
+        scope,
+        caller,
+        "campaign.edited",
+        "campaign",
+        campaign_id,
+        before=_audited(current),
+        after=_audited(edited),
+    ) as txn:
+        saved = txn.save(edited)
     return saved
 
 
@@ -170,15 +178,17 @@ def transition(
         update["approved_by"] = caller.actor
     if action == "reject":
         update["approved_by"] = None
-    saved = scope.save(current.model_copy(update=update))
-    trail.record(
+    moved = current.model_copy(update=update)
+    with trail.recorded(
+        scope,
         caller,
         f"campaign.{_past(action)}",
         "campaign",
         campaign_id,
         before=_audited(current),
-        after=_audited(saved),
-    )
+        after=_audited(moved),
+    ) as txn:
+        saved = txn.save(moved)
     return saved
 
 
@@ -204,10 +214,13 @@ def set_policy(
 ) -> CampaignPolicy:
     caller.require(Permission.SECURITY_POLICY_MANAGE)
     current = scope.get(CampaignPolicy, "campaigns") or CampaignPolicy()
-    saved = scope.save(
-        current.model_copy(update={"four_eyes": four_eyes, "changed_by": caller.actor, "changed_at": clock()})
+    changed = current.model_copy(
+        update={"four_eyes": four_eyes, "changed_by": caller.actor, "changed_at": clock()}
     )
-    trail.record(caller, "campaign_policy.changed", "policy", "campaigns", before=current, after=saved)
+    with trail.recorded(
+        scope, caller, "campaign_policy.changed", "policy", "campaigns", before=current, after=changed
+    ) as txn:
+        saved = txn.save(changed)
     return saved
 
 

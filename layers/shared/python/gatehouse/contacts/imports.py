@@ -180,17 +180,17 @@ def run_import(
         flush()
     flush(force=True)
     metrics.add_metric(name="ContactsImportedRows", unit="Count", value=counts.rows)
-    finished = scope.save(
-        job.model_copy(
-            update={
-                "status": ImportStatus.COMPLETED,
-                "counts": counts,
-                "error_pages": pages,
-                "finished_at": clock(),
-            }
-        )
+    # The rows went in above, in batches; the job's completion and its entry go in together.
+    completed = job.model_copy(
+        update={
+            "status": ImportStatus.COMPLETED,
+            "counts": counts,
+            "error_pages": pages,
+            "finished_at": clock(),
+        }
     )
-    trail.record(caller, "contacts.imported", "import", job.import_id, after=finished.counts)
+    with trail.recorded(scope, caller, "contacts.imported", "import", job.import_id, after=counts) as txn:
+        finished = txn.save(completed)
     logger.info("import completed", extra={"import_id": job.import_id, **counts.model_dump()})
     return finished
 
@@ -355,9 +355,11 @@ def start_import(
     except (ClientError, BotoCoreError) as exc:
         logger.warning("import file could not be parked", extra={"error": type(exc).__name__})
         raise Unavailable("the import could not be queued; retry later") from None
-    saved = scope.save(job)
+    with trail.recorded(
+        scope, caller, "contacts.import_started", "import", import_id, after=job.counts
+    ) as txn:
+        saved = txn.save(job)
     _queue(scope, import_id)
-    trail.record(caller, "contacts.import_started", "import", import_id, after=saved.counts)
     return saved
 
 
@@ -418,8 +420,10 @@ def create_upload(
         )
     except (ClientError, BotoCoreError):
         raise Unavailable("an upload could not be prepared; retry later") from None
-    saved = scope.save(job)
-    trail.record(caller, "contacts.upload_created", "import", import_id, after=saved.counts)
+    with trail.recorded(
+        scope, caller, "contacts.upload_created", "import", import_id, after=job.counts
+    ) as txn:
+        txn.save(job)
     return UploadTicket(
         import_id=import_id,
         upload_url=url,
@@ -452,9 +456,11 @@ def start_uploaded(scope: TenantScope, caller: Caller, import_id: str) -> Import
     except BotoCoreError:
         raise Unavailable("the uploaded file could not be read; retry later") from None
     read_rows([head], job.mapping)  # the header's problems are the client's, at once
-    queued = scope.save(job.model_copy(update={"status": ImportStatus.QUEUED}))
+    with trail.recorded(
+        scope, caller, "contacts.import_started", "import", import_id, after=job.counts
+    ) as txn:
+        queued = txn.save(job.model_copy(update={"status": ImportStatus.QUEUED}))
     _queue(scope, import_id)
-    trail.record(caller, "contacts.import_started", "import", import_id, after=queued.counts)
     return queued
 
 

@@ -3,8 +3,9 @@
 Every change is audited without personal data: entries name the contact id (a keyed
 hash, see ``keys``), the fields that changed and the channels consent covers, never a
 number, name or address, so erasing a person leaves the audit chain intact and empty
-of them. Lists page through the tenant's contacts in id order and filter in memory
-within a bounded read budget, so a request costs O(page), never O(tenant).
+of them; a change and its entry commit in one transaction. Lists page through the
+tenant's contacts in id order and filter in memory within a bounded read budget, so a
+request costs O(page), never O(tenant).
 """
 
 from __future__ import annotations
@@ -125,10 +126,9 @@ def create(
     )
     if existing is not None:
         contact = contact.model_copy(update={"version": existing.version})
-    saved = scope.save(contact)
-    trail.record(
-        caller, "contact.created", "contact", saved.contact_id, after=audited(saved, _set_fields(request))
-    )
+    after = audited(contact, _set_fields(request))
+    with trail.recorded(scope, caller, "contact.created", "contact", contact.contact_id, after=after) as txn:
+        saved = txn.save(contact)
     return ContactView.of(saved)
 
 
@@ -215,18 +215,18 @@ def update(
     candidate = current.model_copy(update={**fields, "consent": consent})
     if candidate == current:
         return ContactView.of(current)
-    saved = scope.save(
-        refresh(candidate.model_copy(update={"updated_at": clock(), "updated_by": caller.actor}))
-    )
+    updated = refresh(candidate.model_copy(update={"updated_at": clock(), "updated_by": caller.actor}))
     changed = list(fields) + (["consent"] if changes.add_consent else [])
-    trail.record(
+    with trail.recorded(
+        scope,
         caller,
         "contact.updated",
         "contact",
         contact_id,
         before=audited(current, []),
-        after=audited(saved, changed),
-    )
+        after=audited(updated, changed),
+    ) as txn:
+        saved = txn.save(updated)
     return ContactView.of(saved)
 
 
@@ -235,15 +235,16 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
     caller.require(Permission.CONTACTS_WRITE)
     current = get(scope, contact_id)
     deleted = refresh(current.model_copy(update={"deleted_at": clock(), "deleted_by": caller.actor}))
-    saved = scope.save(deleted)
-    trail.record(
+    with trail.recorded(
+        scope,
         caller,
         "contact.deleted",
         "contact",
         contact_id,
         before=audited(current, []),
-        after=audited(saved, []),
-    )
+        after=audited(deleted, []),
+    ) as txn:
+        saved = txn.save(deleted)
     return ContactView.of(saved)
 
 
@@ -275,7 +276,9 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
 
     The contact item goes (deleted ones included); the number lives on only as the
     suppression list's keyed hash. Audit entries never held the person's data, so
-    the chain stays whole and names only the contact id.
+    the chain stays whole and names only the contact id. The suppression and the
+    contact's removal each commit with their own entry; the messages and calls are
+    erased before, in bulk, so a request cut short leaves the contact to erase again.
     """
     from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
     from gatehouse.webhooks.inbound_sms import erase_messages  # noqa: PLC0415
@@ -288,7 +291,7 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
     erase_messages(scope, contact_id)
     erase_calls(scope, contact_id)
-    scope.delete(contact)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
-    trail.record(caller, "contact.erased", "contact", contact_id, after=erased)
+    with trail.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
+        txn.delete(contact)
     return erased

@@ -44,6 +44,7 @@ from gatehouse.ids import new_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_bound
+from gatehouse.tenancy.scope import TransactionConflict
 
 BATCH_SIZE: Final = 500
 PAGE_BATCHES: Final = 4  # one page: up to 2,000 contact ids (about 70 kB of payload)
@@ -125,21 +126,23 @@ def start_run(
 
     If the workflow cannot be started, the campaign is paused again with the reason, the
     run is marked not started, and the caller gets a 503: nothing is left running that
-    nothing dispatches.
+    nothing dispatches. The transition and the run record are two changes, each written
+    in one transaction with its own audit entry.
     """
     if action not in {"start", "resume"}:
         raise ValueError(action)
     campaign = lifecycle.transition(scope, caller, campaign_id, action, clock=clock)
-    run = scope.save(
-        DispatchRun(
-            run_id=new_id("run"),
-            campaign_id=campaign_id,
-            status=RunStatus.STARTED,
-            started_at=clock(),
-            started_by=caller.actor,
-        )
+    started = DispatchRun(
+        run_id=new_id("run"),
+        campaign_id=campaign_id,
+        status=RunStatus.STARTED,
+        started_at=clock(),
+        started_by=caller.actor,
     )
-    trail.record(caller, "dispatch_run.started", "run", run.run_id, after=_audited(run))
+    with trail.recorded(
+        scope, caller, "dispatch_run.started", "run", started.run_id, after=_audited(started)
+    ) as txn:
+        run = txn.save(started)
     try:
         _execute(scope, run, sfn)
     except (ClientError, BotoCoreError):
@@ -174,11 +177,18 @@ def _execute(scope: TenantScope, run: DispatchRun, sfn: Any) -> None:
 def _not_started(scope: TenantScope, run: DispatchRun, exc: Exception) -> None:
     logger.error("dispatch run not started", extra={"run_id": run.run_id, "error": type(exc).__name__})
     metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
-    failed = scope.save(run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"}))
+    failed = run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
     agent = system(scope.tenant_id, "dispatch")
-    trail.record(
-        agent, "dispatch_run.not_started", "run", run.run_id, before=_audited(run), after=_audited(failed)
-    )
+    with trail.recorded(
+        scope,
+        agent,
+        "dispatch_run.not_started",
+        "run",
+        run.run_id,
+        before=_audited(run),
+        after=_audited(failed),
+    ) as txn:
+        txn.save(failed)
 
 
 def _sfn() -> Any:
@@ -306,10 +316,12 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
             deferred_before=now,
         )
         try:
-            run = scope.save(run)
-        except Conflict:
+            with trail.recorded(
+                scope, agent, "dispatch_run.started", "run", run.run_id, after=_audited(run)
+            ) as txn:
+                run = txn.save(run)
+        except TransactionConflict:
             continue  # this tick's run of the campaign exists already
-        trail.record(agent, "dispatch_run.started", "run", run.run_id, after=_audited(run))
         _execute(scope, run, sfn)
         counts["started"] += 1
     return counts
@@ -412,24 +424,24 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
             campaign = scope.require(Campaign, run.campaign_id)
     status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
     if record is not None:
-        ended = scope.save(
-            record.model_copy(
-                update={
-                    "status": status,
-                    "finished_at": clock(),
-                    "counts": counts,
-                    "reason": "run_gate_refused" if blocked else None,
-                }
-            )
+        ended = record.model_copy(
+            update={
+                "status": status,
+                "finished_at": clock(),
+                "counts": counts,
+                "reason": "run_gate_refused" if blocked else None,
+            }
         )
-        trail.record(
+        with trail.recorded(
+            scope,
             agent,
             f"dispatch_run.{status.value}",
             "run",
             run.run_id,
             before=_audited(record),
             after=_audited(ended),
-        )
+        ) as txn:
+            txn.save(ended)
     metrics.add_metric(
         name="DispatchRunFinished" if not blocked else "DispatchRunBlocked", unit="Count", value=1
     )

@@ -23,11 +23,12 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from gatehouse.clock import Clock, utc_now
-from gatehouse.errors import Conflict, Invalid
+from gatehouse.errors import Invalid
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.scope import TransactionConflict
 from gatehouse.vault.credentials import Integration, IntegrationStatus
 from gatehouse.vault.schemas import Provider
 
@@ -88,12 +89,12 @@ def acknowledge(scope: TenantScope, caller: Caller, wording: str, *, clock: Cloc
             details=[{"field": "wording", "reason": "does not match the published wording"}],
         )
     record = DncAcknowledgment(wording=WORDING, acknowledged_at=clock(), acknowledged_by=caller.actor)
-    try:
-        scope.save(record)
-    except Conflict:
-        return Acknowledged(AcknowledgmentView.of(scope.require(DncAcknowledgment, CURRENT)), False)
     view = AcknowledgmentView.of(record)
-    trail.record(caller, "dnc.acknowledged", "dnc", "acknowledgment", after=view)
+    try:
+        with trail.recorded(scope, caller, "dnc.acknowledged", "dnc", "acknowledgment", after=view) as txn:
+            txn.save(record)
+    except TransactionConflict:
+        return Acknowledged(AcknowledgmentView.of(scope.require(DncAcknowledgment, CURRENT)), False)
     forget_warning(scope.tenant_id)
     return Acknowledged(view, True)
 

@@ -92,10 +92,9 @@ def create_api_key(
     credential = ApiKeyCredential(
         key_id=key_id, tenant_id=scope.tenant_id, role=role, secret_sha256=_digest(secret)
     )
-    with scope.transaction() as txn:
+    with trail.recorded(scope, caller, "api_key.created", "api_key", key_id, after=record) as txn:
         saved = txn.save(record)
         txn.save_global(credential)
-    trail.record(caller, "api_key.created", "api_key", key_id, after=saved)
     return IssuedKey(key=saved, token=token)
 
 
@@ -109,11 +108,12 @@ def revoke_api_key(scope: TenantScope, caller: Caller, key_id: str, *, clock: Cl
         raise Conflict("api key is already revoked")
     credential = get_directory().get(ApiKeyCredential, key_id, "CREDENTIAL")
     revoked = record.model_copy(update={"revoked_at": clock(), "revoked_by": caller.actor})
-    with scope.transaction() as txn:
+    with trail.recorded(
+        scope, caller, "api_key.revoked", "api_key", key_id, before=record, after=revoked
+    ) as txn:
         saved = txn.save(revoked)
         if credential is not None:
             txn.delete_global(credential)
-    trail.record(caller, "api_key.revoked", "api_key", key_id, before=record, after=saved)
     return saved
 
 

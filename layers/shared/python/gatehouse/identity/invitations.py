@@ -31,6 +31,7 @@ from gatehouse.identity.users import ensure_user, find_user_by_email, normalize_
 from gatehouse.ids import new_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import GlobalRecord, Page, TenantRecord, TenantScope, get_directory
+from gatehouse.tenancy.scope import TransactionConflict
 
 INVITATION_LIFETIME = timedelta(days=7)
 # Spent and expired invitations stay listable for a while, then TTL removes them.
@@ -115,10 +116,11 @@ def invite(
         invitation_id=invitation.invitation_id,
         expires_at=invitation.expires_at,
     )
-    with scope.transaction() as txn:
+    with trail.recorded(
+        scope, caller, "invitation.created", "invitation", invitation.invitation_id, after=_view(invitation)
+    ) as txn:
         saved = txn.save(invitation)
         txn.save_global(lookup)
-    trail.record(caller, "invitation.created", "invitation", saved.invitation_id, after=_view(saved))
     tenant = require_active_tenant(scope.tenant_id)
     mail.send(_message(address, tenant.name, role, token))
     return saved
@@ -135,15 +137,11 @@ def revoke(scope: TenantScope, caller: Caller, invitation_id: str, *, clock: Clo
     check_may_grant(caller, invitation.role)
     # The token's lookup item stays until its TTL: accepting reads this status first and refuses.
     closed = invitation.model_copy(update={"status": InvitationStatus.REVOKED, "closed_at": clock()})
-    saved = scope.save(closed)
-    trail.record(
-        caller,
-        "invitation.revoked",
-        "invitation",
-        invitation_id,
-        before=_view(invitation),
-        after=_view(saved),
-    )
+    with trail.recorded(
+        scope, caller, "invitation.revoked", "invitation", invitation_id, before=_view(invitation)
+    ) as txn:
+        saved = txn.save(closed)
+        txn.after = _view(saved)
     return saved
 
 
@@ -161,15 +159,6 @@ def accept(token: str, *, request_id: str, source_ip: str | None, clock: Clock =
     accepted = invitation.model_copy(
         update={"status": InvitationStatus.ACCEPTED, "accepted_by": user.user_id, "closed_at": clock()}
     )
-    try:
-        with scope.transaction() as txn:
-            txn.delete_global(lookup)  # conditional on the version read: a second accept loses here
-            txn.save(accepted)
-            member = join(
-                scope, txn, user_id=user.user_id, email=user.email, role=invitation.role, clock=clock
-            )
-    except Conflict as exc:
-        raise _refused("spent concurrently") from exc
     caller = Caller(
         tenant_id=lookup.tenant_id,
         role=invitation.role,
@@ -178,8 +167,16 @@ def accept(token: str, *, request_id: str, source_ip: str | None, clock: Clock =
         request_id=request_id,
         source_ip=source_ip,
     )
-    after = AcceptedView(invitation_id=invitation.invitation_id, user_id=user.user_id, role=member.role)
-    trail.record(caller, "invitation.accepted", "member", user.user_id, after=after)
+    after = AcceptedView(invitation_id=invitation.invitation_id, user_id=user.user_id, role=invitation.role)
+    try:
+        with trail.recorded(scope, caller, "invitation.accepted", "member", user.user_id, after=after) as txn:
+            txn.delete_global(lookup)  # conditional on the version read: a second accept loses here
+            txn.save(accepted)
+            member = join(
+                scope, txn, user_id=user.user_id, email=user.email, role=invitation.role, clock=clock
+            )
+    except TransactionConflict as exc:
+        raise _refused("spent concurrently") from exc
     return Accepted(tenant_id=lookup.tenant_id, membership=member)
 
 

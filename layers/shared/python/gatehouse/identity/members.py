@@ -4,7 +4,8 @@ Rules that protect a tenant from its own members live here: nobody acts on a
 member who outranks them or grants a role above their own; only an owner makes
 or unmakes an owner; the last owner can never be removed or demoted. The owner
 roster is written in the same transaction as every membership change, so two
-concurrent demotions cannot leave a tenant without an owner.
+concurrent demotions cannot leave a tenant without an owner; the change's audit entry
+is written in that transaction too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role
-from gatehouse.identity.trail import record
+from gatehouse.identity.trail import recorded
 from gatehouse.tenancy import Page, TenantRecord, TenantScope
 from gatehouse.tenancy.scope import ScopedTransaction
 
@@ -48,9 +49,8 @@ class OwnerRoster(TenantRecord):
 def add_member(
     scope: TenantScope, caller: Caller, *, user_id: str, email: str, role: Role, clock: Clock = utc_now
 ) -> Membership:
-    with scope.transaction() as txn:
-        saved = join(scope, txn, user_id=user_id, email=email, role=role, clock=clock)
-    record(caller, "member.added", "member", user_id, after=saved)
+    with recorded(scope, caller, "member.added", "member", user_id) as txn:
+        txn.after = saved = join(scope, txn, user_id=user_id, email=email, role=role, clock=clock)
     return saved
 
 
@@ -94,10 +94,9 @@ def change_role(scope: TenantScope, caller: Caller, user_id: str, new_role: Role
     if new_role is Role.OWNER:
         owners.append(user_id)
     _check_not_last_owner(owners)
-    with scope.transaction() as txn:
-        saved = txn.save(member.model_copy(update={"role": new_role}))
+    with recorded(scope, caller, "member.role_changed", "member", user_id, before=member) as txn:
+        txn.after = saved = txn.save(member.model_copy(update={"role": new_role}))
         txn.save(roster.model_copy(update={"owner_ids": owners}))
-    record(caller, "member.role_changed", "member", user_id, before=member, after=saved)
     return saved
 
 
@@ -107,10 +106,9 @@ def remove_member(scope: TenantScope, caller: Caller, user_id: str) -> None:
     roster = _roster(scope)
     owners = [o for o in roster.owner_ids if o != user_id]
     _check_not_last_owner(owners)
-    with scope.transaction() as txn:
+    with recorded(scope, caller, "member.removed", "member", user_id, before=member) as txn:
         txn.delete(member)
         txn.save(roster.model_copy(update={"owner_ids": owners}))
-    record(caller, "member.removed", "member", user_id, before=member)
 
 
 def _roster(scope: TenantScope) -> OwnerRoster:

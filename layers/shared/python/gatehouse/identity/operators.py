@@ -18,9 +18,9 @@ from gatehouse.errors import Conflict, NotFound
 from gatehouse.identity import sessions
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.tenants import TenantEntry, TenantStatus, find_tenant
-from gatehouse.identity.trail import record
+from gatehouse.identity.trail import record, recorded
 from gatehouse.identity.users import UserIdentity, ensure_user
-from gatehouse.tenancy import get_directory
+from gatehouse.tenancy import TenantScope, get_directory
 
 SUPPORT_LIFETIME = timedelta(hours=1)
 
@@ -50,16 +50,17 @@ def set_status(
         raise NotFound("tenant not found")
     if entry.status is status:
         raise Conflict(f"tenant is already {status}")
-    saved = get_directory().save(entry.model_copy(update={"status": status}))
     action = "tenant.suspended" if status is TenantStatus.SUSPENDED else "tenant.reactivated"
-    record(
+    with recorded(
+        TenantScope(tenant_id),
         inside(console, tenant_id),
         action,
         "tenant",
         tenant_id,
         before=StatusChange(tenant_id=tenant_id, status=entry.status),
         after=StatusChange(tenant_id=tenant_id, status=status, reason=reason),
-    )
+    ) as txn:
+        saved = txn.save_global(entry.model_copy(update={"status": status}))
     return saved
 
 

@@ -30,7 +30,7 @@ from gatehouse.errors import Conflict, Forbidden, Invalid
 from gatehouse.identity import limits, tokens
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role, needs_two_factor
-from gatehouse.identity.trail import record
+from gatehouse.identity.trail import recorded
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import GlobalRecord, TenantRecord, TenantScope, get_directory
 from gatehouse.vault.envelope import get_envelope
@@ -169,8 +169,10 @@ def set_policy(
     changed = current.model_copy(
         update={"require_two_factor": require_two_factor, "changed_by": caller.actor, "changed_at": clock()}
     )
-    saved = scope.save(changed)
-    record(caller, "security_policy.changed", "security_policy", "security", before=current, after=saved)
+    with recorded(
+        scope, caller, "security_policy.changed", "security_policy", "security", before=current, after=changed
+    ) as txn:
+        saved = txn.save(changed)
     return saved
 
 

@@ -13,10 +13,10 @@ from gatehouse.identity.caller import operator
 from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import TenantEntry
-from gatehouse.identity.trail import record
+from gatehouse.identity.trail import recorded
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_tenant_id
-from gatehouse.tenancy import TenantScope, get_directory
+from gatehouse.tenancy import TenantScope
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,12 @@ def bootstrap_tenant(
     name: str, owner_email: str, *, operator_id: str = "cli", clock: Clock = utc_now
 ) -> BootstrapResult:
     tenant_id = new_tenant_id()
-    entry = get_directory().save(TenantEntry(tenant_id=tenant_id, name=name, created_at=clock()))
+    entry = TenantEntry(tenant_id=tenant_id, name=name, created_at=clock())
     caller = operator(tenant_id, operator_id, request_id=f"bootstrap-{tenant_id}")
-    record(caller, "tenant.created", "tenant", tenant_id, after=entry)
-    owner = ensure_user(owner_email, clock=clock)
     scope = TenantScope(tenant_id)
+    with recorded(scope, caller, "tenant.created", "tenant", tenant_id, after=entry) as txn:
+        txn.save_global(entry)
+    owner = ensure_user(owner_email, clock=clock)
     add_member(scope, caller, user_id=owner.user_id, email=owner.email, role=Role.OWNER, clock=clock)
     issued = create_api_key(scope, caller, name="bootstrap", role=Role.OWNER, clock=clock)
     return BootstrapResult(

@@ -93,17 +93,19 @@ def view(scope: TenantScope) -> RetentionPolicyView:
 def set_policy(
     scope: TenantScope, caller: Caller, windows: RetentionWindows, *, clock: Clock = utc_now
 ) -> RetentionPolicyView:
-    """Owners and admins set the windows; audited with before and after."""
+    """Owners and admins set the windows; audited with before and after, in the same transaction."""
     caller.require(Permission.INTEGRATIONS_MANAGE)
     before = scope.get(RetentionPolicy, "POLICY")
     previous = before.windows if before else RetentionWindows()
-    scope.save(
-        RetentionPolicy(
-            windows=windows,
-            updated_at=clock(),
-            updated_by=caller.actor,
-            version=before.version if before else 0,
+    with trail.recorded(
+        scope, caller, "retention.changed", "retention", "policy", before=previous, after=windows
+    ) as txn:
+        txn.save(
+            RetentionPolicy(
+                windows=windows,
+                updated_at=clock(),
+                updated_by=caller.actor,
+                version=before.version if before else 0,
+            )
         )
-    )
-    trail.record(caller, "retention.changed", "retention", "policy", before=previous, after=windows)
     return view(scope)

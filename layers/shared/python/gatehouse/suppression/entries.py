@@ -14,6 +14,10 @@ new source is recorded on the entry (``sources``) and audited, because it decide
 opt-in may undo: a contact's START lifts a suppression only when its SMS STOP is the only
 source standing (``lift_sms_stop``), never a manual add, a "stop calling" request, an
 import or an erasure.
+
+Every add, added source and removal commits in one transaction with its audit entry: a
+number is never on or off the list without the entry that says who put it there or took
+it off.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from gatehouse.observability import metrics
 from gatehouse.suppression.keys import number_key
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.scope import TransactionConflict
 
 REF_LENGTH: Final = 16
 REASON_MAX: Final = 500
@@ -127,13 +132,14 @@ def suppress(
         added_at=clock(),
         added_by=caller.actor,
     )
-    try:
-        # One conditional put: a number already on the list fails the condition, no read first.
-        scope.save(entry)
-    except Conflict:
-        return Suppressed(_add_source(scope, caller, entry.number_key, source), False)
     view = SuppressionView.of(entry)
-    trail.record(caller, "suppression.added", "suppression", view.ref, after=view)
+    try:
+        # One conditional put with its audit entry: a number already on the list fails the
+        # condition (no read first) and writes no entry.
+        with trail.recorded(scope, caller, "suppression.added", "suppression", view.ref, after=view) as add:
+            add.save(entry)
+    except TransactionConflict:
+        return Suppressed(_add_source(scope, caller, entry.number_key, source), False)
     metrics.add_metric(name="SuppressionAdded", unit="Count", value=1)
     return Suppressed(view, True)
 
@@ -144,12 +150,15 @@ def _add_source(scope: TenantScope, caller: Caller, key: str, source: Suppressio
         standing = existing.sources or [existing.source]
         if source in standing:
             return SuppressionView.of(existing)
+        before = SuppressionView.of(existing)
+        after = SuppressionView.of(existing.model_copy(update={"sources": [*standing, source]}))
         try:
-            updated = scope.save(existing.model_copy(update={"sources": [*standing, source]}))
-        except Conflict:
+            with trail.recorded(
+                scope, caller, "suppression.added", "suppression", after.ref, before=before, after=after
+            ) as change:
+                change.save(existing.model_copy(update={"sources": [*standing, source]}))
+        except TransactionConflict:
             continue
-        before, after = SuppressionView.of(existing), SuppressionView.of(updated)
-        trail.record(caller, "suppression.added", "suppression", after.ref, before=before, after=after)
         return after
     raise Conflict("the suppression entry changed concurrently; retry")
 
@@ -167,10 +176,12 @@ def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock
         return True
     if (entry.sources or [entry.source]) != [SuppressionSource.SMS_STOP]:
         return False
-    scope.delete(entry)
     view = SuppressionView.of(entry)
     removal = Removal(reason="opt-in keyword from the number", removed_at=clock())
-    trail.record(caller, "suppression.removed", "suppression", view.ref, before=view, after=removal)
+    with trail.recorded(
+        scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
+    ) as change:
+        change.delete(entry)
     metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
     return True
 
@@ -197,16 +208,12 @@ def remove(
     entry = scope.get(SuppressionEntry, _key(scope, e164))
     if entry is None:
         raise NotFound("the number is not on the suppression list")
-    scope.delete(entry)
     view = SuppressionView.of(entry)
-    trail.record(
-        caller,
-        "suppression.removed",
-        "suppression",
-        view.ref,
-        before=view,
-        after=Removal(reason=why, removed_at=clock()),
-    )
+    removal = Removal(reason=why, removed_at=clock())
+    with trail.recorded(
+        scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
+    ) as change:
+        change.delete(entry)
     metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
     return view
 

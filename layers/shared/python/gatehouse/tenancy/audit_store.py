@@ -13,9 +13,12 @@ Layout (string keys; one tenant's whole log lives in one partition)::
 
 The table is write-once by construction: this module only ever puts, and always with a
 condition (an entry or a checkpoint only if absent, the head only while it is still where
-the writer read it), inside one TransactWriteItems for an append. Reads are GetItem,
-BatchGetItem and Query. It never updates, deletes or scans, and it decides nothing about
-what an entry means: ``gatehouse.audit`` does.
+the writer read it), inside one TransactWriteItems for an append. An append may carry the
+change it records: the tenant's conditional writes (a ``ScopedTransaction``) go into the
+same TransactWriteItems, ahead of the entry and the head, so the change and its entry
+commit together or not at all. Reads are GetItem, BatchGetItem and Query. It never
+updates, deletes or scans the audit table, and it decides nothing about what an entry
+means: ``gatehouse.audit`` does.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pynamodb.transactions import TransactWrite
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
 from gatehouse.ids import is_tenant_id
+from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ScopedTransaction, conflict
 from gatehouse.tenancy.store import CONDITION_FAILED, decode_cursor, encode_cursor
 
 COLLECTION = "AUDIT"
@@ -43,7 +47,8 @@ _CHECKPOINT = "CP#"
 _DIGITS = 12
 _LAST_SEQ = 10**_DIGITS - 1
 _BATCH_GET_LIMIT = 100
-_ENTRY_SLOT, _HEAD_SLOT = 0, 1  # the order of the two puts in an append transaction
+_ENTRY_SLOT, _HEAD_SLOT = 0, 1  # the order of the two puts, after any change's writes, in an append
+MAX_CHANGE_ITEMS = TRANSACTION_LIMIT - 2  # what an audited change may write beside its entry and the head
 
 
 class _AuditItem(Model):
@@ -179,14 +184,22 @@ class AuditStore:
             return None
         return _head(item)
 
-    def append(self, entry: NewEntry, expected: ChainHead | None) -> ChainHead:
+    def append(
+        self, entry: NewEntry, expected: ChainHead | None, change: ScopedTransaction | None = None
+    ) -> ChainHead:
         """Put the entry and move the head to it in one transaction, only if the head is ``expected``.
 
+        With ``change``, the change's writes (at most ``MAX_CHANGE_ITEMS``) go first into the
+        same transaction, so nothing of it is written unless the entry is, and the reverse.
         Raises HeadMoved (with the head as it is now, from the failed condition, so the
-        writer needs no second read) or ChainCorrupt.
+        writer needs no second read), ChainCorrupt, or TransactionConflict when one of the
+        change's own conditions refused (``failed`` names its positions in ``change``).
         """
         if entry.seq != (expected.seq if expected else 0) + 1:
             raise ValueError("an entry must directly follow the head it was built on")
+        writes = len(change) if change is not None else 0
+        if writes > MAX_CHANGE_ITEMS:
+            raise ValueError(f"an audited change writes at most {MAX_CHANGE_ITEMS} items, not {writes}")
         bind()
         item = AuditEntryItem(
             self._pk,
@@ -202,10 +215,12 @@ class AuditStore:
         try:
             # The model's cached connection: a new botocore client per transaction costs ~150 ms.
             with TransactWrite(connection=AuditEntryItem._get_connection().connection) as write:
+                if change is not None:
+                    change.apply(write)
                 write.save(item, condition=AuditEntryItem.pk.does_not_exist())
                 write.save(head, condition=_head_condition(expected), return_values="ALL_OLD")
         except TransactWriteError as exc:
-            raise _append_failure(exc) from exc
+            raise _append_failure(exc, writes) from exc
         return ChainHead(seq=entry.seq, hash=entry.hash, at=entry.at)
 
     def entries(
@@ -340,17 +355,30 @@ def _head_condition(expected: ChainHead | None) -> Any:
     return (AuditHeadItem.seq == expected.seq) & (AuditHeadItem.hash == expected.hash)
 
 
-def _append_failure(exc: TransactWriteError) -> GatehouseError:
+def _append_failure(exc: TransactWriteError, writes: int = 0) -> GatehouseError:
+    """Why an append was cancelled; its reasons are the change's ``writes`` first, then entry and head.
+
+    A refused write of the change wins over a moved head: rebuilding the entry would not
+    make the change's stale condition hold.
+    """
     reasons = exc.cancellation_reasons
-    if exc.cause_response_code != "TransactionCanceledException" or len(reasons) != 2:
+    if exc.cause_response_code != "TransactionCanceledException" or len(reasons) != writes + 2:
         raise exc
-    head_reason, entry_reason = reasons[_HEAD_SLOT], reasons[_ENTRY_SLOT]
+    refused = frozenset(
+        n
+        for n, why in enumerate(reasons[:writes])
+        if why is not None and why.code == "ConditionalCheckFailed"
+    )
+    if refused:
+        return conflict(refused)
+    head_reason, entry_reason = reasons[writes + _HEAD_SLOT], reasons[writes + _ENTRY_SLOT]
     if head_reason is not None and head_reason.code == "ConditionalCheckFailed":
         raw = head_reason.raw_item
         return HeadMoved(_head(AuditHeadItem.from_raw_data(raw)) if raw else None, known=True)
     if entry_reason is not None and entry_reason.code == "ConditionalCheckFailed":
         return ChainCorrupt("an audit entry exists beyond the chain head")
-    # A concurrent transaction on the same items (TransactionConflict) or throttling.
+    # A concurrent transaction on the same items (TransactionConflict) or throttling: the
+    # conditions held, so the same writes on a fresh head may go through.
     return HeadMoved(None, known=False)
 
 

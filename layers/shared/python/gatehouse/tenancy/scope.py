@@ -24,7 +24,9 @@ from gatehouse.tenancy import store
 from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
 
 T = TypeVar("T", bound=TenantRecord)
+G = TypeVar("G", bound=GlobalRecord)
 _BATCH_GET_LIMIT = 100
+TRANSACTION_LIMIT = 100  # items in one TransactWriteItems, across tables
 
 
 def prefetch(keys: Iterable[tuple[str, str]]) -> AbstractContextManager[None]:
@@ -177,7 +179,11 @@ class TenantScope:
 
     @contextmanager
     def transaction(self) -> Iterator[ScopedTransaction]:
-        """All-or-nothing writes of this tenant's records (and global lookups tied to them)."""
+        """All-or-nothing writes of this tenant's records (and global lookups tied to them).
+
+        For a change that is audited, ``identity.trail.recorded`` commits the same writes
+        together with the audit entry instead.
+        """
         model = store.bind()
         txn = ScopedTransaction(self)
         yield txn
@@ -189,9 +195,7 @@ class TenantScope:
             if exc.cause_response_code in store.CONDITION_FAILED:
                 reasons = enumerate(exc.cancellation_reasons)
                 failed = frozenset(n for n, why in reasons if why is not None and why.code != "None")
-                raise TransactionConflict(
-                    "the change conflicts with a concurrent change; retry", failed=failed
-                ) from exc
+                raise conflict(failed) from exc
             raise
 
     def _record(self, record_type: type[T], item: store.Item) -> T:
@@ -209,6 +213,11 @@ class TransactionConflict(Conflict):
     def __init__(self, message: str, *, failed: frozenset[int]) -> None:
         super().__init__(message)
         self.failed = failed
+
+
+def conflict(failed: frozenset[int]) -> TransactionConflict:
+    """What a caller gets when records of its transaction refused (positions as in ``ScopedTransaction``)."""
+    return TransactionConflict("the change conflicts with a concurrent change; retry", failed=failed)
 
 
 class ScopedBatch:
@@ -242,7 +251,10 @@ class ScopedBatch:
 
 
 class ScopedTransaction:
-    """Collects writes; the scope commits them in one DynamoDB transaction."""
+    """Collects writes; the scope (or an audited change, with its entry) commits them in one transaction.
+
+    Items go into the transaction saves first, then deletes, each in the order staged.
+    """
 
     def __init__(self, scope: TenantScope) -> None:
         self._scope = scope
@@ -256,14 +268,24 @@ class ScopedTransaction:
     def delete(self, record: TenantRecord) -> None:
         self._deletes.append((store.to_item(record, self._scope.partition(type(record))), record))
 
-    def save_global(self, record: GlobalRecord) -> GlobalRecord:
+    def save_global(self, record: G) -> G:
         self._saves.append((store.to_item(record, store.global_partition(record)), record))
         return record.model_copy(update={"version": record.version + 1})
 
     def delete_global(self, record: GlobalRecord) -> None:
         self._deletes.append((store.to_item(record, store.global_partition(record)), record))
 
+    @property
+    def tenant_id(self) -> str:
+        return self._scope.tenant_id
+
+    def __len__(self) -> int:
+        """How many items the writes put into the transaction."""
+        return len(self._saves) + len(self._deletes)
+
     def apply(self, write: TransactWrite) -> None:
+        """Add the writes to ``write`` (any number of times: each attempt of a retried transaction)."""
+        store.bind()
         for item, _ in (*self._saves, *self._deletes):
             store.forget(item.pk, item.sk)
         for item, record in self._saves:

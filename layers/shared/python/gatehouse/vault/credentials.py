@@ -2,8 +2,9 @@
 
 This module owns the ``Integration`` record each tenant keeps per provider (collection
 ``INTEGRATION``, sort key = the provider name), the state changes on it (``connect``,
-``update``, ``revoke``, each audited once) and the read-only views ``describe`` and
-``list_integrations``. What valid credentials look like is ``gatehouse.vault.schemas``.
+``update``, ``revoke``, each committed with its audit entry in one transaction) and the
+read-only views ``describe`` and ``list_integrations``. What valid credentials look like
+is ``gatehouse.vault.schemas``.
 
 Stored item body (through the data door)::
 
@@ -144,10 +145,10 @@ def connect(
         version=existing.version if existing else 0,
         **_sealed_parts(scope, provider, credentials, now),
     )
-    saved = scope.save(record)
-    trail.record(
-        caller, "integration.connected", "integration", provider.value, after=_AuditedState.of(saved)
-    )
+    with trail.recorded(
+        scope, caller, "integration.connected", "integration", provider.value, after=_AuditedState.of(record)
+    ) as txn:
+        saved = txn.save(record)
     logger.info("integration connected", extra={"tenant_id": scope.tenant_id, "provider": provider.value})
     return IntegrationView.of(saved)
 
@@ -181,15 +182,17 @@ def update(
         if kept.settings() == current.settings:
             return IntegrationView.of(current)
         parts = {"settings": kept.settings()}
-    saved = scope.save(current.model_copy(update={**parts, "updated_at": now, "updated_by": caller.actor}))
-    trail.record(
+    updated = current.model_copy(update={**parts, "updated_at": now, "updated_by": caller.actor})
+    with trail.recorded(
+        scope,
         caller,
         "integration.updated",
         "integration",
         provider.value,
         before=_AuditedState.of(current),
-        after=_AuditedState.of(saved),
-    )
+        after=_AuditedState.of(updated),
+    ) as txn:
+        saved = txn.save(updated)
     logger.info("integration updated", extra={"tenant_id": scope.tenant_id, "provider": provider.value})
     return IntegrationView.of(saved)
 
@@ -210,15 +213,16 @@ def revoke(
             "revoked_by": caller.actor,
         }
     )
-    saved = scope.save(tombstone)
-    trail.record(
+    with trail.recorded(
+        scope,
         caller,
         "integration.revoked",
         "integration",
         provider.value,
         before=_AuditedState.of(current),
-        after=_AuditedState.of(saved),
-    )
+        after=_AuditedState.of(tombstone),
+    ) as txn:
+        saved = txn.save(tombstone)
     logger.info("integration revoked", extra={"tenant_id": scope.tenant_id, "provider": provider.value})
     return IntegrationView.of(saved)
 

@@ -156,8 +156,10 @@ def set_help_text(scope: TenantScope, caller: Caller, text: str, *, clock: Clock
         updated_by=caller.actor,
         version=before.version if before else 0,
     )
-    scope.save(record)
     view = SmsHelpView(help_text=record.help_text, updated_at=record.updated_at, updated_by=record.updated_by)
     previous = SmsHelpView(help_text=before.help_text if before else DEFAULT_HELP)
-    trail.record(caller, "sms_help.changed", "sms_settings", "help", before=previous, after=view)
+    with trail.recorded(
+        scope, caller, "sms_help.changed", "sms_settings", "help", before=previous, after=view
+    ) as txn:
+        txn.save(record)
     return view
