@@ -133,17 +133,7 @@ def edit(
             "history": history,
         }
     )
-    with trail.recorded(
-        scope,
-        caller,
-        "campaign.edited",
-        "campaign",
-        campaign_id,
-        before=_audited(current),
-        after=_audited(edited),
-    ) as txn:
-        saved = txn.save(edited)
-    return saved
+    return _save_audited(scope, caller, "campaign.edited", current, edited)
 
 
 def transition(
@@ -178,18 +168,25 @@ def transition(
         update["approved_by"] = caller.actor
     if action == "reject":
         update["approved_by"] = None
-    moved = current.model_copy(update=update)
+    return _save_audited(
+        scope, caller, f"campaign.{_past(action)}", current, current.model_copy(update=update)
+    )
+
+
+def _save_audited(
+    scope: TenantScope, caller: Caller, action: str, current: Campaign, changed: Campaign
+) -> Campaign:
+    """The changed campaign and its audit entry (before and after), in one transaction."""
     with trail.recorded(
         scope,
         caller,
-        f"campaign.{_past(action)}",
+        action,
         "campaign",
-        campaign_id,
+        current.campaign_id,
         before=_audited(current),
-        after=_audited(moved),
+        after=_audited(changed),
     ) as txn:
-        saved = txn.save(moved)
-    return saved
+        return txn.save(changed)
 
 
 def _may_approve(scope: TenantScope, caller: Caller, campaign: Campaign) -> None:

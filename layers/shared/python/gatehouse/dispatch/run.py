@@ -179,16 +179,17 @@ def _not_started(scope: TenantScope, run: DispatchRun, exc: Exception) -> None:
     metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
     failed = run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
     agent = system(scope.tenant_id, "dispatch")
+    _save_audited(scope, agent, "dispatch_run.not_started", run, failed)
+
+
+def _save_audited(
+    scope: TenantScope, agent: Caller, action: str, before: DispatchRun, after: DispatchRun
+) -> None:
+    """The run record's change and its audit entry, in one transaction."""
     with trail.recorded(
-        scope,
-        agent,
-        "dispatch_run.not_started",
-        "run",
-        run.run_id,
-        before=_audited(run),
-        after=_audited(failed),
+        scope, agent, action, "run", after.run_id, before=_audited(before), after=_audited(after)
     ) as txn:
-        txn.save(failed)
+        txn.save(after)
 
 
 def _sfn() -> Any:
@@ -432,16 +433,7 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
                 "reason": "run_gate_refused" if blocked else None,
             }
         )
-        with trail.recorded(
-            scope,
-            agent,
-            f"dispatch_run.{status.value}",
-            "run",
-            run.run_id,
-            before=_audited(record),
-            after=_audited(ended),
-        ) as txn:
-            txn.save(ended)
+        _save_audited(scope, agent, f"dispatch_run.{status.value}", record, ended)
     metrics.add_metric(
         name="DispatchRunFinished" if not blocked else "DispatchRunBlocked", unit="Count", value=1
     )
