@@ -103,11 +103,16 @@ def _no_claim() -> None:
 
 
 def _no_audit_append() -> None:
-    """The audit log builds each entry and returns it, but never writes it (nor the change it carries)."""
-    log = _module("gatehouse.audit.log")
+    """The audit log builds each entry but never writes it; a change it carries commits alone."""
+    log, store = _module("gatehouse.audit.log"), _module("gatehouse.tenancy.store")
+    transactions = _module("pynamodb.transactions")
 
     def unwritten(self: Any, tenant_id: str, **fields: Any) -> Any:
-        fields.pop("change", None)
+        change = fields.pop("change", None)
+        if change is not None:  # the change alone, as the code did before it was audited
+            model = store.bind()
+            with transactions.TransactWrite(connection=model._get_connection().connection) as write:
+                change.apply(write)
         clock = fields.pop("clock", log.utc_now)
         changes = log.plain_changes(fields.pop("before", None), fields.pop("after", None))
         entry = {"tenant_id": tenant_id, "source_ip": None, **fields, "changes": changes}
