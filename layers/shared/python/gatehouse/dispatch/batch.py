@@ -55,7 +55,7 @@ from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import CallRequest, SendReceipt, adapters
 from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
 from gatehouse.tenancy.records import time_sort_key
-from gatehouse.tenancy.scope import prefetch
+from gatehouse.tenancy.scope import TRANSACTION_LIMIT, prefetch
 from gatehouse.vault import Provider, resolve
 from gatehouse.vault.credentials import Integration
 from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials
@@ -206,9 +206,7 @@ def _run(  # noqa: PLR0917
         result.paused = _pause(scope, campaign, Reason.DNC_SOURCE_FAILED.value)
     admitted = _classify(campaign, verdicts, earlier, ledgers, result)
     passing = _throttled(scope, campaign, admitted, now, result)
-    credentials = _credentials_before_claims(scope, campaign, passing, result)
-    if credentials is None:
-        passing = []
+    passing, credentials = _credentials_before_claims(scope, campaign, passing, result)
 
     def decide_again(contested: Mapping[str, AttemptLedger]) -> list[tuple[str, int]]:
         # Another campaign attempted these contacts since the gates read their ledgers: ask again.
@@ -217,7 +215,7 @@ def _run(  # noqa: PLR0917
         return _classify(campaign, again, earlier, ledgers, result)
 
     held = _claim_rounds(scope, campaign_id, run_id, passing, ledgers, decide_again, result, now)
-    if held and credentials is not None:
+    if held:
         _send(scope, campaign, [contacts[cid] for cid in held], credentials, result)
     _record(scope, campaign_id, contacts, earlier, set(held), result, now)
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
@@ -370,27 +368,26 @@ def _pause(scope: TenantScope, campaign: Campaign, reason: str) -> str:
 
 
 Credentials = TwilioCredentials | VoiceAgentCredentials
-NO_CHANNEL: Final = "no_channel"
 
 
 def _credentials_before_claims(
     scope: TenantScope, campaign: Campaign, passing: list[tuple[str, int]], result: BatchResult
-) -> Credentials | str | None:
-    """Open the provider's credentials before anything is claimed (None: nothing to send with).
+) -> tuple[list[tuple[str, int]], Credentials | None]:
+    """What may still be claimed, and the provider's credentials, opened before anything is claimed.
 
     When they do not open, the campaign pauses and the contacts that passed are blocked
     with ``provider_credentials_unavailable``: no attempt is used, and a resumed run
-    decides again. A channel without a provider yields ``NO_CHANNEL`` (each send fails).
+    decides again. A channel without a provider has no credentials (each send fails).
     """
     if not passing:
-        return None
+        return passing, None
     try:
-        return _open_credentials(scope, campaign) or NO_CHANNEL
+        return passing, _open_credentials(scope, campaign)
     except GatehouseError as exc:
         result.paused = _pause(scope, campaign, f"provider_credentials_{exc.code}")
         for cid, _ in passing:
             result.blocked[cid] = "provider_credentials_unavailable"
-        return None
+        return [], None
 
 
 def _open_credentials(scope: TenantScope, campaign: Campaign) -> Credentials | None:
@@ -409,7 +406,7 @@ def _send(
     scope: TenantScope,
     campaign: Campaign,
     contacts: list[Contact],
-    credentials: Credentials | str,
+    credentials: Credentials | None,
     result: BatchResult,
 ) -> None:
     """One provider call per held claim: a text, or a call placed as the campaign's voice settings say."""
@@ -417,7 +414,7 @@ def _send(
     content = campaign.spec.content
     if isinstance(content, SmsContent) and isinstance(credentials, TwilioCredentials):
         _send_texts(scope, content, contacts, credentials, callbacks, result)
-    elif isinstance(content, VoiceContent) and not isinstance(credentials, str):
+    elif isinstance(content, VoiceContent) and credentials is not None:
         _place_calls(scope, campaign, content, contacts, credentials, callbacks, result)
     else:
         for contact in contacts:
@@ -562,17 +559,14 @@ def _record(  # noqa: PLR0917
                 version=before.version if before is not None else 0,
             )
         )
-    for start in range(0, len(records), RECORD_CHUNK):
-        chunk = records[start : start + RECORD_CHUNK]
+    for start in range(0, len(records), TRANSACTION_LIMIT):
+        chunk = records[start : start + TRANSACTION_LIMIT]
         try:
             with scope.transaction() as txn:
                 for record in chunk:
                     txn.save(record)
         except Conflict:
             scope.batch_save(chunk)
-
-
-RECORD_CHUNK: Final = 100
 
 
 @dataclass(frozen=True)

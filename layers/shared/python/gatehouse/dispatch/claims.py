@@ -29,9 +29,8 @@ from pydantic import BaseModel, ConfigDict
 
 from gatehouse.errors import Conflict
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.scope import TransactionConflict
+from gatehouse.tenancy.scope import TRANSACTION_LIMIT, TransactionConflict
 
-TRANSACTION_LIMIT: Final = 100
 LEDGER_WINDOW: Final = timedelta(hours=24)
 CLAIM_KEPT: Final = timedelta(days=30)
 _REWRITES: Final = 3
@@ -93,13 +92,15 @@ def claim(
     held by anyone, this run included, is ``taken``; a ledger that changed since it was
     read is ``contested``, returned fresh for the gates to decide again.
     """
-    asked = list({cid: (cid, n) for cid, n in reversed(list(wanted))}.values())[::-1]  # one per contact
+    asked: dict[str, int] = {}  # one attempt per contact: the first asked
+    for contact_id, number in wanted:
+        asked.setdefault(contact_id, number)
     if ledgers is None:
-        ledgers = scope.batch_get(AttemptLedger, [cid for cid, _ in asked])
+        ledgers = scope.batch_get(AttemptLedger, list(asked))
     result = Claimed()
     writes: list[AttemptLedger] = []
     keys: dict[str, str] = {}
-    for contact_id, number in asked:
+    for contact_id, number in asked.items():
         ledger = ledgers.get(contact_id) or AttemptLedger(contact_id=contact_id)
         if ledger.holder(campaign_id, number) is not None:
             result.taken.append(contact_id)

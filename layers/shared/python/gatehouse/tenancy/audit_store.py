@@ -38,7 +38,7 @@ from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
 from gatehouse.ids import is_tenant_id
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ScopedTransaction, conflict
-from gatehouse.tenancy.store import CONDITION_FAILED, decode_cursor, encode_cursor
+from gatehouse.tenancy.store import BATCH_GET_LIMIT, CONDITION_FAILED, decode_cursor, encode_cursor
 
 COLLECTION = "AUDIT"
 HEAD_KEY = "HEAD"
@@ -46,7 +46,6 @@ _ENTRY = "E#"
 _CHECKPOINT = "CP#"
 _DIGITS = 12
 _LAST_SEQ = 10**_DIGITS - 1
-_BATCH_GET_LIMIT = 100
 _ENTRY_SLOT, _HEAD_SLOT = 0, 1  # the order of the two puts, after any change's writes, in an append
 MAX_CHANGE_ITEMS = TRANSACTION_LIMIT - 2  # what an audited change may write beside its entry and the head
 
@@ -319,8 +318,8 @@ def read_heads(tenant_ids: Iterable[str]) -> dict[str, ChainHead]:
         if not is_tenant_id(tenant_id):
             raise CrossTenantAccess("not a tenant id")
     heads: dict[str, ChainHead] = {}
-    for start in range(0, len(wanted), _BATCH_GET_LIMIT):
-        keys = [(partition(t), HEAD_KEY) for t in wanted[start : start + _BATCH_GET_LIMIT]]
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        keys = [(partition(t), HEAD_KEY) for t in wanted[start : start + BATCH_GET_LIMIT]]
         for item in AuditHeadItem.batch_get(keys, consistent_read=True):
             heads[item.pk.split("#", 1)[0]] = _head(item)
     return heads

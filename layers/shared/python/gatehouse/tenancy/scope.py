@@ -25,7 +25,6 @@ from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, 
 
 T = TypeVar("T", bound=TenantRecord)
 G = TypeVar("G", bound=GlobalRecord)
-_BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100  # items in one TransactWriteItems, across tables
 
 
@@ -144,8 +143,8 @@ class TenantScope:
         partition = self.partition(record_type)
         wanted = list(dict.fromkeys(sort_keys))
         found: dict[str, T] = {}
-        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
-            keys = [(partition, sk) for sk in wanted[start : start + _BATCH_GET_LIMIT]]
+        for start in range(0, len(wanted), store.BATCH_GET_LIMIT):
+            keys = [(partition, sk) for sk in wanted[start : start + store.BATCH_GET_LIMIT]]
             for item in model.batch_get(keys, consistent_read=True):
                 found[item.sk] = self._record(record_type, item)
         return found
