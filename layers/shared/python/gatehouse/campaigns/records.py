@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gatehouse.compliance.hours import CampaignWindow
-from gatehouse.compliance.state_rules import Channel
+from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
 from gatehouse.tenancy import TenantRecord
 
@@ -97,6 +97,13 @@ class SmsContent(BaseModel):
         return template
 
 
+class Purpose(StrEnum):
+    """What a campaign is for: marketing needs prior express written consent (47 CFR 64.1200(a)(2))."""
+
+    MARKETING = "marketing"
+    INFORMATIONAL = "informational"
+
+
 class CallPlacement(StrEnum):
     """Who places a voice campaign's calls."""
 
@@ -119,6 +126,9 @@ class VoiceContent(BaseModel):
     # Where Twilio connects an answered call (placed_by "twilio" only): the agent's SIP URI or number.
     agent_sip_uri: SipUri | None = None
     agent_number: E164 | None = None
+    # Recording a call in an all-party-consent state needs everyone told: the agent must announce it.
+    records_calls: bool = False
+    announces_recording: bool = False
 
     @model_validator(mode="after")
     def _agent_reachable(self) -> Self:
@@ -127,6 +137,8 @@ class VoiceContent(BaseModel):
             raise ValueError("a call placed by Twilio needs agent_sip_uri or agent_number (one of them)")
         if self.placed_by is CallPlacement.VOICE_AGENT and targets:
             raise ValueError("agent_sip_uri and agent_number are for calls placed by Twilio")
+        if self.announces_recording and not self.records_calls:
+            raise ValueError("announces_recording is for campaigns that record calls (records_calls)")
         return self
 
 
@@ -150,6 +162,10 @@ class CampaignSpec(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")]
     channel: Channel
+    # Unsaid, a campaign is marketing: the stricter consent applies until the tenant says otherwise.
+    purpose: Purpose = Purpose.MARKETING
+    # Unsaid: texts are autodialed, calls carry the voice agent's artificial voice.
+    technology: Technology | None = None
     audience: Audience
     content: Annotated[SmsContent | VoiceContent, Field(discriminator="kind")]
     senders: SenderPool
@@ -157,13 +173,55 @@ class CampaignSpec(BaseModel):
     max_attempts_per_contact: Annotated[int, Field(ge=1, le=10)] = 1
     throughput_per_sender_per_minute: Annotated[int, Field(ge=1, le=600)] = 60
 
+    @model_validator(mode="before")
+    @classmethod
+    def _technology_said(cls, data: object) -> object:
+        """Stored and shown explicitly, so an approval covers the technology the attempts use."""
+        if isinstance(data, dict) and data.get("technology") is None:
+            default = _DEFAULT_TECHNOLOGY.get(str(data.get("channel")))
+            if default is not None:
+                return {**data, "technology": default}
+        return data
+
     @model_validator(mode="after")
     def _content_fits_channel(self) -> Self:
         if self.content.kind != self.channel.value:
             raise ValueError(f"a {self.channel.value} campaign needs {self.channel.value} content")
         if self.content.kind == "voice" and not self.senders.numbers:
             raise ValueError("a voice campaign needs sender numbers: a call shows one as its caller id")
+        if self.technology is not None and self.technology not in _TECHNOLOGIES[self.channel]:
+            allowed = sorted(t.value for t in _TECHNOLOGIES[self.channel])
+            raise ValueError(f"a {self.channel.value} campaign's technology is one of {allowed}")
+        content = self.content
+        if (
+            isinstance(content, VoiceContent)
+            and content.placed_by is CallPlacement.VOICE_AGENT
+            and self.reach is not Technology.ARTIFICIAL_VOICE
+        ):
+            raise ValueError("calls placed by the voice agent speak with an artificial voice")
         return self
+
+    @property
+    def reach(self) -> Technology:
+        """The technology the attempts use: the one declared, or the channel's own."""
+        if self.technology is not None:
+            return self.technology
+        return Technology.AUTODIALED if self.channel is Channel.SMS else Technology.ARTIFICIAL_VOICE
+
+    @property
+    def records_calls(self) -> bool:
+        return isinstance(self.content, VoiceContent) and self.content.records_calls
+
+    @property
+    def announces_recording(self) -> bool:
+        return isinstance(self.content, VoiceContent) and self.content.announces_recording
+
+
+_DEFAULT_TECHNOLOGY: Final = {"sms": Technology.AUTODIALED, "voice": Technology.ARTIFICIAL_VOICE}
+_TECHNOLOGIES: Final = {
+    Channel.SMS: frozenset({Technology.AUTODIALED}),
+    Channel.VOICE: frozenset({Technology.LIVE, Technology.PRERECORDED, Technology.ARTIFICIAL_VOICE}),
+}
 
 
 class Transition(BaseModel):

@@ -43,6 +43,23 @@ class Channel(StrEnum):
     VOICE = "voice"
 
 
+class Technology(StrEnum):
+    """How an attempt reaches a person: it decides the consent needed and which state rules apply.
+
+    Texts sent by the platform are autodialed. An AI voice agent is an artificial voice
+    (FCC 24-17). Only a call a person places and speaks is ``live``.
+    """
+
+    AUTODIALED = "autodialed"
+    LIVE = "live"
+    PRERECORDED = "prerecorded"
+    ARTIFICIAL_VOICE = "artificial_voice"
+
+    @property
+    def automated(self) -> bool:
+        return self is not Technology.LIVE
+
+
 class RuleReason(StrEnum):
     """Why a state rule refuses a moment: stable codes for reports and the audit log."""
 
