@@ -120,16 +120,23 @@ def seed_contacts(runtime: LocalRuntime, count: int) -> None:
                     "obtained_at": "2026-01-05T10:00:00Z",
                     "source": "import",
                     "wording": "Yes, text me",
+                    "seller": "Demo Outreach LLC",
+                    "number": "+12125550101",
+                    "signature_ref": "esign:bench-0001",
+                    "not_condition_of_purchase": True,
                 }
             ],
         }
     )
     view = create(scope, ops, person, suppressed=checks.suppressed, scrub=checks.scrub)
     first = scope.require(Contact, view.contact_id)
-    clones = (
-        first.model_copy(update={"contact_id": new_id("con"), "e164": f"+1212{5550200 + n:07d}"})
-        for n in range(count - 1)
-    )
+
+    def clone(n: int) -> Contact:
+        e164 = f"+1212{5550200 + n:07d}"
+        consent = [c.model_copy(update={"number": e164}) for c in first.consent]  # it names its own number
+        return first.model_copy(update={"contact_id": new_id("con"), "e164": e164, "consent": consent})
+
+    clones = (clone(n) for n in range(count - 1))
     scope.batch_save(clones)
 
 

@@ -22,6 +22,7 @@ from gatehouse.providers.sandbox import sandbox
 from local.runtime import LocalRuntime
 from tests.e2e.test_inbound_sms import post_form
 from tests.e2e.test_local_http import http
+from tests.support.consent import written
 from tests.support.webhooks import TWILIO_CREDENTIALS, TWILIO_TOKEN, inbound_sms, twilio_signature
 
 CONSENT = {
@@ -95,7 +96,12 @@ def test_delivery_reaches_the_report_and_a_stop_blocks_the_next_run(runtime: Loc
     assert status in {201, 409}, body
     ids: dict[str, str] = {}
     for name, phone in PEOPLE.items():
-        person = {"phone": phone, "first_name": name.title(), "state": "NY", "consent": [CONSENT]}
+        person = {
+            "phone": phone,
+            "first_name": name.title(),
+            "state": "NY",
+            "consent": [written(CONSENT, phone)],
+        }
         status, _, contact = http(runtime, "POST", "/contacts", token=key, body=person)
         assert status == 201, contact
         ids[name] = contact["contact_id"]

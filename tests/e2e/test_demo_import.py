@@ -32,6 +32,8 @@ EXPECTED_CONTACTS = {
     8: ("+16025550119", [], []),  # Gil: Arizona and the Navajo Nation
     13: ("+18005550199", ["zone_unknown"], ["zone_unknown"]),  # Kit: toll-free, no state: no zone
     14: ("+14045550156", [], ["consent_missing"]),  # a formula in the name, stored as text
+    16: ("+12075550124", [], []),  # Max: Maine
+    17: ("+12125550131", [], ["consent_missing"]),  # Nia: written consent lacking (f)(9) elements
 }
 EXPECTED_ERRORS = {
     9: "phone",  # 555-0100: no area code
@@ -60,7 +62,7 @@ def test_the_demo_file_gives_a_row_by_row_report_and_eligibility(runtime: LocalR
             break
         time.sleep(0.05)
     assert job["status"] == "completed", job
-    assert job["counts"] == {"rows": 14, "created": 9, "updated": 0, "unchanged": 0, "errors": 5}
+    assert job["counts"] == {"rows": 16, "created": 11, "updated": 0, "unchanged": 0, "errors": 5}
 
     _, _, report = http(runtime, "GET", f"/contacts/imports/{started['import_id']}/errors", token=key)
     assert {e["row"]: e["field"] for e in report["items"]} == EXPECTED_ERRORS

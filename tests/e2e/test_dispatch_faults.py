@@ -50,6 +50,7 @@ from gatehouse.providers.sandbox import sandbox
 from gatehouse.vault import Provider, envelope
 from local.demo import SANDBOX_TWILIO, Client, wait_for
 from local.runtime import LocalRuntime
+from tests.support.consent import written
 from tests.support.fake_provider import FakeProvider, fake_provider
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -191,7 +192,7 @@ class World:
                 self.client.expect(201, "POST", "/suppressions", {"number": number, "reason": "asked"})
             person: dict[str, Any] = {"phone": number, "first_name": name.title(), "state": state}
             if consents:
-                person["consent"] = [{**CONSENT, "channels": [channel]}]
+                person["consent"] = [written({**CONSENT, "channels": [channel]}, number)]
             self.ids[name] = self.client.expect(201, "POST", "/contacts", person)["contact_id"]
         return list(self.ids.values())
 

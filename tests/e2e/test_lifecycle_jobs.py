@@ -20,6 +20,7 @@ from gatehouse.tenancy import TenantScope
 from gatehouse.webhooks.inbound_sms import InboundSms, receive
 from local.runtime import LocalRuntime
 from tests.e2e.test_local_http import http
+from tests.support.consent import WRITTEN_ELEMENTS
 
 PERSON = {
     "phone": "+12025550143",
@@ -31,6 +32,8 @@ PERSON = {
             "obtained_at": "2026-01-05T10:00:00Z",
             "source": "import",
             "wording": "Yes, contact me",
+            **WRITTEN_ELEMENTS,
+            "number": "+12025550143",
         }
     ],
 }

@@ -30,6 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
+from tests.support.consent import written
 
 EXAMPLES = int(os.environ.get("GATEHOUSE_FUZZ_EXAMPLES", "2"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -86,7 +87,9 @@ def alpha(runtime: LocalRuntime) -> Caller:
     assert runtime.demo is not None
     owner = Caller(runtime.demo.tenant_id, runtime.demo.api_key)
     key = owner.key
-    _, contact = call(runtime, key, "POST", "/contacts", {"phone": PHONE, **PERSON, "consent": [CONSENT]})
+    _, contact = call(
+        runtime, key, "POST", "/contacts", {"phone": PHONE, **PERSON, "consent": [written(CONSENT, PHONE)]}
+    )
     _, campaign = call(runtime, key, "POST", "/campaigns", CAMPAIGN)
     _, api_key = call(runtime, key, "POST", "/api-keys", {"name": "alpha integration", "role": "member"})
     _, invitation = call(

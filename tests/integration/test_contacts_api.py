@@ -28,6 +28,7 @@ from gatehouse.identity.permissions import Role
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect
 from tests.conftest import TenantFixture
+from tests.support.consent import written
 
 SMS_CONSENT = {
     "type": "express_written",
@@ -106,11 +107,47 @@ def test_a_new_contact_gets_zones_and_per_channel_eligibility_with_reasons(
     assert contact["zones"] == ["America/Los_Angeles"]
     assert contact["states"] == ["CA"]
     assert contact["dnc"]["status"] == "clear"
-    assert contact["eligibility"]["sms"] == {"eligible": True, "reasons": []}
-    assert contact["eligibility"]["voice"] == {"eligible": False, "reasons": ["consent_missing"]}
+    assert floor(contact["eligibility"]["sms"]) == {"eligible": True, "reasons": []}
+    assert floor(contact["eligibility"]["voice"]) == {"eligible": False, "reasons": ["consent_missing"]}
+    # Said to be written, but with none of the (f)(9) elements: prior express consent only.
+    assert contact["eligibility"]["sms"]["written"] is False
+    # (It was given on a web form from an IP address: that is E-SIGN signature evidence.)
+    assert contact["eligibility"]["sms"]["missing_written"] == [
+        "seller",
+        "number",
+        "not_condition_of_purchase",
+    ]
+    kinds = contact["eligibility_by_kind"]
+    assert floor(kinds["sms:informational:autodialed"]) == {"eligible": True, "reasons": []}
+    assert floor(kinds["sms:marketing:autodialed"]) == {"eligible": False, "reasons": ["consent_not_written"]}
+    assert floor(kinds["voice:marketing:artificial_voice"])["reasons"] == ["consent_missing"]
     again = api("POST", "/contacts", body={**ANN, "phone": "+1 415 555 0132"}, token=owner(tenant_a))
     assert (again.status, again.json()["error"]["code"]) == (409, "conflict")
     assert contact["contact_id"] in again.json()["error"]["message"]
+
+
+def floor(eligibility: dict[str, Any]) -> dict[str, Any]:
+    return {"eligible": eligibility["eligible"], "reasons": eligibility["reasons"]}
+
+
+def test_written_consent_with_every_element_reaches_marketing_kinds(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(a)(2), (f)(9): seller, number, signature and the not-a-condition disclosure."""
+    complete = written(SMS_CONSENT, ANN["phone"])
+    contact = api("POST", "/contacts", body={**ANN, "consent": [complete]}, token=owner(tenant_a)).json()
+    assert contact["eligibility"]["sms"]["written"] is True
+    assert floor(contact["eligibility_by_kind"]["sms:marketing:autodialed"]) == {
+        "eligible": True,
+        "reasons": [],
+    }
+    other_number = written(SMS_CONSENT, "+14155550199")  # names another number: not for this one
+    contact = api(
+        "POST",
+        "/contacts",
+        body={**ANN, "phone": "+14155550140", "consent": [other_number]},
+        token=owner(tenant_a),
+    ).json()
+    assert contact["eligibility"]["sms"]["missing_written"] == ["number"]
+    assert contact["eligibility_by_kind"]["sms:marketing:autodialed"]["reasons"] == ["consent_not_written"]
 
 
 def test_a_number_on_the_registry_is_ineligible_on_every_channel(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
@@ -123,7 +160,7 @@ def test_a_number_on_the_registry_is_ineligible_on_every_channel(api, tenant_a: 
 def test_without_a_dnc_provider_no_contact_is_dialable(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
     contact = api("POST", "/contacts", body=ANN, token=owner(tenant_a)).json()
     assert (contact["dnc"]["status"], contact["dnc"]["reason"]) == ("error", "no_provider")
-    assert contact["eligibility"]["sms"] == {"eligible": False, "reasons": ["dnc_error"]}
+    assert floor(contact["eligibility"]["sms"]) == {"eligible": False, "reasons": ["dnc_error"]}
 
 
 def test_a_suppressed_number_is_ineligible_at_intake(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
@@ -166,7 +203,7 @@ def test_update_adds_consent_and_delete_hides(api, tenant_a: TenantFixture) -> N
         "PATCH", path, body={"add_consent": [voice], "tags": ["vip", "west"]}, token=owner(tenant_a)
     )
     assert updated.status == 200, updated.body
-    assert updated.json()["eligibility"]["voice"] == {"eligible": True, "reasons": []}
+    assert floor(updated.json()["eligibility"]["voice"]) == {"eligible": True, "reasons": []}
     assert len(updated.json()["consent"]) == 2
     assert api("PATCH", path, body={"phone": "+14155550133"}, token=owner(tenant_a)).status == 422
     assert api("DELETE", path, token=owner(tenant_a)).status == 200

@@ -23,9 +23,11 @@ from gatehouse.contacts import checks
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create
-from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus, report, run_batch
+from gatehouse.dispatch.batch import run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.report import report
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import operator
@@ -35,6 +37,7 @@ from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect, revoke
 from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
+from tests.support.consent import written
 from tests.support.webhooks import VOICE_CREDENTIALS
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
@@ -46,13 +49,41 @@ CONSENT = {
     "wording": "Yes, text me",
 }
 PEOPLE = {
-    "ann": {"phone": "+12125550101", "first_name": "Ann", "state": "NY", "consent": [CONSENT]},
+    "ann": {
+        "phone": "+12125550101",
+        "first_name": "Ann",
+        "state": "NY",
+        "consent": [written(CONSENT, "+12125550101")],
+    },
     "bo": {"phone": "+12125550102", "first_name": "Bo", "state": "NY"},
-    "di": {"phone": "+12125559999", "first_name": "Di", "state": "NY", "consent": [CONSENT]},
-    "ed": {"phone": "+12125550104", "first_name": "Ed", "state": "NY", "consent": [CONSENT]},
-    "kit": {"phone": "+18005550199", "first_name": "Kit", "consent": [CONSENT]},
+    "di": {
+        "phone": "+12125559999",
+        "first_name": "Di",
+        "state": "NY",
+        "consent": [written(CONSENT, "+12125559999")],
+    },
+    "ed": {
+        "phone": "+12125550104",
+        "first_name": "Ed",
+        "state": "NY",
+        "consent": [written(CONSENT, "+12125550104")],
+    },
+    "kit": {"phone": "+18005550199", "first_name": "Kit", "consent": [written(CONSENT, "+18005550199")]},
+    # Prior express consent only: not enough for marketing texts (47 CFR 64.1200(a)(2)).
+    "gil": {
+        "phone": "+12125550107",
+        "first_name": "Gil",
+        "state": "NY",
+        "consent": [CONSENT | {"type": "express"}],
+    },
 }
-EXPECTED_BLOCKED = {"bo": "consent_missing", "di": "dnc_listed", "ed": "suppressed", "kit": "zone_unknown"}
+EXPECTED_BLOCKED = {
+    "bo": "consent_missing",
+    "di": "dnc_listed",
+    "ed": "suppressed",
+    "kit": "zone_unknown",
+    "gil": "consent_not_written",
+}
 SPEC: dict[str, Any] = {
     "name": "Promo",
     "channel": "sms",
@@ -400,7 +431,12 @@ def test_sends_beyond_the_senders_throughput_wait_for_the_next_minute(world: dic
         scope,
         world["ops"],
         ContactInput.model_validate(
-            {"phone": "+12125550106", "first_name": "Fay", "state": "NY", "consent": [CONSENT]}
+            {
+                "phone": "+12125550106",
+                "first_name": "Fay",
+                "state": "NY",
+                "consent": [written(CONSENT, "+12125550106")],
+            }
         ),
         suppressed=checks.suppressed,
         scrub=checks.scrub,

@@ -84,6 +84,12 @@ def _no_consent_gate() -> None:
     _replace(gates, "gate_consent", lambda contact, channel: gates.PASSED)
 
 
+def _no_consent_by_purpose() -> None:
+    """Gate 2 takes any consent for the channel as enough, whatever the campaign's purpose and technology."""
+    gates, consent = _module("gatehouse.dispatch.gates"), _module("gatehouse.compliance.consent")
+    _replace(gates, "required", lambda purpose, technology: consent.ConsentLevel.EXPRESS)
+
+
 def _no_suppression_gate() -> None:
     """Gate 3 passes every contact, suppressed or not, and when the list could not be read."""
     gates = _module("gatehouse.dispatch.gates")
@@ -155,6 +161,16 @@ DEFENCES: Final = (
             "tests/integration/test_dispatch_batch.py::test_each_contact_gets_the_outcome_the_gates_give",
         ),
         _no_consent_gate,
+    ),
+    Defence(
+        "consent-by-purpose",
+        "gatehouse/dispatch/gates.py (gate_consent asks compliance.consent.required)",
+        "any consent for the channel passes, written or not, whatever the campaign is for",
+        (
+            "tests/unit/test_dispatch_gates.py::test_gate_2_consent_fits_the_purpose_and_technology",
+            "tests/integration/test_dispatch_batch.py::test_each_contact_gets_the_outcome_the_gates_give",
+        ),
+        _no_consent_by_purpose,
     ),
     Defence(
         "suppression-gate",

@@ -30,6 +30,7 @@ from gatehouse.dispatch.gates import (
     gate_suppression,
 )
 from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
+from tests.support.consent import WRITTEN_ELEMENTS
 
 # Tuesday 2026-03-10, 18:00 UTC = 14:00 in New York (EDT), 11:00 in Los Angeles (PDT).
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
@@ -54,25 +55,29 @@ def stamp(
     return ScrubStamp(status=status, checked_at=NOW - age, source=ScrubSource.SANDBOX, reason=reason)
 
 
+def evidence(phone: str, channels: tuple[Channel, ...], **changes: Any) -> ConsentEvidence:
+    """Prior express written consent with every element of 47 CFR 64.1200(f)(9), then ``changes``."""
+    fields: dict[str, Any] = {
+        "type": "express_written",
+        "channels": list(channels),
+        "obtained_at": NOW - timedelta(days=30),
+        "source": "import",
+        "wording": "Yes, text me",
+        **WRITTEN_ELEMENTS,
+        "number": phone,
+        **changes,
+    }
+    return ConsentEvidence.model_validate(fields)
+
+
 def contact(
     phone: str = "+12125550100",
     state: str | None = "NY",
     channels: tuple[Channel, ...] = (Channel.SMS,),
+    consent_changes: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Contact:
-    consent = (
-        [
-            ConsentEvidence(
-                type="express_written",  # type: ignore[arg-type]
-                channels=list(channels),
-                obtained_at=NOW - timedelta(days=30),
-                source="import",  # type: ignore[arg-type]
-                wording="Yes, text me",
-            )
-        ]
-        if channels
-        else []
-    )
+    consent = [evidence(phone, channels, **(consent_changes or {}))] if channels else []
     fields = {
         "contact_id": "con_" + "a" * 26,
         "e164": phone,
@@ -125,8 +130,79 @@ def test_gate_1_tenant_and_campaign_state(
 def test_gate_2_consent(
     channels: tuple[Channel, ...], channel: Channel, deleted: bool, reason: Reason | None
 ) -> None:
+    """Consent for a different channel never counts (47 CFR 64.1200(a)(2), DESIGN.md §6 gate 2)."""
     person = contact(channels=channels, deleted_at=NOW if deleted else None)
-    assert gate_consent(person, channel).reason == reason
+    assert gate_consent(person, spec_for(channel)).reason == reason
+
+
+def spec_for(channel: Channel, **changes: Any) -> CampaignSpec:
+    if channel is Channel.SMS:
+        return spec(**changes)
+    voice = {
+        "channel": "voice",
+        "content": {"kind": "voice", "agent_id": "agent_demo"},
+        "senders": {"numbers": ["+14155550100"]},
+    }
+    return spec(**{**voice, **changes})
+
+
+EXPRESS_ONLY = {"type": "express"}
+NO_SELLER = {"seller": None}
+OTHER_NUMBER = {"number": "+12125550199"}
+UNSIGNED = {"signature_ref": None}
+CONDITION_OF_PURCHASE = {"not_condition_of_purchase": False}
+SIGNED_BY_FORM = {
+    "signature_ref": None,
+    "ip": "203.0.113.9",
+    "source": "web_form",
+    "source_url": "https://x.test/f",
+}
+
+
+@pytest.mark.parametrize(
+    ("channel", "purpose", "technology", "consent", "reason"),
+    [
+        # 64.1200(a)(2): marketing by autodialed text needs prior express written consent.
+        (Channel.SMS, "marketing", None, {}, None),
+        (Channel.SMS, "marketing", None, EXPRESS_ONLY, Reason.CONSENT_NOT_WRITTEN),
+        # (f)(9): written consent missing one element is prior express consent only.
+        (Channel.SMS, "marketing", None, NO_SELLER, Reason.CONSENT_NOT_WRITTEN),
+        (Channel.SMS, "marketing", None, OTHER_NUMBER, Reason.CONSENT_NOT_WRITTEN),
+        (Channel.SMS, "marketing", None, UNSIGNED, Reason.CONSENT_NOT_WRITTEN),
+        (Channel.SMS, "marketing", None, CONDITION_OF_PURCHASE, Reason.CONSENT_NOT_WRITTEN),
+        (Channel.SMS, "marketing", None, SIGNED_BY_FORM, None),  # E-SIGN: IP with the form it was given on
+        # 64.1200(a)(1): informational autodialed texts need prior express consent.
+        (Channel.SMS, "informational", None, EXPRESS_ONLY, None),
+        # An AI agent is an artificial voice (FCC 24-17): marketing needs written consent (a)(2), (a)(3).
+        (Channel.VOICE, "marketing", "artificial_voice", EXPRESS_ONLY, Reason.CONSENT_NOT_WRITTEN),
+        (Channel.VOICE, "marketing", "artificial_voice", {}, None),
+        (Channel.VOICE, "informational", "artificial_voice", EXPRESS_ONLY, None),
+        # A live call by a person needs no written consent; Gatehouse still needs evidence for the channel.
+        (Channel.VOICE, "marketing", "live", EXPRESS_ONLY, None),
+    ],
+)
+def test_gate_2_consent_fits_the_purpose_and_technology(
+    channel: Channel, purpose: str, technology: str | None, consent: dict[str, Any], reason: Reason | None
+) -> None:
+    """47 CFR 64.1200(a)(1)-(3) and (f)(9) (FCC 24-17 for AI voices): the consent the campaign kind needs."""
+    changes: dict[str, Any] = {"purpose": purpose}
+    if technology is not None:
+        changes["technology"] = technology
+    if technology == "live":
+        changes["content"] = {
+            "kind": "voice",
+            "agent_id": "agent_demo",
+            "placed_by": "twilio",
+            "agent_number": "+14155550111",
+        }
+    person = contact(channels=(channel,), consent_changes=consent)
+    assert gate_consent(person, spec_for(channel, **changes)).reason == reason
+
+
+def test_gate_2_written_consent_for_another_channel_does_not_count() -> None:
+    """Consent for a different channel never counts (DESIGN.md §6 gate 2; 64.1200(f)(9) names the calls)."""
+    person = contact(channels=(Channel.SMS,))
+    assert gate_consent(person, spec_for(Channel.VOICE)).reason == Reason.CONSENT_MISSING
 
 
 @pytest.mark.parametrize(("suppressed", "passes"), [(False, True), (True, False), (None, False)])
@@ -139,7 +215,7 @@ def test_gate_3_suppression_fails_closed(suppressed: bool | None, passes: bool) 
     [
         (stamp(ScrubStatus.CLEAR), Outcome.PASS, None),
         (stamp(ScrubStatus.CLEAR, age=timedelta(days=31)), Outcome.PASS, None),
-        (stamp(ScrubStatus.CLEAR, age=timedelta(days=31, seconds=1)), Outcome.RESCRUB, Reason.DNC_STALE),
+        (stamp(ScrubStatus.CLEAR, age=timedelta(days=31, seconds=1)), Outcome.RESCRUB, Reason.DNC_DATA_STALE),
         (None, Outcome.RESCRUB, Reason.DNC_UNSCRUBBED),
         (stamp(ScrubStatus.LISTED), Outcome.BLOCKED, Reason.DNC_LISTED),
         (  # the source failed, not the number: asked again, never sent on the old answer

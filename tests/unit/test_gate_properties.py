@@ -26,7 +26,7 @@ from gatehouse.compliance.hours import HORIZON
 from gatehouse.compliance.state_rules import RECIPIENT, RULES, WEEKDAYS, Channel
 from gatehouse.compliance.zones import AREA_CODES, STATE_ZONES, candidate_zones, number_place, states_for
 from gatehouse.contacts.intake import refresh
-from gatehouse.contacts.records import ConsentEvidence, Contact
+from gatehouse.contacts.records import ConsentEvidence, Contact, InvalidPhone, normalize_phone
 from gatehouse.dispatch.gates import (
     GOOD_BILLING,
     CampaignFacts,
@@ -38,6 +38,7 @@ from gatehouse.dispatch.gates import (
     gate_hours,
 )
 from gatehouse.dnc.stamps import STAMP_VALID_FOR, ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
+from tests.support.consent import WRITTEN_ELEMENTS
 
 settings.register_profile(
     "gates",
@@ -98,17 +99,55 @@ phones = st.one_of(
 channels = st.sampled_from(list(Channel))
 
 
-def _consent(covered: Sequence[Channel], now: datetime) -> list[ConsentEvidence]:
+# Written consent as given: complete, or missing one (f)(9) element, or prior express consent only.
+CONSENT_FORMS: dict[str, dict[str, Any]] = {
+    "written": {},
+    "no_seller": {"seller": None},
+    "other_number": {"number": "+12125550199"},
+    "unsigned": {"signature_ref": None},
+    "a_condition": {"not_condition_of_purchase": False},
+    "express": {"type": "express"},
+}
+
+
+def _consent(
+    covered: Sequence[Channel], now: datetime, phone: str, form: str = "written"
+) -> list[ConsentEvidence]:
     if not covered:
         return []
-    evidence = ConsentEvidence(
-        type="express_written",  # type: ignore[arg-type]
-        channels=list(covered),
-        obtained_at=now - timedelta(days=40),
-        source="import",  # type: ignore[arg-type]
-        wording="Yes, contact me",
+    fields: dict[str, Any] = {
+        "type": "express_written",
+        "channels": list(covered),
+        "obtained_at": now - timedelta(days=40),
+        "source": "import",
+        "wording": "Yes, contact me",
+        **WRITTEN_ELEMENTS,
+        "number": _named(phone),
+        **CONSENT_FORMS[form],
+    }
+    return [ConsentEvidence.model_validate(fields)]
+
+
+def _named(phone: str) -> str | None:
+    """The number as written consent can name it (None: not a valid US number, so it names none)."""
+    try:
+        return normalize_phone(phone)
+    except InvalidPhone:
+        return None
+
+
+def written_in_full(evidence: ConsentEvidence, phone: str) -> bool:
+    """47 CFR 64.1200(f)(9), read on its own: seller, number, signature (E-SIGN), not a condition."""
+    signed = evidence.signature_ref is not None or (
+        evidence.ip is not None and (evidence.source_url is not None or evidence.recording_ref is not None)
     )
-    return [evidence]
+    return (
+        evidence.type == "express_written"
+        and bool(evidence.seller)
+        and evidence.number == phone
+        and signed
+        and evidence.not_condition_of_purchase
+    )
 
 
 def mostly(allowed: Any, other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -134,11 +173,14 @@ def stamps(draw: st.DrawFn, now: datetime) -> ScrubStamp | None:
 @st.composite
 def contacts(draw: st.DrawFn, now: datetime) -> Contact:
     """Resolved through the real zone resolver, or carrying an arbitrary zone and state set."""
+    phone = draw(phones)
+    covered = draw(mostly(list(Channel), st.lists(channels, max_size=2, unique=True)))
+    form = draw(mostly("written", st.sampled_from(sorted(CONSENT_FORMS))))
     fields: dict[str, Any] = {
         "contact_id": "con_" + "a" * 26,
-        "e164": draw(phones),
+        "e164": phone,
         "state": draw(st.one_of(st.none(), st.sampled_from(STATE_POOL))),
-        "consent": _consent(draw(mostly(list(Channel), st.lists(channels, max_size=2, unique=True))), now),
+        "consent": _consent(covered, now, phone, form),
         "dnc": draw(stamps(now)),
         "created_at": now - timedelta(days=60),
         "created_by": "api_key:key_x",
@@ -192,6 +234,7 @@ def specs(draw: st.DrawFn) -> CampaignSpec:
             "senders": {"numbers": ["+14155550100"]},
             "windows": draw(mostly(ALL_WEEK, windows())),
             "max_attempts_per_contact": draw(st.integers(1, 4)),
+            "purpose": draw(mostly("marketing", st.just("informational"))),
         }
     )
 
@@ -258,13 +301,18 @@ def refusing_gates(
 ) -> list[str]:
     """Every gate DESIGN.md §6 says must stop this attempt now, in the design's order."""
     stamp = contact.dnc
+    # 47 CFR 64.1200(a)(2): marketing by autodialed text or artificial/prerecorded voice needs it written.
+    needs_written = campaign.spec.purpose == "marketing" and campaign.spec.technology != "live"
     checks = {
         "state": tenant.active
         and tenant.billing_status in GOOD_BILLING
         and campaign.approved_by is not None
         and campaign.status is CampaignStatus.RUNNING,
         "consent": contact.deleted_at is None
-        and any(campaign.spec.channel in e.channels for e in contact.consent),
+        and any(
+            campaign.spec.channel in e.channels and (not needs_written or written_in_full(e, contact.e164))
+            for e in contact.consent
+        ),
         "suppression": facts.suppressed is False,
         "dnc": stamp is not None
         and stamp.status in {ScrubStatus.CLEAR, ScrubStatus.UNSCRUBBED}
@@ -304,7 +352,7 @@ def dnc_reason(stamp: ScrubStamp | None, now: datetime) -> str:
     if stamp.status is ScrubStatus.ERROR:
         number_only = stamp.reason in {ScrubReason.INVALID_NUMBER, ScrubReason.NOT_COVERED}
         return "dnc_number_error" if number_only else "dnc_source_failed"
-    return "dnc_stale"
+    return "dnc_data_stale"
 
 
 @GATES
@@ -319,7 +367,7 @@ def test_a_contact_every_gate_lets_through_is_sent(
     contact = contact.model_copy(
         update={
             "deleted_at": None,
-            "consent": _consent(list(Channel), now),
+            "consent": _consent(list(Channel), now, contact.e164),
             "dnc": ScrubStamp(status=ScrubStatus.CLEAR, checked_at=now, source=ScrubSource.SANDBOX),
         }
     )

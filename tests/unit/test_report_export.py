@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus
 from gatehouse.dispatch.delivery import DeliveryStatus
 from gatehouse.dispatch.export import HEADER, csv_lines
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 
 AT = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
 

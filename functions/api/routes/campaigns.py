@@ -7,13 +7,15 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
 from pydantic import BaseModel, Field
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
-from gatehouse.dispatch import batch, export, run
+from gatehouse.clock import utc_now
+from gatehouse.contacts import checks
+from gatehouse.dispatch import export, preflight, report, run
 from gatehouse.identity.permissions import Permission
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
@@ -253,6 +255,40 @@ class ReportOut(BaseModel):
     next_cursor: str | None
 
 
+class PreflightOut(BaseModel):
+    campaign: list[str] = Field(
+        description="reasons the whole campaign could not send now, approval aside (tenant, billing)"
+    )
+    counts: dict[str, int] = Field(
+        description="this page's contacts by what the gates would decide now: pass, or <outcome>:<reason>"
+    )
+    opens: dict[str, datetime] = Field(description="for each deferred:<reason>, when the first of them opens")
+    contacts: int = Field(description="contacts of the audience on this page")
+    next_cursor: str | None
+
+
+@router.get(
+    "/campaigns/<campaign_id>/preflight",
+    middlewares=requires(Permission.CAMPAIGNS_READ),
+    summary="What every gate would decide now for the campaign's audience, a page at a time, before approval",
+    tags=["campaigns"],
+    responses=documented(200, PreflightOut, 404),
+)
+def campaign_preflight(
+    campaign_id: CampaignId, limit: Annotated[int, Query(ge=1, le=500)] = 500, cursor: Cursor = None
+) -> PreflightOut:
+    found = preflight.preflight(
+        scope(router), campaign_id, utc_now(), checks.suppressed, limit=limit, cursor=cursor
+    )
+    return PreflightOut(
+        campaign=found.campaign,
+        counts=found.counts,
+        opens=found.opens,
+        contacts=found.contacts,
+        next_cursor=found.cursor,
+    )
+
+
 @router.get(
     "/campaigns/<campaign_id>/report",
     middlewares=requires(Permission.CAMPAIGNS_READ),
@@ -263,7 +299,7 @@ class ReportOut(BaseModel):
 def campaign_report(campaign_id: CampaignId, limit: PageLimit = 100, cursor: Cursor = None) -> ReportOut:
     tenant = scope(router)
     lifecycle.get(tenant, campaign_id)  # 404 for another tenant's id
-    page = batch.report(tenant, campaign_id, limit=limit, cursor=cursor)
+    page = report.report(tenant, campaign_id, limit=limit, cursor=cursor)
     items = [
         OutcomeOut.model_validate(o.model_dump(include=set(OutcomeOut.model_fields))) for o in page.outcomes
     ]
@@ -283,7 +319,7 @@ EXPORT_PAGE = 1000
 def export_campaign_report(campaign_id: CampaignId, cursor: Cursor = None) -> Response[str]:
     tenant = scope(router)
     lifecycle.get(tenant, campaign_id)  # 404 for another tenant's id
-    page = batch.report(tenant, campaign_id, limit=EXPORT_PAGE, cursor=cursor)
+    page = report.report(tenant, campaign_id, limit=EXPORT_PAGE, cursor=cursor)
     headers = {"Content-Disposition": f'attachment; filename="{campaign_id}-report.csv"'}
     if page.cursor:
         headers["Gatehouse-Next-Cursor"] = page.cursor

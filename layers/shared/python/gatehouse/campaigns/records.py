@@ -16,6 +16,7 @@ from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
@@ -95,13 +96,6 @@ class SmsContent(BaseModel):
         if not OPT_OUT_LINE.search(template):
             raise ValueError('the template needs an opt-out line, e.g. "Reply STOP to opt out"')
         return template
-
-
-class Purpose(StrEnum):
-    """What a campaign is for: marketing needs prior express written consent (47 CFR 64.1200(a)(2))."""
-
-    MARKETING = "marketing"
-    INFORMATIONAL = "informational"
 
 
 class CallPlacement(StrEnum):
@@ -189,8 +183,8 @@ class CampaignSpec(BaseModel):
             raise ValueError(f"a {self.channel.value} campaign needs {self.channel.value} content")
         if self.content.kind == "voice" and not self.senders.numbers:
             raise ValueError("a voice campaign needs sender numbers: a call shows one as its caller id")
-        if self.technology is not None and self.technology not in _TECHNOLOGIES[self.channel]:
-            allowed = sorted(t.value for t in _TECHNOLOGIES[self.channel])
+        if self.technology is not None and self.technology not in TECHNOLOGIES[self.channel]:
+            allowed = sorted(t.value for t in TECHNOLOGIES[self.channel])
             raise ValueError(f"a {self.channel.value} campaign's technology is one of {allowed}")
         content = self.content
         if (
@@ -209,6 +203,11 @@ class CampaignSpec(BaseModel):
         return Technology.AUTODIALED if self.channel is Channel.SMS else Technology.ARTIFICIAL_VOICE
 
     @property
+    def kind(self) -> str:
+        """``<channel>:<purpose>:<technology>``: what the consent gate and the reports go by."""
+        return kind_name(self.channel, self.purpose, self.reach)
+
+    @property
     def records_calls(self) -> bool:
         return isinstance(self.content, VoiceContent) and self.content.records_calls
 
@@ -218,10 +217,6 @@ class CampaignSpec(BaseModel):
 
 
 _DEFAULT_TECHNOLOGY: Final = {"sms": Technology.AUTODIALED, "voice": Technology.ARTIFICIAL_VOICE}
-_TECHNOLOGIES: Final = {
-    Channel.SMS: frozenset({Technology.AUTODIALED}),
-    Channel.VOICE: frozenset({Technology.LIVE, Technology.PRERECORDED, Technology.ARTIFICIAL_VOICE}),
-}
 
 
 class Transition(BaseModel):

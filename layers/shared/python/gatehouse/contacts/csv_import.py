@@ -47,6 +47,11 @@ CONSENT_COLUMNS: Final = (
     "consent_wording_ref",
     "consent_ip",
     "consent_recording_ref",
+    # The elements of prior express written consent, 47 CFR 64.1200(f)(9).
+    "consent_seller",
+    "consent_number",
+    "consent_signature_ref",
+    "consent_not_condition_of_purchase",
 )
 COLUMNS: Final = CONTACT_COLUMNS + CONSENT_COLUMNS
 LIST_SEPARATOR: Final = ";"

@@ -7,22 +7,12 @@ A channel is eligible only when every reason is absent; reasons are stable codes
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from gatehouse.compliance.consent import ConsentLevel
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import locate
 from gatehouse.contacts.records import ChannelEligibility, Contact
+from gatehouse.contacts.records import EligibilityReason as Reason
 from gatehouse.dnc.stamps import ScrubStatus
-
-
-class Reason(StrEnum):
-    CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
-    SUPPRESSED = "suppressed"  # on the tenant's suppression list
-    DNC_LISTED = "dnc_listed"  # on the Do-Not-Call registry
-    DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet
-    DNC_ERROR = "dnc_error"  # the scrub failed (the stamp says why); never dialed unscrubbed
-    ZONE_UNKNOWN = "zone_unknown"  # no time zone known, so no calling hours can be checked
-    DELETED = "deleted"
 
 
 def locate_contact(contact: Contact) -> Contact:
@@ -51,7 +41,12 @@ def assess(contact: Contact) -> dict[Channel, ChannelEligibility]:
         reasons = list(shared)
         if not contact.consent_covers(channel):
             reasons.insert(0, Reason.CONSENT_MISSING)
-        verdicts[channel] = ChannelEligibility(eligible=not reasons, reasons=[r.value for r in reasons])
+        verdicts[channel] = ChannelEligibility(
+            eligible=not reasons,
+            reasons=[r.value for r in reasons],
+            written=contact.consent_level(channel) is ConsentLevel.EXPRESS_WRITTEN,
+            missing_written=contact.missing_written(channel),
+        )
     return verdicts
 
 

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from gatehouse.compliance.consent import ConsentLevel, WrittenElement, kind_name, kinds, required
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import normalize_state
 from gatehouse.dnc.stamps import ScrubStamp
@@ -114,7 +115,14 @@ class ConsentSourceKind(StrEnum):
 
 
 class ConsentEvidence(BaseModel):
-    """Proof that the person agreed to be contacted on the given channels."""
+    """Proof that the person agreed to be contacted on the given channels.
+
+    ``type`` is what the client says it holds; ``level`` is what the evidence proves. A
+    record said to be written consent counts as written only with every element of 47 CFR
+    64.1200(f)(9) (``seller``, ``number``, the signature evidence, the disclosure that it is
+    not a condition of purchase); missing one, it is prior express consent, and
+    ``missing_written`` says which element is missing.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -127,6 +135,11 @@ class ConsentEvidence(BaseModel):
     wording_ref: Reference | None = None
     ip: Annotated[str | None, AfterValidator(_ip)] = None
     recording_ref: Reference | None = None
+    # The elements of prior express written consent, 47 CFR 64.1200(f)(9).
+    seller: Annotated[str, Field(min_length=2, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    number: Phone | None = None
+    signature_ref: Reference | None = None  # the signed form or the E-SIGN record
+    not_condition_of_purchase: bool = False
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -142,6 +155,24 @@ class ConsentEvidence(BaseModel):
 
     def covers(self, channel: Channel) -> bool:
         return channel in self.channels
+
+    def missing_written(self, e164: str) -> list[WrittenElement]:
+        """The (f)(9) elements this record lacks for the number ``e164`` (all of them unless written)."""
+        if self.type is not ConsentType.EXPRESS_WRITTEN:
+            return list(WrittenElement)
+        signed = self.signature_ref is not None or (
+            self.ip is not None and (self.source_url is not None or self.recording_ref is not None)
+        )
+        present = {
+            WrittenElement.SELLER: self.seller is not None,
+            WrittenElement.NUMBER: self.number == e164,
+            WrittenElement.SIGNATURE: signed,
+            WrittenElement.NOT_A_CONDITION: self.not_condition_of_purchase,
+        }
+        return [element for element, there in present.items() if not there]
+
+    def level(self, e164: str) -> ConsentLevel:
+        return ConsentLevel.EXPRESS if self.missing_written(e164) else ConsentLevel.EXPRESS_WRITTEN
 
 
 class ContactInput(BaseModel):
@@ -175,11 +206,34 @@ class ContactChanges(BaseModel):
     add_consent: Annotated[list[ConsentEvidence], Field(max_length=20)] = []
 
 
+class EligibilityReason(StrEnum):
+    """Why a channel or a campaign kind may not reach a contact: stable codes."""
+
+    CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
+    CONSENT_NOT_WRITTEN = "consent_not_written"  # the campaign kind needs (f)(9) written consent
+    SUPPRESSED = "suppressed"  # on the tenant's suppression list
+    DNC_LISTED = "dnc_listed"  # on the Do-Not-Call registry
+    DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet
+    DNC_ERROR = "dnc_error"  # the scrub failed (the stamp says why); never dialed unscrubbed
+    ZONE_UNKNOWN = "zone_unknown"  # no time zone known, so no calling hours can be checked
+    DELETED = "deleted"
+
+
 class ChannelEligibility(BaseModel):
+    """Whether a channel may reach the contact at all, and whether with written consent.
+
+    ``eligible`` is the floor (prior express consent and every other intake fact);
+    ``written`` says whether the consent also carries every (f)(9) element, which marketing
+    by autodialed text or artificial or prerecorded voice needs; ``missing_written`` names
+    what the best written record for the channel lacks.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     eligible: bool
     reasons: list[str]
+    written: bool = False
+    missing_written: list[WrittenElement] = []
 
 
 class Contact(TenantRecord):
@@ -220,6 +274,16 @@ class Contact(TenantRecord):
     def consent_covers(self, channel: Channel) -> bool:
         return any(evidence.covers(channel) for evidence in self.consent)
 
+    def consent_level(self, channel: Channel) -> ConsentLevel:
+        """The strongest consent the evidence proves for the channel."""
+        levels = [e.level(self.e164) for e in self.consent if e.covers(channel)]
+        return max(levels, default=ConsentLevel.NONE)
+
+    def missing_written(self, channel: Channel) -> list[WrittenElement]:
+        """What the most nearly complete written record for the channel lacks ([] when one is complete)."""
+        gaps = [e.missing_written(self.e164) for e in self.consent if e.covers(channel)]
+        return min(gaps, key=len, default=list(WrittenElement))
+
 
 class ContactView(BaseModel):
     """A contact as the API shows it (to the tenant that owns it)."""
@@ -239,6 +303,9 @@ class ContactView(BaseModel):
     dnc: ScrubStamp | None
     suppressed: bool
     eligibility: dict[Channel, ChannelEligibility]
+    eligibility_by_kind: dict[str, ChannelEligibility] = Field(
+        description="per campaign kind (<channel>:<purpose>:<technology>): eligible, or the reasons not"
+    )
     created_at: datetime
     updated_at: datetime | None
     deleted_at: datetime | None
@@ -248,4 +315,27 @@ class ContactView(BaseModel):
     @classmethod
     def of(cls, contact: Contact) -> ContactView:
         data = contact.model_dump(exclude={"e164", "created_by", "updated_by", "deleted_by"})
-        return cls.model_validate({**data, "phone": contact.e164})
+        return cls.model_validate(
+            {**data, "phone": contact.e164, "eligibility_by_kind": by_kind(contact.eligibility)}
+        )
+
+
+def by_kind(eligibility: dict[Channel, ChannelEligibility]) -> dict[str, ChannelEligibility]:
+    """Per campaign kind (``<channel>:<purpose>:<technology>``): eligible, or the reasons it is not.
+
+    A kind that needs written consent (47 CFR 64.1200(a)(2)) adds ``consent_not_written``
+    to the channel's reasons when the evidence lacks an (f)(9) element.
+    """
+    verdicts: dict[str, ChannelEligibility] = {}
+    for channel, purpose, technology in kinds():
+        base = eligibility.get(channel)
+        if base is None:
+            continue
+        reasons = list(base.reasons)
+        needs_written = required(purpose, technology) is ConsentLevel.EXPRESS_WRITTEN
+        if needs_written and not base.written and EligibilityReason.CONSENT_MISSING.value not in reasons:
+            reasons.insert(0, EligibilityReason.CONSENT_NOT_WRITTEN.value)
+        verdicts[kind_name(channel, purpose, technology)] = base.model_copy(
+            update={"eligible": not reasons, "reasons": reasons}
+        )
+    return verdicts

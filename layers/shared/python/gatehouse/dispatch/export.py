@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from gatehouse.dispatch.batch import ContactOutcome
+from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.spreadsheet import neutralise
 
 HEADER: Final = (

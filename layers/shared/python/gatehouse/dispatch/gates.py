@@ -1,12 +1,16 @@
-"""The compliance gates of every attempt, as pure functions of (contact, campaign, facts, rules, now).
+"""Every decision about an attempt, as pure functions of (contact, campaign, facts, rules, now).
 
-DESIGN.md §6 gives the order; ``evaluate`` runs them in it and the first gate that does
-not pass decides. Each gate returns a ``Verdict``: ``pass``, ``blocked`` with a stable
-reason, ``deferred`` until an instant (calling hours, attempt caps: a contact outside
+DESIGN.md §6 gives the order; ``evaluate`` runs the gates in it and the first gate that
+does not pass decides. Each gate returns a ``Verdict``: ``pass``, ``blocked`` with a
+``Reason``, ``deferred`` until an instant (calling hours, attempt caps: a contact outside
 the window waits for the next opening, it is never dropped), or ``rescrub`` (the DNC
-answer is missing or older than 31 days: scrub in batch, then run the gates again).
+answer is missing or relies on data older than 31 days: scrub in batch, then ask again).
+The batch-level decisions live here too: what a verdict means for a contact this
+campaign attempted before (``next_step``), sender throughput, a failed batch, whether a
+run may start. ``Reason`` is the one list of outcome codes.
+
 Nothing here reads a table or a clock: the dispatch tasks look the facts up in batches
-and pass ``now``, so every gate has table-driven tests and a settable clock. A gate
+and pass ``now``, so every decision has table-driven tests and a settable clock. A gate
 that lacks what it needs blocks (fail closed).
 """
 
@@ -14,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
 from gatehouse.compliance import caps, hours
-from gatehouse.compliance.state_rules import RULES, Channel, RuleBook
+from gatehouse.compliance.consent import ConsentLevel, required
+from gatehouse.compliance.state_rules import RULES, RuleBook
 from gatehouse.contacts.records import Contact
+from gatehouse.dispatch.outcomes import OutcomeStatus
 from gatehouse.dnc.stamps import ScrubStamp, ScrubStatus
 
 
@@ -32,18 +39,51 @@ class Outcome(StrEnum):
 
 
 class Reason(StrEnum):
+    """Every code an attempt's outcome can carry: reports, metrics, tests and docs read these."""
+
+    # 1. tenant and campaign state
     TENANT_NOT_ACTIVE = "tenant_not_active"
     BILLING_NOT_IN_GOOD_STANDING = "billing_not_in_good_standing"
     CAMPAIGN_NOT_RUNNING = "campaign_not_running"
     CAMPAIGN_NOT_APPROVED = "campaign_not_approved"
+    CAMPAIGN_PAUSED = "campaign_paused"  # paused while the batch ran (a DNC source failure)
+    # 2. consent
     CONTACT_DELETED = "contact_deleted"
-    CONSENT_MISSING = "consent_missing"
+    CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
+    CONSENT_NOT_WRITTEN = "consent_not_written"  # the campaign kind needs (f)(9) written consent
+    # 3. suppression
     SUPPRESSED = "suppressed"
+    HELD_FOR_REVIEW = "held_for_review"  # an inbound reply that may be a revocation awaits review
+    # 4. Do-Not-Call
     DNC_LISTED = "dnc_listed"
     DNC_NUMBER_ERROR = "dnc_number_error"  # the scrub could not answer for this number
     DNC_SOURCE_FAILED = "dnc_source_failed"  # the DNC source failed: the campaign must pause
     DNC_UNSCRUBBED = "dnc_unscrubbed"
-    DNC_STALE = "dnc_stale"
+    DNC_DATA_STALE = "dnc_data_stale"  # the registry data relied on is older than 31 days
+    # 5. calling hours (the values of compliance.hours.HoursReason)
+    ZONE_UNKNOWN = "zone_unknown"
+    ZONE_INVALID = "zone_invalid"
+    NO_WINDOW = "no_window"
+    FEDERAL_HOURS = "federal_hours"
+    STATE_HOURS = "state_hours"
+    STATE_AUTOMATED_HOURS = "state_automated_hours"  # a state's hours for automated calls or texts
+    STATE_BANNED_DAY = "state_banned_day"
+    STATE_HOLIDAY = "state_holiday"
+    CAMPAIGN_WINDOW = "campaign_window"
+    RECORDING_NOT_ANNOUNCED = "recording_not_announced"  # all-party consent state, recording unannounced
+    # 6. frequency and rate (the values of compliance.caps.CapReason)
+    STATE_ATTEMPT_CAP = "state_attempt_cap"
+    CAMPAIGN_ATTEMPT_CAP = "campaign_attempt_cap"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    SENDER_THROUGHPUT = "sender_throughput"
+    # 7. the claim, and what the batch meets around it
+    ATTEMPT_LEDGER_BUSY = "attempt_ledger_busy"  # contested in every claim round: tried again soon
+    PROVIDER_CREDENTIALS_UNAVAILABLE = "provider_credentials_unavailable"
+    CHANNEL_NOT_AVAILABLE = "channel_not_available"
+    NO_CALLER_ID = "no_caller_id"
+    BATCH_FAILED = "batch_failed"
+    SEND_UNCONFIRMED = "send_unconfirmed"  # claimed, then the batch failed: never sent again
+    SEND_FAILED = "send_failed"  # the provider refused without saying why
 
 
 GOOD_BILLING = frozenset({"active", "trialing"})
@@ -52,7 +92,7 @@ GOOD_BILLING = frozenset({"active", "trialing"})
 @dataclass(frozen=True)
 class Verdict:
     outcome: Outcome
-    reason: str | None = None
+    reason: Reason | None = None
     until: datetime | None = None
     gate: str | None = None
 
@@ -64,7 +104,7 @@ class Verdict:
 PASSED = Verdict(Outcome.PASS)
 
 
-def blocked(gate: str, reason: str) -> Verdict:
+def blocked(gate: str, reason: Reason) -> Verdict:
     return Verdict(Outcome.BLOCKED, reason, gate=gate)
 
 
@@ -87,6 +127,7 @@ class ContactFacts:
 
     suppressed: bool | None  # None: the suppression list could not be read, which blocks
     attempts_last_day: Sequence[datetime] = ()  # across all the tenant's campaigns and numbers
+    held: bool = False  # a reply that may revoke consent awaits an owner's or admin's review
 
 
 # ---------------------------------------------------------------- the gates, in order
@@ -105,24 +146,34 @@ def gate_state(tenant: TenantFacts, campaign: CampaignFacts) -> Verdict:
     return PASSED
 
 
-def gate_consent(contact: Contact, channel: Channel) -> Verdict:
-    """2. Evidence of consent that covers the channel."""
+def gate_consent(contact: Contact, spec: CampaignSpec) -> Verdict:
+    """2. Consent for the channel, as strong as the campaign's purpose and technology need.
+
+    47 CFR 64.1200(a)(2): marketing by autodialed text or artificial/prerecorded voice needs
+    prior express written consent with every element of (f)(9); (a)(1), (a)(3): any other
+    automated attempt needs prior express consent. Consent for another channel never counts.
+    """
     if contact.deleted_at is not None:
         return blocked("consent", Reason.CONTACT_DELETED)
-    if not contact.consent_covers(channel):
+    level = contact.consent_level(spec.channel)
+    if level is ConsentLevel.NONE:
         return blocked("consent", Reason.CONSENT_MISSING)
+    if level < required(spec.purpose, spec.reach):
+        return blocked("consent", Reason.CONSENT_NOT_WRITTEN)
     return PASSED
 
 
 def gate_suppression(facts: ContactFacts) -> Verdict:
-    """3. Not on the tenant's suppression list, checked again at every attempt."""
+    """3. Not on the tenant's suppression list nor held for review, checked again at every attempt."""
     if facts.suppressed is None or facts.suppressed:
         return blocked("suppression", Reason.SUPPRESSED)
+    if facts.held:
+        return blocked("suppression", Reason.HELD_FOR_REVIEW)
     return PASSED
 
 
 def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
-    """4. A Do-Not-Call answer no older than 31 days that allows the number."""
+    """4. A Do-Not-Call answer from data no older than 31 days that allows the number."""
     if stamp is None:
         return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")
     if stamp.status is ScrubStatus.LISTED:
@@ -133,7 +184,7 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
     if stamp.status is ScrubStatus.ERROR:
         return blocked("dnc", Reason.DNC_NUMBER_ERROR)
     if not stamp.current(now):
-        return Verdict(Outcome.RESCRUB, Reason.DNC_STALE, gate="dnc")
+        return Verdict(Outcome.RESCRUB, Reason.DNC_DATA_STALE, gate="dnc")
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
 
 
@@ -144,8 +195,8 @@ def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleB
     if isinstance(decision, hours.Allowed):
         return PASSED
     if isinstance(decision, hours.Deferred):
-        return Verdict(Outcome.DEFERRED, decision.reason.value, decision.until_utc, gate="hours")
-    return blocked("hours", decision.reason.value)
+        return Verdict(Outcome.DEFERRED, Reason(decision.reason.value), decision.until_utc, gate="hours")
+    return blocked("hours", Reason(decision.reason.value))
 
 
 def gate_caps(
@@ -159,7 +210,7 @@ def gate_caps(
         campaign_limit=spec.max_attempts_per_contact,
     )
     if isinstance(decision, caps.CapDeferred):
-        return Verdict(Outcome.DEFERRED, decision.reason.value, decision.until_utc, gate="caps")
+        return Verdict(Outcome.DEFERRED, Reason(decision.reason.value), decision.until_utc, gate="caps")
     return PASSED
 
 
@@ -172,10 +223,18 @@ def evaluate(  # noqa: PLR0917 - the facts every gate needs, named
     rules: RuleBook = RULES,
 ) -> Verdict:
     """Every gate in order; the first that does not pass decides. PASSED means gate 7 may claim the send."""
-    spec = campaign.spec
+    state = gate_state(tenant, campaign)
+    if not state.passed:
+        return state
+    return evaluate_contact(contact, campaign.spec, facts, now, rules)
+
+
+def evaluate_contact(
+    contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook = RULES
+) -> Verdict:
+    """Gates 2 to 6, the ones about the person: what a pre-flight asks before the campaign runs."""
     gates: tuple[Callable[[], Verdict], ...] = (
-        lambda: gate_state(tenant, campaign),
-        lambda: gate_consent(contact, spec.channel),
+        lambda: gate_consent(contact, spec),
         lambda: gate_suppression(facts),
         lambda: gate_dnc(contact.dnc, now),
         lambda: gate_hours(contact, spec, now, rules),
@@ -185,4 +244,107 @@ def evaluate(  # noqa: PLR0917 - the facts every gate needs, named
         result = gate()
         if not result.passed:
             return result
+    return PASSED
+
+
+# ---------------------------------------------------------------- around the gates: the batch's decisions
+
+
+class Step(StrEnum):
+    CLAIM = "claim"  # claim attempt ``attempt`` (gate 7), then send
+    SKIP = "skip"  # this attempt is claimed already: its holder records it
+    SETTLED = "settled"  # sent before and no attempt left: its outcome stands
+    DEFER = "defer"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True)
+class Next:
+    step: Step
+    reason: Reason | None = None
+    until: datetime | None = None
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class History:
+    """What this campaign did with the contact before: its last outcome, and the ledger's word."""
+
+    attempts: int = 0
+    sent: bool = False
+    next_claimed: bool = False  # the ledger holds attempt ``attempts + 1`` for this campaign
+
+
+def next_step(  # noqa: PLR0911 - one return per rule, in order
+    verdict: Verdict, history: History, *, paused: bool, max_attempts: int
+) -> Next:
+    """What the batch does with a contact, given the gates' verdict and the campaign's history with it."""
+    if history.sent and history.attempts >= max_attempts:
+        return Next(Step.SETTLED)
+    if history.next_claimed:
+        return Next(Step.SKIP)
+    if verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
+        return Next(Step.DEFER, verdict.reason, verdict.until)
+    if not verdict.passed:
+        return Next(Step.BLOCK, verdict.reason or Reason.DNC_UNSCRUBBED)  # an unresolved rescrub blocks
+    if paused:
+        return Next(Step.BLOCK, Reason.CAMPAIGN_PAUSED)
+    if history.attempts >= max_attempts:
+        return Next(Step.BLOCK, Reason.ATTEMPTS_EXHAUSTED)
+    return Next(Step.CLAIM, attempt=history.attempts + 1)
+
+
+THROUGHPUT_WINDOW: Final = timedelta(minutes=1)
+
+
+def throughput_limit(spec: CampaignSpec) -> int:
+    """Gate 6's sender throughput: sends per minute for the whole campaign (per sender times senders)."""
+    return spec.throughput_per_sender_per_minute * max(1, len(spec.senders.numbers))
+
+
+def over_throughput(granted: int, now: datetime) -> Next:
+    """Beyond what this minute granted: deferred to the next minute, never dropped."""
+    opens = now.replace(second=0, microsecond=0) + THROUGHPUT_WINDOW
+    return Next(Step.DEFER, Reason.SENDER_THROUGHPUT, opens)
+
+
+def still_contested(now: datetime) -> Next:
+    """Contested in every claim round: another campaign keeps attempting the contact; try in a minute."""
+    return Next(Step.DEFER, Reason.ATTEMPT_LEDGER_BUSY, now + THROUGHPUT_WINDOW)
+
+
+BATCH_TRIES: Final = 3  # failed batches before a contact is blocked rather than tried again
+BATCH_RETRY_AFTER: Final = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A contact's last outcome in the campaign, as a failed batch's bookkeeping needs it."""
+
+    status: OutcomeStatus | None  # None: never decided in this campaign
+    until: datetime | None = None
+    failed_batches: int = 0
+
+
+def after_failed_batch(earlier: Earlier, now: datetime) -> Next | None:
+    """A contact of a batch that failed, not claimed by it: never lost (None: its outcome stands).
+
+    With no outcome yet, blocked, or deferred and fallen due, it is tried again after 15,
+    then 30 minutes, and blocked at the third failure. Sends and deferrals ahead stand.
+    """
+    open_again = earlier.status is OutcomeStatus.DEFERRED and (earlier.until is None or earlier.until <= now)
+    if earlier.status is not None and earlier.status is not OutcomeStatus.BLOCKED and not open_again:
+        return None
+    failures = earlier.failed_batches + 1
+    if failures < BATCH_TRIES:
+        return Next(Step.DEFER, Reason.BATCH_FAILED, now + BATCH_RETRY_AFTER * failures)
+    return Next(Step.BLOCK, Reason.BATCH_FAILED)
+
+
+def may_run(tenant_active: bool, campaign_status: CampaignStatus | None) -> Verdict:
+    """Gate 1 for a whole run: an active tenant and a running campaign (billing is asked per batch)."""
+    if not tenant_active:
+        return blocked("state", Reason.TENANT_NOT_ACTIVE)
+    if campaign_status is not CampaignStatus.RUNNING:
+        return blocked("state", Reason.CAMPAIGN_NOT_RUNNING)
     return PASSED

@@ -36,10 +36,13 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
-from gatehouse.errors import Conflict, Unavailable
+from gatehouse.dispatch import gates
+from gatehouse.dispatch.gates import Reason, Step
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.errors import Conflict, TenantNotActive, Unavailable
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, system
-from gatehouse.identity.tenants import require_active_tenant
+from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.ids import new_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -211,9 +214,14 @@ class RunAdmitted(BaseModel):
 
 def check_run(run: RunInput) -> RunAdmitted:
     """Admit the run only for an active tenant and a running campaign; anything else raises (blocked)."""
-    require_active_tenant(run.tenant_id)
+    entry = find_tenant(run.tenant_id)
     campaign = TenantScope(run.tenant_id).get(Campaign, run.campaign_id)
-    if campaign is None or campaign.status is not CampaignStatus.RUNNING:
+    verdict = gates.may_run(
+        entry is not None and entry.status is TenantStatus.ACTIVE, campaign.status if campaign else None
+    )
+    if verdict.reason is Reason.TENANT_NOT_ACTIVE:
+        raise TenantNotActive("tenant is not active")
+    if not verdict.passed or campaign is None:
         raise Conflict("the campaign is not running")
     return RunAdmitted(tenant_id=run.tenant_id, campaign_id=run.campaign_id, status=campaign.status.value)
 
@@ -258,7 +266,7 @@ def _due_page(
     scope: TenantScope, page: PageInput, before: datetime, wanted: int
 ) -> tuple[list[str], str | None]:
     """One page of the campaign's contacts deferred until before ``before`` (from the time index)."""
-    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
 
     due = scope.due(
         ContactOutcome, DEFERRED_INDEX, before=time_bound(before), limit=wanted, cursor=page.cursor
@@ -285,7 +293,7 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
     The run id is fixed per campaign and tick, so a repeated job starts nothing twice, and
     gate 7's claims stop a second send in any case.
     """
-    from gatehouse.dispatch.batch import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
 
     campaigns: set[str] = set()
     cursor: str | None = None
@@ -339,7 +347,6 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     until its ``BATCH_TRIES``-th failure, then blocked. Sent and failed outcomes of earlier
     runs, and deferrals still ahead, stand (a redelivered settle changes nothing).
     """
-    from gatehouse.dispatch.batch import ContactOutcome, OutcomeStatus  # noqa: PLC0415
     from gatehouse.dispatch.claims import AttemptLedger  # noqa: PLC0415
 
     scope = TenantScope(batch.tenant_id)
@@ -359,19 +366,22 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
         before = earlier.get(f"{batch.campaign_id}#{cid}")
         failures = before.failed_batches if before else 0
         until = None
-        if cid in claimed:
-            status, reason, attempts = OutcomeStatus.SEND_FAILED, "send_unconfirmed", next_attempt(cid)
-        elif (
-            before is None
-            or before.status is OutcomeStatus.BLOCKED
-            or (before.status is OutcomeStatus.DEFERRED and (before.until is None or before.until <= now))
-        ):
-            failures += 1
-            status, reason, attempts = OutcomeStatus.BLOCKED, "batch_failed", next_attempt(cid) - 1
-            if failures < BATCH_TRIES:
-                status, until = OutcomeStatus.DEFERRED, now + BATCH_RETRY_AFTER * failures
+        if cid in claimed:  # the send may have gone: recorded as unconfirmed, never sent again
+            status, reason, attempts = OutcomeStatus.SEND_FAILED, Reason.SEND_UNCONFIRMED, next_attempt(cid)
         else:
-            continue
+            step = gates.after_failed_batch(
+                gates.Earlier(
+                    status=before.status if before else None,
+                    until=before.until if before else None,
+                    failed_batches=failures,
+                ),
+                now,
+            )
+            if step is None:
+                continue
+            failures += 1
+            status = OutcomeStatus.DEFERRED if step.step is Step.DEFER else OutcomeStatus.BLOCKED
+            reason, until, attempts = step.reason or Reason.BATCH_FAILED, step.until, next_attempt(cid) - 1
         key = f"{status.value}:{reason}"
         written[key] = written.get(key, 0) + 1
         records.append(
@@ -392,10 +402,6 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     return written
 
 
-BATCH_TRIES: Final = 3  # failed batches before a contact is blocked rather than tried again
-BATCH_RETRY_AFTER: Final = timedelta(minutes=15)
-
-
 class RunEnd(BaseModel):
     status: RunStatus
     counts: dict[str, int]
@@ -407,7 +413,7 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
 
     Idempotent: a finished run is left as it is (a redelivered task changes nothing).
     """
-    from gatehouse.dispatch.batch import tally  # noqa: PLC0415
+    from gatehouse.dispatch.report import tally  # noqa: PLC0415
 
     scope = TenantScope(run.tenant_id)
     record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")

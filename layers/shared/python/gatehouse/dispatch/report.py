@@ -1,0 +1,173 @@
+"""The campaign report: each contact's outcome written once per batch, read a page at a time, tallied.
+
+``record`` writes one ``ContactOutcome`` per contact a batch decided (only where the
+decision changed); ``report`` reads a page with the provider's delivery status beside each
+send; ``tally`` counts a whole campaign for a run's end. Counts are keyed ``status`` and
+``status:reason`` with the reason codes of ``dispatch.gates.Reason``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from gatehouse.dispatch.delivery import Delivery, deliveries
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.errors import Conflict
+from gatehouse.observability import metrics
+from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.scope import TRANSACTION_LIMIT
+
+
+class Decided(Protocol):
+    """What a batch decided, by contact id (``dispatch.batch.BatchResult``)."""
+
+    sent: dict[str, str]
+    failed: dict[str, str]
+    blocked: dict[str, str]
+    deferred: dict[str, datetime]
+    deferred_why: dict[str, str]
+
+
+def record(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign_id: str,
+    contacts: Iterable[str],
+    earlier: Mapping[str, ContactOutcome],
+    attempted: set[str],
+    result: Decided,
+    now: datetime,
+) -> None:
+    """One outcome per contact (the attempts are already on the ledgers: the claims put them there).
+
+    Written in transactions of up to 100 items, each conditional on the version read: one
+    round trip per 100 writes. When another writer got there first, that chunk is written
+    again without the condition: an outcome of this campaign's contact is this batch's to write.
+    """
+    records: list[TenantRecord] = []
+    for cid in set(contacts) | set(result.blocked):
+        before = earlier.get(f"{campaign_id}#{cid}")
+        attempts = (before.attempts if before else 0) + (1 if cid in attempted else 0)
+        if cid in result.sent or cid in result.failed:
+            status = OutcomeStatus.SENT if cid in result.sent else OutcomeStatus.SEND_FAILED
+            reason = result.failed.get(cid)
+        elif cid in result.deferred:
+            status, reason = OutcomeStatus.DEFERRED, result.deferred_why.get(cid)
+        elif cid in result.blocked:
+            status, reason = OutcomeStatus.BLOCKED, result.blocked[cid]
+        else:
+            continue  # claimed by another execution, or settled before: that outcome stands
+        until = result.deferred.get(cid)
+        if before is not None and (before.status, before.reason, before.until, before.attempts) == (
+            status,
+            reason,
+            until,
+            attempts,
+        ):
+            continue  # decided as before: nothing to write
+        records.append(
+            ContactOutcome(
+                campaign_id=campaign_id,
+                contact_id=cid,
+                status=status,
+                reason=reason,
+                until=until,
+                attempts=attempts,
+                provider_ref=result.sent.get(cid) or None,
+                updated_at=now,
+                version=before.version if before is not None else 0,
+            )
+        )
+    for start in range(0, len(records), TRANSACTION_LIMIT):
+        chunk = records[start : start + TRANSACTION_LIMIT]
+        try:
+            with scope.transaction() as txn:
+                for record in chunk:
+                    txn.save(record)
+        except Conflict:
+            scope.batch_save(chunk)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    counts: dict[str, int]
+    outcomes: list[ContactOutcome]
+    cursor: str | None
+
+
+def report(
+    scope: TenantScope, campaign_id: str, *, limit: int = 100, cursor: str | None = None
+) -> ReportPage:
+    """One page of a campaign's per-contact outcomes with their delivery status, and the page's counts.
+
+    Counts are by status (``status:reason`` where there is a reason) and, for sends the
+    provider reported on, by delivery status too (``delivery:<status>``, with
+    ``:<error code>`` when it failed with one). One read for the page's delivery statuses.
+    """
+    page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=limit, cursor=cursor)
+    reported = deliveries(scope, (o.provider_ref for o in page.items if o.provider_ref))
+    outcomes: list[ContactOutcome] = []
+    counts: dict[str, int] = {}
+    for stored in page.items:
+        outcome = _with_delivery(stored, reported.get(stored.provider_ref or ""))
+        outcomes.append(outcome)
+        reason = f":{outcome.reason}" if outcome.reason is not None else ""
+        keys = [f"{outcome.status.value}{reason}"]
+        if outcome.delivery_status is not None:
+            error = f":{outcome.error_code}" if outcome.error_code else ""
+            keys.append(f"delivery:{outcome.delivery_status.value}{error}")
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return ReportPage(counts=counts, outcomes=outcomes, cursor=page.cursor)
+
+
+def _with_delivery(outcome: ContactOutcome, delivery: Delivery | None) -> ContactOutcome:
+    if delivery is None or outcome.status is not OutcomeStatus.SENT:
+        return outcome
+    return outcome.model_copy(
+        update={
+            "delivery_status": delivery.status,
+            "error_code": delivery.error_code,
+            "duration_seconds": delivery.duration_seconds,
+        }
+    )
+
+
+TALLY_PAGE: Final = 1000
+
+
+def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
+    """The campaign's outcomes counted by status and by ``status:reason`` (every page, for a run's end)."""
+    counts: dict[str, int] = {}
+    cursor: str | None = None
+    while True:
+        page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=TALLY_PAGE, cursor=cursor)
+        for outcome in page.items:
+            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+            if outcome.reason is not None:
+                key = f"{outcome.status.value}:{outcome.reason}"
+                counts[key] = counts.get(key, 0) + 1
+        cursor = page.cursor
+        if cursor is None:
+            return counts
+
+
+def count_blocked_by_reason(blocked: Mapping[str, str]) -> None:
+    """One ``DispatchBlockedByReason`` figure per reason code (dimension ``reason``).
+
+    A metric of its own rather than a dimension on ``metrics``: a dimension there would
+    split every other figure of the batch by reason too.
+    """
+    if is_metrics_disabled():  # single_metric prints even where metrics are switched off
+        return
+    for reason, count in sorted(Counter(blocked.values()).items()):
+        with single_metric(
+            name="DispatchBlockedByReason", unit=MetricUnit.Count, value=count, namespace=metrics.namespace
+        ) as figure:
+            figure.add_dimension(name="reason", value=reason)
