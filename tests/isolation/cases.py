@@ -625,6 +625,9 @@ CASES.update(
         ("POST", "/campaigns/<campaign_id>/cancel"): Case(
             Kind.RESOURCE, lambda t: Target("POST", f"/campaigns/{spare_campaign(t)}/cancel")
         ),
+        ("GET", "/campaigns/<campaign_id>/preflight"): Case(
+            Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/preflight")
+        ),
         ("GET", "/campaigns/<campaign_id>/report"): Case(
             Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/report")
         ),
