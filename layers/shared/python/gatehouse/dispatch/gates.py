@@ -39,6 +39,7 @@ class Reason(StrEnum):
     CONTACT_DELETED = "contact_deleted"
     CONSENT_MISSING = "consent_missing"
     SUPPRESSED = "suppressed"
+    HELD_FOR_REVIEW = "held_for_review"  # a reply that may revoke consent awaits a person's reading
     DNC_LISTED = "dnc_listed"
     DNC_NUMBER_ERROR = "dnc_number_error"  # the scrub could not answer for this number
     DNC_SOURCE_FAILED = "dnc_source_failed"  # the DNC source failed: the campaign must pause
@@ -87,6 +88,7 @@ class ContactFacts:
 
     suppressed: bool | None  # None: the suppression list could not be read, which blocks
     attempts_last_day: Sequence[datetime] = ()  # across all the tenant's campaigns and numbers
+    held: bool = False  # on the list only by a hold for review (``suppressed`` is then False)
 
 
 # ---------------------------------------------------------------- the gates, in order
@@ -115,9 +117,11 @@ def gate_consent(contact: Contact, channel: Channel) -> Verdict:
 
 
 def gate_suppression(facts: ContactFacts) -> Verdict:
-    """3. Not on the tenant's suppression list, checked again at every attempt."""
+    """3. Not on the tenant's suppression list, checked again at every attempt; nor held for review."""
     if facts.suppressed is None or facts.suppressed:
         return blocked("suppression", Reason.SUPPRESSED)
+    if facts.held:
+        return blocked("suppression", Reason.HELD_FOR_REVIEW)
     return PASSED
 
 
