@@ -88,6 +88,11 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
             f"twilio-sms:{tenant_id}:{sms.message_sid}",
             lambda: _twiml(inbound_sms.receive(scope, sms, request_id=request_id)),
             lambda_context=app.lambda_context,
+            # The answer is a text to the person (an opt-out's one confirmation, 47 CFR
+            # 64.1200(a)(12)): a repeated delivery answers with no message, so it goes out at
+            # most once. Twilio retries only when the first answer was lost; then none goes out,
+            # which (a)(12) allows (the confirmation is permitted, never required).
+            replayed=lambda _: _twiml(None),
         )
     )
 

@@ -35,6 +35,7 @@ from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.vault import Provider, connect, revoke
+from gatehouse.webhooks import inbound_sms
 from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.support.consent import written
@@ -140,6 +141,20 @@ def run(world: dict[str, Any], run_id: str = "run-1", now: datetime = NOW):  # t
         scrub=checks.scrub,
         billing=good_standing,
     )
+
+
+def test_a_number_held_for_review_is_blocked_with_its_own_reason_and_a_stop_still_wins(
+    world: dict[str, Any],
+) -> None:
+    """47 CFR 64.1200(a)(10), FCC 24-24: a reply that may revoke consent stops every attempt until read."""
+    scope, ids = world["scope"], world["ids"]
+    for name in ("ann", "ed"):
+        doubtful = inbound_sms.InboundSms(f"SMheld{name}", PEOPLE[name]["phone"], "who gave you my number?")
+        inbound_sms.receive(scope, doubtful, request_id="tests")
+    result = run(world)
+    assert result.blocked[ids["ann"]] == "held_for_review"
+    assert result.blocked[ids["ed"]] == "suppressed"
+    assert result.sent == {}
 
 
 def test_each_contact_gets_the_outcome_the_gates_give(world: dict[str, Any]) -> None:

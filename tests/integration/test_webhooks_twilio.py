@@ -238,11 +238,17 @@ def test_a_body_that_is_not_a_form_is_rejected_like_a_bad_signature(hooks, tenan
 # ---------------------------------------------------------------- once per MessageSid
 
 
-def test_a_replayed_stop_changes_nothing_and_gets_the_same_reply(hooks, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_stop_changes_nothing_and_is_confirmed_once(hooks, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(a)(12) (FCC 24-24) allows one confirmation: a repeated delivery answers with none.
+
+    (It used to get the first reply again, which Twilio would have sent as a second text.)
+    """
     ref = connected(tenant_a)
     event = twilio_event(ref, sms_pairs("SM" + "f" * 32, SENDER, "STOP"))
     replies = [hooks(event) for _ in range(5)]
-    assert {(r.status, r.body) for r in replies} == {(replies[0].status, replies[0].body)}
+    assert [r.status for r in replies] == [200] * 5
+    assert replies[0].body.count(inbound_sms.OPT_OUT_REPLY) == 1
+    assert all("<Message>" not in r.body for r in replies[1:])
     assert len(suppression_audits(tenant_a)) == 1
 
 
@@ -261,6 +267,7 @@ def test_concurrent_duplicates_have_one_effect(hooks, tenant_a: TenantFixture) -
     for t in threads:
         t.join()
     assert [r.status for r in replies] == [200] * 10
+    assert sum(r.body.count(inbound_sms.OPT_OUT_REPLY) for r in replies) == 1  # (a)(12): one confirmation
     assert len(suppression_audits(tenant_a)) == 1
     assert (
         len(inbound_sms.messages_of(tenant_a.scope, contact_id_for(tenant_a.tenant_id, "+14155550126"))) == 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from gatehouse.clock import utc_now
 from gatehouse.contacts.imports import CallerRef, ImportJob, ImportStatus
+from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import ContactInput
 from gatehouse.contacts.service import new_contact
 from gatehouse.dnc import WORDING, LoadKind, acknowledge, load
@@ -166,6 +167,18 @@ def suppressed_number(tenant: TenantFixture) -> str:
     """Put a number on tenant A's suppression list; its hash reference must never reach tenant B."""
     added = suppress(tenant.scope, fixture_operator(tenant), SUPPRESSED_NUMBER, SuppressionSource.MANUAL)
     return added.entry.ref
+
+
+HELD_NUMBER = "+12025550166"
+HELD_TEXT = "who gave you this number, Alphaperson?"
+
+
+def held_reply(tenant: TenantFixture) -> str:
+    """A doubtful reply to tenant A, held for review; its contact id, number and text stay A's."""
+    from gatehouse.webhooks.inbound_sms import InboundSms, receive
+
+    receive(tenant.scope, InboundSms(new_id("SM"), HELD_NUMBER, HELD_TEXT), request_id="fixtures")
+    return contact_id_for(tenant.tenant_id, HELD_NUMBER)
 
 
 CONTACT_PHONE = "+14155550101"
@@ -425,6 +438,19 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[suppressed_number(t)],
         ),
     ),
+    ("GET", "/optout-reviews"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/optout-reviews", secrets=[held_reply(t), HELD_NUMBER, HELD_TEXT]),
+    ),
+    ("POST", "/optout-reviews/<contact_id>/suppress"): Case(
+        Kind.RESOURCE, lambda t: Target("POST", f"/optout-reviews/{held_reply(t)}/suppress")
+    ),
+    ("POST", "/optout-reviews/<contact_id>/release"): Case(
+        Kind.RESOURCE,
+        lambda t: Target(
+            "POST", f"/optout-reviews/{held_reply(t)}/release", body={"reason": "asked who we are, no more"}
+        ),
+    ),
     ("GET", "/invitations"): Case(
         Kind.COLLECTION, lambda t: Target("GET", "/invitations", secrets=[spare_invitation(t)])
     ),
@@ -681,6 +707,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/integrations/<provider>/test"): "integration.tested",
     ("POST", "/suppressions"): "suppression.added",
     ("POST", "/suppressions/remove"): "suppression.removed",
+    ("POST", "/optout-reviews/<contact_id>/suppress"): "suppression.hold_confirmed",
+    ("POST", "/optout-reviews/<contact_id>/release"): "suppression.hold_released",
     ("POST", "/contacts/<contact_id>/erase"): "contact.erased",
     ("POST", "/invitations"): "invitation.created",
     ("DELETE", "/invitations/<invitation_id>"): "invitation.revoked",

@@ -211,6 +211,22 @@ def test_gate_3_suppression_fails_closed(suppressed: bool | None, passes: bool) 
 
 
 @pytest.mark.parametrize(
+    ("suppressed", "held", "reason"),
+    [
+        (False, True, Reason.HELD_FOR_REVIEW),
+        (True, True, Reason.SUPPRESSED),  # a suppression wins over a hold
+        (None, True, Reason.SUPPRESSED),
+        (False, False, None),
+    ],
+)
+def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
+    suppressed: bool | None, held: bool, reason: Reason | None
+) -> None:
+    """47 CFR 64.1200(a)(10), FCC 24-24: a reply that may revoke stops attempts until a person reads it."""
+    assert gate_suppression(ContactFacts(suppressed=suppressed, held=held)).reason == reason
+
+
+@pytest.mark.parametrize(
     ("dnc", "outcome", "reason"),
     [
         (stamp(ScrubStatus.CLEAR), Outcome.PASS, None),

@@ -36,6 +36,9 @@ OPT_OUTS = [
     "no más mensajes", "no me escriban", "basta", "alto", "cancelar", "Détener",
 ]  # fmt: skip
 
+# "YES" opted in here once, as some carriers take it; 47 CFR 64.1200(a)(10) (FCC 24-24) makes a
+# revocation stand until the person asks to come back, so a casual "yes" is now an ordinary reply.
+CASUAL_YES = ["YES", "yes", "Yes please", "yes!"]
 ORDINARY = [
     "is the shuttle stop still at the church?", "don't stop now, that's great",
     "Please don't stop texting me",
@@ -51,17 +54,17 @@ ORDINARY = [
     "call me after noon",
     "remind me tomorrow", "Remove my appointment for Friday", "I had to end the call early",
     "we had to stop the car", "Delete my last message, typo",
-    "never mind", "", "   ", "🙂", "1234", "?!", "a" * 3000,
+    "never mind", "", "   ", "🙂", "1234", "?!", "a" * 3000, *CASUAL_YES,
 ]  # fmt: skip
 
-OPT_INS = [
-    "START", "start", "Start.", "UNSTOP", "unstop!", "YES", "yes", "Yes please", "yes!", " START ", "opt in",
-]  # fmt: skip
+OPT_INS = ["START", "start", "Start.", "UNSTOP", "unstop!", " START ", "opt in", "SUBSCRIBE"]
+
 HELPS = ["HELP", "help", "Help!", "HELP ME", "INFO", "info?", "help please", "ayuda"]
 
 
 @pytest.mark.parametrize("body", OPT_OUTS)
 def test_opt_outs(body: str) -> None:
+    """47 CFR 64.1200(a)(10), FCC 24-24: revocation by any reasonable means, per-se words in any form."""
     assert classify(body) is Intent.OPT_OUT
 
 
@@ -103,4 +106,4 @@ def test_anything_but_text_is_no_keyword(body: object) -> None:
 
 
 def test_intent_values_are_stable_strings() -> None:
-    assert [intent.value for intent in Intent] == ["opt_out", "opt_in", "help", "none"]
+    assert [intent.value for intent in Intent] == ["opt_out", "uncertain", "opt_in", "help", "none"]

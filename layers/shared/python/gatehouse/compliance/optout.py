@@ -1,151 +1,244 @@
-"""Reading an inbound text: opt-out, opt-in, help request, or an ordinary message.
+"""Reading an inbound text: opt-out, held for review, opt-in, help request, or an ordinary message.
 
-This module owns one pure decision, ``classify``. It goes past every carrier's keyword
-list: the per-se revocation words of FCC 24-18 and the carriers' words in any case,
-spacing and punctuation ("Stop!", " s t o p", "STOP."), padded with politeness ("stop
-please", "please just stop"), and plain requests a reasonable person reads as "stop
-contacting me" ("stop texting me", "take me off your list", "don't text me"), while an
-ordinary message that merely contains a word ("is the shuttle stop still at the
-church?") stays a message. When a text both opts out and asks for anything else, the
-opt-out wins. It never stores, suppresses or answers anything.
+This module owns one pure decision, ``classify``, read from 47 CFR 64.1200(a)(10) (FCC
+24-24): consent is revoked by any reasonable means; "stop", "quit", "end", "revoke", "opt
+out", "cancel" and "unsubscribe" in reply to a text are revocations per se, and other
+wording counts when a reasonable person reads it as "stop contacting me". So a per-se word
+used *as a request* anywhere in the reply revokes ("Stop?? what is this", "cancel all of
+your texts"), in any case, spacing or punctuation, in English or Spanish, while the same
+word in another sense does not ("the bus stop", "cancel my appointment", "when does it
+end"). A reading it cannot settle (a per-se word whose sense it cannot tell, hostile or
+doubtful wording) is ``UNCERTAIN``: never an ordinary message, so the caller holds the
+number for a person to review. Only an explicit request opts in (START, UNSTOP, "opt me
+back in"); "yes" never does. The tables are data, in ``optout_phrases``. It never stores,
+suppresses or answers anything.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Final
 
-# Longer texts are not keyword replies; only their opening is read for requests.
+from gatehouse.compliance.optout_phrases import (
+    ADDRESSED_LEADS,
+    BOUNDARIES,
+    CONTACT_OBJECTS,
+    DESCRIBED_MARKERS,
+    EMPTY_OBJECTS,
+    FILLER,
+    HELP_WORDS,
+    LEAD_FILLER,
+    NEGATIONS,
+    NOUN_MARKERS,
+    OPT_IN_REQUESTS,
+    OPT_IN_WORDS,
+    OPT_OUT_REQUESTS,
+    OPT_OUT_WORDS,
+    OTHER_OBJECTS,
+    PARTICLES,
+    SELF_LEADS,
+    SENSE_WORDS,
+    STOP_EMOJI,
+    STRONG_WORDS,
+    UNCERTAIN_PHRASES,
+    VAGUE_FOR_CANCEL,
+    WHOLE_REQUESTS,
+)
+
+__all__ = ["HELP_WORDS", "OPT_IN_WORDS", "OPT_OUT_WORDS", "Intent", "classify"]
+
+# Twilio caps a body at 1600 characters; anything longer is read up to here and no further.
 _MAX_READ: Final = 2000
+_OBJECT_SPAN: Final = 6  # words after a per-se word that may name what it acts on
+_NEGATION_SPAN: Final = 3  # "I do not want to cancel": the negation stands within three words
 
 
 class Intent(StrEnum):
     OPT_OUT = "opt_out"
+    UNCERTAIN = "uncertain"  # may be a revocation: hold the number until a person decides
     OPT_IN = "opt_in"
     HELP = "help"
     NONE = "none"
 
 
-OPT_OUT_WORDS: Final = frozenset(
-    {
-        # FCC 24-18 per se, Twilio, AWS End User Messaging, Telnyx, Bird
-        "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "remove",
-        "arret", "td", "halt", "detener", "parar", "ferma", "cancelall",
-        # the same, as people type them
-        "unsub", "unsubcribe", "unsuscribe", "unsubscibe", "unsubsribe", "unsubscribed", "stoptexting",
-        "cancelar", "alto", "basta",
-    }
-)  # fmt: skip
-OPT_IN_WORDS: Final = frozenset({"start", "unstop", "yes", "subscribe", "resubscribe", "optin", "resume"})
-HELP_WORDS: Final = frozenset({"help", "info", "ayuda", "aide"})
-# Words that pad a keyword without changing it: "stop please", "ok just stop now".
-_FILLER: Final = frozenset(
-    {
-        "please", "pls", "plz", "plse", "now", "thanks", "thank", "you", "thankyou", "thx", "ty", "ok",
-        "okay", "k", "asap", "immediately", "right", "just", "already", "it", "sir", "maam", "again",
-        "me", "lol", "omg", "seriously", "oh", "hey", "hi", "hello", "god", "dude", "man", "all", "this",
-        "thats", "enough", "for", "real", "bye", "goodbye", "sorry", "por", "favor",
-    }
-)  # fmt: skip
-_NEGATIONS: Final = frozenset({"dont", "do", "never", "wont", "cant", "not", "didnt", "cannot"})
+class _Reading(StrEnum):
+    """How one per-se word is used in its clause."""
 
-_CONTACT_NOUN: Final = r"(texts?|txts?|messages?|msgs?|sms|calls?|emails?|spam|robocalls?|contact)"
-_REQUESTS: Final = tuple(
-    re.compile(pattern)
-    for pattern in (
-        # "stop texting me", "quit calling", "cease contacting", "stop these messages"
-        r"\b(stop|quit|cease|halt)\s+(texting|txting|texing|messaging|msging|calling|contacting|"
-        r"sending|emailing|spamming|bothering|harassing|harrassing|ringing|phoning)\b",
-        rf"\b(stop|quit|cease)\s+((the|these|those|all|your|ur|any)\s+)*{_CONTACT_NOUN}\b",
-        # "end these texts", but not "end the call"
-        r"\b(end|halt)\s+((the|these|those|all|your|ur|any)\s+)*(texts|txts|messages|msgs|sms|calls|"
-        r"texting|messaging|robocalls)\b",
-        # "don't text me", "do not call", "never contact me again", "don't send me anything"
-        r"\b(dont|do not|never|pls dont|please dont)\s+(ever\s+)?(text|txt|message|msg|call|contact|email|"
-        r"sms|send|ring|phone|bother|spam)\b",
-        # "remove me", "delete my number", "take me off your list", "opt me out"
-        r"\b(remove|delete|erase|unsubscribe|unsub)\s+(me|us|this number|my\s+(number|cell|phone|info|"
-        r"information|details|contact|name|data|account|email))\b",
-        r"\btake\s+(me|us|my number|my name|this number)\s+(off|out of)\b",
-        r"\bopt(ing|ed)?\s+((me|us|my number)\s+)?out\b",
-        r"\b(unsubscribe|unsubscribed|unsub|optout|stopall)\b",
-        rf"\bno\s+more\s+{_CONTACT_NOUN}\b",
-        r"\b(dont|do not|no longer)\s+(want|wish|need)\s+(to\s+(get|receive)\s+)?"
-        rf"((these|your|any|ur|the)\s+)*{_CONTACT_NOUN}\b",
-        r"\b(leave me alone|lose my number|wrong number|wrong person|not the right person)\b",
-        r"\b(i said|i told you|i told you to|i asked you to|i already said|i already told you to)\s+"
-        r"(stop|quit|unsubscribe|remove me)\b",
-        r"\b(can|could|will|would)\s+(you|u)\s+(please\s+|pls\s+|just\s+)*(stop|quit)"
-        r"(\s+(it|now|already|please|pls))*$",
-        r"\bno\s+mas\s+(mensajes|textos|llamadas)\b",
-        r"\b(no me|dejen de)\s+(escriban|envien|llamen|manden|escribir|enviar|llamar)\b",
-    )
-)
-_WHOLE_REQUESTS: Final = frozenset(
-    {"not interested", "im not interested", "i am not interested", "no interest", "go away"}
-)
-_LEADING_KEYWORD: Final = re.compile(
-    r"^\W*(stop|stopall|unsubscribe|quit|cancel|end|revoke|opt\W?out|remove|arret|halt)\s*[.!,;:\n]"
-)
-_SHOUTED: Final = re.compile(r"\b(STOP|STOPALL|UNSUBSCRIBE|OPTOUT|OPT OUT)\b")
+    REQUEST = "request"
+    OTHER = "other"
+    UNCLEAR = "unclear"
+
+
+class _Lead(StrEnum):
+    ADDRESSED = "addressed"  # asks the sender: "could you stop"
+    SELF = "self"  # the person's own act: "I want to cancel"
+    DESCRIBED = "described"  # something else: "when does it end"
+    UNKNOWN = "unknown"
+
+
+class _Object(StrEnum):
+    NONE = "none"
+    CONTACT = "contact"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+# (who the word is said of, what it acts on) -> how the word is used.
+_SENSE: Final = {
+    _Lead.ADDRESSED: {_Object.NONE: _Reading.REQUEST, _Object.UNKNOWN: _Reading.UNCLEAR},
+    _Lead.SELF: {_Object.NONE: _Reading.UNCLEAR, _Object.UNKNOWN: _Reading.UNCLEAR},
+    _Lead.DESCRIBED: {_Object.NONE: _Reading.OTHER, _Object.UNKNOWN: _Reading.OTHER},
+    _Lead.UNKNOWN: {_Object.NONE: _Reading.UNCLEAR, _Object.UNKNOWN: _Reading.UNCLEAR},
+}
 
 
 def classify(body: object) -> Intent:
-    """What an inbound text asks for; anything unreadable is an ordinary message."""
+    """What an inbound text asks for. Opt-out wins over everything, then a doubtful reading."""
     if not isinstance(body, str):
         return Intent.NONE
     text = _fold(body[:_MAX_READ])
     words = re.findall(r"[a-z0-9]+", text)
-    core = _strip_filler(words)
-    if _is_opt_out(body[:_MAX_READ], text, words, core):
+    if not words:
+        return Intent.UNCERTAIN if STOP_EMOJI & set(body[:_MAX_READ]) else Intent.NONE
+    return _revocation(text, words) or _request(words)
+
+
+def _revocation(text: str, words: list[str]) -> Intent | None:
+    joined = " ".join(words)
+    readings = set(_readings(text))
+    if _is_keyword_reply(_strip_filler(words), joined) or _Reading.REQUEST in readings:
         return Intent.OPT_OUT
-    collapsed = "".join(core)
-    if collapsed in OPT_IN_WORDS or core == ["opt", "in"]:
+    if any(_unnegated(pattern, joined) for pattern in OPT_OUT_REQUESTS):
+        return Intent.OPT_OUT
+    if _Reading.UNCLEAR in readings or any(p.search(joined) for p in UNCERTAIN_PHRASES):
+        return Intent.UNCERTAIN
+    return None
+
+
+def _request(words: list[str]) -> Intent:
+    """Opt in or help, asked for explicitly; anything else is an ordinary message."""
+    collapsed = "".join(_strip_filler(words))
+    if collapsed in OPT_IN_WORDS or any(_unnegated(p, " ".join(words)) for p in OPT_IN_REQUESTS):
         return Intent.OPT_IN
-    if collapsed in HELP_WORDS:
-        return Intent.HELP
-    return Intent.NONE
+    return Intent.HELP if collapsed in HELP_WORDS else Intent.NONE
 
 
 def _fold(body: str) -> str:
-    """Lower case without accents or apostrophes: "Arrêt", "DON\u2019T" -> "arret", "dont"."""
+    """Lower case without accents, apostrophes or long letter runs: "Arrêt", "STOOOP" -> "arret", "stop"."""
     decomposed = unicodedata.normalize("NFKD", body)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"['\u2018\u2019\u02bc`]", "", plain.casefold())
+    text = re.sub(r"['\u2018\u2019\u02bc`]", "", plain.casefold())
+    text = re.sub(r"([a-z])\1{2,}", r"\1", text)
+    # "opt out", "opt-out", "un subscribe" are one word to every carrier
+    text = re.sub(r"\bopt[\s_-]*out\b", "optout", text)
+    text = re.sub(r"\bat once\b", "now", text)  # "stop at once" is no place to stop at
+    return re.sub(r"\bun[\s_-]+subscribe\b", "unsubscribe", text)
 
 
 def _strip_filler(words: list[str]) -> list[str]:
     start, end = 0, len(words)
-    while start < end and words[start] in _FILLER:
+    while start < end and words[start] in FILLER:
         start += 1
-    while end > start and words[end - 1] in _FILLER:
+    while end > start and words[end - 1] in FILLER:
         end -= 1
     return words[start:end]
 
 
-def _is_opt_out(raw: str, text: str, words: list[str], core: list[str]) -> bool:
-    if core and ("".join(core) in OPT_OUT_WORDS or _only_keywords(core)):
+def _is_keyword_reply(core: list[str], joined: str) -> bool:
+    """The whole reply is a keyword: "STOP", "s t o p", "stop stop", "STOP START", "not interested"."""
+    if not core or _vague_cancel(core, joined):
+        return False
+    if "".join(core) in OPT_OUT_WORDS or " ".join(core) in WHOLE_REQUESTS:
         return True
-    if " ".join(core) in _WHOLE_REQUESTS or _LEADING_KEYWORD.match(text):
-        return True
-    if any(c.islower() for c in raw) and _SHOUTED.search(raw):
-        return True
-    joined = " ".join(words)
-    return any(_unnegated(pattern, joined) for pattern in _REQUESTS)
-
-
-def _only_keywords(core: list[str]) -> bool:
-    """ "stop stop stop", "STOP START", "unsubscribe cancel": every word a keyword, one an opt-out."""
     keywords = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
     return all(word in keywords for word in core) and any(word in OPT_OUT_WORDS for word in core)
+
+
+def _vague_cancel(core: list[str], joined: str) -> bool:
+    """ "cancel it": the appointment, or the texts? Not a keyword reply; the context reading decides."""
+    words = joined.split()
+    if core not in (["cancel"], ["cancelar"]) or core[0] not in words:
+        return False
+    after = words[words.index(core[0]) + 1 :]
+    return bool(after) and after[0] in VAGUE_FOR_CANCEL
+
+
+def _readings(text: str) -> Iterator[_Reading]:
+    """How each per-se word of the reply is used, clause by clause."""
+    for clause in re.split(r"[.!?;:,\n\u00bf\u00a1()\"]+|\s-+\s", text):
+        words = re.findall(r"[a-z0-9]+", clause)
+        for at, word in enumerate(words):
+            if word in STRONG_WORDS:
+                yield _Reading.OTHER if _negated(words[:at]) else _Reading.REQUEST
+            elif word in SENSE_WORDS:
+                yield _sense(words, at)
+
+
+def _sense(words: list[str], at: int) -> _Reading:
+    word, before = words[at], words[:at]
+    if _negated(before) or (before and before[-1] in NOUN_MARKERS.get(word, ())):
+        return _Reading.OTHER
+    found = _object_of(word, words[at + 1 :])
+    if found is _Object.CONTACT:
+        return _Reading.REQUEST
+    if found is _Object.OTHER:
+        return _Reading.OTHER
+    return _SENSE[_lead(before)][found]
+
+
+def _lead(before: list[str]) -> _Lead:
+    lead = " ".join(w for w in before if w not in LEAD_FILLER)
+    if lead in ADDRESSED_LEADS or lead.endswith((" you to", " u to")):
+        return _Lead.ADDRESSED
+    if lead in SELF_LEADS:
+        return _Lead.SELF
+    if any(w in DESCRIBED_MARKERS for w in lead.split()):
+        return _Lead.DESCRIBED
+    return _Lead.UNKNOWN
+
+
+def _object_of(word: str, after: list[str]) -> _Object:
+    """What the per-se word acts on, read from the few words after it up to a boundary."""
+    span: list[str] = []
+    for token in after[:_OBJECT_SPAN]:
+        if token in BOUNDARIES:
+            break
+        span.append(token)
+    if span and span[0] in PARTICLES.get(word, ()):
+        return _Object.OTHER
+    for token in span:
+        if token in CONTACT_OBJECTS:
+            return _Object.CONTACT
+        if token in OTHER_OBJECTS:
+            return _Object.OTHER
+    rest = [t for t in span if t not in EMPTY_OBJECTS]
+    if word in {"cancel", "cancelar"} and any(t in VAGUE_FOR_CANCEL for t in span[:1]):
+        return _Object.UNKNOWN
+    if not rest:
+        return _Object.NONE
+    # "stop worrying", "quit smoking": a gesture of another kind
+    return _Object.OTHER if rest[0].endswith("ing") else _Object.UNKNOWN
+
+
+def _negated(before: list[str]) -> bool:
+    """A negation within three words, unless it asks ("can't you stop", "why won't you")."""
+    tail = before[-_NEGATION_SPAN:]
+    for at, word in enumerate(tail):
+        if word in NEGATIONS:
+            following = tail[at + 1] if at + 1 < len(tail) else ""
+            if following not in {"you", "u"}:
+                return True
+    return False
 
 
 def _unnegated(pattern: re.Pattern[str], joined: str) -> bool:
     """A match not preceded by a negation: "don't stop texting me" is no request to stop."""
     for match in pattern.finditer(joined):
-        before = joined[: match.start()].split()
-        if match.group(0).split()[0] in _NEGATIONS or not before or before[-1] not in _NEGATIONS:
+        if match.group(0).split()[0] in NEGATIONS:
+            return True
+        if not _negated(joined[: match.start()].split()):
             return True
     return False

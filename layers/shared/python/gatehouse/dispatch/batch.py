@@ -47,6 +47,7 @@ from gatehouse.errors import Conflict, GatehouseError
 from gatehouse.identity.caller import system
 from gatehouse.identity.tenants import TenantEntry, TenantStatus
 from gatehouse.observability import logger, metrics
+from gatehouse.suppression import held_only
 from gatehouse.tenancy import TenantScope, get_directory
 from gatehouse.tenancy.scope import prefetch
 from gatehouse.vault import Provider
@@ -152,11 +153,13 @@ def _run(  # noqa: PLR0917
         result.blocked[missing] = Reason.CONTACT_DELETED.value
     numbers = [c.e164 for c in contacts.values()]
     on_list = suppressed(scope, numbers) if numbers else set()
+    on_hold = held_only(on_list)  # from the same batch get: numbers only a hold for review keeps out
 
     def verdict_of(contact: Contact) -> Verdict:
         ledger = ledgers.get(contact.contact_id)
         known = ContactFacts(
-            suppressed=contact.e164 in on_list,
+            suppressed=contact.e164 in on_list and contact.e164 not in on_hold,
+            held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
         )
         return gates.evaluate(contact, facts, tenant, known, now, rules)

@@ -25,6 +25,7 @@ from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.identity.tenants import TenantStatus, find_tenant
+from gatehouse.suppression import held_only
 from gatehouse.tenancy import TenantScope
 
 PAGE_MAX: Final = 500
@@ -56,11 +57,14 @@ def preflight(  # noqa: PLR0917
     report.cursor = next_cursor
     numbers = [c.e164 for c in contacts]
     on_list = suppressed(scope, numbers) if numbers else set()
+    on_hold = held_only(on_list)
     ledgers = scope.batch_get(AttemptLedger, [c.contact_id for c in contacts]) if contacts else {}
     for contact in contacts:
         ledger = ledgers.get(contact.contact_id)
         facts = gates.ContactFacts(
-            suppressed=contact.e164 in on_list, attempts_last_day=ledger.recent(now) if ledger else []
+            suppressed=contact.e164 in on_list and contact.e164 not in on_hold,
+            held=contact.e164 in on_hold,
+            attempts_last_day=ledger.recent(now) if ledger else [],
         )
         _count(report, gates.evaluate_contact(contact, campaign.spec, facts, now))
     return report

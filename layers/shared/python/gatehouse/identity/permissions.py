@@ -40,6 +40,8 @@ class Permission(StrEnum):
     CONTACTS_ERASE = "contacts:erase"
     SUPPRESSION_ADD = "suppression:add"
     SUPPRESSION_REMOVE = "suppression:remove"
+    # Read the replies held for review and decide them (suppress, or release with a reason).
+    OPTOUT_REVIEW = "optout:review"
     CAMPAIGNS_READ = "campaigns:read"
     CAMPAIGNS_WRITE = "campaigns:write"
     CAMPAIGNS_APPROVE = "campaigns:approve"
@@ -88,6 +90,7 @@ _ADMIN = _MEMBER | {
     Permission.CONTACTS_EXPORT,
     Permission.CONTACTS_ERASE,
     Permission.CAMPAIGNS_APPROVE,
+    Permission.OPTOUT_REVIEW,
     Permission.INTEGRATIONS_READ,
     Permission.INTEGRATIONS_MANAGE,
     Permission.AUDIT_READ,

@@ -1,16 +1,20 @@
 """The tenant's suppression list: keyed hashes of numbers never to be contacted again.
 
-``suppress`` (immediate, permanent, idempotent), ``suppressed`` (batch check),
-``remove`` (owner, reason, audited) and ``list_entries``; ``to_e164`` turns what people
-type into the E.164 form these take. Numbers are never stored: see ``keys``.
+``suppress`` (immediate, permanent, idempotent), ``suppressed`` (batch check, telling
+numbers only held for review apart), ``remove`` (owner, reason, audited) and
+``list_entries``; ``review`` holds a doubtful reply's number until a person decides;
+``to_e164`` turns what people type into the E.164 form these take. Numbers are never
+stored: see ``keys``.
 """
 
 from gatehouse.suppression.entries import (
     CHECK_MAX,
     Suppressed,
+    SuppressedNumbers,
     SuppressionEntry,
     SuppressionSource,
     SuppressionView,
+    held_only,
     is_suppressed,
     lift_sms_stop,
     list_entries,
@@ -24,10 +28,12 @@ from gatehouse.suppression.numbers import to_e164
 __all__ = [
     "CHECK_MAX",
     "Suppressed",
+    "SuppressedNumbers",
     "SuppressionEntry",
     "SuppressionSource",
     "SuppressionUnavailable",
     "SuppressionView",
+    "held_only",
     "is_suppressed",
     "lift_sms_stop",
     "list_entries",

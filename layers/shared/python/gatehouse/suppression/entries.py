@@ -23,6 +23,7 @@ it off.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -54,6 +55,9 @@ class SuppressionSource(StrEnum):
     VOICE_STOP_REQUEST = "voice_stop_request"
     ERASURE = "erasure"
     IMPORT = "import"
+    # A reply that may revoke consent, until an owner or admin reads it (``suppression.review``):
+    # on the list like any source, so every check keeps the number out meanwhile (fail closed).
+    HELD_FOR_REVIEW = "held_for_review"
 
 
 class SuppressionEntry(TenantRecord):
@@ -125,10 +129,10 @@ def suppress(
     """Suppress a number now and for good; a number already suppressed keeps its first entry."""
     caller.require(Permission.SUPPRESSION_ADD)
     entry = SuppressionEntry(
-        number_key=_key(scope, e164),
+        number_key=key_of(scope, e164),
         source=source,
         sources=[source],
-        reason=_clean_reason(reason),
+        reason=clean_reason(reason),
         added_at=clock(),
         added_by=caller.actor,
     )
@@ -147,16 +151,16 @@ def suppress(
 def _add_source(scope: TenantScope, caller: Caller, key: str, source: SuppressionSource) -> SuppressionView:
     for _ in range(3):
         existing = scope.require(SuppressionEntry, key)
-        standing = existing.sources or [existing.source]
-        if source in standing:
+        standing_now = standing(existing)
+        if source in standing_now:
             return SuppressionView.of(existing)
         before = SuppressionView.of(existing)
-        after = SuppressionView.of(existing.model_copy(update={"sources": [*standing, source]}))
+        after = SuppressionView.of(existing.model_copy(update={"sources": [*standing_now, source]}))
         try:
             with trail.recorded(
                 scope, caller, "suppression.added", "suppression", after.ref, before=before, after=after
             ) as change:
-                change.save(existing.model_copy(update={"sources": [*standing, source]}))
+                change.save(existing.model_copy(update={"sources": [*standing_now, source]}))
         except TransactionConflict:
             continue
         return after
@@ -164,17 +168,17 @@ def _add_source(scope: TenantScope, caller: Caller, key: str, source: Suppressio
 
 
 def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock = utc_now) -> bool:
-    """A contact's opt-in keyword (START, UNSTOP, YES): lifts the suppression only if SMS STOP alone stands.
+    """A contact's explicit opt-in (START, UNSTOP, SUBSCRIBE) lifts the suppression if SMS STOP alone stands.
 
     Returns whether the number is now off the list. A manual add, a "stop calling" request,
-    an import or an erasure keeps it suppressed whatever the contact texts.
+    an import, an erasure or a hold for review keeps it suppressed whatever the contact texts.
     """
     if caller.principal_type is not PrincipalType.CONTACT:
         raise Forbidden("only the number's own opt-in lifts an SMS STOP")
-    entry = scope.get(SuppressionEntry, _key(scope, e164))
+    entry = scope.get(SuppressionEntry, key_of(scope, e164))
     if entry is None:
         return True
-    if (entry.sources or [entry.source]) != [SuppressionSource.SMS_STOP]:
+    if standing(entry) != [SuppressionSource.SMS_STOP]:
         return False
     view = SuppressionView.of(entry)
     removal = Removal(reason="opt-in keyword from the number", removed_at=clock())
@@ -186,15 +190,38 @@ def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock
     return True
 
 
-def suppressed(scope: TenantScope, numbers: list[str]) -> set[str]:
+class SuppressedNumbers(set[str]):
+    """The numbers on the list, every one of them kept out; ``held`` those on it only by a hold for review.
+
+    A set, so every check that asks "is it on the list?" keeps a held number out as well;
+    the dispatch gates read ``held`` to give such a contact its own reason.
+    """
+
+    def __init__(self, numbers: Iterable[str] = (), *, held: Iterable[str] = ()) -> None:
+        super().__init__(numbers)
+        self.held = frozenset(held)
+
+
+def suppressed(scope: TenantScope, numbers: list[str]) -> SuppressedNumbers:
     """Which of these E.164 numbers are suppressed: one batch read per 100 distinct numbers."""
-    keys = {_key(scope, number): number for number in dict.fromkeys(numbers)}
+    keys = {key_of(scope, number): number for number in dict.fromkeys(numbers)}
     found = scope.batch_get(SuppressionEntry, keys)
-    return {keys[key] for key in found}
+    held = (keys[k] for k, e in found.items() if standing(e) == [SuppressionSource.HELD_FOR_REVIEW])
+    return SuppressedNumbers((keys[key] for key in found), held=held)
+
+
+def held_only(on_list: set[str]) -> frozenset[str]:
+    """The numbers of a ``suppressed`` answer that only a hold for review keeps out (none for a plain set)."""
+    return on_list.held if isinstance(on_list, SuppressedNumbers) else frozenset()
+
+
+def standing(entry: SuppressionEntry) -> list[SuppressionSource]:
+    """Every source that keeps the number on the list (entries written before ``sources`` have one)."""
+    return entry.sources or [entry.source]
 
 
 def is_suppressed(scope: TenantScope, e164: str) -> bool:
-    return scope.get(SuppressionEntry, _key(scope, e164)) is not None
+    return scope.get(SuppressionEntry, key_of(scope, e164)) is not None
 
 
 def remove(
@@ -202,10 +229,10 @@ def remove(
 ) -> SuppressionView:
     """Take a number off the list: owners only, with a reason (e.g. documented new consent), audited."""
     caller.require(Permission.SUPPRESSION_REMOVE)
-    why = _clean_reason(reason)
+    why = clean_reason(reason)
     if why is None:
         raise Invalid("a reason is required", details=[{"field": "reason", "reason": "required"}])
-    entry = scope.get(SuppressionEntry, _key(scope, e164))
+    entry = scope.get(SuppressionEntry, key_of(scope, e164))
     if entry is None:
         raise NotFound("the number is not on the suppression list")
     view = SuppressionView.of(entry)
@@ -223,13 +250,15 @@ def list_entries(scope: TenantScope, *, limit: int = 50, cursor: str | None = No
     return SuppressionPage(items=[SuppressionView.of(e) for e in page.items], cursor=page.cursor)
 
 
-def _key(scope: TenantScope, e164: str) -> str:
+def key_of(scope: TenantScope, e164: str) -> str:
+    """The number's key on this tenant's list; refuses anything but an E.164 number."""
     if not isinstance(e164, str) or not is_e164(e164):
         raise Invalid("number must be in E.164 form")
     return number_key(scope.tenant_id, e164)
 
 
-def _clean_reason(reason: str | None) -> str | None:
+def clean_reason(reason: str | None) -> str | None:
+    """A reason as stored and audited: trimmed, bounded, and holding no phone number."""
     text = (reason or "").strip()
     if not text:
         return None

@@ -1,12 +1,15 @@
-"""A text a person sent to one of the tenant's numbers: opt-out, opt-in, help, or a message to keep.
+"""A text a person sent to one of the tenant's numbers: opt-out, held for review, opt-in, help, or a message.
 
 ``receive`` decides and acts, after the webhook function has verified Twilio's signature
 and before it answers: an opt-out is on the suppression list before the reply leaves
-(audited as ``contact:<contact id>``, never the number); an opt-in lifts only a
-suppression that an SMS STOP alone put there; HELP answers with the tenant's help
-text; anything else is stored as an ``InboundMessage`` on the sender's contact (by the
-keyed contact id, whether or not the contact exists yet). It returns the reply's text
-(None: no reply). It never sends anything itself and never logs a body or a number.
+(audited as ``contact:<contact id>``, never the number) and gets the one confirmation 47
+CFR 64.1200(a)(12) allows; a doubtful reading (``Intent.UNCERTAIN``) holds the number for
+an owner or admin to review (``suppression.review``) and gets no reply, since nothing is
+revoked yet; an opt-in lifts only a suppression that an SMS STOP alone put there; HELP
+answers with the tenant's help text. Every text but a keyword is stored as an
+``InboundMessage`` on the sender's contact (by the keyed contact id, whether or not the
+contact exists yet). It returns the reply's text (None: no reply). It never sends anything
+itself and never logs a body or a number.
 
 Records: ``InboundMessage`` (collection ``INBOUND_SMS``, sort key ``<contact id>#<MessageSid>``,
 so an erasure finds a person's messages by prefix) and ``SmsHelp`` (``SMS_SETTINGS``/``HELP``).
@@ -29,12 +32,14 @@ from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import logger, metrics
-from gatehouse.suppression import SuppressionSource, lift_sms_stop, suppress
+from gatehouse.suppression import SuppressionSource, lift_sms_stop, review, suppress
+from gatehouse.suppression.entries import REF_LENGTH
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
 
-# One confirmation, no marketing (FCC 24-18 allows exactly this).
+# The one confirmation 47 CFR 64.1200(a)(12) (FCC 24-24) allows: it confirms and nothing else
+# (no marketing, no invitation to come back), sent as the webhook's own answer, within seconds.
 OPT_OUT_REPLY: Final = "You are unsubscribed and will receive no further messages from us."
 OPT_IN_REPLY: Final = "You are subscribed again. Reply STOP to unsubscribe."
 DEFAULT_HELP: Final = "Reply STOP to unsubscribe. Msg & data rates may apply."
@@ -106,6 +111,15 @@ def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Cloc
         return OPT_IN_REPLY if lift_sms_stop(scope, person, sms.sender, clock=clock) else None
     if intent is Intent.HELP:
         return help_text(scope).help_text
+    if intent is Intent.UNCERTAIN:
+        # Fail closed: no attempt on any channel until a person has read it. No confirmation:
+        # nothing is revoked yet, and a text saying so could mislead either way.
+        review.hold(scope, person, sms.sender, contact_id, sms.message_sid, clock=clock)
+    _keep(scope, contact_id, sms, clock)
+    return None
+
+
+def _keep(scope: TenantScope, contact_id: str, sms: InboundSms, clock: Clock) -> None:
     message = InboundMessage(
         contact_id=contact_id,
         message_sid=sms.message_sid,
@@ -119,7 +133,42 @@ def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Cloc
         # Already kept under this MessageSid: a delivery re-run after its reply was lost.
         if scope.get(InboundMessage, message.sort_key()) is None:
             raise
-    return None
+
+
+class HeldTextView(BaseModel):
+    """A reply held for review as an owner or admin sees it: the contact, the hash reference, the text."""
+
+    contact_id: str
+    ref: str = Field(description="first 16 hex characters of the number's keyed hash")
+    body: str | None = Field(description="the latest held text; null once retention has purged it")
+    texts: int = Field(description="doubtful texts received from the number while held")
+    held_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class HeldTextPage:
+    items: list[HeldTextView]
+    cursor: str | None
+
+
+def held_texts(scope: TenantScope, *, limit: int = 50, cursor: str | None = None) -> HeldTextPage:
+    """One page of the review list, each with its latest text (one batch read for the page's texts)."""
+    page = review.list_held(scope, limit=limit, cursor=cursor)
+    keys = [f"{item.contact_id}#{item.message_sid}" for item in page.items]
+    texts = scope.batch_get(InboundMessage, keys) if keys else {}
+    items = [
+        HeldTextView(
+            contact_id=item.contact_id,
+            ref=item.number_key[:REF_LENGTH],
+            body=(kept.body or None) if (kept := texts.get(key)) is not None else None,
+            texts=item.texts,
+            held_at=item.held_at,
+            last_at=item.last_at,
+        )
+        for item, key in zip(page.items, keys, strict=True)
+    ]
+    return HeldTextPage(items=items, cursor=page.cursor)
 
 
 def messages_of(scope: TenantScope, contact_id: str, *, limit: int = 50) -> list[InboundMessage]:

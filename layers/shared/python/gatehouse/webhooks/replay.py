@@ -41,11 +41,19 @@ class Reply:
     body: str
 
 
-def once(event_key: str, handle: Callable[[], Reply], *, lambda_context: Any = None) -> Reply:
+def once(
+    event_key: str,
+    handle: Callable[[], Reply],
+    *,
+    lambda_context: Any = None,
+    replayed: Callable[[Reply], Reply] | None = None,
+) -> Reply:
     """Run ``handle`` for the first delivery of ``event_key``; every other delivery gets its reply.
 
-    With the Lambda context, a claim whose invocation timed out expires with it instead
-    of blocking the provider's retry for the whole in-progress window.
+    ``replayed`` turns the saved reply into what a repeated delivery gets instead (an
+    inbound text's answer is itself a message, which must go out once, not once per
+    delivery). With the Lambda context, a claim whose invocation timed out expires with it
+    instead of blocking the provider's retry for the whole in-progress window.
     """
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table, boto3_client=aws_client("dynamodb")
@@ -54,7 +62,11 @@ def once(event_key: str, handle: Callable[[], Reply], *, lambda_context: Any = N
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
 
+    ran = False
+
     def process(key: str) -> dict[str, Any]:
+        nonlocal ran
+        ran = True
         return asdict(handle())
 
     claimed = idempotent_function(
@@ -66,7 +78,9 @@ def once(event_key: str, handle: Callable[[], Reply], *, lambda_context: Any = N
     )
     for _ in range(WAIT_ROUNDS):
         try:
-            return Reply(**claimed(key=event_key))
+            reply = Reply(**claimed(key=event_key))
         except IdempotencyAlreadyInProgressError:
             time.sleep(WAIT_SECONDS)
+            continue
+        return reply if ran or replayed is None else replayed(reply)
     raise Conflict("the same event is still being processed; retry")
