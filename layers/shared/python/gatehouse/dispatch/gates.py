@@ -140,7 +140,9 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
 def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleBook = RULES) -> Verdict:
     """5. Inside the federal floor, the applicable states' rules and the campaign's windows, in every zone."""
     windows = [w.window() for w in spec.windows]
-    decision = hours.evaluate(contact.zones, contact.states, spec.channel, windows, now, rules=rules)
+    decision = hours.evaluate(
+        contact.zones, contact.states, spec.channel, windows, now, rules=rules, technology=spec.reach
+    )
     if isinstance(decision, hours.Allowed):
         return PASSED
     if isinstance(decision, hours.Deferred):
@@ -155,7 +157,7 @@ def gate_caps(
     decision = caps.evaluate(
         facts.attempts_last_day,
         now,
-        state_caps=caps.caps_for(contact.states, spec.channel, rules),
+        state_caps=caps.caps_for(contact.states, spec.channel, rules, technology=spec.reach),
         campaign_limit=spec.max_attempts_per_contact,
     )
     if isinstance(decision, caps.CapDeferred):
