@@ -32,6 +32,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import CallPlacement, Campaign, CampaignStatus, SmsContent, VoiceContent
+from gatehouse.compliance import declared
 from gatehouse.compliance.state_rules import RULES, Channel, RuleBook
 from gatehouse.config import get_settings
 from gatehouse.contacts.intake import refresh
@@ -145,6 +146,9 @@ def run_batch(
     if len(contact_ids) > BATCH_MAX:
         raise ValueError(f"a batch holds at most {BATCH_MAX} contacts")
     ids = sorted(set(contact_ids))
+    # Read once per batch: a date declared while a run is under way applies from its next batch.
+    # A day before today in UTC is still today somewhere west of it.
+    rules = rules.with_declared(declared.in_force(on_or_after=now.date() - timedelta(days=1)))
     with prefetch(_single_items(scope, campaign_id)):
         return _run(scope, campaign_id, run_id, ids, now, suppressed, scrub, billing, rules, contiguous)
 
