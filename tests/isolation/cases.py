@@ -303,6 +303,24 @@ def enabled_code(user_id: str) -> str:
     return totp.at(time.time() + 30)
 
 
+def declared_date(_: TenantFixture) -> str:
+    """A date declared by an operator (global, no tenant's): its id, for the withdraw route."""
+    from datetime import date
+
+    from gatehouse.compliance.declared import DeclaredKind, declare
+    from gatehouse.identity.caller import PrincipalType
+
+    console = Caller(
+        tenant_id="",
+        role=Role.OWNER,
+        principal_type=PrincipalType.OPERATOR,
+        principal_id="fixtures",
+        platform=True,
+    )
+    added = declare(console, "LA", date(2026, 12, 24), DeclaredKind.HOLIDAY, f"Proclamation {new_id('p')}")
+    return added.date_id
+
+
 def suspended(tenant: TenantFixture) -> str:
     from gatehouse.identity.tenants import TenantEntry, TenantStatus
     from gatehouse.tenancy import get_directory
@@ -513,6 +531,29 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/operator/tenants/<tenant_id>/support-session"): Case(
         Kind.PLATFORM, lambda t: Target("POST", f"/operator/tenants/{t.tenant_id}/support-session")
     ),
+    ("GET", "/operator/declared-dates"): Case(
+        Kind.PLATFORM, lambda t: Target("GET", "/operator/declared-dates")
+    ),
+    ("POST", "/operator/declared-dates"): Case(
+        Kind.PLATFORM,
+        lambda t: Target(
+            "POST",
+            "/operator/declared-dates",
+            body={
+                "state": "LA",
+                "day": "2026-12-31",
+                "kind": "holiday",
+                "source": f"Proclamation {new_id('p')}",
+            },
+        ),
+    ),
+    ("POST", "/operator/declared-dates/<date_id>/withdraw"): Case(
+        Kind.PLATFORM,
+        lambda t: Target(
+            "POST", f"/operator/declared-dates/{declared_date(t)}/withdraw", body={"reason": "isolation"}
+        ),
+    ),
+    ("GET", "/declared-dates"): Case(Kind.COLLECTION, lambda t: Target("GET", "/declared-dates")),
     ("PUT", "/security-policy"): Case(
         Kind.COLLECTION, lambda t: Target("PUT", "/security-policy", body={"require_two_factor": False})
     ),
@@ -735,6 +776,12 @@ AUDITED: dict[tuple[str, str], str] = {
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
 READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link"), ("POST", "/suppressions/check")}
+# Routes that change a global list, not a tenant: no tenant's chain records them; the record
+# itself keeps who changed it and when (a declared date is withdrawn, never deleted).
+PLATFORM_RECORDED = {
+    ("POST", "/operator/declared-dates"),
+    ("POST", "/operator/declared-dates/<date_id>/withdraw"),
+}
 # Entries a route writes besides its own: later, from its asynchronous follow-up (the intake
 # function finishing an import), or as a second action it takes (an erasure suppresses the number).
 FOLLOW_UP_ACTIONS = {

@@ -17,7 +17,7 @@ from gatehouse.compliance.hours import (
     evaluate,
     is_allowed,
 )
-from gatehouse.compliance.state_rules import RULES, Channel, StateRule
+from gatehouse.compliance.state_rules import RULES, Channel, DeclaredDay, RuleScope, StateRule, Technology
 from gatehouse.compliance.zones import zones_of_state
 from gatehouse.errors import Invalid
 
@@ -39,8 +39,9 @@ def decide(
     now: datetime,
     windows: list[CampaignWindow] | None = None,
     channel: Channel = Channel.SMS,
+    technology: Technology | None = None,
 ) -> Decision:
-    return evaluate(zones, states, channel, windows, now)
+    return evaluate(zones, states, channel, windows, now, technology=technology)
 
 
 ALLOWED = Allowed()
@@ -145,21 +146,36 @@ def _assert_lands_exactly_on_the_opening(
 WEDNESDAY = date(2026, 11, 18)
 
 
-@pytest.mark.parametrize("rule", RULES.rules, ids=[rule.state for rule in RULES.rules])
+# The technology each scope is tried with: a live call meets only the rows for every attempt.
+PROBE = {
+    RuleScope.ALL: (Channel.VOICE, Technology.LIVE),
+    RuleScope.AUTOMATED: (Channel.VOICE, Technology.PRERECORDED),
+    RuleScope.PRERECORDED: (Channel.VOICE, Technology.PRERECORDED),
+}
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=[f"{rule.state}-{rule.scope}" for rule in RULES.rules])
 def test_each_state_rows_hours_open_and_close_on_time(rule: StateRule) -> None:
     zone = sorted(zones_of_state(rule.state))[0]
-    hours = rule.hours_on(WEDNESDAY.weekday())
-    assert hours is not None
+    channel, technology = PROBE[rule.scope]
+    rows = RULES.applicable({rule.state}, channel, technology)
+    assert rule in rows
+    ranges = [r.hours_on(WEDNESDAY.weekday()) for r in rows]
     floor = RULES.federal.range
-    opens, closes = max(hours.start, floor.start), min(hours.end, floor.end)
+    opens = max([floor.start, *(h.start for h in ranges if h is not None)])
+    closes = min([floor.end, *(h.end for h in ranges if h is not None)])
     day = datetime(WEDNESDAY.year, WEDNESDAY.month, WEDNESDAY.day, tzinfo=ZoneInfo(zone))
     opening = (day + timedelta(minutes=opens)).astimezone(UTC)
     closing = (day + timedelta(minutes=closes)).astimezone(UTC)
-    if rule.clocks == ("recipient",):
-        assert decide({zone}, {rule.state}, opening) == ALLOWED
-        assert decide({zone}, {rule.state}, closing - timedelta(minutes=1)) == ALLOWED
-    early = decide({zone}, {rule.state}, opening - timedelta(minutes=1))
-    late = decide({zone}, {rule.state}, closing)
+
+    def at(instant: datetime) -> Decision:
+        return decide({zone}, {rule.state}, instant, channel=channel, technology=technology)
+
+    if all(r.clocks == ("recipient",) for r in rows):
+        assert at(opening) == ALLOWED
+        assert at(closing - timedelta(minutes=1)) == ALLOWED
+    early = at(opening - timedelta(minutes=1))
+    late = at(closing)
     assert isinstance(early, Deferred)
     assert early.until_utc >= opening
     assert isinstance(late, Deferred)
@@ -244,6 +260,7 @@ def test_reason_codes_are_stable_strings() -> None:
         "state_hours",
         "state_banned_day",
         "state_holiday",
+        "state_automated_hours",
         "campaign_window",
     }
 
@@ -262,3 +279,122 @@ def test_a_deferral_is_in_utc_whatever_zone_now_is_given_in() -> None:
 
 def test_state_codes_are_read_in_any_case() -> None:
     assert decide({CT}, {"tx"}, utc(2026, 11, 22, 17, 0)) == decide({CT}, {"TX"}, utc(2026, 11, 22, 17, 0))
+
+
+# ---------------------------------------------------------------- rules by technology
+
+LIVE, PRERECORDED, AI, TEXT = (
+    Technology.LIVE,
+    Technology.PRERECORDED,
+    Technology.ARTIFICIAL_VOICE,
+    Technology.AUTODIALED,
+)
+V, S = Channel.VOICE, Channel.SMS
+AUTOMATED_HOURS = HoursReason.STATE_AUTOMATED_HOURS
+
+# (case naming the rule, zones, states, channel, technology, now, expected)
+BY_TECHNOLOGY = [
+    ("10 M.R.S. 1498(3): automated calls open at 9am", {ET}, {"ME"}, V, PRERECORDED,
+     utc(2026, 11, 24, 13, 30), Deferred(utc(2026, 11, 24, 14, 0), AUTOMATED_HOURS, "ME")),
+    ("10 M.R.S. 1498(3): automated calls end at 5pm", {ET}, {"ME"}, V, AI, utc(2026, 11, 24, 22, 0),
+     Deferred(utc(2026, 11, 25, 14, 0), AUTOMATED_HOURS, "ME")),
+    ("10 M.R.S. 1498(3): weekdays only, friday 5pm waits for monday", {ET}, {"ME"}, S, TEXT,
+     utc(2026, 11, 27, 22, 0), Deferred(utc(2026, 11, 30, 14, 0), AUTOMATED_HOURS, "ME")),
+    ("10 M.R.S. 1498(3): maine time for a mainer in california", {PT}, {"ME"}, V, PRERECORDED,
+     utc(2026, 11, 24, 22, 30), Deferred(utc(2026, 11, 25, 17, 0), AUTOMATED_HOURS, "ME")),
+    ("10 M.R.S. 1498(3) does not reach a live call", {ET}, {"ME"}, V, LIVE, utc(2026, 11, 28, 15, 0),
+     ALLOWED),
+    ("S.C. Code 16-17-446(C)(3): automated calls end at 7pm", {ET}, {"SC"}, V, PRERECORDED,
+     utc(2026, 11, 25, 0, 0), Deferred(utc(2026, 11, 25, 13, 0), AUTOMATED_HOURS, "SC")),
+    ("S.C. Code 16-17-446(C)(3): texts are automated", {ET}, {"SC"}, S, TEXT, utc(2026, 11, 25, 0, 30),
+     Deferred(utc(2026, 11, 25, 13, 0), AUTOMATED_HOURS, "SC")),
+    ("S.C. Code 16-17-446(C)(3) does not reach a live call", {ET}, {"SC"}, V, LIVE, utc(2026, 11, 25, 0, 30),
+     ALLOWED),
+    ("Neb. tit. 291 ch. 11: prerecorded on sunday from 1pm", {CT}, {"NE"}, V, PRERECORDED,
+     utc(2026, 11, 22, 15, 0), Deferred(utc(2026, 11, 22, 19, 0), AUTOMATED_HOURS, "NE")),
+    ("Neb. tit. 291 ch. 11: prerecorded on a legal holiday from 1pm", {CT}, {"NE"}, V, AI,
+     utc(2026, 11, 26, 15, 0), Deferred(utc(2026, 11, 26, 19, 0), AUTOMATED_HOURS, "NE")),
+    ("Neb. tit. 291 ch. 11 does not reach texts", {CT}, {"NE"}, S, TEXT, utc(2026, 11, 22, 15, 0), ALLOWED),
+    ("Neb. tit. 291 ch. 11 does not reach live calls", {CT}, {"NE"}, V, LIVE, utc(2026, 11, 22, 15, 0),
+     ALLOWED),
+    ("815 ILCS 305: automated calls open at 9am", {CT}, {"IL"}, V, PRERECORDED, utc(2026, 11, 24, 14, 30),
+     Deferred(utc(2026, 11, 24, 15, 0), AUTOMATED_HOURS, "IL")),
+    ("815 ILCS 413: live calls open at 8am", {CT}, {"IL"}, V, LIVE, utc(2026, 11, 24, 14, 30), ALLOWED),
+    ("Cal. Pub. Util. Code 2872: automated calls open at 9am", {PT}, {"CA"}, S, TEXT,
+     utc(2026, 11, 24, 16, 30), Deferred(utc(2026, 11, 24, 17, 0), AUTOMATED_HOURS, "CA")),
+    ("Cal. Pub. Util. Code 2872 does not reach a live call", {PT}, {"CA"}, V, LIVE, utc(2026, 11, 24, 16, 30),
+     ALLOWED),
+    ("KY low confidence: live calls still wait for 10am", {ET}, {"KY"}, V, LIVE, utc(2026, 11, 24, 14, 30),
+     Deferred(utc(2026, 11, 24, 15, 0), HoursReason.STATE_HOURS, "KY")),
+    ("AL low-medium: live calls still banned on sunday", {CT}, {"AL"}, V, LIVE, utc(2026, 11, 22, 18, 0),
+     Deferred(utc(2026, 11, 23, 14, 0), HoursReason.STATE_BANNED_DAY, "AL")),
+    ("technology not said: the automated rows apply (fail closed)", {ET}, {"ME"}, V, None,
+     utc(2026, 11, 28, 15, 0), Deferred(utc(2026, 11, 30, 14, 0), AUTOMATED_HOURS, "ME")),
+    ("technology not said: nebraska's prerecorded row applies", {CT}, {"NE"}, V, None,
+     utc(2026, 11, 22, 15, 0), Deferred(utc(2026, 11, 22, 19, 0), AUTOMATED_HOURS, "NE")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("zones", "states", "channel", "technology", "now", "expected"),
+    [c[1:] for c in BY_TECHNOLOGY],
+    ids=[c[0] for c in BY_TECHNOLOGY],
+)
+def test_rules_by_technology(
+    zones: set[str],
+    states: set[str],
+    channel: Channel,
+    technology: Technology | None,
+    now: datetime,
+    expected: Decision,
+) -> None:
+    decision = decide(zones, states, now, channel=channel, technology=technology)
+    assert decision == expected
+    if isinstance(decision, Deferred):
+        until = decision.until_utc
+        assert is_allowed(zones, states, channel, None, until, technology=technology)
+        assert not is_allowed(
+            zones, states, channel, None, until - timedelta(seconds=1), technology=technology
+        )
+
+
+def test_the_default_technology_is_the_strictest() -> None:
+    # Every technology's answer is at least as late as the default's would allow.
+    now = utc(2026, 11, 22, 15, 0)
+    default = decide({CT, ET}, {"NE", "ME", "IL", "SC"}, now, channel=V)
+    assert isinstance(default, Deferred)
+    for technology in Technology:
+        channel = S if technology is TEXT else V
+        got = decide({CT, ET}, {"NE", "ME", "IL", "SC"}, now, channel=channel, technology=technology)
+        assert got == ALLOWED or (isinstance(got, Deferred) and got.until_utc <= default.until_utc)
+
+
+# ---------------------------------------------------------------- declared days
+
+
+def test_a_declared_day_defers_to_the_next_day() -> None:
+    proclaimed = DeclaredDay(state="LA", day=date(2026, 12, 24), source="Proclamation No. 150 JML 2026")
+    now = utc(2026, 12, 24, 16, 0)  # a Thursday, 10am in Louisiana
+    assert decide({CT}, {"LA"}, now) == ALLOWED
+    decision = evaluate({CT}, {"LA"}, S, None, now, rules=RULES.with_declared([proclaimed]), technology=TEXT)
+    assert decision == Deferred(utc(2026, 12, 26, 14, 0), HoursReason.STATE_HOLIDAY, "LA")  # 25th: Christmas
+
+
+def test_a_declared_day_binds_a_live_call_too() -> None:
+    proclaimed = DeclaredDay(
+        state="TX", day=date(2026, 11, 24), source="Texas disaster proclamation, 2026-11-23"
+    )
+    book = RULES.with_declared([proclaimed])
+    decision = evaluate({CT}, {"TX"}, V, None, utc(2026, 11, 24, 16, 0), rules=book, technology=LIVE)
+    assert decision == Deferred(utc(2026, 11, 25, 15, 0), HoursReason.STATE_HOLIDAY, "TX")
+
+
+def test_a_state_on_record_that_contradicts_the_number_brings_both_states_rules() -> None:
+    # A Maine number whose record says Nebraska: Maine's automated hours and Nebraska's Sunday rule.
+    from gatehouse.compliance.zones import locate
+
+    place = locate("+12075551234", "NE")
+    assert place.states == {"ME", "NE"}
+    decision = evaluate(place.zones, place.states, V, None, utc(2026, 11, 22, 19, 0), technology=PRERECORDED)
+    # Sunday: Maine bans it; Monday opens at 9am in the last of the zones (Nebraska's Mountain part).
+    assert decision == Deferred(utc(2026, 11, 23, 16, 0), AUTOMATED_HOURS, "ME")

@@ -7,8 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gatehouse.compliance.caps import CapAllowed, CapDecision, CapDeferred, CapReason, caps_for, evaluate
-from gatehouse.compliance.state_rules import Channel
+from gatehouse.compliance.caps import (
+    CapAllowed,
+    CapDecision,
+    CapDeferred,
+    CapReason,
+    StateCap,
+    caps_for,
+    evaluate,
+)
+from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -70,8 +78,9 @@ def test_attempt_caps(
     ],
 )
 def test_caps_for_the_applicable_states(states: set[str], expected: dict[str, int]) -> None:
-    assert caps_for(states, Channel.SMS) == expected
-    assert caps_for(states, Channel.VOICE) == expected
+    caps = tuple(StateCap(state, limit) for state, limit in sorted(expected.items()))
+    assert caps_for(states, Channel.SMS) == caps
+    assert caps_for(states, Channel.VOICE) == caps
 
 
 def test_a_cap_below_one_is_invalid() -> None:
@@ -96,3 +105,57 @@ def test_a_deferral_is_in_utc() -> None:
     assert isinstance(decision, CapDeferred)
     assert decision.until_utc.tzinfo is UTC
     assert decision.until_utc == NOW + 23 * H
+
+
+# ---------------------------------------------------------------- caps over other windows
+
+ME = (StateCap("ME", 1, 8 * H),)  # 10 M.R.S. 1498(3): one automated call per number per 8 hours
+
+WINDOWED = [
+    ("10 M.R.S. 1498(3): first call", [], ME, None, CapAllowed(1)),
+    ("10 M.R.S. 1498(3): a call 7 hours ago waits an hour", [NOW - 7 * H], ME, None,
+     CapDeferred(NOW + H, CapReason.STATE, 1, "ME")),
+    ("10 M.R.S. 1498(3): a call 8 hours ago has left the window", [NOW - 8 * H], ME, None, CapAllowed(1)),
+    ("10 M.R.S. 1498(3) beside fla. stat. 501.059: the later wins", [NOW - 20 * H, NOW - 10 * H, NOW - 2 * H],
+     (*ME, StateCap("FL", 3)), None, CapDeferred(NOW + 6 * H, CapReason.STATE, 1, "ME")),
+    ("fla. stat. 501.059 binds longer than maine", [NOW - 20 * H, NOW - 10 * H, NOW - 9 * H],
+     (*ME, StateCap("FL", 3)), None, CapDeferred(NOW + 4 * H, CapReason.STATE, 3, "FL")),
+    ("campaign limit over 24 hours beside maine", [NOW - 9 * H], ME, 1,
+     CapDeferred(NOW + 15 * H, CapReason.CAMPAIGN, 1)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("attempts", "caps", "campaign_limit", "expected"),
+    [c[1:] for c in WINDOWED],
+    ids=[c[0] for c in WINDOWED],
+)
+def test_caps_over_their_own_windows(
+    attempts: list[datetime], caps: tuple[StateCap, ...], campaign_limit: int | None, expected: CapDecision
+) -> None:
+    decision = evaluate(attempts, NOW, state_caps=caps, campaign_limit=campaign_limit)
+    assert decision == expected
+    if isinstance(decision, CapDeferred):
+        later = evaluate(attempts, decision.until_utc, state_caps=caps, campaign_limit=campaign_limit)
+        assert isinstance(later, CapAllowed)
+
+
+@pytest.mark.parametrize(
+    ("channel", "technology", "expected"),
+    [
+        (Channel.VOICE, Technology.PRERECORDED, (StateCap("ME", 1, 8 * H),)),
+        (Channel.VOICE, Technology.ARTIFICIAL_VOICE, (StateCap("ME", 1, 8 * H),)),
+        (Channel.SMS, Technology.AUTODIALED, (StateCap("ME", 1, 8 * H),)),
+        (Channel.VOICE, Technology.LIVE, ()),  # 10 M.R.S. 1498(3) reaches automated calls only
+        (Channel.VOICE, None, (StateCap("ME", 1, 8 * H),)),  # not said: the strict default
+    ],
+)
+def test_maine_caps_automated_attempts_only(
+    channel: Channel, technology: Technology | None, expected: tuple[StateCap, ...]
+) -> None:
+    assert caps_for({"ME"}, channel, technology=technology) == expected
+
+
+def test_a_window_past_the_ledgers_24_hours_is_invalid() -> None:
+    with pytest.raises(Invalid):
+        evaluate([], NOW, state_caps=(StateCap("XX", 1, 25 * H),))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gatehouse.compliance.holiday_sources import WEEKDAYS
 from gatehouse.compliance.hours import (
     HORIZON,
     Allowed,
@@ -19,7 +20,7 @@ from gatehouse.compliance.hours import (
     is_allowed,
 )
 from gatehouse.compliance.optout import Intent, classify
-from gatehouse.compliance.state_rules import RECIPIENT, RULES, WEEKDAYS, Channel
+from gatehouse.compliance.state_rules import RECIPIENT, RULES, Channel
 from gatehouse.compliance.zones import STATE_ZONES, UnknownState, candidate_zones, states_for
 
 FAST = settings(

@@ -26,6 +26,7 @@ from gatehouse.dispatch.gates import (
     gate_consent,
     gate_dnc,
     gate_hours,
+    gate_recording,
     gate_state,
     gate_suppression,
 )
@@ -321,3 +322,37 @@ def test_the_first_gate_that_does_not_pass_decides() -> None:
     assert evaluate(contact(), RUNNING, GOOD, CLEAN, NOW) == PASSED
     night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)
     assert evaluate(contact(), RUNNING, GOOD, CLEAN, night).outcome is Outcome.DEFERRED
+
+
+RECORDED = {"kind": "voice", "agent_id": "agent_demo", "records_calls": True}
+
+
+@pytest.mark.parametrize(
+    ("phone", "state", "content", "reason"),
+    [
+        # Cal. Penal Code 632: every party must consent to a recording; the agent must announce it.
+        ("+14155550100", "CA", RECORDED, Reason.RECORDING_NOT_ANNOUNCED),
+        ("+14155550100", "CA", {**RECORDED, "announces_recording": True}, None),
+        # Fla. Stat. 934.03 reaches a Florida resident with a New York number: both states apply.
+        ("+12125550100", "FL", RECORDED, Reason.RECORDING_NOT_ANNOUNCED),
+        # New York needs one party's consent (N.Y. Penal Law 250.00): the caller's own.
+        ("+12125550100", "NY", RECORDED, None),
+        # Calls not recorded need no announcement.
+        ("+14155550100", "CA", {"kind": "voice", "agent_id": "agent_demo"}, None),
+        # No state known: the person may be in an all-party state, so fail closed.
+        ("+18005550199", None, RECORDED, Reason.RECORDING_NOT_ANNOUNCED),
+    ],
+)
+def test_gate_2_a_recorded_call_is_announced_where_every_party_must_consent(
+    phone: str, state: str | None, content: dict[str, Any], reason: Reason | None
+) -> None:
+    """All-party consent to record (Cal. Penal Code 632, Fla. Stat. 934.03 and the rule book's list)."""
+    person = contact(phone=phone, state=state, channels=(Channel.VOICE,))
+    campaign = spec_for(Channel.VOICE, content=content)
+    assert gate_recording(person, campaign).reason == reason
+    if reason is not None:  # and evaluate asks it, right after consent
+        assert evaluate(person, RUNNING_AS(campaign), GOOD, CLEAN, NOW).reason == reason
+
+
+def RUNNING_AS(campaign: CampaignSpec) -> CampaignFacts:  # noqa: N802
+    return CampaignFacts(status=CampaignStatus.RUNNING, approved_by="user:usr_x", spec=campaign)

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
 from gatehouse.compliance import caps, hours
+from gatehouse.compliance.holiday_sources import WEEKDAYS
 from gatehouse.compliance.hours import HORIZON
-from gatehouse.compliance.state_rules import RECIPIENT, RULES, WEEKDAYS, Channel
+from gatehouse.compliance.state_rules import RECIPIENT, RULES, Channel
 from gatehouse.compliance.zones import AREA_CODES, STATE_ZONES, candidate_zones, number_place, states_for
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import ConsentEvidence, Contact, InvalidPhone, normalize_phone
@@ -57,10 +58,12 @@ DST_CHANGES = [
     datetime(2026, 11, 1, tzinfo=UTC),
     datetime(2027, 3, 14, tzinfo=UTC),
 ]
-HOLIDAY_STATES = sorted(r.state for r in RULES.rules if r.holidays is not None or r.banned_dates)
+# Rows whose holidays ban the day (NE's prerecorded row only narrows its holidays' hours).
+BANNING = [r for r in RULES.rules if r.holiday_hours is None]
+HOLIDAY_STATES = sorted(r.state for r in BANNING if r.holidays is not None or r.banned_dates)
 HOLIDAYS = sorted(
     (rule.state, day)
-    for rule in RULES.rules
+    for rule in BANNING
     for year in (2026, 2027)
     for day in (rule.holidays.dates(year) if rule.holidays else frozenset()) | rule.banned_dates
 )
@@ -283,7 +286,7 @@ def hours_hold(
             return False
         if not any(window.holds(local) for window in campaign):
             return False
-    for rule in RULES.applicable(states, channel):
+    for rule in RULES.applicable(states, channel, spec.reach):
         clocks = [z for name in rule.clocks for z in (zones if name == RECIPIENT else [name])]
         if any(rule.refuses(instant.astimezone(ZoneInfo(clock))) is not None for clock in clocks):
             return False
@@ -291,9 +294,16 @@ def hours_hold(
 
 
 def under_caps(contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime) -> bool:
-    recent = [a for a in facts.attempts_last_day if a > now - caps.WINDOW]
-    limits = [*RULES.attempt_caps(contact.states, spec.channel).values(), spec.max_attempts_per_contact]
-    return all(len(recent) < limit for limit in limits)
+    limits = [
+        *(
+            (cap.attempts, cap.window)
+            for _, cap in RULES.attempt_caps(contact.states, spec.channel, spec.reach)
+        ),
+        (spec.max_attempts_per_contact, caps.WINDOW),
+    ]
+    return all(
+        len([a for a in facts.attempts_last_day if a > now - window]) < limit for limit, window in limits
+    )
 
 
 def refusing_gates(
@@ -452,7 +462,8 @@ def test_no_attempt_passes_on_a_holiday_of_a_state_that_applies(
     holiday: tuple[str, Channel, datetime],
 ) -> None:
     state, channel, now = holiday
-    [rule] = RULES.applicable([state], channel)
+    rule = RULES.rule_for(state)
+    assert rule is not None
     zones = sorted(STATE_ZONES.states[state].zones)
     decision = hours.evaluate(zones, [state], channel, None, now)
     assert not isinstance(decision, hours.Allowed)

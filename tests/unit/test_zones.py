@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
-from phonenumbers import geocoder
+from phonenumbers import geocoder, timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from gatehouse.compliance.hours import Deferred, HoursReason, evaluate
+from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.compliance.zones import (
     AREA_CODES,
     STATE_ZONES,
     UnknownState,
+    ahead_of_library,
     candidate_zones,
     locate,
     number_place,
     states_for,
     zones_of_state,
 )
+from gatehouse.contacts.records import US_REGIONS, InvalidPhone, normalize_phone
 from gatehouse.errors import Invalid
 
 ET, CT, MT, PT = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
@@ -167,6 +172,112 @@ def test_data_files_ship_inside_the_package() -> None:
     data = resources.files("gatehouse.compliance").joinpath("data")
     for name in ("state_zones.json", "area_codes.json", "state_rules.json"):
         json.loads(data.joinpath(name).read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- the file against the library
+
+# Subscriber numbers tried per area code: the library's valid ranges differ by code (684 wants 633...).
+SAMPLES = ("2345678", "6331234", "6421234", "4567890", "8675309")
+NOT_A_PLACE = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.UAN,
+    phonenumbers.PhoneNumberType.VOICEMAIL,
+}
+# The calling-rules reference (December 2026 review): in service, not in libphonenumber 9.0.43.
+AHEAD = {
+    "357": "CA", "436": "OH", "457": "LA", "621": "TX", "624": "NY", "679": "MI", "729": "TN",
+    "837": "CA", "861": "IL", "924": "MN", "465": "NY", "471": "MS", "483": "AL",
+}  # fmt: skip
+
+
+def _library_sample(area_code: str) -> phonenumbers.PhoneNumber | None:
+    """A number of ``area_code`` the library calls a valid US place, or None when it knows none."""
+    for subscriber in SAMPLES:
+        number = phonenumbers.parse(f"+1{area_code}{subscriber}")
+        if (
+            phonenumbers.is_valid_number(number)
+            and phonenumbers.region_code_for_number(number) in US_REGIONS
+            and phonenumbers.number_type(number) not in NOT_A_PLACE
+        ):
+            return number
+    return None
+
+
+LIBRARY_CODES = {str(code) for code in range(200, 1000) if _library_sample(str(code)) is not None}
+
+
+def test_the_area_code_file_and_libphonenumber_know_the_same_codes() -> None:
+    in_file = AREA_CODES.area_codes.keys() - AREA_CODES.ahead_of_library.keys()
+    assert sorted(LIBRARY_CODES - in_file) == [], "the library knows codes the file lacks: add them"
+    assert sorted(in_file - LIBRARY_CODES) == [], "the file has codes the library does not know"
+
+
+def test_codes_ahead_of_the_library_are_the_referenced_ones_with_a_source() -> None:
+    assert AREA_CODES.ahead_of_library.keys() == AHEAD.keys()
+    for code, state in AHEAD.items():
+        assert AREA_CODES.area_codes[code] == state
+        assert "nanpa" in AREA_CODES.ahead_of_library[code].lower()
+
+
+@pytest.mark.parametrize("code", sorted(AHEAD))
+def test_a_code_ahead_of_the_library_leaves_the_list_once_the_library_knows_it(code: str) -> None:
+    assert code not in LIBRARY_CODES, f"libphonenumber now knows {code}: move it out of ahead_of_library"
+
+
+@pytest.mark.parametrize("code", sorted(AREA_CODES.area_codes.keys() - AREA_CODES.ahead_of_library.keys()))
+def test_the_librarys_zones_for_a_code_are_inside_its_states_zones(code: str) -> None:
+    number = _library_sample(code)
+    assert number is not None
+    zones = set(timezone.time_zones_for_number(number)) - {"Etc/Unknown"}
+    ours = zones_of_state(AREA_CODES.area_codes[code])
+    # The library names Michigan New_York where the state file says Detroit: the same clock.
+    assert all(any(_same_clock(zone, mine) for mine in ours) for zone in zones), (code, zones)
+
+
+@pytest.mark.parametrize(("code", "state"), sorted(AHEAD.items()))
+def test_a_number_the_library_rejects_still_gets_its_states_rules(code: str, state: str) -> None:
+    e164 = f"+1{code}2345678"
+    assert not phonenumbers.is_valid_number(phonenumbers.parse(e164))  # the library's view today
+    assert normalize_phone(f"({code}) 234-5678") == e164  # intake keeps the contact
+    assert ahead_of_library(e164) == state
+    place = locate(e164, "NY")
+    assert place.states == {"NY", state}  # a record in another state adds to it, never replaces it
+    assert zones_of_state(state) <= place.zones
+
+
+def test_a_texas_number_ahead_of_the_library_keeps_texas_sunday_hours() -> None:
+    # Tex. Bus. & Com. Code 301.051: Sunday noon; a 621 number recorded in New York.
+    place = locate("+16212345678", "NY")
+    decision = evaluate(place.zones, place.states, Channel.SMS, None, _utc(2026, 11, 22, 16, 0),
+                        technology=Technology.AUTODIALED)  # fmt: skip
+    assert isinstance(decision, Deferred)
+    assert (decision.reason, decision.state) == (HoursReason.STATE_HOURS, "TX")
+
+
+@pytest.mark.parametrize("raw", ["(622) 234-5678", "+1 621 123 4567", "(999) 234-5678"])
+def test_intake_still_refuses_numbers_no_one_places(raw: str) -> None:
+    with pytest.raises(InvalidPhone):
+        normalize_phone(raw)
+
+
+@pytest.mark.parametrize(("code", "state"), [("931", "TN"), ("729", "TN"), ("915", "TX")])
+def test_nanpa_spanning_codes_take_every_zone_of_their_state(code: str, state: str) -> None:
+    assert code in AREA_CODES.spans_zones
+    assert candidate_zones(f"+1{code}2345678", None) == zones_of_state(state)
+
+
+def _same_clock(first: str, second: str) -> bool:
+    """Two zones that keep the same offset on every day of 2026 (Detroit and New_York do)."""
+    days = [datetime(2026, 1, 1, 12, tzinfo=UTC) + timedelta(days=n) for n in range(365)]
+    return all(day.astimezone(ZoneInfo(first)).utcoffset() == day.astimezone(ZoneInfo(second)).utcoffset()
+               for day in days)  # fmt: skip
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
 STATE_NAMES = {

@@ -1,19 +1,23 @@
-"""The operator console: list tenants, suspend or reactivate one, enter one read-only for support."""
+"""The operator console: list tenants, suspend or reactivate one, enter one read-only for support;
+keep the list of declared dates (proclaimed holidays, emergency bans)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from guards import caller, current_session, requires, session_cookies
 from pydantic import BaseModel, Field
 
+from gatehouse.compliance import declared
+from gatehouse.compliance.declared import DeclaredKind
 from gatehouse.identity import operators
 from gatehouse.identity.permissions import OPERATOR
 from gatehouse.identity.tenants import TenantEntry, TenantStatus, list_tenants
+from routes.declared_dates import DeclaredDateList, DeclaredDateOut
 from routes.schemas import Cursor, PageLimit, StrictBody, TenantIdPath, documented
 
 router = Router()
@@ -38,6 +42,20 @@ class TenantPage(BaseModel):
 
 
 class SuspendRequest(StrictBody):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+DeclaredDateId = Annotated[str, Path(pattern=r"^dd_[a-z2-7]{26}$", description="declared date id")]
+
+
+class DeclareRequest(StrictBody):
+    state: str = Field(pattern=r"^[A-Za-z]{2}$", description="two-letter state code")
+    day: date
+    kind: DeclaredKind
+    source: str = Field(min_length=5, max_length=500, description="the proclamation: title, number, address")
+
+
+class WithdrawRequest(StrictBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -101,3 +119,37 @@ def enter_for_support(tenant_id: TenantIdPath) -> Response[SupportSession]:
     return Response(
         status_code=201, body=body, content_type="application/json", cookies=session_cookies(issued)
     )
+
+
+@router.get(
+    "/operator/declared-dates",
+    middlewares=requires(OPERATOR),
+    summary="Every declared date, withdrawn ones included, with who added or withdrew it (operators)",
+    tags=["operators"],
+    responses=documented(200, DeclaredDateList),
+)
+def list_declared_dates() -> DeclaredDateList:
+    return DeclaredDateList(items=[DeclaredDateOut.of(d) for d in declared.all_dates()])
+
+
+@router.post(
+    "/operator/declared-dates",
+    middlewares=requires(OPERATOR),
+    summary="Declare a date for a state: no attempt there that day, from the next batch (operators)",
+    tags=["operators"],
+    responses=documented(201, DeclaredDateOut, 400, 409),
+)
+def declare_date(request: Annotated[DeclareRequest, Body()]) -> Response[DeclaredDateOut]:
+    added = declared.declare(caller(router), request.state, request.day, request.kind, request.source)
+    return Response(status_code=201, body=DeclaredDateOut.of(added), content_type="application/json")
+
+
+@router.post(
+    "/operator/declared-dates/<date_id>/withdraw",
+    middlewares=requires(OPERATOR),
+    summary="Withdraw a declared date; its record stays, marked with who withdrew it and why (operators)",
+    tags=["operators"],
+    responses=documented(200, DeclaredDateOut, 404, 409),
+)
+def withdraw_date(date_id: DeclaredDateId, request: Annotated[WithdrawRequest, Body()]) -> DeclaredDateOut:
+    return DeclaredDateOut.of(declared.withdraw(caller(router), date_id, request.reason))

@@ -7,10 +7,15 @@ zone, all at once. Outside that intersection the attempt is deferred to the earl
 instant at which everything holds, found within a bounded horizon; with no zone, or no
 such instant, it is blocked. It never reads the clock, the database or the network.
 
+Which state rows apply depends on the attempt's technology: a row may reach only automated
+(autodialed, prerecorded, artificial voice) or only recorded-voice attempts. An attempt
+whose technology is not said takes every row (fail closed).
+
 Reason codes (stable, shown in campaign reports and the audit log):
 ``zone_unknown``, ``zone_invalid``, ``no_window`` (Blocked); ``federal_hours``,
-``state_hours``, ``state_banned_day``, ``state_holiday``, ``campaign_window`` (Deferred,
-naming what refuses the current instant).
+``state_hours``, ``state_banned_day``, ``state_holiday``, ``state_automated_hours`` (any
+refusal by a row scoped to a technology), ``campaign_window`` (Deferred, naming what
+refuses the current instant).
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gatehouse.compliance.holiday_sources import WEEKDAYS
 from gatehouse.compliance.state_rules import (
     RECIPIENT,
     RULES,
-    WEEKDAYS,
     Channel,
     HourRange,
     RuleBook,
+    Technology,
     hour_range,
 )
 from gatehouse.errors import Invalid
@@ -46,6 +52,7 @@ class HoursReason(StrEnum):
     STATE_HOURS = "state_hours"
     STATE_BANNED_DAY = "state_banned_day"
     STATE_HOLIDAY = "state_holiday"
+    STATE_AUTOMATED_HOURS = "state_automated_hours"
     CAMPAIGN_WINDOW = "campaign_window"
 
 
@@ -133,11 +140,13 @@ def evaluate(
     now_utc: datetime,
     *,
     rules: RuleBook = RULES,
+    technology: Technology | None = None,
 ) -> Decision:
     """Allowed now, Deferred to the next instant everything holds, or Blocked.
 
     ``campaign_windows`` None means the campaign adds no window of its own; an empty
     sequence means it allows no time at all. ``now_utc`` must be timezone-aware.
+    ``technology`` None (not said) applies every state row, whatever technology it reaches.
     """
     if now_utc.tzinfo is None:
         raise Invalid("now_utc must be timezone-aware")
@@ -146,7 +155,7 @@ def evaluate(
     if not names:
         return Blocked(HoursReason.ZONE_UNKNOWN)
     try:
-        clocks = _clocks(names, states, channel, campaign_windows, rules)
+        clocks = _clocks(names, states, channel, campaign_windows, rules, technology=technology)
     except (ZoneInfoNotFoundError, ValueError):
         return Blocked(HoursReason.ZONE_INVALID)
     first = _refusal(clocks, now_utc)
@@ -166,12 +175,13 @@ def is_allowed(
     instant: datetime,
     *,
     rules: RuleBook = RULES,
+    technology: Technology | None = None,
 ) -> bool:
     """True when every constraint holds at ``instant`` (no search forward)."""
     names = frozenset(zones)
     if not names:
         return False
-    clocks = _clocks(names, states, channel, campaign_windows, rules)
+    clocks = _clocks(names, states, channel, campaign_windows, rules, technology=technology)
     return not any(clock.refuses(instant) for clock in clocks)
 
 
@@ -181,6 +191,8 @@ def _clocks(
     channel: Channel,
     campaign_windows: Sequence[CampaignWindow] | None,
     rules: RuleBook,
+    *,
+    technology: Technology | None,
 ) -> list[_Clock]:
     person = {name: _Clock(ZoneInfo(name)) for name in sorted(zones)}
     statutes: dict[str, _Clock] = {}
@@ -190,7 +202,7 @@ def _clocks(
         if campaign_windows is not None:
             bounds = {m for w in campaign_windows for m in (w.hours.start, w.hours.end)}
             _add(clock, _campaign_check(tuple(campaign_windows)), bounds)
-    for rule in rules.applicable(states, channel):
+    for rule in rules.applicable(states, channel, technology):
         for name in rule.clocks:
             if name == RECIPIENT:
                 targets = list(person.values())

@@ -1,10 +1,12 @@
 """The state calling rules: ``data/state_rules.json`` validated into typed rows at import.
 
-This module owns the meaning of one row (hours per weekday, banned days, holidays from
-the ``holidays`` package or from the statute's own list, attempt cap, which clocks the
-statute is read in, whether texts are covered) and answers "does this local moment break
-this state's rule, and how". A malformed file raises ``ComplianceDataInvalid`` at import:
-no gate runs on a half-read rule book. It never decides which states apply to a person.
+This module owns the meaning of one row (the technologies it reaches, hours per weekday,
+banned days, holidays from the ``holidays`` package or from the statute's own list, an
+attempt cap over a window of hours, which clocks the statute is read in, whether texts are
+covered), the all-party-consent recording states, and answers "does this local moment
+break this state's rule, and how". Days declared by proclamation join the book through
+``RuleBook.with_declared``. A malformed file raises ``ComplianceDataInvalid`` at import: no
+gate runs on a half-read rule book. It never decides which states apply to a person.
 """
 
 from __future__ import annotations
@@ -13,12 +15,9 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-from dateutil.easter import easter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,11 +29,9 @@ from pydantic import (
 )
 
 from gatehouse.compliance.data_files import parse
+from gatehouse.compliance.holiday_sources import WEEKDAYS, HolidaySource, Weekday
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 HoursKey = Literal["default", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_US_SUBDIVISIONS: Final = frozenset(holidays.list_supported_countries()["US"])
 RECIPIENT: Final = "recipient"
 
 
@@ -60,12 +57,29 @@ class Technology(StrEnum):
         return self is not Technology.LIVE
 
 
+class RuleScope(StrEnum):
+    """The technologies a row reaches: every attempt, automated ones, or recorded voices only."""
+
+    ALL = "all"
+    AUTOMATED = "automated"  # autodialed, prerecorded, artificial voice (texts are autodialed)
+    PRERECORDED = "prerecorded"  # prerecorded or artificial voice
+
+    def reaches(self, technology: Technology | None) -> bool:
+        """None is an attempt whose technology was not said: every row reaches it (fail closed)."""
+        if technology is None or self is RuleScope.ALL:
+            return True
+        if self is RuleScope.AUTOMATED:
+            return technology.automated
+        return technology in {Technology.PRERECORDED, Technology.ARTIFICIAL_VOICE}
+
+
 class RuleReason(StrEnum):
     """Why a state rule refuses a moment: stable codes for reports and the audit log."""
 
     HOURS = "state_hours"
     BANNED_DAY = "state_banned_day"
     HOLIDAY = "state_holiday"
+    AUTOMATED_HOURS = "state_automated_hours"  # any refusal by a row scoped to a technology
 
 
 _CLOCK_TIME: Final = re.compile(r"([01][0-9]|2[0-4]):[0-5][0-9]")
@@ -99,12 +113,6 @@ def _clock(name: str) -> str:
     return name
 
 
-def _subdivision(name: str) -> str:
-    if not name.startswith("US-") or name[3:] not in _US_SUBDIVISIONS:
-        raise ValueError(f"{name!r} is not a US subdivision the holidays package knows")
-    return name
-
-
 class HourRange(BaseModel):
     """[start, end) in minutes after local midnight."""
 
@@ -132,86 +140,39 @@ def hour_range(value: object) -> HourRange:
 Hours = Annotated[HourRange, BeforeValidator(hour_range)]
 
 
-class ListedDay(BaseModel):
-    """A holiday from a statute's own list, as a rule that yields its date in any year."""
+class AttemptCap(BaseModel):
+    """At most ``attempts`` attempts in any ``hours`` hours (a rolling window)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=3)
-    rule: Literal["fixed", "weekday_on_or_after", "easter_offset"]
-    month: int | None = Field(default=None, ge=1, le=12)
-    day: int | None = Field(default=None, ge=1, le=31)
-    weekday: Weekday | None = None
-    offset_days: int | None = None
-    observed: bool = True
+    attempts: int = Field(ge=1)
+    # The dispatch ledger keeps a contact's attempts of the last 24 hours: no window may be longer.
+    hours: int = Field(ge=1, le=24)
 
-    @model_validator(mode="after")
-    def _fields_fit_the_rule(self) -> ListedDay:
-        needs = {
-            "fixed": ("month", "day"),
-            "weekday_on_or_after": ("month", "day", "weekday"),
-            "easter_offset": ("offset_days",),
-        }[self.rule]
-        missing = [name for name in needs if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"{self.name}: rule {self.rule} needs {missing}")
-        if self.month is not None and self.day is not None:
-            date(2024, self.month, self.day)  # raises on 31 June and the like
-        return self
-
-    def dates(self, year: int) -> frozenset[date]:
-        """The day itself and, for a fixed date on a weekend, the federal observed day."""
-        if self.rule == "easter_offset":
-            return frozenset({easter(year) + timedelta(days=self.offset_days or 0)})
-        day = date(year, self.month or 1, self.day or 1)
-        if self.rule == "weekday_on_or_after":
-            shift = (WEEKDAYS.index(self.weekday or "mon") - day.weekday()) % 7
-            return frozenset({day + timedelta(days=shift)})
-        observed = {5: day - timedelta(days=1), 6: day + timedelta(days=1)}.get(day.weekday())
-        return frozenset({day, observed} if self.observed and observed else {day})
-
-
-class PackageHolidays(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["package"]
-    subdivision: Annotated[str, AfterValidator(_subdivision)]
-
-    def dates(self, year: int) -> frozenset[date]:
-        return _package_holidays(self.subdivision, year)
-
-
-class ListedHolidays(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["list"]
-    days: tuple[ListedDay, ...] = Field(min_length=1)
-
-    def dates(self, year: int) -> frozenset[date]:
-        return frozenset().union(*(day.dates(year) for day in self.days))
-
-
-@lru_cache(maxsize=256)
-def _package_holidays(subdivision: str, year: int) -> frozenset[date]:
-    # The package lists observed days beside the days themselves: both are banned.
-    calendar = holidays.country_holidays("US", subdiv=subdivision[3:], years=year)
-    return frozenset(calendar.keys())
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.hours)
 
 
 class StateRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    scope: RuleScope
     hours: dict[HoursKey, Hours]
     banned_days: frozenset[Weekday]
-    holidays: PackageHolidays | ListedHolidays | None = Field(discriminator="kind")
+    holidays: HolidaySource | None
+    # Set: a holiday narrows the day to these hours instead of banning it (NE prerecorded).
+    holiday_hours: Hours | None = None
     banned_dates: frozenset[date] = frozenset()
-    attempt_cap_24h: int | None = Field(ge=1)
+    attempt_cap: AttemptCap | None
     texts: Literal["yes", "likely", "unverified", "no"]
     clocks: tuple[Annotated[str, AfterValidator(_clock)], ...] = Field(min_length=1)
     citation: str = Field(min_length=5)
     confidence: str = Field(min_length=3)
     notes: str
+    # True only on the rows ``RuleBook.with_declared`` adds: never written in the file.
+    declared: bool = False
 
     @model_validator(mode="after")
     def _coherent(self) -> StateRule:
@@ -220,11 +181,13 @@ class StateRule(BaseModel):
         overlap = sorted(self.banned_days & self.hours.keys())
         if overlap:
             raise ValueError(f"{self.state}: {overlap} both banned and given hours")
+        if self.holiday_hours is not None and self.holidays is None:
+            raise ValueError(f"{self.state}: holiday_hours without holidays")
         return self
 
-    def covers(self, channel: Channel) -> bool:
-        """Voice always; texts unless the row says the statute leaves them out."""
-        return channel is Channel.VOICE or self.texts != "no"
+    def covers(self, channel: Channel, technology: Technology | None = None) -> bool:
+        """Voice always, texts unless the row leaves them out; and only the technologies it reaches."""
+        return (channel is Channel.VOICE or self.texts != "no") and self.scope.reaches(technology)
 
     def hours_on(self, weekday: int) -> HourRange | None:
         """The day's hours, or None on a banned day."""
@@ -240,18 +203,48 @@ class StateRule(BaseModel):
 
     def boundaries(self) -> frozenset[int]:
         """Every minute of the day at which this rule's answer may change."""
-        return frozenset(minute for r in self.hours.values() for minute in (r.start, r.end))
+        ranges = [*self.hours.values(), *([self.holiday_hours] if self.holiday_hours else [])]
+        return frozenset(minute for r in ranges for minute in (r.start, r.end))
 
     def refuses(self, local: datetime) -> RuleReason | None:
         """Why the wall-clock moment ``local`` breaks this rule, or None when it keeps it."""
+        reason = self._refusal(local)
+        if reason is not None and self.scope is not RuleScope.ALL:
+            return RuleReason.AUTOMATED_HOURS
+        return reason
+
+    def _refusal(self, local: datetime) -> RuleReason | None:
+        minute = local.hour * 60 + local.minute
         hours = self.hours_on(local.weekday())
         if hours is None:
             return RuleReason.BANNED_DAY
-        if self.is_holiday(local.date()):
+        narrowed = self.holiday_hours is not None and self.holiday_hours.holds(minute)
+        if self.is_holiday(local.date()) and not narrowed:
             return RuleReason.HOLIDAY
-        if not hours.holds(local.hour * 60 + local.minute):
+        if not hours.holds(minute):
             return RuleReason.HOURS
         return None
+
+
+class RecordingConsent(BaseModel):
+    """A state whose law needs every party's consent to record a call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    citation: str = Field(min_length=5)
+    confidence: str = Field(min_length=3)
+    notes: str
+
+
+class DeclaredDay(BaseModel):
+    """A day a state's authority declared (a proclaimed holiday, an emergency ban): no attempt then."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    day: date
+    source: str = Field(min_length=5)
 
 
 class FederalFloor(BaseModel):
@@ -272,29 +265,81 @@ class RuleBook(BaseModel):
     description: str
     federal: FederalFloor
     rules: tuple[StateRule, ...]
+    all_party_recording: tuple[RecordingConsent, ...]
 
     @model_validator(mode="after")
-    def _one_row_per_state(self) -> RuleBook:
-        states = [rule.state for rule in self.rules]
-        repeated = sorted({state for state in states if states.count(state) > 1})
+    def _one_row_per_state_and_scope(self) -> RuleBook:
+        keys = [(rule.state, rule.scope, rule.declared) for rule in self.rules]
+        repeated = sorted({f"{key[0]}/{key[1]}" for key in keys if keys.count(key) > 1})
         if repeated:
             raise ValueError(f"more than one row for {repeated}")
+        states = [row.state for row in self.all_party_recording]
+        twice = sorted({state for state in states if states.count(state) > 1})
+        if twice:
+            raise ValueError(f"all_party_recording lists {twice} more than once")
         return self
 
-    def rule_for(self, state: str) -> StateRule | None:
-        return next((rule for rule in self.rules if rule.state == state), None)
+    def rule_for(self, state: str, scope: RuleScope = RuleScope.ALL) -> StateRule | None:
+        """The file's row for ``state`` and ``scope`` (declared rows are not rows of the file)."""
+        return next((r for r in self.rules if r.state == state and r.scope is scope and not r.declared), None)
 
-    def applicable(self, states: Iterable[str], channel: Channel) -> tuple[StateRule, ...]:
-        """The rows of ``states`` that cover ``channel``, in a stable order."""
+    def applicable(
+        self, states: Iterable[str], channel: Channel, technology: Technology | None = None
+    ) -> tuple[StateRule, ...]:
+        """The rows of ``states`` that cover ``channel`` and ``technology``, in a stable order.
+
+        ``technology`` None (not said) takes every row, whatever technology it is scoped to.
+        """
         wanted = {state.strip().upper() for state in states}
-        return tuple(rule for rule in self.rules if rule.state in wanted and rule.covers(channel))
+        return tuple(rule for rule in self.rules if rule.state in wanted and rule.covers(channel, technology))
 
-    def attempt_caps(self, states: Iterable[str], channel: Channel) -> dict[str, int]:
-        return {
-            rule.state: rule.attempt_cap_24h
-            for rule in self.applicable(states, channel)
-            if rule.attempt_cap_24h is not None
-        }
+    def attempt_caps(
+        self, states: Iterable[str], channel: Channel, technology: Technology | None = None
+    ) -> tuple[tuple[str, AttemptCap], ...]:
+        """(state, cap) of every applicable row that has a cap."""
+        return tuple(
+            (rule.state, rule.attempt_cap)
+            for rule in self.applicable(states, channel, technology)
+            if rule.attempt_cap is not None
+        )
+
+    def all_party_recording_states(self, states: Iterable[str]) -> tuple[str, ...]:
+        """The given states whose law needs every party's consent to record a call, sorted."""
+        wanted = {state.strip().upper() for state in states}
+        return tuple(sorted(row.state for row in self.all_party_recording if row.state in wanted))
+
+    def with_declared(self, days: Iterable[DeclaredDay]) -> RuleBook:
+        """This book with each state's declared days banned for every attempt (texts included).
+
+        One added row per state, beside the file's rows, so a row that leaves texts out or
+        reaches only some technologies never narrows a declared ban.
+        """
+        by_state: dict[str, list[DeclaredDay]] = {}
+        for day in days:
+            by_state.setdefault(day.state, []).append(day)
+        if not by_state:
+            return self
+        added = tuple(_declared_row(state, listed) for state, listed in sorted(by_state.items()))
+        kept = tuple(rule for rule in self.rules if not rule.declared)
+        return self.model_copy(update={"rules": kept + added})
+
+
+def _declared_row(state: str, days: list[DeclaredDay]) -> StateRule:
+    return StateRule(
+        state=state,
+        scope=RuleScope.ALL,
+        hours={"default": HourRange(start=0, end=24 * 60)},
+        banned_days=frozenset(),
+        holidays=None,
+        banned_dates=frozenset(day.day for day in days),
+        attempt_cap=None,
+        texts="yes",
+        clocks=(RECIPIENT,),
+        citation="; ".join(sorted({day.source for day in days})),
+        confidence="declared",
+        notes="days declared by the state's authority, added by platform operators",
+        declared=True,
+    )
 
 
 def load(text: str | None = None) -> RuleBook:

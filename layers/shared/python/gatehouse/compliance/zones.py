@@ -9,8 +9,11 @@ calling-hours gate blocks on. It never reads the clock or decides whether to cal
 
 Input handling: a phone number that cannot be parsed, is not valid, or is not tied to
 a place (toll-free 8XX, personal 5XX, premium 900, an "every NANP zone" answer) gives
-no location and never raises. A state on record that is not a US state, DC or territory
-code raises ``UnknownState`` (an ``Invalid``), so an import can report the row.
+no location and never raises. A US number with an area code the data file lists as
+ahead of libphonenumber (in service, not yet in the library) is placed in its state by
+the file: the library calling it invalid must never drop that state's rules. A state on
+record that is not a US state, DC or territory code raises ``UnknownState`` (an
+``Invalid``), so an import can report the row.
 """
 
 from __future__ import annotations
@@ -65,12 +68,14 @@ class AreaCodesFile(BaseModel):
     sources: dict[str, str]
     area_codes: dict[AreaCode, StateCode]
     spans_zones: frozenset[AreaCode]
+    ahead_of_library: dict[AreaCode, Annotated[str, Field(min_length=10)]]  # code -> its source
 
     @model_validator(mode="after")
-    def _spanning_codes_are_known(self) -> AreaCodesFile:
-        unknown = sorted(self.spans_zones - self.area_codes.keys())
-        if unknown:
-            raise ValueError(f"spans_zones lists area codes with no state: {unknown}")
+    def _listed_codes_are_known(self) -> AreaCodesFile:
+        for name in ("spans_zones", "ahead_of_library"):
+            unknown = sorted(set(getattr(self, name)) - self.area_codes.keys())
+            if unknown:
+                raise ValueError(f"{name} lists area codes with no state: {unknown}")
         return self
 
 
@@ -95,6 +100,7 @@ _NOT_A_PLACE: Final = frozenset(
     }
 )
 _E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_NANP: Final = re.compile(r"^\+1([2-9][0-9]{2})[2-9][0-9]{6}$")
 _UNKNOWN_ZONE: Final = "Etc/Unknown"
 
 
@@ -139,6 +145,14 @@ def normalize_state(state: str | None) -> str | None:
     return code
 
 
+def ahead_of_library(e164: str) -> str | None:
+    """The state of a US number whose area code is in service but unknown to libphonenumber."""
+    match = _NANP.fullmatch(e164.strip()) if isinstance(e164, str) else None
+    if match is None or match.group(1) not in AREA_CODES.ahead_of_library:
+        return None
+    return AREA_CODES.area_codes[match.group(1)]
+
+
 @lru_cache(maxsize=4096)
 def number_place(e164: str) -> NumberPlace:
     """The zones and state the number itself points to; empty when it names no place."""
@@ -149,7 +163,10 @@ def number_place(e164: str) -> NumberPlace:
         number = phonenumbers.parse(e164.strip(), None)
     except phonenumbers.NumberParseException:
         return nowhere
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) in _NOT_A_PLACE:
+    if not phonenumbers.is_valid_number(number):
+        ahead = ahead_of_library(e164)
+        return nowhere if ahead is None else NumberPlace(zones_of_state(ahead), ahead)
+    if phonenumbers.number_type(number) in _NOT_A_PLACE:
         return nowhere
     zones = frozenset(timezone.time_zones_for_number(number)) - {_UNKNOWN_ZONE}
     if len(zones) > _MAX_PLACE_ZONES:

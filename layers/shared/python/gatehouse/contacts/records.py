@@ -36,7 +36,7 @@ from pydantic import (
 
 from gatehouse.compliance.consent import ConsentLevel, WrittenElement, kind_name, kinds, required
 from gatehouse.compliance.state_rules import Channel
-from gatehouse.compliance.zones import normalize_state
+from gatehouse.compliance.zones import ahead_of_library, normalize_state
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.tenancy import TenantRecord
 from gatehouse.tenancy.records import time_sort_key
@@ -68,11 +68,14 @@ def normalize_phone(raw: str) -> str:
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:  # local-only numbers lack an area code
         raise InvalidPhone("has the wrong number of digits")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if ahead_of_library(e164) is not None:
+        return e164  # an area code in service that the number library does not know yet
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("is not an assigned number range")
     if phonenumbers.region_code_for_number(number) not in US_REGIONS:
         raise InvalidPhone("is not a US number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def _phone(value: str) -> str:

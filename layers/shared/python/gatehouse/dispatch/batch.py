@@ -23,6 +23,7 @@ from typing import Final
 from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.compliance import declared
 from gatehouse.compliance.state_rules import RULES, RuleBook
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
@@ -112,6 +113,8 @@ def run_batch(
     if len(contact_ids) > BATCH_MAX:
         raise ValueError(f"a batch holds at most {BATCH_MAX} contacts")
     ids = sorted(set(contact_ids))
+    # Read once per batch: a date declared while a run is under way applies from its next batch.
+    rules = declared.rules_at(now, rules)
     with prefetch(_single_items(scope, campaign_id)):
         return _run(scope, campaign_id, run_id, ids, now, suppressed, scrub, billing, rules, contiguous)
 

@@ -51,6 +51,7 @@ class Reason(StrEnum):
     CONTACT_DELETED = "contact_deleted"
     CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
     CONSENT_NOT_WRITTEN = "consent_not_written"  # the campaign kind needs (f)(9) written consent
+    RECORDING_NOT_ANNOUNCED = "recording_not_announced"  # all-party consent to record, and no announcement
     # 3. suppression
     SUPPRESSED = "suppressed"
     HELD_FOR_REVIEW = "held_for_review"  # an inbound reply that may be a revocation awaits review
@@ -70,7 +71,6 @@ class Reason(StrEnum):
     STATE_BANNED_DAY = "state_banned_day"
     STATE_HOLIDAY = "state_holiday"
     CAMPAIGN_WINDOW = "campaign_window"
-    RECORDING_NOT_ANNOUNCED = "recording_not_announced"  # all-party consent state, recording unannounced
     # 6. frequency and rate (the values of compliance.caps.CapReason)
     STATE_ATTEMPT_CAP = "state_attempt_cap"
     CAMPAIGN_ATTEMPT_CAP = "campaign_attempt_cap"
@@ -163,6 +163,18 @@ def gate_consent(contact: Contact, spec: CampaignSpec) -> Verdict:
     return PASSED
 
 
+def gate_recording(contact: Contact, spec: CampaignSpec, rules: RuleBook = RULES) -> Verdict:
+    """2. (continued) Consent to record: where any state the person may be in needs every party's
+    consent to a recording (e.g. Cal. Penal Code 632, Fla. Stat. 934.03; the rule book lists them),
+    a recorded call must be announced. A person in no known state may be in one of them: blocked.
+    """
+    if not spec.records_calls or spec.announces_recording:
+        return PASSED
+    if not contact.states or rules.all_party_recording_states(contact.states):
+        return blocked("consent", Reason.RECORDING_NOT_ANNOUNCED)
+    return PASSED
+
+
 def gate_suppression(facts: ContactFacts) -> Verdict:
     """3. Not on the tenant's suppression list nor held for review, checked again at every attempt."""
     if facts.suppressed is None or facts.suppressed:
@@ -191,7 +203,9 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
 def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleBook = RULES) -> Verdict:
     """5. Inside the federal floor, the applicable states' rules and the campaign's windows, in every zone."""
     windows = [w.window() for w in spec.windows]
-    decision = hours.evaluate(contact.zones, contact.states, spec.channel, windows, now, rules=rules)
+    decision = hours.evaluate(
+        contact.zones, contact.states, spec.channel, windows, now, rules=rules, technology=spec.reach
+    )
     if isinstance(decision, hours.Allowed):
         return PASSED
     if isinstance(decision, hours.Deferred):
@@ -206,7 +220,7 @@ def gate_caps(
     decision = caps.evaluate(
         facts.attempts_last_day,
         now,
-        state_caps=caps.caps_for(contact.states, spec.channel, rules),
+        state_caps=caps.caps_for(contact.states, spec.channel, rules, technology=spec.reach),
         campaign_limit=spec.max_attempts_per_contact,
     )
     if isinstance(decision, caps.CapDeferred):
@@ -235,6 +249,7 @@ def evaluate_contact(
     """Gates 2 to 6, the ones about the person: what a pre-flight asks before the campaign runs."""
     gates: tuple[Callable[[], Verdict], ...] = (
         lambda: gate_consent(contact, spec),
+        lambda: gate_recording(contact, spec, rules),
         lambda: gate_suppression(facts),
         lambda: gate_dnc(contact.dnc, now),
         lambda: gate_hours(contact, spec, now, rules),

@@ -20,6 +20,7 @@ from typing import Final
 
 from gatehouse.billing.account import billing_status
 from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.compliance import declared
 from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
@@ -59,6 +60,7 @@ def preflight(  # noqa: PLR0917
     on_list = suppressed(scope, numbers) if numbers else set()
     on_hold = held_only(on_list)
     ledgers = scope.batch_get(AttemptLedger, [c.contact_id for c in contacts]) if contacts else {}
+    rules = declared.rules_at(now)
     for contact in contacts:
         ledger = ledgers.get(contact.contact_id)
         facts = gates.ContactFacts(
@@ -66,7 +68,7 @@ def preflight(  # noqa: PLR0917
             held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
         )
-        _count(report, gates.evaluate_contact(contact, campaign.spec, facts, now))
+        _count(report, gates.evaluate_contact(contact, campaign.spec, facts, now, rules))
     return report
 
 

@@ -53,6 +53,20 @@ class Directory:
         store.bind()
         store.remove(record, _partition(type(record), record.partition_id()))
 
+    def query_partition(self, record_type: type[G], partition_id: str, *, limit: int = MAX_PAGE) -> list[G]:
+        """Every item of one small global partition (a fixed list such as the declared dates).
+
+        One Query, strongly consistent; a partition with more than ``limit`` items is refused
+        rather than cut short, so a caller never acts on half a list.
+        """
+        model = store.bind()
+        partition = _partition(record_type, partition_id)
+        results = model.query(partition, limit=limit + 1, consistent_read=True)
+        items = [store.from_item(record_type, item) for item in results]
+        if len(items) > limit:
+            raise Invalid(f"{partition} holds more than {limit} items")
+        return items
+
     def query_index(
         self, record_type: type[G], index_pk: str, *, limit: int = 100, cursor: str | None = None
     ) -> Page[G]:
