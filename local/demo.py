@@ -1,11 +1,18 @@
-"""The demo campaign, end to end over HTTP on the local runtime: ``make demo``.
+"""The demo campaigns, end to end over HTTP on the local runtime: ``make demo``.
 
-Imports demo/contacts.csv into the demo tenant, connects the sandbox Twilio account,
-creates an SMS campaign for every imported contact, submits, approves and starts it,
-waits for the dispatch run (the template's state machine, executed by moto, calling
-the real dispatch handlers) and prints the report: one line per contact with its
-outcome and reason. Every step is an API call a client would make; nothing here
-reaches into the tables. The e2e test drives the same steps and checks each outcome.
+Imports demo/contacts.csv into the demo tenant and connects the sandbox Twilio account and
+voice agent. One person answers with a reply that may be a revocation ("I quit"), signed
+as Twilio signs it: the number is held for review. Then it creates a marketing SMS
+campaign for every imported contact and an informational AI-voice campaign that records
+calls without announcing it, submits, approves and starts each, waits for each dispatch
+run (the template's state machine, executed by moto, calling the real dispatch handlers)
+and prints each report: one line per contact with its outcome and reason.
+
+The gates' clock is pinned to a Wednesday at 22:30 UTC that is no holiday in a demo state:
+every demo zone is inside the federal hours then, and Maine's hours for automated calls
+and texts (weekdays 9 to 5) are over, so each outcome is known in advance. Every step is
+an API call a client (or Twilio) would make; nothing here reaches into the tables. The
+e2e test drives the same steps and checks each outcome.
 """
 
 from __future__ import annotations
@@ -18,12 +25,35 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import holidays
 
 from local.runtime import LocalRuntime
 
 DEMO_CSV = Path(__file__).resolve().parents[1] / "demo" / "contacts.csv"
+DEMO_STATES = ("CA", "IL", "FL", "TX", "WA", "IN", "AZ", "GA", "ME", "NY")
+# Fay answers an earlier message with words a person may mean as "stop": held for review.
+DOUBTFUL_REPLY = ("+13175550188", "I quit")
+SANDBOX_VOICE_AGENT = {"agent_id": "agent_demo", "api_key": "key_" + "d" * 24, "webhook_secret": "6b" * 16}
+VOICE_CAMPAIGN = {
+    "name": "Demo appointment reminders",
+    "channel": "voice",
+    "purpose": "informational",
+    "technology": "artificial_voice",
+    "content": {"kind": "voice", "agent_id": "agent_demo", "records_calls": True},
+    "senders": {"numbers": ["+14155550100"]},
+    "windows": [
+        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}
+    ],
+    # The campaign's cap counts the person's attempts of the last 24 hours, the spring offer's text too.
+    "max_attempts_per_contact": 2,
+}
+# Who the voice campaign calls: Ann (California) and Cy (Florida) need every party's consent to a
+# recording, which the campaign does not announce; Gil (Arizona) does not.
+VOICE_AUDIENCE = ("+14155550132", "+13055550166", "+16025550119")
 # The sandbox accepts any well-formed Twilio credentials; it records what it is asked to send.
 SANDBOX_TWILIO = {
     "account_sid": "AC" + "0d" * 16,
@@ -33,6 +63,7 @@ SANDBOX_TWILIO = {
 DEMO_CAMPAIGN = {
     "name": "Demo spring offer",
     "channel": "sms",
+    "purpose": "marketing",
     "content": {"kind": "sms", "template": "Hi {first_name}, spring hours are here. Reply STOP to opt out."},
     "senders": {"numbers": ["+14155550100"]},
     # The campaign itself allows any time: what limits it are the federal and state rules.
@@ -99,13 +130,52 @@ def import_contacts(client: Client) -> dict[str, str]:
     return {c["phone"]: c["contact_id"] for c in listed["items"]}
 
 
-def run_campaign(client: Client, contact_ids: list[str]) -> tuple[str, dict[str, Any]]:
-    """Create, submit, approve and start the demo campaign; wait for its run. (campaign id, run)."""
-    status, _ = client.call("POST", "/integrations/twilio", SANDBOX_TWILIO)
-    if status not in {201, 409}:
-        raise DemoError(f"connecting the sandbox Twilio account: {status}")
-    spec = {**DEMO_CAMPAIGN, "audience": {"contact_ids": sorted(contact_ids)}}
+def demo_moment(after: datetime) -> datetime:
+    """The first Wednesday, 22:30 UTC, a day or more after ``after`` that is no holiday in a demo state."""
+    day = (after + timedelta(days=1)).date()
+    while day.weekday() != 2 or any(
+        day in holidays.country_holidays("US", subdiv=s, years=day.year) for s in DEMO_STATES
+    ):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 22, 30, tzinfo=UTC)
+
+
+def connect_providers(client: Client) -> None:
+    for provider, credentials in (("twilio", SANDBOX_TWILIO), ("voice_agent", SANDBOX_VOICE_AGENT)):
+        status, _ = client.call("POST", f"/integrations/{provider}", credentials)
+        if status not in {201, 409}:
+            raise DemoError(f"connecting the sandbox {provider}: {status}")
+
+
+def reply(client: Client, sender: str, text: str) -> None:
+    """A text from ``sender`` posted to the tenant's inbound-SMS webhook, signed as Twilio signs it."""
+    from gatehouse.providers.sandbox_callbacks import twilio_form  # noqa: PLC0415 - needs the runtime's env
+
+    url = client.expect(200, "GET", "/integrations/webhooks")["twilio_sms"]
+    sid = "SM" + "de" * 16
+    pairs: list[tuple[str, str]] = [
+        ("MessageSid", sid),
+        ("AccountSid", str(SANDBOX_TWILIO["account_sid"])),
+        ("From", sender),
+        ("To", "+14155550100"),
+        ("Body", text),
+        ("NumMedia", "0"),
+    ]
+    signed = twilio_form(url, pairs, str(SANDBOX_TWILIO["auth_token"]))
+    # The runtime's own loopback address, from its own API.
+    request = urllib.request.Request(signed.url, data=signed.body, method="POST", headers=signed.headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        if response.status != 200:
+            raise DemoError(f"the inbound text was refused: {response.status}")
+
+
+def run_campaign(
+    client: Client, spec_base: dict[str, Any], contact_ids: list[str]
+) -> tuple[str, dict[str, Any]]:
+    """Create, submit, approve and start a campaign; wait for its run. (campaign id, run)."""
+    spec = {**spec_base, "audience": {"contact_ids": sorted(contact_ids)}}
     campaign_id = client.expect(201, "POST", "/campaigns", spec)["campaign_id"]
+    client.expect(200, "GET", f"/campaigns/{campaign_id}/preflight")
     client.expect(200, "POST", f"/campaigns/{campaign_id}/submit")
     client.expect(200, "POST", f"/campaigns/{campaign_id}/approve")
     run_id = client.expect(202, "POST", f"/campaigns/{campaign_id}/start")["run"]["run_id"]
@@ -131,13 +201,30 @@ def report(client: Client, campaign_id: str) -> list[dict[str, Any]]:
             return items
 
 
-def run_demo(runtime: LocalRuntime) -> tuple[dict[str, str], dict[str, Any], list[dict[str, Any]]]:
+class DemoRun(dict[str, Any]):
+    """What the demo leaves: ``contacts`` (phone -> id), and per campaign ``sms``/``voice``: (run, report)."""
+
+
+def run_demo(runtime: LocalRuntime, at: datetime | None = None) -> DemoRun:
+    """Every step of the demo with the gates' clock pinned to ``at`` (default: ``demo_moment``)."""
     if runtime.demo is None:
         raise DemoError("the runtime was started without the demo tenant")
-    client = Client(runtime.api_url, runtime.demo.api_key)
-    contacts = import_contacts(client)
-    campaign_id, run = run_campaign(client, list(contacts.values()))
-    return contacts, run, report(client, campaign_id)
+    runtime.set_clock(lambda: at or demo_moment(datetime.now(UTC)))
+    try:
+        client = Client(runtime.api_url, runtime.demo.api_key)
+        contacts = import_contacts(client)
+        connect_providers(client)
+        reply(client, *DOUBTFUL_REPLY)
+        found = DemoRun(contacts=contacts)
+        for name, spec, audience in (
+            ("sms", DEMO_CAMPAIGN, list(contacts.values())),
+            ("voice", VOICE_CAMPAIGN, [contacts[p] for p in VOICE_AUDIENCE]),
+        ):
+            campaign_id, run = run_campaign(client, spec, audience)
+            found[name] = (run, report(client, campaign_id))
+        return found
+    finally:
+        runtime.set_clock(None)
 
 
 def _quiet() -> None:
@@ -156,14 +243,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     _quiet()
     with LocalRuntime() as runtime:
-        contacts, run, outcomes = run_demo(runtime)
-        phone_of = {cid: phone for phone, cid in contacts.items()}
-        print(f"run {run['run_id']}: {run['status']}  counts {json.dumps(run['counts'], sort_keys=True)}")
-        for item in sorted(outcomes, key=lambda o: phone_of.get(o["contact_id"], "")):
-            detail = item["reason"] or (f"until {item['until']}" if item["until"] else "")
-            print(
-                f"  {phone_of.get(item['contact_id'], item['contact_id']):<14} {item['status']:<12} {detail}"
-            )
+        found = run_demo(runtime)
+        phone_of = {cid: phone for phone, cid in found["contacts"].items()}
+        for name in ("sms", "voice"):
+            run, outcomes = found[name]
+            counts = json.dumps(run["counts"], sort_keys=True)
+            print(f"{name} campaign, run {run['run_id']}: {run['status']}  counts {counts}")
+            for item in sorted(outcomes, key=lambda o: phone_of.get(o["contact_id"], "")):
+                until = f" until {item['until']}" if item["until"] else ""
+                detail = (item["reason"] or "") + until
+                phone = phone_of.get(item["contact_id"], item["contact_id"])
+                print(f"  {phone:<14} {item['status']:<12} {detail}")
     return 0
 
 

@@ -14,66 +14,68 @@ import io
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
-import holidays
 import pytest
 
 from gatehouse.providers.sandbox import sandbox
-from local.demo import Client, run_demo
+from local.demo import Client, DemoRun, run_demo
 from local.runtime import LocalRuntime
 
-# Outcome by phone for a contact the gates see on a weekday at 19:00 UTC (11:00-15:00 local).
+# Outcome by phone for a contact the gates see on a Wednesday at 22:30 UTC (14:30-17:30 local, standard time).
 EXPECTED = {
     "+14155550132": ("sent", None),  # Ann, CA: SMS consent, DNC clear
     "+13125550143": ("blocked", "consent_missing"),  # Bo: no evidence
     "+13055550166": ("blocked", "consent_missing"),  # Cy: voice consent only
     "+15125550000": ("blocked", "dnc_listed"),  # Di: on the sandbox registry
     "+12065550177": ("blocked", "suppressed"),  # Ed: texted STOP before
-    "+13175550188": ("sent", None),  # Fay, IN: every zone of the state is inside the hours
+    # Fay, IN: answered "I quit", which may revoke consent (47 CFR 64.1200(a)(10)): held for review.
+    "+13175550188": ("blocked", "held_for_review"),
     "+16025550119": ("sent", None),  # Gil, AZ: Phoenix and the Navajo Nation's Denver time
     "+18005550199": ("blocked", "zone_unknown"),  # Kit: toll-free, no state, so no zone
     "+14045550156": ("sent", None),  # Lee, GA: a formula in the name is only text
-    "+12075550124": ("sent", None),  # Max, ME
+    # Max, ME: automated calls and texts on weekdays 9am-5pm only (10 M.R.S. 1498(3)): deferred.
+    "+12075550124": ("deferred", "state_automated_hours"),
     # Nia: her written consent names no seller and lacks the disclosure (47 CFR 64.1200(f)(9)).
     "+12125550131": ("blocked", "consent_not_written"),
 }
-DEMO_STATES = ("CA", "IL", "FL", "TX", "WA", "IN", "AZ", "GA", "ME", "NY")
-
-
-def weekday_afternoon(after: datetime) -> datetime:
-    """The first Wednesday, 19:00 UTC, a day or more after ``after`` that is no holiday in a demo state."""
-    day = (after + timedelta(days=1)).date()
-    while day.weekday() != 2 or any(day in holidays.US(subdiv=s, years=day.year) for s in DEMO_STATES):
-        day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, 19, tzinfo=UTC)
+# The informational AI-voice campaign records calls without announcing it.
+VOICE_EXPECTED = {
+    # California (Cal. Penal Code 632) and Florida (Fla. Stat. 934.03) need every party's consent.
+    "+14155550132": ("blocked", "recording_not_announced"),
+    "+13055550166": ("blocked", "recording_not_announced"),
+    "+16025550119": ("sent", None),  # Arizona: one party's consent
+}
 
 
 @pytest.fixture(scope="module")
-def demo(runtime: LocalRuntime) -> Iterator[tuple[dict[str, str], dict, list[dict]]]:  # type: ignore[type-arg]
-    at = weekday_afternoon(datetime.now(UTC))
-    runtime.set_clock(lambda: at)
+def demo(runtime: LocalRuntime) -> tuple[dict[str, str], dict, list[dict], DemoRun]:  # type: ignore[type-arg]
     sandbox().reset()
-    try:
-        yield run_demo(runtime)
-    finally:
-        runtime.set_clock(None)
+    found = run_demo(runtime)
+    run, outcomes = found["sms"]
+    return found["contacts"], run, outcomes, found
 
 
 def test_every_contact_gets_the_outcome_the_gates_must_give(demo) -> None:  # type: ignore[no-untyped-def]
-    contacts, run, outcomes = demo
+    contacts, run, outcomes, _ = demo
     phone_of = {cid: phone for phone, cid in contacts.items()}
     got = {phone_of[o["contact_id"]]: (o["status"], o["reason"]) for o in outcomes}
     assert got == EXPECTED
     assert run["status"] == "finished"
-    assert run["counts"]["sent"] == sum(status == "sent" for status, _ in EXPECTED.values())
-    assert run["counts"]["blocked"] == sum(status == "blocked" for status, _ in EXPECTED.values())
-    assert "deferred" not in run["counts"]
+    for status in ("sent", "blocked", "deferred"):
+        assert run["counts"][status] == sum(s == status for s, _ in EXPECTED.values())
+
+
+def test_the_voice_campaign_blocks_unannounced_recording_where_every_party_must_consent(demo) -> None:  # type: ignore[no-untyped-def]
+    contacts, _, _, found = demo
+    run, outcomes = found["voice"]
+    phone_of = {cid: phone for phone, cid in contacts.items()}
+    got = {phone_of[o["contact_id"]]: (o["status"], o["reason"]) for o in outcomes}
+    assert got == VOICE_EXPECTED
+    assert run["status"] == "finished"
 
 
 def test_the_report_exports_as_csv_with_the_same_outcomes(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
-    contacts, run, _ = demo
+    contacts, run, _, _ = demo
     request = urllib.request.Request(
         f"{runtime.api_url}/campaigns/{run['campaign_id']}/report/export",
         headers={"Authorization": f"Bearer {runtime.demo.api_key}"},
@@ -98,8 +100,16 @@ def test_the_sandbox_received_exactly_the_sends_that_passed(demo, runtime: Local
     assert "Reply STOP to opt out" in ann.body
 
 
+def test_a_campaign_with_a_deferred_contact_stays_running_for_the_deferred_job(
+    demo, runtime: LocalRuntime
+) -> None:  # type: ignore[no-untyped-def]
+    _, run, _, _ = demo
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    assert client.expect(200, "GET", f"/campaigns/{run['campaign_id']}")["status"] == "running"
+
+
 def test_a_finished_campaign_completes_and_cannot_be_started_again(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
-    _, run, _ = demo
+    run, _ = demo[3]["voice"]
     client = Client(runtime.api_url, runtime.demo.api_key)
     campaign_id = run["campaign_id"]
     assert client.expect(200, "GET", f"/campaigns/{campaign_id}")["status"] == "completed"
@@ -109,8 +119,9 @@ def test_a_finished_campaign_completes_and_cannot_be_started_again(demo, runtime
 
 def test_the_same_run_started_again_is_blocked_and_sends_nothing(demo, runtime: LocalRuntime) -> None:  # type: ignore[no-untyped-def]
     """A second execution of the same run (a redelivered start) is refused by gate 1: nothing is sent."""
-    _, run, _ = demo
-    before = len(sandbox().messages(runtime.demo.tenant_id))
+    run, _ = demo[3]["voice"]
+    tenant = runtime.demo.tenant_id
+    before = len(sandbox().messages(tenant)), len(sandbox().calls(tenant))
     sfn = runtime.client("stepfunctions")
     run_input = {
         "tenant_id": runtime.demo.tenant_id,
@@ -127,4 +138,7 @@ def test_the_same_run_started_again_is_blocked_and_sends_nothing(demo, runtime: 
             break
         time.sleep(0.1)
     assert described["status"] == "FAILED"
-    assert len(sandbox().messages(runtime.demo.tenant_id)) == before
+    assert (
+        len(sandbox().messages(runtime.demo.tenant_id)),
+        len(sandbox().calls(runtime.demo.tenant_id)),
+    ) == before
