@@ -214,8 +214,10 @@ class Contact(TenantRecord):
     def time_key(self) -> tuple[str, str] | None:
         if self.deleted_at is not None:
             return DELETED_INDEX, time_sort_key(self.deleted_at, self.contact_id)
-        scrubbed = self.dnc.checked_at if self.dnc else NEVER_SCRUBBED
-        return RESCRUB_INDEX, time_sort_key(scrubbed, self.contact_id)
+        # Ordered by the version of the data the answer relied on, not by when it was asked:
+        # the re-scrub takes a contact when its data is getting old (stored before versions: at once).
+        dated = self.dnc.dated_from(self.states) if self.dnc else None
+        return RESCRUB_INDEX, time_sort_key(dated or NEVER_SCRUBBED, self.contact_id)
 
     def consent_covers(self, channel: Channel) -> bool:
         return any(evidence.covers(channel) for evidence in self.consent)
@@ -237,6 +239,8 @@ class ContactView(BaseModel):
     zones: list[str]
     states: list[str]
     dnc: ScrubStamp | None
+    # Plain to see: ``unscrubbed`` (no provider, on the owner's acknowledgment) is never "checked".
+    dnc_status: str
     suppressed: bool
     eligibility: dict[Channel, ChannelEligibility]
     created_at: datetime
@@ -248,4 +252,12 @@ class ContactView(BaseModel):
     @classmethod
     def of(cls, contact: Contact) -> ContactView:
         data = contact.model_dump(exclude={"e164", "created_by", "updated_by", "deleted_by"})
-        return cls.model_validate({**data, "phone": contact.e164})
+        return cls.model_validate({**data, "phone": contact.e164, "dnc_status": dnc_status_of(contact)})
+
+
+NOT_SCRUBBED: Final = "not_scrubbed"
+
+
+def dnc_status_of(contact: Contact) -> str:
+    """``clear``, ``listed``, ``error``, ``unscrubbed`` (no provider, acknowledged) or ``not_scrubbed``."""
+    return contact.dnc.status.value if contact.dnc else NOT_SCRUBBED
