@@ -35,7 +35,7 @@ from gatehouse.campaigns.records import CallPlacement, Campaign, CampaignStatus,
 from gatehouse.compliance.state_rules import RULES, Channel, RuleBook
 from gatehouse.config import get_settings
 from gatehouse.contacts.intake import refresh
-from gatehouse.contacts.records import Contact
+from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.dispatch.claims import AttemptLedger, claim
 from gatehouse.dispatch.delivery import Delivery, DeliveryStatus, deliveries
 from gatehouse.dispatch.gates import (
@@ -47,7 +47,7 @@ from gatehouse.dispatch.gates import (
     Verdict,
     evaluate,
 )
-from gatehouse.dnc.stamps import ScrubStamp
+from gatehouse.dnc.stamps import ScrubStamp, ScrubStatus
 from gatehouse.errors import Conflict, GatehouseError
 from gatehouse.identity.caller import system
 from gatehouse.identity.tenants import TenantEntry, TenantStatus
@@ -100,6 +100,7 @@ class ContactOutcome(TenantRecord):
     error_code: str | None = None
     duration_seconds: int | None = None
     failed_batches: int = 0  # batches that failed with this contact in them, since its last outcome
+    dnc_status: str | None = None  # the contact's DNC stamp when decided; "unscrubbed" is reported so
 
     def time_key(self) -> tuple[str, str] | None:
         """While deferred: on the time index at the instant it may be tried again (the deferred job)."""
@@ -539,12 +540,14 @@ def _record(  # noqa: PLR0917
         else:
             continue  # claimed by another execution, or settled before: that outcome stands
         until = result.deferred.get(cid)
-        if before is not None and (before.status, before.reason, before.until, before.attempts) == (
-            status,
-            reason,
-            until,
-            attempts,
-        ):
+        dnc = dnc_status_of(contacts[cid]) if cid in contacts else None
+        if before is not None and (
+            before.status,
+            before.reason,
+            before.until,
+            before.attempts,
+            before.dnc_status,
+        ) == (status, reason, until, attempts, dnc):
             continue  # decided as before: nothing to write
         records.append(
             ContactOutcome(
@@ -556,6 +559,7 @@ def _record(  # noqa: PLR0917
                 attempts=attempts,
                 provider_ref=result.sent.get(cid) or None,
                 updated_at=now,
+                dnc_status=dnc,
                 version=before.version if before is not None else 0,
             )
         )
@@ -594,6 +598,8 @@ def report(
         outcomes.append(outcome)
         reason = f":{outcome.reason}" if outcome.reason is not None else ""
         keys = [f"{outcome.status.value}{reason}"]
+        if outcome.dnc_status == UNSCRUBBED:
+            keys.append(f"dnc:{UNSCRUBBED}")
         if outcome.delivery_status is not None:
             error = f":{outcome.error_code}" if outcome.error_code else ""
             keys.append(f"delivery:{outcome.delivery_status.value}{error}")
@@ -615,6 +621,7 @@ def _with_delivery(outcome: ContactOutcome, delivery: Delivery | None) -> Contac
 
 
 TALLY_PAGE: Final = 1000
+UNSCRUBBED: Final = ScrubStatus.UNSCRUBBED.value  # counted apart: never scrubbed, on the owner's word
 
 
 def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
@@ -628,6 +635,8 @@ def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
             if outcome.reason is not None:
                 key = f"{outcome.status.value}:{outcome.reason}"
                 counts[key] = counts.get(key, 0) + 1
+            if outcome.dnc_status == UNSCRUBBED:
+                counts[f"dnc:{UNSCRUBBED}"] = counts.get(f"dnc:{UNSCRUBBED}", 0) + 1
         cursor = page.cursor
         if cursor is None:
             return counts
