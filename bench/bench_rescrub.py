@@ -5,8 +5,8 @@ template.yaml (the time index gsi2 included) and fresh KMS keys standing in for 
 template's DataKey and SuppressionKey. One tenant, bootstrapped through the domain, connects
 the sandbox DNC provider; ``--contacts`` contacts are written straight to the table in
 BatchWriteItem requests (through the data door's batch writer, with their time-index keys),
-``--due-percent`` of them scrubbed 40 days ago and the rest 5 days ago. Then the scheduled
-job ``run_dnc_rescrub`` runs once, and what it did is counted:
+``--due-percent`` of them scrubbed 40 days ago and the rest 5 days ago, each on data of that
+day. Then the scheduled job ``run_dnc_rescrub`` runs once, and what it did is counted:
 
 - ``rescrub_items_read_per_due_contact``: DynamoDB items returned to it by Query, GetItem and
   BatchGetItem (the tenant directory, its settings, its integration, the due contacts), divided
@@ -47,7 +47,10 @@ def contact(index: int, due: bool) -> Contact:
     return Contact(
         contact_id=f"con_{index:026d}",
         e164=f"+1312{index:07d}",
-        dnc=ScrubStamp(status=ScrubStatus.CLEAR, checked_at=checked, source=ScrubSource.SANDBOX),
+        # The index orders contacts by the version of their DNC data: scrubbed then, on data of then.
+        dnc=ScrubStamp(
+            status=ScrubStatus.CLEAR, checked_at=checked, source=ScrubSource.SANDBOX, data_as_of=checked
+        ),
         created_at=checked,
         created_by="bench",
     )

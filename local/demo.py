@@ -34,7 +34,7 @@ import holidays
 from local.runtime import LocalRuntime
 
 DEMO_CSV = Path(__file__).resolve().parents[1] / "demo" / "contacts.csv"
-DEMO_STATES = ("CA", "IL", "FL", "TX", "WA", "IN", "AZ", "GA", "ME", "NY")
+DEMO_STATES = ("CA", "IL", "FL", "TX", "WA", "IN", "AZ", "GA", "ME", "NY", "AK")
 # Fay answers an earlier message with words a person may mean as "stop": held for review.
 DOUBTFUL_REPLY = ("+13175550188", "I quit")
 SANDBOX_VOICE_AGENT = {"agent_id": "agent_demo", "api_key": "key_" + "d" * 24, "webhook_secret": "6b" * 16}

@@ -54,14 +54,16 @@ def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     batch = runs.BatchInput.model_validate(event)
     _keys(batch)
+    now = clock()
     result = run_batch(
         TenantScope(batch.tenant_id),
         batch.campaign_id,
         batch.run_id,
         batch.contact_ids,
-        now=clock(),
+        now=now,
         suppressed=checks.suppressed,
-        scrub=checks.scrub,
+        # The re-scrub stamps with the gates' own "now", so a pinned clock dates both alike.
+        scrub=lambda scope, numbers: checks.scrub(scope, numbers, clock=lambda: now),
         contiguous=batch.contiguous,
     )
     counts = {
@@ -104,7 +106,7 @@ def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str
 
         lookup = DncLookupRequest.model_validate(event)
         logger.append_keys(tenant_id=lookup.tenant_id, provider="dnc")
-        return lookup_here(TenantScope(lookup.tenant_id), lookup.numbers).model_dump(mode="json")
+        return lookup_here(TenantScope(lookup.tenant_id), lookup.numbers, lookup.at).model_dump(mode="json")
 
     request = CheckRequest.model_validate(event)
     logger.append_keys(tenant_id=request.tenant_id, provider=request.provider.value)

@@ -66,7 +66,8 @@ def test_the_rescrub_timer_moves_a_stale_scrub_and_retention_removes_an_old_mess
     # Forty days pass for this contact's DNC answer, and a text it sent is 400 days old.
     contact = scope.require(Contact, contact_id)
     assert contact.dnc is not None
-    aged = contact.dnc.model_copy(update={"checked_at": utc_now() - timedelta(days=40)})
+    forty_days_ago = utc_now() - timedelta(days=40)
+    aged = contact.dnc.model_copy(update={"checked_at": forty_days_ago, "data_as_of": forty_days_ago})
     scope.save(contact.model_copy(update={"dnc": aged}))
     old = InboundSms(message_sid="SMe2eold", sender=PERSON["phone"], body="an old hello")
     receive(scope, old, request_id="e2e", clock=lambda: utc_now() - timedelta(days=400))
@@ -75,7 +76,7 @@ def test_the_rescrub_timer_moves_a_stale_scrub_and_retention_removes_an_old_mess
 
     def scrubbed_again() -> bool:
         _, _, shown = http(runtime, "GET", f"/contacts/{contact_id}", token=key)
-        return datetime.fromisoformat(shown["dnc"]["checked_at"]) > utc_now() - timedelta(minutes=5)
+        return datetime.fromisoformat(shown["dnc"]["data_as_of"]) > utc_now() - timedelta(minutes=5)
 
     def message_gone() -> bool:
         _, _, person = http(runtime, "GET", f"/contacts/{contact_id}/data", token=key)

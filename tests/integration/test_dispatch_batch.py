@@ -7,12 +7,15 @@ and send nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import holidays
 import pytest
 
 from gatehouse.campaigns import lifecycle
@@ -21,13 +24,16 @@ from gatehouse.compliance.state_rules import Channel
 from gatehouse.config import get_settings
 from gatehouse.contacts import checks
 from gatehouse.contacts.intake import refresh
-from gatehouse.contacts.records import Contact, ContactInput
+from gatehouse.contacts.records import Contact, ContactInput, ContactView
 from gatehouse.contacts.service import create
+from gatehouse.dispatch import batch as batch_module
 from gatehouse.dispatch.batch import run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
+from gatehouse.dispatch.export import csv_lines
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
-from gatehouse.dispatch.report import report
+from gatehouse.dispatch.report import report, tally
+from gatehouse.dnc import WORDING, acknowledge
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import operator
@@ -39,6 +45,8 @@ from gatehouse.webhooks import inbound_sms
 from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.support.consent import written
+from tests.support.events import FakeLambdaContext
+from tests.support.functions import load_function_module
 from tests.support.webhooks import VOICE_CREDENTIALS
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
@@ -138,7 +146,7 @@ def run(world: dict[str, Any], run_id: str = "run-1", now: datetime = NOW):  # t
         list(world["ids"].values()),
         now=now,
         suppressed=checks.suppressed,
-        scrub=checks.scrub,
+        scrub=lambda scope, numbers: checks.scrub(scope, numbers, clock=lambda: now),  # as the entry does
         billing=good_standing,
     )
 
@@ -244,7 +252,9 @@ def test_a_dnc_source_failure_pauses_the_campaign_and_dials_no_one(world: dict[s
     scope = world["scope"]
     ann = scope.require(Contact, world["ids"]["ann"])
     assert ann.dnc is not None
-    stale = ann.dnc.model_copy(update={"checked_at": NOW - timedelta(days=40)})
+    stale = ann.dnc.model_copy(
+        update={"checked_at": NOW - timedelta(days=40), "data_as_of": NOW - timedelta(days=40)}
+    )
     scope.save(ann.model_copy(update={"dnc": stale}))
     sandbox().answer(Provider.DNC, CheckStatus.UNREACHABLE)
     result = run(world)
@@ -485,3 +495,93 @@ def test_sends_beyond_the_senders_throughput_wait_for_the_next_minute(world: dic
     later = batch("run-3", NOW + timedelta(minutes=1))
     assert list(later.sent) == [waiting]
     assert sorted(m.to for m in sandbox().messages()) == ["+12125550101", "+12125550106"]
+
+
+# ---------------------------------------------------------------- the version of the DNC data
+
+
+def test_an_answer_from_registry_data_32_days_old_on_the_day_is_rescrubbed_before_the_send(
+    world: dict[str, Any],
+) -> None:
+    """16 CFR 310.4(b)(3)(iv): scrubbed yesterday against data then 31 days old is no answer today."""
+    scope, ann_id = world["scope"], world["ids"]["ann"]
+    ann = scope.require(Contact, ann_id)
+    assert ann.dnc is not None
+    old_data = ann.dnc.model_copy(
+        update={"checked_at": NOW - timedelta(days=1), "data_as_of": NOW - timedelta(days=32)}
+    )
+    scope.save(ann.model_copy(update={"dnc": old_data}))
+    result = run(world)
+    assert list(result.sent) == [ann_id]
+    fresh = scope.require(Contact, ann_id).dnc
+    assert fresh is not None
+    assert (fresh.checked_at, fresh.data_as_of) == (NOW, NOW)
+
+
+def test_a_stamp_stored_before_versions_were_recorded_is_rescrubbed_never_trusted(
+    world: dict[str, Any],
+) -> None:
+    scope, ann_id = world["scope"], world["ids"]["ann"]
+    ann = scope.require(Contact, ann_id)
+    assert ann.dnc is not None
+    scope.save(ann.model_copy(update={"dnc": ann.dnc.model_copy(update={"data_as_of": None})}))
+    sandbox().answer(Provider.DNC, CheckStatus.UNREACHABLE)
+    result = run(world)
+    assert (result.sent, result.paused) == ({}, "dnc_source_failed")
+    assert sandbox().messages() == []
+
+
+def later_weekday_afternoon() -> datetime:
+    """A Tuesday, 18:00 UTC (afternoon in New York), more than 40 days after the real clock."""
+    day = (datetime.now(UTC) + timedelta(days=41)).date()
+    while day.weekday() != 1 or day in holidays.US(subdiv="NY", years=day.year):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+
+
+def test_the_dispatch_function_dates_its_rescrub_by_the_gates_pinned_clock(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN.md §3: a rule that depends on "now" takes the clock tests set; the DNC stamp too."""
+    later = later_weekday_afternoon()
+    function = load_function_module("DispatchBatchFunction")
+    monkeypatch.setattr(function, "clock", lambda: later)
+    monkeypatch.setattr(batch_module, "_stripe_standing", good_standing)
+    scope, ann_id = world["scope"], world["ids"]["ann"]
+    event = {
+        "tenant_id": scope.tenant_id,
+        "campaign_id": world["campaign_id"],
+        "run_id": "run_" + "a" * 26,
+        "contact_ids": [ann_id],
+    }
+    out = function.send_batch(event, FakeLambdaContext())
+    assert out["counts"]["sent"] == 1, out
+    stamp = scope.require(Contact, ann_id).dnc
+    assert stamp is not None
+    assert (stamp.checked_at, stamp.data_as_of) == (later, later)
+
+
+# ---------------------------------------------------------------- reported unscrubbed
+
+
+def test_contacts_reached_without_a_provider_are_reported_unscrubbed_everywhere(
+    world: dict[str, Any],
+) -> None:
+    """DESIGN.md §6 gate 4: running without a provider is the owner's acknowledged choice, never "checked"."""
+    scope, ops, ann_id = world["scope"], world["ops"], world["ids"]["ann"]
+    revoke(scope, ops, Provider.DNC)
+    acknowledge(scope, ops, WORDING)
+    ann = scope.require(Contact, ann_id)
+    scope.save(ann.model_copy(update={"dnc": None}))  # scrubbed again at the attempt: unscrubbed
+    result = run(world)
+    assert list(result.sent) == [ann_id]
+    page = report(scope, world["campaign_id"])
+    by_id = {o.contact_id: o for o in page.outcomes}
+    assert by_id[ann_id].dnc_status == "unscrubbed"
+    assert by_id[world["ids"]["bo"]].dnc_status == "clear"
+    assert page.counts["dnc:unscrubbed"] == 1
+    assert tally(scope, world["campaign_id"])["dnc:unscrubbed"] == 1
+    rows = list(csv.DictReader(io.StringIO("".join(csv_lines(page.outcomes, header=True)))))
+    assert {r["contact_id"]: r["dnc_status"] for r in rows}[ann_id] == "unscrubbed"
+    view = ContactView.of(scope.require(Contact, ann_id))
+    assert view.dnc_status == "unscrubbed"

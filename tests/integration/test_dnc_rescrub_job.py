@@ -204,3 +204,28 @@ def test_a_job_out_of_time_remembers_the_tenant_it_did_not_reach(
     assert second.results[0].tenant_id == unreached[0]  # the next run starts where this one stopped
     assert all(r.status == "done" for r in second.results)
     assert get_directory().get(JobResume, "SCHEDULER", "resume:dnc_rescrub").next_tenant is None  # type: ignore[union-attr]
+
+
+def test_the_job_takes_contacts_by_the_age_of_their_data_not_of_their_check(tenant_a: TenantFixture) -> None:
+    """16 CFR 310.4(b)(3)(iv): the 31 days count from the registry version used, so the job does too."""
+    loaded = NOW - timedelta(days=29)
+    report = load(tenant_a.scope, ops(tenant_a), "202", ["2025550199"], LoadKind.FULL, clock=at(loaded))
+    connect(
+        tenant_a.scope,
+        ops(tenant_a),
+        Provider.DNC,
+        {"provider_name": "ftc", "registry_ref": report.registry_ref},
+    )
+    contact_id = add_contact(tenant_a, "+12025550143", NOW - timedelta(days=1))  # checked yesterday
+    later = NOW + timedelta(days=2)  # checked 3 days ago, but its data is 31 days old: due (interval 30)
+
+    first = run_dnc_rescrub(at(later)).of(tenant_a.tenant_id).counts
+    assert (first["rescrubbed"], first["still_old"]) == (1, 1)  # nothing newer to scrub against yet
+
+    load(tenant_a.scope, ops(tenant_a), "202", ["2025550199"], LoadKind.FULL, clock=at(later))
+    second = run_dnc_rescrub(at(later)).of(tenant_a.tenant_id).counts
+    assert (second["rescrubbed"], second["still_old"]) == (1, 0)
+    stamp = tenant_a.scope.require(Contact, contact_id).dnc
+    assert stamp is not None
+    assert (stamp.status, stamp.data_as_of) == (ScrubStatus.CLEAR, later)
+    assert run_dnc_rescrub(at(later)).of(tenant_a.tenant_id).counts["rescrubbed"] == 0

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from gatehouse.aws_calls import AwsCall, AwsCallCounter
+from gatehouse.compliance.state_rules import RULES
 from gatehouse.config import get_settings
-from gatehouse.dnc import WORDING, LoadKind, ScrubReason, ScrubSource, ScrubStatus, acknowledge, load, scrub
+from gatehouse.dnc import (
+    WORDING,
+    LoadKind,
+    ScrubReason,
+    ScrubSource,
+    ScrubStatus,
+    StateListAnswer,
+    acknowledge,
+    load,
+    scrub,
+)
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.providers.base import CheckStatus
 from gatehouse.providers.sandbox import sandbox
@@ -46,10 +57,21 @@ def live(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
     get_settings.cache_clear()
 
 
-def provider_answering(listed: set[str], *, drop: set[str] = frozenset()):  # type: ignore[no-untyped-def,assignment]
+def provider_answering(  # type: ignore[no-untyped-def]
+    listed: set[str],
+    *,
+    drop: set[str] = frozenset(),  # type: ignore[assignment]
+    as_of: str | None = "now",  # the data version the reply names; None: the reply names none
+    state_lists: dict[str, str] | None = None,
+):
     def answer(body: Any) -> tuple[int, Any]:
         results = [{"number": n, "listed": n in listed} for n in body["numbers"] if n not in drop]
-        return 200, {"results": results}
+        reply: dict[str, Any] = {"results": results}
+        if as_of is not None:
+            reply["as_of"] = datetime.now(UTC).isoformat() if as_of == "now" else as_of
+        if state_lists is not None:
+            reply["state_lists"] = state_lists
+        return 200, reply
 
     return answer
 
@@ -234,3 +256,110 @@ def test_a_check_function_that_cannot_run_fails_closed(
     finally:
         get_settings.cache_clear()
     assert (stamp.status, stamp.reason) == (ScrubStatus.ERROR, ScrubReason.PROVIDER_UNAVAILABLE)
+
+
+# ---------------------------------------------------------------- the version of the data
+
+
+def test_an_https_answer_names_the_providers_as_of_date_and_its_state_lists(
+    live: FakeProvider, tenant_a: TenantFixture
+) -> None:
+    """16 CFR 310.4(b)(3)(iv): the 31 days count from the registry version the provider used."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    as_of = "2026-11-20T06:00:00+00:00"
+    live.handlers["/v1/scrub"] = provider_answering(set(), as_of=as_of, state_lists={"TX": as_of})
+    stamp = scrub(tenant_a.scope, ["+15125550143"], clock=lambda: NOW)["+15125550143"]
+    assert (stamp.status, stamp.checked_at) == (ScrubStatus.CLEAR, NOW)
+    assert stamp.data_as_of == datetime(2026, 11, 20, 6, tzinfo=UTC)
+    assert stamp.state_lists["TX"] == StateListAnswer(listed=False, as_of=stamp.data_as_of)
+
+
+def test_an_undated_provider_reply_is_no_answer(live: FakeProvider, tenant_a: TenantFixture) -> None:
+    """Fail closed (DESIGN.md §6 gate 4): data of unknown age cannot show it is at most 31 days old."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set(), as_of=None)
+    stamp = scrub(tenant_a.scope, ["+12025550143"], clock=lambda: NOW)["+12025550143"]
+    assert (stamp.status, stamp.reason) == (ScrubStatus.ERROR, ScrubReason.PROVIDER_UNDATED)
+    assert stamp.source_failed  # the source failed: the campaign pauses, nothing is dialed
+
+
+@pytest.mark.parametrize(
+    ("ahead", "status", "reason"),
+    [
+        (timedelta(minutes=4), ScrubStatus.CLEAR, None),  # within the clock skew allowed
+        (timedelta(minutes=6), ScrubStatus.ERROR, ScrubReason.PROVIDER_DATED_AHEAD),
+        (timedelta(days=3), ScrubStatus.ERROR, ScrubReason.PROVIDER_DATED_AHEAD),
+    ],
+    ids=["skew", "beyond-skew", "days-ahead"],
+)
+def test_a_provider_as_of_date_in_the_future_is_not_trusted(
+    live: FakeProvider,
+    tenant_a: TenantFixture,
+    ahead: timedelta,
+    status: ScrubStatus,
+    reason: ScrubReason | None,
+) -> None:
+    """16 CFR 310.4(b)(3)(iv): a version dated ahead of the call cannot prove its age, so it is no answer."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set(), as_of=(NOW + ahead).isoformat())
+    stamp = scrub(tenant_a.scope, ["+12025550143"], clock=lambda: NOW)["+12025550143"]
+    assert (stamp.status, stamp.reason) == (status, reason)
+
+
+def test_a_state_list_dated_ahead_makes_the_reply_untrusted(
+    live: FakeProvider, tenant_a: TenantFixture
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    ahead = (NOW + timedelta(days=1)).isoformat()
+    live.handlers["/v1/scrub"] = provider_answering(set(), as_of=NOW.isoformat(), state_lists={"TX": ahead})
+    stamp = scrub(tenant_a.scope, ["+12025550143"], clock=lambda: NOW)["+12025550143"]
+    assert stamp.reason is ScrubReason.PROVIDER_DATED_AHEAD
+
+
+def test_an_as_of_date_without_a_zone_is_an_unreadable_reply(
+    live: FakeProvider, tenant_a: TenantFixture
+) -> None:
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    live.handlers["/v1/scrub"] = provider_answering(set(), as_of="2026-11-20T06:00:00")
+    stamp = scrub(tenant_a.scope, ["+12025550143"], clock=lambda: NOW)["+12025550143"]
+    assert stamp.reason is ScrubReason.PROVIDER_MALFORMED
+
+
+def test_the_sandbox_dates_its_answers_by_the_callers_clock(tenant_a: TenantFixture) -> None:
+    """A pinned clock more than 31 days ahead still gets a fresh stamp (the scrub takes the caller's now)."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    later = datetime.now(UTC) + timedelta(days=45)
+    stamp = scrub(tenant_a.scope, ["+15125550143"], clock=lambda: later)["+15125550143"]
+    assert (stamp.checked_at, stamp.data_as_of) == (later, later)
+    assert stamp.current(later)
+    assert set(stamp.state_lists) == set(RULES.dnc_list_states())
+
+
+def test_an_answer_relies_on_its_area_codes_registry_version(tenant_a: TenantFixture) -> None:
+    """16 CFR 310.4(b)(3)(iv): a provider answering from an older file for one area code dates it so."""
+    connect(tenant_a.scope, ops(tenant_a), Provider.DNC, HTTPS_DNC)
+    stamps = scrub(tenant_a.scope, ["+15125550143", "+19075550142"], clock=lambda: NOW)
+    assert stamps["+15125550143"].data_as_of == NOW
+    alaska = stamps["+19075550142"]
+    assert alaska.data_as_of == NOW - timedelta(days=40)  # the sandbox's 907 file
+    assert not alaska.current(NOW)
+
+
+def test_a_registry_answer_is_versioned_by_its_area_codes_load(tenant_a: TenantFixture) -> None:
+    """16 CFR 310.4(b)(3)(iv): a file 30 days old at the scrub is good for one more day, then stale."""
+    loaded_at = NOW - timedelta(days=30)
+    report = load(
+        tenant_a.scope, ops(tenant_a), "202", ["2025550143"], LoadKind.FULL, clock=lambda: loaded_at
+    )
+    connect(
+        tenant_a.scope,
+        ops(tenant_a),
+        Provider.DNC,
+        {"provider_name": "ftc", "registry_ref": report.registry_ref},
+    )
+    stamp = scrub(tenant_a.scope, ["+12025550144"], clock=lambda: NOW)["+12025550144"]
+    assert (stamp.status, stamp.data_as_of) == (ScrubStatus.CLEAR, loaded_at)
+    assert stamp.current(NOW + timedelta(days=1))
+    assert not stamp.current(NOW + timedelta(days=2))  # the file is 32 days old on the day of the call
+    stale = scrub(tenant_a.scope, ["+12025550144"], clock=lambda: NOW + timedelta(days=2))["+12025550144"]
+    assert (stale.status, stale.reason) == (ScrubStatus.ERROR, ScrubReason.REGISTRY_STALE)

@@ -577,6 +577,15 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[loaded_registry(t)],
         ),
     ),
+    ("POST", "/dnc/state-lists/<state>"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST",
+            "/dnc/state-lists/TX",
+            raw_body="2125550100\n5125550101\n",
+            headers={"Content-Type": "text/plain"},
+        ),
+    ),
     ("GET", "/integrations/webhooks"): Case(
         Kind.COLLECTION, lambda t: Target("GET", "/integrations/webhooks", secrets=[webhook_ref(t)])
     ),
@@ -768,6 +777,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/operator/tenants/<tenant_id>/support-session"): "operator.support_started",
     ("POST", "/dnc/acknowledgment"): "dnc.acknowledged",
     ("POST", "/dnc/registry/<area_code>"): "dnc.registry_loaded",
+    ("POST", "/dnc/state-lists/<state>"): "dnc.state_list_loaded",
     ("PUT", "/settings/sms-help"): "sms_help.changed",
     ("PUT", "/settings/retention"): "retention.changed",
     ("POST", "/billing/checkout"): "billing.checkout_started",
@@ -811,6 +821,7 @@ WRITE_THEN_APPEND = {
     ("POST", "/operator/tenants/<tenant_id>/support-session"),
     # A registry file is written in batches of 25 items, far beyond one transaction.
     ("POST", "/dnc/registry/<area_code>"),
+    ("POST", "/dnc/state-lists/<state>"),  # the same, for a state's list
     # The Stripe customer (made at the first checkout) exists at Stripe before anything is
     # recorded here; its record and lookup are kept even when the checkout's entry fails.
     ("POST", "/billing/checkout"),

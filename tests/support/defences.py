@@ -96,6 +96,18 @@ def _no_suppression_gate() -> None:
     _replace(gates, "gate_suppression", lambda facts: gates.PASSED)
 
 
+def _no_registry_age() -> None:
+    """A DNC answer counts its 31 days from the scrub, as before: the data version is ignored."""
+    stamps = _module("gatehouse.dnc.stamps")
+
+    def from_the_scrub(self: Any, now: datetime) -> bool:
+        return bool(
+            self.status is not stamps.ScrubStatus.ERROR and now - self.checked_at <= stamps.DATA_VALID_FOR
+        )
+
+    _replace(stamps.ScrubStamp, "current", from_the_scrub)
+
+
 def _no_claim() -> None:
     """Gate 7 holds every attempt asked for and writes nothing: no claim is ever found taken."""
     claims = _module("gatehouse.dispatch.claims")
@@ -181,6 +193,19 @@ DEFENCES: Final = (
             "tests/integration/test_dispatch_batch.py::test_each_contact_gets_the_outcome_the_gates_give",
         ),
         _no_suppression_gate,
+    ),
+    Defence(
+        "registry-age",
+        "gatehouse/dnc/stamps.py (ScrubStamp.current, from data_as_of)",
+        "a DNC answer is current for 31 days from the scrub, whatever the age of its data",
+        (
+            "tests/unit/test_dnc_stamps.py::test_the_31_days_count_from_the_data_version_not_from_the_scrub",
+            "tests/unit/test_dnc_stamps.py::test_an_answer_stored_before_versions_were_recorded_is_stale_never_fresh",
+            "tests/unit/test_dispatch_gates.py::test_gate_4_dnc[registry-32-days-old-on-the-day]",
+            "tests/unit/test_dispatch_gates.py::test_gate_4_dnc[no-version]",
+            "tests/integration/test_dispatch_batch.py::test_an_answer_from_registry_data_32_days_old_on_the_day_is_rescrubbed_before_the_send",
+        ),
+        _no_registry_age,
     ),
     Defence(
         "idempotency-claim",

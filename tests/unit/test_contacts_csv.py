@@ -31,7 +31,7 @@ from gatehouse.contacts.records import (
     InvalidPhone,
     normalize_phone,
 )
-from gatehouse.dnc.stamps import ScrubSource, ScrubStamp, ScrubStatus
+from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
 from gatehouse.errors import Invalid
 from gatehouse.spreadsheet import neutralise
 
@@ -232,6 +232,7 @@ def test_export_lines_are_valid_csv_and_safe_in_a_spreadsheet() -> None:
                 status=ScrubStatus.CLEAR,
                 checked_at=datetime(2026, 1, 6, tzinfo=UTC),
                 source=ScrubSource.SANDBOX,
+                data_as_of=datetime(2026, 1, 6, tzinfo=UTC),
             ),
             created_at=datetime(2026, 1, 5, tzinfo=UTC),
             created_by="api_key:key_x",
@@ -245,6 +246,30 @@ def test_export_lines_are_valid_csv_and_safe_in_a_spreadsheet() -> None:
     assert values["phone"] == "'+14155550132"
     assert (values["sms_eligible"], values["voice_eligible"]) == ("true", "false")
     assert values["voice_reasons"] == "consent_missing"
+    assert (values["dnc_status"], values["dnc_data_as_of"]) == ("clear", "2026-01-06T00:00:00+00:00")
+
+
+def test_a_contact_reached_without_any_dnc_check_is_exported_as_unscrubbed() -> None:
+    """DESIGN.md §6 gate 4: running without a provider is acknowledged, never presented as checked."""
+    base = {
+        "contact_id": "con_" + "b" * 26,
+        "e164": "+14155550132",
+        "created_at": datetime(2026, 1, 5, tzinfo=UTC),
+        "created_by": "api_key:key_x",
+    }
+    unscrubbed = ScrubStamp(
+        status=ScrubStatus.UNSCRUBBED,
+        checked_at=datetime(2026, 1, 6, tzinfo=UTC),
+        source=ScrubSource.NONE,
+        reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER,
+    )
+    rows = list(
+        csv.DictReader(io.StringIO("".join(csv_lines([Contact(**base, dnc=unscrubbed), Contact(**base)]))))
+    )
+    assert [(r["dnc_status"], r["dnc_data_as_of"]) for r in rows] == [
+        ("unscrubbed", ""),
+        ("not_scrubbed", ""),
+    ]
 
 
 # ---------------------------------------------------------------- fuzz

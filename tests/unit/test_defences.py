@@ -6,6 +6,7 @@ import pytest
 
 from gatehouse.audit.log import AuditLog
 from gatehouse.dispatch import claims, gates
+from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.tenancy import store
 from gatehouse.tenancy.scope import TenantScope
 from gatehouse.webhooks import signatures
@@ -30,6 +31,7 @@ def test_this_run_has_every_defence_in_place() -> None:
         gates.gate_suppression,
         claims.claim,
         AuditLog.append,
+        ScrubStamp.current,
     ]
     assert [f.__qualname__ for f in defended if f.__module__.startswith("tests.")] == []
 

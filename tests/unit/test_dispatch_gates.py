@@ -30,7 +30,7 @@ from gatehouse.dispatch.gates import (
     gate_state,
     gate_suppression,
 )
-from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
+from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, ScrubStatus, StateListAnswer
 from tests.support.consent import WRITTEN_ELEMENTS
 
 # Tuesday 2026-03-10, 18:00 UTC = 14:00 in New York (EDT), 11:00 in Los Angeles (PDT).
@@ -51,9 +51,22 @@ def spec(**changes: Any) -> CampaignSpec:
 
 
 def stamp(
-    status: ScrubStatus, *, age: timedelta = timedelta(days=1), reason: ScrubReason | None = None
+    status: ScrubStatus,
+    *,
+    age: timedelta = timedelta(days=1),
+    reason: ScrubReason | None = None,
+    data_age: timedelta | None = timedelta(0),  # how old the data was at the scrub; None: not recorded
+    state_lists: dict[str, StateListAnswer] | None = None,
 ) -> ScrubStamp:
-    return ScrubStamp(status=status, checked_at=NOW - age, source=ScrubSource.SANDBOX, reason=reason)
+    answer = status in {ScrubStatus.CLEAR, ScrubStatus.LISTED}
+    return ScrubStamp(
+        status=status,
+        checked_at=NOW - age,
+        source=ScrubSource.SANDBOX,
+        reason=reason,
+        data_as_of=NOW - age - data_age if answer and data_age is not None else None,
+        state_lists=state_lists or {},
+    )
 
 
 def evidence(phone: str, channels: tuple[Channel, ...], **changes: Any) -> ConsentEvidence:
@@ -233,6 +246,16 @@ def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
         (stamp(ScrubStatus.CLEAR), Outcome.PASS, None),
         (stamp(ScrubStatus.CLEAR, age=timedelta(days=31)), Outcome.PASS, None),
         (stamp(ScrubStatus.CLEAR, age=timedelta(days=31, seconds=1)), Outcome.RESCRUB, Reason.DNC_DATA_STALE),
+        (  # scrubbed yesterday against a file then 31 days old: 32 days old on the day of the call
+            stamp(ScrubStatus.CLEAR, age=timedelta(days=1), data_age=timedelta(days=31)),
+            Outcome.RESCRUB,
+            Reason.DNC_DATA_STALE,
+        ),
+        (  # stored before stamps named their data: never taken as fresh
+            stamp(ScrubStatus.CLEAR, age=timedelta(0), data_age=None),
+            Outcome.RESCRUB,
+            Reason.DNC_DATA_STALE,
+        ),
         (None, Outcome.RESCRUB, Reason.DNC_UNSCRUBBED),
         (stamp(ScrubStatus.LISTED), Outcome.BLOCKED, Reason.DNC_LISTED),
         (  # the source failed, not the number: asked again, never sent on the old answer
@@ -247,11 +270,81 @@ def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
         ),
         (stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER), Outcome.PASS, None),
     ],
-    ids=["clear", "31-days", "stale", "unscrubbed", "listed", "source-down", "number-error", "acknowledged"],
+    ids=[
+        "clear",
+        "31-days",
+        "stale",
+        "registry-32-days-old-on-the-day",
+        "no-version",
+        "unscrubbed",
+        "listed",
+        "source-down",
+        "number-error",
+        "acknowledged",
+    ],
 )
 def test_gate_4_dnc(dnc: ScrubStamp | None, outcome: Outcome, reason: Reason | None) -> None:
+    """16 CFR 310.4(b)(3)(iv), 47 CFR 64.1200(c)(2)(i)(D): registry data at most 31 days old at the call."""
     verdict = gate_dnc(dnc, NOW)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+def texas(listed: bool = False, age: timedelta = timedelta(days=1)) -> dict[str, StateListAnswer]:
+    return {"TX": StateListAnswer(listed=listed, as_of=NOW - age)}
+
+
+@pytest.mark.parametrize(
+    ("phone", "state", "dnc", "outcome", "reason"),
+    [
+        ("+15125550100", "TX", stamp(ScrubStatus.CLEAR, state_lists=texas()), Outcome.PASS, None),
+        ("+15125550100", "TX", stamp(ScrubStatus.CLEAR), Outcome.RESCRUB, Reason.STATE_DNC_MISSING),
+        (
+            "+15125550100",
+            "TX",
+            stamp(ScrubStatus.CLEAR, state_lists=texas(age=timedelta(days=31, seconds=1))),
+            Outcome.RESCRUB,
+            Reason.STATE_DNC_STALE,
+        ),
+        (
+            "+15125550100",
+            "TX",
+            stamp(ScrubStatus.CLEAR, state_lists=texas(listed=True)),
+            Outcome.BLOCKED,
+            Reason.STATE_DNC_LISTED,
+        ),
+        # A Texas mobile number, a person on record in New York: Texas's list applies (number's state).
+        ("+15125550100", "NY", stamp(ScrubStatus.CLEAR), Outcome.RESCRUB, Reason.STATE_DNC_MISSING),
+        # A California number of a person on record in Texas: Texas's list applies (state on record).
+        ("+14155550100", "TX", stamp(ScrubStatus.CLEAR), Outcome.RESCRUB, Reason.STATE_DNC_MISSING),
+        # Texas's list says listed, but the person is in neither Texas nor a Texas number: not theirs.
+        ("+14155550100", "CA", stamp(ScrubStatus.CLEAR, state_lists=texas(listed=True)), Outcome.PASS, None),
+        # No provider, acknowledged by the owner for "any other Do-Not-Call list" as well.
+        (
+            "+15125550100",
+            "TX",
+            stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER),
+            Outcome.PASS,
+            None,
+        ),
+    ],
+    ids=[
+        "fresh-clear",
+        "list-not-loaded",
+        "list-too-old",
+        "on-the-state-list",
+        "number-of-the-state",
+        "state-on-record",
+        "another-states-list",
+        "acknowledged-unscrubbed",
+    ],
+)
+def test_gate_4_state_dnc_lists(
+    phone: str, state: str, dnc: ScrubStamp, outcome: Outcome, reason: Reason | None
+) -> None:
+    """State lists bind numbers of their state only, e.g. Tex. Bus. & Com. Code 304.052; fail closed."""
+    person = contact(phone=phone, state=state, dnc=dnc)
+    verdict = evaluate(person, RUNNING, GOOD, CLEAN, NOW)
+    assert (verdict.outcome, verdict.reason, verdict.gate) == (outcome, reason, "dnc" if reason else None)
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,14 @@ from gatehouse.dispatch.gates import (
     gate_caps,
     gate_hours,
 )
-from gatehouse.dnc.stamps import STAMP_VALID_FOR, ScrubReason, ScrubSource, ScrubStamp, ScrubStatus
+from gatehouse.dnc.stamps import (
+    DATA_VALID_FOR,
+    ScrubReason,
+    ScrubSource,
+    ScrubStamp,
+    ScrubStatus,
+    StateListAnswer,
+)
 from tests.support.consent import WRITTEN_ELEMENTS
 
 settings.register_profile(
@@ -170,7 +177,30 @@ def stamps(draw: st.DrawFn, now: datetime) -> ScrubStamp | None:
     status = draw(mostly(ScrubStatus.CLEAR, st.sampled_from(list(ScrubStatus))))
     reason = draw(st.sampled_from(list(ScrubReason))) if status is ScrubStatus.ERROR else None
     age = timedelta(hours=draw(mostly(24, st.integers(-2, 24 * 45))))  # some stale, some from a clock ahead
-    return ScrubStamp(status=status, checked_at=now - age, source=ScrubSource.SANDBOX, reason=reason)
+    # How old the data was at the scrub (None: a stamp stored before versions were recorded).
+    data_age = draw(mostly(timedelta(0), st.one_of(st.none(), st.integers(0, 24 * 40).map(hours_))))
+    answer = status in {ScrubStatus.CLEAR, ScrubStatus.LISTED}
+    lists = {
+        state: StateListAnswer(listed=listed, as_of=now - hours_(list_age))
+        for state, (listed, list_age) in draw(
+            st.dictionaries(
+                st.sampled_from(["TX", "FL", "IN", "PA", "CA"]),
+                st.tuples(mostly(False, st.booleans()), mostly(24, st.integers(0, 24 * 40))),
+            )
+        ).items()
+    }
+    return ScrubStamp(
+        status=status,
+        checked_at=now - age,
+        source=ScrubSource.SANDBOX,
+        reason=reason,
+        data_as_of=now - age - data_age if answer and data_age is not None else None,
+        state_lists=lists if answer else {},
+    )
+
+
+def hours_(count: int) -> timedelta:
+    return timedelta(hours=count)
 
 
 @st.composite
@@ -324,9 +354,7 @@ def refusing_gates(
             for e in contact.consent
         ),
         "suppression": facts.suppressed is False,
-        "dnc": stamp is not None
-        and stamp.status in {ScrubStatus.CLEAR, ScrubStatus.UNSCRUBBED}
-        and now - stamp.checked_at <= STAMP_VALID_FOR,
+        "dnc": dnc_holds(stamp, contact.states, now),
         "hours": hours_hold(contact.zones, contact.states, campaign.spec.channel, campaign.spec, now),
         "caps": under_caps(contact, campaign.spec, facts, now),
     }
@@ -350,10 +378,27 @@ def test_a_contact_passes_only_when_every_gate_would_let_it_and_the_first_refusa
         assert refusing, f"blocked by {verdict.gate} ({verdict.reason}) though every gate holds"
         assert verdict.gate == refusing[0]
     if verdict.gate == "dnc":
-        assert verdict.reason == dnc_reason(contact.dnc, now)
+        assert verdict.reason == dnc_reason(contact.dnc, now, contact.states)
 
 
-def dnc_reason(stamp: ScrubStamp | None, now: datetime) -> str:
+def dnc_holds(stamp: ScrubStamp | None, states: Sequence[str], now: datetime) -> bool:
+    """§6 gate 4: registry data (federal, and each list of the person's states that keep one)
+    at most 31 days old at the attempt, and not listed; unscrubbed stands on the owner's word."""
+    if stamp is None or stamp.status in {ScrubStatus.LISTED, ScrubStatus.ERROR}:
+        return False
+    if stamp.status is ScrubStatus.UNSCRUBBED:
+        return now - stamp.checked_at <= DATA_VALID_FOR
+    if stamp.data_as_of is None or now - stamp.data_as_of > DATA_VALID_FOR:
+        return False
+    for state in states:
+        if RULES.keeps_dnc_list(state):
+            answer = stamp.state_lists.get(state)
+            if answer is None or answer.listed or now - answer.as_of > DATA_VALID_FOR:
+                return False
+    return True
+
+
+def dnc_reason(stamp: ScrubStamp | None, now: datetime, states: Sequence[str] = ()) -> str:
     """Why gate 4 refuses: a source failure must say so, since it is what pauses the campaign."""
     if stamp is None:
         return "dnc_unscrubbed"
@@ -362,7 +407,16 @@ def dnc_reason(stamp: ScrubStamp | None, now: datetime) -> str:
     if stamp.status is ScrubStatus.ERROR:
         number_only = stamp.reason in {ScrubReason.INVALID_NUMBER, ScrubReason.NOT_COVERED}
         return "dnc_number_error" if number_only else "dnc_source_failed"
-    return "dnc_data_stale"
+    if stamp.status is ScrubStatus.UNSCRUBBED or stamp.data_as_of is None:
+        return "dnc_data_stale"
+    if now - stamp.data_as_of > DATA_VALID_FOR:
+        return "dnc_data_stale"
+    answers = [stamp.state_lists.get(s) for s in states if RULES.keeps_dnc_list(s)]
+    if any(a is not None and a.listed for a in answers):
+        return "state_dnc_listed"
+    if any(a is None for a in answers):
+        return "state_dnc_missing"
+    return "state_dnc_stale"
 
 
 @GATES
@@ -378,7 +432,13 @@ def test_a_contact_every_gate_lets_through_is_sent(
         update={
             "deleted_at": None,
             "consent": _consent(list(Channel), now, contact.e164),
-            "dnc": ScrubStamp(status=ScrubStatus.CLEAR, checked_at=now, source=ScrubSource.SANDBOX),
+            "dnc": ScrubStamp(
+                status=ScrubStatus.CLEAR,
+                checked_at=now,
+                source=ScrubSource.SANDBOX,
+                data_as_of=now,
+                state_lists={s: StateListAnswer(listed=False, as_of=now) for s in RULES.dnc_list_states()},
+            ),
         }
     )
     verdict = evaluate(contact, willing, tenant, clean, now)

@@ -245,11 +245,16 @@ class OutcomeOut(BaseModel):
     delivery_status: str | None = Field(description="what the provider reported of the last send")
     error_code: str | None = Field(description="the provider's error code when delivery failed")
     duration_seconds: int | None = Field(description="a call's length, once it ended")
+    dnc_status: str | None = Field(
+        default=None,
+        description="the contact's DNC stamp when decided; unscrubbed: no DNC check at all (acknowledged)",
+    )
 
 
 class ReportOut(BaseModel):
     counts: dict[str, int] = Field(
-        description="this page's outcomes by status (or status:reason) and by delivery:<status>[:<code>]"
+        description="this page's outcomes by status (or status:reason), by delivery:<status>[:<code>],"
+        " and dnc:unscrubbed for contacts reached without any DNC check"
     )
     items: list[OutcomeOut]
     next_cursor: str | None

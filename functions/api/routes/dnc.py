@@ -1,4 +1,4 @@
-"""Do-Not-Call: status, the owner's no-provider acknowledgment, and registry file uploads.
+"""Do-Not-Call: status, the owner's no-provider acknowledgment, and registry and state list uploads.
 
 Registry files are sent as ``text/plain`` (one number per line; see
 ``gatehouse.dnc.registry`` for the formats). A request body is limited to the API's
@@ -17,7 +17,7 @@ from guards import caller, requires, scope
 from pydantic import BaseModel, Field
 
 from gatehouse import dnc
-from gatehouse.dnc import AcknowledgmentView, DncStatus, LoadKind, LoadReport
+from gatehouse.dnc import AcknowledgmentView, DncStatus, LoadKind, LoadReport, StateListReport, state_lists
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
 from routes.schemas import StrictBody, documented
@@ -25,6 +25,9 @@ from routes.schemas import StrictBody, documented
 router = Router()
 
 AreaCode = Annotated[str, Path(pattern=r"^[2-9][0-9]{2}$", description="three-digit area code")]
+State = Annotated[
+    str, Path(pattern=r"^[A-Z]{2}$", description="two-letter state code of a state that keeps a list")
+]
 Kind = Annotated[LoadKind, Query(description="full: replaces the area code's set; change: A,/D, lines")]
 
 
@@ -84,3 +87,17 @@ def load_registry(area_code: AreaCode, kind: Kind = LoadKind.FULL) -> LoadReport
     if not body.strip():
         raise Invalid("the body must be the registry file, one number per line")
     return dnc.load(scope(router), caller(router), area_code, body.splitlines(), kind)
+
+
+@router.post(
+    "/dnc/state-lists/<state>",
+    middlewares=requires(Permission.INTEGRATIONS_MANAGE),
+    summary="Load a state's Do-Not-Call list file (text/plain body; the same formats as registry files)",
+    tags=["dnc"],
+    responses=documented(200, StateListReport, 400),
+)
+def load_state_list(state: State, kind: Kind = LoadKind.FULL) -> StateListReport:
+    body = router.current_event.decoded_body or ""
+    if not body.strip():
+        raise Invalid("the body must be the state's list file, one number per line")
+    return state_lists.load(scope(router), caller(router), state, body.splitlines(), kind)

@@ -323,6 +323,23 @@ class RuleBook(BaseModel):
         kept = tuple(rule for rule in self.rules if not rule.declared)
         return self.model_copy(update={"rules": kept + added})
 
+    # Do-Not-Call lists kept by states (``state_dnc_lists``): the model is at the end of the module.
+    state_dnc_lists: tuple[StateDncList, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_dnc_list_per_state(self) -> RuleBook:
+        states = [row.state for row in self.state_dnc_lists]
+        if len(states) != len(set(states)):
+            raise ValueError("a state appears more than once in state_dnc_lists")
+        return self
+
+    def keeps_dnc_list(self, state: str) -> bool:
+        """Whether ``state`` keeps a Do-Not-Call list of its own that telemarketing to it must honour."""
+        return any(row.state == state.strip().upper() for row in self.state_dnc_lists)
+
+    def dnc_list_states(self) -> tuple[str, ...]:
+        return tuple(row.state for row in self.state_dnc_lists)
+
 
 def _declared_row(state: str, days: list[DeclaredDay]) -> StateRule:
     return StateRule(
@@ -347,4 +364,23 @@ def load(text: str | None = None) -> RuleBook:
     return parse(RuleBook, "state_rules.json", text)
 
 
+class StateDncList(BaseModel):
+    """A state's own Do-Not-Call list (one row of ``state_dnc_lists``), with the statute that makes it.
+
+    Only states whose statute keeps a list of its own are rows: a row blocks telemarketing to
+    the state's numbers until the tenant's source answers from that list. Left out on purpose:
+    OK (15 O.S. 775B) and WY (Wyo. Stat. 40-12-301 et seq.), whose statutes were read as relying
+    on the national registry (low confidence; add them if a state file turns out to exist).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    name: str = Field(min_length=3)
+    citation: str = Field(min_length=5)
+    confidence: Literal["high", "medium-high", "medium", "low-medium", "low"]
+    notes: str = ""
+
+
+RuleBook.model_rebuild()
 RULES: Final = load()

@@ -6,6 +6,7 @@ of their own) while the functions use these.
 
 from __future__ import annotations
 
+from gatehouse.clock import Clock, utc_now
 from gatehouse.dnc import scrub as _scrub
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.suppression import suppressed as _suppressed
@@ -16,6 +17,6 @@ def suppressed(scope: TenantScope, numbers: list[str]) -> set[str]:
     return _suppressed(scope, numbers)
 
 
-def scrub(scope: TenantScope, numbers: list[str]) -> dict[str, ScrubStamp]:
-    """One stamp per number from the tenant's DNC source; provider trouble is an ``error`` stamp."""
-    return _scrub(scope, numbers)
+def scrub(scope: TenantScope, numbers: list[str], *, clock: Clock = utc_now) -> dict[str, ScrubStamp]:
+    """One stamp per number from the tenant's DNC source at ``clock()``; provider trouble is ``error``."""
+    return _scrub(scope, numbers, clock=clock)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 from gatehouse.compliance.state_rules import Channel
-from gatehouse.contacts.records import Contact
+from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.spreadsheet import neutralise
 
 HEADER: Final = (
@@ -29,6 +29,7 @@ HEADER: Final = (
     "consent_channels",
     "dnc_status",
     "dnc_checked_at",
+    "dnc_data_as_of",
     "suppressed",
     "sms_eligible",
     "sms_reasons",
@@ -52,8 +53,9 @@ def row_of(contact: Contact) -> list[str]:
         ";".join(contact.tags),
         contact.external_id or "",
         ";".join(sorted({c.value for e in contact.consent for c in e.channels})),
-        contact.dnc.status.value if contact.dnc else "",
+        dnc_status_of(contact),
         contact.dnc.checked_at.isoformat() if contact.dnc else "",
+        contact.dnc.data_as_of.isoformat() if contact.dnc and contact.dnc.data_as_of else "",
         "true" if contact.suppressed else "false",
         "true" if sms and sms.eligible else "false",
         ";".join(sms.reasons) if sms else "",

@@ -30,7 +30,7 @@ def assess(contact: Contact) -> dict[Channel, ChannelEligibility]:
         shared.append(Reason.SUPPRESSED)
     if contact.dnc is None:
         shared.append(Reason.DNC_UNSCRUBBED)
-    elif contact.dnc.status is ScrubStatus.LISTED:
+    elif contact.dnc.status is ScrubStatus.LISTED or _on_a_state_list(contact):
         shared.append(Reason.DNC_LISTED)
     elif not contact.dnc.dialable:
         shared.append(Reason.DNC_ERROR)
@@ -48,6 +48,12 @@ def assess(contact: Contact) -> dict[Channel, ChannelEligibility]:
             missing_written=contact.missing_written(channel),
         )
     return verdicts
+
+
+def _on_a_state_list(contact: Contact) -> bool:
+    """Listed by the Do-Not-Call list of a state the person may be in (only that state's list applies)."""
+    answers = contact.dnc.state_lists if contact.dnc else {}
+    return any(answers[s].listed for s in contact.states if s in answers)
 
 
 def refresh(contact: Contact) -> Contact:

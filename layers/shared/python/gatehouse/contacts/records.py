@@ -271,8 +271,10 @@ class Contact(TenantRecord):
     def time_key(self) -> tuple[str, str] | None:
         if self.deleted_at is not None:
             return DELETED_INDEX, time_sort_key(self.deleted_at, self.contact_id)
-        scrubbed = self.dnc.checked_at if self.dnc else NEVER_SCRUBBED
-        return RESCRUB_INDEX, time_sort_key(scrubbed, self.contact_id)
+        # Ordered by the version of the data the answer relied on, not by when it was asked:
+        # the re-scrub takes a contact when its data is getting old (stored before versions: at once).
+        dated = self.dnc.dated_from(self.states) if self.dnc else None
+        return RESCRUB_INDEX, time_sort_key(dated or NEVER_SCRUBBED, self.contact_id)
 
     def consent_covers(self, channel: Channel) -> bool:
         return any(evidence.covers(channel) for evidence in self.consent)
@@ -304,6 +306,8 @@ class ContactView(BaseModel):
     zones: list[str]
     states: list[str]
     dnc: ScrubStamp | None
+    # Plain to see: ``unscrubbed`` (no provider, on the owner's acknowledgment) is never "checked".
+    dnc_status: str
     suppressed: bool
     eligibility: dict[Channel, ChannelEligibility]
     eligibility_by_kind: dict[str, ChannelEligibility] = Field(
@@ -319,7 +323,12 @@ class ContactView(BaseModel):
     def of(cls, contact: Contact) -> ContactView:
         data = contact.model_dump(exclude={"e164", "created_by", "updated_by", "deleted_by"})
         return cls.model_validate(
-            {**data, "phone": contact.e164, "eligibility_by_kind": by_kind(contact.eligibility)}
+            {
+                **data,
+                "phone": contact.e164,
+                "eligibility_by_kind": by_kind(contact.eligibility),
+                "dnc_status": dnc_status_of(contact),
+            }
         )
 
 
@@ -342,3 +351,11 @@ def by_kind(eligibility: dict[Channel, ChannelEligibility]) -> dict[str, Channel
             update={"eligible": not reasons, "reasons": reasons}
         )
     return verdicts
+
+
+NOT_SCRUBBED: Final = "not_scrubbed"
+
+
+def dnc_status_of(contact: Contact) -> str:
+    """``clear``, ``listed``, ``error``, ``unscrubbed`` (no provider, acknowledged) or ``not_scrubbed``."""
+    return contact.dnc.status.value if contact.dnc else NOT_SCRUBBED

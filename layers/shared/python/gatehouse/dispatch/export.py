@@ -2,7 +2,8 @@
 
 One row per contact of the campaign, the same fields as the report's JSON (ids only, no
 number or name: the report never carries personal data), each cell neutralised against
-formula injection (``gatehouse.spreadsheet``).
+formula injection (``gatehouse.spreadsheet``). ``dnc_status`` says ``unscrubbed`` for a
+contact reached without any DNC check (no provider, on the owner's acknowledgment).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ HEADER: Final = (
     "delivery_status",
     "error_code",
     "duration_seconds",
+    "dnc_status",
 )
 
 
@@ -39,6 +41,7 @@ def row_of(outcome: ContactOutcome) -> list[str]:
         outcome.delivery_status.value if outcome.delivery_status else "",
         outcome.error_code or "",
         "" if outcome.duration_seconds is None else str(outcome.duration_seconds),
+        outcome.dnc_status or "",
     ]
     return [neutralise(v) for v in values]
 

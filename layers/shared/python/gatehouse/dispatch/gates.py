@@ -28,7 +28,7 @@ from gatehouse.compliance.consent import ConsentLevel, required
 from gatehouse.compliance.state_rules import RULES, RuleBook
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.outcomes import OutcomeStatus
-from gatehouse.dnc.stamps import ScrubStamp, ScrubStatus
+from gatehouse.dnc.stamps import DATA_VALID_FOR, ScrubStamp, ScrubStatus
 
 
 class Outcome(StrEnum):
@@ -61,6 +61,9 @@ class Reason(StrEnum):
     DNC_SOURCE_FAILED = "dnc_source_failed"  # the DNC source failed: the campaign must pause
     DNC_UNSCRUBBED = "dnc_unscrubbed"
     DNC_DATA_STALE = "dnc_data_stale"  # the registry data relied on is older than 31 days
+    STATE_DNC_LISTED = "state_dnc_listed"  # on the list of a state the person may be in
+    STATE_DNC_MISSING = "state_dnc_missing"  # that state keeps a list, and no answer came from it
+    STATE_DNC_STALE = "state_dnc_stale"  # the state list's answer is older than 31 days
     # 5. calling hours (the values of compliance.hours.HoursReason)
     ZONE_UNKNOWN = "zone_unknown"
     ZONE_INVALID = "zone_invalid"
@@ -185,7 +188,7 @@ def gate_suppression(facts: ContactFacts) -> Verdict:
 
 
 def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
-    """4. A Do-Not-Call answer from data no older than 31 days that allows the number."""
+    """4. A Do-Not-Call answer from data no older than 31 days at ``now`` that allows the number."""
     if stamp is None:
         return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")
     if stamp.status is ScrubStatus.LISTED:
@@ -198,6 +201,30 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
     if not stamp.current(now):
         return Verdict(Outcome.RESCRUB, Reason.DNC_DATA_STALE, gate="dnc")
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
+
+
+def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook = RULES) -> Verdict:
+    """4 (states). Every state the person may be in that keeps a DNC list: not on it, per data <= 31 days old.
+
+    A state list binds telemarketing to that state's numbers, so a state that keeps one and
+    gave no fresh answer blocks (after one re-scrub, which picks up a list loaded meanwhile):
+    the absence of an answer is not an answer. The statutes reach telephone solicitations,
+    yet it applies to every attempt, as the federal registry does here: the campaign's
+    purpose is the tenant's word. The one exception is an ``unscrubbed`` stamp: the owner's
+    acknowledgment names "any other Do-Not-Call list", and those contacts are reported unscrubbed.
+    """
+    stamp = contact.dnc
+    if stamp is None or stamp.status is not ScrubStatus.CLEAR:
+        return PASSED  # gate_dnc decided it already
+    keeping = [s for s in sorted(contact.states) if rules.keeps_dnc_list(s)]
+    answers = {s: stamp.state_lists.get(s) for s in keeping}
+    if any(a is not None and a.listed for a in answers.values()):
+        return blocked("dnc", Reason.STATE_DNC_LISTED)
+    if any(a is None for a in answers.values()):
+        return Verdict(Outcome.RESCRUB, Reason.STATE_DNC_MISSING, gate="dnc")
+    if any(a is not None and now - a.as_of > DATA_VALID_FOR for a in answers.values()):
+        return Verdict(Outcome.RESCRUB, Reason.STATE_DNC_STALE, gate="dnc")
+    return PASSED
 
 
 def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleBook = RULES) -> Verdict:
@@ -252,6 +279,7 @@ def evaluate_contact(
         lambda: gate_recording(contact, spec, rules),
         lambda: gate_suppression(facts),
         lambda: gate_dnc(contact.dnc, now),
+        lambda: gate_state_dnc(contact, now, rules),
         lambda: gate_hours(contact, spec, now, rules),
         lambda: gate_caps(contact, spec, facts, now, rules),
     )

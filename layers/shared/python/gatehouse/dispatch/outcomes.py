@@ -47,6 +47,7 @@ class ContactOutcome(TenantRecord):
     error_code: str | None = None
     duration_seconds: int | None = None
     failed_batches: int = 0  # batches that failed with this contact in them, since its last outcome
+    dnc_status: str | None = None  # the contact's DNC stamp when decided; "unscrubbed" is reported so
 
     def time_key(self) -> tuple[str, str] | None:
         """While deferred: on the time index at the instant it may be tried again (the deferred job)."""

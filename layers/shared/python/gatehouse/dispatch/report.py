@@ -9,7 +9,7 @@ send; ``tally`` counts a whole campaign for a run's end. Counts are keyed ``stat
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
@@ -17,8 +17,10 @@ from typing import Final, Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.dispatch.delivery import Delivery, deliveries
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.errors import Conflict
 from gatehouse.observability import metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -38,7 +40,7 @@ class Decided(Protocol):
 def record(  # noqa: PLR0917
     scope: TenantScope,
     campaign_id: str,
-    contacts: Iterable[str],
+    contacts: Mapping[str, Contact],
     earlier: Mapping[str, ContactOutcome],
     attempted: set[str],
     result: Decided,
@@ -64,12 +66,14 @@ def record(  # noqa: PLR0917
         else:
             continue  # claimed by another execution, or settled before: that outcome stands
         until = result.deferred.get(cid)
-        if before is not None and (before.status, before.reason, before.until, before.attempts) == (
-            status,
-            reason,
-            until,
-            attempts,
-        ):
+        dnc = dnc_status_of(contacts[cid]) if cid in contacts else None
+        if before is not None and (
+            before.status,
+            before.reason,
+            before.until,
+            before.attempts,
+            before.dnc_status,
+        ) == (status, reason, until, attempts, dnc):
             continue  # decided as before: nothing to write
         records.append(
             ContactOutcome(
@@ -81,6 +85,7 @@ def record(  # noqa: PLR0917
                 attempts=attempts,
                 provider_ref=result.sent.get(cid) or None,
                 updated_at=now,
+                dnc_status=dnc,
                 version=before.version if before is not None else 0,
             )
         )
@@ -119,6 +124,8 @@ def report(
         outcomes.append(outcome)
         reason = f":{outcome.reason}" if outcome.reason is not None else ""
         keys = [f"{outcome.status.value}{reason}"]
+        if outcome.dnc_status == UNSCRUBBED:
+            keys.append(f"dnc:{UNSCRUBBED}")
         if outcome.delivery_status is not None:
             error = f":{outcome.error_code}" if outcome.error_code else ""
             keys.append(f"delivery:{outcome.delivery_status.value}{error}")
@@ -140,6 +147,7 @@ def _with_delivery(outcome: ContactOutcome, delivery: Delivery | None) -> Contac
 
 
 TALLY_PAGE: Final = 1000
+UNSCRUBBED: Final = ScrubStatus.UNSCRUBBED.value  # counted apart: never scrubbed, on the owner's word
 
 
 def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
@@ -153,6 +161,8 @@ def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
             if outcome.reason is not None:
                 key = f"{outcome.status.value}:{outcome.reason}"
                 counts[key] = counts.get(key, 0) + 1
+            if outcome.dnc_status == UNSCRUBBED:
+                counts[f"dnc:{UNSCRUBBED}"] = counts.get(f"dnc:{UNSCRUBBED}", 0) + 1
         cursor = page.cursor
         if cursor is None:
             return counts

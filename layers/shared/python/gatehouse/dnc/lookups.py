@@ -11,10 +11,11 @@ nothing here raises for vault, storage or provider trouble.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from gatehouse.clients import aws_client
@@ -39,9 +40,10 @@ class DncLookupRequest(BaseModel):
     operation: Literal["dnc_lookup"] = "dnc_lookup"
     tenant_id: str = Field(pattern=r"^tnt_[a-z2-7]{26}$")
     numbers: list[str] = Field(min_length=1, max_length=DNC_LOOKUP_MAX)
+    at: AwareDatetime  # the scrub's "now", so a pinned clock reaches the provider adapter
 
 
-def lookup_here(scope: TenantScope, numbers: list[str]) -> DncReply:
+def lookup_here(scope: TenantScope, numbers: list[str], at: datetime) -> DncReply:
     """Open the tenant's DNC credentials for one provider call and ask about the numbers."""
     try:
         credentials = resolve(scope, Provider.DNC)
@@ -55,14 +57,14 @@ def lookup_here(scope: TenantScope, numbers: list[str]) -> DncReply:
         # Connected as a registry since the caller looked: the caller scrubs again.
         return _failed(ScrubReason.PROVIDER_UNAVAILABLE)
     try:
-        return adapters().lookup_dnc(scope.tenant_id, credentials, numbers)
+        return adapters().lookup_dnc(scope.tenant_id, credentials, numbers, at=at)
     finally:
         del credentials
 
 
-def ask_check_function(scope: TenantScope, numbers: list[str]) -> DncReply:
+def ask_check_function(scope: TenantScope, numbers: list[str], at: datetime) -> DncReply:
     """Have the integration check function (which may decrypt) run ``lookup_here``."""
-    request = DncLookupRequest(tenant_id=scope.tenant_id, numbers=numbers)
+    request = DncLookupRequest(tenant_id=scope.tenant_id, numbers=numbers, at=at)
     try:
         reply = aws_client("lambda").invoke(
             FunctionName=get_settings().integration_check_function,

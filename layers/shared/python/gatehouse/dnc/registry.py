@@ -22,8 +22,11 @@ Every number must belong to the area code named for the load; other lines are re
 and counted, never loaded. Lines are consumed as a stream and written 25 per request,
 so files of any length load in constant memory.
 
-Freshness: an area code whose last load is older than ``FRESH_FOR`` (31 days, the FTC's
-limit) or that was never loaded answers ``error`` for its numbers. It never scans.
+Freshness: a number's answer names its area code's last load as the version of the data
+(``data_as_of``), and gate 4 lets it through only while that load is at most 31 days old at
+the attempt (16 CFR 310.4(b)(3)(iv)): a file 30 days old at the scrub is good for one more
+day. An area code whose last load is already older than ``FRESH_FOR`` or that was never
+loaded answers ``error`` for its numbers. It never scans.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -152,7 +155,8 @@ def load(
                 batch.delete(RegistryNumber, registry_key(area_code, hashed))
                 counts.deleted += 1
     if kind is LoadKind.FULL:
-        counts.deleted += scope.batch_delete(RegistryNumber, _older_than(scope, area_code, counts.version))
+        older = older_than(scope, RegistryNumber, f"{area_code}#", counts.version)
+        counts.deleted += scope.batch_delete(RegistryNumber, older)
     if counts.added == 0 and counts.deleted == 0 and counts.rejected:
         raise Invalid(f"no line of the file is a number in area code {area_code}")
     report = _record(scope, registry, counts, clock())
@@ -176,8 +180,11 @@ def lookup(
         else:
             wanted[registry_key(number[2:5], number_key(scope.tenant_id, number))] = number
     found = scope.batch_get(RegistryNumber, wanted) if wanted else {}
+    areas = registry.areas if registry else {}
     for key, number in wanted.items():
-        stamps[number] = answered(key in found, now, ScrubSource.REGISTRY)
+        # The version of the data is the area code's last load (the file's own date is not sent).
+        loaded = areas[number[2:5]].loaded_at
+        stamps[number] = answered(key in found, now, ScrubSource.REGISTRY, as_of=loaded)
     return stamps
 
 
@@ -210,14 +217,15 @@ def _entries(lines: Iterable[str], counts: _Load) -> Iterator[tuple[str, str]]:
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        parsed = _parse(text, counts.kind)
+        parsed = parse_line(text, counts.kind)
         if parsed is None or not parsed[1].startswith(counts.area_code):
             counts.rejected += 1
             continue
         yield parsed
 
 
-def _parse(text: str, kind: LoadKind) -> tuple[str, str] | None:
+def parse_line(text: str, kind: LoadKind) -> tuple[str, str] | None:
+    """``(op, ten digits)`` of one line of a full or change file; None when it is not one."""
     op = "A"
     if kind is LoadKind.CHANGE:
         op, _, text = text.partition(",")
@@ -230,12 +238,20 @@ def _parse(text: str, kind: LoadKind) -> tuple[str, str] | None:
     return op, digits
 
 
-def _older_than(scope: TenantScope, area_code: str, version: int) -> Iterator[str]:
-    """Sort keys of the area code's numbers written by an earlier load (one page at a time)."""
+class _Generational(Protocol):
+    generation: int
+
+    def sort_key(self) -> str: ...
+
+
+def older_than(
+    scope: TenantScope, record_type: type[TenantRecord], prefix: str, version: int
+) -> Iterator[str]:
+    """Sort keys under ``prefix`` written by an earlier load than ``version`` (one page at a time)."""
     cursor: str | None = None
     while True:
-        page = scope.query(RegistryNumber, prefix=f"{area_code}#", limit=_PAGE, cursor=cursor)
-        stale = [n.sort_key() for n in page.items if n.generation < version]
+        page = scope.query(record_type, prefix=prefix, limit=_PAGE, cursor=cursor)
+        stale = [n.sort_key() for n in page.items if cast(_Generational, n).generation < version]
         yield from stale
         if page.cursor is None:
             return

@@ -1,8 +1,12 @@
-"""Re-scrubbing a tenant's contacts whose DNC answer is older than the tenant's interval.
+"""Re-scrubbing a tenant's contacts whose DNC data is older than the tenant's interval.
 
-The due contacts are read from the time index (``CONTACT_DNC``, ordered by the stamp's
-``checked_at``), so a run reads only contacts that are due, never the tenant's whole
-list. They are scrubbed through the tenant's source in chunks (one provider call per
+The due contacts are read from the time index (``CONTACT_DNC``, ordered by the version of
+the data the stamp relied on, ``ScrubStamp.dated_from``, not by when it was asked: the 31
+days count from the data), so a run reads only contacts that are due, never the tenant's
+whole list. A re-scrub whose source has nothing newer leaves the contact due; it is counted
+(``still_old``), since only a newer file or provider data can make it fresh.
+
+Due contacts are scrubbed through the tenant's source in chunks (one provider call per
 chunk) and stored with their new stamp and eligibility, each written only if the
 contact did not change since it was read (a contact changed meanwhile stays due and is
 taken by the next run). A stored contact leaves the due range, so a run that stops
@@ -72,6 +76,7 @@ class Rescrubbed:
     number_errors: int = 0
     changed_meanwhile: int = 0
     paused: int = 0
+    still_old: int = 0  # re-scrubbed, but the source's data is itself older than the interval
     complete: bool = True
     source_failed: str | None = None
     no_source: bool = False
@@ -83,6 +88,7 @@ class Rescrubbed:
             "number_errors": self.number_errors,
             "changed_meanwhile": self.changed_meanwhile,
             "campaigns_paused": self.paused,
+            "still_old": self.still_old,
         }
 
 
@@ -114,10 +120,16 @@ def rescrub_due(
             return done
         if failure is not None:
             return _failed(scope, done, failure.value, now)
-        _store(scope, page.items, stamps, done)
+        _store(scope, page.items, stamps, done, bound)
         cursor = page.cursor
         if cursor is None:
             break
+    if done.still_old:
+        metrics.add_metric(name="DncRescrubDataStillOld", unit="Count", value=done.still_old)
+        logger.warning(
+            "DNC source data is older than the re-scrub interval; load newer files",
+            extra={"tenant_id": scope.tenant_id, "still_old": done.still_old},
+        )
     _recovered(scope, now)
     return done
 
@@ -130,7 +142,7 @@ def _source_failure(stamps: dict[str, ScrubStamp]) -> ScrubReason | None:
 
 
 def _store(
-    scope: TenantScope, contacts: list[Contact], stamps: dict[str, ScrubStamp], done: Rescrubbed
+    scope: TenantScope, contacts: list[Contact], stamps: dict[str, ScrubStamp], done: Rescrubbed, bound: str
 ) -> None:
     """Each contact written only if unchanged since it was read (one conditional put each).
 
@@ -142,11 +154,13 @@ def _store(
         if stamp is None:
             continue
         try:
-            scope.save(refresh(contact.model_copy(update={"dnc": stamp})))
+            saved = scope.save(refresh(contact.model_copy(update={"dnc": stamp})))
         except Conflict:
             done.changed_meanwhile += 1
             continue
         done.rescrubbed += 1
+        key = saved.time_key()
+        done.still_old += key is not None and key[1] < bound
         done.listed += stamp.status is ScrubStatus.LISTED
         done.number_errors += stamp.status is ScrubStatus.ERROR
 

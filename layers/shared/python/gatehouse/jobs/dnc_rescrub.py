@@ -1,4 +1,4 @@
-"""DNC re-scrub (hourly): every tenant's contacts whose last scrub is older than its interval.
+"""DNC re-scrub (hourly): every tenant's contacts whose DNC data is older than its interval.
 
 Each tenant runs ``gatehouse.dnc.rescrub.rescrub_due`` under ``run_per_tenant``: isolated,
 one log line with counts, and a stop before the invocation's time runs out that the

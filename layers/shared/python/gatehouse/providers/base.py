@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gatehouse.config import get_settings
 from gatehouse.vault.schemas import (
@@ -45,12 +45,24 @@ class DncReply(BaseModel):
 
     ``failure`` names why the rest got no answer (a ``ScrubReason`` value); a number that is
     neither in ``listed`` nor covered by a failure was missing from the provider's reply.
+    ``as_of`` is the version of the registry data the provider answered from: a reply
+    without one is not an answer (a provider that looks up in real time says so by dating
+    its reply at the lookup). ``as_of_by_area_code`` dates the area codes whose registry
+    files are of another version (the registry is published per area code). ``state_lists``
+    names the state lists it also consulted (``listed`` covers them), each with its version.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     listed: dict[str, bool] = {}
     failure: str | None = None
+    as_of: AwareDatetime | None = None
+    as_of_by_area_code: dict[str, AwareDatetime] = {}
+    state_lists: dict[str, AwareDatetime] = {}
+
+    def version_of(self, number: str) -> datetime | None:
+        """The registry version the answer for ``number`` (E.164, +1) relied on."""
+        return self.as_of_by_area_code.get(number[2:5], self.as_of)
 
 
 DNC_LOOKUP_MAX = 1000
@@ -63,8 +75,13 @@ class ProviderAdapters(Protocol):
         """Ask the provider whether these credentials work, without sending anything to anyone."""
         ...
 
-    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
-        """Ask the tenant's DNC provider about up to ``DNC_LOOKUP_MAX`` E.164 numbers; never raises for it."""
+    def lookup_dnc(
+        self, tenant_id: str, credentials: DncCredentials, numbers: list[str], *, at: datetime
+    ) -> DncReply:
+        """Ask the tenant's DNC provider about up to ``DNC_LOOKUP_MAX`` E.164 numbers; never raises for it.
+
+        ``at`` is the scrub's "now": a live provider dates its reply itself; the sandbox dates it ``at``.
+        """
         ...
 
     def send_sms(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from gatehouse.clients import aws_client
@@ -51,7 +53,9 @@ class LiveAdapters:
                 return _check_email_sender(credentials)
         raise TypeError(f"no adapter for {type(credentials).__name__}")
 
-    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
+    def lookup_dnc(
+        self, tenant_id: str, credentials: DncCredentials, numbers: list[str], *, at: datetime
+    ) -> DncReply:
         return _scrub_over_https(credentials, numbers)
 
     def send_sms(
@@ -283,10 +287,13 @@ def _dnc_headers(credentials: DncCredentials) -> dict[str, str]:
 
 
 def _scrub_over_https(credentials: DncCredentials, numbers: list[str]) -> DncReply:
-    """``POST {dnc_base_url}/v1/scrub`` {"numbers": [...]} -> {"results": [{"number", "listed"}]}.
+    """``POST {dnc_base_url}/v1/scrub`` {"numbers": [...]} -> {"as_of", "results": [{"number", "listed"}]}.
 
-    Fails closed: no endpoint, a timeout, a refusal, a 5xx or a reply we cannot read gives
-    every number the failure; a number the reply leaves out gets no answer.
+    ``as_of`` (ISO-8601 with offset) is the version of the registry data the provider used;
+    ``state_lists`` ({"TX": as_of, ...}, optional) the state lists it checked as well. The
+    scrub refuses an undated reply (see ``gatehouse.dnc.scrub``). Fails closed: no endpoint,
+    a timeout, a refusal, a 5xx or a reply we cannot read gives every number the failure; a
+    number the reply leaves out gets no answer.
     """
     if len(numbers) > DNC_LOOKUP_MAX:
         raise ValueError(f"at most {DNC_LOOKUP_MAX} numbers per lookup")
@@ -308,13 +315,13 @@ def _scrub_over_https(credentials: DncCredentials, numbers: list[str]) -> DncRep
         refused = 400 <= reply.status_code < 500
         reason = ScrubReason.PROVIDER_REFUSED if refused else ScrubReason.PROVIDER_UNAVAILABLE
         return _failed(reason, f"status {reply.status_code}")
-    listed = _read_results(reply, set(numbers))
-    if listed is None:
+    answer = _read_results(reply, set(numbers))
+    if answer is None:
         return _failed(ScrubReason.PROVIDER_MALFORMED, "unreadable reply")
-    return DncReply(listed=listed)
+    return answer
 
 
-def _read_results(reply: requests.Response, asked: set[str]) -> dict[str, bool] | None:
+def _read_results(reply: requests.Response, asked: set[str]) -> DncReply | None:
     try:
         body = reply.json()
     except ValueError:
@@ -322,6 +329,21 @@ def _read_results(reply: requests.Response, asked: set[str]) -> dict[str, bool] 
     results = body.get("results") if isinstance(body, dict) else None
     if not isinstance(results, list):
         return None
+    listed = _listed(results, asked)
+    if listed is None:
+        return None
+    try:
+        return DncReply(
+            listed=listed,
+            as_of=body.get("as_of"),
+            as_of_by_area_code=body.get("as_of_by_area_code") or {},
+            state_lists=body.get("state_lists") or {},
+        )
+    except ValidationError:
+        return None  # an as-of date without a zone, or one we cannot read
+
+
+def _listed(results: list[Any], asked: set[str]) -> dict[str, bool] | None:
     listed: dict[str, bool] = {}
     for result in results:
         if not isinstance(result, dict) or not isinstance(result.get("listed"), bool):

@@ -6,8 +6,11 @@ received; the recording lives only as long as the process and is never written t
 disk or logs. ``answer`` makes the next checks of a provider answer otherwise, for
 tests of the failure paths. DNC lookups answer deterministically: a number whose last
 four digits are one of ``SANDBOX_DNC_LISTED_SUFFIXES`` (0000, 9999) is listed, every
-other number is clear; after ``answer(Provider.DNC, <anything but verified>)`` lookups
-fail as an unreachable provider would. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
+other number is clear, on the federal registry and on every state list, with data as of
+the instant asked (``date_dnc_answers`` shifts that date, for tests of old or future
+data), except area code 907, whose registry data is 40 days old; after
+``answer(Provider.DNC, <anything but verified>)`` lookups fail as an
+unreachable provider would. AWS deployments never select it (``GATEHOUSE_PROVIDER_MODE``
 is set only by the local runtime).
 
 Texts and calls are accepted with a fresh provider id and, while callbacks are started
@@ -26,11 +29,12 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Final
 
 from gatehouse.clock import utc_now
+from gatehouse.compliance.state_rules import RULES
 from gatehouse.config import get_settings
 from gatehouse.providers import sandbox_callbacks
 from gatehouse.providers.base import CallRequest, CheckStatus, DncReply, SendReceipt
@@ -45,6 +49,9 @@ from gatehouse.vault.schemas import (
 )
 
 SANDBOX_DNC_LISTED_SUFFIXES: Final = frozenset({"0000", "9999"})
+# Area codes whose registry file the sandbox holds in an old version: answers for them rely on
+# data this much older than the instant asked (gate 4 then refuses them as dnc_data_stale).
+SANDBOX_DNC_OLD_AREA_CODES: Final = {"907": timedelta(days=40)}
 SANDBOX_UNDELIVERED_SUFFIX: Final = "0013"
 SANDBOX_UNDELIVERED_ERROR: Final = "30003"
 SANDBOX_CALL_SECONDS: Final = 42
@@ -81,6 +88,7 @@ class SandboxAdapters:
         self._lock = threading.Lock()
         self._calls: list[SandboxCall] = []
         self._answers: dict[Provider, CheckStatus] = {}
+        self._dnc_as_of_shift = timedelta(0)
         self._messages: list[SandboxMessage] = []
         self._placed: list[SandboxPlacedCall] = []
         self.callbacks = CallbackPoster()
@@ -92,13 +100,28 @@ class SandboxAdapters:
             status = self._answers.get(provider, CheckStatus.VERIFIED)
         return status, f"sandbox {provider} answered {status}"
 
-    def lookup_dnc(self, tenant_id: str, credentials: DncCredentials, numbers: list[str]) -> DncReply:
+    def lookup_dnc(
+        self, tenant_id: str, credentials: DncCredentials, numbers: list[str], *, at: datetime
+    ) -> DncReply:
         with self._lock:
             self._calls.append(SandboxCall(tenant_id, Provider.DNC, "dnc_lookup", credentials, utc_now()))
             status = self._answers.get(Provider.DNC, CheckStatus.VERIFIED)
+            shift = self._dnc_as_of_shift
         if status is not CheckStatus.VERIFIED:
             return DncReply(failure="provider_unavailable")
-        return DncReply(listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers})
+        # A real-time stand-in: its data, federal and every state list, is as of the instant asked.
+        as_of = at + shift
+        return DncReply(
+            listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers},
+            as_of=as_of,
+            as_of_by_area_code={code: as_of - age for code, age in SANDBOX_DNC_OLD_AREA_CODES.items()},
+            state_lists=dict.fromkeys(RULES.dnc_list_states(), as_of),
+        )
+
+    def date_dnc_answers(self, shift: timedelta) -> None:
+        """Date DNC answers ``shift`` from the instant asked (negative: older data; positive: ahead)."""
+        with self._lock:
+            self._dnc_as_of_shift = shift
 
     def send_sms(
         self,
@@ -172,6 +195,7 @@ class SandboxAdapters:
         with self._lock:
             self._calls.clear()
             self._answers.clear()
+            self._dnc_as_of_shift = timedelta(0)
             self._messages.clear()
             self._placed.clear()
 

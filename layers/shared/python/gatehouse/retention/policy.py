@@ -49,7 +49,7 @@ class RetentionWindows(BaseModel):
         description="a soft-deleted contact (with its messages and calls) is purged this many days later",
     )
     dnc_rescrub_days: Annotated[int, Field(ge=1, le=MAX_RESCRUB_DAYS)] = Field(
-        default=30, description="contacts whose last DNC scrub is older than this are scrubbed again (1-31)"
+        default=30, description="contacts whose DNC data is older than this are scrubbed again (1-31)"
     )
 
     @model_validator(mode="after")
