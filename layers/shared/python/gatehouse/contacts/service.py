@@ -211,6 +211,8 @@ def update(
     caller.require(Permission.CONTACTS_WRITE)
     current = get(scope, contact_id)
     fields = changes.model_dump(exclude={"add_consent"}, exclude_unset=True)
+    if "tags" in fields and fields["tags"] is None:
+        fields["tags"] = []  # a merge patch's null clears; a contact's list is empty, never absent
     consent = list(current.consent) + [e for e in changes.add_consent if e not in current.consent]
     candidate = current.model_copy(update={**fields, "consent": consent})
     if candidate == current:

@@ -18,13 +18,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final, TypeVar
 
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
-from gatehouse.errors import Conflict, Invalid
+from gatehouse.errors import Conflict, GatehouseError, Invalid
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
@@ -86,8 +88,37 @@ def bind(settings: Settings | None = None) -> type[Item]:
     return Item
 
 
+class UnreadableRecord(GatehouseError):
+    """A stored item no longer reads as its record type (``gatehouse.ops repair-records`` mends it)."""
+
+    code = "record_unreadable"
+
+
+def checked_body(record: Record) -> dict[str, Any]:
+    """The item body of ``record``, refused when it would not read back as the same record type.
+
+    A record changed with ``model_copy(update=...)`` skips validation; every write passes
+    here first, so nothing unreadable ever reaches the table.
+    """
+    try:
+        body = record.model_dump(mode="json", exclude={"version"}, warnings=False)
+        type(record).model_validate({**body, "version": record.version})
+    except ValidationError as exc:
+        fields = sorted({".".join(str(part) for part in error["loc"]) or "record" for error in exc.errors()})
+        details = [{"field": field, "reason": "not a valid value"} for field in fields]
+        raise Invalid(f"the {record.collection.lower()} would not be valid", details=details) from None
+    except PydanticSerializationError:
+        raise Invalid(f"the {record.collection.lower()} would not be valid") from None
+    return body
+
+
+def key_item(record: Record, pk: str) -> Item:
+    """Only the key of ``record``'s item (for deletes, which must work on any stored item)."""
+    return Item(pk, record.sort_key())
+
+
 def to_item(record: Record, pk: str) -> Item:
-    body = record.model_dump(mode="json", exclude={"version"})
+    body = checked_body(record)
     expires = record.expires()
     index = record.index_key()
     timed = time_index(record, pk)
@@ -288,7 +319,7 @@ def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bo
 def remove(record: Record, pk: str) -> None:
     forget(pk, record.sort_key())
     try:
-        to_item(record, pk).delete(condition=Item.version == record.version)
+        key_item(record, pk).delete(condition=Item.version == record.version)
     except DeleteError as exc:
         if exc.cause_response_code in CONDITION_FAILED:
             raise Conflict(f"{record.collection.lower()} changed") from exc
