@@ -19,12 +19,12 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
-from guards import audit_support_access, authenticate, public, route_guards
+from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
-from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
+from gatehouse.web import error_body, parse_json, proxy_error, request_body_size, with_security_headers
 from routes import (
     api_keys,
     audit,
@@ -56,7 +56,8 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_credentials=True, max_age=600)
 
 
-app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+app = APIGatewayRestResolver(enable_validation=True, cors=_cors(), json_body_deserializer=parse_json)
+validate_after_guards(app)
 app.use(middlewares=[authenticate, audit_support_access, note_dnc_warning])
 for module in (
     health,
