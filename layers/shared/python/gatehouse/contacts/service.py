@@ -194,10 +194,7 @@ def list_contacts(
 
 
 def _cursor_after(scope: TenantScope, contact: Contact) -> str | None:
-    from gatehouse.tenancy import store  # noqa: PLC0415 - the cursor format is the data door's
-
-    partition = scope.partition(Contact)
-    return store.encode_cursor({"pk": {"S": partition}, "sk": {"S": contact.contact_id}})
+    return scope.cursor_after(Contact, contact.contact_id)
 
 
 def update(

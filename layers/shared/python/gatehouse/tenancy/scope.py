@@ -10,6 +10,7 @@ means "create, only if absent"). It never scans.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
@@ -23,7 +24,7 @@ from pynamodb.transactions import TransactWrite
 from gatehouse.errors import Conflict, CrossTenantAccess, NotFound
 from gatehouse.ids import is_tenant_id
 from gatehouse.observability import logger, metrics
-from gatehouse.tenancy import store
+from gatehouse.tenancy import cursors, store
 from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
 
 T = TypeVar("T", bound=TenantRecord)
@@ -94,18 +95,31 @@ class TenantScope:
         """One page of a collection, in sort-key order; costs O(limit), never O(tenant)."""
         model = store.bind()
         partition = self.partition(record_type)
+        binding = self._query_binding(partition, prefix, newest_first)
         results = model.query(
             partition,
             range_key_condition=model.sk.startswith(prefix) if prefix else None,
             limit=limit,
-            last_evaluated_key=store.decode_cursor(cursor, partition),
+            last_evaluated_key=store.decode_cursor(cursor, partition, binding),
             scan_index_forward=not newest_first,
             consistent_read=True,
         )
         raw = list(results)
         items = list(self._readable(record_type, raw))
         last_key = results.last_evaluated_key if len(raw) == limit else None
-        return Page(items=items, cursor=store.encode_cursor(last_key))
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
+
+    def cursor_after(
+        self, record_type: type[T], sort_key: str, *, prefix: str = "", newest_first: bool = False
+    ) -> str:
+        """The cursor ``query`` (with the same arguments) resumes from just after ``sort_key``."""
+        partition = self.partition(record_type)
+        last_key = {"pk": {"S": partition}, "sk": {"S": sort_key}}
+        return cursors.mint(last_key, self._query_binding(partition, prefix, newest_first))
+
+    def _query_binding(self, partition: str, prefix: str, newest_first: bool) -> str:
+        """What a cursor of ``query`` is valid for: this tenant, this partition, this query."""
+        return json.dumps(["query", self._tenant_id, partition, prefix, newest_first])
 
     def due(
         self,
@@ -125,16 +139,17 @@ class TenantScope:
         """
         model = store.bind()
         index_pk = f"{self._tenant_id}#{check_collection(index)}"
+        binding = json.dumps(["due", self._tenant_id, index_pk, record_type.__name__])
         results = model.gsi2.query(
             index_pk,
             range_key_condition=model.gsi2sk < before,
             limit=limit,
-            last_evaluated_key=store.decode_time_cursor(cursor, index_pk),
+            last_evaluated_key=store.decode_time_cursor(cursor, index_pk, binding),
         )
         raw = list(results)
         items = list(self._readable(record_type, raw))
         last_key = results.last_evaluated_key if len(raw) == limit else None
-        return Page(items=items, cursor=store.encode_cursor(last_key))
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
     def span(self, record_type: type[T], first: str, last: str) -> list[T]:
         """Every record of a collection whose sort key lies between ``first`` and ``last``, in order.

@@ -10,9 +10,6 @@ counters. Only ``tenancy`` imports this module; it never scans.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +24,7 @@ from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, GatehouseError, Invalid
+from gatehouse.tenancy import cursors
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
@@ -151,43 +149,40 @@ def from_item(record_type: type[R], item: Item) -> R:
     return record_type.model_validate({**item.body, "version": item.version})
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+def encode_cursor(last_key: dict[str, Any] | None, binding: str) -> str | None:
+    """An opaque, authenticated cursor for ``last_key``, valid only for what ``binding`` names."""
     if not last_key:
         return None
-    raw = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.mint(last_key, binding)
 
 
-def decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None:
-    """Turn an opaque cursor back into a start key; refuse one minted for another partition."""
+def _string(key: dict[str, Any], name: str) -> str | None:
+    part = key.get(name)
+    value = part.get("S") if isinstance(part, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def decode_cursor(cursor: str | None, expected_pk: str, binding: str) -> dict[str, Any] | None:
+    """The start key of a cursor minted for ``binding``; refuse one minted for another partition."""
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise Invalid("cursor is not valid") from exc
-    if not isinstance(key, dict) or key.get("pk", {}).get("S") != expected_pk:
-        raise Invalid("cursor is not valid")
+    key = cursors.start_key(cursor, binding)
+    if set(key) != {"pk", "sk"} or _string(key, "pk") != expected_pk or _string(key, "sk") is None:
+        raise cursors.not_valid()
     return key
 
 
-def decode_time_cursor(cursor: str | None, index_pk: str) -> dict[str, Any] | None:
+def decode_time_cursor(cursor: str | None, index_pk: str, binding: str) -> dict[str, Any] | None:
     """A gsi2 start key back from its cursor; refuse one minted for another tenant's partition."""
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise Invalid("cursor is not valid") from exc
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"}:
-        raise Invalid("cursor is not valid")
+    key = cursors.start_key(cursor, binding)
+    if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or _string(key, "sk") is None:
+        raise cursors.not_valid()
     tenant_prefix = f"{index_pk.partition('#')[0]}#"
-    pk = key["pk"].get("S") if isinstance(key["pk"], dict) else None
-    gsi2pk = key["gsi2pk"].get("S") if isinstance(key["gsi2pk"], dict) else None
-    if gsi2pk != index_pk or not isinstance(pk, str) or not pk.startswith(tenant_prefix):
-        raise Invalid("cursor is not valid")
+    pk = _string(key, "pk")
+    if _string(key, "gsi2pk") != index_pk or pk is None or not pk.startswith(tenant_prefix):
+        raise cursors.not_valid()
     return key
 
 
