@@ -12,6 +12,7 @@ the routes declared ``before_two_factor``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +28,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from gatehouse.config import get_settings
 from gatehouse.errors import Forbidden, Unauthorized
-from gatehouse.identity import csrf, operators, sessions
+from gatehouse.identity import csrf, limits, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
 from gatehouse.tenancy import TenantScope
 
+_KEY_ID = re.compile(r"ghk_(?P<kid>[a-z2-7]{26})_")
 CALLER = "caller"
 SESSION = "session"
 SESSION_COOKIE = "__Host-gatehouse_session"
@@ -108,12 +110,13 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         "source_ip": event.request_context.identity.source_ip,
     }
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("invalid or revoked API key")
-        app.append_context(**{CALLER: authenticate_api_key(token).within(**context)})
+        app.append_context(**{CALLER: _api_key_caller(header, context["source_ip"]).within(**context)})
     elif SESSION_COOKIE in cookies:
-        signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
+        try:
+            signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
+        except Unauthorized:
+            limits.failed_authentication("session", source_ip=context["source_ip"], key_id=None)
+            raise
         csrf.check_cookie_request(
             event.http_method,
             origin=headers.get("Origin"),
@@ -125,6 +128,21 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         )
         app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
+
+
+def _api_key_caller(header: str, source_ip: str | None) -> Caller:
+    """The caller an ``Authorization: Bearer`` header names; a failure is counted and limited."""
+    scheme, _, token = header.partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("invalid or revoked API key")
+        return authenticate_api_key(token)
+    except Unauthorized:
+        key_id = _KEY_ID.match(token.strip())
+        limits.failed_authentication(
+            "api_key", source_ip=source_ip, key_id=f"key_{key_id['kid']}" if key_id else None
+        )
+        raise
 
 
 def audit_support_access(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
