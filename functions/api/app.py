@@ -23,8 +23,16 @@ from guards import audit_support_access, authenticate, public, route_guards, val
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
+from gatehouse.identity import csrf
 from gatehouse.observability import logger, metrics, tracer
-from gatehouse.web import error_body, parse_json, proxy_error, request_body_size, with_security_headers
+from gatehouse.web import (
+    error_body,
+    parse_json,
+    proxy_error,
+    request_body_size,
+    with_security_headers,
+    with_vary_origin,
+)
 from routes import (
     api_keys,
     audit,
@@ -53,7 +61,14 @@ def _cors() -> CORSConfig | None:
     origins = list(get_settings().allowed_origins)
     if not origins:
         return None
-    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_credentials=True, max_age=600)
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=[csrf.HEADER],
+        expose_headers=["Gatehouse-Next-Cursor"],
+        allow_credentials=True,
+        max_age=600,
+    )
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors(), json_body_deserializer=parse_json)
@@ -173,8 +188,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     path = str(event.get("path") or "/")
     if request_body_size(event) > get_settings().max_body_bytes:
         request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-        return with_security_headers(
-            proxy_error(PayloadTooLarge("request body is too large"), request_id), path
+        return with_vary_origin(
+            with_security_headers(proxy_error(PayloadTooLarge("request body is too large"), request_id), path)
         )
     start_request()
-    return with_security_headers(with_dnc_warning(app.resolve(event, context)), path)
+    return with_vary_origin(with_security_headers(with_dnc_warning(app.resolve(event, context)), path))

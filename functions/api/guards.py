@@ -103,6 +103,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     headers = event.headers
     allowed = get_settings().allowed_origins
     csrf.check_origin(event.http_method, headers.get("Origin"), allowed)
+    _refuse_repeated_authorization(event)
     header = headers.get("Authorization")
     cookies = request_cookies(headers.get("Cookie"))
     context = {
@@ -128,6 +129,16 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         )
         app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
+
+
+def _refuse_repeated_authorization(event: APIGatewayProxyEvent) -> None:
+    """Two Authorization headers (the last would win) are refused: a proxy and a client may disagree."""
+    raw = event.raw_event
+    single = [name for name in raw.get("headers") or {} if name.lower() == "authorization"]
+    multi = raw.get("multiValueHeaders") or {}
+    values = [v for name, vs in multi.items() if name.lower() == "authorization" for v in (vs or [])]
+    if len(single) > 1 or len(values) > 1:
+        raise Unauthorized("send exactly one Authorization header")
 
 
 def _api_key_caller(header: str, source_ip: str | None) -> Caller:

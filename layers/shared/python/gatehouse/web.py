@@ -55,6 +55,15 @@ def with_security_headers(response: dict[str, Any], path: str) -> dict[str, Any]
     return {**response, "headers": headers}
 
 
+def with_vary_origin(response: dict[str, Any]) -> dict[str, Any]:
+    """Responses differ by Origin (CORS headers only for an allowed one): caches must key on it."""
+    headers = dict(response.get("headers") or {})
+    vary = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    if "origin" not in {v.lower() for v in vary}:
+        headers["Vary"] = ", ".join([*vary, "Origin"])
+    return {**response, "headers": headers}
+
+
 def request_body_size(event: dict[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
