@@ -111,6 +111,9 @@ class ChainHead:
 class StoredEntry:
     seq: int
     body: str
+    # The copies kept beside the body for list filters (at, action, actor, target), as stored;
+    # None where there are none (an exported file).
+    indexed: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,7 @@ class AuditStore:
             forward=not newest_first,
             filter_condition=_filter_condition(where),
         )
-        stored = [StoredEntry(seq=int(item.seq), body=item.body) for item in items]
+        stored = [StoredEntry(seq=int(item.seq), body=item.body, indexed=_indexed(item)) for item in items]
         return EntryPage(items=stored, cursor=encode_cursor(last_key, binding))
 
     def iter_entries(self, *, from_seq: int = 1, page_size: int = 500) -> Iterator[StoredEntry]:
@@ -325,6 +328,10 @@ def read_heads(tenant_ids: Iterable[str]) -> dict[str, ChainHead]:
         for item in AuditHeadItem.batch_get(keys, consistent_read=True):
             heads[item.pk.split("#", 1)[0]] = _head(item)
     return heads
+
+
+def _indexed(item: AuditEntryItem) -> dict[str, str]:
+    return {"at": item.at, "action": item.action, "actor": item.actor, "target": item.target}
 
 
 def _entry_key(seq: int) -> str:
