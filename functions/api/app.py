@@ -19,12 +19,20 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
-from guards import audit_support_access, authenticate, public, route_guards
+from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError, PayloadTooLarge
+from gatehouse.identity import csrf
 from gatehouse.observability import logger, metrics, tracer
-from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
+from gatehouse.web import (
+    error_body,
+    parse_json,
+    proxy_error,
+    request_body_size,
+    with_security_headers,
+    with_vary_origin,
+)
 from routes import (
     api_keys,
     audit,
@@ -55,10 +63,18 @@ def _cors() -> CORSConfig | None:
     origins = list(get_settings().allowed_origins)
     if not origins:
         return None
-    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_credentials=True, max_age=600)
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=[csrf.HEADER],
+        expose_headers=["Gatehouse-Next-Cursor"],
+        allow_credentials=True,
+        max_age=600,
+    )
 
 
-app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+app = APIGatewayRestResolver(enable_validation=True, cors=_cors(), json_body_deserializer=parse_json)
+validate_after_guards(app)
 app.use(middlewares=[authenticate, audit_support_access, note_dnc_warning])
 for module in (
     health,
@@ -176,8 +192,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     path = str(event.get("path") or "/")
     if request_body_size(event) > get_settings().max_body_bytes:
         request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-        return with_security_headers(
-            proxy_error(PayloadTooLarge("request body is too large"), request_id), path
+        return with_vary_origin(
+            with_security_headers(proxy_error(PayloadTooLarge("request body is too large"), request_id), path)
         )
     start_request()
-    return with_security_headers(with_dnc_warning(app.resolve(event, context)), path)
+    return with_vary_origin(with_security_headers(with_dnc_warning(app.resolve(event, context)), path))

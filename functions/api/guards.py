@@ -12,6 +12,7 @@ the routes declared ``before_two_factor``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,22 +20,30 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from gatehouse.config import get_settings
 from gatehouse.errors import Forbidden, Unauthorized
-from gatehouse.identity import csrf, operators, sessions
+from gatehouse.identity import csrf, limits, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
 from gatehouse.tenancy import TenantScope
 
+_KEY_ID = re.compile(r"ghk_(?P<kid>[a-z2-7]{26})_")
 CALLER = "caller"
 SESSION = "session"
 SESSION_COOKIE = "__Host-gatehouse_session"
 CSRF_COOKIE = "__Host-gatehouse_csrf"
 Declared = Permission | Public | OperatorOnly
+# The request (path, query, headers, body) is parsed and validated only once the caller has
+# passed its route's guard: a stranger gets 401 and a viewer 403 before the body is read,
+# never a 422 that describes the schema. See ``validate_after_guards``.
+_VALIDATE_REQUEST = OpenAPIRequestValidationMiddleware()
 
 
 class PermissionGuard:
@@ -56,10 +65,26 @@ class PermissionGuard:
                 caller.require_operator()
             else:
                 caller.require(self.permission, before_two_factor=self.before_two_factor)
-        return next_middleware(app)
+        return _VALIDATE_REQUEST.handler(app, next_middleware)
 
     def __repr__(self) -> str:
         return f"requires({self.permission!r})"
+
+
+def validate_after_guards(app: APIGatewayRestResolver) -> None:
+    """Move the resolver's request validation behind the guards (each ``PermissionGuard`` runs it).
+
+    Powertools puts request validation in front of every middleware; it has no public way
+    to reorder it, so its slot gets a pass-through. The isolation and body tests fail if
+    a Powertools upgrade stops honouring this.
+    """
+    if not hasattr(app, "_request_validation_middleware"):
+        raise RuntimeError("the resolver validates no requests: enable_validation=True is expected")
+    app._request_validation_middleware = _already_guarded  # type: ignore[assignment]
+
+
+def _already_guarded(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    return next_middleware(app)
 
 
 def requires(
@@ -78,6 +103,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     headers = event.headers
     allowed = get_settings().allowed_origins
     csrf.check_origin(event.http_method, headers.get("Origin"), allowed)
+    _refuse_repeated_authorization(event)
     header = headers.get("Authorization")
     cookies = request_cookies(headers.get("Cookie"))
     context = {
@@ -85,12 +111,13 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         "source_ip": event.request_context.identity.source_ip,
     }
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("invalid or revoked API key")
-        app.append_context(**{CALLER: authenticate_api_key(token).within(**context)})
+        app.append_context(**{CALLER: _api_key_caller(header, context["source_ip"]).within(**context)})
     elif SESSION_COOKIE in cookies:
-        signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
+        try:
+            signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
+        except Unauthorized:
+            limits.failed_authentication("session", source_ip=context["source_ip"], key_id=None)
+            raise
         csrf.check_cookie_request(
             event.http_method,
             origin=headers.get("Origin"),
@@ -102,6 +129,31 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         )
         app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
+
+
+def _refuse_repeated_authorization(event: APIGatewayProxyEvent) -> None:
+    """Two Authorization headers (the last would win) are refused: a proxy and a client may disagree."""
+    raw = event.raw_event
+    single = [name for name in raw.get("headers") or {} if name.lower() == "authorization"]
+    multi = raw.get("multiValueHeaders") or {}
+    values = [v for name, vs in multi.items() if name.lower() == "authorization" for v in (vs or [])]
+    if len(single) > 1 or len(values) > 1:
+        raise Unauthorized("send exactly one Authorization header")
+
+
+def _api_key_caller(header: str, source_ip: str | None) -> Caller:
+    """The caller an ``Authorization: Bearer`` header names; a failure is counted and limited."""
+    scheme, _, token = header.partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("invalid or revoked API key")
+        return authenticate_api_key(token)
+    except Unauthorized:
+        key_id = _KEY_ID.match(token.strip())
+        limits.failed_authentication(
+            "api_key", source_ip=source_ip, key_id=f"key_{key_id['kid']}" if key_id else None
+        )
+        raise
 
 
 def audit_support_access(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:

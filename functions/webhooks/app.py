@@ -16,7 +16,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbound import SignatureRejected, field, form_params, optional_field, public_url, raw_body
+from inbound import (
+    FORM,
+    JSON,
+    SignatureRejected,
+    field,
+    form_params,
+    optional_field,
+    public_url,
+    raw_body,
+    require_media_type,
+)
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gatehouse import billing
@@ -62,6 +72,7 @@ def _twilio_token(tenant_id: str | None) -> str:
 def _verified_twilio(ref: str) -> tuple[str, FormParams]:
     """The tenant and the form fields of a Twilio request whose signature holds; otherwise the one 401."""
     event = app.current_event
+    require_media_type(event, FORM)
     params = form_params(event, "twilio")
     tenant_id = refs.tenant_for(ref)
     signature = event.headers.get("X-Twilio-Signature")
@@ -147,6 +158,7 @@ def _voice_secret(tenant_id: str | None) -> str:
 @app.post("/webhooks/voice-agent/<ref>")
 def voice_agent_event(ref: str) -> Response[str]:
     event = app.current_event
+    require_media_type(event, JSON)
     body = raw_body(event, "voice_agent")
     tenant_id = refs.tenant_for(ref)
     header = event.headers.get(signatures.VOICE_SIGNATURE_HEADER)
@@ -171,6 +183,7 @@ def voice_agent_event(ref: str) -> Response[str]:
 @app.post("/webhooks/stripe")
 def stripe_event() -> Response[str]:
     event = app.current_event
+    require_media_type(event, JSON)
     payload = raw_body(event, "stripe").decode("utf-8", errors="replace")
     secret = get_settings().stripe_webhook_secret.get_secret_value()
     verified = signatures.stripe_event(payload, event.headers.get("Stripe-Signature"), secret)

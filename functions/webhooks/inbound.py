@@ -11,11 +11,18 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from gatehouse.errors import Invalid, Unauthorized
+from gatehouse.errors import GatehouseError, Invalid, Unauthorized
 from gatehouse.webhooks.signatures import FormParams
 from gatehouse.webhooks.urls import public_base_url
 
 MAX_FIELDS = 200
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+class UnsupportedMediaType(GatehouseError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class SignatureRejected(Unauthorized):
@@ -24,6 +31,13 @@ class SignatureRejected(Unauthorized):
     def __init__(self, provider: str) -> None:
         super().__init__("signature not valid")
         self.provider = provider
+
+
+def require_media_type(event: APIGatewayProxyEvent, expected: str) -> None:
+    """Only the content type the provider sends (parameters such as charset aside)."""
+    sent = (event.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if sent != expected:
+        raise UnsupportedMediaType(f"send the body as {expected}")
 
 
 def raw_body(event: APIGatewayProxyEvent, provider: str) -> bytes:

@@ -664,6 +664,14 @@ def test_an_alarm_watches_rejected_webhook_signatures(resources: dict[str, Any])
     assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
 
 
+def test_an_alarm_watches_a_spike_of_failed_authentications(resources: dict[str, Any]) -> None:
+    alarm = resources["AuthenticationFailedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Gatehouse", "AuthenticationFailed")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "gatehouse"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 50)
+    assert references(alarm["AlarmActions"]) == {"AlarmTopic"}
+
+
 def test_webhook_signatures_cover_the_configured_public_url(template: dict[str, Any]) -> None:
     shared = template["Globals"]["Function"]["Environment"]["Variables"]
     assert shared["GATEHOUSE_PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}

@@ -77,8 +77,15 @@ class RawTable:
         return json.loads(self.entry(seq)["body"])
 
     def put_fields(self, seq: int, fields: dict[str, Any]) -> None:
-        item = {**self.entry_or_new(seq), "body": json.dumps(fields, sort_keys=True, separators=(",", ":"))}
-        self.table.put_item(Item=item)
+        """Write an entry's body, and its filter copies to match, as a careful forger would."""
+        copies = {
+            "at": fields["at"],
+            "action": fields["action"],
+            "actor": f"{fields['actor']['type']}:{fields['actor']['id']}",
+            "target": f"{fields['target']['type']}:{fields['target']['id']}",
+        }
+        body = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        self.table.put_item(Item={**self.entry_or_new(seq), **copies, "body": body})
 
     def entry_or_new(self, seq: int) -> dict[str, Any]:
         found = self.table.get_item(Key={"pk": self.pk, "sk": f"E#{seq:012d}"}).get("Item")

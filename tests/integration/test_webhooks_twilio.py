@@ -230,7 +230,7 @@ def test_a_body_that_is_not_a_form_is_rejected_like_a_bad_signature(hooks, tenan
         "POST",
         f"/webhooks/twilio/{ref}/sms",
         raw_body=urlencode([("a", "b")] * 300),
-        headers={"X-Twilio-Signature": "x"},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
     )
     assert _rejected(hooks(event)) == REJECTED
 

@@ -393,6 +393,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api-keys/<key_id>"): Case(
         Kind.RESOURCE, lambda t: Target("DELETE", f"/api-keys/{spare_key(t)}")
     ),
+    ("POST", "/api-keys/<key_id>/rotate"): Case(
+        Kind.RESOURCE, lambda t: Target("POST", f"/api-keys/{spare_key(t)}/rotate")
+    ),
     ("GET", "/audit"): Case(
         Kind.COLLECTION, lambda t: Target("GET", "/audit", secrets=[t.users[Role.OWNER]])
     ),
@@ -751,6 +754,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/members/<user_id>"): "member.removed",
     ("POST", "/api-keys"): "api_key.created",
     ("DELETE", "/api-keys/<key_id>"): "api_key.revoked",
+    ("POST", "/api-keys/<key_id>/rotate"): "api_key.rotated",
     ("POST", "/integrations/<provider>"): "integration.connected",
     ("PATCH", "/integrations/<provider>"): "integration.updated",
     ("DELETE", "/integrations/<provider>"): "integration.revoked",

@@ -1,4 +1,4 @@
-"""API keys of the caller's tenant: create (shown once), list, revoke."""
+"""API keys of the caller's tenant: create (shown once), list, rotate, revoke."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from gatehouse.identity import api_keys
 from gatehouse.identity.permissions import Permission, Role
@@ -27,6 +27,9 @@ class ApiKeyOut(BaseModel):
     created_by: str
     last_used_at: datetime | None
     revoked_at: datetime | None
+    owner_id: str | None
+    expires_at: datetime | None
+    rotated_at: datetime | None
 
     @classmethod
     def of(cls, key: api_keys.ApiKey) -> ApiKeyOut:
@@ -45,6 +48,7 @@ class ApiKeyPage(BaseModel):
 class ApiKeyRequest(StrictBody):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")
     role: Role
+    expires_at: AwareDatetime | None = Field(default=None, description="when the key stops working (UTC)")
 
 
 @router.post(
@@ -55,7 +59,9 @@ class ApiKeyRequest(StrictBody):
     responses=documented(201, ApiKeyCreated, 400),
 )
 def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKeyCreated]:
-    issued = api_keys.create_api_key(scope(router), caller(router), name=request.name, role=request.role)
+    issued = api_keys.create_api_key(
+        scope(router), caller(router), name=request.name, role=request.role, expires_at=request.expires_at
+    )
     created = ApiKeyCreated(**ApiKeyOut.of(issued.key).model_dump(), token=issued.token)
     return Response(status_code=201, body=created, content_type="application/json")
 
@@ -73,8 +79,20 @@ def list_api_keys(limit: PageLimit = 50, cursor: Cursor = None) -> ApiKeyPage:
     middlewares=requires(Permission.API_KEYS_MANAGE),
     summary="Revoke an API key",
     tags=["api-keys"],
-    responses=documented(200, ApiKeyOut, 404, 409),
+    responses=documented(200, ApiKeyOut, 403, 404, 409),
 )
 def revoke_api_key(key_id: KeyId) -> ApiKeyOut:
     revoked = api_keys.revoke_api_key(scope(router), caller(router), key_id)
     return ApiKeyOut.of(revoked)
+
+
+@router.post(
+    "/api-keys/<key_id>/rotate",
+    middlewares=requires(Permission.API_KEYS_MANAGE),
+    summary="Rotate an API key: a new secret (shown once); the old one keeps working for 24 hours",
+    tags=["api-keys"],
+    responses=documented(200, ApiKeyCreated, 403, 404, 409),
+)
+def rotate_api_key(key_id: KeyId) -> ApiKeyCreated:
+    issued = api_keys.rotate_api_key(scope(router), caller(router), key_id)
+    return ApiKeyCreated(**ApiKeyOut.of(issued.key).model_dump(), token=issued.token)

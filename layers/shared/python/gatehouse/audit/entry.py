@@ -175,6 +175,16 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def indexed_copies(entry: AuditEntry) -> dict[str, str]:
+    """What the audit table keeps beside an entry's body for list filters; must equal the body's values."""
+    return {
+        "at": format_time(entry.at),
+        "action": entry.action,
+        "actor": entry.actor.label,
+        "target": entry.target.label,
+    }
+
+
 def canonical_bytes(value: Mapping[str, Any]) -> bytes:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")

@@ -24,14 +24,25 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gatehouse.audit.entry import GENESIS_HASH, Actor, AuditEntry, Target, format_time, plain_changes
+from aws_lambda_powertools.metrics import MetricUnit
+
+from gatehouse.audit.entry import (
+    GENESIS_HASH,
+    Actor,
+    AuditEntry,
+    Target,
+    format_time,
+    indexed_copies,
+    plain_changes,
+)
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, CrossTenantAccess, Invalid
+from gatehouse.observability import logger, metrics
 from gatehouse.tenancy.audit_store import (
     AuditStore,
     ChainCorrupt,
@@ -39,6 +50,7 @@ from gatehouse.tenancy.audit_store import (
     EntryFilter,
     HeadMoved,
     NewEntry,
+    StoredEntry,
 )
 from gatehouse.tenancy.scope import ScopedTransaction
 
@@ -185,7 +197,24 @@ def list_entries(
     page = AuditStore(tenant_id).entries(
         limit=limit, cursor=cursor, newest_first=newest_first, where=where if where != EntryFilter() else None
     )
-    return AuditPage(items=[AuditEntry.model_validate_json(e.body) for e in page.items], cursor=page.cursor)
+    return AuditPage(items=list(_as_filtered(tenant_id, page.items)), cursor=page.cursor)
+
+
+def _as_filtered(tenant_id: str, stored: list[StoredEntry]) -> Iterator[AuditEntry]:
+    """The entries whose filter copies equal their hashed body: a listing filters on verified values.
+
+    The table filters on the copies; an entry whose copies were edited would sit under the
+    wrong filter, so it is left out, logged and counted, and ``verify`` reports it as edited.
+    """
+    for item in stored:
+        entry = AuditEntry.model_validate_json(item.body)
+        if item.indexed is not None and item.indexed != indexed_copies(entry):
+            logger.error(
+                "audit entry copies differ from its body", extra={"tenant_id": tenant_id, "seq": item.seq}
+            )
+            metrics.add_metric(name="AuditVerifyFailed", unit=MetricUnit.Count, value=1)
+            continue
+        yield entry
 
 
 def _next_entry(fields: dict[str, Any], head: ChainHead | None, clock: Clock) -> AuditEntry:
@@ -202,15 +231,7 @@ def _new_entry(entry: AuditEntry) -> NewEntry:
     body = entry.canonical()
     if len(body) > MAX_ENTRY_BYTES:
         raise Invalid("the change is too large to audit; record fewer fields")
-    return NewEntry(
-        seq=entry.seq,
-        hash=entry.hash,
-        body=body.decode("utf-8"),
-        at=format_time(entry.at),
-        action=entry.action,
-        actor=entry.actor.label,
-        target=entry.target.label,
-    )
+    return NewEntry(seq=entry.seq, hash=entry.hash, body=body.decode("utf-8"), **indexed_copies(entry))
 
 
 def _backoff(attempt: int) -> float:

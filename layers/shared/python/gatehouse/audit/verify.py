@@ -6,7 +6,9 @@ O(entries walked). ``verify`` feeds it from the audit table; the export verifier
 it from exported files. The walk reports the first sequence number that can no longer
 be proven, and why:
 
-    edited         an entry does not match its own hash (or is not a well-formed entry)
+    edited         an entry does not match its own hash (or is not a well-formed entry), or a
+                   copy kept beside it for list filters (at, action, actor, target) differs
+                   from the value in its hashed body
     missing        an entry, or the checkpoint covering a stretch, is gone
     reordered      an entry sits in another entry's place, or does not follow its predecessor
     truncated      entries a signed checkpoint covers are gone from the end of the chain
@@ -28,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatehouse.audit.checkpoints import Checkpoint, inspect_checkpoint, load_public_key, public_key_pem
-from gatehouse.audit.entry import GENESIS_HASH, BreakReason, Defect, inspect_link
+from gatehouse.audit.entry import GENESIS_HASH, BreakReason, Defect, indexed_copies, inspect_link
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy.audit_store import AuditStore, ChainHead, StoredCheckpoint, StoredEntry
 
@@ -113,6 +115,9 @@ class ChainWalk:
         link = inspect_link(self.tenant_id, stored.seq, stored.body, expected_seq=seq, prev_hash=self._prev)
         if isinstance(link, Defect):
             return link
+        if stored.indexed is not None and stored.indexed != indexed_copies(link):
+            edited = sorted(k for k, v in indexed_copies(link).items() if stored.indexed.get(k) != v)
+            return Defect(seq, BreakReason.EDITED, f"entry {seq}'s {', '.join(edited)} differ from its body")
         for checkpoint in self._active:
             if checkpoint.hashes[seq - checkpoint.from_seq] != link.hash:
                 where = f"checkpoint {checkpoint.from_seq}..{checkpoint.seq}"

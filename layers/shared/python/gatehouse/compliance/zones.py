@@ -126,7 +126,7 @@ def zones_of_state(state: str) -> frozenset[str]:
     """Every zone a person in ``state`` may be in; raises ``UnknownState`` for a bad code."""
     row = STATE_ZONES.states.get(state)
     if row is None:
-        raise UnknownState(f"{state!r} is not a US state, DC or territory code")
+        raise UnknownState("the state is not a US state, DC or territory code")  # never echo the value
     return frozenset(row.zones)
 
 

@@ -194,10 +194,7 @@ def list_contacts(
 
 
 def _cursor_after(scope: TenantScope, contact: Contact) -> str | None:
-    from gatehouse.tenancy import store  # noqa: PLC0415 - the cursor format is the data door's
-
-    partition = scope.partition(Contact)
-    return store.encode_cursor({"pk": {"S": partition}, "sk": {"S": contact.contact_id}})
+    return scope.cursor_after(Contact, contact.contact_id)
 
 
 def update(
@@ -211,6 +208,8 @@ def update(
     caller.require(Permission.CONTACTS_WRITE)
     current = get(scope, contact_id)
     fields = changes.model_dump(exclude={"add_consent"}, exclude_unset=True)
+    if "tags" in fields and fields["tags"] is None:
+        fields["tags"] = []  # a merge patch's null clears; a contact's list is empty, never absent
     consent = list(current.consent) + [e for e in changes.add_consent if e not in current.consent]
     candidate = current.model_copy(update={**fields, "consent": consent})
     if candidate == current:

@@ -35,6 +35,10 @@ SIGN_IN_PER_ADDRESS = Limit("sign-in-address", 5, timedelta(minutes=15))
 SIGN_IN_PER_SOURCE = Limit("sign-in-source", 30, timedelta(minutes=15))
 EXCHANGE_PER_SOURCE = Limit("exchange-source", 30, timedelta(minutes=15))
 TWO_FACTOR_PER_USER = Limit("two-factor-user", 5, timedelta(minutes=5))
+# Failed API-key and cookie authentications. A key's secret is 256 random bits, so these do
+# not guard the secret: they stop a caller from hammering the credential lookups for free.
+AUTH_FAILURES_PER_SOURCE = Limit("auth-failures-source", 30, timedelta(minutes=5))
+AUTH_FAILURES_PER_KEY = Limit("auth-failures-key", 10, timedelta(minutes=5))
 
 
 def hit(limit: Limit, key: str, *, clock: Clock = utc_now) -> None:
@@ -53,6 +57,21 @@ def hit(limit: Limit, key: str, *, clock: Clock = utc_now) -> None:
         logger.warning("rate limit reached", extra={"limit": limit.name})
         metrics.add_metric(name="RateLimited", unit="Count", value=1)
         raise TooManyRequests("too many attempts; wait a few minutes and try again")
+
+
+def failed_authentication(
+    method: str, *, source_ip: str | None, key_id: str | None, clock: Clock = utc_now
+) -> None:
+    """Count a presented credential that failed (metric ``AuthenticationFailed``, alarmed on a spike).
+
+    Then limit failures per source and per key id: once either window is full this raises
+    TooManyRequests, so a caller that keeps failing gets 429 instead of 401.
+    """
+    logger.warning("authentication failed", extra={"method": method})
+    metrics.add_metric(name="AuthenticationFailed", unit="Count", value=1)
+    hit(AUTH_FAILURES_PER_SOURCE, source_ip or "unknown", clock=clock)
+    if key_id is not None:
+        hit(AUTH_FAILURES_PER_KEY, key_id, clock=clock)
 
 
 def hashed_key(key: str) -> str:

@@ -7,12 +7,15 @@ as the scheduled job does); problems go to standard error. Exit status: 0 done (
 1 a chain or an export does not verify (or a checkpoint run had failures), 2 the command
 could not run. ``audit-verify-export`` needs no AWS access at all. ``load-dnc-registry``
 streams an area-code file of any size into a tenant's DNC registry (the API route takes
-bodies up to its size limit only) and is audited as the named operator.
+bodies up to its size limit only) and is audited as the named operator. ``repair-records``
+rewrites a tenant's items that no longer read as their record type (lists skip them and
+log their keys), exit 1 when some could not be mended.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -32,7 +35,8 @@ from gatehouse.identity.tenants import find_tenant
 from gatehouse.jobs.audit_checkpoints import checkpoint_all_tenants
 from gatehouse.observability import metrics
 from gatehouse.ops.bootstrap import bootstrap_tenant
-from gatehouse.tenancy import TenantScope
+from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.repair import repair_records
 
 OK, BROKEN, CANNOT_RUN = 0, 1, 2
 _ENVIRONMENT_OPTIONS = {
@@ -59,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     _bootstrap_parser(commands)
     _audit_parsers(commands)
     _dnc_parser(commands)
+    repair = commands.add_parser(
+        "repair-records", help="rewrite a tenant's items that no longer read as their record type"
+    )
+    repair.add_argument("--tenant-id", required=True)
+    repair.add_argument("--record", required=True, help="the record type, as items name it (e.g. Contact)")
+    repair.add_argument(
+        "--dry-run", action="store_true", help="report what would be rewritten, write nothing"
+    )
     return parser
 
 
@@ -108,6 +120,28 @@ def _load_dnc_registry(args: argparse.Namespace) -> int:
     metrics.clear_metrics()
     _print(report.model_dump(mode="json"))
     return OK
+
+
+def _repair_records(args: argparse.Namespace) -> int:
+    _require_tenant(args.tenant_id)
+    record_type = _tenant_record_types().get(args.record)
+    if record_type is None:
+        raise NotFound(f"no tenant record type {args.record!r}")
+    report = repair_records(TenantScope(args.tenant_id), record_type, dry_run=args.dry_run)
+    metrics.clear_metrics()
+    _print(report.as_dict())
+    return BROKEN if report.unrepairable else OK
+
+
+def _tenant_record_types() -> dict[str, type[TenantRecord]]:
+    importlib.import_module("gatehouse.contacts.records")  # the records most often read in lists
+    found: dict[str, type[TenantRecord]] = {}
+    pending = list(TenantRecord.__subclasses__())
+    while pending:
+        record_type = pending.pop()
+        found[record_type.__name__] = record_type
+        pending.extend(record_type.__subclasses__())
+    return found
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
@@ -173,6 +207,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit-verify-export": _audit_verify_export,
     "audit-checkpoint": _audit_checkpoint,
     "load-dnc-registry": _load_dnc_registry,
+    "repair-records": _repair_records,
 }
 
 

@@ -24,6 +24,7 @@ means: ``gatehouse.audit`` does.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -110,6 +111,9 @@ class ChainHead:
 class StoredEntry:
     seq: int
     body: str
+    # The copies kept beside the body for list filters (at, action, actor, target), as stored;
+    # None where there are none (an exported file).
+    indexed: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,17 +239,18 @@ class AuditStore:
         """One Query: entries in sequence order; with filters, a page may hold fewer than ``limit``."""
         bind()
         condition = AuditEntryItem.sk.between(_entry_key(from_seq), _entry_key(to_seq or _LAST_SEQ))
+        binding = json.dumps(["audit", self._pk, from_seq, to_seq, newest_first, _filter_binding(where)])
         items, last_key = _one_page(
             AuditEntryItem,
             self._pk,
             condition,
             limit=limit,
-            start=decode_cursor(cursor, self._pk),
+            start=decode_cursor(cursor, self._pk, binding),
             forward=not newest_first,
             filter_condition=_filter_condition(where),
         )
-        stored = [StoredEntry(seq=int(item.seq), body=item.body) for item in items]
-        return EntryPage(items=stored, cursor=encode_cursor(last_key))
+        stored = [StoredEntry(seq=int(item.seq), body=item.body, indexed=_indexed(item)) for item in items]
+        return EntryPage(items=stored, cursor=encode_cursor(last_key, binding))
 
     def iter_entries(self, *, from_seq: int = 1, page_size: int = 500) -> Iterator[StoredEntry]:
         """All entries from ``from_seq`` on, fetched one page at a time as the caller consumes them."""
@@ -325,6 +330,10 @@ def read_heads(tenant_ids: Iterable[str]) -> dict[str, ChainHead]:
     return heads
 
 
+def _indexed(item: AuditEntryItem) -> dict[str, str]:
+    return {"at": item.at, "action": item.action, "actor": item.actor, "target": item.target}
+
+
 def _entry_key(seq: int) -> str:
     return f"{_ENTRY}{seq:0{_DIGITS}d}"
 
@@ -379,6 +388,12 @@ def _append_failure(exc: TransactWriteError, writes: int = 0) -> GatehouseError:
     # A concurrent transaction on the same items (TransactionConflict) or throttling: the
     # conditions held, so the same writes on a fresh head may go through.
     return HeadMoved(None, known=False)
+
+
+def _filter_binding(where: EntryFilter | None) -> list[str | None]:
+    if where is None:
+        return []
+    return [where.since, where.until, where.actor, where.action, where.target]
 
 
 def _filter_condition(where: EntryFilter | None) -> Any:

@@ -11,14 +11,12 @@ time and return only global items of the asked type. It never scans.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any, TypeVar
 
 from gatehouse.errors import CrossTenantAccess, Invalid
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import store
+from gatehouse.tenancy import cursors, store
 from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord, Page, TenantRecord, check_collection
 
 G = TypeVar("G", bound=GlobalRecord)
@@ -78,8 +76,9 @@ class Directory:
             raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
         prefix = f"{_prefix(record_type)}#"
         model = store.bind()
+        binding = json.dumps(["index", index_pk, prefix])
         results = model.gsi1.query(
-            index_pk, limit=limit, last_evaluated_key=decode_index_cursor(cursor, index_pk, prefix)
+            index_pk, limit=limit, last_evaluated_key=decode_index_cursor(cursor, index_pk, prefix, binding)
         )
         items = []
         for item in results:
@@ -88,7 +87,7 @@ class Directory:
                 raise CrossTenantAccess("index item outside the directory")
             items.append(store.from_item(record_type, item))
         last_key = results.last_evaluated_key if len(items) == limit else None
-        return Page(items=items, cursor=store.encode_cursor(last_key))
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
     def count_hit(self, partition_id: str, window: str, *, limit: int, expires_at: int) -> bool:
         """One hit on the per-window counter ``LIMIT#<partition_id>`` / ``window``; False when full."""
@@ -129,22 +128,21 @@ class Directory:
         return found
 
 
-def decode_index_cursor(cursor: str | None, index_pk: str, table_prefix: str) -> dict[str, Any] | None:
+def decode_index_cursor(
+    cursor: str | None, index_pk: str, table_prefix: str, binding: str
+) -> dict[str, Any] | None:
     """A gsi1 start key back from its cursor; refuse one minted for another index partition or
     pointing at an item outside the directory collection being listed."""
     if not cursor:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise Invalid("cursor is not valid") from exc
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
-        raise Invalid("cursor is not valid")
+    key = cursors.start_key(cursor, binding)
+    if set(key) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        raise cursors.not_valid()
     values = {name: part.get("S") if isinstance(part, dict) else None for name, part in key.items()}
     if not all(isinstance(value, str) for value in values.values()):
-        raise Invalid("cursor is not valid")
+        raise cursors.not_valid()
     if values["gsi1pk"] != index_pk or not str(values["pk"]).startswith(table_prefix):
-        raise Invalid("cursor is not valid")
+        raise cursors.not_valid()
     return key
 
 

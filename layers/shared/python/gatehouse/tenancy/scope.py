@@ -10,17 +10,21 @@ means "create, only if absent"). It never scans.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import BatchWrite
 from pynamodb.transactions import TransactWrite
 
 from gatehouse.errors import Conflict, CrossTenantAccess, NotFound
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import store
+from gatehouse.observability import logger, metrics
+from gatehouse.tenancy import cursors, store
 from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
 
 T = TypeVar("T", bound=TenantRecord)
@@ -52,7 +56,13 @@ class TenantScope:
 
     def get(self, record_type: type[T], sort_key: str) -> T | None:
         item = store.get_item(self.partition(record_type), sort_key)
-        return None if item is None else self._record(record_type, item)
+        if item is None:
+            return None
+        try:
+            return self._record(record_type, item)
+        except UNREADABLE as exc:
+            _report_unreadable(record_type, item)
+            raise store.UnreadableRecord("this record cannot be read; the operators have been told") from exc
 
     def key(self, record_type: type[T], sort_key: str) -> tuple[str, str]:
         """The item key of one of this tenant's records (for ``store.prefetch``)."""
@@ -85,17 +95,31 @@ class TenantScope:
         """One page of a collection, in sort-key order; costs O(limit), never O(tenant)."""
         model = store.bind()
         partition = self.partition(record_type)
+        binding = self._query_binding(partition, prefix, newest_first)
         results = model.query(
             partition,
             range_key_condition=model.sk.startswith(prefix) if prefix else None,
             limit=limit,
-            last_evaluated_key=store.decode_cursor(cursor, partition),
+            last_evaluated_key=store.decode_cursor(cursor, partition, binding),
             scan_index_forward=not newest_first,
             consistent_read=True,
         )
-        items = [self._record(record_type, item) for item in results]
-        last_key = results.last_evaluated_key if len(items) == limit else None
-        return Page(items=items, cursor=store.encode_cursor(last_key))
+        raw = list(results)
+        items = list(self._readable(record_type, raw))
+        last_key = results.last_evaluated_key if len(raw) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
+
+    def cursor_after(
+        self, record_type: type[T], sort_key: str, *, prefix: str = "", newest_first: bool = False
+    ) -> str:
+        """The cursor ``query`` (with the same arguments) resumes from just after ``sort_key``."""
+        partition = self.partition(record_type)
+        last_key = {"pk": {"S": partition}, "sk": {"S": sort_key}}
+        return cursors.mint(last_key, self._query_binding(partition, prefix, newest_first))
+
+    def _query_binding(self, partition: str, prefix: str, newest_first: bool) -> str:
+        """What a cursor of ``query`` is valid for: this tenant, this partition, this query."""
+        return json.dumps(["query", self._tenant_id, partition, prefix, newest_first])
 
     def due(
         self,
@@ -115,15 +139,17 @@ class TenantScope:
         """
         model = store.bind()
         index_pk = f"{self._tenant_id}#{check_collection(index)}"
+        binding = json.dumps(["due", self._tenant_id, index_pk, record_type.__name__])
         results = model.gsi2.query(
             index_pk,
             range_key_condition=model.gsi2sk < before,
             limit=limit,
-            last_evaluated_key=store.decode_time_cursor(cursor, index_pk),
+            last_evaluated_key=store.decode_time_cursor(cursor, index_pk, binding),
         )
-        items = [self._record(record_type, item) for item in results]
-        last_key = results.last_evaluated_key if len(items) == limit else None
-        return Page(items=items, cursor=store.encode_cursor(last_key))
+        raw = list(results)
+        items = list(self._readable(record_type, raw))
+        last_key = results.last_evaluated_key if len(raw) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
     def span(self, record_type: type[T], first: str, last: str) -> list[T]:
         """Every record of a collection whose sort key lies between ``first`` and ``last``, in order.
@@ -136,7 +162,7 @@ class TenantScope:
         results = model.query(
             partition, range_key_condition=model.sk.between(first, last), consistent_read=True
         )
-        return [self._record(record_type, item) for item in results]
+        return list(self._readable(record_type, results))
 
     def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
         model = store.bind()
@@ -145,8 +171,8 @@ class TenantScope:
         found: dict[str, T] = {}
         for start in range(0, len(wanted), store.BATCH_GET_LIMIT):
             keys = [(partition, sk) for sk in wanted[start : start + store.BATCH_GET_LIMIT]]
-            for item in model.batch_get(keys, consistent_read=True):
-                found[item.sk] = self._record(record_type, item)
+            for record in self._readable(record_type, model.batch_get(keys, consistent_read=True)):
+                found[record.sort_key()] = record
         return found
 
     @contextmanager
@@ -197,10 +223,34 @@ class TenantScope:
                 raise conflict(failed) from exc
             raise
 
+    def _readable(self, record_type: type[T], items: Iterable[store.Item]) -> Iterator[T]:
+        """The records of ``items``; one that no longer reads as ``record_type`` is reported and skipped.
+
+        A single bad item must not take a whole listing (and every job that pages through
+        it) down with it; the operator mends it with ``python -m gatehouse.ops repair-records``.
+        """
+        for item in items:
+            try:
+                yield self._record(record_type, item)
+            except UNREADABLE:
+                _report_unreadable(record_type, item)
+
     def _record(self, record_type: type[T], item: store.Item) -> T:
         if not item.pk.startswith(f"{self._tenant_id}#"):
             raise CrossTenantAccess("item outside the tenant scope")
         return store.from_item(record_type, item)
+
+
+UNREADABLE = (ValidationError, TypeError)
+
+
+def _report_unreadable(record_type: type[TenantRecord], item: store.Item) -> None:
+    """Log the item's key (ids only, never its body) and count it, so an operator can repair it."""
+    logger.error(
+        "unreadable record",
+        extra={"collection": record_type.collection, "sort_key": item.sk, "kind": item.kind},
+    )
+    metrics.add_metric(name="UnreadableRecords", unit=MetricUnit.Count, value=1)
 
 
 class TransactionConflict(Conflict):
@@ -265,14 +315,14 @@ class ScopedTransaction:
         return record.model_copy(update={"version": record.version + 1})
 
     def delete(self, record: TenantRecord) -> None:
-        self._deletes.append((store.to_item(record, self._scope.partition(type(record))), record))
+        self._deletes.append((store.key_item(record, self._scope.partition(type(record))), record))
 
     def save_global(self, record: G) -> G:
         self._saves.append((store.to_item(record, store.global_partition(record)), record))
         return record.model_copy(update={"version": record.version + 1})
 
     def delete_global(self, record: GlobalRecord) -> None:
-        self._deletes.append((store.to_item(record, store.global_partition(record)), record))
+        self._deletes.append((store.key_item(record, store.global_partition(record)), record))
 
     @property
     def tenant_id(self) -> str:

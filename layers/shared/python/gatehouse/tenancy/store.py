@@ -10,21 +10,21 @@ counters. Only ``tenancy`` imports this module; it never scans.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final, TypeVar
 
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
-from gatehouse.errors import Conflict, Invalid
+from gatehouse.errors import Conflict, GatehouseError, Invalid
+from gatehouse.tenancy import cursors
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
@@ -86,8 +86,37 @@ def bind(settings: Settings | None = None) -> type[Item]:
     return Item
 
 
+class UnreadableRecord(GatehouseError):
+    """A stored item no longer reads as its record type (``gatehouse.ops repair-records`` mends it)."""
+
+    code = "record_unreadable"
+
+
+def checked_body(record: Record) -> dict[str, Any]:
+    """The item body of ``record``, refused when it would not read back as the same record type.
+
+    A record changed with ``model_copy(update=...)`` skips validation; every write passes
+    here first, so nothing unreadable ever reaches the table.
+    """
+    try:
+        body = record.model_dump(mode="json", exclude={"version"}, warnings=False)
+        type(record).model_validate({**body, "version": record.version})
+    except ValidationError as exc:
+        fields = sorted({".".join(str(part) for part in error["loc"]) or "record" for error in exc.errors()})
+        details = [{"field": field, "reason": "not a valid value"} for field in fields]
+        raise Invalid(f"the {record.collection.lower()} would not be valid", details=details) from None
+    except PydanticSerializationError:
+        raise Invalid(f"the {record.collection.lower()} would not be valid") from None
+    return body
+
+
+def key_item(record: Record, pk: str) -> Item:
+    """Only the key of ``record``'s item (for deletes, which must work on any stored item)."""
+    return Item(pk, record.sort_key())
+
+
 def to_item(record: Record, pk: str) -> Item:
-    body = record.model_dump(mode="json", exclude={"version"})
+    body = checked_body(record)
     expires = record.expires()
     index = record.index_key()
     timed = time_index(record, pk)
@@ -120,43 +149,40 @@ def from_item(record_type: type[R], item: Item) -> R:
     return record_type.model_validate({**item.body, "version": item.version})
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+def encode_cursor(last_key: dict[str, Any] | None, binding: str) -> str | None:
+    """An opaque, authenticated cursor for ``last_key``, valid only for what ``binding`` names."""
     if not last_key:
         return None
-    raw = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.mint(last_key, binding)
 
 
-def decode_cursor(cursor: str | None, expected_pk: str) -> dict[str, Any] | None:
-    """Turn an opaque cursor back into a start key; refuse one minted for another partition."""
+def _string(key: dict[str, Any], name: str) -> str | None:
+    part = key.get(name)
+    value = part.get("S") if isinstance(part, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def decode_cursor(cursor: str | None, expected_pk: str, binding: str) -> dict[str, Any] | None:
+    """The start key of a cursor minted for ``binding``; refuse one minted for another partition."""
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise Invalid("cursor is not valid") from exc
-    if not isinstance(key, dict) or key.get("pk", {}).get("S") != expected_pk:
-        raise Invalid("cursor is not valid")
+    key = cursors.start_key(cursor, binding)
+    if set(key) != {"pk", "sk"} or _string(key, "pk") != expected_pk or _string(key, "sk") is None:
+        raise cursors.not_valid()
     return key
 
 
-def decode_time_cursor(cursor: str | None, index_pk: str) -> dict[str, Any] | None:
+def decode_time_cursor(cursor: str | None, index_pk: str, binding: str) -> dict[str, Any] | None:
     """A gsi2 start key back from its cursor; refuse one minted for another tenant's partition."""
     if not cursor:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise Invalid("cursor is not valid") from exc
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"}:
-        raise Invalid("cursor is not valid")
+    key = cursors.start_key(cursor, binding)
+    if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or _string(key, "sk") is None:
+        raise cursors.not_valid()
     tenant_prefix = f"{index_pk.partition('#')[0]}#"
-    pk = key["pk"].get("S") if isinstance(key["pk"], dict) else None
-    gsi2pk = key["gsi2pk"].get("S") if isinstance(key["gsi2pk"], dict) else None
-    if gsi2pk != index_pk or not isinstance(pk, str) or not pk.startswith(tenant_prefix):
-        raise Invalid("cursor is not valid")
+    pk = _string(key, "pk")
+    if _string(key, "gsi2pk") != index_pk or pk is None or not pk.startswith(tenant_prefix):
+        raise cursors.not_valid()
     return key
 
 
@@ -288,7 +314,7 @@ def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bo
 def remove(record: Record, pk: str) -> None:
     forget(pk, record.sort_key())
     try:
-        to_item(record, pk).delete(condition=Item.version == record.version)
+        key_item(record, pk).delete(condition=Item.version == record.version)
     except DeleteError as exc:
         if exc.cause_response_code in CONDITION_FAILED:
             raise Conflict(f"{record.collection.lower()} changed") from exc

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from typing import Any, Final
 
@@ -24,6 +25,14 @@ from twilio.request_validator import RequestValidator
 
 TOLERANCE_SECONDS: Final = 300
 VOICE_SIGNATURE_HEADER: Final = "X-Gatehouse-Signature"
+# Unix seconds, ASCII digits only: ``str.isdigit`` also takes "²" and other digits ``int`` refuses,
+# and a stamp of thousands of digits is past what ``int`` converts.
+_STAMP = re.compile(r"[0-9]{1,12}")
+
+
+def signed_at(stamp: str | None) -> int | None:
+    """A signature header's ``t=`` value as unix seconds; None for anything else."""
+    return int(stamp) if stamp is not None and _STAMP.fullmatch(stamp) else None
 
 
 class FormParams:
@@ -64,25 +73,25 @@ def voice_signature(secret: str, body: bytes, timestamp: int) -> str:
 
 
 def voice_valid(secret: str, body: bytes, header: str | None, *, now: float | None = None) -> bool:
-    if not secret or not header:
+    if not secret or not header or not header.isascii():
         return False
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    stamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or not given:
+    stamp, given = signed_at(parts.get("t")), parts.get("v1", "")
+    if stamp is None or not given:
         return False
-    if abs((time.time() if now is None else now) - int(stamp)) > TOLERANCE_SECONDS:
+    if abs((time.time() if now is None else now) - stamp) > TOLERANCE_SECONDS:
         return False
-    expected = voice_signature(secret, body, int(stamp)).split("v1=", 1)[1]
+    expected = voice_signature(secret, body, stamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def stripe_event(payload: str, header: str | None, secret: str) -> dict[str, Any] | None:
     """The verified Stripe event as a dict, or None for a bad, stale or missing signature."""
-    if not secret or not header:
+    if not secret or not header or not header.isascii():  # the SDK's comparison raises on non-ASCII
         return None
     # The SDK refuses only old timestamps; a signature dated ahead of now is refused here too.
-    stamps = [p.split("=", 1)[1] for p in header.split(",") if p.startswith("t=")]
-    if not stamps or not stamps[0].isdigit() or int(stamps[0]) > time.time() + TOLERANCE_SECONDS:
+    stamps = [signed_at(p.split("=", 1)[1]) for p in header.split(",") if p.startswith("t=")]
+    if len(stamps) != 1 or stamps[0] is None or stamps[0] > time.time() + TOLERANCE_SECONDS:
         return None
     try:
         event = stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)

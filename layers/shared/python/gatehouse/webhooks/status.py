@@ -10,6 +10,7 @@ forward (``gatehouse.dispatch.delivery``), never back. The webhook function appl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +37,10 @@ _NOT_CONNECTED = {
 }
 
 
+# Seconds as Twilio writes them; checked before conversion (thousands of digits are past ``int``).
+_SECONDS = re.compile(r"[0-9]{1,9}")
+
+
 class Kind(StrEnum):
     MESSAGE = "message"
     CALL = "call"
@@ -60,6 +65,8 @@ def from_twilio(
     found = words.get(status.strip().lower())
     if found is None:
         raise Invalid(f"not a {kind.value} status this webhook understands")
+    if duration and not _SECONDS.fullmatch(duration):
+        raise Invalid("the duration is not a number of seconds")
     return StatusUpdate(
         provider_ref=sid,
         status=found,
