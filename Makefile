@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: fast test run demo bench bench-dispatch lint types infra security fuzz defences openapi fmt sam-build clean
+.PHONY: fast rulebook test run demo bench bench-dispatch lint types infra security fuzz defences openapi fmt sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ sam-build: $(SAM_VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi_doc write
+
+# Rewrite the rule book's tables in docs/compliance-rules.md from the state rules data file.
+rulebook: $(VENV)/.installed
+	$(PY) -m local.rulebook_doc write
 
 # The inner loop: lint, types and the unit tier (in-process, no AWS emulation), in a few minutes.
 fast: lint types

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.dispatch import run as runs
+from gatehouse.dispatch import settle as bookkeeping
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 
@@ -85,10 +86,11 @@ def settle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("settle") == "batch":
         batch = runs.BatchInput.model_validate(event)
         _keys(batch)
-        return {"counts": runs.settle_batch(batch, clock=clock)}
+        return {"counts": bookkeeping.settle_batch(batch, clock=clock)}
     run = runs.RunInput.model_validate(event)
     _keys(run)
-    return runs.finish_run(run, blocked=event.get("settle") == "blocked", clock=clock).model_dump(mode="json")
+    ended = bookkeeping.finish_run(run, blocked=event.get("settle") == "blocked", clock=clock)
+    return ended.model_dump(mode="json")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -20,6 +20,7 @@ from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
 from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import run as runs
+from gatehouse.dispatch import settle
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.errors import Conflict, Forbidden, TenantNotActive, Unavailable
@@ -185,7 +186,7 @@ def test_a_failed_batch_is_accounted_for_without_sending(
     batch = runs.BatchInput(
         **run_input(tenant_a, world["campaign_id"], run_id).model_dump(), contact_ids=list(ids.values())
     )
-    counts = runs.settle_batch(batch, clock=lambda: NOW)
+    counts = settle.settle_batch(batch, clock=lambda: NOW)
     assert counts == {"send_failed:send_unconfirmed": 1, "deferred:batch_failed": len(ids) - 1}
     ann = scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}")
     assert (ann.status, ann.reason, ann.attempts) == (OutcomeStatus.SEND_FAILED, "send_unconfirmed", 1)
@@ -193,7 +194,7 @@ def test_a_failed_batch_is_accounted_for_without_sending(
     retry_at = NOW + timedelta(minutes=15)
     assert (bo.status, bo.until, bo.failed_batches) == (OutcomeStatus.DEFERRED, retry_at, 1)
     # settled again (the Catch's task redelivered): nothing changes, never a second send
-    assert runs.settle_batch(batch, clock=lambda: NOW + timedelta(minutes=1)) == {}
+    assert settle.settle_batch(batch, clock=lambda: NOW + timedelta(minutes=1)) == {}
     assert scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}").reason == "send_unconfirmed"
 
 
@@ -209,7 +210,7 @@ def test_a_contact_whose_batches_keep_failing_is_tried_again_then_blocked(
     at = NOW
     seen = []
     for _ in range(3):
-        runs.settle_batch(batch, clock=lambda at=at: at)  # type: ignore[misc]
+        settle.settle_batch(batch, clock=lambda at=at: at)  # type: ignore[misc]
         outcome = scope.require(ContactOutcome, key)
         seen.append((outcome.status, outcome.until))
         at = outcome.until or at  # the deferred run tries it when it falls due, and fails again
@@ -230,7 +231,7 @@ def test_a_failed_batch_leaves_earlier_sends_as_they_were(
         **run_input(tenant_a, world["campaign_id"], "run_" + "e" * 26).model_dump(),
         contact_ids=[world["ids"]["ann"]],
     )
-    assert runs.settle_batch(batch) == {}
+    assert settle.settle_batch(batch) == {}
     ann = world["scope"].require(ContactOutcome, f"{world['campaign_id']}#{world['ids']['ann']}")
     assert ann.status is OutcomeStatus.SENT
 
@@ -250,14 +251,14 @@ def test_the_end_of_a_run_records_counts_and_completes_a_campaign_with_nothing_d
         )
     )
     batch_tests.run(world, run_id=record.run_id)
-    end = runs.finish_run(run_input(tenant_a, campaign_id, record.run_id), clock=lambda: NOW)
+    end = settle.finish_run(run_input(tenant_a, campaign_id, record.run_id), clock=lambda: NOW)
     assert end.status is runs.RunStatus.FINISHED
     assert (end.counts["sent"], end.counts["blocked"]) == (1, len(batch_tests.EXPECTED_BLOCKED))
     assert end.campaign_status == "completed"
     stored = scope.require(runs.DispatchRun, f"{campaign_id}#{record.run_id}")
     assert (stored.status, stored.counts) == (runs.RunStatus.FINISHED, end.counts)
     # a redelivered end changes nothing
-    again = runs.finish_run(
+    again = settle.finish_run(
         run_input(tenant_a, campaign_id, record.run_id), clock=lambda: NOW + timedelta(hours=1)
     )
     assert again == end
@@ -269,7 +270,7 @@ def test_a_run_that_deferred_contacts_leaves_the_campaign_running(
 ) -> None:
     night = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)  # 23:00 in New York
     batch_tests.run(world, run_id="run_" + "g" * 26, now=night)
-    end = runs.finish_run(run_input(tenant_a, world["campaign_id"], "run_" + "g" * 26), clock=lambda: night)
+    end = settle.finish_run(run_input(tenant_a, world["campaign_id"], "run_" + "g" * 26), clock=lambda: night)
     assert end.counts["deferred"] == 1
     assert end.campaign_status == "running"
 
@@ -288,7 +289,7 @@ def test_a_blocked_run_is_recorded_and_the_campaign_left_as_it_is(
             started_by="user:x",
         )
     )
-    end = runs.finish_run(run_input(tenant_a, campaign_id, run_id), blocked=True, clock=lambda: NOW)
+    end = settle.finish_run(run_input(tenant_a, campaign_id, run_id), blocked=True, clock=lambda: NOW)
     assert end.status is runs.RunStatus.BLOCKED
     assert end.campaign_status == "running"
     assert scope.require(runs.DispatchRun, f"{campaign_id}#{run_id}").reason == "run_gate_refused"
@@ -330,7 +331,7 @@ def test_deferred_contacts_get_a_run_of_their_own_when_their_window_opens(
     # the deferred run sends her once; her outcome leaves the index, so no tick finds her again
     sent = batch_tests.run(world, run_id=run_id, now=opens + timedelta(minutes=1))
     assert ann in sent.sent
-    runs.finish_run(run_input(tenant_a, campaign_id, run_id), clock=lambda: opens + timedelta(minutes=2))
+    settle.finish_run(run_input(tenant_a, campaign_id, run_id), clock=lambda: opens + timedelta(minutes=2))
     assert runs.start_deferred_runs(scope, now=opens + timedelta(hours=1))["due_campaigns"] == 0
 
 

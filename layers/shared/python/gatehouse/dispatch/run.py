@@ -37,8 +37,8 @@ from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
-from gatehouse.dispatch.gates import Reason, Step
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.gates import Reason
+from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.errors import Conflict, TenantNotActive, Unavailable
 from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, system
@@ -182,10 +182,10 @@ def _not_started(scope: TenantScope, run: DispatchRun, exc: Exception) -> None:
     metrics.add_metric(name="DispatchRunNotStarted", unit="Count", value=1)
     failed = run.model_copy(update={"status": RunStatus.NOT_STARTED, "reason": "run_not_started"})
     agent = system(scope.tenant_id, "dispatch")
-    _save_audited(scope, agent, "dispatch_run.not_started", run, failed)
+    save_audited(scope, agent, "dispatch_run.not_started", run, failed)
 
 
-def _save_audited(
+def save_audited(
     scope: TenantScope, agent: Caller, action: str, before: DispatchRun, after: DispatchRun
 ) -> None:
     """The run record's change and its audit entry, in one transaction."""
@@ -266,7 +266,7 @@ def _due_page(
     scope: TenantScope, page: PageInput, before: datetime, wanted: int
 ) -> tuple[list[str], str | None]:
     """One page of the campaign's contacts deferred until before ``before`` (from the time index)."""
-    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX  # noqa: PLC0415
 
     due = scope.due(
         ContactOutcome, DEFERRED_INDEX, before=time_bound(before), limit=wanted, cursor=page.cursor
@@ -293,7 +293,7 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
     The run id is fixed per campaign and tick, so a repeated job starts nothing twice, and
     gate 7's claims stop a second send in any case.
     """
-    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, ContactOutcome  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX  # noqa: PLC0415
 
     campaigns: set[str] = set()
     cursor: str | None = None
@@ -334,114 +334,3 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
         _execute(scope, run, sfn)
         counts["started"] += 1
     return counts
-
-
-def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]:
-    """Give every contact of a failed batch an outcome; never sends. Returns the counts written.
-
-    A contact this run claimed but did not record may have been sent to (the provider's
-    answer was lost with the task): ``send_failed: send_unconfirmed``, and the claim keeps
-    stopping a second send. A contact with no outcome, a blocked one, or a deferred one
-    that had fallen due (this batch was its retry) failed one more batch: it is deferred
-    (``batch_failed``, 15 minutes times its failures; the deferred job tries it again)
-    until its ``BATCH_TRIES``-th failure, then blocked. Sent and failed outcomes of earlier
-    runs, and deferrals still ahead, stand (a redelivered settle changes nothing).
-    """
-    from gatehouse.dispatch.claims import AttemptLedger  # noqa: PLC0415
-
-    scope = TenantScope(batch.tenant_id)
-    now = clock()
-    earlier = scope.batch_get(ContactOutcome, [f"{batch.campaign_id}#{c}" for c in batch.contact_ids])
-
-    def next_attempt(cid: str) -> int:
-        before = earlier.get(f"{batch.campaign_id}#{cid}")
-        return (before.attempts if before else 0) + 1
-
-    ledgers = scope.batch_get(AttemptLedger, batch.contact_ids)
-    marks = {cid: ledger.holder(batch.campaign_id, next_attempt(cid)) for cid, ledger in ledgers.items()}
-    claimed = {cid for cid, mark in marks.items() if mark is not None and mark.run_id == batch.run_id}
-    written: dict[str, int] = {}
-    records = []
-    for cid in batch.contact_ids:
-        before = earlier.get(f"{batch.campaign_id}#{cid}")
-        failures = before.failed_batches if before else 0
-        until = None
-        if cid in claimed:  # the send may have gone: recorded as unconfirmed, never sent again
-            status, reason, attempts = OutcomeStatus.SEND_FAILED, Reason.SEND_UNCONFIRMED, next_attempt(cid)
-        else:
-            step = gates.after_failed_batch(
-                gates.Earlier(
-                    status=before.status if before else None,
-                    until=before.until if before else None,
-                    failed_batches=failures,
-                ),
-                now,
-            )
-            if step is None:
-                continue
-            failures += 1
-            status = OutcomeStatus.DEFERRED if step.step is Step.DEFER else OutcomeStatus.BLOCKED
-            reason, until, attempts = step.reason or Reason.BATCH_FAILED, step.until, next_attempt(cid) - 1
-        key = f"{status.value}:{reason}"
-        written[key] = written.get(key, 0) + 1
-        records.append(
-            ContactOutcome(
-                campaign_id=batch.campaign_id,
-                contact_id=cid,
-                status=status,
-                reason=reason,
-                until=until,
-                attempts=attempts,
-                failed_batches=failures,
-                updated_at=now,
-            )
-        )
-    scope.batch_save(records)
-    metrics.add_metric(name="DispatchBatchFailed", unit="Count", value=1)
-    logger.warning("batch failed; its contacts accounted for without sending", extra={"counts": written})
-    return written
-
-
-class RunEnd(BaseModel):
-    status: RunStatus
-    counts: dict[str, int]
-    campaign_status: str
-
-
-def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) -> RunEnd:
-    """Record how the run ended with the campaign's counts; complete a campaign with nothing deferred left.
-
-    Idempotent: a finished run is left as it is (a redelivered task changes nothing).
-    """
-    from gatehouse.dispatch.report import tally  # noqa: PLC0415
-
-    scope = TenantScope(run.tenant_id)
-    record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")
-    campaign = scope.get(Campaign, run.campaign_id)
-    if campaign is None:  # a run for a campaign this tenant does not have: nothing to record
-        return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
-    if record is not None and record.status is not RunStatus.STARTED:
-        return RunEnd(status=record.status, counts=record.counts, campaign_status=campaign.status.value)
-    counts = tally(scope, run.campaign_id)
-    agent = system(run.tenant_id, "dispatch")
-    if not blocked and campaign.status is CampaignStatus.RUNNING and not counts.get("deferred"):
-        try:
-            campaign = lifecycle.transition(scope, agent, run.campaign_id, "complete", clock=clock)
-        except Conflict:
-            campaign = scope.require(Campaign, run.campaign_id)
-    status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
-    if record is not None:
-        ended = record.model_copy(
-            update={
-                "status": status,
-                "finished_at": clock(),
-                "counts": counts,
-                "reason": "run_gate_refused" if blocked else None,
-            }
-        )
-        _save_audited(scope, agent, f"dispatch_run.{status.value}", record, ended)
-    metrics.add_metric(
-        name="DispatchRunFinished" if not blocked else "DispatchRunBlocked", unit="Count", value=1
-    )
-    logger.info("dispatch run ended", extra={"status": status.value, "counts": counts})
-    return RunEnd(status=status, counts=counts, campaign_status=campaign.status.value)

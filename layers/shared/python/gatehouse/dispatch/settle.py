@@ -1,0 +1,134 @@
+"""The dispatch workflow's bookkeeping: a failed batch's contacts, and how a run ended. Never a send.
+
+``settle_batch`` gives every contact of a batch whose task failed an outcome (the
+decision is ``gates.after_failed_batch``); ``finish_run`` counts the campaign's outcomes
+onto the run record and completes a campaign with nothing deferred left. Both are
+idempotent: a redelivered task changes nothing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.clock import Clock, utc_now
+from gatehouse.dispatch import gates
+from gatehouse.dispatch.gates import Reason, Step
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.run import BatchInput, DispatchRun, RunInput, RunStatus, save_audited
+from gatehouse.errors import Conflict
+from gatehouse.identity.caller import system
+from gatehouse.observability import logger, metrics
+from gatehouse.tenancy import TenantScope
+
+
+def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]:
+    """Give every contact of a failed batch an outcome; never sends. Returns the counts written.
+
+    A contact this run claimed but did not record may have been sent to (the provider's
+    answer was lost with the task): ``send_failed: send_unconfirmed``, and the claim keeps
+    stopping a second send. A contact with no outcome, a blocked one, or a deferred one
+    that had fallen due (this batch was its retry) failed one more batch: it is deferred
+    (``batch_failed``, 15 minutes times its failures; the deferred job tries it again)
+    until its ``BATCH_TRIES``-th failure, then blocked. Sent and failed outcomes of earlier
+    runs, and deferrals still ahead, stand (a redelivered settle changes nothing).
+    """
+    from gatehouse.dispatch.claims import AttemptLedger  # noqa: PLC0415
+
+    scope = TenantScope(batch.tenant_id)
+    now = clock()
+    earlier = scope.batch_get(ContactOutcome, [f"{batch.campaign_id}#{c}" for c in batch.contact_ids])
+
+    def next_attempt(cid: str) -> int:
+        before = earlier.get(f"{batch.campaign_id}#{cid}")
+        return (before.attempts if before else 0) + 1
+
+    ledgers = scope.batch_get(AttemptLedger, batch.contact_ids)
+    marks = {cid: ledger.holder(batch.campaign_id, next_attempt(cid)) for cid, ledger in ledgers.items()}
+    claimed = {cid for cid, mark in marks.items() if mark is not None and mark.run_id == batch.run_id}
+    written: dict[str, int] = {}
+    records = []
+    for cid in batch.contact_ids:
+        before = earlier.get(f"{batch.campaign_id}#{cid}")
+        failures = before.failed_batches if before else 0
+        until = None
+        if cid in claimed:  # the send may have gone: recorded as unconfirmed, never sent again
+            status, reason, attempts = OutcomeStatus.SEND_FAILED, Reason.SEND_UNCONFIRMED, next_attempt(cid)
+        else:
+            step = gates.after_failed_batch(
+                gates.Earlier(
+                    status=before.status if before else None,
+                    until=before.until if before else None,
+                    failed_batches=failures,
+                ),
+                now,
+            )
+            if step is None:
+                continue
+            failures += 1
+            status = OutcomeStatus.DEFERRED if step.step is Step.DEFER else OutcomeStatus.BLOCKED
+            reason, until, attempts = step.reason or Reason.BATCH_FAILED, step.until, next_attempt(cid) - 1
+        key = f"{status.value}:{reason}"
+        written[key] = written.get(key, 0) + 1
+        records.append(
+            ContactOutcome(
+                campaign_id=batch.campaign_id,
+                contact_id=cid,
+                status=status,
+                reason=reason,
+                until=until,
+                attempts=attempts,
+                failed_batches=failures,
+                updated_at=now,
+            )
+        )
+    scope.batch_save(records)
+    metrics.add_metric(name="DispatchBatchFailed", unit="Count", value=1)
+    logger.warning("batch failed; its contacts accounted for without sending", extra={"counts": written})
+    return written
+
+
+class RunEnd(BaseModel):
+    status: RunStatus
+    counts: dict[str, int]
+    campaign_status: str
+
+
+def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) -> RunEnd:
+    """Record how the run ended with the campaign's counts; complete a campaign with nothing deferred left.
+
+    Idempotent: a finished run is left as it is (a redelivered task changes nothing).
+    """
+    from gatehouse.dispatch.report import tally  # noqa: PLC0415
+
+    scope = TenantScope(run.tenant_id)
+    record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")
+    campaign = scope.get(Campaign, run.campaign_id)
+    if campaign is None:  # a run for a campaign this tenant does not have: nothing to record
+        return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
+    if record is not None and record.status is not RunStatus.STARTED:
+        return RunEnd(status=record.status, counts=record.counts, campaign_status=campaign.status.value)
+    counts = tally(scope, run.campaign_id)
+    agent = system(run.tenant_id, "dispatch")
+    if not blocked and campaign.status is CampaignStatus.RUNNING and not counts.get("deferred"):
+        try:
+            campaign = lifecycle.transition(scope, agent, run.campaign_id, "complete", clock=clock)
+        except Conflict:
+            campaign = scope.require(Campaign, run.campaign_id)
+    status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
+    if record is not None:
+        ended = record.model_copy(
+            update={
+                "status": status,
+                "finished_at": clock(),
+                "counts": counts,
+                "reason": "run_gate_refused" if blocked else None,
+            }
+        )
+        save_audited(scope, agent, f"dispatch_run.{status.value}", record, ended)
+    metrics.add_metric(
+        name="DispatchRunFinished" if not blocked else "DispatchRunBlocked", unit="Count", value=1
+    )
+    logger.info("dispatch run ended", extra={"status": status.value, "counts": counts})
+    return RunEnd(status=status, counts=counts, campaign_status=campaign.status.value)
