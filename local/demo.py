@@ -164,7 +164,7 @@ def reply(client: Client, sender: str, text: str) -> None:
     signed = twilio_form(url, pairs, str(SANDBOX_TWILIO["auth_token"]))
     # The runtime's own loopback address, from its own API.
     request = urllib.request.Request(signed.url, data=signed.body, method="POST", headers=signed.headers)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 - loopback only
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 # loopback only
         if response.status != 200:
             raise DemoError(f"the inbound text was refused: {response.status}")
 

@@ -148,7 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         route, parameters = found
-        outcome = route.function.invoke(proxy_event(route, parameters, self, body, self.server.stage))
+        event = proxy_event(route, parameters, self, body, self.server.stage)
+        with self.server.one_event_at_a_time:
+            outcome = route.function.invoke(event)
         self._write_proxy_response(outcome.payload if not outcome.failed else None)
 
     # http.server dispatches to do_<METHOD>; API Gateway routes every method alike.
@@ -195,6 +197,11 @@ class ApiServer(ThreadingHTTPServer):
         self.routes: list[Route] = []
         self.stage = "Prod"  # SAM's default stage name; the runtime sets the template's
         self._thread: threading.Thread | None = None
+        # Powertools keeps the event being resolved on a class that every resolver in a process
+        # shares (BaseRouter.current_event). Lambda runs one event per container at a time; here
+        # every function runs in one process, so requests are served one at a time, or a webhook
+        # arriving mid-request would become the body an API route validates.
+        self.one_event_at_a_time = threading.Lock()
 
     @property
     def url(self) -> str:
