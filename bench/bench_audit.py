@@ -1,7 +1,7 @@
 """Audit appends for one tenant under contention, and what each append costs in DynamoDB round trips.
 
-Runs against moto in-process (no AWS account, no network), with the audit table created
-from template.yaml's ``AuditTable`` (or the template named by ``GATEHOUSE_TEMPLATE``).
+Runs against DynamoDB Local and moto's KMS (no AWS account, no network), with the audit
+table created from template.yaml's ``AuditTable`` (or the template named by ``GATEHOUSE_TEMPLATE``).
 
 Two ways of contending for one tenant's chain head:
 
@@ -11,12 +11,9 @@ Two ways of contending for one tenant's chain head:
   process's first append of the tenant).
 - ``independent_writers``: each thread has its own ``AuditLog`` (its own lock and head
   memory), as separate Lambda containers would; writers collide on the head condition and
-  retry on the head returned by the failed condition. moto's TransactWriteItems is not
-  isolated between threads (it writes as it checks and rolls back by restoring a copy of
-  the table), so this mode serializes moto's transactions to give them DynamoDB's isolation.
+  retry on the head returned by the failed condition.
 
-moto copies every table a transaction touches, so its appends slow down as the table
-grows; compare figures from runs of the same size only. Round trips are counted with
+Compare figures from runs of the same size only. Round trips are counted with
 ``gatehouse.aws_calls.AwsCallCounter`` (every HTTP attempt, retries included).
 
 Prints ``name: value`` lines only, and never judges a figure.
@@ -30,32 +27,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "shared" / "python")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import boto3
+import moto_setup  # first: the environment boto3 reads once (DynamoDB Local's endpoint included)
+from cfnlint.decode.cfn_yaml import load
+from moto import mock_aws
 
-import boto3  # noqa: E402 - after the environment above, which boto3 reads once
-from cfnlint.decode.cfn_yaml import load  # noqa: E402
-from moto import mock_aws  # noqa: E402
-from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from gatehouse.audit import Actor, Target, append
+from gatehouse.audit.log import AuditLog
+from gatehouse.audit.verify import verify
+from gatehouse.aws_calls import AwsCallCounter
+from gatehouse.config import get_settings
+from gatehouse.ids import new_tenant_id
 
-from gatehouse.audit import Actor, Target, append  # noqa: E402
-from gatehouse.audit.log import AuditLog  # noqa: E402
-from gatehouse.audit.verify import verify  # noqa: E402
-from gatehouse.aws_calls import AwsCallCounter  # noqa: E402
-from gatehouse.config import get_settings  # noqa: E402
-from gatehouse.ids import new_tenant_id  # noqa: E402
-
+ROOT = moto_setup.ROOT
 ACTOR = Actor.from_label("api_key:key_bench")
 Appender = Callable[[str, int, int], object]
 
@@ -133,22 +118,12 @@ def independent(slot: int) -> Appender:
     return write
 
 
-def isolate_moto_transactions() -> None:
-    lock = threading.Lock()
-    original = DynamoDBBackend.transact_write_items
-
-    def isolated(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
-            original(self, transact_items)
-
-    DynamoDBBackend.transact_write_items = isolated  # type: ignore[method-assign]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--per-thread", type=int, default=25, help="appends per thread (default 25)")
     args = parser.parse_args(argv)
+    moto_setup.start_dynamodb_local()
     with mock_aws():
         signing_key()
         fresh_audit_table("gatehouse-bench-warmup")
@@ -157,7 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         seconds, appends, round_trips = run(args.threads, args.per_thread, lambda slot: shared_log)
         print(f"audit_appends_per_second_contended: {appends / seconds:.1f}")
         print(f"audit_dynamodb_round_trips_per_append: {round_trips / appends:.3f}")
-        isolate_moto_transactions()
         fresh_audit_table("gatehouse-bench-independent")
         seconds, appends, round_trips = run(args.threads, args.per_thread, independent)
         print(f"audit_appends_per_second_independent_writers: {appends / seconds:.1f}")

@@ -1,19 +1,25 @@
-"""What every in-process bench needs before boto3 is imported: a fake account, the tables and keys in moto.
+"""What every in-process bench needs before boto3 is imported: a fake account, DynamoDB Local, moto.
 
 Import this module first: it puts the repository and the shared layer on ``sys.path``
-and sets the environment boto3 reads once. ``create_tables_and_keys()`` (inside
-``mock_aws``) creates the main and audit tables from template.yaml and fresh keys
-standing in for the DataKey and the SuppressionKey.
+and sets the environment boto3 reads once, DynamoDB's endpoint included.
+``start_dynamodb_local()`` starts DynamoDB Local there (stopped when the bench exits);
+``create_tables_and_keys()`` (inside ``mock_aws``) starts it, creates the main and audit
+tables from template.yaml and fresh keys standing in for the DataKey and the SuppressionKey.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+
+from local.dynamodb_local import ENDPOINT_ENV, DynamoDBLocal, free_port  # noqa: E402 - after sys.path
+
+DYNAMODB = DynamoDBLocal(free_port())
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "bench",
@@ -30,8 +36,15 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ[ENDPOINT_ENV] = DYNAMODB.url  # every table is in DynamoDB Local, the rest of AWS in moto
 
 TABLE_ENV = {"MainTable": "GATEHOUSE_MAIN_TABLE", "AuditTable": "GATEHOUSE_AUDIT_TABLE"}
+
+
+def start_dynamodb_local() -> None:
+    if not DYNAMODB.running:
+        DYNAMODB.start()
+        atexit.register(DYNAMODB.stop)
 
 
 def create_tables_and_keys() -> None:
@@ -41,6 +54,7 @@ def create_tables_and_keys() -> None:
     from local.aws import create_table  # noqa: PLC0415
     from local.template import load_template  # noqa: PLC0415
 
+    start_dynamodb_local()
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     for table in load_template().tables:
         if table.logical_id in TABLE_ENV:

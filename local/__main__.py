@@ -14,6 +14,7 @@ import threading
 import warnings
 from types import FrameType
 
+from local.dynamodb_local import DynamoDBLocalMissing
 from local.http_bridge import describe
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
 
@@ -27,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=8080, help="API port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--moto-port", type=int, default=5005, help="emulated AWS port (0: any free port)")
+    parser.add_argument(
+        "--dynamodb-port", type=int, default=0, help="DynamoDB Local's port (0, the default: any free port)"
+    )
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo tenant")
     parser.add_argument(
         "--schedule-seconds",
@@ -67,8 +71,9 @@ def banner(runtime: LocalRuntime) -> str:
     if runtime.api is not None:
         lines += [f"  Route          {line}" for line in describe(runtime.api.routes)]
     lines += [
-        f"  Emulated AWS   {runtime.moto_url}  (moto; any access key works)",
-        f"  e.g.           aws --endpoint-url {runtime.moto_url} --region us-east-1 dynamodb list-tables",
+        f"  Emulated AWS   {runtime.moto_url}  (moto: KMS, S3, STS, SES, Step Functions, EventBridge, SQS)",
+        f"  DynamoDB       {runtime.dynamodb_endpoint}  (AWS's DynamoDB Local, in memory; any key works)",
+        f"  e.g.           aws --endpoint-url {runtime.dynamodb_endpoint} dynamodb list-tables",
         f"  Dispatch       {runtime.state_machine_arn}",
         f"  Mail outbox    {runtime.outbox}  (sign-in links and invitations; new mail is printed below)",
         "Ctrl-C stops everything.",
@@ -102,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             moto_port=args.moto_port,
             seed=not args.no_seed,
             schedule_interval=args.schedule_seconds,
+            dynamodb_port=args.dynamodb_port,
         )
-    except OSError as error:  # a taken port: say so plainly, no traceback
+    except (OSError, DynamoDBLocalMissing) as error:  # a taken port, no java: say so plainly, no traceback
         print(f"cannot start: {error}", file=sys.stderr)
         return 2
     try:

@@ -1,11 +1,12 @@
-"""The emulated AWS account: an in-process moto server holding what template.yaml declares.
+"""The emulated AWS account: an in-process moto server and DynamoDB Local holding what template.yaml declares.
 
 Owns starting and stopping moto's threaded server on 127.0.0.1, switching it to
 the non-Docker Lambda backend and to Step Functions that really execute their
 definitions, and creating the template's KMS keys and aliases, IAM roles, queues,
-tables, state machines, Lambda functions and EventBridge schedule rules there,
-in dependency order. Every name, key spec, index and substitution comes from the
-template description. Never runs handler code (``local.functions`` does).
+state machines, Lambda functions and EventBridge schedule rules there, and its
+tables in DynamoDB Local (``local.dynamodb_local``), in dependency order. Every
+name, key spec, index and substitution comes from the template description.
+Never runs handler code (``local.functions`` does).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import boto3
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
-from local import moto_transactions
 from local.intrinsics import ACCOUNT_ID, REGION, Resolver
 from local.template import Function, Schedule, StateMachine, Table, Template
 
@@ -61,7 +61,6 @@ class MotoServer:
     def start(self) -> None:
         if self._requested_port:
             _require_free(self._requested_port)
-        moto_transactions.install()
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         # The server shares this process, so the current values can be read here and put back on stop.
@@ -74,18 +73,11 @@ class MotoServer:
             self._server.stop()
             self.port = 0
             self._clients.clear()
-            moto_transactions.remove()
 
     def client(self, service: str) -> Any:
         """A boto3 client for this server (one per service: building clients is not cheap)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,  # type: ignore[call-overload]  # the service name is a plain str here
-                endpoint_url=self.url,
-                region_name=REGION,
-                aws_access_key_id=FAKE_ACCESS_KEY,
-                aws_secret_access_key=FAKE_ACCESS_KEY,
-            )
+            self._clients[service] = local_client(service, self.url)
         return self._clients[service]
 
     def _post_config(self, config: dict[str, Any]) -> None:
@@ -97,6 +89,17 @@ class MotoServer:
         )
         with urllib.request.urlopen(request, timeout=5):  # noqa: S310  # nosec B310 # fixed loopback URL
             pass
+
+
+def local_client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client for an emulated service on this machine, with credentials that match no account."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]  # the service name is a plain str here
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_ACCESS_KEY,
+        aws_secret_access_key=FAKE_ACCESS_KEY,
+    )
 
 
 def _require_free(port: int) -> None:
@@ -119,7 +122,7 @@ class DeployedFunction:
 
 @dataclass
 class Deployment:
-    """What the template became in moto: physical names and ARNs by logical id."""
+    """What the template became in moto and DynamoDB Local: physical names and ARNs by logical id."""
 
     resolver: Resolver
     tables: dict[str, str] = field(default_factory=dict)
@@ -139,8 +142,9 @@ def physical_name(resolver: Resolver, declared: Any, logical_id: str) -> str:
     return str(resolver.resolve(declared))
 
 
-def deploy(template: Template, resolver: Resolver, moto: MotoServer) -> Deployment:
-    """Create every supported resource of the template in moto, referenced ones first."""
+def deploy(template: Template, resolver: Resolver, moto: MotoServer, dynamodb: Any) -> Deployment:
+    """Create every supported resource of the template, referenced ones first: tables with ``dynamodb``
+    (a DynamoDB Local client), everything else in moto."""
     deployment = Deployment(resolver)
     active = [r for r in _all_specs(template) if r.condition is None or resolver.condition(r.condition)]
     ids = {r.logical_id for r in active}
@@ -150,7 +154,7 @@ def deploy(template: Template, resolver: Resolver, moto: MotoServer) -> Deployme
     _create_buckets(template, deployment, moto.client("s3"), ids)
     for table in template.tables:
         if table.logical_id in ids:
-            _create_table(table, deployment, moto.client("dynamodb"))
+            _create_table(table, deployment, dynamodb)
     _declare_functions_and_machines(template, deployment, ids)
     for machine in template.state_machines:
         if machine.logical_id in ids:

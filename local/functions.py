@@ -5,16 +5,8 @@ code directory first on ``sys.path`` while importing, because every function
 directory has its own ``app.py``), invoking it the way the Lambda runtime does
 (one invocation at a time per function, a context object, JSON results, an
 ``Unhandled`` function error with ``errorType``/``errorMessage`` when it raises),
-and the Lambda shim that makes moto's non-Docker Lambda backend hand invocations
-of these functions (from Step Functions, the CLI, anyone) to them.
-
-The shim replaces one method, ``moto.awslambda_simple.models.LambdaSimpleBackend.invoke``:
-``LambdaResponse.invoke`` calls it with the function name or ARN and the request
-body, and turns the ``x-amz-function-error`` response header it may set into the
-``FunctionError`` of the Invoke API; Step Functions' Task state raises that as an
-error named by the payload's ``errorType``, so ``Retry``/``Catch`` behave as in AWS.
-Functions the runtime does not serve keep moto's behaviour. Never decides anything
-about the functions' business.
+and the error documents that ``local.moto_patches``' Lambda shim hands back when
+moto's Lambda invokes them. Never decides anything about the functions' business.
 """
 
 from __future__ import annotations
@@ -27,14 +19,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from local.template import Function
 
@@ -169,53 +159,3 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
         sys.modules.pop(module_name, None)
         raise
     return module
-
-
-_ORIGINAL_INVOKE = LambdaSimpleBackend.invoke
-_SERVED: dict[str, LocalFunction] = {}
-
-
-def _bare_name(name_or_arn: str) -> str:
-    """``name``, ``name:qualifier`` or a function ARN (with or without qualifier) -> ``name``."""
-    if name_or_arn.startswith("arn:"):
-        return name_or_arn.split(":")[6]
-    return name_or_arn.partition(":")[0]
-
-
-def _served_invoke(  # noqa: PLR0917 - the signature of the moto method it replaces
-    self: LambdaSimpleBackend,
-    function_name: str,
-    qualifier: str | None,
-    body: Any,
-    headers: Any,
-    response_headers: Any,
-) -> str | bytes | None:
-    local = _SERVED.get(_bare_name(function_name))
-    if local is None:
-        return _ORIGINAL_INVOKE(self, function_name, qualifier, body, headers, response_headers)
-    self.get_function(function_name, qualifier)  # unknown versions and aliases fail as in moto
-    event = json.loads(body) if body else {}
-    invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-    if invocation_type == "DryRun":
-        return b""
-    if invocation_type == "Event":
-        threading.Thread(target=local.invoke, args=(event,), daemon=True).start()
-        return b""
-    outcome = local.invoke(event)
-    if outcome.function_error:
-        response_headers["x-amz-function-error"] = outcome.function_error
-    return json.dumps(outcome.payload).encode()
-
-
-def install_lambda_shim(functions: Iterable[LocalFunction]) -> None:
-    for fn in functions:
-        _SERVED[fn.name] = fn
-    setattr(LambdaSimpleBackend, "invoke", _served_invoke)  # noqa: B010 - mypy refuses method assignment
-
-
-def remove_lambda_shim(functions: Iterable[LocalFunction]) -> None:
-    for fn in functions:
-        if _SERVED.get(fn.name) is fn:
-            del _SERVED[fn.name]
-    if not _SERVED:
-        setattr(LambdaSimpleBackend, "invoke", _ORIGINAL_INVOKE)  # noqa: B010

@@ -1,6 +1,6 @@
 """LocalRuntime: the whole suite on one machine, started and stopped as one thing.
 
-Owns the start order (moto, the API port, the template's resources, the
+Owns the start order (DynamoDB Local, moto, the API port, the template's resources, the
 functions' environment, their handlers and the Lambda shim, the HTTP bridge,
 the demo tenant, the schedule timers), the process environment the in-process
 handlers read (set on start, put back on stop), and stopping everything. It is
@@ -21,10 +21,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from local.aws import FAKE_ACCESS_KEY, Deployment, MotoServer, deploy, rule_name
-from local.functions import Invocation, LocalFunction, install_lambda_shim, load_handler, remove_lambda_shim
+from local.aws import FAKE_ACCESS_KEY, Deployment, MotoServer, deploy, local_client, rule_name
+from local.dynamodb_local import ENDPOINT_ENV, DynamoDBLocal
+from local.functions import Invocation, LocalFunction, load_handler
 from local.http_bridge import ApiServer, routing_table
 from local.intrinsics import REGION, Resolver
+from local.moto_patches import install_lambda_shim, remove_lambda_shim
 from local.scheduler import Scheduler, plan_job
 from local.template import TEMPLATE_PATH, Template, load_template
 
@@ -47,11 +49,14 @@ _ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 class LocalRuntime:
-    """moto + the template's resources + the real handlers behind HTTP, Step Functions and timers.
+    """DynamoDB Local, moto, the template's resources, the real handlers behind HTTP, Step Functions, timers.
 
     ``stack_name`` prefixes every derived resource name; by default each runtime
     gets its own, so two runtimes started one after the other in one process
     (test modules) never share cached clients bound to the same table names.
+    ``dynamodb_url`` is a DynamoDB Local already running (the tests' one per worker):
+    the runtime's tables are created there and deleted on stop. Without it the
+    runtime starts its own and stops it.
     """
 
     def __init__(
@@ -60,12 +65,16 @@ class LocalRuntime:
         *,
         stack_name: str | None = None,
         outbox: Path | None = None,
+        dynamodb_url: str | None = None,
     ) -> None:
         self.template_path = template_path
         self.stack_name = stack_name or f"gatehouse-local-{secrets.token_hex(3)}"
         # Sign-in links and invitations land here instead of SES: one JSON object per line.
         self.outbox = outbox or OUTBOX_ROOT / self.stack_name / "outbox.jsonl"
         self.template: Template | None = None
+        self.dynamodb_url = dynamodb_url
+        self._own_dynamodb: DynamoDBLocal | None = None
+        self._shared_tables: list[str] = []
         self.moto: MotoServer | None = None
         self.api: ApiServer | None = None
         self.deployment: Deployment | None = None
@@ -78,19 +87,31 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ lifecycle
     def start(
-        self, api_port: int = 0, moto_port: int = 0, seed: bool = True, schedule_interval: float | None = None
+        self,
+        api_port: int = 0,
+        moto_port: int = 0,
+        seed: bool = True,
+        schedule_interval: float | None = None,
+        dynamodb_port: int = 0,
     ) -> LocalRuntime:
         began = time.monotonic()
         try:
-            self._start(api_port, moto_port, seed, schedule_interval)
+            self._start(api_port, moto_port, seed, schedule_interval, dynamodb_port)
         except BaseException:
             self.stop()
             raise
         self.started_in = time.monotonic() - began
         return self
 
-    def _start(self, api_port: int, moto_port: int, seed: bool, schedule_interval: float | None) -> None:
+    def _start(
+        self, api_port: int, moto_port: int, seed: bool, schedule_interval: float | None, dynamodb_port: int
+    ) -> None:
         self.template = template = load_template(self.template_path)
+        if self.dynamodb_url is None:
+            self.outbox.parent.mkdir(parents=True, exist_ok=True)
+            log_path = self.outbox.parent / "dynamodb-local.log"
+            self._own_dynamodb = DynamoDBLocal(dynamodb_port, log_path=log_path).start()
+            self.dynamodb_url = self._own_dynamodb.url
         self.moto = MotoServer(moto_port)
         self.moto.start()
         self.api = ApiServer(port=api_port)
@@ -100,11 +121,13 @@ class LocalRuntime:
             {name: p.value(overrides.get(name)) for name, p in template.parameters.items()},
             template.conditions,
         )
-        self.deployment = deploy(template, resolver, self.moto)
+        self.deployment = deploy(template, resolver, self.moto, local_client("dynamodb", self.dynamodb_url))
+        if self._own_dynamodb is None:
+            self._shared_tables = list(self.deployment.tables.values())
         self.api.stage = self._stage(resolver)
         self.outbox.parent.mkdir(parents=True, exist_ok=True)
         self.outbox.write_text("", encoding="utf-8")  # each run starts with an empty outbox
-        self.env = self._environment(self.deployment, self.moto, self.outbox)
+        self.env = self._environment(self.deployment, self.moto, self.dynamodb_url, self.outbox)
         # Providers (and the sandbox) sign the URL they call: this machine's address.
         self.env["GATEHOUSE_PUBLIC_BASE_URL"] = self.api.url
         self._apply_environment(self.env)
@@ -132,6 +155,7 @@ class LocalRuntime:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        self._drop_dynamodb()
         self._restore_environment()
 
     def __enter__(self) -> LocalRuntime:
@@ -156,6 +180,12 @@ class LocalRuntime:
         return self.moto.url
 
     @property
+    def dynamodb_endpoint(self) -> str:
+        if self.dynamodb_url is None or self.moto is None:
+            raise RuntimeError("the local runtime is not started")
+        return self.dynamodb_url
+
+    @property
     def state_machine_arn(self) -> str:
         """The template's (first) state machine."""
         if self.deployment is None or not self.deployment.state_machines:
@@ -175,9 +205,11 @@ class LocalRuntime:
                 setattr(module, "clock", clock or utc_now)  # noqa: B010 - a module attribute, by name
 
     def client(self, service: str) -> Any:
-        """A boto3 client for the emulated account."""
+        """A boto3 client for the emulated account (DynamoDB Local's for ``dynamodb``)."""
         if self.moto is None:
             raise RuntimeError("the local runtime is not started")
+        if service == "dynamodb":
+            return local_client(service, self.dynamodb_endpoint)
         return self.moto.client(service)
 
     def mail(self) -> list[dict[str, Any]]:
@@ -197,7 +229,9 @@ class LocalRuntime:
         return stages[0] if stages else "Prod"
 
     @staticmethod
-    def _environment(deployment: Deployment, moto: MotoServer, outbox: Path) -> dict[str, str]:
+    def _environment(
+        deployment: Deployment, moto: MotoServer, dynamodb_url: str, outbox: Path
+    ) -> dict[str, str]:
         """Every function's variables (they share one process, so they must agree) plus the local AWS."""
         env: dict[str, str] = {}
         for fn in deployment.functions.values():
@@ -207,6 +241,8 @@ class LocalRuntime:
         env.update(
             {
                 "AWS_ENDPOINT_URL": moto.url,
+                # Every table is in DynamoDB Local; botocore prefers this to AWS_ENDPOINT_URL.
+                ENDPOINT_ENV: dynamodb_url,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
@@ -225,6 +261,18 @@ class LocalRuntime:
             }
         )
         return env
+
+    def _drop_dynamodb(self) -> None:
+        """Stop our DynamoDB Local, or delete our tables from a shared one (they would outlive us)."""
+        if self._own_dynamodb is not None:
+            self._own_dynamodb.stop()
+            self._own_dynamodb = None
+            self.dynamodb_url = None
+        elif self._shared_tables and self.dynamodb_url is not None:
+            client = local_client("dynamodb", self.dynamodb_url)
+            for name in self._shared_tables:
+                client.delete_table(TableName=name)
+        self._shared_tables = []
 
     def _apply_environment(self, env: dict[str, str]) -> None:
         for name in (*env, *_ENV_REMOVED):

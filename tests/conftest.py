@@ -1,4 +1,5 @@
-"""Shared fixtures: a moto AWS with the template's tables, tenants built through the domain."""
+"""Shared fixtures: DynamoDB Local with the template's tables, moto for the rest of AWS, tenants built
+through the domain."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from local.dynamodb_local import ENDPOINT_ENV, DynamoDBLocal, free_port
+from tests.support import aws_faults
 
 os.environ.update(
     {
@@ -31,6 +35,13 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+# Every table is in this worker's DynamoDB Local (the `dynamodb_local` fixture starts it on this port,
+# only when a test asks for it: the unit tier never does). Set before any client is built, so
+# clients cached for the whole process reach it; botocore prefers it to moto's endpoints.
+DYNAMODB_PORT = free_port()
+os.environ[ENDPOINT_ENV] = f"http://127.0.0.1:{DYNAMODB_PORT}"
+# Before any session or client exists, so every one of them can be handed a fault.
+aws_faults.install()
 
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
@@ -44,17 +55,13 @@ from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import ensure_user
 from gatehouse.ops.bootstrap import BootstrapResult, bootstrap_tenant
 from gatehouse.tenancy import TenantScope
-from local import moto_transactions
-from tests.support import clients, defences, moto_kms
+from local import moto_patches
+from tests.support import clients, defences
 from tests.support.dispatch import create_dispatch_machine
 from tests.support.functions import served_in_moto
-from tests.support.tables import create_tables
+from tests.support.tables import create_tables, empty_tables
 
-# DynamoDB transactions as DynamoDB runs them: all-or-nothing, without moto's whole-table copies
-# (slow, and racing when threads write concurrently). Installed for the whole test process.
-moto_transactions.install()
-
-moto_kms.install()
+moto_patches.defer_rsa_keys_of_symmetric_kms_keys()
 
 # `make defences` runs named tests with one defence taken away (GATEHOUSE_REMOVE_DEFENCE); unset, a no-op.
 defences.remove_from_env()
@@ -76,6 +83,19 @@ def _moto_patching() -> Iterator[None]:
         mock.stop()
 
 
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[str]:
+    """This worker's DynamoDB Local (in memory) with the template's tables; yields its endpoint.
+
+    Once per test process: a JVM takes seconds to start. It stops with the process even if
+    the process is killed (``local.dynamodb_local``'s watchdog).
+    """
+    with DynamoDBLocal(DYNAMODB_PORT) as server:
+        get_settings.cache_clear()
+        create_tables(get_settings())
+        yield server.url
+
+
 def _fresh_moto() -> None:
     """Drop every resource of every moto backend, as ``mock_aws`` does when it stops."""
     BackendDict.reset()
@@ -83,12 +103,14 @@ def _fresh_moto() -> None:
 
 
 @pytest.fixture
-def aws(_moto_patching: None, tmp_path: Path) -> Iterator[None]:
-    """moto's AWS with the tables declared in template.yaml, the KMS keys, and a mail outbox file.
+def aws(dynamodb_local: str, _moto_patching: None, tmp_path: Path) -> Iterator[None]:
+    """The tables declared in template.yaml (DynamoDB Local), moto's KMS keys, and a mail outbox file.
 
-    Every test starts from an empty moto account, whatever the test before it left there.
+    Every test starts from empty tables and an empty moto account, whatever the test before it
+    left there.
     """
     get_settings.cache_clear()
+    empty_tables(get_settings())
     _fresh_moto()
     botocore_stubber.enabled = True
     boto3.DEFAULT_SESSION = clients.session()
@@ -102,7 +124,6 @@ def aws(_moto_patching: None, tmp_path: Path) -> Iterator[None]:
 
 
 def _provisioned(tmp_path: Path) -> Iterator[None]:
-    create_tables(get_settings())
     kms = clients.client("kms")
     signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
     os.environ["GATEHOUSE_SIGNING_KEY_ID"] = signing["Arn"]

@@ -15,9 +15,9 @@ the API's report and campaign):
 - every contact of the audience has an outcome in the campaign report;
 - the campaign paused, with the reason, where the design says a fault pauses it.
 
-The faults: DynamoDB (the emulator, server side) throttling the batch's outcome writes
-(after its sends) or answering the suppression lookup (before any send) with internal
-errors; KMS refusing to open the tenant's credentials; Twilio answering 5xx, or taking
+The faults (answered on the wire by ``tests.support.aws_faults``): DynamoDB throttling
+the batch's outcome writes (after its sends) or answering the suppression lookup (before
+any send) with internal errors; KMS refusing to open the tenant's credentials; Twilio answering 5xx, or taking
 longer than the provider timeout while still accepting the text (the live adapters against
 a fake Twilio on loopback); the DNC provider failing the re-scrub a voice campaign needs;
 and the gates' clock having jumped past 9pm, on an ordinary day and on the day daylight
@@ -34,15 +34,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
-from unittest.mock import patch
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from moto.core.exceptions import JsonRESTError
-from moto.dynamodb.models import DynamoDBBackend
-from moto.kms.models import KmsBackend
 
 from gatehouse.config import get_settings
 from gatehouse.providers.base import CheckStatus
@@ -50,6 +46,7 @@ from gatehouse.providers.sandbox import sandbox
 from gatehouse.vault import Provider, envelope
 from local.demo import SANDBOX_TWILIO, Client, wait_for
 from local.runtime import LocalRuntime
+from tests.support import aws_faults
 from tests.support.consent import written
 from tests.support.fake_provider import FakeProvider, fake_provider
 
@@ -263,39 +260,30 @@ class World:
 
 
 # ---------------------------------------------------------------- the faults
-class ServerError(JsonRESTError):
-    code = 500
-
-
 @contextmanager
 def outcome_writes_throttled(world: World) -> Iterator[None]:
     """DynamoDB throttles every transaction that writes campaign outcomes (the batch's last step)."""
-    original = DynamoDBBackend.transact_write_items
-
-    def throttled(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        if any("#OUTCOME" in json.dumps(item) for item in transact_items):
-            raise JsonRESTError(
-                "ProvisionedThroughputExceededException", "Rate of requests exceeds the allowed"
-            )
-        original(self, transact_items)
-
-    with patch.object(DynamoDBBackend, "transact_write_items", throttled):
+    with aws_faults.failing(
+        "dynamodb",
+        "ProvisionedThroughputExceededException",
+        "Rate of requests exceeds the allowed",
+        when=lambda operation, body: operation == "TransactWriteItems" and "#OUTCOME" in json.dumps(body),
+    ):
         yield
 
 
 @contextmanager
 def suppression_reads_failing(world: World) -> Iterator[None]:
     """DynamoDB answers every read of the suppression list with a 500 InternalServerError."""
-    original = DynamoDBBackend.get_item
-
-    def failing(
-        self: DynamoDBBackend, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        if keys.get("pk", {}).get("S", "").endswith("#SUPPRESSION"):
-            raise ServerError("InternalServerError", "Internal server error")
-        return original(self, table_name, keys, *args, **kwargs)
-
-    with patch.object(DynamoDBBackend, "get_item", failing):
+    with aws_faults.failing(
+        "dynamodb",
+        "InternalServerError",
+        "Internal server error",
+        status=500,
+        when=lambda operation, body: (
+            operation in {"GetItem", "BatchGetItem"} and '#SUPPRESSION"' in json.dumps(body)
+        ),
+    ):
         yield
 
 
@@ -303,13 +291,12 @@ def suppression_reads_failing(world: World) -> Iterator[None]:
 def kms_failing(world: World) -> Iterator[None]:
     """KMS answers every Decrypt with an internal error, in a cold container (no data key cached)."""
     envelope._envelope.cache_clear()
-
-    def failing(self: KmsBackend, *args: Any, **kwargs: Any) -> Any:
-        raise JsonRESTError(
-            "KMSInternalException", "The request was rejected because of an internal exception"
-        )
-
-    with patch.object(KmsBackend, "decrypt", failing):
+    with aws_faults.failing(
+        "kms",
+        "KMSInternalException",
+        "The request was rejected because of an internal exception",
+        when=lambda operation, body: operation == "Decrypt",
+    ):
         yield
 
 

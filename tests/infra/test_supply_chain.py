@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,3 +64,36 @@ def test_make_test_runs_the_security_gate_with_bandit_and_pip_audit_over_every_p
     audited = re.search(r"^AUDITED_REQUIREMENTS := (.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert audited
     assert set(audited.group(1).split()) == set(AUDITED)
+
+
+def test_dynamodb_local_comes_from_one_exactly_pinned_npm_package_with_its_integrity_checked() -> None:
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    (name, pinned), *others = package["dependencies"].items()
+    assert (name, others) == ("amplify-dynamodb-simulator", [])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned)
+    installed = {path: entry for path, entry in lock["packages"].items() if path}
+    assert installed[f"node_modules/{name}"]["version"] == pinned
+    # A bundled package comes inside its parent's tarball, which the parent's hash covers.
+    assert [p for p, e in installed.items() if not e.get("integrity") and not e.get("inBundle")] == []
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "npm ci --ignore-scripts" in makefile
+    assert "default-jre-headless" in makefile
+    assert "node_modules/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_nothing_patches_motos_dynamodb_and_moto_patches_live_in_one_version_checked_module() -> None:
+    dynamodb_internals = "moto." + "dynamodb"
+    found = [
+        str(path.relative_to(ROOT))
+        for top in ("layers", "functions", "local", "tests", "bench")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if dynamodb_internals in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
+    assert not (ROOT / "local" / "moto_transactions.py").exists()
+    patches = (ROOT / "local" / "moto_patches.py").read_text(encoding="utf-8")
+    assert 'if version("moto") != MOTO_VERSION:' in patches
+    pinned = re.search(r"^moto==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE)
+    assert pinned
+    assert f'MOTO_VERSION = "{pinned.group(1)}"' in patches

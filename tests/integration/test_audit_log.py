@@ -460,27 +460,6 @@ def test_writers_in_separate_processes_serialize_through_the_head_condition(sign
     assert audit.verify(tenant_id, from_checkpoint=False).ok
 
 
-@pytest.fixture
-def serializable_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto's TransactWriteItems DynamoDB's isolation.
-
-    DynamoDB runs transactions serializably; moto applies a transaction's puts one by one
-    and rolls back by restoring a copy of the table, so threads racing through it can see
-    half a transaction. Serializing moto's transactions restores what DynamoDB guarantees.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    original = DynamoDBBackend.transact_write_items
-
-    def isolated(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
-            original(self, transact_items)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", isolated)
-
-
-@pytest.mark.usefixtures("serializable_transactions")
 def test_independent_writers_under_contention_never_fork_or_skip(signing_key: str) -> None:
     tenant_id = new_tenant_id()
     barrier = threading.Barrier(6)

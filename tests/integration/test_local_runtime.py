@@ -29,6 +29,7 @@ SCHEDULE_SECONDS = 0.5
 
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
+    # Its own DynamoDB Local, as `make run` starts it (the e2e modules share their worker's).
     with LocalRuntime().start(seed=True, schedule_interval=SCHEDULE_SECONDS) as running:
         yield running
 
@@ -97,6 +98,7 @@ def test_the_globals_environment_names_the_local_resources(runtime: LocalRuntime
     assert runtime.env["GATEHOUSE_STAGE"] == "local"
     assert runtime.env["GATEHOUSE_ALLOWED_ORIGINS"] == runtime.api_url
     assert runtime.env["AWS_ENDPOINT_URL"] == runtime.moto_url
+    assert runtime.env["AWS_ENDPOINT_URL_DYNAMODB"] == runtime.dynamodb_endpoint
 
 
 def test_every_kms_key_of_the_template_exists_with_its_spec_and_usage(

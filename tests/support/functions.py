@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from local.functions import LocalFunction, install_lambda_shim, load_handler, load_module, remove_lambda_shim
+from local.functions import LocalFunction, load_handler, load_module
+from local.moto_patches import install_lambda_shim, remove_lambda_shim
 from tests.support import clients
 from tests.support.template import template
 

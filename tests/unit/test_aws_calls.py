@@ -39,7 +39,9 @@ class Visit(Model):
 
 
 @pytest.fixture
-def dynamodb() -> Iterator[Any]:
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # moto's DynamoDB stands in here as something to count calls to: no DynamoDB Local in the unit tier.
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -249,6 +251,7 @@ def test_clients_and_sessions_built_before_the_first_counter_are_counted() -> No
     # A fresh interpreter, so that no tap exists while these clients and sessions are built.
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'layers/shared/python'}"}
     env.pop("AWS_ENDPOINT_URL", None)
+    env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     result = subprocess.run(
         [sys.executable, "-c", CLIENTS_BUILT_FIRST],
         env=env,

@@ -1,7 +1,7 @@
 """AWS clients, one per (service, region, endpoint) per process.
 
 Creating a botocore client costs ~150 ms, so it is done once; botocore rather than
-boto3 keeps boto3's import off cold starts. The endpoint comes from the settings, so
+boto3 keeps boto3's import off cold starts. The endpoint comes from the environment, so
 the local runtime and tests reach their emulated AWS.
 """
 
@@ -22,6 +22,8 @@ def aws_client(service: str) -> Any:
 
 @lru_cache(maxsize=16)
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
-    return botocore.session.get_session().create_client(
-        service, region_name=region, endpoint_url=endpoint_url
-    )
+    # The endpoint keys the cache but botocore reads it from the environment itself, where a
+    # service's own variable wins: off AWS, AWS_ENDPOINT_URL_DYNAMODB names DynamoDB Local and
+    # AWS_ENDPOINT_URL moto, as for PynamoDB's client.
+    del endpoint_url
+    return botocore.session.get_session().create_client(service, region_name=region)

@@ -191,7 +191,8 @@ def run_import(
     )
     with trail.recorded(scope, caller, "contacts.imported", "import", job.import_id, after=counts) as txn:
         finished = txn.save(completed)
-    logger.info("import completed", extra={"import_id": job.import_id, **counts.model_dump()})
+    # Nested: "created" is a LogRecord attribute, and logging refuses an extra key that would overwrite it.
+    logger.info("import completed", extra={"import_id": job.import_id, "counts": counts.model_dump()})
     return finished
 
 

@@ -212,6 +212,8 @@ class TenantScope:
         model = store.bind()
         txn = ScopedTransaction(self)
         yield txn
+        if not txn:
+            return  # DynamoDB refuses a TransactWriteItems with no items; nothing to commit is done
         try:
             # Reuse the model's connection: a new botocore client per transaction costs ~150 ms.
             with TransactWrite(connection=model._get_connection().connection) as write:
