@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: fast rulebook test run demo bench bench-dispatch lint types infra security fuzz defences openapi fmt sam-build clean
+.PHONY: fast rulebook test run demo bench bench-dispatch lint lint-imports types infra security fuzz defences openapi fmt sam-build clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ venv: $(VENV)/.installed $(NODE_TOOLS)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The import contracts of .importlinter: one door to the store, the door at the bottom, handlers
+# on the public domain API, nothing shipped importing local/ or tests/.
+lint-imports: $(VENV)/.installed
+	$(VENV)/bin/lint-imports --no-cache
 
 types: $(VENV)/.installed
 	$(VENV)/bin/mypy layers/shared/python/gatehouse local
@@ -74,10 +79,10 @@ rulebook: $(VENV)/.installed
 	$(PY) -m local.rulebook_doc write
 
 # The inner loop: lint, types and the unit tier (in-process, no AWS emulation), in a few minutes.
-fast: lint types
+fast: lint lint-imports types
 	$(PY) -m pytest -n 2 -q tests/unit
 
-test: lint types infra security sam-build $(NODE_TOOLS)
+test: lint lint-imports types infra security sam-build $(NODE_TOOLS)
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 	$(PY) -m tests.defences --skip-baseline

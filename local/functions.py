@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -116,6 +117,23 @@ def load_handler(spec: Function) -> Handler:
     if not callable(handler):
         raise AttributeError(f"{spec.logical_id}: {spec.handler} is not a callable in {spec.handler_file}")
     return handler  # type: ignore[no-any-return]
+
+
+@contextmanager
+def settings_declared(spec: Function) -> Iterator[None]:
+    """The function's ``GATEHOUSE_`` variables present, as placeholders where this process has none.
+
+    For importing a function outside a deployment of the template (tests, the OpenAPI
+    document): a function checks at import that it was given every setting the template
+    gives it, and only their presence matters there. The placeholders go when the block ends.
+    """
+    added = [name for name in spec.environment if name.startswith("GATEHOUSE_") and name not in os.environ]
+    os.environ.update({name: f"unset-{name.lower().replace('_', '-')}" for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 @contextmanager

@@ -14,6 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from local.functions import settings_declared
+from local.template import load_template
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "openapi.json"
 
@@ -27,7 +30,8 @@ def current_document() -> str:
         if spec is None or spec.loader is None:
             raise RuntimeError("cannot load functions/api/app.py")
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with settings_declared(load_template().function("ApiFunction")):
+            spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(api_dir))
     return json.dumps(json.loads(module.openapi_json()), indent=2, sort_keys=True) + "\n"

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
-from gatehouse.config import get_settings
+from gatehouse.config import ApiSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.identity import csrf
 from gatehouse.observability import logger, metrics, tracer
@@ -55,12 +55,15 @@ from routes import (
     webhook_urls,
 )
 
+# Checked at cold start: a variable the template gives this function and it lacks fails the import.
+SETTINGS = require(ApiSettings)
+
 TITLE = "Gatehouse API"
 VERSION = "0.1.0"
 
 
 def _cors() -> CORSConfig | None:
-    origins = list(get_settings().allowed_origins)
+    origins = list(SETTINGS.allowed_origins)
     if not origins:
         return None
     return CORSConfig(

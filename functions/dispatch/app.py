@@ -13,10 +13,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gatehouse.clock import Clock, utc_now
+from gatehouse.config import DispatchSettings, require
 from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import settle as bookkeeping
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
+
+# Checked at cold start: a variable the template gives this function and it lacks fails the import.
+SETTINGS = require(DispatchSettings)
 
 # The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.
 clock: Clock = utc_now

@@ -14,10 +14,14 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse.config import IntakeSettings, require
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
+
+# Checked at cold start: a variable the template gives this function and it lacks fails the import.
+SETTINGS = require(IntakeSettings)
 
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]
 

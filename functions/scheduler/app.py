@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from gatehouse.config import SchedulerSettings, require
 from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints
 from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
 from gatehouse.jobs.dnc_rescrub import run_dnc_rescrub
@@ -21,6 +22,9 @@ from gatehouse.jobs.heartbeat import run_heartbeat
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.jobs.tenants import Deadline
 from gatehouse.observability import logger, metrics, tracer
+
+# Checked at cold start: a variable the template gives this function and it lacks fails the import.
+SETTINGS = require(SchedulerSettings)
 
 JOBS: dict[str, Callable[[Deadline], Any]] = {
     "heartbeat": lambda _: run_heartbeat(),

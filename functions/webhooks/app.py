@@ -30,7 +30,7 @@ from inbound import (
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gatehouse import billing
-from gatehouse.config import get_settings
+from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
@@ -38,6 +38,9 @@ from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, res
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
 from gatehouse.webhooks import inbound_sms, refs, replay, signatures, status, voice_events
 from gatehouse.webhooks.signatures import FormParams
+
+# Checked at cold start: a variable the template gives this function and it lacks fails the import.
+SETTINGS = require(WebhooksSettings)
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from gatehouse import audit
+from gatehouse.audit.store import AuditStore
 from gatehouse.config import get_settings
 from gatehouse.identity.tenants import TenantEntry
 from gatehouse.ids import new_tenant_id
@@ -24,7 +25,6 @@ from gatehouse.jobs.audit_checkpoints import (
 from gatehouse.observability import logger, metrics
 from gatehouse.ops.bootstrap import bootstrap_tenant
 from gatehouse.tenancy import get_directory
-from gatehouse.tenancy.audit_store import AuditStore
 from tests.support.events import FakeLambdaContext
 from tests.support.functions import load_function_module
 

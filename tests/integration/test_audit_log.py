@@ -19,10 +19,10 @@ from gatehouse import audit
 from gatehouse.audit import checkpoints as checkpoint_module
 from gatehouse.audit.entry import Actor, ActorType, AuditEntry, BreakReason, Defect, Target, entry_hash
 from gatehouse.audit.log import AuditLog
+from gatehouse.audit.store import AuditStore, ChainCorrupt
 from gatehouse.config import get_settings
 from gatehouse.ids import new_tenant_id
 from gatehouse.observability import metrics
-from gatehouse.tenancy.audit_store import AuditStore, ChainCorrupt
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OWNER = Actor(type=ActorType.USER, id="usr_owner")

@@ -10,8 +10,8 @@ from pynamodb.exceptions import TransactWriteError
 from gatehouse import audit
 from gatehouse.audit import log as log_module
 from gatehouse.audit.log import AuditLog
+from gatehouse.audit.store import MAX_CHANGE_ITEMS, AuditStore
 from gatehouse.errors import Conflict, CrossTenantAccess
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.suppression import (
     SuppressionEntry,
@@ -22,7 +22,6 @@ from gatehouse.suppression import (
     suppressed,
 )
 from gatehouse.tenancy import TenantScope
-from gatehouse.tenancy.audit_store import MAX_CHANGE_ITEMS, AuditStore
 from gatehouse.tenancy.scope import TransactionConflict
 from tests.conftest import TenantFixture
 from tests.support.audit_faults import audit_writes_refused
@@ -52,13 +51,13 @@ def another_process_appends(t: TenantFixture, times: int = 1) -> None:
 
 
 def save_audited(t: TenantFixture, *records: SuppressionEntry) -> None:
-    with trail.recorded(t.scope, owner(t), "suppression.added", "suppression", "test") as change:
+    with audit.recorded(t.scope, owner(t), "suppression.added", "suppression", "test") as change:
         for record in records:
             change.save(record)
 
 
 def delete_audited(t: TenantFixture, record: SuppressionEntry) -> None:
-    with trail.recorded(t.scope, owner(t), "suppression.removed", "suppression", "test") as change:
+    with audit.recorded(t.scope, owner(t), "suppression.removed", "suppression", "test") as change:
         change.delete(record)
 
 
@@ -160,7 +159,7 @@ def test_an_exception_in_the_block_writes_neither_change_nor_entry(tenant_a: Ten
     )
 
     def change_of_mind() -> None:
-        with trail.recorded(
+        with audit.recorded(
             tenant_a.scope, owner(tenant_a), "suppression.added", "suppression", "b"
         ) as change:
             change.save(entry)
@@ -196,7 +195,7 @@ def test_a_change_is_audited_only_in_its_own_tenant(tenant_a: TenantFixture, ten
     before_a, before_b = entries(tenant_a), entries(tenant_b)
     with (
         pytest.raises(CrossTenantAccess),
-        trail.recorded(tenant_b.scope, owner(tenant_a), "suppression.added", "suppression", "c" * 16),
+        audit.recorded(tenant_b.scope, owner(tenant_a), "suppression.added", "suppression", "c" * 16),
     ):
         pass
     assert (entries(tenant_a), entries(tenant_b)) == (before_a, before_b)

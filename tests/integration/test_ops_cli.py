@@ -12,9 +12,9 @@ import boto3
 import pytest
 
 from gatehouse import audit
+from gatehouse.audit.store import AuditStore
 from gatehouse.config import get_settings
 from gatehouse.ops.__main__ import main
-from gatehouse.tenancy.audit_store import AuditStore
 
 OPERATOR = audit.Actor(type=audit.ActorType.OPERATOR, id="ops@gatehouse.test")
 Cli = Callable[..., tuple[int, Any]]

@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 import pytest
 
+from gatehouse import audit
 from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.errors import Invalid
-from gatehouse.identity import trail
 from gatehouse.identity.caller import operator
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.users import UserIdentity
@@ -49,7 +49,7 @@ def _transaction_save(scope: TenantScope, bad: Contact) -> None:
 
 def _audited_save(scope: TenantScope, bad: Contact) -> None:
     caller = operator(scope.tenant_id, "tests", request_id="tests")
-    with trail.recorded(scope, caller, "contact.updated", "contact", bad.contact_id) as txn:
+    with audit.recorded(scope, caller, "contact.updated", "contact", bad.contact_id) as txn:
         txn.save(bad)
 
 

@@ -811,7 +811,7 @@ FOLLOW_UP_ACTIONS = {
 # route commits its change and its entry together (test_a_change_whose_entry_cannot_be_written_is_not_made).
 WRITE_THEN_APPEND = {
     # Sign-in, sessions and two-factor enrolment write the person's own global records (their
-    # session, their second factor) and record the event afterwards (``trail.record_personal``),
+    # session, their second factor) and record the event afterwards (``audit.record_personal``),
     # which for an operator in the console goes to the log, not to a tenant's chain.
     ("POST", "/sign-in/session"),
     ("DELETE", "/session"),

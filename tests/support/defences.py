@@ -124,15 +124,12 @@ def _no_claim() -> None:
 
 def _no_audit_append() -> None:
     """The audit log builds each entry but never writes it; a change it carries commits alone."""
-    log, store = _module("gatehouse.audit.log"), _module("gatehouse.tenancy.store")
-    transactions = _module("pynamodb.transactions")
+    log = _module("gatehouse.audit.log")
 
     def unwritten(self: Any, tenant_id: str, **fields: Any) -> Any:
         change = fields.pop("change", None)
-        if change is not None:  # the change alone, as the code did before it was audited
-            model = store.bind()
-            with transactions.TransactWrite(connection=model._get_connection().connection) as write:
-                change.apply(write)
+        if change is not None:  # the change alone, committed by its scope as an unaudited one is
+            change.scope.commit(change)
         clock = fields.pop("clock", log.utc_now)
         changes = log.plain_changes(fields.pop("before", None), fields.pop("after", None))
         entry = {"tenant_id": tenant_id, "source_ip": None, **fields, "changes": changes}

@@ -13,14 +13,16 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from local.functions import LocalFunction, load_handler, load_module
+from local.functions import LocalFunction, load_handler, load_module, settings_declared
 from local.moto_patches import install_lambda_shim, remove_lambda_shim
 from tests.support import clients
 from tests.support.template import template
 
 
 def load_function_module(logical_id: str) -> ModuleType:
-    return load_module(template().function(logical_id))
+    spec = template().function(logical_id)
+    with settings_declared(spec):
+        return load_module(spec)
 
 
 @contextmanager
@@ -69,7 +71,9 @@ def served_in_moto(logical_id: str) -> Iterator[str]:
 @functools.cache
 def _handler(logical_id: str) -> Any:
     """One import of each function per test process, like a warm Lambda container."""
-    return load_handler(template().function(logical_id))
+    spec = template().function(logical_id)
+    with settings_declared(spec):
+        return load_handler(spec)
 
 
 class _InFlight:

@@ -19,9 +19,9 @@ from guards import (
 )
 from pydantic import BaseModel, Field
 
+from gatehouse.audit import record_personal
 from gatehouse.identity import sessions, sign_in
 from gatehouse.identity.permissions import Permission
-from gatehouse.identity.trail import record_personal
 from routes.schemas import EmailAddress, OneTimeToken, SessionId, StrictBody, documented
 
 router = Router()

@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, current_session, requires, scope, session_cookies
 from pydantic import BaseModel, Field, model_validator
 
+from gatehouse.audit import record_personal
 from gatehouse.identity import sessions, two_factor
 from gatehouse.identity.permissions import Permission
-from gatehouse.identity.trail import record_personal
 from gatehouse.identity.users import get_user
 from routes.schemas import StrictBody, documented
 

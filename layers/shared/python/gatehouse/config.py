@@ -1,34 +1,46 @@
-"""Settings read once from the environment into a typed model.
+"""Settings read once from the environment into typed models, checked when a function starts.
 
-The template (and the local runtime) set these variables; code asks for
-``get_settings()`` instead of reading ``os.environ`` itself, so tests can change
-the environment and call ``get_settings.cache_clear()``.
+``Settings`` is what the layer reads, through ``get_settings()``, in every process that
+uses it (the functions, the operator CLI, the local runtime): it requires the tables and
+leaves the rest typed with a default. Each function declares what the template gives it
+(``ApiSettings``, ``WebhooksSettings`` ...: the Globals section's variables and its own)
+and calls ``require(...)`` at import, so a function that lacks one fails at cold start
+with a message naming every missing variable, not at the first request that needs it.
+
+Variables are ``GATEHOUSE_<FIELD>``; the region and the endpoint come from the standard
+AWS variables. Tests change the environment and call ``get_settings.cache_clear()``.
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PREFIX = "GATEHOUSE_"
+# Set by the template and the local runtime for every function; never empty where set.
+_Given = Annotated[str, Field(min_length=1)]
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore")
 
-    main_table: str
-    audit_table: str
-    idempotency_table: str
+    main_table: _Given
+    audit_table: _Given
+    idempotency_table: str = "gatehouse-idempotency"
     data_key_id: str = ""
     signing_key_id: str = ""
     # HMAC key the per-tenant suppression keys are derived from.
     suppression_key_id: str = ""
     stage: str = "dev"
-    region: str = "us-east-1"
-    # Set only off AWS (the local runtime's moto); cached clients are keyed on it.
-    endpoint_url: str | None = None
-    allowed_origins: tuple[str, ...] = ()
+    region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    # Set only off AWS (the local runtime); cached clients are keyed on it.
+    endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     dispatch_state_machine_arn: str = ""
     tenant_role_arn: str = ""
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
@@ -61,50 +73,97 @@ class Settings(BaseModel):
     # The sandbox provider (local runtime only) posts each status callback this long after the last.
     sandbox_callback_delay_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    @field_validator("allowed_origins", mode="before")
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        source = os.environ if env is None else env
-        origins = tuple(
-            o.strip() for o in source.get("GATEHOUSE_ALLOWED_ORIGINS", "").split(",") if o.strip()
-        )
-        # Validated, not constructed: values from the environment are strings until checked.
-        return cls.model_validate(
-            dict(
-                main_table=source.get("GATEHOUSE_MAIN_TABLE", "gatehouse-main"),
-                audit_table=source.get("GATEHOUSE_AUDIT_TABLE", "gatehouse-audit"),
-                idempotency_table=source.get("GATEHOUSE_IDEMPOTENCY_TABLE", "gatehouse-idempotency"),
-                data_key_id=source.get("GATEHOUSE_DATA_KEY_ID", ""),
-                signing_key_id=source.get("GATEHOUSE_SIGNING_KEY_ID", ""),
-                suppression_key_id=source.get("GATEHOUSE_SUPPRESSION_KEY_ID", ""),
-                stage=source.get("GATEHOUSE_STAGE", "dev"),
-                region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or "us-east-1",
-                endpoint_url=source.get("AWS_ENDPOINT_URL") or None,
-                allowed_origins=origins,
-                dispatch_state_machine_arn=source.get("GATEHOUSE_DISPATCH_STATE_MACHINE_ARN", ""),
-                tenant_role_arn=source.get("GATEHOUSE_TENANT_ROLE_ARN", ""),
-                max_body_bytes=int(source.get("GATEHOUSE_MAX_BODY_BYTES", str(256 * 1024))),
-                provider_mode=source.get("GATEHOUSE_PROVIDER_MODE", "live"),
-                integration_check_function=source.get("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", ""),
-                provider_timeout_seconds=float(source.get("GATEHOUSE_PROVIDER_TIMEOUT_SECONDS", "5")),
-                twilio_base_url=source.get("GATEHOUSE_TWILIO_BASE_URL", ""),
-                voice_agent_base_url=source.get("GATEHOUSE_VOICE_AGENT_BASE_URL", "https://api.retellai.com"),
-                dnc_base_url=source.get("GATEHOUSE_DNC_BASE_URL", ""),
-                import_bucket=source.get("GATEHOUSE_IMPORT_BUCKET", ""),
-                contact_purge_grace_days=source.get("GATEHOUSE_CONTACT_PURGE_GRACE_DAYS", "30"),
-                intake_function=source.get("GATEHOUSE_INTAKE_FUNCTION", ""),
-                mail_sender=source.get("GATEHOUSE_MAIL_SENDER", ""),
-                mail_outbox=source.get("GATEHOUSE_MAIL_OUTBOX") or None,
-                public_base_url=source.get("GATEHOUSE_PUBLIC_BASE_URL", "").rstrip("/"),
-                stripe_api_key=source.get("GATEHOUSE_STRIPE_API_KEY", ""),
-                stripe_webhook_secret=source.get("GATEHOUSE_STRIPE_WEBHOOK_SECRET", ""),
-                stripe_price_id=source.get("GATEHOUSE_STRIPE_PRICE_ID", ""),
-                stripe_api_base=source.get("GATEHOUSE_STRIPE_API_BASE", ""),
-                call_retention_days=source.get("GATEHOUSE_CALL_RETENTION_DAYS", "365"),
-                sandbox_callback_delay_seconds=source.get("GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS", "1"),
-            )
-        )
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("endpoint_url", "mail_outbox", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class FunctionSettings(Settings):
+    """What the template's Globals give every function."""
+
+    idempotency_table: _Given
+    data_key_id: _Given
+    signing_key_id: _Given
+    suppression_key_id: _Given
+    import_bucket: _Given
+    stage: _Given
+    tenant_role_arn: _Given
+    # Given to every function, empty where the deployment leaves them so.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode]
+    public_base_url: str
+
+
+class ApiSettings(FunctionSettings):
+    dispatch_state_machine_arn: _Given
+    integration_check_function: _Given
+    intake_function: _Given
+    mail_sender: _Given
+    # Empty: billing routes answer 503 (the template's default).
+    stripe_api_key: SecretStr
+    stripe_price_id: str
+
+
+class WebhooksSettings(FunctionSettings):
+    # Empty: every Stripe event is refused (the template's default).
+    stripe_webhook_secret: SecretStr
+
+
+class SchedulerSettings(FunctionSettings):
+    dispatch_state_machine_arn: _Given
+
+
+class DispatchSettings(FunctionSettings):
+    pass
+
+
+class IntakeSettings(FunctionSettings):
+    pass
+
+
+class MissingSettings(RuntimeError):
+    """A function started without a variable its template gives it (or with one it cannot read)."""
+
+
+S = TypeVar("S", bound=Settings)
+
+
+def require(settings_type: type[S]) -> S:
+    """The function's settings from the environment, or MissingSettings naming every variable at fault."""
+    try:
+        return settings_type()  # type: ignore[call-arg]  # the values come from the environment
+    except ValidationError as exc:
+        raise MissingSettings(f"{settings_type.__name__}: {_faults(settings_type, exc)}") from None
+
+
+def _faults(settings_type: type[Settings], exc: ValidationError) -> str:
+    faults = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        info = settings_type.model_fields.get(field)
+        if info is None:  # already named by its alias (AWS_REGION ...)
+            variable = field
+        else:
+            alias = info.validation_alias
+            names = alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else []
+            variable = " or ".join(str(n) for n in names) or f"{PREFIX}{field.upper()}"
+        problem = "is not set" if error["type"] == "missing" else f"is not valid ({error['msg']})"
+        faults.append(f"{variable} {problem}")
+    return "; ".join(faults)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings.from_env()
+    return require(Settings)

@@ -1,6 +1,7 @@
 """The tamper-evident audit log: per-tenant hash chains, signed checkpoints, verification, export.
 
-Every state-changing operation records one entry with ``append``; entries are never
+Every state-changing operation records one entry: ``recorded`` commits a change's writes
+with it, ``record`` appends it alone (``gatehouse.audit.changes``); entries are never
 changed or removed. ``run_checkpoints`` (a scheduled job) signs where each chain
 stands with the asymmetric KMS key; ``verify`` recomputes a chain and checks the
 signatures; ``export_jsonl``/``export_csv`` stream a chain with its hashes and
@@ -8,6 +9,7 @@ signatures; ``export_jsonl``/``export_csv`` stream a chain with its hashes and
 ``gatehouse.audit.entry`` (entries) and ``gatehouse.audit.checkpoints`` (checkpoints).
 """
 
+from gatehouse.audit.changes import record, record_personal, recorded
 from gatehouse.audit.checkpoints import CheckpointRun, public_key_pem, run_checkpoints
 from gatehouse.audit.entry import Actor, ActorType, AuditEntry, BreakReason, Target
 from gatehouse.audit.export import export_checkpoints_jsonl, export_csv, export_jsonl, verify_export
@@ -29,6 +31,9 @@ __all__ = [
     "export_jsonl",
     "list_entries",
     "public_key_pem",
+    "record",
+    "record_personal",
+    "recorded",
     "run_checkpoints",
     "verify",
     "verify_export",

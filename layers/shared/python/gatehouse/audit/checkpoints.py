@@ -50,10 +50,10 @@ from gatehouse.audit.entry import (
     format_time,
     inspect_link,
 )
+from gatehouse.audit.store import AuditStore, ChainHead, StoredCheckpoint, read_heads
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError
-from gatehouse.tenancy.audit_store import AuditStore, ChainHead, StoredCheckpoint, read_heads
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -11,7 +11,7 @@ An append may carry the change it records (``change``: the tenant's staged condi
 writes): then the change, the entry and the head move in one TransactWriteItems, so a
 change never stands without its entry. A retry after the head moved resends the change
 with the rebuilt entry; a change whose own condition refused is never retried and writes
-no entry (``TransactionConflict``). ``identity.trail.recorded`` is how domain code uses it.
+no entry (``TransactionConflict``). ``audit.changes.recorded`` is how domain code uses it.
 
 The head each process saw last is kept, so an uncontended append is one DynamoDB call
 (TransactWriteItems); a process's first append for a tenant adds one GetItem.
@@ -40,10 +40,7 @@ from gatehouse.audit.entry import (
     indexed_copies,
     plain_changes,
 )
-from gatehouse.clock import Clock, utc_now
-from gatehouse.errors import Conflict, CrossTenantAccess, Invalid
-from gatehouse.observability import logger, metrics
-from gatehouse.tenancy.audit_store import (
+from gatehouse.audit.store import (
     AuditStore,
     ChainCorrupt,
     ChainHead,
@@ -52,6 +49,9 @@ from gatehouse.tenancy.audit_store import (
     NewEntry,
     StoredEntry,
 )
+from gatehouse.clock import Clock, utc_now
+from gatehouse.errors import Conflict, CrossTenantAccess, Invalid
+from gatehouse.observability import logger, metrics
 from gatehouse.tenancy.scope import ScopedTransaction
 
 MAX_ATTEMPTS = 30

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatehouse.audit.checkpoints import Checkpoint, inspect_checkpoint, load_public_key, public_key_pem
 from gatehouse.audit.entry import GENESIS_HASH, BreakReason, Defect, indexed_copies, inspect_link
+from gatehouse.audit.store import AuditStore, ChainHead, StoredCheckpoint, StoredEntry
 from gatehouse.observability import logger, metrics
-from gatehouse.tenancy.audit_store import AuditStore, ChainHead, StoredCheckpoint, StoredEntry
 
 ANCHOR_SEARCH = 20  # newest checkpoints tried as the starting point of an incremental walk
 

@@ -18,10 +18,10 @@ from typing import Any, Final
 
 from pydantic import BaseModel, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import Conflict, NotFound, Unavailable
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.ids import new_id
@@ -118,7 +118,7 @@ def open_checkout(
         "subscription_data": {"metadata": {"tenant_id": scope.tenant_id}},
     }
     url = _call(lambda client: client.checkout.sessions.create(params=params).url, "checkout")
-    trail.record(
+    audit.record(
         caller, "billing.checkout_started", "billing", "account", after=_started("checkout", customer)
     )
     return SessionUrl(url=url)
@@ -132,7 +132,7 @@ def open_portal(scope: TenantScope, caller: Caller, *, return_url: str) -> Sessi
     customer = account.customer_id
     params = {"customer": customer, "return_url": return_url}
     url = _call(lambda client: client.billing_portal.sessions.create(params=params).url, "portal")
-    trail.record(caller, "billing.portal_opened", "billing", "account", after=_started("portal", customer))
+    audit.record(caller, "billing.portal_opened", "billing", "account", after=_started("portal", customer))
     return SessionUrl(url=url)
 
 

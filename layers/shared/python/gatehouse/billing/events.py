@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from gatehouse import audit
 from gatehouse.billing.account import BillingAccount, BillingStatus, tenant_of_customer
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict
 from gatehouse.identity import caller as callers
-from gatehouse.identity import trail
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.scope import TransactionConflict
@@ -103,7 +103,7 @@ def _apply(
             return "unchanged"
         stripe = callers.system(scope.tenant_id, "stripe", request_id=request_id)
         try:
-            with trail.recorded(
+            with audit.recorded(
                 scope, stripe, "billing.status_changed", "billing", "account", before=account, after=changed
             ) as txn:
                 txn.save(changed)

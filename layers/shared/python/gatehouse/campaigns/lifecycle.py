@@ -20,6 +20,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from gatehouse import audit
 from gatehouse.campaigns.records import (
     Campaign,
     CampaignPolicy,
@@ -29,7 +30,6 @@ from gatehouse.campaigns.records import (
 )
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, NotFound
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
 from gatehouse.identity.two_factor import SecurityPolicy
@@ -92,7 +92,7 @@ def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clo
         created_by=caller.actor,
         history=[Transition(status=S.DRAFT, at=now, by=caller.actor)],
     )
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "campaign.created", "campaign", campaign.campaign_id, after=_audited(campaign)
     ) as txn:
         saved = txn.save(campaign)
@@ -177,7 +177,7 @@ def _save_audited(
     scope: TenantScope, caller: Caller, action: str, current: Campaign, changed: Campaign
 ) -> Campaign:
     """The changed campaign and its audit entry (before and after), in one transaction."""
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         action,
@@ -214,7 +214,7 @@ def set_policy(
     changed = current.model_copy(
         update={"four_eyes": four_eyes, "changed_by": caller.actor, "changed_at": clock()}
     )
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "campaign_policy.changed", "policy", "campaigns", before=current, after=changed
     ) as txn:
         saved = txn.save(changed)

@@ -23,6 +23,7 @@ from typing import Final
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
+from gatehouse import audit
 from gatehouse.clients import aws_client
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
@@ -32,7 +33,6 @@ from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import merged, new_contact
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, Invalid, Unavailable
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission, Role
 from gatehouse.ids import new_id
@@ -189,7 +189,7 @@ def run_import(
             "finished_at": clock(),
         }
     )
-    with trail.recorded(scope, caller, "contacts.imported", "import", job.import_id, after=counts) as txn:
+    with audit.recorded(scope, caller, "contacts.imported", "import", job.import_id, after=counts) as txn:
         finished = txn.save(completed)
     # Nested: "created" is a LogRecord attribute, and logging refuses an extra key that would overwrite it.
     logger.info("import completed", extra={"import_id": job.import_id, "counts": counts.model_dump()})
@@ -356,7 +356,7 @@ def start_import(
     except (ClientError, BotoCoreError) as exc:
         logger.warning("import file could not be parked", extra={"error": type(exc).__name__})
         raise Unavailable("the import could not be queued; retry later") from None
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "contacts.import_started", "import", import_id, after=job.counts
     ) as txn:
         saved = txn.save(job)
@@ -421,7 +421,7 @@ def create_upload(
         )
     except (ClientError, BotoCoreError):
         raise Unavailable("an upload could not be prepared; retry later") from None
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "contacts.upload_created", "import", import_id, after=job.counts
     ) as txn:
         txn.save(job)
@@ -457,7 +457,7 @@ def start_uploaded(scope: TenantScope, caller: Caller, import_id: str) -> Import
     except BotoCoreError:
         raise Unavailable("the uploaded file could not be read; retry later") from None
     read_rows([head], job.mapping)  # the header's problems are the client's, at once
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "contacts.import_started", "import", import_id, after=job.counts
     ) as txn:
         queued = txn.save(job.model_copy(update={"status": ImportStatus.QUEUED}))

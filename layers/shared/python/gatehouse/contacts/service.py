@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
@@ -29,7 +30,6 @@ from gatehouse.contacts.records import (
 )
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, NotFound
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.tenancy import TenantScope
@@ -127,7 +127,7 @@ def create(
     if existing is not None:
         contact = contact.model_copy(update={"version": existing.version})
     after = audited(contact, _set_fields(request))
-    with trail.recorded(scope, caller, "contact.created", "contact", contact.contact_id, after=after) as txn:
+    with audit.recorded(scope, caller, "contact.created", "contact", contact.contact_id, after=after) as txn:
         saved = txn.save(contact)
     return ContactView.of(saved)
 
@@ -216,7 +216,7 @@ def update(
         return ContactView.of(current)
     updated = refresh(candidate.model_copy(update={"updated_at": clock(), "updated_by": caller.actor}))
     changed = list(fields) + (["consent"] if changes.add_consent else [])
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "contact.updated",
@@ -234,7 +234,7 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
     caller.require(Permission.CONTACTS_WRITE)
     current = get(scope, contact_id)
     deleted = refresh(current.model_copy(update={"deleted_at": clock(), "deleted_by": caller.actor}))
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "contact.deleted",
@@ -291,6 +291,6 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     erase_messages(scope, contact_id)
     erase_calls(scope, contact_id)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
-    with trail.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
+    with audit.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
         txn.delete(contact)
     return erased

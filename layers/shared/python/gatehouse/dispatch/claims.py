@@ -12,8 +12,9 @@ A claim is a write of that ledger conditional on the version the gates read, so:
   again and asks the gates again before it claims.
 
 A batch's claims go in transactions of 100 (one round trip each). When some items
-refuse, the rest are written again without them, and the refused ledgers are read
-again (one BatchGetItem) and handed back to decide again. A claim outlives its send by
+refuse, the rest are written again without them; each refusal carries the ledger as it
+now stands (ALL_OLD), which is handed back to decide again without a second read (only
+a refusal DynamoDB gave no reasons for is read again). A claim outlives its send by
 ``CLAIM_KEPT``, far beyond any retry of its batch: a retried task finds it and sends
 nothing.
 """
@@ -107,20 +108,19 @@ def claim(
         else:
             keys[contact_id] = claim_key(campaign_id, number)
             writes.append(_claimed(ledger, campaign_id, number, run_id, now))
-    refused: list[AttemptLedger] = []
+    refused: dict[str, AttemptLedger | None] = {}
     for start in range(0, len(writes), TRANSACTION_LIMIT):
         written, lost = _write(scope, writes[start : start + TRANSACTION_LIMIT])
         result.held.extend(w.contact_id for w in written)
-        refused.extend(lost)
-    if refused:
-        fresh = scope.batch_get(AttemptLedger, [w.contact_id for w in refused])
-        for refusal in refused:
-            cid = refusal.contact_id
-            current = fresh.get(cid) or AttemptLedger(contact_id=cid)
-            if keys[cid] in current.claims:
-                result.taken.append(cid)
-            else:
-                result.contested[cid] = current
+        refused.update(lost)
+    unknown = [cid for cid, current in refused.items() if current is None]
+    fresh = scope.batch_get(AttemptLedger, unknown) if unknown else {}
+    for cid, returned in refused.items():
+        current = returned or fresh.get(cid) or AttemptLedger(contact_id=cid)
+        if keys[cid] in current.claims:
+            result.taken.append(cid)
+        else:
+            result.contested[cid] = current
     return result
 
 
@@ -132,9 +132,15 @@ def _claimed(
     return ledger.model_copy(update={"times": [*ledger.recent(now), now], "claims": kept})
 
 
-def _write(scope: TenantScope, chunk: list[AttemptLedger]) -> tuple[list[AttemptLedger], list[AttemptLedger]]:
-    """(written, refused): the chunk in one transaction, again without the items that refused."""
-    refused: list[AttemptLedger] = []
+def _write(
+    scope: TenantScope, chunk: list[AttemptLedger]
+) -> tuple[list[AttemptLedger], dict[str, AttemptLedger | None]]:
+    """(written, refused): the chunk in one transaction, again without the items that refused.
+
+    Each refused contact maps to its ledger as the refusal returned it (a ledger deleted
+    meanwhile: a new, empty one), or None when it must be read again.
+    """
+    refused: dict[str, AttemptLedger | None] = {}
     for _ in range(_REWRITES):
         if not chunk:
             return [], refused
@@ -145,7 +151,8 @@ def _write(scope: TenantScope, chunk: list[AttemptLedger]) -> tuple[list[Attempt
         except TransactionConflict as exc:
             if not exc.failed:
                 break  # no reasons given: item by item below
-            refused.extend(chunk[n] for n in sorted(exc.failed))
+            for n in sorted(exc.failed):
+                refused[chunk[n].contact_id] = _returned(exc, n, chunk[n].contact_id)
             chunk = [w for n, w in enumerate(chunk) if n not in exc.failed]
             continue
         return chunk, refused
@@ -155,5 +162,15 @@ def _write(scope: TenantScope, chunk: list[AttemptLedger]) -> tuple[list[Attempt
             scope.save(ledger)
             written.append(ledger)
         except Conflict:
-            refused.append(ledger)
+            refused[ledger.contact_id] = None
     return written, refused
+
+
+def _returned(exc: TransactionConflict, position: int, contact_id: str) -> AttemptLedger | None:
+    """The ledger a refusal carried; None when it carried none that reads as this contact's ledger."""
+    if position not in exc.current:
+        return None
+    current = exc.current[position]
+    if current is None:
+        return AttemptLedger(contact_id=contact_id)
+    return current if isinstance(current, AttemptLedger) and current.contact_id == contact_id else None

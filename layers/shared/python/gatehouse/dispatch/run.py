@@ -30,6 +30,7 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import audit
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.clock import Clock, utc_now
@@ -40,7 +41,6 @@ from gatehouse.dispatch import gates
 from gatehouse.dispatch.gates import Reason
 from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.errors import Conflict, TenantNotActive, Unavailable
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, system
 from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.ids import new_id
@@ -142,7 +142,7 @@ def start_run(
         started_at=clock(),
         started_by=caller.actor,
     )
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "dispatch_run.started", "run", started.run_id, after=_audited(started)
     ) as txn:
         run = txn.save(started)
@@ -189,7 +189,7 @@ def save_audited(
     scope: TenantScope, agent: Caller, action: str, before: DispatchRun, after: DispatchRun
 ) -> None:
     """The run record's change and its audit entry, in one transaction."""
-    with trail.recorded(
+    with audit.recorded(
         scope, agent, action, "run", after.run_id, before=_audited(before), after=_audited(after)
     ) as txn:
         txn.save(after)
@@ -325,7 +325,7 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
             deferred_before=now,
         )
         try:
-            with trail.recorded(
+            with audit.recorded(
                 scope, agent, "dispatch_run.started", "run", run.run_id, after=_audited(run)
             ) as txn:
                 run = txn.save(run)

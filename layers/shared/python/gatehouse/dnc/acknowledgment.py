@@ -22,9 +22,9 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Invalid
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -91,7 +91,7 @@ def acknowledge(scope: TenantScope, caller: Caller, wording: str, *, clock: Cloc
     record = DncAcknowledgment(wording=WORDING, acknowledged_at=clock(), acknowledged_by=caller.actor)
     view = AcknowledgmentView.of(record)
     try:
-        with trail.recorded(scope, caller, "dnc.acknowledged", "dnc", "acknowledgment", after=view) as txn:
+        with audit.recorded(scope, caller, "dnc.acknowledged", "dnc", "acknowledgment", after=view) as txn:
             txn.save(record)
     except TransactionConflict:
         return Acknowledged(AcknowledgmentView.of(scope.require(DncAcknowledgment, CURRENT)), False)

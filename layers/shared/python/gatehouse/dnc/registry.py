@@ -40,10 +40,10 @@ from typing import Final, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.dnc.stamps import ScrubReason, ScrubSource, ScrubStamp, answered, error
 from gatehouse.errors import Conflict, Invalid
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.ids import new_id
@@ -161,7 +161,7 @@ def load(
         raise Invalid(f"no line of the file is a number in area code {area_code}")
     report = _record(scope, registry, counts, clock())
     target = f"{report.registry_ref}/{area_code}"
-    trail.record(caller, "dnc.registry_loaded", "dnc_registry", target, after=report)
+    audit.record(caller, "dnc.registry_loaded", "dnc_registry", target, after=report)
     metrics.add_metric(name="DncRegistryNumbersLoaded", unit="Count", value=counts.added)
     return report
 

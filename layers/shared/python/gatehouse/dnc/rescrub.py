@@ -30,6 +30,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from gatehouse import audit
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.clock import Clock, utc_now
@@ -39,7 +40,6 @@ from gatehouse.contacts.records import RESCRUB_INDEX, Contact
 from gatehouse.dnc.scrub import scrub as scrub_numbers
 from gatehouse.dnc.stamps import ScrubReason, ScrubStamp, ScrubStatus
 from gatehouse.errors import Conflict
-from gatehouse.identity import trail
 from gatehouse.identity.caller import system
 from gatehouse.observability import logger, metrics
 from gatehouse.retention.policy import windows_of
@@ -179,7 +179,7 @@ def _failed(scope: TenantScope, done: Rescrubbed, reason: str, now: datetime) ->
     if state.failing_since is None or paused:
         scope.save(state.model_copy(update={"failing_since": state.failing_since or now, "reason": reason}))
         caller = system(scope.tenant_id, "dnc-rescrub")
-        trail.record(
+        audit.record(
             caller,
             "dnc.rescrub_failed",
             "dnc",
@@ -194,7 +194,7 @@ def _recovered(scope: TenantScope, now: datetime) -> None:
     if state is None or state.failing_since is None:
         return
     scope.save(state.model_copy(update={"failing_since": None, "reason": None}))
-    trail.record(system(scope.tenant_id, "dnc-rescrub"), "dnc.rescrub_recovered", "dnc", "rescrub")
+    audit.record(system(scope.tenant_id, "dnc-rescrub"), "dnc.rescrub_recovered", "dnc", "rescrub")
     logger.info(
         "DNC re-scrub recovered",
         extra={"tenant_id": scope.tenant_id, "failed_for": str(now - state.failing_since)},

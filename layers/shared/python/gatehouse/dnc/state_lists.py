@@ -24,12 +24,12 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.state_rules import RULES
 from gatehouse.dnc.registry import AreaManifest, LoadKind, older_than, parse_line
 from gatehouse.dnc.stamps import StateListAnswer
 from gatehouse.errors import Conflict, Invalid
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import metrics
@@ -130,7 +130,7 @@ def load(
         deleted=counts.deleted,
         rejected=counts.rejected,
     )
-    trail.record(caller, "dnc.state_list_loaded", "dnc_state_list", state, after=report)
+    audit.record(caller, "dnc.state_list_loaded", "dnc_state_list", state, after=report)
     metrics.add_metric(name="DncStateListNumbersLoaded", unit="Count", value=counts.added)
     return report
 

@@ -25,9 +25,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Invalid, Unauthorized
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import require_active_tenant
@@ -127,7 +127,7 @@ def create_api_key(
         secret_sha256=_digest(secret),
         expires_at=expires_at,
     )
-    with trail.recorded(scope, caller, "api_key.created", "api_key", key_id, after=record) as txn:
+    with audit.recorded(scope, caller, "api_key.created", "api_key", key_id, after=record) as txn:
         saved = txn.save(record)
         txn.save_global(credential)
     return IssuedKey(key=saved, token=token)
@@ -162,7 +162,7 @@ def revoke_api_key(scope: TenantScope, caller: Caller, key_id: str, *, clock: Cl
     if record.revoked_at is not None:
         raise Conflict("api key is already revoked")
     credential = get_directory().get(ApiKeyCredential, key_id, "CREDENTIAL")
-    with trail.recorded(scope, caller, "api_key.revoked", "api_key", key_id, before=record) as txn:
+    with audit.recorded(scope, caller, "api_key.revoked", "api_key", key_id, before=record) as txn:
         txn.after = saved = stage_revocation(txn, caller, record, credential, clock())
     return saved
 
@@ -205,7 +205,7 @@ def rotate_api_key(scope: TenantScope, caller: Caller, key_id: str, *, clock: Cl
             "previous_valid_until": now + ROTATION_GRACE,
         }
     )
-    with trail.recorded(scope, caller, "api_key.rotated", "api_key", key_id, before=record) as txn:
+    with audit.recorded(scope, caller, "api_key.rotated", "api_key", key_id, before=record) as txn:
         txn.after = saved = txn.save(rotated)
         txn.save_global(renewed)
     return IssuedKey(key=saved, token=token)

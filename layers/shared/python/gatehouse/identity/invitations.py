@@ -17,11 +17,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from gatehouse import mail
+from gatehouse import audit, mail
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import Conflict, Unauthorized
-from gatehouse.identity import tokens, trail
+from gatehouse.identity import tokens
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.members import Membership, check_may_grant, join
 from gatehouse.identity.permissions import Role
@@ -116,7 +116,7 @@ def invite(
         invitation_id=invitation.invitation_id,
         expires_at=invitation.expires_at,
     )
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "invitation.created", "invitation", invitation.invitation_id, after=_view(invitation)
     ) as txn:
         saved = txn.save(invitation)
@@ -137,7 +137,7 @@ def revoke(scope: TenantScope, caller: Caller, invitation_id: str, *, clock: Clo
     check_may_grant(caller, invitation.role)
     # The token's lookup item stays until its TTL: accepting reads this status first and refuses.
     closed = invitation.model_copy(update={"status": InvitationStatus.REVOKED, "closed_at": clock()})
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "invitation.revoked", "invitation", invitation_id, before=_view(invitation)
     ) as txn:
         saved = txn.save(closed)
@@ -169,7 +169,7 @@ def accept(token: str, *, request_id: str, source_ip: str | None, clock: Clock =
     )
     after = AcceptedView(invitation_id=invitation.invitation_id, user_id=user.user_id, role=invitation.role)
     try:
-        with trail.recorded(scope, caller, "invitation.accepted", "member", user.user_id, after=after) as txn:
+        with audit.recorded(scope, caller, "invitation.accepted", "member", user.user_id, after=after) as txn:
             txn.delete_global(lookup)  # conditional on the version read: a second accept loses here
             txn.save(accepted)
             member = join(

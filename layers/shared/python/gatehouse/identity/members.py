@@ -17,14 +17,13 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from gatehouse.audit.changes import MAX_CHANGE_ITEMS, recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden
 from gatehouse.identity import api_keys
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role
-from gatehouse.identity.trail import recorded
 from gatehouse.tenancy import Page, TenantRecord, TenantScope, get_directory
-from gatehouse.tenancy.audit_store import MAX_CHANGE_ITEMS
 from gatehouse.tenancy.scope import ScopedTransaction
 
 # Two writes per key beside the membership and the roster, in one audited transaction.

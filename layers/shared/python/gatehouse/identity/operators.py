@@ -13,12 +13,12 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
+from gatehouse.audit.changes import record, recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, NotFound
 from gatehouse.identity import sessions
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.tenants import TenantEntry, TenantStatus, find_tenant
-from gatehouse.identity.trail import record, recorded
 from gatehouse.identity.users import UserIdentity, ensure_user
 from gatehouse.tenancy import TenantScope, get_directory
 

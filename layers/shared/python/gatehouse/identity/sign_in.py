@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from gatehouse import mail
+from gatehouse.audit.changes import record
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import Conflict, Forbidden, Invalid, Unauthorized
@@ -29,7 +30,6 @@ from gatehouse.identity.members import Membership
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.identity.tokens import TokenKind
-from gatehouse.identity.trail import record
 from gatehouse.identity.users import UserIdentity, find_user_by_email, get_user, normalize_email
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import GlobalRecord, get_directory

@@ -25,12 +25,12 @@ from datetime import datetime
 
 import pyotp
 
+from gatehouse.audit.changes import recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Invalid
 from gatehouse.identity import limits, tokens
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role, needs_two_factor
-from gatehouse.identity.trail import recorded
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import GlobalRecord, TenantRecord, TenantScope, get_directory
 from gatehouse.vault.envelope import get_envelope

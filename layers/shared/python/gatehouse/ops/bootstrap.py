@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gatehouse.audit.changes import recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import operator
 from gatehouse.identity.members import add_member
 from gatehouse.identity.permissions import Role
 from gatehouse.identity.tenants import TenantEntry
-from gatehouse.identity.trail import recorded
 from gatehouse.identity.users import ensure_user
 from gatehouse.ids import new_tenant_id
 from gatehouse.tenancy import TenantScope

@@ -15,10 +15,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gatehouse import audit
 from gatehouse.clients import aws_client
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import logger, metrics
@@ -63,7 +63,7 @@ def request_check(scope: TenantScope, caller: Caller, provider: Provider) -> Che
         raise IntegrationNotConnected(f"{provider} is not connected")
     request = CheckRequest(tenant_id=scope.tenant_id, provider=provider)
     result = _invoke(request)
-    trail.record(
+    audit.record(
         caller,
         "integration.tested",
         "integration",

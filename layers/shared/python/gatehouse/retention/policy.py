@@ -14,9 +14,9 @@ from typing import Annotated, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -97,7 +97,7 @@ def set_policy(
     caller.require(Permission.INTEGRATIONS_MANAGE)
     before = scope.get(RetentionPolicy, "POLICY")
     previous = before.windows if before else RetentionWindows()
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "retention.changed", "retention", "policy", before=previous, after=windows
     ) as txn:
         txn.save(

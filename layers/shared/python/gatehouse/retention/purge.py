@@ -24,10 +24,10 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.contacts.records import DELETED_INDEX, Contact
 from gatehouse.errors import Conflict
-from gatehouse.identity import trail
 from gatehouse.identity.caller import system
 from gatehouse.retention.policy import RetentionWindows, windows_of
 from gatehouse.tenancy import TenantScope
@@ -73,7 +73,7 @@ def purge_expired(
     steps = (_inbound_bodies, _inbound_records, _call_media, _deleted_contacts)
     complete = all(step(scope, windows, now, counts, time_left) for step in steps)
     if counts.total:
-        trail.record(
+        audit.record(
             system(scope.tenant_id, "retention"),
             "retention.purged",
             "retention",

@@ -31,9 +31,9 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import metrics
@@ -140,7 +140,7 @@ def suppress(
     try:
         # One conditional put with its audit entry: a number already on the list fails the
         # condition (no read first) and writes no entry.
-        with trail.recorded(scope, caller, "suppression.added", "suppression", view.ref, after=view) as add:
+        with audit.recorded(scope, caller, "suppression.added", "suppression", view.ref, after=view) as add:
             add.save(entry)
     except TransactionConflict:
         return Suppressed(_add_source(scope, caller, entry.number_key, source), False)
@@ -157,7 +157,7 @@ def _add_source(scope: TenantScope, caller: Caller, key: str, source: Suppressio
         before = SuppressionView.of(existing)
         after = SuppressionView.of(existing.model_copy(update={"sources": [*standing_now, source]}))
         try:
-            with trail.recorded(
+            with audit.recorded(
                 scope, caller, "suppression.added", "suppression", after.ref, before=before, after=after
             ) as change:
                 change.save(existing.model_copy(update={"sources": [*standing_now, source]}))
@@ -182,7 +182,7 @@ def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock
         return False
     view = SuppressionView.of(entry)
     removal = Removal(reason="opt-in keyword from the number", removed_at=clock())
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
     ) as change:
         change.delete(entry)
@@ -237,7 +237,7 @@ def remove(
         raise NotFound("the number is not on the suppression list")
     view = SuppressionView.of(entry)
     removal = Removal(reason=why, removed_at=clock())
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
     ) as change:
         change.delete(entry)

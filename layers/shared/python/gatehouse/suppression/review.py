@@ -23,9 +23,9 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Invalid, NotFound
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import metrics
@@ -134,7 +134,7 @@ def _hold_once(
         else entry.model_copy(update={"sources": [*standing(entry), HELD]})
     )
     after = SuppressionView.of(held)
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "suppression.held", "suppression", after.ref, before=_view(entry), after=after
     ) as change:
         change.save(held)
@@ -176,7 +176,7 @@ def confirm_hold(
         else entry.model_copy(update={"source": sources[0], "sources": sources})
     )
     resolved = _resolved(filed, Resolution.SUPPRESSED, None, sources, now)
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "suppression.hold_confirmed",
@@ -204,7 +204,7 @@ def release_hold(
     entry = scope.get(SuppressionEntry, filed.number_key)
     remaining: list[SuppressionSource] = [s for s in standing(entry) if s is not HELD] if entry else []
     resolved = _resolved(filed, Resolution.RELEASED, why, remaining, clock())
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "suppression.hold_released",

@@ -11,14 +11,15 @@ means "create, only if absent"). It never scans.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import BatchWrite
+from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.models import BatchWrite, Model
 from pynamodb.transactions import TransactWrite
 
 from gatehouse.errors import Conflict, CrossTenantAccess, NotFound
@@ -206,24 +207,44 @@ class TenantScope:
     def transaction(self) -> Iterator[ScopedTransaction]:
         """All-or-nothing writes of this tenant's records (and global lookups tied to them).
 
-        For a change that is audited, ``identity.trail.recorded`` commits the same writes
-        together with the audit entry instead.
+        For a change that is audited, ``audit.changes.recorded`` stages the same writes and
+        hands them back to ``commit`` with the audit entry and the chain head.
         """
-        model = store.bind()
         txn = ScopedTransaction(self)
         yield txn
-        if not txn:
+        self.commit(txn)
+
+    def commit(self, change: ScopedTransaction | None, *, puts: Sequence[ConditionalPut] = ()) -> None:
+        """Write ``change`` and ``puts`` (this tenant's items of another table) in one transaction.
+
+        The change's writes go first, then the puts in order. Raises TransactionConflict when
+        one of the change's conditions refused (it wins: retrying the puts would not make it
+        hold), PutsRefused when only puts did or the transaction was cancelled for another
+        reason, and the TransactWriteError itself for what is not a cancellation.
+        """
+        if change is not None and change.tenant_id != self._tenant_id:
+            raise CrossTenantAccess("a change commits through its own tenant's scope")
+        for put in puts:
+            if not str(getattr(put.item, "pk", "")).startswith(f"{self._tenant_id}#"):
+                raise CrossTenantAccess("item outside the tenant scope")
+        model = store.bind()
+        sent = change.sent() if change is not None else []
+        if not sent and not puts:
             return  # DynamoDB refuses a TransactWriteItems with no items; nothing to commit is done
         try:
             # Reuse the model's connection: a new botocore client per transaction costs ~150 ms.
             with TransactWrite(connection=model._get_connection().connection) as write:
-                txn.apply(write)
+                if change is not None:
+                    change.apply(write)
+                for put in puts:
+                    write.save(
+                        put.item, condition=put.condition, return_values="ALL_OLD" if put.return_old else None
+                    )
         except TransactWriteError as exc:
-            if exc.cause_response_code in store.CONDITION_FAILED:
-                reasons = enumerate(exc.cancellation_reasons)
-                failed = frozenset(n for n, why in reasons if why is not None and why.code != "None")
-                raise conflict(failed) from exc
-            raise
+            refusal = _refusal(exc, sent, len(puts))
+            if refusal is None:
+                raise
+            raise refusal from exc
 
     def _readable(self, record_type: type[T], items: Iterable[store.Item]) -> Iterator[T]:
         """The records of ``items``; one that no longer reads as ``record_type`` is reported and skipped.
@@ -258,17 +279,89 @@ def _report_unreadable(record_type: type[TenantRecord], item: store.Item) -> Non
 class TransactionConflict(Conflict):
     """A transaction was cancelled; ``failed`` holds the positions (saves first, in order) that refused.
 
-    Empty when DynamoDB gave no reasons: then any item may have refused.
+    Empty when DynamoDB gave no reasons: then any item may have refused. ``current`` holds,
+    for each refused save, the record as it now stands (None: absent), as DynamoDB returned
+    it with the refusal (ALL_OLD), so the writer needs no second read.
     """
 
-    def __init__(self, message: str, *, failed: frozenset[int]) -> None:
+    def __init__(
+        self, message: str, *, failed: frozenset[int], current: Mapping[int, Record | None] | None = None
+    ) -> None:
         super().__init__(message)
         self.failed = failed
+        self.current: Mapping[int, Record | None] = current or {}
 
 
-def conflict(failed: frozenset[int]) -> TransactionConflict:
+def conflict(
+    failed: frozenset[int], current: Mapping[int, Record | None] | None = None
+) -> TransactionConflict:
     """What a caller gets when records of its transaction refused (positions as in ``ScopedTransaction``)."""
-    return TransactionConflict("the change conflicts with a concurrent change; retry", failed=failed)
+    return TransactionConflict(
+        "the change conflicts with a concurrent change; retry", failed=failed, current=current
+    )
+
+
+@dataclass(frozen=True)
+class ConditionalPut:
+    """A conditional put of one of the tenant's items of another table, committed with a change.
+
+    With ``return_old``, a refusal carries the item as it stands (``PutsRefused.reasons``).
+    """
+
+    item: Model
+    condition: Any
+    return_old: bool = False
+
+
+class PutsRefused(Conflict):
+    """The change held but the transaction was cancelled: one reason per put, in order (None: it held)."""
+
+    def __init__(self, reasons: list[CancellationReason | None]) -> None:
+        super().__init__("the transaction was cancelled; retry")
+        self.reasons = reasons
+
+
+def _refusal(exc: TransactWriteError, sent: list[Staged], puts: int) -> Conflict | None:
+    """What a cancelled ``commit`` means to its caller; None when it is no cancellation to explain."""
+    reasons = exc.cancellation_reasons
+    if not puts:
+        if exc.cause_response_code not in store.CONDITION_FAILED:
+            return None
+        failed = frozenset(
+            staged.position for staged, why in zip(sent, reasons, strict=False) if why is not None
+        )
+        return conflict(failed, _current(sent, reasons))
+    if exc.cause_response_code != "TransactionCanceledException" or len(reasons) != len(sent) + puts:
+        return None
+    refused = frozenset(
+        staged.position for staged, why in zip(sent, reasons, strict=False) if _condition_failed(why)
+    )
+    if refused:
+        return conflict(refused, _current(sent, reasons))
+    return PutsRefused(reasons[len(sent) :])
+
+
+def _condition_failed(why: CancellationReason | None) -> bool:
+    return why is not None and why.code == "ConditionalCheckFailed"
+
+
+def _current(sent: list[Staged], reasons: list[CancellationReason | None]) -> dict[int, Record | None]:
+    """The refused saves' records as DynamoDB returned them with the refusal; unreadable ones left out."""
+    current: dict[int, Record | None] = {}
+    for staged, why in zip(sent, reasons, strict=False):
+        if not staged.saved or why is None or not _condition_failed(why):
+            continue
+        if why.raw_item is None:
+            current[staged.position] = None
+            continue
+        item = store.Item.from_raw_data(why.raw_item)
+        if item.pk != staged.item.pk:
+            continue  # never trust an item for another key (another tenant's, above all)
+        try:
+            current[staged.position] = store.from_item(type(staged.record), item)
+        except UNREADABLE:
+            continue
+    return current
 
 
 class ScopedBatch:
@@ -301,10 +394,20 @@ class ScopedBatch:
         self.sent += 1
 
 
-class ScopedTransaction:
-    """Collects writes; the scope (or an audited change, with its entry) commits them in one transaction.
+@dataclass(frozen=True)
+class Staged:
+    """One write of a ``ScopedTransaction``: its position (saves first, then deletes) and what it writes."""
 
-    Items go into the transaction saves first, then deletes, each in the order staged.
+    position: int
+    item: store.Item
+    record: Record
+    saved: bool
+
+
+class ScopedTransaction:
+    """Collects writes; the scope commits them in one transaction (an audited change, with its entry).
+
+    Positions count saves first, then deletes, each in the order staged.
     """
 
     def __init__(self, scope: TenantScope) -> None:
@@ -327,12 +430,22 @@ class ScopedTransaction:
         self._deletes.append((store.key_item(record, store.global_partition(record)), record))
 
     @property
+    def scope(self) -> TenantScope:
+        return self._scope
+
+    @property
     def tenant_id(self) -> str:
         return self._scope.tenant_id
 
     def __len__(self) -> int:
         """How many items the writes put into the transaction."""
         return len(self._saves) + len(self._deletes)
+
+    def sent(self) -> list[Staged]:
+        """The writes in the order the transaction sends them: PynamoDB puts deletes before puts."""
+        saves = len(self._saves)
+        deletes = [Staged(saves + n, item, record, False) for n, (item, record) in enumerate(self._deletes)]
+        return [*deletes, *(Staged(n, item, record, True) for n, (item, record) in enumerate(self._saves))]
 
     def apply(self, write: TransactWrite) -> None:
         """Add the writes to ``write`` (any number of times: each attempt of a retried transaction)."""
@@ -341,6 +454,6 @@ class ScopedTransaction:
             store.forget(item.pk, item.sk)
         for item, record in self._saves:
             item.version = record.version + 1
-            write.save(item, condition=store.write_condition(record))
+            write.save(item, condition=store.write_condition(record), return_values="ALL_OLD")
         for item, record in self._deletes:
             write.delete(item, condition=store.Item.version == record.version)

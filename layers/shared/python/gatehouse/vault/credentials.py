@@ -34,9 +34,9 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Invalid, NotFound
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import logger
@@ -145,7 +145,7 @@ def connect(
         version=existing.version if existing else 0,
         **_sealed_parts(scope, provider, credentials, now),
     )
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "integration.connected", "integration", provider.value, after=_AuditedState.of(record)
     ) as txn:
         saved = txn.save(record)
@@ -183,7 +183,7 @@ def update(
             return IntegrationView.of(current)
         parts = {"settings": kept.settings()}
     updated = current.model_copy(update={**parts, "updated_at": now, "updated_by": caller.actor})
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "integration.updated",
@@ -213,7 +213,7 @@ def revoke(
             "revoked_by": caller.actor,
         }
     )
-    with trail.recorded(
+    with audit.recorded(
         scope,
         caller,
         "integration.revoked",

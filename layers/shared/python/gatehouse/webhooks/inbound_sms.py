@@ -23,12 +23,12 @@ from typing import Final
 
 from pydantic import BaseModel, Field
 
+from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.optout import Intent, classify
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity import caller as callers
-from gatehouse.identity import trail
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import logger, metrics
@@ -207,7 +207,7 @@ def set_help_text(scope: TenantScope, caller: Caller, text: str, *, clock: Clock
     )
     view = SmsHelpView(help_text=record.help_text, updated_at=record.updated_at, updated_by=record.updated_by)
     previous = SmsHelpView(help_text=before.help_text if before else DEFAULT_HELP)
-    with trail.recorded(
+    with audit.recorded(
         scope, caller, "sms_help.changed", "sms_settings", "help", before=previous, after=view
     ) as txn:
         txn.save(record)

@@ -1,4 +1,4 @@
-"""The audit table behind the data door: chain heads, entries and signed checkpoints.
+"""The audit table's storage: chain heads, entries and signed checkpoints.
 
 Layout (string keys; one tenant's whole log lives in one partition)::
 
@@ -13,12 +13,12 @@ Layout (string keys; one tenant's whole log lives in one partition)::
 
 The table is write-once by construction: this module only ever puts, and always with a
 condition (an entry or a checkpoint only if absent, the head only while it is still where
-the writer read it), inside one TransactWriteItems for an append. An append may carry the
-change it records: the tenant's conditional writes (a ``ScopedTransaction``) go into the
-same TransactWriteItems, ahead of the entry and the head, so the change and its entry
-commit together or not at all. Reads are GetItem, BatchGetItem and Query. It never
-updates, deletes or scans the audit table, and it decides nothing about what an entry
-means: ``gatehouse.audit`` does.
+the writer read it). An append is two such puts that this module builds and the tenant's
+scope commits (``TenantScope.commit``) in one TransactWriteItems, after the writes of the
+change it records, if any: the change and its entry commit together or not at all, and
+the door performs every write of tenant data. Reads are GetItem, BatchGetItem and Query.
+It never updates, deletes or scans the audit table, and it decides nothing about what an
+entry means: ``gatehouse.audit.log`` does.
 """
 
 from __future__ import annotations
@@ -31,15 +31,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ScopedTransaction, conflict
-from gatehouse.tenancy.store import BATCH_GET_LIMIT, CONDITION_FAILED, decode_cursor, encode_cursor
+from gatehouse.tenancy import BATCH_GET_LIMIT, TenantScope, decode_cursor, encode_cursor
+from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ConditionalPut, PutsRefused, ScopedTransaction
 
 COLLECTION = "AUDIT"
 HEAD_KEY = "HEAD"
@@ -47,7 +46,7 @@ _ENTRY = "E#"
 _CHECKPOINT = "CP#"
 _DIGITS = 12
 _LAST_SEQ = 10**_DIGITS - 1
-_ENTRY_SLOT, _HEAD_SLOT = 0, 1  # the order of the two puts, after any change's writes, in an append
+_ENTRY_SLOT, _HEAD_SLOT = 0, 1  # the order of the two puts of an append, after any change's writes
 MAX_CHANGE_ITEMS = TRANSACTION_LIMIT - 2  # what an audited change may write beside its entry and the head
 
 
@@ -177,6 +176,7 @@ class AuditStore:
     def __init__(self, tenant_id: str) -> None:
         if not is_tenant_id(tenant_id):
             raise CrossTenantAccess("not a tenant id")
+        self._tenant_id = tenant_id
         self._pk = partition(tenant_id)
 
     def head(self) -> ChainHead | None:
@@ -192,11 +192,12 @@ class AuditStore:
     ) -> ChainHead:
         """Put the entry and move the head to it in one transaction, only if the head is ``expected``.
 
-        With ``change``, the change's writes (at most ``MAX_CHANGE_ITEMS``) go first into the
-        same transaction, so nothing of it is written unless the entry is, and the reverse.
-        Raises HeadMoved (with the head as it is now, from the failed condition, so the
-        writer needs no second read), ChainCorrupt, or TransactionConflict when one of the
-        change's own conditions refused (``failed`` names its positions in ``change``).
+        The tenant's scope commits the two puts; with ``change``, through the change's own
+        scope and after its writes (at most ``MAX_CHANGE_ITEMS``), so nothing of it is written
+        unless the entry is, and the reverse. Raises HeadMoved (with the head as it is now,
+        returned with the refusal, so the writer needs no second read), ChainCorrupt, or
+        TransactionConflict when one of the change's own conditions refused (``failed`` names
+        its positions in ``change``).
         """
         if entry.seq != (expected.seq if expected else 0) + 1:
             raise ValueError("an entry must directly follow the head it was built on")
@@ -215,15 +216,15 @@ class AuditStore:
             target=entry.target,
         )
         head = AuditHeadItem(self._pk, HEAD_KEY, seq=entry.seq, hash=entry.hash, at=entry.at)
+        puts = [
+            ConditionalPut(item, AuditEntryItem.pk.does_not_exist()),
+            ConditionalPut(head, _head_condition(expected), return_old=True),
+        ]
+        scope = change.scope if change is not None else TenantScope(self._tenant_id)
         try:
-            # The model's cached connection: a new botocore client per transaction costs ~150 ms.
-            with TransactWrite(connection=AuditEntryItem._get_connection().connection) as write:
-                if change is not None:
-                    change.apply(write)
-                write.save(item, condition=AuditEntryItem.pk.does_not_exist())
-                write.save(head, condition=_head_condition(expected), return_values="ALL_OLD")
-        except TransactWriteError as exc:
-            raise _append_failure(exc, writes) from exc
+            scope.commit(change, puts=puts)
+        except PutsRefused as refused:
+            raise _append_failure(refused) from refused
         return ChainHead(seq=entry.seq, hash=entry.hash, at=entry.at)
 
     def entries(
@@ -278,7 +279,7 @@ class AuditStore:
         try:
             item.save(condition=AuditCheckpointItem.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code in CONDITION_FAILED:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -363,23 +364,9 @@ def _head_condition(expected: ChainHead | None) -> Any:
     return (AuditHeadItem.seq == expected.seq) & (AuditHeadItem.hash == expected.hash)
 
 
-def _append_failure(exc: TransactWriteError, writes: int = 0) -> GatehouseError:
-    """Why an append was cancelled; its reasons are the change's ``writes`` first, then entry and head.
-
-    A refused write of the change wins over a moved head: rebuilding the entry would not
-    make the change's stale condition hold.
-    """
-    reasons = exc.cancellation_reasons
-    if exc.cause_response_code != "TransactionCanceledException" or len(reasons) != writes + 2:
-        raise exc
-    refused = frozenset(
-        n
-        for n, why in enumerate(reasons[:writes])
-        if why is not None and why.code == "ConditionalCheckFailed"
-    )
-    if refused:
-        return conflict(refused)
-    head_reason, entry_reason = reasons[writes + _HEAD_SLOT], reasons[writes + _ENTRY_SLOT]
+def _append_failure(refused: PutsRefused) -> GatehouseError:
+    """Why the entry and head were refused while the change (if any) held."""
+    entry_reason, head_reason = refused.reasons[_ENTRY_SLOT], refused.reasons[_HEAD_SLOT]
     if head_reason is not None and head_reason.code == "ConditionalCheckFailed":
         raw = head_reason.raw_item
         return HeadMoved(_head(AuditHeadItem.from_raw_data(raw)) if raw else None, known=True)
