@@ -93,11 +93,15 @@ test: lint lint-imports types infra security sam-build $(NODE_TOOLS)
 defences: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m tests.defences
 
-# The schema fuzzing and the gate properties with far more examples than `make test` gives them.
+# The schema fuzzing (each operation, then the stateful phase that follows links as every role of
+# two tenants) and the gate properties with far more examples than `make test` gives them. The
+# stateful phase prints its counts (cases, 5xx, schema violations, cross-tenant reads) and stops
+# by itself after FUZZ_SECONDS.
 FUZZ_EXAMPLES ?= 40
+FUZZ_SECONDS ?= 900
 fuzz: $(VENV)/.installed $(NODE_TOOLS)
-	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
-	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/unit/test_gate_properties.py
+	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_FUZZ_SECONDS=$(FUZZ_SECONDS) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
+	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/e2e/test_stateful_fuzz.py tests/unit/test_gate_properties.py
 
 run: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m local

@@ -32,6 +32,7 @@ from gatehouse.identity import csrf, limits, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
+from gatehouse.observability import for_tenant
 from gatehouse.tenancy import TenantScope
 
 _KEY_ID = re.compile(r"ghk_(?P<kid>[a-z2-7]{26})_")
@@ -111,7 +112,9 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
         "source_ip": event.request_context.identity.source_ip,
     }
     if header:
-        app.append_context(**{CALLER: _api_key_caller(header, context["source_ip"]).within(**context)})
+        found = _api_key_caller(header, context["source_ip"]).within(**context)
+        for_tenant(found.tenant_id)
+        app.append_context(**{CALLER: found})
     elif SESSION_COOKIE in cookies:
         try:
             signed_in = sessions.authenticate(cookies[SESSION_COOKIE])
@@ -127,6 +130,7 @@ def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
             header_token=headers.get(csrf.HEADER),
             session_digest=signed_in.session.csrf_digest,
         )
+        for_tenant(signed_in.caller.tenant_id)
         app.append_context(**{CALLER: signed_in.caller.within(**context), SESSION: signed_in.session})
     return next_middleware(app)
 

@@ -16,7 +16,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.config import DispatchSettings, require
 from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import settle as bookkeeping
-from gatehouse.observability import logger, metrics, tracer
+from gatehouse.observability import for_tenant, logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
@@ -27,7 +27,8 @@ clock: Clock = utc_now
 
 
 def _keys(run: runs.RunInput) -> None:
-    logger.append_keys(tenant_id=run.tenant_id, campaign_id=run.campaign_id, run_id=run.run_id)
+    for_tenant(run.tenant_id)
+    logger.thread_safe_append_keys(campaign_id=run.campaign_id, run_id=run.run_id)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -111,10 +112,12 @@ def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str
         from gatehouse.dnc.lookups import DncLookupRequest, lookup_here  # noqa: PLC0415
 
         lookup = DncLookupRequest.model_validate(event)
-        logger.append_keys(tenant_id=lookup.tenant_id, provider="dnc")
+        for_tenant(lookup.tenant_id)
+        logger.thread_safe_append_keys(provider="dnc")
         return lookup_here(TenantScope(lookup.tenant_id), lookup.numbers, lookup.at).model_dump(mode="json")
 
     request = CheckRequest.model_validate(event)
-    logger.append_keys(tenant_id=request.tenant_id, provider=request.provider.value)
+    for_tenant(request.tenant_id)
+    logger.thread_safe_append_keys(provider=request.provider.value)
     result = run_check(TenantScope(request.tenant_id), request.provider)
     return result.model_dump(mode="json")

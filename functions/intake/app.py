@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gatehouse.config import IntakeSettings, require
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
-from gatehouse.observability import logger, metrics, tracer
+from gatehouse.observability import for_tenant, logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
@@ -39,7 +39,8 @@ class ImportRequest(BaseModel):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ImportRequest.model_validate(event)
-    logger.append_keys(tenant_id=request.tenant_id, import_id=request.import_id)
+    for_tenant(request.tenant_id)
+    logger.thread_safe_append_keys(import_id=request.import_id)
     scope = TenantScope(request.tenant_id)
     job = run_queued_import(scope, request.import_id, suppressed=checks.suppressed, scrub=checks.scrub)
     return {"import_id": job.import_id, "status": job.status.value, **job.counts.model_dump()}

@@ -32,7 +32,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from gatehouse import billing
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
-from gatehouse.observability import logger, metrics, tracer
+from gatehouse.observability import for_tenant, logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
@@ -83,6 +83,7 @@ def _verified_twilio(ref: str) -> tuple[str, FormParams]:
     token = _twilio_token(tenant_id)
     if tenant_id is None or not signatures.twilio_valid(token, url, params, signature):
         raise SignatureRejected("twilio")
+    for_tenant(tenant_id)
     return tenant_id, params
 
 
@@ -168,6 +169,7 @@ def voice_agent_event(ref: str) -> Response[str]:
     secret = _voice_secret(tenant_id)
     if tenant_id is None or not signatures.voice_valid(secret, body, header):
         raise SignatureRejected("voice_agent")
+    for_tenant(tenant_id)
     call_event = voice_events.parse(body)
     scope = TenantScope(tenant_id)
     request_id = _request_id()

@@ -27,13 +27,17 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
 from tests.support.consent import written
 
 EXAMPLES = int(os.environ.get("GATEHOUSE_FUZZ_EXAMPLES", "2"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 # Operations whose effect would end the fuzzing caller's own access mid-run.
 SELF_ENDING = {("DELETE", "/api-keys/{key_id}"), ("DELETE", "/session"), ("DELETE", "/sessions")}
 # What only a signed-in person (a session cookie, not an API key) can reach.

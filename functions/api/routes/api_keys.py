@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from gatehouse.identity import api_keys
 from gatehouse.identity.permissions import Permission, Role
-from routes.schemas import Cursor, KeyId, PageLimit, StrictBody, documented
+from routes.schemas import Cursor, KeyId, PageLimit, StrictBody, documented, follow
 
 router = Router()
 
@@ -56,7 +56,16 @@ class ApiKeyRequest(StrictBody):
     middlewares=requires(Permission.API_KEYS_MANAGE),
     summary="Create an API key (shown once)",
     tags=["api-keys"],
-    responses=documented(201, ApiKeyCreated, 400),
+    responses=documented(
+        201,
+        ApiKeyCreated,
+        400,
+        links=follow(
+            "key_id",
+            RotateKey=("post", "/api-keys/{key_id}/rotate"),
+            RevokeKey=("delete", "/api-keys/{key_id}"),
+        ),
+    ),
 )
 def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKeyCreated]:
     issued = api_keys.create_api_key(
@@ -67,7 +76,11 @@ def create_api_key(request: Annotated[ApiKeyRequest, Body()]) -> Response[ApiKey
 
 
 @router.get(
-    "/api-keys", middlewares=requires(Permission.API_KEYS_READ), summary="List API keys", tags=["api-keys"]
+    "/api-keys",
+    middlewares=requires(Permission.API_KEYS_READ),
+    summary="List API keys",
+    tags=["api-keys"],
+    responses=documented(200, ApiKeyPage, 400),
 )
 def list_api_keys(limit: PageLimit = 50, cursor: Cursor = None) -> ApiKeyPage:
     page = api_keys.list_api_keys(scope(router), limit=limit, cursor=cursor)

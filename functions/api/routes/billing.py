@@ -36,6 +36,7 @@ class PortalRequest(StrictBody):
     middlewares=requires(Permission.TENANT_READ),
     summary="The tenant's billing status (only active lets campaigns run)",
     tags=["billing"],
+    responses=documented(200, BillingView),
 )
 def show_billing() -> BillingView:
     return billing.describe(scope(router))

@@ -17,7 +17,7 @@ from gatehouse.clock import utc_now
 from gatehouse.contacts import checks
 from gatehouse.dispatch import export, preflight, report, run
 from gatehouse.identity.permissions import Permission
-from routes.schemas import Cursor, PageLimit, StrictBody, documented
+from routes.schemas import Cursor, PageLimit, StrictBody, documented, follow
 
 router = Router()
 
@@ -68,7 +68,24 @@ class PolicyOut(BaseModel):
     middlewares=requires(Permission.CAMPAIGNS_WRITE),
     summary="Create a campaign (a draft)",
     tags=["campaigns"],
-    responses=documented(201, CampaignOut, 400),
+    responses=documented(
+        201,
+        CampaignOut,
+        400,
+        links=follow(
+            "campaign_id",
+            GetCampaign=("get", "/campaigns/{campaign_id}"),
+            EditCampaign=("put", "/campaigns/{campaign_id}"),
+            Preflight=("get", "/campaigns/{campaign_id}/preflight"),
+            Submit=("post", "/campaigns/{campaign_id}/submit"),
+            Approve=("post", "/campaigns/{campaign_id}/approve"),
+            Reject=("post", "/campaigns/{campaign_id}/reject"),
+            Start=("post", "/campaigns/{campaign_id}/start"),
+            Cancel=("post", "/campaigns/{campaign_id}/cancel"),
+            Runs=("get", "/campaigns/{campaign_id}/runs"),
+            Report=("get", "/campaigns/{campaign_id}/report"),
+        ),
+    ),
 )
 def create_campaign(spec: Annotated[CampaignSpec, Body()]) -> Response[CampaignOut]:
     created = lifecycle.create(scope(router), caller(router), spec)
@@ -80,6 +97,7 @@ def create_campaign(spec: Annotated[CampaignSpec, Body()]) -> Response[CampaignO
     middlewares=requires(Permission.CAMPAIGNS_READ),
     summary="List campaigns",
     tags=["campaigns"],
+    responses=documented(200, CampaignPage, 400),
 )
 def list_campaigns(limit: PageLimit = 50, cursor: Cursor = None) -> CampaignPage:
     page = lifecycle.list_campaigns(scope(router), limit=limit, cursor=cursor)
@@ -277,7 +295,7 @@ class PreflightOut(BaseModel):
     middlewares=requires(Permission.CAMPAIGNS_READ),
     summary="What every gate would decide now for the campaign's audience, a page at a time, before approval",
     tags=["campaigns"],
-    responses=documented(200, PreflightOut, 404),
+    responses=documented(200, PreflightOut, 400, 404),
 )
 def campaign_preflight(
     campaign_id: CampaignId, limit: Annotated[int, Query(ge=1, le=500)] = 500, cursor: Cursor = None
@@ -299,7 +317,7 @@ def campaign_preflight(
     middlewares=requires(Permission.CAMPAIGNS_READ),
     summary="Each contact's outcome (sent, send_failed, blocked with a reason, deferred until) and delivery",
     tags=["campaigns"],
-    responses=documented(200, ReportOut, 404),
+    responses=documented(200, ReportOut, 400, 404),
 )
 def campaign_report(campaign_id: CampaignId, limit: PageLimit = 100, cursor: Cursor = None) -> ReportOut:
     tenant = scope(router)
@@ -337,6 +355,7 @@ def export_campaign_report(campaign_id: CampaignId, cursor: Cursor = None) -> Re
     middlewares=requires(Permission.CAMPAIGNS_READ),
     summary="The tenant's approval rules",
     tags=["campaigns"],
+    responses=documented(200, PolicyOut),
 )
 def get_policy() -> PolicyOut:
     return PolicyOut.of(lifecycle.policy(scope(router)))

@@ -26,7 +26,7 @@ from gatehouse.contacts.imports import ErrorRow, ImportCounts, ImportJob, Import
 from gatehouse.contacts.records import ContactChanges, ContactInput, ContactView
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
-from routes.schemas import Cursor, PageLimit, documented
+from routes.schemas import Cursor, PageLimit, documented, follow
 
 router = Router()
 
@@ -78,7 +78,21 @@ class PersonData(BaseModel):
     middlewares=requires(Permission.CONTACTS_WRITE),
     summary="Add a contact (checked against the suppression list and scrubbed against DNC)",
     tags=["contacts"],
-    responses=documented(201, ContactView, 400, 409, 503),
+    responses=documented(
+        201,
+        ContactView,
+        400,
+        409,
+        503,
+        links=follow(
+            "contact_id",
+            GetContact=("get", "/contacts/{contact_id}"),
+            UpdateContact=("patch", "/contacts/{contact_id}"),
+            DeleteContact=("delete", "/contacts/{contact_id}"),
+            GetPersonData=("get", "/contacts/{contact_id}/data"),
+            EraseContact=("post", "/contacts/{contact_id}/erase"),
+        ),
+    ),
 )
 def create_contact(request: Annotated[ContactInput, Body()]) -> Response[ContactView]:
     view = service.create(
@@ -108,7 +122,17 @@ def export_contacts(cursor: Cursor = None) -> Response[str]:
     middlewares=requires(Permission.CONTACTS_WRITE),
     summary="Import a CSV file (body: text/csv; the header is checked at once, rows by the intake function)",
     tags=["contacts"],
-    responses=documented(202, ImportView, 400, 503),
+    responses=documented(
+        202,
+        ImportView,
+        400,
+        503,
+        links=follow(
+            "import_id",
+            GetImport=("get", "/contacts/imports/{import_id}"),
+            GetImportErrors=("get", "/contacts/imports/{import_id}/errors"),
+        ),
+    ),
 )
 def start_import(
     mapping: Annotated[str | None, Query(max_length=2048, description="field=Column,...")] = None,
@@ -123,7 +147,17 @@ def start_import(
     middlewares=requires(Permission.CONTACTS_WRITE),
     summary="Prepare a large import: a presigned URL to PUT the CSV file to (15 minutes), then start it",
     tags=["contacts"],
-    responses=documented(201, imports.UploadTicket, 400, 503),
+    responses=documented(
+        201,
+        imports.UploadTicket,
+        400,
+        503,
+        links=follow(
+            "import_id",
+            StartImport=("post", "/contacts/imports/{import_id}/start"),
+            GetImport=("get", "/contacts/imports/{import_id}"),
+        ),
+    ),
 )
 def create_upload(
     mapping: Annotated[str | None, Query(max_length=2048, description="field=Column,...")] = None,
@@ -172,7 +206,7 @@ def get_import(import_id: ImportId) -> ImportView:
     middlewares=requires(Permission.CONTACTS_READ),
     summary="An import's row errors: row, field and reason (never the value)",
     tags=["contacts"],
-    responses=documented(200, ImportErrors, 404),
+    responses=documented(200, ImportErrors, 400, 404),
 )
 def import_errors(import_id: ImportId, cursor: Cursor = None) -> ImportErrors:
     rows, next_cursor = imports.job_errors(scope(router), import_id, cursor=cursor)
@@ -184,6 +218,7 @@ def import_errors(import_id: ImportId, cursor: Cursor = None) -> ImportErrors:
     middlewares=requires(Permission.CONTACTS_READ),
     summary="List contacts, optionally filtered",
     tags=["contacts"],
+    responses=documented(200, ContactPage, 400),
 )
 def list_contacts(  # noqa: PLR0917 - one parameter per filter
     limit: PageLimit = 50,

@@ -53,7 +53,7 @@ class DeclaredDateList(BaseModel):
     middlewares=requires(Permission.TENANT_READ),
     summary="Days declared by a state's authority (proclaimed holidays, emergencies): no attempt then",
     tags=["compliance"],
-    responses=documented(200, DeclaredDateList, 422),
+    responses=documented(200, DeclaredDateList, 400),
 )
 def list_declared_dates(state: StateQuery = None, on_or_after: FromQuery = None) -> DeclaredDateList:
     found = declared.listed_for(state, on_or_after=on_or_after)

@@ -80,7 +80,7 @@ def acknowledge(request: Annotated[AcknowledgeRequest, Body()]) -> Response[Ackn
     middlewares=requires(Permission.INTEGRATIONS_MANAGE),
     summary="Load an area code's registry file (text/plain body; large files: the operator CLI)",
     tags=["dnc"],
-    responses=documented(200, LoadReport, 400),
+    responses=documented(200, LoadReport, 400, 404),
 )
 def load_registry(area_code: AreaCode, kind: Kind = LoadKind.FULL) -> LoadReport:
     body = router.current_event.decoded_body or ""
@@ -94,7 +94,7 @@ def load_registry(area_code: AreaCode, kind: Kind = LoadKind.FULL) -> LoadReport
     middlewares=requires(Permission.INTEGRATIONS_MANAGE),
     summary="Load a state's Do-Not-Call list file (text/plain body; the same formats as registry files)",
     tags=["dnc"],
-    responses=documented(200, StateListReport, 400),
+    responses=documented(200, StateListReport, 400, 404),
 )
 def load_state_list(state: State, kind: Kind = LoadKind.FULL) -> StateListReport:
     body = router.current_event.decoded_body or ""

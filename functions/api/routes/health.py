@@ -6,6 +6,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from guards import public
 from pydantic import BaseModel
 
+from routes.schemas import documented
+
 router = Router()
 
 
@@ -13,6 +15,13 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/health", middlewares=public(), summary="Liveness check", tags=["health"], security=[])
+@router.get(
+    "/health",
+    middlewares=public(),
+    summary="Liveness check",
+    tags=["health"],
+    security=[],
+    responses=documented(200, Health),
+)
 def get_health() -> Health:
     return Health(status="ok")

@@ -20,7 +20,7 @@ from gatehouse import vault
 from gatehouse.identity.permissions import Permission
 from gatehouse.providers import CheckResult, request_check
 from gatehouse.vault import IntegrationView, Provider
-from routes.schemas import documented
+from routes.schemas import documented, follow
 
 router = Router()
 
@@ -51,6 +51,7 @@ class IntegrationList(BaseModel):
     middlewares=requires(Permission.INTEGRATIONS_READ),
     summary="List the tenant's integrations (fingerprints only)",
     tags=["integrations"],
+    responses=documented(200, IntegrationList),
 )
 def list_integrations() -> IntegrationList:
     return IntegrationList(items=vault.list_integrations(scope(router)))
@@ -72,7 +73,22 @@ def describe_integration(provider: ProviderName) -> IntegrationView:
     middlewares=requires(Permission.INTEGRATIONS_MANAGE),
     summary="Connect a provider: validate, encrypt and store its credentials",
     tags=["integrations"],
-    responses=documented(201, IntegrationView, 400, 409, 503),
+    responses=documented(
+        201,
+        IntegrationView,
+        400,
+        404,
+        409,
+        503,
+        links=follow(
+            "provider",
+            "$request.path",
+            DescribeIntegration=("get", "/integrations/{provider}"),
+            UpdateIntegration=("patch", "/integrations/{provider}"),
+            TestIntegration=("post", "/integrations/{provider}/test"),
+            RevokeIntegration=("delete", "/integrations/{provider}"),
+        ),
+    ),
 )
 def connect_integration(provider: ProviderName, credentials: Credentials) -> Response[IntegrationView]:
     view = vault.connect(scope(router), caller(router), provider, credentials)

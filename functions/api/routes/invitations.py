@@ -21,6 +21,7 @@ from routes.schemas import (
     PageLimit,
     StrictBody,
     documented,
+    follow,
 )
 
 router = Router()
@@ -66,7 +67,12 @@ class AcceptedOut(BaseModel):
     middlewares=requires(Permission.MEMBERS_MANAGE),
     summary="Invite an address with a role (the link is sent by mail)",
     tags=["invitations"],
-    responses=documented(201, InvitationOut, 409),
+    responses=documented(
+        201,
+        InvitationOut,
+        409,
+        links=follow("invitation_id", RevokeInvitation=("delete", "/invitations/{invitation_id}")),
+    ),
 )
 def create_invitation(request: Annotated[InvitationRequest, Body()]) -> Response[InvitationOut]:
     invitation = invitations.invite(scope(router), caller(router), email=request.email, role=request.role)
@@ -78,6 +84,7 @@ def create_invitation(request: Annotated[InvitationRequest, Body()]) -> Response
     middlewares=requires(Permission.MEMBERS_READ),
     summary="List invitations",
     tags=["invitations"],
+    responses=documented(200, InvitationPage, 400),
 )
 def list_invitations(limit: PageLimit = 50, cursor: Cursor = None) -> InvitationPage:
     page = invitations.list_invitations(scope(router), limit=limit, cursor=cursor)

@@ -39,7 +39,11 @@ class RoleChange(StrictBody):
 
 
 @router.get(
-    "/members", middlewares=requires(Permission.MEMBERS_READ), summary="List members", tags=["members"]
+    "/members",
+    middlewares=requires(Permission.MEMBERS_READ),
+    summary="List members",
+    tags=["members"],
+    responses=documented(200, MemberPage, 400),
 )
 def list_members(limit: PageLimit = 50, cursor: Cursor = None) -> MemberPage:
     page = members.list_members(scope(router), limit=limit, cursor=cursor)

@@ -72,6 +72,7 @@ class SupportSession(BaseModel):
     middlewares=requires(OPERATOR),
     summary="List every tenant (operators)",
     tags=["operators"],
+    responses=documented(200, TenantPage, 400),
 )
 def list_all_tenants(limit: PageLimit = 50, cursor: Cursor = None) -> TenantPage:
     page = list_tenants(limit=limit, cursor=cursor)

@@ -41,6 +41,7 @@ class HeldTextPage(BaseModel):
     middlewares=requires(Permission.OPTOUT_REVIEW),
     summary="Replies held for review: their numbers get no attempt on any channel until decided",
     tags=["suppressions"],
+    responses=documented(200, HeldTextPage, 400),
 )
 def list_held(limit: PageLimit = 50, cursor: Cursor = None) -> HeldTextPage:
     page = inbound_sms.held_texts(scope(router), limit=limit, cursor=cursor)

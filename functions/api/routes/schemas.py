@@ -45,7 +45,7 @@ _ERROR_TEXT = {
     400: "Malformed request (e.g. body is not JSON)",
     401: "Missing, invalid or revoked API key",
     403: "Your role lacks the permission",
-    404: "No such resource in your tenant",
+    404: "No such resource in your tenant (or a path parameter of the wrong shape: no such route)",
     409: "Conflicts with the current state",
     413: "Request body too large",
     422: "Request does not match the schema",
@@ -55,17 +55,24 @@ _ERROR_TEXT = {
 
 
 def documented(
-    status: int, model: type[BaseModel] | None, *errors: int, media: tuple[str, ...] = ()
+    status: int,
+    model: type[BaseModel] | None,
+    *errors: int,
+    media: tuple[str, ...] = (),
+    links: dict[str, Any] | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """OpenAPI responses for a route: its success shape and the error shape for each failure it can meet.
 
     ``media``: the success body is text in these media types (an export, a PEM key), not JSON.
+    ``links``: where a client goes next with what the success answered (``follow``).
     """
     success: dict[str, Any] = {"description": "OK" if status < 300 else "Done"}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     elif media:
         success["content"] = {media_type: {"schema": {"type": "string"}} for media_type in media}
+    if links:
+        success["links"] = links
     declared: dict[int, OpenAPIResponse] = {status: cast(OpenAPIResponse, success)}
     for code in sorted({401, 403, 413, 422, *errors}):
         declared[code] = {
@@ -73,3 +80,20 @@ def documented(
             "content": {"application/json": {"model": ErrorResponse}},
         }
     return declared
+
+
+def follow(param: str, source: str = "$response.body", **targets: tuple[str, str]) -> dict[str, Any]:
+    """OpenAPI links, by name, to the operations (method, path) that take ``param`` in their path.
+
+    The value comes from the success body's field of the same name (or, with ``source``
+    ``$request.path``, from the request's own path): a create leads to the reads, changes and
+    deletes of what it made, and the stateful fuzzing follows the same links.
+    """
+    value = f"{source}#/{param}" if source == "$response.body" else f"{source}.{param}"
+    return {
+        name: {
+            "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method,
+            "parameters": {f"path.{param}": value},
+        }
+        for name, (method, path) in targets.items()
+    }

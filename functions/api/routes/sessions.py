@@ -124,6 +124,7 @@ def exchange(request: Annotated[ExchangeRequest, Body()]) -> Response[SignedIn]:
     middlewares=requires(Permission.ACCOUNT_SELF, before_two_factor=True),
     summary="The current session: who you are, in which tenant",
     tags=["sessions"],
+    responses=documented(200, Whoami),
 )
 def whoami() -> Whoami:
     session, who = current_session(router), caller(router)
@@ -155,6 +156,7 @@ def sign_out() -> Response[None]:
     middlewares=requires(Permission.ACCOUNT_SELF),
     summary="List your sessions (every tenant)",
     tags=["sessions"],
+    responses=documented(200, SessionList),
 )
 def list_sessions() -> SessionList:
     current = current_session(router)

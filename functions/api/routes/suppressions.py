@@ -78,6 +78,7 @@ def add_suppression(request: Annotated[SuppressRequest, Body()]) -> Response[Sup
     middlewares=requires(Permission.CONTACTS_READ),
     summary="List suppression entries (hash references, never numbers)",
     tags=["suppressions"],
+    responses=documented(200, SuppressionPage, 400),
 )
 def list_suppressions(limit: PageLimit = 50, cursor: Cursor = None) -> SuppressionPage:
     page = suppression.list_entries(scope(router), limit=limit, cursor=cursor)

@@ -141,6 +141,7 @@ def complete(request: Annotated[VerifyRequest, Body()]) -> Response[Verified]:
     middlewares=requires(Permission.TENANT_READ),
     summary="The tenant's security policy",
     tags=["two-factor"],
+    responses=documented(200, PolicyOut),
 )
 def get_policy() -> PolicyOut:
     policy = two_factor.get_policy(scope(router))

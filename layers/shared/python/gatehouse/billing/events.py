@@ -17,7 +17,7 @@ from gatehouse.billing.account import BillingAccount, BillingStatus, tenant_of_c
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict
 from gatehouse.identity import caller as callers
-from gatehouse.observability import logger, metrics
+from gatehouse.observability import for_tenant, logger, metrics
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.scope import TransactionConflict
 
@@ -56,6 +56,7 @@ def apply_event(event: dict[str, Any], *, request_id: str = "none", clock: Clock
         logger.warning("stripe event for no known tenant", extra={"event_type": kind})
         metrics.add_metric(name="BillingEventUnmatched", unit="Count", value=1)
         return "ignored"
+    for_tenant(tenant_id)
     status = _status(kind, obj)
     if status is None:
         return "ignored"

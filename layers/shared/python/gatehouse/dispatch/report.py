@@ -22,7 +22,7 @@ from gatehouse.dispatch.delivery import Delivery, deliveries
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.errors import Conflict
-from gatehouse.observability import metrics
+from gatehouse.observability import TENANT_KEY, current_tenant, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT
 
@@ -181,3 +181,6 @@ def count_blocked_by_reason(blocked: Mapping[str, str]) -> None:
             name="DispatchBlockedByReason", unit=MetricUnit.Count, value=count, namespace=metrics.namespace
         ) as figure:
             figure.add_dimension(name="reason", value=reason)
+            tenant_id = current_tenant()
+            if tenant_id is not None:  # a record of its own: the shared provider's labelling is not here
+                figure.add_metadata(key=TENANT_KEY, value=tenant_id)

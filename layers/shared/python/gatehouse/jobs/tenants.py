@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import GatehouseError
 from gatehouse.identity.tenants import iter_tenant_ids
-from gatehouse.observability import logger, metrics
+from gatehouse.observability import logger, metrics, tenant_bound
 from gatehouse.tenancy import GlobalRecord, TenantScope, get_directory
 
 DEFAULT_MARGIN_MS: Final = 60_000  # stop this long before Lambda's timeout: one more chunk must fit
@@ -152,6 +152,11 @@ def _in_resume_order(tenant_ids: list[str], first: str | None) -> list[str]:
 
 
 def _run_one(job: str, work: Callable[[TenantScope], TenantWork], tenant_id: str) -> TenantResult:
+    with tenant_bound(tenant_id):
+        return _outcome(job, work, tenant_id)
+
+
+def _outcome(job: str, work: Callable[[TenantScope], TenantWork], tenant_id: str) -> TenantResult:
     try:
         done = work(TenantScope(tenant_id))
     except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
