@@ -11,6 +11,8 @@ It never decides whether an attempt may go: ``RuleBook.with_declared`` does.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -110,6 +112,7 @@ def declare(
     )
     saved = get_directory().save(record)
     _log("declared_date.added", console, saved)
+    forget_read()
     return saved
 
 
@@ -126,6 +129,7 @@ def withdraw(console: Caller, date_id: str, reason: str, *, clock: Clock = utc_n
     )
     saved = get_directory().save(changed)
     _log("declared_date.withdrawn", console, saved)
+    forget_read()
     return saved
 
 
@@ -142,9 +146,37 @@ def _log(action: str, console: Caller, record: DeclaredDate) -> None:
     )
 
 
-def rules_at(now: datetime, rules: RuleBook = RULES) -> RuleBook:
-    """The rule book with the dates declared from the day before ``now`` on (one Query).
+# Read at most once a minute per container: a date declared applies to the batches that start
+# a minute later (dates are proclaimed days ahead), and a run of 20 batches asks once, not 20 times.
+FRESH_FOR: Final = timedelta(minutes=1)
+_read: dict[str, tuple[datetime, float, tuple[DeclaredDay, ...]]] = {}
+_read_lock = threading.Lock()
 
-    A day before today in UTC is still today somewhere west of it.
+
+def rules_at(now: datetime, rules: RuleBook = RULES) -> RuleBook:
+    """The rule book with the dates declared from the day before ``now`` on.
+
+    A day before today in UTC is still today somewhere west of it. The dates are read once
+    a minute of ``now`` and of the container's own clock, whichever comes first (one Query).
     """
-    return rules.with_declared(in_force(on_or_after=now.date() - timedelta(days=1)))
+    minute = now.replace(second=0, microsecond=0)
+    with _read_lock:
+        cached = _read.get("days")
+        fresh = (
+            cached is not None
+            and cached[0] == minute
+            and time.monotonic() - cached[1] < FRESH_FOR.total_seconds()
+        )
+    if cached is not None and fresh:
+        days = cached[2]
+    else:
+        days = in_force(on_or_after=now.date() - timedelta(days=1))
+        with _read_lock:
+            _read["days"] = (minute, time.monotonic(), days)
+    return rules.with_declared(days)
+
+
+def forget_read() -> None:
+    """Read the dates again at the next ``rules_at`` (a date just declared or withdrawn here)."""
+    with _read_lock:
+        _read.clear()
