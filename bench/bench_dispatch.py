@@ -11,9 +11,9 @@ Counted while the run executes:
 - Lambda invocations (each served function's invocations);
 - Step Functions state transitions of the Standard parent (its ``StateEntered`` events);
   the batches' child executions are Express in AWS, billed per request and duration;
-- DynamoDB capacity, sized from each request's items: a write is 1 unit per KB of the
-  item (2 inside a transaction), a read 1 unit per 4 KB (strongly consistent); a Query
-  is charged for the items it asks for at the size of a contact.
+- DynamoDB capacity by partition key, sized from each request's items
+  (``local.capacity``: its docstring has the rules), printed per collection and written
+  with the other counts to ``.bench/dispatch_counts.json`` for ``bench/scale_model.py``.
 
 Cost per 1,000 messages at list prices (us-east-1): Lambda $0.20 per million requests
 and $0.0000166667 per GB-second (memory from the template, duration measured here);
@@ -30,11 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 
-from gatehouse.aws_calls import AwsCall, AwsCallCounter  # noqa: E402
+from gatehouse.aws_calls import AwsCallCounter  # noqa: E402
+from local.capacity import PartitionCapacity, slug  # noqa: E402
 from local.runtime import LocalRuntime  # noqa: E402
 
 PRICE = {
@@ -57,43 +58,8 @@ PRICE = {
     "express_gb_second": 0.00001667,
     "kms_request": 0.03 / 10_000,
 }
-CONTACT_KB = 1.5
+COUNTS = ROOT / ".bench" / "dispatch_counts.json"  # the scale model's input
 WINDOWS = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}]
-
-
-class Capacity:
-    """DynamoDB read and write units sized from each request's items."""
-
-    def __init__(self) -> None:
-        self.reads = 0.0
-        self.writes = 0.0
-
-    def __call__(self, call: AwsCall, request: Any) -> None:  # noqa: C901 - one branch per operation
-        if call.service != "dynamodb" or request is None or not request.body:
-            return
-        body = json.loads(request.body)
-        op = call.operation
-        if op == "PutItem":
-            self.writes += _kb(body["Item"])
-        elif op in {"UpdateItem", "DeleteItem"}:
-            self.writes += 1
-        elif op == "BatchWriteItem":
-            for writes in body["RequestItems"].values():
-                self.writes += sum(_kb(w["PutRequest"]["Item"]) if "PutRequest" in w else 1 for w in writes)
-        elif op == "TransactWriteItems":
-            for item in body["TransactItems"]:
-                put = item.get("Put")
-                self.writes += 2 * (_kb(put["Item"]) if put else 1)
-        elif op in {"GetItem"}:
-            self.reads += 1
-        elif op == "BatchGetItem":
-            self.reads += sum(len(t["Keys"]) for t in body["RequestItems"].values())
-        elif op == "Query":
-            self.reads += math.ceil(body.get("Limit", 1) * CONTACT_KB / 4)
-
-
-def _kb(item: dict[str, Any]) -> int:
-    return max(1, math.ceil(len(json.dumps(item)) / 1024))
 
 
 def seed_contacts(runtime: LocalRuntime, count: int) -> None:
@@ -200,7 +166,7 @@ def _measure(args: argparse.Namespace, figures: Any) -> int:  # noqa: PLR0915 - 
 
             fn.invoke = counted  # type: ignore[method-assign]
 
-        capacity = Capacity()
+        capacity = PartitionCapacity()
         began = time.monotonic()
         sfn = runtime.client("stepfunctions")
         with AwsCallCounter(observe=capacity) as calls:
@@ -217,6 +183,7 @@ def _measure(args: argparse.Namespace, figures: Any) -> int:  # noqa: PLR0915 - 
         history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
         transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
         memory = {fid: fn.spec.memory_size / 1024 for fid, fn in runtime.functions.items()}
+        tenant_id = runtime.demo.tenant_id
 
     sent = run["counts"].get("sent", 0)
     if run["status"] != "finished" or sent != args.contacts:
@@ -247,7 +214,46 @@ def _measure(args: argparse.Namespace, figures: Any) -> int:  # noqa: PLR0915 - 
     print(f"lambda_invocations_per_contact: {sum(dispatch.values()) / args.contacts:.4f}", file=figures)
     print(f"kms_calls_per_batch: {calls.total('kms') / batches:.3f}", file=figures)
     print(f"aws_cost_per_1000_messages_usd: {cost / sent * 1000:.5f}", file=figures)
+    partitions = capacity.records(tenant_id)
+    for line in collection_lines(partitions, args.contacts):
+        print(line, file=figures)
+    counts = {
+        "contacts": args.contacts,
+        "seconds_local": seconds,
+        "state_transitions": transitions,
+        "express_executions": batches,
+        "express_seconds": durations["DispatchBatchFunction"],
+        "kms_calls": calls.total("kms"),
+        "cost_usd": cost,
+        "lambda": {
+            f: {"invocations": n, "seconds": durations[f], "memory_gb": memory[f]}
+            for f, n in dispatch.items()
+        },
+        "partitions": partitions,
+    }
+    COUNTS.parent.mkdir(exist_ok=True)
+    COUNTS.write_text(json.dumps(counts, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def collection_lines(partitions: list[dict[str, Any]], contacts: int) -> Iterator[str]:
+    """Per collection: operations, keys, average item size written, read and write units per contact."""
+    for collection, rows in sorted(by_collection(partitions).items()):
+        name = f"dispatch_partition_{slug(collection)}"
+        written = sum(r["items_written"] for r in rows)
+        average = sum(r["bytes_written"] for r in rows) / written if written else 0
+        yield f"{name}_operations: {sum(r['operations'] for r in rows)}"
+        yield f"{name}_keys: {len(rows)}"
+        yield f"{name}_avg_item_bytes: {average:.0f}"
+        yield f"{name}_write_units_per_contact: {sum(r['write_units'] for r in rows) / contacts:.4f}"
+        yield f"{name}_read_units_per_contact: {sum(r['read_units'] for r in rows) / contacts:.4f}"
+
+
+def by_collection(partitions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in partitions:
+        grouped.setdefault(row["label"], []).append(row)
+    return grouped
 
 
 if __name__ == "__main__":
