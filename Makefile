@@ -110,8 +110,10 @@ run: $(VENV)/.installed $(NODE_TOOLS)
 demo: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m local.demo
 
+# The scale model after them: it projects the dispatch run's counts (.bench/dispatch_counts.json).
 bench: $(VENV)/.installed $(NODE_TOOLS)
 	@for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+	$(PY) bench/scale_model.py
 
 # A 10,000-contact campaign run on the local runtime (also part of `make bench`).
 bench-dispatch: $(VENV)/.installed $(NODE_TOOLS)
