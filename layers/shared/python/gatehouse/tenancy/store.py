@@ -89,10 +89,11 @@ def bind(settings: Settings | None = None) -> type[Item]:
         Item.Meta.table_name = settings.main_table
         Item.Meta.region = settings.region
         Item._connection = None
-        # Another table or endpoint: copies signed for the old one, and their credentials, are stale.
-        with _signed_guard:
-            _signed.clear()
-        credentials.forget_all()
+        if _bound is not None:
+            # Another table or endpoint: copies signed for the old one, and their credentials, are stale.
+            with _signed_guard:
+                _signed.clear()
+            credentials.forget_all()
         _bound = target
     return Item
 
