@@ -41,9 +41,8 @@ from pynamodb.transactions import TransactWrite
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import credentials
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ScopedTransaction, conflict
-from gatehouse.tenancy.store import CONDITION_FAILED, decode_cursor, encode_cursor, signed_as
+from gatehouse.tenancy.store import CONDITION_FAILED, decode_cursor, encode_cursor, for_tenant
 
 COLLECTION = "AUDIT"
 HEAD_KEY = "HEAD"
@@ -188,7 +187,7 @@ class AuditStore:
     def _signed(self, model: type[M]) -> type[M]:
         """``model`` signed with the tenant's scoped credentials (cached per container)."""
         bind()
-        return signed_as(model, credentials.for_tenant(self._tenant_id))
+        return for_tenant(self._tenant_id, model)
 
     def head(self) -> ChainHead | None:
         heads = self._signed(AuditHeadItem)

@@ -98,10 +98,10 @@ def bind(settings: Settings | None = None) -> type[Item]:
     return Item
 
 
-def for_tenant(tenant_id: str) -> type[Item]:
-    """The model on the configured table, signed with ``tenant_id``'s scoped credentials."""
-    bind()
-    return signed_as(Item, credentials.for_tenant(tenant_id))
+def for_tenant(tenant_id: str, model: type[M] = Item) -> type[M]:  # type: ignore[assignment]
+    """``model`` (the main table's by default) signed with ``tenant_id``'s scoped credentials."""
+    bind()  # first: a new table or endpoint forgets the credentials of the old one
+    return signed_as(model, credentials.for_tenant(tenant_id))
 
 
 _signed: dict[tuple[type[Model], str], tuple[tuple[str, ...], type[Model]]] = {}
@@ -117,6 +117,9 @@ def signed_as(model: type[M], scoped: credentials.TenantCredentials) -> type[M]:
     index would go out through the original's connection.
     """
     target = (scoped.access_key_id, str(model.Meta.table_name), str(model.Meta.region))
+    held = _signed.get((model, scoped.tenant_id))  # every access asks: no lock when it is there
+    if held is not None and held[0] == target:
+        return held[1]  # type: ignore[return-value]
     with _signed_guard:
         held = _signed.get((model, scoped.tenant_id))
         if held is not None and held[0] == target:
