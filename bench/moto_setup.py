@@ -25,6 +25,8 @@ os.environ.update(
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # Tenant data is reached with this role's sessions; moto's STS answers AssumeRole.
+        "GATEHOUSE_TENANT_ROLE_ARN": "arn:aws:iam::123456789012:role/gatehouse-bench-tenant-access",
         "GATEHOUSE_MAIN_TABLE": "gatehouse-bench-main",
         "GATEHOUSE_AUDIT_TABLE": "gatehouse-bench-audit",
         "GATEHOUSE_PROVIDER_MODE": "sandbox",

@@ -78,6 +78,9 @@ def error_document(error: BaseException, error_type: str | None = None) -> dict[
     }
 
 
+_HTTP_LOCK = threading.Lock()
+
+
 class LocalFunction:
     """One template function: its handler and what Lambda knows it by."""
 
@@ -87,8 +90,10 @@ class LocalFunction:
         self.arn = arn
         self.handler = handler
         # One instance per function, like a single warm Lambda container: resolvers keep
-        # the current event on shared state, so two requests must not interleave.
-        self._lock = threading.Lock()
+        # the current event on shared state, so two requests must not interleave. That state
+        # is Powertools' class attribute (BaseRouter.current_event), shared by every resolver
+        # in the process: the functions behind the API (API and webhooks) share one lock.
+        self._lock = _HTTP_LOCK if spec.routes else threading.Lock()
 
     def invoke(self, event: Any) -> Invocation:
         context = LambdaContext(self.name, self.arn, self.spec.memory_size, self.spec.timeout)

@@ -25,6 +25,8 @@ os.environ.update(
         "GATEHOUSE_AUDIT_TABLE": "gatehouse-test-audit",
         "GATEHOUSE_IDEMPOTENCY_TABLE": "gatehouse-test-idempotency",
         "GATEHOUSE_STAGE": "test",
+        # Tenant data is reached with this role's sessions (moto's STS answers AssumeRole).
+        "GATEHOUSE_TENANT_ROLE_ARN": "arn:aws:iam::123456789012:role/gatehouse-test-tenant-access",
         "GATEHOUSE_ALLOWED_ORIGINS": "https://app.gatehouse.test",
         "POWERTOOLS_SERVICE_NAME": "gatehouse",
         "POWERTOOLS_METRICS_NAMESPACE": "Gatehouse",

@@ -107,13 +107,25 @@ def key_policy(statements: list[Statement], key: str) -> list[Statement]:
     return [s for s in statements if s.kind == "key" and s.owner == key]
 
 
-def _documents(logical_id: str, resource: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+def _role_documents(props: Mapping[str, Any], resources: Mapping[str, Any]) -> Iterator[Any]:
+    """A role's inline policies, and the template's managed policies it attaches (they speak for it too)."""
+    for policy in props.get("Policies", []):
+        yield policy["PolicyDocument"]
+    for attached in props.get("ManagedPolicyArns", []):
+        for name in references(attached):
+            if resources.get(name, {}).get("Type") == "AWS::IAM::ManagedPolicy":
+                yield resources[name]["Properties"]["PolicyDocument"]
+
+
+def _documents(
+    logical_id: str, resource: Mapping[str, Any], resources: Mapping[str, Any]
+) -> Iterator[tuple[str, str, Any]]:
     kind = resource["Type"]
     props = resource.get("Properties", {})
     if kind == "AWS::IAM::Role":
         yield logical_id, "trust", props["AssumeRolePolicyDocument"]
-        for policy in props.get("Policies", []):
-            yield logical_id, "identity", policy["PolicyDocument"]
+        for document in _role_documents(props, resources):
+            yield logical_id, "identity", document
     elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         for role in props.get("Roles", []):
             yield next(iter(references(role)), logical_id), "identity", props["PolicyDocument"]
@@ -131,7 +143,7 @@ def policy_statements(resources: Mapping[str, Any]) -> list[Statement]:
     return [
         Statement.parse(owner, kind, raw)
         for logical_id, resource in resources.items()
-        for owner, kind, document in _documents(logical_id, resource)
+        for owner, kind, document in _documents(logical_id, resource, resources)
         for raw in as_list(document["Statement"])
     ]
 

@@ -45,9 +45,10 @@ def app_namespace() -> tuple[str, str]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Metrics":
             args = {k.arg: k.value for k in node.keywords}
             namespace, service = args["namespace"], args["service"]
-            assert isinstance(namespace, ast.Constant)
+            assert isinstance(namespace, ast.Constant | ast.Name)
             assert isinstance(service, ast.Name)
-            return str(namespace.value), str(constants[service.id])
+            named = namespace.value if isinstance(namespace, ast.Constant) else constants[namespace.id]
+            return str(named), str(constants[service.id])
     raise AssertionError("observability.py builds no Metrics instance")
 
 

@@ -7,6 +7,7 @@ named for them, a tenant boundary in IAM, a fail-closed state machine.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import re
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.tenancy.records import GLOBAL_PREFIXES
 from tests.infra.conftest import (
     ROOT,
     TEMPLATE_PATH,
@@ -61,7 +63,8 @@ AUDIT_APPEND_AND_READ = (
     "dynamodb:GetItem",
 )
 ITEM_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-AUDIT_ROLES = {"ApiFunctionRole", "WebhooksFunctionRole", "SchedulerFunctionRole", "DispatchFunctionRole"}
+# The audit log is tenant data: only a tenant's own session appends to it and reads it.
+AUDIT_ROLES = {"TenantAccessRole"}
 DECRYPTERS = {
     "WebhooksFunctionRole",
     "DispatchFunctionRole",
@@ -80,7 +83,37 @@ SUPPRESSION_KEY_USERS = {
 }
 # Invoked with InvocationType=Event by another function (the API queues intake work).
 INVOKED_ASYNCHRONOUSLY = {"ContactIntakeFunction"}
-TENANT_PARTITIONS = "${aws:PrincipalTag/tenant_id}#*"
+TENANT_TAG = "${aws:PrincipalTag/tenant}"
+TENANT_PARTITIONS = f"{TENANT_TAG}#*"
+# What a tenant session may reach besides its own partitions, and with which actions.
+TENANT_ROLE_PATTERNS = {
+    TENANT_PARTITIONS: ("MainTable", None),
+    f"{TENANT_TAG}#AUDIT": ("AuditTable", None),
+    f"TENANT#{TENANT_TAG}": ("MainTable", None),
+    # Global lookups written in the same transaction as the tenant's change.
+    "APIKEY#*": ("MainTable", ("dynamodb:putitem", "dynamodb:deleteitem")),
+    "TOKEN#*": ("MainTable", ("dynamodb:putitem", "dynamodb:deleteitem")),
+    "WEBHOOK#*": ("MainTable", ("dynamodb:putitem", "dynamodb:deleteitem")),
+    "STRIPE#*": ("MainTable", ("dynamodb:putitem", "dynamodb:deleteitem")),
+}
+DATA_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Scan",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+# Partitions of the gsi1 index that hold only global items (the tenant list, a person's sessions).
+GLOBAL_INDEX_PARTITIONS = ("TENANTS", "SESSIONS#*")
+SAMPLE_TENANT_KEYS = ("tnt_" + "a" * 26 + "#CONTACT", "tnt_" + "a" * 26 + "#AUDIT", "tnt_x#")
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
 
 
@@ -115,11 +148,18 @@ def test_every_role_touching_the_audit_table_denies_mutation_and_is_allowed_none
         assert not [s for s in statements if s.allows and s.covers(action) and s.on("AuditTable")]
 
 
-def test_audit_roles_may_append_and_read_the_audit_table(statements: list[Statement]) -> None:
+def test_only_the_tenant_role_appends_and_reads_the_audit_table(
+    statements: list[Statement], function_roles: dict[str, str]
+) -> None:
     for role in AUDIT_ROLES:
         own = identity_of(statements, role)
         for action in AUDIT_APPEND_AND_READ:
             assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
+    for role in set(function_roles.values()):
+        own = identity_of(statements, role)
+        assert not [s for s in own if s.allows and s.on("AuditTable")], (
+            f"{role} reaches the audit table itself"
+        )
 
 
 def test_tenant_gate_and_planner_only_read_the_main_table(
@@ -138,6 +178,8 @@ def test_tenant_gate_and_planner_only_read_the_main_table(
         for action in ITEM_WRITES:
             assert not allowed(own, action, "MainTable"), f"{fn} may {action}"
         assert role not in decrypters, fn
+        # What they read of a tenant's, they read as that tenant.
+        assert allowed(own, "sts:AssumeRole", "TenantAccessRole"), fn
 
 
 def test_tables_are_on_demand_with_pitr_and_sse_under_the_storage_key(resources: dict[str, Any]) -> None:
@@ -185,12 +227,86 @@ def test_main_and_audit_tables_and_every_key_survive_stack_deletion(
 
 
 def test_tenant_access_role_reaches_only_the_session_tenants_partitions(statements: list[Statement]) -> None:
+    """Each Allow is bounded by LeadingKeys: the session's tenant, or a named global prefix it writes.
+
+    Every pattern that is not the tenant's own is a global prefix, granted only where a
+    tenant's transaction needs it (put and delete of a lookup), each in its own statement.
+    """
     allows = [s for s in statements if s.owner == "TenantAccessRole" and s.kind == "identity" and s.allows]
-    assert allows
+    assert [s for s in allows if s.covers("dynamodb:Query") and TENANT_PARTITIONS in _leading_keys(s)]
+    seen: set[str] = set()
     for statement in allows:
-        leading = statement.condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        assert leading == [TENANT_PARTITIONS]
-        assert references(statement.resource) == {"MainTable"}
+        leading = _leading_keys(statement)
+        assert set(statement.condition) == {"ForAllValues:StringLike"}, statement
+        for pattern in leading:
+            assert pattern in TENANT_ROLE_PATTERNS, pattern
+            table, actions = TENANT_ROLE_PATTERNS[pattern]
+            assert references(statement.resource) == {table}, (pattern, statement.resource)
+            if actions is not None:
+                assert leading == [pattern], f"{pattern} shares its condition"
+                assert set(statement.actions) <= set(actions), (pattern, statement.actions)
+            seen.add(pattern)
+        if any(TENANT_TAG not in p for p in leading):
+            assert not statement.covers("dynamodb:Query")
+            assert not statement.covers("dynamodb:GetItem")
+    assert seen == set(TENANT_ROLE_PATTERNS)
+
+
+def _leading_keys(statement: Statement) -> list[str]:
+    patterns = statement.condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    assert isinstance(patterns, list), f"{statement.owner}: an Allow without LeadingKeys"
+    assert patterns, f"{statement.owner}: an Allow without LeadingKeys"
+    return [str(p) for p in patterns]
+
+
+def test_no_function_role_reaches_a_tenant_partition_with_its_own_credentials(
+    statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    """Function roles reach tenant items only through TenantAccessRole sessions.
+
+    Every Allow of a function role on the main or audit table (or on everything) that covers
+    a data action is bounded by ``ForAllValues:StringLike`` on ``dynamodb:LeadingKeys``, and
+    every pattern is a global directory prefix (or a global-only gsi1 partition) that no
+    ``tnt_...#...`` key can match. The one gsi1 partition that lists tenant items (a person's
+    memberships) may be read for keys only.
+    """
+    for role in sorted(set(function_roles.values())):
+        own = identity_of(statements, role)
+        reaching = [
+            s
+            for s in own
+            if s.allows
+            and any(s.covers(a) for a in DATA_ACTIONS)
+            and (s.on("MainTable") or s.on("AuditTable") or s.on_everything())
+        ]
+        assert reaching, f"{role} reaches no global item"
+        for statement in reaching:
+            _only_global_keys(role, statement)
+        for action in ("sts:AssumeRole", "sts:TagSession"):
+            assert allowed(own, action, "TenantAccessRole"), f"{role} cannot {action}"
+
+
+def _only_global_keys(role: str, statement: Statement) -> None:
+    assert not statement.on("AuditTable"), statement
+    assert not statement.on_everything(), statement
+    assert not statement.covers("dynamodb:Scan")
+    assert not statement.covers("dynamodb:PartiQLSelect")
+    on_index = "/index/" in json.dumps(statement.resource)
+    for pattern in _leading_keys(statement):
+        for key in SAMPLE_TENANT_KEYS:
+            assert not fnmatch.fnmatchcase(key, pattern), f"{role}: {pattern} matches {key}"
+        global_prefix = pattern.split("#", 1)[0] in GLOBAL_PREFIXES
+        global_index = on_index and pattern in (*GLOBAL_INDEX_PARTITIONS, "USER#*")
+        assert global_prefix or global_index, (role, pattern)
+        if on_index and pattern == "USER#*":
+            # Memberships are tenant items: only their keys, never their bodies.
+            assert statement.condition["ForAllValues:StringEquals"]["dynamodb:Attributes"] == [
+                "pk",
+                "sk",
+                "kind",
+            ]
+            assert statement.condition["Null"] == {"dynamodb:Attributes": "false"}
+            assert statement.actions == ("dynamodb:query",)
 
 
 def test_tenant_role_trusts_the_function_roles_by_name_and_only_with_a_tenant_tag(
@@ -198,11 +314,14 @@ def test_tenant_role_trusts_the_function_roles_by_name_and_only_with_a_tenant_ta
 ) -> None:
     (tagging,) = [s for s in statements if s.owner == "TenantAccessRole" and s.covers("sts:TagSession")]
     assert tagging.kind == "trust"
-    assert tagging.condition["StringLike"] == {"aws:RequestTag/tenant_id": "tnt_*"}
-    assert tagging.condition["ForAllValues:StringEquals"] == {"aws:TagKeys": ["tenant_id"]}
+    assert tagging.condition["StringLike"] == {"aws:RequestTag/tenant": "tnt_*"}
+    assert tagging.condition["ForAllValues:StringEquals"] == {"aws:TagKeys": ["tenant"]}
     (trust,) = [s for s in statements if s.owner == "TenantAccessRole" and s.covers("sts:AssumeRole")]
     assert trust.condition["ArnEquals"] == tagging.condition["ArnEquals"]
+    assert trust.condition["StringLike"] == {"aws:RequestTag/tenant": "tnt_*"}
     trusted = {arn["Fn::Sub"] for arn in trust.condition["ArnEquals"]["aws:PrincipalArn"]}
+    names = {resources[role]["Properties"]["RoleName"]["Fn::Sub"] for role in set(function_roles.values())}
+    assert trusted == {f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}" for name in names}
     for role in function_roles.values():
         own = identity_of(statements, role)
         for action in ("sts:AssumeRole", "sts:TagSession"):
@@ -466,7 +585,7 @@ def test_scheduler_signs_audit_checkpoints_every_hour_with_what_the_job_needs(
     assert json.loads(event["Properties"]["Input"]) == {"job": "audit_checkpoints"}
     assert references(event["Properties"]["DeadLetterConfig"]["Arn"]) == {"SchedulerDLQ"}
     own = identity_of(statements, "SchedulerFunctionRole")
-    assert allowed(own, "dynamodb:BatchGetItem", "AuditTable"), "chain heads are read in batches"
+    assert allowed(own, "sts:AssumeRole", "TenantAccessRole"), "each tenant's chain is read as that tenant"
     assert allowed(own, "dynamodb:Query", "MainTable"), "tenants are listed from gsi1"
     key = key_policy(statements, "AuditSigningKey")
     readers = {p for s in key if s.allows and s.covers("kms:GetPublicKey") for p in s.principals()}
@@ -622,7 +741,9 @@ def test_the_scheduler_opens_only_dnc_credentials_and_finds_due_items_on_the_tim
     assert not opener.covers("kms:Encrypt")
     assert opener.condition["StringEquals"] == {"kms:EncryptionContext:purpose": "provider:dnc"}
     own = identity_of(statements, "SchedulerFunctionRole")
-    assert allowed(own, "dynamodb:Query", "MainTable"), "due items are read from gsi2"
+    assert allowed(own, "sts:AssumeRole", "TenantAccessRole"), "due items are read as their tenant"
+    tenant = identity_of(statements, "TenantAccessRole")
+    assert allowed(tenant, "dynamodb:Query", "MainTable"), "due items are read from gsi2"
     assert not allowed(own, "dynamodb:Scan", "MainTable")
 
 

@@ -155,14 +155,13 @@ def test_concurrent_creates_of_one_record_have_one_winner(aws: None) -> None:
 
 def test_prefetched_items_answer_one_get_each_and_a_write_forgets_them(aws: None) -> None:
     from gatehouse.aws_calls import AwsCall, AwsCallCounter
-    from gatehouse.tenancy.scope import prefetch
 
     scope = TenantScope(new_tenant_id())
     kept = scope.save(Membership(user_id=new_id("usr"), email="p@x.test", role=Role.VIEWER, joined_at=NOW))
     absent = new_id("usr")
     with (
         AwsCallCounter() as calls,
-        prefetch([scope.key(Membership, kept.user_id), scope.key(Membership, absent)]),
+        scope.prefetch([scope.key(Membership, kept.user_id), scope.key(Membership, absent)]),
     ):
         assert scope.get(Membership, kept.user_id) == kept
         assert scope.get(Membership, absent) is None

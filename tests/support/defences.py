@@ -138,6 +138,24 @@ def _no_audit_append() -> None:
     _replace(log.AuditLog, "append", unwritten)
 
 
+def _no_iam_wall() -> None:
+    """Tenant items are reached with the function's own credentials instead of the tenant's session."""
+    credentials = _module("gatehouse.tenancy.credentials")
+    botocore_session = _module("botocore.session")
+
+    def functions_own(tenant_id: str) -> Any:
+        own = botocore_session.get_session().get_credentials().get_frozen_credentials()
+        return credentials.TenantCredentials(
+            tenant_id=tenant_id,
+            access_key_id=own.access_key,
+            secret_access_key=own.secret_key,
+            session_token=own.token or "",
+            expires_at=datetime.max.replace(tzinfo=credentials.UTC),
+        )
+
+    _replace(credentials, "for_tenant", functions_own)
+
+
 DEFENCES: Final = (
     Defence(
         "tenant-check",
@@ -149,6 +167,17 @@ DEFENCES: Final = (
             "tests/integration/test_data_door.py::test_a_cursor_from_one_tenant_is_refused_by_another",
         ),
         _no_tenant_check,
+    ),
+    Defence(
+        "iam-wall",
+        "gatehouse/tenancy/credentials.py (for_tenant: TenantAccessRole with the tenant as session tag)",
+        "tenant items are read and written with the function's own credentials",
+        (
+            "tests/integration/test_tenant_credentials.py::test_tenant_items_are_read_and_written_only_with_a_session_tagged_with_their_tenant",
+            "tests/e2e/test_iam_wall.py::test_every_tenant_item_is_reached_only_with_a_session_tagged_with_its_tenant",
+            "tests/e2e/test_iam_wall.py::test_every_dynamodb_request_is_allowed_by_the_policy_of_the_role_that_signed_it",
+        ),
+        _no_iam_wall,
     ),
     Defence(
         "signature-check",

@@ -7,7 +7,7 @@ import pytest
 from gatehouse.audit.log import AuditLog
 from gatehouse.dispatch import claims, gates
 from gatehouse.dnc.stamps import ScrubStamp
-from gatehouse.tenancy import store
+from gatehouse.tenancy import credentials, store
 from gatehouse.tenancy.scope import TenantScope
 from gatehouse.webhooks import signatures
 from tests.support.defences import DEFENCES, ENV, remove_from_env
@@ -32,6 +32,7 @@ def test_this_run_has_every_defence_in_place() -> None:
         claims.claim,
         AuditLog.append,
         ScrubStamp.current,
+        credentials.for_tenant,
     ]
     assert [f.__qualname__ for f in defended if f.__module__.startswith("tests.")] == []
 

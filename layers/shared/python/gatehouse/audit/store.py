@@ -19,6 +19,9 @@ change it records, if any: the change and its entry commit together or not at al
 the door performs every write of tenant data. Reads are GetItem, BatchGetItem and Query.
 It never updates, deletes or scans the audit table, and it decides nothing about what an
 entry means: ``gatehouse.audit.log`` does.
+
+The log is the tenant's own data: every request is signed with the tenant's
+``TenantAccessRole`` session, the same that signs the change an append carries.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from pynamodb.models import Model
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import BATCH_GET_LIMIT, TenantScope, decode_cursor, encode_cursor
+from gatehouse.tenancy import TenantScope, decode_cursor, encode_cursor, signed_for_tenant
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ConditionalPut, PutsRefused, ScopedTransaction
 
 COLLECTION = "AUDIT"
@@ -84,6 +87,7 @@ class AuditCheckpointItem(_AuditItem):
 
 
 _bound: tuple[str, str, str | None] | None = None
+M = TypeVar("M", bound=Model)
 
 
 def bind(settings: Settings | None = None) -> None:
@@ -179,11 +183,16 @@ class AuditStore:
         self._tenant_id = tenant_id
         self._pk = partition(tenant_id)
 
-    def head(self) -> ChainHead | None:
+    def _signed(self, model: type[M]) -> type[M]:
+        """``model`` signed with the tenant's scoped credentials (cached per container)."""
         bind()
+        return signed_for_tenant(self._tenant_id, model)
+
+    def head(self) -> ChainHead | None:
+        heads = self._signed(AuditHeadItem)
         try:
-            item = AuditHeadItem.get(self._pk, HEAD_KEY, consistent_read=True)
-        except AuditHeadItem.DoesNotExist:
+            item = heads.get(self._pk, HEAD_KEY, consistent_read=True)
+        except heads.DoesNotExist:
             return None
         return _head(item)
 
@@ -204,7 +213,6 @@ class AuditStore:
         writes = len(change) if change is not None else 0
         if writes > MAX_CHANGE_ITEMS:
             raise ValueError(f"an audited change writes at most {MAX_CHANGE_ITEMS} items, not {writes}")
-        bind()
         item = AuditEntryItem(
             self._pk,
             _entry_key(entry.seq),
@@ -238,11 +246,10 @@ class AuditStore:
         where: EntryFilter | None = None,
     ) -> EntryPage:
         """One Query: entries in sequence order; with filters, a page may hold fewer than ``limit``."""
-        bind()
         condition = AuditEntryItem.sk.between(_entry_key(from_seq), _entry_key(to_seq or _LAST_SEQ))
         binding = json.dumps(["audit", self._pk, from_seq, to_seq, newest_first, _filter_binding(where)])
         items, last_key = _one_page(
-            AuditEntryItem,
+            self._signed(AuditEntryItem),
             self._pk,
             condition,
             limit=limit,
@@ -265,8 +272,7 @@ class AuditStore:
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> bool:
         """Write a checkpoint if none starts at its ``from_seq`` yet; False when one already does."""
-        bind()
-        item = AuditCheckpointItem(
+        item = self._signed(AuditCheckpointItem)(
             self._pk,
             _checkpoint_key(checkpoint.from_seq),
             from_seq=checkpoint.from_seq,
@@ -286,23 +292,23 @@ class AuditStore:
 
     def latest_checkpoints(self, limit: int = 20) -> list[StoredCheckpoint]:
         """The newest checkpoints, newest first (one Query)."""
-        bind()
         condition = AuditCheckpointItem.sk.startswith(_CHECKPOINT)
-        items, _ = _one_page(AuditCheckpointItem, self._pk, condition, limit=limit, start=None, forward=False)
+        checkpoints = self._signed(AuditCheckpointItem)
+        items, _ = _one_page(checkpoints, self._pk, condition, limit=limit, start=None, forward=False)
         return [_checkpoint(item) for item in items]
 
     def iter_checkpoints(
         self, *, after_from_seq: int = 0, page_size: int = 100
     ) -> Iterator[StoredCheckpoint]:
         """Checkpoints starting after ``after_from_seq``, oldest first, one page at a time."""
-        bind()
+        checkpoints = self._signed(AuditCheckpointItem)
         condition = AuditCheckpointItem.sk.between(
             _checkpoint_key(after_from_seq + 1), _checkpoint_key(_LAST_SEQ)
         )
         start: dict[str, Any] | None = None
         while True:
             items, start = _one_page(
-                AuditCheckpointItem, self._pk, condition, limit=page_size, start=start, forward=True
+                checkpoints, self._pk, condition, limit=page_size, start=start, forward=True
             )
             yield from (_checkpoint(item) for item in items)
             if start is None:
@@ -314,21 +320,18 @@ def partition(tenant_id: str) -> str:
 
 
 def read_heads(tenant_ids: Iterable[str]) -> dict[str, ChainHead]:
-    """The chain heads of the given tenants (BatchGetItem, 100 at a time); tenants without entries are absent.
+    """The chain heads of the given tenants; tenants without entries are absent.
 
-    For jobs that act across tenants (checkpoints): the caller names the tenants, nothing is scanned.
+    For jobs that act across tenants (checkpoints): the caller names the tenants, nothing is
+    scanned. One GetItem per tenant, each with that tenant's credentials: no credentials
+    here may read two tenants' heads in one request.
     """
-    bind()
     wanted = list(dict.fromkeys(tenant_ids))
     for tenant_id in wanted:
         if not is_tenant_id(tenant_id):
             raise CrossTenantAccess("not a tenant id")
-    heads: dict[str, ChainHead] = {}
-    for start in range(0, len(wanted), BATCH_GET_LIMIT):
-        keys = [(partition(t), HEAD_KEY) for t in wanted[start : start + BATCH_GET_LIMIT]]
-        for item in AuditHeadItem.batch_get(keys, consistent_read=True):
-            heads[item.pk.split("#", 1)[0]] = _head(item)
-    return heads
+    heads = {tenant_id: AuditStore(tenant_id).head() for tenant_id in wanted}
+    return {tenant_id: head for tenant_id, head in heads.items() if head is not None}
 
 
 def _indexed(item: AuditEntryItem) -> dict[str, str]:
@@ -398,9 +401,6 @@ def _filter_condition(where: EntryFilter | None) -> Any:
         if wanted
     ]
     return functools.reduce(operator.and_, parts) if parts else None
-
-
-M = TypeVar("M", bound=Model)
 
 
 def _one_page(

@@ -50,7 +50,6 @@ from gatehouse.identity.tenants import TenantEntry, TenantStatus
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression import held_only
 from gatehouse.tenancy import TenantScope, get_directory
-from gatehouse.tenancy.scope import prefetch
 from gatehouse.vault import Provider
 from gatehouse.vault.credentials import Integration
 from gatehouse.webhooks.refs import WebhookRef
@@ -115,7 +114,7 @@ def run_batch(
     ids = sorted(set(contact_ids))
     # Read once per batch: a date declared while a run is under way applies from its next batch.
     rules = declared.rules_at(now, rules)
-    with prefetch(_single_items(scope, campaign_id)):
+    with scope.prefetch(_single_items(scope, campaign_id)):
         return _run(scope, campaign_id, run_id, ids, now, suppressed, scrub, billing, rules, contiguous)
 
 

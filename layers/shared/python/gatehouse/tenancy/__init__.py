@@ -17,6 +17,7 @@ from gatehouse.tenancy.directory import Directory, get_directory
 from gatehouse.tenancy.records import GlobalRecord, Page, TenantRecord
 from gatehouse.tenancy.scope import TenantScope
 from gatehouse.tenancy.store import BATCH_GET_LIMIT, decode_cursor, encode_cursor
+from gatehouse.tenancy.store import for_tenant as signed_for_tenant
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -28,4 +29,5 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "get_directory",
+    "signed_for_tenant",
 ]

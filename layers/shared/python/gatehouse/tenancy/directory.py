@@ -6,7 +6,9 @@ customers live under their own uppercase prefixes (``TENANT#``, ``USER#``, ``EMA
 ``APIKEY#``, ``SYSTEM#``, ``TOKEN#``, ``SESSION#``, ``LIMIT#``, ``WEBHOOK#``, ``STRIPE#``).
 They hold no tenant data, only what is needed to find a tenant or authenticate a caller.
 Lists that cross partitions (every tenant, for jobs) read the gsi1 index one page at a
-time and return only global items of the asked type. It never scans.
+time and return only global items of the asked type. It never scans. Its requests are
+signed with the function's own credentials, which reach only these prefixes: a tenant
+record it hands out (a person's memberships) is read through that tenant's scope.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from gatehouse.errors import CrossTenantAccess, Invalid
 from gatehouse.ids import is_tenant_id
 from gatehouse.tenancy import cursors, store
 from gatehouse.tenancy.records import GLOBAL_PREFIXES, GlobalRecord, Page, TenantRecord, check_collection
+from gatehouse.tenancy.scope import TenantScope
 
 G = TypeVar("G", bound=GlobalRecord)
 T = TypeVar("T", bound=TenantRecord)
@@ -40,16 +43,14 @@ class Directory:
         return _partition(record_type, partition_id), sort_key
 
     def get(self, record_type: type[G], partition_id: str, sort_key: str) -> G | None:
-        item = store.get_item(_partition(record_type, partition_id), sort_key)
+        item = store.get_item(store.bind(), _partition(record_type, partition_id), sort_key)
         return None if item is None else store.from_item(record_type, item)
 
     def save(self, record: G) -> G:
-        store.bind()
-        return store.put(record, _partition(type(record), record.partition_id()))
+        return store.put(store.bind(), record, _partition(type(record), record.partition_id()))
 
     def delete(self, record: GlobalRecord) -> None:
-        store.bind()
-        store.remove(record, _partition(type(record), record.partition_id()))
+        store.remove(store.bind(), record, _partition(type(record), record.partition_id()))
 
     def query_partition(self, record_type: type[G], partition_id: str, *, limit: int = MAX_PAGE) -> list[G]:
         """Every item of one small global partition (a fixed list such as the declared dates).
@@ -91,18 +92,20 @@ class Directory:
 
     def count_hit(self, partition_id: str, window: str, *, limit: int, expires_at: int) -> bool:
         """One hit on the per-window counter ``LIMIT#<partition_id>`` / ``window``; False when full."""
-        store.bind()
-        return store.count_hit(f"LIMIT#{partition_id}", window, limit=limit, expires_at=expires_at)
+        return store.count_hit(
+            store.bind(), f"LIMIT#{partition_id}", window, limit=limit, expires_at=expires_at
+        )
 
     def hits(self, partition_id: str, window: str) -> int:
         """What the counter ``LIMIT#<partition_id>`` / ``window`` holds (0 when it has none)."""
-        item = store.get_item(f"LIMIT#{partition_id}", window)
+        item = store.get_item(store.bind(), f"LIMIT#{partition_id}", window)
         return int(item.hits or 0) if item is not None else 0
 
     def take(self, partition_id: str, window: str, *, wanted: int, limit: int, expires_at: int) -> int:
         """Up to ``wanted`` of what the fixed-window counter ``LIMIT#<partition_id>``/``window`` has left."""
-        store.bind()
-        return store.take(f"LIMIT#{partition_id}", window, wanted=wanted, limit=limit, expires_at=expires_at)
+        return store.take(
+            store.bind(), f"LIMIT#{partition_id}", window, wanted=wanted, limit=limit, expires_at=expires_at
+        )
 
     def find_in_tenants(
         self, record_type: type[T], index_pk: str, *, limit: int = 100
@@ -110,21 +113,26 @@ class Directory:
         """Tenant records listed on gsi1 under a person's key, with the tenant each lives in.
 
         The one read that crosses tenants, and only by design: at sign-in a person's own
-        memberships are found by their user id. Each item's tenant comes from its own key
-        (checked to be ``<tenant_id>#<collection>``); items of any other type are skipped.
+        memberships are found by their user id. The index is read for keys only (the
+        function's credentials may see no tenant item's body); each item's tenant comes from
+        its own key (checked to be ``<tenant_id>#<collection>``), and the record itself is
+        read through that tenant's scope. Items of any other type are skipped.
         """
         if not 1 <= limit <= MAX_PAGE:
             raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
         model = store.bind()
         collection = check_collection(record_type.collection)
         found: list[tuple[str, T]] = []
-        for item in model.gsi1.query(index_pk, limit=limit):
+        keys_only = ["pk", "sk", "kind"]
+        for item in model.gsi1.query(index_pk, limit=limit, attributes_to_get=keys_only):
             tenant_id, _, rest = item.pk.partition("#")
             if item.kind != record_type.__name__:
                 continue
             if not is_tenant_id(tenant_id) or rest != collection:
                 raise CrossTenantAccess("index item is not a tenant record")
-            found.append((tenant_id, store.from_item(record_type, item)))
+            record = TenantScope(tenant_id).get(record_type, item.sk)
+            if record is not None:
+                found.append((tenant_id, record))
         return found
 
 

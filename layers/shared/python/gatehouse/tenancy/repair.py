@@ -35,7 +35,7 @@ def repair_records(
     scope: TenantScope, record_type: type[TenantRecord], *, dry_run: bool = False
 ) -> RepairReport:
     """Rewrite every item of ``record_type`` in the scope's partition that fails to read, where it can."""
-    model = store.bind()
+    model = scope.model()
     report = RepairReport()
     for item in model.query(scope.partition(record_type), consistent_read=True):
         if item.kind != record_type.__name__:
@@ -52,7 +52,7 @@ def repair_records(
             continue
         if not dry_run:
             try:
-                store.put(mended, item.pk)
+                store.put(model, mended, item.pk)
             except Conflict:
                 report.unrepairable.append(item.sk)  # changed meanwhile: run again
                 continue

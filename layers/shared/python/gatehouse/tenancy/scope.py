@@ -6,6 +6,10 @@ type's collection, so no caller can name another tenant's partition; items read
 back are checked again before they become records. Writes are optimistic: a
 record read at version n is written only while the item is still at n (version 0
 means "create, only if absent"). It never scans.
+
+Every request it makes is signed with the tenant's own ``TenantAccessRole`` session
+(``tenancy.credentials``), never with the function's credentials: IAM keeps the same
+boundary again, so a key built wrongly here is still refused in AWS.
 """
 
 from __future__ import annotations
@@ -33,11 +37,6 @@ G = TypeVar("G", bound=GlobalRecord)
 TRANSACTION_LIMIT = 100  # items in one TransactWriteItems, across tables
 
 
-def prefetch(keys: Iterable[tuple[str, str]]) -> AbstractContextManager[None]:
-    """Read items named by ``TenantScope.key`` / ``Directory.key`` together, for the block's gets."""
-    return store.prefetch(keys)
-
-
 class TenantScope:
     """Data access bound to one tenant. Construct one per request or job."""
 
@@ -50,13 +49,25 @@ class TenantScope:
     def tenant_id(self) -> str:
         return self._tenant_id
 
+    def model(self) -> type[store.Item]:
+        """The table's model signed with this tenant's scoped credentials (cached per container)."""
+        return store.for_tenant(self._tenant_id)
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> AbstractContextManager[None]:
+        """Read these items together, for the block's gets: the tenant's own, and its directory entry.
+
+        Signed with the tenant's credentials, so only keys the tenant role may read: this
+        scope's (``key``) and ``Directory.key(TenantEntry, <this tenant>, ...)``.
+        """
+        return store.prefetch(self.model(), keys)
+
     def partition(self, record_type: type[TenantRecord]) -> str:
         if not issubclass(record_type, TenantRecord):
             raise CrossTenantAccess(f"{record_type.__name__} is not a tenant record")
         return f"{self._tenant_id}#{check_collection(record_type.collection)}"
 
     def get(self, record_type: type[T], sort_key: str) -> T | None:
-        item = store.get_item(self.partition(record_type), sort_key)
+        item = store.get_item(self.model(), self.partition(record_type), sort_key)
         if item is None:
             return None
         try:
@@ -77,12 +88,10 @@ class TenantScope:
 
     def save(self, record: T) -> T:
         """Create (version 0) or replace the version read; Conflict when someone else won."""
-        store.bind()
-        return store.put(record, self.partition(type(record)))
+        return store.put(self.model(), record, self.partition(type(record)))
 
     def delete(self, record: TenantRecord) -> None:
-        store.bind()
-        store.remove(record, self.partition(type(record)))
+        store.remove(self.model(), record, self.partition(type(record)))
 
     def query(
         self,
@@ -94,7 +103,7 @@ class TenantScope:
         newest_first: bool = False,
     ) -> Page[T]:
         """One page of a collection, in sort-key order; costs O(limit), never O(tenant)."""
-        model = store.bind()
+        model = self.model()
         partition = self.partition(record_type)
         binding = self._query_binding(partition, prefix, newest_first)
         results = model.query(
@@ -138,7 +147,7 @@ class TenantScope:
         changed a moment ago may still be listed under its old key, and a write made with the
         version read from it then loses with a Conflict.
         """
-        model = store.bind()
+        model = self.model()
         index_pk = f"{self._tenant_id}#{check_collection(index)}"
         binding = json.dumps(["due", self._tenant_id, index_pk, record_type.__name__])
         results = model.gsi2.query(
@@ -158,7 +167,7 @@ class TenantScope:
         For a contiguous run of keys (a batch of one page of the audience): one Query per
         megabyte instead of one BatchGetItem per hundred keys. Costs O(items in the run).
         """
-        model = store.bind()
+        model = self.model()
         partition = self.partition(record_type)
         results = model.query(
             partition, range_key_condition=model.sk.between(first, last), consistent_read=True
@@ -166,7 +175,7 @@ class TenantScope:
         return list(self._readable(record_type, results))
 
     def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
-        model = store.bind()
+        model = self.model()
         partition = self.partition(record_type)
         wanted = list(dict.fromkeys(sort_keys))
         found: dict[str, T] = {}
@@ -185,7 +194,7 @@ class TenantScope:
         is still this scope's, so a batch can reach no other tenant. Pending writes are sent
         when the block ends.
         """
-        model = store.bind()
+        model = self.model()
         with model.batch_write() as batch:
             yield ScopedBatch(self, batch)
 
@@ -227,12 +236,13 @@ class TenantScope:
         for put in puts:
             if not str(getattr(put.item, "pk", "")).startswith(f"{self._tenant_id}#"):
                 raise CrossTenantAccess("item outside the tenant scope")
-        model = store.bind()
+        model = self.model()
         sent = change.sent() if change is not None else []
         if not sent and not puts:
             return  # DynamoDB refuses a TransactWriteItems with no items; nothing to commit is done
         try:
             # Reuse the model's connection: a new botocore client per transaction costs ~150 ms.
+            # The tenant's connection signs the whole transaction, its global lookups included.
             with TransactWrite(connection=model._get_connection().connection) as write:
                 if change is not None:
                     change.apply(write)
@@ -374,12 +384,12 @@ class ScopedBatch:
         self.sent = 0
 
     def save(self, record: TenantRecord) -> None:
-        item = store.to_item(record, self._scope.partition(type(record)))
+        item = store.to_item(record, self._scope.partition(type(record)), self._batch.model)
         item.version = record.version + 1
         self._add((item.pk, item.sk), lambda: self._batch.save(item))
 
     def delete(self, record_type: type[TenantRecord], sort_key: str) -> None:
-        item = store.Item(self._scope.partition(record_type), sort_key)
+        item = self._batch.model(self._scope.partition(record_type), sort_key)
         self._add((item.pk, item.sk), lambda: self._batch.delete(item))
 
     def _add(self, key: tuple[str, str], add: Callable[[], None]) -> None:

@@ -6,28 +6,35 @@ tenant records only: what falls due when), ``expires_at`` for TTL, ``version`` f
 optimistic locking, ``kind`` naming the record type and ``body`` holding the record's
 fields; ``hits`` is the one attribute updated in place, by the rate limiter's per-window
 counters. Only ``tenancy`` imports this module; it never scans.
+
+Every call names the model it goes through, and so the credentials that sign it: ``bind()``
+is the function's own (global items only), ``for_tenant(tenant_id)`` a copy of the model
+signed with that tenant's ``TenantAccessRole`` session, one class and one connection per
+tenant and credential lifetime.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, Index
 from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, GatehouseError, Invalid
-from gatehouse.tenancy import cursors
+from gatehouse.tenancy import credentials, cursors
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
+M = TypeVar("M", bound=Model)
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 BATCH_GET_LIMIT: Final = 100
 
@@ -74,7 +81,7 @@ _bound: tuple[str, str, str | None] | None = None
 
 
 def bind(settings: Settings | None = None) -> type[Item]:
-    """Point the model at the configured table (once per table name and region)."""
+    """The model on the configured table, signed with the function's own credentials (global items only)."""
     global _bound  # noqa: PLW0603 - the binding is process-wide by design, like the table it names
     settings = settings or get_settings()
     target = (settings.main_table, settings.region, settings.endpoint_url)
@@ -82,8 +89,71 @@ def bind(settings: Settings | None = None) -> type[Item]:
         Item.Meta.table_name = settings.main_table
         Item.Meta.region = settings.region
         Item._connection = None
+        if _bound is not None:
+            # Another table or endpoint: copies signed for the old one, and their credentials, are stale.
+            with _signed_guard:
+                _signed.clear()
+            credentials.forget_all()
         _bound = target
     return Item
+
+
+def for_tenant(tenant_id: str, model: type[M] = Item) -> type[M]:  # type: ignore[assignment]
+    """``model`` (the main table's by default) signed with ``tenant_id``'s scoped credentials."""
+    bind()  # first: a new table or endpoint forgets the credentials of the old one
+    return signed_as(model, credentials.for_tenant(tenant_id))
+
+
+_signed: dict[tuple[type[Model], str], tuple[tuple[str, ...], type[Model]]] = {}
+_signed_guard = threading.Lock()
+# Each tenant's classes hold botocore clients (megabytes each): a container that has served many
+# tenants keeps only the most recently built ones; an evicted tenant builds its clients again.
+SIGNED_TENANTS_HELD: Final = 32
+
+
+def signed_as(model: type[M], scoped: credentials.TenantCredentials) -> type[M]:
+    """A subclass of ``model`` on the same table whose connection signs with ``scoped``.
+
+    PynamoDB keeps one connection per model class, so a tenant's class is its connection:
+    built once per tenant and credential lifetime (a botocore client costs ~150 ms), and
+    shared by the container's threads. Indexes are bound anew, or a query on the copy's
+    index would go out through the original's connection.
+    """
+    target = (scoped.access_key_id, str(model.Meta.table_name), str(model.Meta.region))
+    held = _signed.get((model, scoped.tenant_id))  # every access asks: no lock when it is there
+    if held is not None and held[0] == target:
+        return held[1]  # type: ignore[return-value]
+    with _signed_guard:
+        held = _signed.get((model, scoped.tenant_id))
+        if held is not None and held[0] == target:
+            return held[1]  # type: ignore[return-value]
+        meta = type(
+            "Meta",
+            (cast(type, model.Meta),),
+            {
+                "aws_access_key_id": scoped.access_key_id,
+                "aws_secret_access_key": scoped.secret_access_key,
+                "aws_session_token": scoped.session_token,
+            },
+        )
+        namespace: dict[str, Any] = {"Meta": meta, "__module__": model.__module__, "_connection": None}
+        for owner in reversed(model.__mro__):
+            namespace.update(
+                {name: type(value)() for name, value in vars(owner).items() if isinstance(value, Index)}
+            )
+        signed = type(f"{model.__name__}For{scoped.tenant_id}", (model,), namespace)
+        _signed.pop((model, scoped.tenant_id), None)  # re-inserted: the newest, evicted last
+        _signed[(model, scoped.tenant_id)] = (target, signed)
+        _evict_oldest_tenants()
+        return signed
+
+
+def _evict_oldest_tenants() -> None:
+    """Forget the classes of the tenants built longest ago, past ``SIGNED_TENANTS_HELD`` (guard held)."""
+    tenants = list(dict.fromkeys(tenant for _, tenant in _signed))
+    for tenant in tenants[: max(0, len(tenants) - SIGNED_TENANTS_HELD)]:
+        for key in [k for k in _signed if k[1] == tenant]:
+            del _signed[key]
 
 
 class UnreadableRecord(GatehouseError):
@@ -110,17 +180,17 @@ def checked_body(record: Record) -> dict[str, Any]:
     return body
 
 
-def key_item(record: Record, pk: str) -> Item:
+def key_item(record: Record, pk: str, model: type[Item] = Item) -> Item:
     """Only the key of ``record``'s item (for deletes, which must work on any stored item)."""
-    return Item(pk, record.sort_key())
+    return model(pk, record.sort_key())
 
 
-def to_item(record: Record, pk: str) -> Item:
+def to_item(record: Record, pk: str, model: type[Item] = Item) -> Item:
     body = checked_body(record)
     expires = record.expires()
     index = record.index_key()
     timed = time_index(record, pk)
-    return Item(
+    return model(
         pk,
         record.sort_key(),
         kind=type(record).__name__,
@@ -200,7 +270,7 @@ _prefetched: ContextVar[dict[tuple[str, str], Item | None] | None] = ContextVar(
 
 
 @contextmanager
-def prefetch(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
+def prefetch(model: type[Item], keys: Iterable[tuple[str, str]]) -> Iterator[None]:
     """Read these items, of any partitions, in one BatchGetItem per 100 for the block that follows.
 
     Inside the block the first ``get_item`` of each key is answered from what was read
@@ -208,7 +278,6 @@ def prefetch(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
     second time; a write through this module forgets the key first. A task that needs
     several single items (its campaign, its tenant, its credentials...) pays one round trip.
     """
-    model = bind()
     wanted = list(dict.fromkeys(keys))
     held: dict[tuple[str, str], Item | None] = dict.fromkeys(wanted)
     for start in range(0, len(wanted), BATCH_GET_LIMIT):
@@ -221,12 +290,11 @@ def prefetch(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
         _prefetched.reset(token)
 
 
-def get_item(pk: str, sk: str) -> Item | None:
+def get_item(model: type[Item], pk: str, sk: str) -> Item | None:
     """One item by key (strongly consistent), or None; from ``prefetch`` the first time if it read it."""
     held = _prefetched.get()
     if held is not None and (pk, sk) in held:
         return held.pop((pk, sk))
-    model = bind()
     try:
         return model.get(pk, sk, consistent_read=True)
     except model.DoesNotExist:
@@ -240,9 +308,9 @@ def forget(pk: str, sk: str) -> None:
         held.pop((pk, sk), None)
 
 
-def put(record: R, pk: str) -> R:
+def put(model: type[Item], record: R, pk: str) -> R:
     forget(pk, record.sort_key())
-    item = to_item(record, pk)
+    item = to_item(record, pk, model)
     item.version = record.version + 1
     try:
         item.save(condition=write_condition(record))
@@ -253,12 +321,12 @@ def put(record: R, pk: str) -> R:
     return record.model_copy(update={"version": record.version + 1})
 
 
-def count_hit(pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
+def count_hit(model: type[Item], pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
     """Add one hit to the counter item (created if absent) unless it already holds ``limit``.
 
     One conditional UpdateItem: concurrent requests can never both take the last hit.
     """
-    item = Item(pk, sk)
+    item = model(pk, sk)
     try:
         item.update(
             actions=[Item.hits.add(1), Item.kind.set("Counter"), Item.expires_at.set(expires_at)],
@@ -271,7 +339,7 @@ def count_hit(pk: str, sk: str, *, limit: int, expires_at: int) -> bool:
     return True
 
 
-def take(pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> int:
+def take(model: type[Item], pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> int:
     """Reserve up to ``wanted`` of the ``limit`` a fixed-window counter allows; how many were granted.
 
     One conditional UpdateItem when all fit; otherwise the count is read and the rest
@@ -281,26 +349,31 @@ def take(pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> int:
     if wanted <= 0:
         return 0
     if wanted <= limit and _add_if(
-        pk, sk, wanted, Item.hits.does_not_exist() | (Item.hits <= limit - wanted), expires_at
+        model,
+        pk,
+        sk,
+        wanted,
+        Item.hits.does_not_exist() | (Item.hits <= limit - wanted),
+        expires_at=expires_at,
     ):
         return wanted
     for _ in range(5):
         try:
-            used = int(Item.get(pk, sk, consistent_read=True).hits or 0)
-        except Item.DoesNotExist:
+            used = int(model.get(pk, sk, consistent_read=True).hits or 0)
+        except model.DoesNotExist:
             used = 0
         grant = min(wanted, limit - used)
         if grant <= 0:
             return 0
         unchanged = (Item.hits == used) if used else Item.hits.does_not_exist()
-        if _add_if(pk, sk, grant, unchanged, expires_at):
+        if _add_if(model, pk, sk, grant, unchanged, expires_at=expires_at):
             return grant
     return 0
 
 
-def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bool:
+def _add_if(model: type[Item], pk: str, sk: str, count: int, condition: Any, *, expires_at: int) -> bool:
     try:
-        Item(pk, sk).update(
+        model(pk, sk).update(
             actions=[Item.hits.add(count), Item.kind.set("Counter"), Item.expires_at.set(expires_at)],
             condition=condition,
         )
@@ -311,10 +384,10 @@ def _add_if(pk: str, sk: str, count: int, condition: Any, expires_at: int) -> bo
     return True
 
 
-def remove(record: Record, pk: str) -> None:
+def remove(model: type[Item], record: Record, pk: str) -> None:
     forget(pk, record.sort_key())
     try:
-        key_item(record, pk).delete(condition=Item.version == record.version)
+        key_item(record, pk, model).delete(condition=Item.version == record.version)
     except DeleteError as exc:
         if exc.cause_response_code in CONDITION_FAILED:
             raise Conflict(f"{record.collection.lower()} changed") from exc
