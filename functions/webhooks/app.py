@@ -27,7 +27,6 @@ from inbound import (
     raw_body,
     require_media_type,
 )
-from twilio.twiml.messaging_response import MessagingResponse
 
 from gatehouse import billing
 from gatehouse.config import WebhooksSettings, get_settings, require
@@ -56,6 +55,8 @@ def _reply(reply: replay.Reply) -> Response[str]:
 
 
 def _twiml(text: str | None) -> replay.Reply:
+    from twilio.twiml.messaging_response import MessagingResponse  # noqa: PLC0415 - only inbound SMS answers in TwiML
+
     answer = MessagingResponse()
     if text:
         answer.message(text)
