@@ -28,7 +28,7 @@ from inbound import (
     require_media_type,
 )
 
-from gatehouse import billing
+from gatehouse import billing, freshness
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
@@ -40,6 +40,8 @@ from gatehouse.webhooks.signatures import FormParams
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(WebhooksSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"

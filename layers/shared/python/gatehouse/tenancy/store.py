@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, GatehouseError, Invalid
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.tenancy import cursors
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
@@ -84,6 +85,14 @@ def bind(settings: Settings | None = None) -> type[Item]:
         Item._connection = None
         _bound = target
     return Item
+
+
+@forgotten_on_restore
+def unbind() -> None:
+    """Drop the model's connection (its client, credentials and sockets); the next use binds again."""
+    global _bound  # noqa: PLW0603 - see bind
+    Item._connection = None
+    _bound = None
 
 
 class UnreadableRecord(GatehouseError):
