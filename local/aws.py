@@ -272,7 +272,9 @@ def _declare_functions_and_machines(template: Template, deployment: Deployment, 
     resolver = deployment.resolver
     for fn in (f for f in template.functions if f.logical_id in ids):
         name = physical_name(resolver, fn.name, fn.logical_id)
-        resolver.provide(fn.logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}")
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        aliases = {"Alias": f"{arn}:{fn.alias}"} if fn.alias else {}
+        resolver.provide(fn.logical_id, name, Arn=arn, **aliases)
     for machine in (m for m in template.state_machines if m.logical_id in ids):
         name = physical_name(resolver, machine.name, machine.logical_id)
         arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
@@ -335,6 +337,9 @@ def _create_function(fn: Function, deployment: Deployment, lambda_client: Any) -
         MemorySize=fn.memory_size,
         Environment={"Variables": environment},
     )
+    if fn.alias:  # as SAM's AutoPublishAlias: version 1 and the alias callers invoke
+        version = lambda_client.publish_version(FunctionName=name)["Version"]
+        lambda_client.create_alias(FunctionName=name, Name=fn.alias, FunctionVersion=version)
     deployment.functions[fn.logical_id] = DeployedFunction(
         fn.logical_id, name, created["FunctionArn"], environment
     )

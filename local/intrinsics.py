@@ -101,6 +101,9 @@ class Resolver:
             return self.pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
+        if "." in name:  # SAM's `!Ref Function.Alias`: the alias AutoPublishAlias creates
+            logical_id, _, attribute = name.partition(".")
+            return self.attribute(logical_id, attribute)
         return self.attribute(name)
 
     def _get_att(self, argument: Any) -> Any:

@@ -130,6 +130,8 @@ class Function:
     schedules: tuple[Schedule, ...] = ()
     unsupported_events: tuple[str, ...] = ()
     condition: str | None = None
+    # AutoPublishAlias: callers reach the function through it (SnapStart applies to versions only).
+    alias: str | None = None
 
     @property
     def role_reference(self) -> Any:
@@ -354,6 +356,7 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
         schedules=tuple(schedules),
         unsupported_events=tuple(unsupported),
         condition=resource.get("Condition"),
+        alias=merged.get("AutoPublishAlias"),
     )
 
 

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
+from gatehouse import freshness
 from gatehouse.config import ApiSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.identity import csrf
@@ -57,6 +58,8 @@ from routes import (
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(ApiSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 TITLE = "Gatehouse API"
 VERSION = "0.1.0"

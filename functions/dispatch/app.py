@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gatehouse import freshness
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import DispatchSettings, require
 from gatehouse.dispatch import run as runs
@@ -21,6 +22,8 @@ from gatehouse.tenancy import TenantScope
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(DispatchSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 # The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.
 clock: Clock = utc_now

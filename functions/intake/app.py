@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse import freshness
 from gatehouse.config import IntakeSettings, require
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
@@ -22,6 +23,8 @@ from gatehouse.tenancy import TenantScope
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(IntakeSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]
 

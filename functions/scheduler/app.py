@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from gatehouse import freshness
 from gatehouse.config import SchedulerSettings, require
 from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints
 from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
@@ -25,6 +26,8 @@ from gatehouse.observability import logger, metrics, tracer
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(SchedulerSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 JOBS: dict[str, Callable[[Deadline], Any]] = {
     "heartbeat": lambda _: run_heartbeat(),

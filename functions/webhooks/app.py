@@ -27,9 +27,8 @@ from inbound import (
     raw_body,
     require_media_type,
 )
-from twilio.twiml.messaging_response import MessagingResponse
 
-from gatehouse import billing
+from gatehouse import billing, freshness
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
@@ -41,6 +40,8 @@ from gatehouse.webhooks.signatures import FormParams
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(WebhooksSettings)
+# SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
+freshness.register_with_runtime()
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"
@@ -56,6 +57,8 @@ def _reply(reply: replay.Reply) -> Response[str]:
 
 
 def _twiml(text: str | None) -> replay.Reply:
+    from twilio.twiml.messaging_response import MessagingResponse  # noqa: PLC0415 - only inbound SMS answers in TwiML
+
     answer = MessagingResponse()
     if text:
         answer.message(text)

@@ -378,12 +378,13 @@ def test_integration_check_opens_provider_credentials_only_and_only_the_api_invo
         for s in identity_of(statements, "ApiFunctionRole")
         if s.covers("lambda:InvokeFunction")
     }
+    # The alias: SnapStart applies to published versions only.
     assert invoked == {
-        functions[name]["FunctionName"]["Fn::Sub"]
+        functions[name]["FunctionName"]["Fn::Sub"] + ":live"
         for name in ("IntegrationCheckFunction", "ContactIntakeFunction")
     }
     api_env = functions["ApiFunction"]["Environment"]["Variables"]
-    assert api_env["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] == {"Ref": "IntegrationCheckFunction"}
+    assert api_env["GATEHOUSE_INTEGRATION_CHECK_FUNCTION"] == {"Fn::Sub": "${IntegrationCheckFunction}:live"}
 
 
 def test_suppression_key_is_an_hmac_key_only_the_suppression_users_derive_from(
@@ -621,8 +622,10 @@ def test_state_machine_substitutions_cover_every_placeholder(
     substitutions = dispatch_machine["DefinitionSubstitutions"]
     assert placeholders == set(substitutions)
     for placeholder, function in DISPATCH_TASKS.items():
-        assert substitutions[placeholder] == {"Fn::GetAtt": [function, "Arn"]}
-    assert all(references(v) <= set(resources) for v in substitutions.values())
+        assert substitutions[placeholder] == {"Ref": f"{function}.Alias"}  # SnapStart: versions only
+    assert all(
+        {r.removesuffix(".Alias") for r in references(v)} <= set(resources) for v in substitutions.values()
+    )
 
 
 DISPATCH_TASKS = {
@@ -848,3 +851,13 @@ def test_every_schedule_rule_may_write_the_scheduler_dlq(
         if event["Type"] == "Schedule"
     }
     assert scheduled == allowed_rules
+
+
+def test_every_function_starts_from_a_snapstart_snapshot_through_its_alias(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    defaults = template["Globals"]["Function"]
+    for name, props in functions.items():
+        settings = {**defaults, **props}
+        assert settings["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        assert settings["AutoPublishAlias"] == "live", name

@@ -129,9 +129,9 @@ def test_state_machines_carry_their_definition_with_substitutions_resolved(
         assert "${" not in described["definition"]
         tasks = [s["Resource"] for s in definition["States"].values() if s["Type"] == "Task"]
         for resource in tasks:
-            assert (
-                lambda_client.get_function(FunctionName=resource)["Configuration"]["FunctionArn"] == resource
-            )
+            # Each task invokes its function's alias: SnapStart applies to published versions only.
+            function_arn, _, alias = resource.rpartition(":")
+            assert lambda_client.get_alias(FunctionName=function_arn, Name=alias)["AliasArn"] == resource
 
 
 def test_functions_and_schedule_rules_follow_the_template(runtime: LocalRuntime, template: Template) -> None:

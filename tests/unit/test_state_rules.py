@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import holidays
 import pytest
 
 from gatehouse.compliance.data_files import ComplianceDataInvalid, read_text
+from gatehouse.compliance.holiday_sources import US_SUBDIVISIONS
 from gatehouse.compliance.state_rules import (
     RULES,
     AttemptCap,
@@ -431,3 +433,7 @@ def test_declaring_again_replaces_the_earlier_declared_rows() -> None:
     [row] = [r for r in second.rules if r.declared]
     assert row.banned_dates == frozenset({date(2026, 12, 31)})
     assert RULES.with_declared([]) is RULES
+
+
+def test_the_subdivisions_checked_without_the_package_are_the_packages_own() -> None:
+    assert frozenset(holidays.list_supported_countries()["US"]) == US_SUBDIVISIONS

@@ -13,6 +13,7 @@ from typing import Any
 import botocore.session
 
 from gatehouse.config import get_settings
+from gatehouse.freshness import forgotten_on_restore
 
 
 def aws_client(service: str) -> Any:
@@ -27,3 +28,7 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     # AWS_ENDPOINT_URL moto, as for PynamoDB's client.
     del endpoint_url
     return botocore.session.get_session().create_client(service, region_name=region)
+
+
+# A client holds the credentials it resolved and its open connections: never across a restore.
+forgotten_on_restore(_client.cache_clear)

@@ -18,6 +18,7 @@ from typing import Any
 from gatehouse.clock import isoformat, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.observability import logger
 
 _OUTBOX_LOCK = threading.Lock()
@@ -86,3 +87,6 @@ def _ses(region: str, endpoint_url: str | None) -> Any:
     import boto3  # noqa: PLC0415 - boto3 costs ~200 ms on a cold start; only senders pay it
 
     return boto3.client("sesv2", region_name=region, endpoint_url=endpoint_url)
+
+
+forgotten_on_restore(_ses.cache_clear)  # the client's credentials and connections

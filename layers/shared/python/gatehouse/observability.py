@@ -24,6 +24,8 @@ from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.types import CloudWatchEMFOutput
 
+from gatehouse.untraced import UntracedProvider, tracing_disabled
+
 SERVICE = "gatehouse"
 NAMESPACE = "Gatehouse"
 TENANT_KEY = "tenant_id"
@@ -123,7 +125,12 @@ def _metrics() -> Metrics:
 
 cap_library_debug_logs()
 logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
-tracer = Tracer(service=SERVICE)
+# Where nothing traces, X-Ray's SDK is never imported (see gatehouse.untraced).
+tracer = (
+    Tracer(service=SERVICE, disabled=True, provider=UntracedProvider())
+    if tracing_disabled()
+    else Tracer(service=SERVICE)
+)
 metrics = _metrics()
 
 

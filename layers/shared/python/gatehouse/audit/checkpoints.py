@@ -54,6 +54,7 @@ from gatehouse.audit.store import AuditStore, ChainHead, StoredCheckpoint, read_
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError
+from gatehouse.freshness import forgotten_on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -294,3 +295,6 @@ def _public_key_pem(region: str, endpoint_url: str | None, key_id: str) -> str:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
+
+
+forgotten_on_restore(_kms.cache_clear)  # the client's credentials and connections

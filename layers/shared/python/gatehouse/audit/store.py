@@ -39,6 +39,7 @@ from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, CrossTenantAccess, GatehouseError
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.ids import is_tenant_id
 from gatehouse.tenancy import TenantScope, decode_cursor, encode_cursor, signed_for_tenant
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT, ConditionalPut, PutsRefused, ScopedTransaction
@@ -101,6 +102,15 @@ def bind(settings: Settings | None = None) -> None:
         for model in (AuditEntryItem, AuditHeadItem, AuditCheckpointItem):
             model._connection = None
         _bound = target
+
+
+@forgotten_on_restore
+def unbind() -> None:
+    """Drop the audit models' connections (client, credentials, sockets); the next use binds again."""
+    global _bound  # noqa: PLW0603 - see bind
+    for model in (AuditEntryItem, AuditHeadItem, AuditCheckpointItem):
+        model._connection = None
+    _bound = None
 
 
 @dataclass(frozen=True)

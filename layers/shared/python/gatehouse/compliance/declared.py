@@ -24,6 +24,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.state_rules import RULES, DeclaredDay, RuleBook
 from gatehouse.compliance.zones import normalize_state
 from gatehouse.errors import Conflict, Invalid, NotFound
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.identity.caller import Caller
 from gatehouse.ids import new_id
 from gatehouse.observability import logger
@@ -176,6 +177,7 @@ def rules_at(now: datetime, rules: RuleBook = RULES) -> RuleBook:
     return rules.with_declared(days)
 
 
+@forgotten_on_restore  # the monotonic clock it was read by does not carry across a restore
 def forget_read() -> None:
     """Read the dates again at the next ``rules_at`` (a date just declared or withdrawn here)."""
     with _read_lock:

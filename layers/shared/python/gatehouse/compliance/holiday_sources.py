@@ -10,17 +10,23 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Annotated, Final, Literal
 
-import holidays
 from dateutil.easter import easter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_US_SUBDIVISIONS: Final = frozenset(holidays.list_supported_countries()["US"])
+# The US subdivisions the ``holidays`` package knows (a unit test holds this to the package's
+# own list): importing the package to ask it costs a cold start ~400 ms, so the calendars
+# load at the first date they are asked for, never to check the rules file.
+_US_CODES: Final = (
+    "AK AL AR AS AZ CA CO CT DC DE FL GA GU HI IA ID IL IN KS KY LA MA MD ME MI MN MO MP MS MT NC ND NE "
+    "NH NJ NM NV NY OH OK OR PA PR RI SC SD TN TX UM UT VA VI VT WA WI WV WY"
+)
+US_SUBDIVISIONS: Final = frozenset(_US_CODES.split())
 
 
 def _subdivision(name: str) -> str:
-    if not name.startswith("US-") or name[3:] not in _US_SUBDIVISIONS:
+    if not name.startswith("US-") or name[3:] not in US_SUBDIVISIONS:
         raise ValueError(f"{name!r} is not a US subdivision the holidays package knows")
     return name
 
@@ -103,6 +109,8 @@ HolidaySource = Annotated[PackageHolidays | ListedHolidays | UnionHolidays, Fiel
 
 @lru_cache(maxsize=256)
 def _package_holidays(subdivision: str, year: int) -> frozenset[date]:
+    import holidays  # noqa: PLC0415 - ~400 ms of calendars, loaded at the first date asked for
+
     # The package lists observed days beside the days themselves: both are banned.
     calendar = holidays.country_holidays("US", subdiv=subdivision[3:], years=year)
     return frozenset(calendar.keys())

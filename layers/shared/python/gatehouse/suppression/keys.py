@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from gatehouse.clients import aws_client
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.observability import logger
 
 DERIVATION_PREFIX: Final = b"gatehouse/suppression/v1/"
@@ -61,7 +62,8 @@ def number_key(tenant_id: str, e164: str) -> str:
     return hmac.new(tenant_key(tenant_id), e164.encode(), hashlib.sha256).hexdigest()
 
 
+@forgotten_on_restore
 def forget_keys() -> None:
-    """Drop the derived keys (tests that switch KMS keys; never needed in a function)."""
+    """Drop the derived keys (after a SnapStart restore, and in tests that switch KMS keys)."""
     with _lock:
         _derived.clear()

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gatehouse.clients import aws_client
 from gatehouse.config import get_settings
 from gatehouse.errors import Invalid, Unavailable
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.observability import logger
 
 DERIVATION: Final = b"gatehouse/cursor/v1"
@@ -33,6 +34,13 @@ _NONCE_BYTES: Final = 12
 
 _lock = threading.Lock()
 _keys: dict[str, AESGCM] = {}
+
+
+@forgotten_on_restore
+def forget_keys() -> None:
+    """Drop the derived cursor keys: a restored environment derives its own."""
+    with _lock:
+        _keys.clear()
 
 
 def not_valid() -> Invalid:

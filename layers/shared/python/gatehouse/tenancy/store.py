@@ -30,6 +30,7 @@ from pynamodb.models import Model
 
 from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, GatehouseError, Invalid
+from gatehouse.freshness import forgotten_on_restore
 from gatehouse.tenancy import credentials, cursors
 from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
 
@@ -154,6 +155,17 @@ def _evict_oldest_tenants() -> None:
     for tenant in tenants[: max(0, len(tenants) - SIGNED_TENANTS_HELD)]:
         for key in [k for k in _signed if k[1] == tenant]:
             del _signed[key]
+
+
+@forgotten_on_restore
+def unbind() -> None:
+    """Drop the model's connection (its client, credentials and sockets); the next use binds again."""
+    global _bound  # noqa: PLW0603 - see bind
+    Item._connection = None
+    _bound = None
+    with _signed_guard:
+        _signed.clear()  # every tenant's class holds a client signed before the snapshot
+    credentials.forget_all()
 
 
 class UnreadableRecord(GatehouseError):

@@ -58,6 +58,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gatehouse.config import get_settings
 from gatehouse.errors import GatehouseError
+from gatehouse.freshness import forgotten_on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -253,3 +254,7 @@ def _envelope(key_arn: str, region: str, endpoint_url: str | None) -> Envelope:
         botocore.session.get_session().create_client("kms", region_name=region, endpoint_url=endpoint_url),
     )
     return Envelope(key_arn, kms)
+
+
+# An envelope holds KMS data keys (its materials cache) and a KMS client: never across a restore.
+forgotten_on_restore(_envelope.cache_clear)
