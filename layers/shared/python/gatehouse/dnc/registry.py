@@ -32,7 +32,7 @@ loaded answers ``error`` for its numbers. It never scans.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -213,12 +213,24 @@ def _unanswerable(
 
 
 def _entries(lines: Iterable[str], counts: _Load) -> Iterator[tuple[str, str]]:
+    return file_entries(lines, counts.kind, counts, accept=lambda digits: digits.startswith(counts.area_code))
+
+
+class _Rejects(Protocol):
+    rejected: int
+
+
+def file_entries(
+    lines: Iterable[str], kind: LoadKind, counts: _Rejects, accept: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(op, ten digits)`` of each number line of a DNC file (registry or state list); blank and
+    ``#`` lines skipped, every other line that is not one (or that ``accept`` refuses) counted rejected."""
     for raw in lines:
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        parsed = parse_line(text, counts.kind)
-        if parsed is None or not parsed[1].startswith(counts.area_code):
+        parsed = parse_line(text, kind)
+        if parsed is None or (accept is not None and not accept(parsed[1])):
             counts.rejected += 1
             continue
         yield parsed

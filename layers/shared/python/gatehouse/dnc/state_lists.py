@@ -17,7 +17,7 @@ gate 4's to decide at the attempt (``dispatch.gates.gate_state_dnc``). It never 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.state_rules import RULES
-from gatehouse.dnc.registry import AreaManifest, LoadKind, older_than, parse_line
+from gatehouse.dnc.registry import AreaManifest, LoadKind, file_entries, older_than
 from gatehouse.dnc.stamps import StateListAnswer
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity.caller import Caller
@@ -103,7 +103,7 @@ def load(
     version = previous.version + 1 if previous else 1
     counts = _Counts()
     with scope.batch_writer() as batch:
-        for op, digits in _entries(lines, kind, counts):
+        for op, digits in file_entries(lines, kind, counts):
             hashed = number_key(scope.tenant_id, "+1" + digits)
             if op == "A":
                 batch.save(StateListNumber(state=state, number_key=hashed, generation=version))
@@ -152,18 +152,6 @@ def lookup(scope: TenantScope, numbers: list[str]) -> dict[str, dict[str, StateL
     for key, (state, number) in wanted.items():
         answers[number][state] = StateListAnswer(listed=key in found, as_of=record.lists[state].loaded_at)
     return answers
-
-
-def _entries(lines: Iterable[str], kind: LoadKind, counts: _Counts) -> Iterator[tuple[str, str]]:
-    for raw in lines:
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        parsed = parse_line(text, kind)
-        if parsed is None:
-            counts.rejected += 1
-            continue
-        yield parsed
 
 
 def _record(scope: TenantScope, record: StateDncLists, state: str, manifest: AreaManifest) -> None:
