@@ -7,9 +7,15 @@ A key is tallied under a label in which the tenant id reads ``<tenant>`` (``<ten
 ``<tenant>`` is one key that every tenant shares. Writes are also tallied on the gsi1/gsi2
 partitions an item puts itself on, since an index partition has the same limits.
 
-Sizing (DynamoDB's rules, item size from the request's JSON): a write is 1 unit per KB of
-the item (2 inside a transaction), an update or delete 1; a read 1 unit per 4 KB, strongly
-consistent; a Query is charged for the items it asks for at the size of a contact.
+Sizing (DynamoDB's rules, item size from the request's or the answer's JSON, which is a
+little larger than DynamoDB's own measure): a write is 1 unit per KB of the item (2 inside a
+transaction), an update or delete 1; a PartiQL INSERT or UPDATE in a BatchExecuteStatement
+is a single write, 1 unit per KB of the item it writes. A read is 1 unit per 4 KB of the
+item when strongly consistent, half when eventually consistent; a key that finds no item
+still costs one read. A Query is charged when its answer arrives (``answered``), for the
+bytes of the items it returned, rounded up to 4 KB per request (halved when eventually
+consistent), at least one read: DynamoDB charges a Query for the items it reads, whatever
+its ``Limit``, and a projection does not make an item cheaper to read.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from typing import Any, Final
 
 from gatehouse.aws_calls import AwsCall
 
-CONTACT_KB: Final = 1.5
 INDEX_KEYS: Final = {"gsi1": "gsi1pk", "gsi2": "gsi2pk"}
 _TENANT_ID = re.compile(r"tnt_[A-Za-z0-9]+")
 _OTHER_ID = re.compile(r"\b[a-z]{3}_[A-Za-z0-9]{20,}")  # a campaign's, a key's, a webhook's (gatehouse.ids)
@@ -55,6 +60,7 @@ class PartitionCapacity:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._keys: dict[Partition, KeyTally] = defaultdict(KeyTally)
+        self._queries: dict[int, tuple[Partition, float]] = {}  # by request context: (key, unit price)
 
     @property
     def reads(self) -> float:
@@ -73,14 +79,33 @@ class PartitionCapacity:
             return
         body = json.loads(request.body)
         with self._lock:
+            if call.operation == "Query":  # charged when its answer says what it read
+                partition = Partition(body["TableName"], body.get("IndexName", ""), _queried_key(body))
+                self._queries[id(request.context)] = (partition, _read_price(body))
+                return
             for partition, reads, writes, item in _charges(call.operation, body):
-                tally = self._keys[partition]
-                tally.operations += 1
-                tally.read_units += reads
-                tally.write_units += writes
-                if item is not None:
-                    tally.items_written += 1
-                    tally.bytes_written += _size(item)
+                self._charge(partition, reads, writes, item)
+
+    def answered(self, call: AwsCall, context: dict[str, Any], parsed: dict[str, Any]) -> None:
+        """An ``AwsCallCounter`` answer observer: a Query is charged for the items it returned."""
+        if call.service != "dynamodb" or call.operation != "Query":
+            return
+        with self._lock:
+            pending = self._queries.pop(id(context), None)
+            if pending is None:
+                return
+            partition, price = pending
+            returned = sum(_size(item) for item in parsed.get("Items", []))
+            self._charge(partition, max(1, math.ceil(returned / 4096)) * price, 0, None)
+
+    def _charge(self, partition: Partition, reads: float, writes: float, item: dict[str, Any] | None) -> None:
+        tally = self._keys[partition]
+        tally.operations += 1
+        tally.read_units += reads
+        tally.write_units += writes
+        if item is not None:
+            tally.items_written += 1
+            tally.bytes_written += _size(item)
 
     def records(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
         """One JSON-ready row per key: its label, the key (tenant id masked) and its tally."""
@@ -152,18 +177,36 @@ def _transact_write(body: dict[str, Any]) -> Iterator[Charge]:
 
 
 def _get_item(body: dict[str, Any]) -> Iterator[Charge]:
-    yield Partition(body["TableName"], "", _pk(body["Key"])), 1, 0, None
+    yield Partition(body["TableName"], "", _pk(body["Key"])), _read_price(body), 0, None
 
 
 def _batch_get(body: dict[str, Any]) -> Iterator[Charge]:
     for table, wanted in body["RequestItems"].items():
         for key in wanted["Keys"]:
-            yield Partition(table, "", _pk(key)), 1, 0, None
+            yield Partition(table, "", _pk(key)), _read_price(wanted), 0, None
 
 
-def _query(body: dict[str, Any]) -> Iterator[Charge]:
-    units = math.ceil(body.get("Limit", 1) * CONTACT_KB / 4)
-    yield Partition(body["TableName"], body.get("IndexName", ""), _queried_key(body)), units, 0, None
+def _batch_statements(body: dict[str, Any]) -> Iterator[Charge]:
+    """PartiQL INSERT and UPDATE statements, each a single write of the item its parameters make."""
+    for statement in body["Statements"]:
+        text = statement["Statement"]
+        table = re.search(r'(?:INTO|UPDATE)\s+"([^"]+)"', text)
+        params = statement.get("Parameters", [])
+        keys = _statement_key(text, params)
+        if table is None or keys is None:
+            continue
+        written = {f"p{n}": value for n, value in enumerate(params)}
+        yield Partition(table.group(1), "", keys), 0, _kb(written), written
+
+
+def _statement_key(text: str, params: list[dict[str, Any]]) -> str | None:
+    """The partition key value a statement names: its ``'pk'`` (INSERT) or ``"pk"=?`` (UPDATE) parameter."""
+    markers = [m.start() for m in re.finditer(r"\?", text)]
+    found = re.search(r"""['"]pk['"]\s*[:=]\s*\?""", text)
+    if found is None:
+        return None
+    position = sum(1 for m in markers if m < found.end() - 1)
+    return str(next(iter(params[position].values())))
 
 
 _BY_OPERATION: Final[dict[str, Callable[[dict[str, Any]], Iterator[Charge]]]] = {
@@ -174,7 +217,7 @@ _BY_OPERATION: Final[dict[str, Callable[[dict[str, Any]], Iterator[Charge]]]] = 
     "TransactWriteItems": _transact_write,
     "GetItem": _get_item,
     "BatchGetItem": _batch_get,
-    "Query": _query,
+    "BatchExecuteStatement": _batch_statements,
 }
 
 
@@ -183,6 +226,11 @@ def _put(table: str, item: dict[str, Any], units: int) -> Iterator[Charge]:
     for index, attribute in INDEX_KEYS.items():
         if attribute in item:  # the index holds a copy of the item (all attributes projected)
             yield Partition(table, index, item[attribute]["S"]), 0, units, None
+
+
+def _read_price(body: dict[str, Any]) -> float:
+    """Units per 4 KB read: 1 strongly consistent, 0.5 eventually consistent (DynamoDB's default)."""
+    return 1.0 if body.get("ConsistentRead") else 0.5
 
 
 def _pk(key: dict[str, Any]) -> str:

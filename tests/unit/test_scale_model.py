@@ -17,8 +17,10 @@ TENANT = "tnt_ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAIN = "gatehouse-local-0-MainTable"
 
 
-def _send(capacity: PartitionCapacity, operation: str, body: dict[str, Any]) -> None:
-    capacity(AwsCall("dynamodb", operation), SimpleNamespace(body=json.dumps(body)))
+def _send(capacity: PartitionCapacity, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    capacity(AwsCall("dynamodb", operation), SimpleNamespace(body=json.dumps(body), context=context))
+    return context
 
 
 def _put(pk: str, sk: str, **extra: Any) -> dict[str, Any]:
@@ -31,8 +33,9 @@ def _run(contacts: int) -> dict[str, Any]:
     for n in range(contacts):
         _send(capacity, "TransactWriteItems", {"TransactItems": [_put(f"{TENANT}#LEDGER", f"con_{n}")]})
     keys = [{"pk": {"S": f"{TENANT}#SUPPRESSION"}, "sk": {"S": f"h{n}"}} for n in range(contacts)]
-    _send(capacity, "BatchGetItem", {"RequestItems": {MAIN: {"Keys": keys}}})
-    _send(capacity, "GetItem", {"TableName": MAIN, "Key": {"pk": {"S": "SYSTEM#SETTINGS"}, "sk": {"S": "x"}}})
+    _send(capacity, "BatchGetItem", {"RequestItems": {MAIN: {"Keys": keys, "ConsistentRead": True}}})
+    settings = {"pk": {"S": "SYSTEM#SETTINGS"}, "sk": {"S": "x"}}
+    _send(capacity, "GetItem", {"TableName": MAIN, "Key": settings, "ConsistentRead": True})
     return {
         "contacts": contacts,
         "state_transitions": 6,
@@ -62,20 +65,54 @@ def test_a_transactional_put_is_charged_two_units_per_kb_to_its_key_and_its_inde
     assert capacity.writes == 8
 
 
-def test_a_query_is_charged_to_the_partition_key_of_its_key_condition() -> None:
-    capacity = PartitionCapacity()
-    query = {
+def _query(consistent: bool) -> dict[str, Any]:
+    return {
         "TableName": MAIN,
         "KeyConditionExpression": "#0 = :0 AND begins_with(#1, :1)",
         "ExpressionAttributeNames": {"#0": "pk", "#1": "sk"},
         "ExpressionAttributeValues": {":0": {"S": f"{TENANT}#CONTACT"}, ":1": {"S": "a"}},
-        "Limit": 8,
+        "Limit": 1000,
+        "ConsistentRead": consistent,
     }
-    _send(capacity, "Query", query)
+
+
+def test_a_query_is_charged_to_its_key_for_the_items_it_returned_not_its_limit() -> None:
+    capacity = PartitionCapacity()
+    context = _send(capacity, "Query", _query(consistent=True))
+    assert capacity.records(TENANT) == []  # nothing known until the answer
+    items = [{"pk": {"S": f"{TENANT}#CONTACT"}, "body": {"S": "x" * 1500}} for _ in range(8)]
+
+    capacity.answered(AwsCall("dynamodb", "Query"), context, {"Items": items})
+
+    (row,) = capacity.records(TENANT)
+    # 8 items of a little over 1.5 KB: 12.5 KB read, 4 units of 4 KB strongly consistent.
+    assert (row["label"], row["read_units"]) == ("<tenant>#CONTACT", 4)
+
+
+def test_an_eventually_consistent_query_that_finds_nothing_costs_half_a_unit() -> None:
+    capacity = PartitionCapacity()
+    context = _send(capacity, "Query", _query(consistent=False))
+
+    capacity.answered(AwsCall("dynamodb", "Query"), context, {"Items": []})
+
+    assert capacity.reads == 0.5
+
+
+def test_a_batch_of_statements_is_charged_one_write_per_kb_for_each_statement() -> None:
+    capacity = PartitionCapacity()
+    insert = {
+        "Statement": f"INSERT INTO \"{MAIN}\" VALUE {{'pk': ?, 'sk': ?, 'body': ?}}",
+        "Parameters": [{"S": f"{TENANT}#LEDGER"}, {"S": "con_1"}, {"S": "x" * 300}],
+    }
+    update = {
+        "Statement": f'UPDATE "{MAIN}" SET "body" = ? WHERE "pk" = ? AND "sk" = ? AND "version" = ?',
+        "Parameters": [{"S": "y" * 1500}, {"S": f"{TENANT}#LEDGER"}, {"S": "con_2"}, {"N": "3"}],
+    }
+    _send(capacity, "BatchExecuteStatement", {"Statements": [insert, update]})
 
     (row,) = capacity.records(TENANT)
 
-    assert (row["label"], row["read_units"]) == ("<tenant>#CONTACT", 3)  # 8 contacts of 1.5 KB, per 4 KB
+    assert (row["label"], row["write_units"], row["operations"]) == ("<tenant>#LEDGER", 3, 2)
 
 
 def test_units_per_second_are_units_per_contact_times_messages_per_second() -> None:

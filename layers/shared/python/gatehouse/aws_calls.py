@@ -24,7 +24,10 @@ so a handler added to a session later never reaches the clients it already built
   session, a PynamoDB connection's cached client, clients built at import time) and taps
   them, so import order does not decide what is counted.
 - sessions and clients passed to a counter are tapped again on entry, which is harmless.
-Registration always uses one ``unique_id``, so an emitter reached by several of these
+A second read-only tap on ``after-call`` hands a counter's ``answered`` observer each parsed
+answer with its request context (the dict every attempt's prepared request carries as
+``request.context``), so an observer can pair an answer with the request it saw.
+Registration always uses one ``unique_id`` per tap, so an emitter reached by several of these
 paths still counts each attempt once. The tap stays in place once installed; a counter
 only reads it while its ``with`` block runs, and calls from every thread are counted.
 """
@@ -46,6 +49,7 @@ from botocore.client import BaseClient
 from botocore.hooks import BaseEventHooks
 
 TAP_ID = "gatehouse.aws_calls.before-send"
+ANSWER_TAP_ID = "gatehouse.aws_calls.after-call"
 Source = botocore.session.Session | boto3.session.Session | BaseClient
 
 
@@ -56,6 +60,9 @@ class AwsCall(NamedTuple):
 
 # Sees each counted attempt's prepared request (read only), e.g. to size DynamoDB items in a bench.
 Observer = Callable[[AwsCall, Any], None]
+# Sees each answered call's request context (the one its attempts' requests carry) and parsed
+# answer (read only), e.g. to size the items a DynamoDB Query returned.
+AnswerObserver = Callable[[AwsCall, dict[str, Any], dict[str, Any]], None]
 
 
 class AwsCallCounter:
@@ -65,9 +72,12 @@ class AwsCallCounter:
     :func:`install` reaches, e.g. a botocore session built without builtin handlers.
     """
 
-    def __init__(self, *sources: Source, observe: Observer | None = None) -> None:
+    def __init__(
+        self, *sources: Source, observe: Observer | None = None, answered: AnswerObserver | None = None
+    ) -> None:
         self._sources = sources
         self._observe = observe
+        self._answered = answered
         self._lock = threading.Lock()
         self._counts: Counter[AwsCall] = Counter()
 
@@ -91,6 +101,11 @@ class AwsCallCounter:
             self._counts[call] += 1
             if self._observe is not None:
                 self._observe(call, request)
+
+    def _answer(self, call: AwsCall, context: dict[str, Any], parsed: dict[str, Any]) -> None:
+        if self._answered is not None:
+            with self._lock:
+                self._answered(call, context, parsed)
 
     def counts(self) -> Counter[AwsCall]:
         """A copy of the counts, keyed by ``(service, operation)``."""
@@ -171,10 +186,22 @@ def _count_round_trip(event_name: str = "", request: Any = None, **_: Any) -> No
         counter._record(call, request)
 
 
+def _see_answer(event_name: str = "", parsed: Any = None, context: Any = None, **_: Any) -> None:
+    counters = _active
+    if not counters or not isinstance(parsed, dict) or not isinstance(context, dict):
+        return
+    # "after-call.<service id>.<operation>"
+    _event, service, operation = event_name.split(".", 2)
+    call = AwsCall(service, operation)
+    for counter in counters:
+        counter._answer(call, context, parsed)
+
+
 def _tap(emitter: BaseEventHooks) -> None:
     # The lock keeps two threads from both finding the unique id absent and registering twice.
     with _registry_lock:
         emitter.register("before-send", _count_round_trip, unique_id=TAP_ID)
+        emitter.register("after-call", _see_answer, unique_id=ANSWER_TAP_ID)
 
 
 class _TappedClient(BaseClient):
