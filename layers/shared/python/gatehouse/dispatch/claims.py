@@ -11,10 +11,11 @@ A claim is a write of that ledger conditional on the version the gates read, so:
   take a contact's last attempt of the day. The one whose write loses reads the ledger
   again and asks the gates again before it claims.
 
-A batch's claims go in transactions of 100 (one round trip each). When some items
-refuse, the rest are written again without them; each refusal carries the ledger as it
-now stands (ALL_OLD), which is handed back to decide again without a second read (only
-a refusal DynamoDB gave no reasons for is read again). A claim outlives its send by
+Each claim is a write of its own (PartiQL statements, 25 per round trip: one write unit
+per ledger, where a transaction would charge two, and no claim depends on another's
+write going through). A refusal carries the ledger as it now stands (ALL_OLD), which is
+handed back to decide again without a second read (only a refusal that carried no
+ledger is read again). A claim outlives its send by
 ``CLAIM_KEPT``, far beyond any retry of its batch: a retried task finds it and sends
 nothing.
 """
@@ -28,13 +29,11 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from gatehouse.errors import Conflict
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.scope import TRANSACTION_LIMIT, TransactionConflict
+from gatehouse.tenancy.scope import Refusal
 
 LEDGER_WINDOW: Final = timedelta(hours=24)
 CLAIM_KEPT: Final = timedelta(days=30)
-_REWRITES: Final = 3
 
 
 class ClaimMark(BaseModel):
@@ -109,10 +108,9 @@ def claim(
             keys[contact_id] = claim_key(campaign_id, number)
             writes.append(_claimed(ledger, campaign_id, number, run_id, now))
     refused: dict[str, AttemptLedger | None] = {}
-    for start in range(0, len(writes), TRANSACTION_LIMIT):
-        written, lost = _write(scope, writes[start : start + TRANSACTION_LIMIT])
-        result.held.extend(w.contact_id for w in written)
-        refused.update(lost)
+    written, lost = _write(scope, writes)
+    result.held.extend(w.contact_id for w in written)
+    refused.update(lost)
     unknown = [cid for cid, current in refused.items() if current is None]
     fresh = scope.batch_get(AttemptLedger, unknown) if unknown else {}
     for cid, returned in refused.items():
@@ -135,42 +133,19 @@ def _claimed(
 def _write(
     scope: TenantScope, chunk: list[AttemptLedger]
 ) -> tuple[list[AttemptLedger], dict[str, AttemptLedger | None]]:
-    """(written, refused): the chunk in one transaction, again without the items that refused.
+    """(written, refused): each ledger written on its own condition, 25 per round trip.
 
-    Each refused contact maps to its ledger as the refusal returned it (a ledger deleted
-    meanwhile: a new, empty one), or None when it must be read again.
+    Each refused contact maps to its ledger as the refusal returned it, or None when it
+    must be read again (a refused INSERT, or a ledger deleted meanwhile).
     """
-    refused: dict[str, AttemptLedger | None] = {}
-    for _ in range(_REWRITES):
-        if not chunk:
-            return [], refused
-        try:
-            with scope.transaction() as txn:
-                for ledger in chunk:
-                    txn.save(ledger)
-        except TransactionConflict as exc:
-            if not exc.failed:
-                break  # no reasons given: item by item below
-            for n in sorted(exc.failed):
-                refused[chunk[n].contact_id] = _returned(exc, n, chunk[n].contact_id)
-            chunk = [w for n, w in enumerate(chunk) if n not in exc.failed]
-            continue
-        return chunk, refused
     written: list[AttemptLedger] = []
-    for ledger in chunk:
-        try:
-            scope.save(ledger)
+    refused: dict[str, AttemptLedger | None] = {}
+    for ledger, result in zip(chunk, scope.save_each(chunk), strict=True):
+        if isinstance(result, Refusal):
+            current = result.current
+            refused[ledger.contact_id] = (
+                current if current and current.contact_id == ledger.contact_id else None
+            )
+        else:
             written.append(ledger)
-        except Conflict:
-            refused[ledger.contact_id] = None
     return written, refused
-
-
-def _returned(exc: TransactionConflict, position: int, contact_id: str) -> AttemptLedger | None:
-    """The ledger a refusal carried; None when it carried none that reads as this contact's ledger."""
-    if position not in exc.current:
-        return None
-    current = exc.current[position]
-    if current is None:
-        return AttemptLedger(contact_id=contact_id)
-    return current if isinstance(current, AttemptLedger) and current.contact_id == contact_id else None
