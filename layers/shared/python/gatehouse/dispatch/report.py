@@ -21,10 +21,8 @@ from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.dispatch.delivery import Delivery, deliveries
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dnc.stamps import ScrubStatus
-from gatehouse.errors import Conflict
 from gatehouse.observability import TENANT_KEY, current_tenant, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.scope import TRANSACTION_LIMIT
 
 
 class Decided(Protocol):
@@ -48,9 +46,10 @@ def record(  # noqa: PLR0917
 ) -> None:
     """One outcome per contact (the attempts are already on the ledgers: the claims put them there).
 
-    Written in transactions of up to 100 items, each conditional on the version read: one
-    round trip per 100 writes. When another writer got there first, that chunk is written
-    again without the condition: an outcome of this campaign's contact is this batch's to write.
+    Written 25 per BatchWriteItem, without a condition: an outcome of this campaign's
+    contact is this batch's to write (the claims decided who sends; a contact another
+    execution claimed is left out above), so a condition would only make a race lose a
+    write that must be made anyway, and a transaction would charge twice for it.
     """
     records: list[TenantRecord] = []
     for cid in set(contacts) | set(result.blocked):
@@ -89,14 +88,7 @@ def record(  # noqa: PLR0917
                 version=before.version if before is not None else 0,
             )
         )
-    for start in range(0, len(records), TRANSACTION_LIMIT):
-        chunk = records[start : start + TRANSACTION_LIMIT]
-        try:
-            with scope.transaction() as txn:
-                for record in chunk:
-                    txn.save(record)
-        except Conflict:
-            scope.batch_save(chunk)
+    scope.batch_save(records)
 
 
 @dataclass(frozen=True)
