@@ -9,13 +9,6 @@ the audit log after an erasure names no one. The tenant key is the suppression l
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+from gatehouse.suppression.keys import contact_id_for
 
-from gatehouse.suppression.keys import tenant_key
-
-
-def contact_id_for(tenant_id: str, e164: str) -> str:
-    digest = hmac.new(tenant_key(tenant_id), f"contact:{e164}".encode(), hashlib.sha256).digest()
-    return "con_" + base64.b32encode(digest).decode("ascii").lower()[:26]
+__all__ = ["contact_id_for"]

@@ -48,7 +48,8 @@ from gatehouse.errors import Conflict, GatehouseError
 from gatehouse.identity.caller import system
 from gatehouse.identity.tenants import TenantEntry, TenantStatus
 from gatehouse.observability import logger, metrics
-from gatehouse.suppression import held_only
+from gatehouse.suppression import held_only, suppressed_span
+from gatehouse.suppression.markers import STATE_KEY, SuppressionMarkers
 from gatehouse.tenancy import TenantScope, get_directory
 from gatehouse.vault import Provider
 from gatehouse.vault.credentials import Integration
@@ -127,6 +128,7 @@ def _single_items(scope: TenantScope, campaign_id: str) -> list[tuple[str, str]]
         scope.key(Integration, Provider.TWILIO.value),
         scope.key(Integration, Provider.VOICE_AGENT.value),
         scope.key(WebhookRef, "CURRENT"),
+        scope.key(SuppressionMarkers, STATE_KEY),
     ]
 
 
@@ -154,7 +156,11 @@ def _run(  # noqa: PLR0917
     for missing in [cid for cid in ids if cid not in contacts]:
         result.blocked[missing] = Reason.CONTACT_DELETED.value
     numbers = [c.e164 for c in contacts.values()]
-    on_list = suppressed(scope, numbers) if numbers else set()
+    if contiguous and numbers:  # the range's markers: only numbers on the list are read
+        by_contact = {cid: c.e164 for cid, c in contacts.items()}
+        on_list = suppressed_span(scope, by_contact, ids[0], ids[-1], now, otherwise=suppressed)
+    else:
+        on_list = suppressed(scope, numbers) if numbers else set()
     on_hold = held_only(on_list)  # from the same batch get: numbers only a hold for review keeps out
 
     def verdict_of(contact: Contact) -> Verdict:

@@ -21,6 +21,7 @@ from gatehouse.suppression.entries import (
     remove,
     suppress,
     suppressed,
+    suppressed_span,
 )
 from gatehouse.suppression.keys import SuppressionUnavailable, number_key
 from gatehouse.suppression.numbers import to_e164
@@ -41,5 +42,6 @@ __all__ = [
     "remove",
     "suppress",
     "suppressed",
+    "suppressed_span",
     "to_e164",
 ]

@@ -23,7 +23,7 @@ it off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,10 +37,11 @@ from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
 from gatehouse.observability import metrics
-from gatehouse.suppression.keys import number_key
+from gatehouse.suppression import markers
+from gatehouse.suppression.keys import contact_id_for, number_key
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.scope import TransactionConflict
+from gatehouse.tenancy.scope import ScopedTransaction, TransactionConflict
 
 REF_LENGTH: Final = 16
 REASON_MAX: Final = 500
@@ -69,6 +70,8 @@ class SuppressionEntry(TenantRecord):
     reason: str | None = None
     added_at: datetime
     added_by: str
+    # The contact id of the number: its marker's key (``markers``); None on entries made before markers.
+    contact_ref: str | None = None
 
     def sort_key(self) -> str:
         return self.number_key
@@ -135,6 +138,7 @@ def suppress(
         reason=clean_reason(reason),
         added_at=clock(),
         added_by=caller.actor,
+        contact_ref=contact_id_for(scope.tenant_id, e164),
     )
     view = SuppressionView.of(entry)
     try:
@@ -142,6 +146,7 @@ def suppress(
         # condition (no read first) and writes no entry.
         with audit.recorded(scope, caller, "suppression.added", "suppression", view.ref, after=view) as add:
             add.save(entry)
+            mark(add, entry)
     except TransactionConflict:
         return Suppressed(_add_source(scope, caller, entry.number_key, source), False)
     metrics.add_metric(name="SuppressionAdded", unit="Count", value=1)
@@ -186,6 +191,7 @@ def lift_sms_stop(scope: TenantScope, caller: Caller, e164: str, *, clock: Clock
         scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
     ) as change:
         change.delete(entry)
+        unmark(change, entry)
     metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
     return True
 
@@ -208,6 +214,54 @@ def suppressed(scope: TenantScope, numbers: list[str]) -> SuppressedNumbers:
     found = scope.batch_get(SuppressionEntry, keys)
     held = (keys[k] for k, e in found.items() if standing(e) == [SuppressionSource.HELD_FOR_REVIEW])
     return SuppressedNumbers((keys[key] for key in found), held=held)
+
+
+def suppressed_span(
+    scope: TenantScope,
+    numbers: Mapping[str, str],
+    first: str,
+    last: str,
+    now: datetime,
+    *,
+    otherwise: Callable[[TenantScope, list[str]], set[str]],
+) -> set[str]:
+    """Which numbers of a key range of contacts (contact id -> E.164, ``first`` to ``last``) are on the list.
+
+    One Query of the range's markers, which finds only numbers on the list, and one read
+    of their entries; a tenant with entries older than markers is asked ``otherwise``
+    (number by number), so a missing marker never lets a number through. A marker whose
+    entry is not found keeps its number out all the same.
+    """
+    if not markers.markers_complete(scope, now):
+        return otherwise(scope, list(numbers.values()))
+    # A marker is found under the contact id of its number: a contact keyed otherwise is asked for by number.
+    stray = [e164 for cid, e164 in numbers.items() if cid != contact_id_for(scope.tenant_id, e164)]
+    marked = [m for m in markers.marked_in_span(scope, first, last) if m.contact_id in numbers]
+    entries = scope.batch_get(SuppressionEntry, [m.number_key for m in marked]) if marked else {}
+    held = [
+        numbers[m.contact_id]
+        for m in marked
+        if m.number_key in entries and standing(entries[m.number_key]) == [SuppressionSource.HELD_FOR_REVIEW]
+    ]
+    on_list = SuppressedNumbers((numbers[m.contact_id] for m in marked), held=held)
+    if not stray:
+        return on_list
+    asked = otherwise(scope, stray)
+    return SuppressedNumbers([*on_list, *asked], held=[*on_list.held, *held_only(asked)])
+
+
+def mark(change: ScopedTransaction, entry: SuppressionEntry) -> None:
+    """A new entry's marker, in the entry's own transaction."""
+    marker = markers.new_marker(entry.contact_ref, entry.number_key)
+    if marker is not None:
+        change.save(marker)
+
+
+def unmark(change: ScopedTransaction, entry: SuppressionEntry) -> None:
+    """A deleted entry's marker goes in the same transaction."""
+    marker = markers.standing_marker(entry.contact_ref, entry.number_key)
+    if marker is not None:
+        change.delete(marker)
 
 
 def held_only(on_list: set[str]) -> frozenset[str]:
@@ -241,6 +295,7 @@ def remove(
         scope, caller, "suppression.removed", "suppression", view.ref, before=view, after=removal
     ) as change:
         change.delete(entry)
+        unmark(change, entry)
     metrics.add_metric(name="SuppressionRemoved", unit="Count", value=1)
     return view
 

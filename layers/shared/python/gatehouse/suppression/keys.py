@@ -10,6 +10,7 @@ number or a derived key.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import threading
@@ -60,6 +61,16 @@ def tenant_key(tenant_id: str) -> bytes:
 def number_key(tenant_id: str, e164: str) -> str:
     """The suppression key of one E.164 number in one tenant (64 hex characters)."""
     return hmac.new(tenant_key(tenant_id), e164.encode(), hashlib.sha256).hexdigest()
+
+
+def contact_id_for(tenant_id: str, e164: str) -> str:
+    """The contact id of one E.164 number in one tenant: the same key under its own "contact:" domain.
+
+    Here beside ``number_key`` because the list's markers are keyed by it too
+    (``suppression.markers``); ``gatehouse.contacts.keys`` is where contacts take it from.
+    """
+    digest = hmac.new(tenant_key(tenant_id), f"contact:{e164}".encode(), hashlib.sha256).digest()
+    return "con_" + base64.b32encode(digest).decode("ascii").lower()[:26]
 
 
 @forgotten_on_restore

@@ -36,7 +36,9 @@ from gatehouse.suppression.entries import (
     SuppressionView,
     clean_reason,
     key_of,
+    mark,
     standing,
+    unmark,
 )
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import TransactionConflict
@@ -129,6 +131,7 @@ def _hold_once(
             reason="a reply that may revoke consent, held for review",
             added_at=filed.last_at,
             added_by=caller.actor,
+            contact_ref=filed.contact_id,
         )
         if entry is None
         else entry.model_copy(update={"sources": [*standing(entry), HELD]})
@@ -138,6 +141,8 @@ def _hold_once(
         scope, caller, "suppression.held", "suppression", after.ref, before=_view(entry), after=after
     ) as change:
         change.save(held)
+        if entry is None:
+            mark(change, held)
         change.save(filed)
     metrics.add_metric(name="SuppressionHeld", unit="Count", value=1)
     return True
@@ -171,6 +176,7 @@ def confirm_hold(
             reason="a reply read as a revocation on review",
             added_at=now,
             added_by=caller.actor,
+            contact_ref=filed.contact_id,
         )
         if entry is None
         else entry.model_copy(update={"source": sources[0], "sources": sources})
@@ -186,6 +192,8 @@ def confirm_hold(
         after=resolved,
     ) as change:
         change.save(stopped)
+        if entry is None:
+            mark(change, stopped)
         change.delete(filed)
     return resolved
 
@@ -217,6 +225,7 @@ def release_hold(
             change.save(entry.model_copy(update={"source": remaining[0], "sources": remaining}))
         elif entry is not None:
             change.delete(entry)
+            unmark(change, entry)
         change.delete(filed)
     return resolved
 
