@@ -253,7 +253,9 @@ def plan_page(page: PageInput) -> PlannedPage:
         cursor = str(after) if after < len(audience.contact_ids) else None
     else:
         where = ContactFilter(tag=audience.tag, state=audience.state)
-        found = scope.query(Contact, limit=wanted, cursor=page.cursor)
+        # Eventually consistent, at half the price: the audience may lag a change made a moment
+        # before the page is read; each batch reads its contacts again, strongly, before any gate.
+        found = scope.query(Contact, limit=wanted, cursor=page.cursor, consistent=False)
         ids = [c.contact_id for c in found.items if where.matches(c)]
         cursor = found.cursor
         # In key order: a batch's key range holds its contacts and the few the filter left out.

@@ -178,17 +178,26 @@ def checked_body(record: Record) -> dict[str, Any]:
     """The item body of ``record``, refused when it would not read back as the same record type.
 
     A record changed with ``model_copy(update=...)`` skips validation; every write passes
-    here first, so nothing unreadable ever reaches the table.
+    here first, so nothing unreadable ever reaches the table. Fields at their defaults are
+    left out when the record reads back the same without them (a default that picks a
+    union's member, say, is kept): an item's size is what every read and write of it costs.
     """
     try:
         body = record.model_dump(mode="json", exclude={"version"}, warnings=False)
-        type(record).model_validate({**body, "version": record.version})
+        full = type(record).model_validate({**body, "version": record.version})
     except ValidationError as exc:
         fields = sorted({".".join(str(part) for part in error["loc"]) or "record" for error in exc.errors()})
         details = [{"field": field, "reason": "not a valid value"} for field in fields]
         raise Invalid(f"the {record.collection.lower()} would not be valid", details=details) from None
     except PydanticSerializationError:
         raise Invalid(f"the {record.collection.lower()} would not be valid") from None
+    compact = record.model_dump(mode="json", exclude={"version"}, exclude_defaults=True, warnings=False)
+    if compact != body:
+        try:
+            if type(record).model_validate({**compact, "version": record.version}) == full:
+                return compact
+        except ValidationError:
+            pass  # a default the record needs spelled out: the whole body
     return body
 
 
