@@ -81,6 +81,10 @@ CONTENT = {
         "agent_id": "agent_demo",
         "placed_by": "twilio",
         "agent_sip_uri": "sip:agent_demo@sip.example",
+        # 47 CFR 64.1200(b)(1)-(2): an artificial-voice marketing call names its seller, offers an opt-out
+        "seller": "Acme Solar",
+        "opening": "Hi, this is an automated call from Acme Solar.",
+        "opt_out": {"key": "9", "phrase": "say stop calling"},
     },
 }
 

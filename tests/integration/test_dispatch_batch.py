@@ -329,13 +329,22 @@ def test_every_text_names_the_tenants_status_callback_and_the_report_shows_deliv
     assert page.counts["delivery:undelivered:30006"] == 1
 
 
+# 47 CFR 64.1200(b)(1)-(2): the opening names the business, and the call offers an automated opt-out.
+DISCLOSED: dict[str, Any] = {
+    "seller": "Acme Solar",
+    "opening": "Hi, this is Ava, an automated assistant calling for Acme Solar.",
+    "opt_out": {"key": "9", "phrase": "say stop calling"},
+}
+SAID = {"opening": DISCLOSED["opening"], "opt_out_key": "9", "opt_out_phrase": "say stop calling"}
+
+
 def voice_campaign(world: dict[str, Any], content: dict[str, Any]) -> str:
     scope, ops = world["scope"], world["ops"]
     for person in ("ann", "kit"):
         contact = scope.require(Contact, world["ids"][person])
         consent = [c.model_copy(update={"channels": [Channel.SMS, Channel.VOICE]}) for c in contact.consent]
         scope.save(refresh(contact.model_copy(update={"consent": consent})))
-    spec = {**SPEC, "channel": "voice", "content": {"kind": "voice", **content}}
+    spec = {**SPEC, "channel": "voice", "content": {"kind": "voice", **DISCLOSED, **content}}
     spec["senders"] = {"numbers": ["+14155550100", "+14155550101"]}
     campaign = lifecycle.create(scope, ops, CampaignSpec.model_validate(spec))
     lifecycle.transition(scope, ops, campaign.campaign_id, "submit")
@@ -360,7 +369,8 @@ def test_a_voice_campaign_places_calls_through_the_voice_agent(  # type: ignore[
     assert placed.call.to == "+12125550101"
     assert placed.call.caller_id == "+14155550100"
     assert placed.call.agent_id == "agent_demo"
-    assert placed.call.metadata == {"campaign_id": campaign_id, "contact_id": ann}
+    assert placed.call.metadata == {"campaign_id": campaign_id, "contact_id": ann, **SAID}
+    assert placed.call.variables == SAID  # the agent speaks them (47 CFR 64.1200(b)(1)-(2))
     assert placed.call.status_callback == f"{public_url}/webhooks/voice-agent/{ensure_ref(scope)}"
     outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.provider_ref) == (OutcomeStatus.SENT, placed.call_id)

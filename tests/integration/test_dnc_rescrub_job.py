@@ -33,7 +33,14 @@ VOICE_SPEC: dict[str, Any] = {
     "name": "Calls",
     "channel": "voice",
     "audience": {"tag": "vip"},
-    "content": {"kind": "voice", "agent_id": "agent_1234"},
+    "content": {
+        "kind": "voice",
+        "agent_id": "agent_1234",
+        # 47 CFR 64.1200(b)(1)-(2): an artificial-voice marketing call names its seller, offers an opt-out
+        "seller": "Acme Solar",
+        "opening": "Hi, this is an automated call from Acme Solar.",
+        "opt_out": {"key": "9", "phrase": "say stop calling"},
+    },
     "senders": {"numbers": ["+14155550100"]},
     "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "10:00", "end": "20:00"}],
 }

@@ -149,12 +149,16 @@ def test_gate_2_consent(
     assert gate_consent(person, spec_for(channel)).reason == reason
 
 
+# 47 CFR 64.1200(b)(1)-(2): what an artificial-voice marketing call says first and the opt-out it offers.
+DISCLOSED: dict[str, Any] = {"opening": "This is Ava for Acme", "opt_out": {"key": "9", "phrase": "say stop"}}
+
+
 def spec_for(channel: Channel, **changes: Any) -> CampaignSpec:
     if channel is Channel.SMS:
         return spec(**changes)
     voice = {
         "channel": "voice",
-        "content": {"kind": "voice", "agent_id": "agent_demo"},
+        "content": {"kind": "voice", "agent_id": "agent_demo", **DISCLOSED},
         "senders": {"numbers": ["+14155550100"]},
     }
     return spec(**{**voice, **changes})
@@ -417,7 +421,7 @@ def test_the_first_gate_that_does_not_pass_decides() -> None:
     assert evaluate(contact(), RUNNING, GOOD, CLEAN, night).outcome is Outcome.DEFERRED
 
 
-RECORDED = {"kind": "voice", "agent_id": "agent_demo", "records_calls": True}
+RECORDED = {"kind": "voice", "agent_id": "agent_demo", "records_calls": True, **DISCLOSED}
 
 
 @pytest.mark.parametrize(
@@ -431,7 +435,7 @@ RECORDED = {"kind": "voice", "agent_id": "agent_demo", "records_calls": True}
         # New York needs one party's consent (N.Y. Penal Law 250.00): the caller's own.
         ("+12125550100", "NY", RECORDED, None),
         # Calls not recorded need no announcement.
-        ("+14155550100", "CA", {"kind": "voice", "agent_id": "agent_demo"}, None),
+        ("+14155550100", "CA", {"kind": "voice", "agent_id": "agent_demo", **DISCLOSED}, None),
         # No state known: the person may be in an all-party state, so fail closed.
         ("+18005550199", None, RECORDED, Reason.RECORDING_NOT_ANNOUNCED),
     ],

@@ -237,6 +237,8 @@ def _hhmm(minute: int) -> str:
 
 
 ALL_WEEK = [{"days": list(WEEKDAYS), "start": "00:00", "end": "24:00"}]
+# 47 CFR 64.1200(b)(1)-(2): what an artificial-voice marketing call says first and the opt-out it offers.
+DISCLOSED: dict[str, Any] = {"opening": "This is Ava for Acme", "opt_out": {"key": "9", "phrase": "say stop"}}
 
 
 @st.composite
@@ -256,7 +258,7 @@ def specs(draw: st.DrawFn) -> CampaignSpec:
     content = (
         {"kind": "sms", "template": "Hi. Reply STOP to opt out."}
         if channel is Channel.SMS
-        else {"kind": "voice", "agent_id": "agent_1"}
+        else {"kind": "voice", "agent_id": "agent_1", **DISCLOSED}
     )
     return CampaignSpec.model_validate(
         {
@@ -451,7 +453,7 @@ def _any_spec(contact: Contact) -> CampaignSpec:
             "name": "Wide",
             "channel": "voice",
             "audience": {"tag": "all"},
-            "content": {"kind": "voice", "agent_id": "agent_1"},
+            "content": {"kind": "voice", "agent_id": "agent_1", **DISCLOSED},
             "senders": {"numbers": ["+14155550100"]},
             "windows": [{"days": list(WEEKDAYS), "start": "00:00", "end": "24:00"}],
             "max_attempts_per_contact": 3,

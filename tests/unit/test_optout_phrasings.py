@@ -5,7 +5,8 @@ Consent is revoked by any reasonable means. "stop", "quit", "end", "revoke", "op
 when a reasonable person reads it as "stop contacting me". The table below is written from
 the rule and from the carriers' published keyword lists (Twilio, AWS End User Messaging,
 Telnyx, Bird; see docs/reference or the shared us-calling-rules reference), with people's
-spelling, negations, ordinary replies that merely contain a word, and Spanish.
+spelling, negations, ordinary replies that merely contain a word, Spanish, and what callers say
+on a call (a spoken revocation counts as a texted one: "any reasonable means").
 
 ``test_precision_of_the_classifier`` prints the misses (revocations read as something
 else) and the false opt-outs, and fails on any miss of a per-se word used as a request and
@@ -84,6 +85,21 @@ TABLE: list[Row] = [
         "basta", "basta ya", "no más mensajes", "quítenme de la lista", "déjenme en paz", "número equivocado",
         "No me interesa", "no quiero recibir más mensajes", "borren mi número", "desuscribirme",
         "Para", "paren de enviarme mensajes",
+    ),
+    # ---- said on a call: the caller's turns of a transcript are read the same way
+    *rows(
+        OUT,
+        "stop calling me", "Please stop calling me.", "put me on your do not call list", "quit calling",
+        "don't call here again", "Don't ever call this number again", "no more calls",
+        "remove my number from your list", "add me to your DNC list", "take me off your calling list",
+        "no me llame más", "quíteme de su lista", "no me vuelvan a llamar",
+    ),
+    *rows(
+        NONE,
+        "don't stop, tell me more", "call me back later", "can you call me back tomorrow",
+        "sorry I missed your call", "hold on, let me stop the car", "the end of the month works for me",
+        "you can call me anytime", "sure, go ahead", "what is this about?", "is this a robot?",
+        "llámeme mañana", "sí, dígame",
     ),
     # ---- doubtful: held for a person to read (never an ordinary message, never a confirmation)
     *rows(

@@ -32,9 +32,11 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, NotFound
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
+from gatehouse.identity.tenants import find_tenant
 from gatehouse.identity.two_factor import SecurityPolicy
 from gatehouse.ids import new_id
 from gatehouse.tenancy import Page, TenantScope
+from gatehouse.voice import disclosures
 
 S = CampaignStatus
 # (from, action) -> to, and the permission the action needs.
@@ -83,6 +85,7 @@ def _audited(campaign: Campaign) -> AuditedCampaign:
 
 def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clock = utc_now) -> Campaign:
     caller.require(Permission.CAMPAIGNS_WRITE)
+    _says_what_it_must(scope, spec)
     now = clock()
     campaign = Campaign(
         campaign_id=new_id("cmp"),
@@ -97,6 +100,13 @@ def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clo
     ) as txn:
         saved = txn.save(campaign)
     return saved
+
+
+def _says_what_it_must(scope: TenantScope, spec: CampaignSpec) -> None:
+    """47 CFR 64.1200(b)(1)-(2): an artificial-voice marketing call names its business, offers an opt-out."""
+    if disclosures.required(spec):
+        tenant = find_tenant(scope.tenant_id)
+        disclosures.check(spec, tenant.name if tenant is not None else None)
 
 
 def get(scope: TenantScope, campaign_id: str) -> Campaign:
@@ -120,6 +130,7 @@ def edit(
         raise Conflict(f"a {current.status.value} campaign cannot be edited; pause it first")
     if spec == current.spec:
         return current
+    _says_what_it_must(scope, spec)
     now = clock()
     back_to_draft = current.status is not S.DRAFT
     history = list(current.history)

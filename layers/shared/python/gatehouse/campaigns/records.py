@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
@@ -110,6 +111,27 @@ SipUri = Annotated[
 ]
 
 
+Spoken = Annotated[str, Field(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class OptOutOffer(BaseModel):
+    """The automated, interactive opt-out the agent offers on the call (47 CFR 64.1200(b)(2))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: Annotated[str, Field(pattern=r"^[0-9*#]$", description="the key a person presses to opt out")]
+    phrase: Annotated[Spoken, Field(max_length=120, description='what to say, e.g. "say stop calling"')]
+
+
+class RetryPolicy(BaseModel):
+    """Calls that end unanswered (voicemail, no answer, busy) are tried again, within every gate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempts: Annotated[int, Field(ge=1, le=5, description="attempts in all, the first included")] = 1
+    spacing_minutes: Annotated[int, Field(ge=60, le=10_080, description="from a call's end to a retry")] = 60
+
+
 class VoiceContent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -123,6 +145,13 @@ class VoiceContent(BaseModel):
     # Recording a call in an all-party-consent state needs everyone told: the agent must announce it.
     records_calls: bool = False
     announces_recording: bool = False
+    # 47 CFR 64.1200(b)(1)-(2): what an artificial or prerecorded marketing call says first (it names
+    # the business) and the opt-out it offers; required of such campaigns (``voice.disclosures``).
+    opening: Annotated[Spoken, Field(max_length=500)] | None = None
+    opt_out: OptOutOffer | None = None
+    # The business the calls are made for, when not the tenant itself: the opening must name it.
+    seller: Annotated[Spoken, Field(max_length=120)] | None = None
+    retry: RetryPolicy = RetryPolicy()
 
     @model_validator(mode="after")
     def _agent_reachable(self) -> Self:
@@ -193,6 +222,18 @@ class CampaignSpec(BaseModel):
             and self.reach is not Technology.ARTIFICIAL_VOICE
         ):
             raise ValueError("calls placed by the voice agent speak with an artificial voice")
+        if isinstance(content, VoiceContent) and content.retry.attempts > self.max_attempts_per_contact:
+            # Located on the field, as a schema error is: the batch counts every retry as an attempt.
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("retry_over_limit", "more than max_attempts_per_contact"),
+                        loc=("content", "voice", "retry", "attempts"),
+                        input=content.retry.attempts,
+                    )
+                ],
+            )
         return self
 
     @property

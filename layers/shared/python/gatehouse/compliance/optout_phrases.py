@@ -180,16 +180,24 @@ OPT_OUT_REQUESTS: Final = tuple(
         rf"\bno\s+more\s+{CONTACT_NOUN}\b",
         r"\b(dont|do not|no longer)\s+(want|wish|need)\s+(to\s+(get|receive)\s+)?"
         rf"((these|your|any|ur|the)\s+)*{CONTACT_NOUN}\b",
-        r"\b(leave me alone|lose my number|wrong number|wrong person|not the right person)\b",
+        r"\b(leave me alone|lose (my|this) number|wrong number|wrong person|not the right person)\b",
+        # said on a call: "put me on your do not call list", "add me to the DNC list"
+        r"\b(do not call|dont call|dnc|no call)\s+list\b",
         r"\b(stop|quit)\s+(bothering|harassing|bugging)\b",
         # Spanish: "no más mensajes", "no me envíen más mensajes", "dejen de escribirme",
         # "para ya de escribirme", "darme de baja", "quítenme de la lista", "déjenme en paz"
         r"\bno\s+mas\s+(mensajes|textos|llamadas|sms)\b",
+        # ("no me llame más" addresses one caller as usted: the singular forms count as the plural)
         r"\b(no me|dejen de|deja de|dejes de|para de|paren de|para ya de|paren ya de)\s+(mas\s+)?"
         r"(escriban|envien|llamen|manden|contacten|molesten|escribir|enviar|llamar|mandar|molestar|"
-        r"contactar|escribirme|enviarme|llamarme|mandarme|molestarme|contactarme|textear|textearme)\b",
+        r"contactar|escribirme|enviarme|llamarme|mandarme|molestarme|contactarme|textear|textearme|"
+        r"escriba|envie|llame|mande|contacte|moleste)\b",
+        # "no me vuelva a llamar", "no vuelvan a llamarme"
+        r"\bno\s+(me\s+)?(vuelva|vuelvan|vuelvas)\s+a\s+(llamar|llamarme|escribir|escribirme|contactar|"
+        r"contactarme)\b",
         r"\bde\s+baja\b",
-        r"\b(quitenme|quitame|sacame|saquenme|borrenme|borrame|eliminenme|eliminame)\b",
+        r"\b(quitenme|quitame|quiteme|sacame|saquenme|saqueme|borrenme|borrame|borreme|eliminenme|eliminame|"
+        r"elimineme)\b",
         r"\b(borren|borra|eliminen|elimina|quiten|quita)\s+mi\s+(numero|telefono|celular)\b",
         r"\b(dejenme|dejame|dejeme)\s+en\s+paz\b",
         r"\bno\s+(quiero|deseo)\s+(recibir\s+)?(mas\s+)?(sus\s+|los\s+|estos\s+)?"

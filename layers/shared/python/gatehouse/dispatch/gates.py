@@ -22,13 +22,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
+from gatehouse.campaigns.records import CampaignSpec, CampaignStatus, VoiceContent
 from gatehouse.compliance import caps, hours
 from gatehouse.compliance.consent import ConsentLevel, required
 from gatehouse.compliance.state_rules import RULES, RuleBook
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.outcomes import OutcomeStatus
 from gatehouse.dnc.stamps import DATA_VALID_FOR, ScrubStamp, ScrubStatus
+from gatehouse.voice import disclosures
 
 
 class Outcome(StrEnum):
@@ -47,6 +48,7 @@ class Reason(StrEnum):
     CAMPAIGN_NOT_RUNNING = "campaign_not_running"
     CAMPAIGN_NOT_APPROVED = "campaign_not_approved"
     CAMPAIGN_PAUSED = "campaign_paused"  # paused while the batch ran (a DNC source failure)
+    DISCLOSURES_MISSING = "disclosures_missing"  # an artificial-voice marketing call without (b)(1)-(2)
     # 2. consent
     CONTACT_DELETED = "contact_deleted"
     CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
@@ -87,6 +89,11 @@ class Reason(StrEnum):
     BATCH_FAILED = "batch_failed"
     SEND_UNCONFIRMED = "send_unconfirmed"  # claimed, then the batch failed: never sent again
     SEND_FAILED = "send_failed"  # the provider refused without saying why
+    # after the call: an unanswered one is tried again (deferred), or stands with how it ended
+    RETRY_UNANSWERED = "retry_unanswered"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    BUSY = "busy"
 
 
 GOOD_BILLING = frozenset({"active", "trialing"})
@@ -146,6 +153,9 @@ def gate_state(tenant: TenantFacts, campaign: CampaignFacts) -> Verdict:
         return blocked("state", Reason.CAMPAIGN_NOT_APPROVED)
     if campaign.status is not CampaignStatus.RUNNING:
         return blocked("state", Reason.CAMPAIGN_NOT_RUNNING)
+    if disclosures.missing(campaign.spec):
+        # 47 CFR 64.1200(b)(1)-(2): a campaign stored before the rule must not dial without them.
+        return blocked("state", Reason.DISCLOSURES_MISSING)
     return PASSED
 
 
@@ -335,6 +345,45 @@ def next_step(  # noqa: PLR0911 - one return per rule, in order
     if history.attempts >= max_attempts:
         return Next(Step.BLOCK, Reason.ATTEMPTS_EXHAUSTED)
     return Next(Step.CLAIM, attempt=history.attempts + 1)
+
+
+UNANSWERED: Final = frozenset({Reason.NO_ANSWER, Reason.VOICEMAIL, Reason.BUSY})
+RETRY_LOOKAHEAD: Final = 8  # hours and caps asked this many times for the first instant both allow
+
+
+def retry_unanswered(
+    contact: Contact,
+    spec: CampaignSpec,
+    facts: ContactFacts,
+    *,
+    attempts: int,
+    ended: datetime,
+    why: Reason,
+    rules: RuleBook = RULES,
+) -> Next:
+    """A call that ended unanswered: DEFER it to its retry, or SETTLED with how it ended.
+
+    The campaign's retry policy (``attempts`` in all, ``spacing_minutes`` after the call's end)
+    and its ``max_attempts_per_contact`` bound the attempts; the retry is due at the first
+    instant from the end plus the spacing that calling hours (gate 5) and the attempt caps
+    (gate 6, with this attempt counted) both allow. Where hours never open, no retry. The
+    deferred run asks every gate again when it falls due (the claim included).
+    """
+    policy = spec.content.retry if isinstance(spec.content, VoiceContent) else None
+    if why not in UNANSWERED or policy is None:
+        return Next(Step.SETTLED, why)
+    if attempts >= min(policy.attempts, spec.max_attempts_per_contact):
+        return Next(Step.SETTLED, why)
+    at = ended + timedelta(minutes=policy.spacing_minutes)
+    for _ in range(RETRY_LOOKAHEAD):
+        later = [gate_hours(contact, spec, at, rules), gate_caps(contact, spec, facts, at, rules)]
+        if any(v.outcome is Outcome.BLOCKED for v in later):
+            return Next(Step.SETTLED, why)
+        waits = [v.until for v in later if v.outcome is Outcome.DEFERRED and v.until is not None]
+        if not waits:
+            break
+        at = max(waits)
+    return Next(Step.DEFER, Reason.RETRY_UNANSWERED, at, attempt=attempts + 1)
 
 
 THROUGHPUT_WINDOW: Final = timedelta(minutes=1)

@@ -23,6 +23,7 @@ from gatehouse.providers.base import CallRequest, SendReceipt, adapters
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import Provider, resolve
 from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials
+from gatehouse.voice import disclosures
 from gatehouse.webhooks.refs import StatusCallbackUrls, status_callback_urls
 
 SEND_WORKERS: Final = 8  # provider calls in flight per batch
@@ -119,6 +120,8 @@ def _place_calls(  # noqa: PLR0917
     provider = adapters()
     spread = {c.contact_id: caller_ids[n % len(caller_ids)] for n, c in enumerate(contacts)}
 
+    said = disclosures.variables(content)  # metadata too: the call's events bring them back to its record
+
     def dial(contact: Contact) -> SendReceipt:
         call = CallRequest(
             to=contact.e164,
@@ -126,7 +129,8 @@ def _place_calls(  # noqa: PLR0917
             agent_id=content.agent_id,
             max_duration_seconds=content.max_duration_seconds,
             dial=content.agent_sip_uri or content.agent_number,
-            metadata={"campaign_id": campaign.campaign_id, "contact_id": contact.contact_id},
+            metadata={"campaign_id": campaign.campaign_id, "contact_id": contact.contact_id, **said},
+            variables=said,
             status_callback=status_callback,
         )
         return provider.place_call(scope.tenant_id, credentials, call)

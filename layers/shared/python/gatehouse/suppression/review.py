@@ -6,7 +6,8 @@ contacting me". When ``compliance.optout`` cannot settle a reading, Gatehouse fa
 every check that reads the list keeps it out of every channel at once) and files a
 ``HeldText`` (collection ``OPTOUT_REVIEW``, sort key = the sender's contact id, one per
 number, naming the latest doubtful text by its MessageSid; the text itself stays an
-``InboundMessage``). An owner or admin then ``confirm_hold`` (the hold becomes an SMS STOP,
+``InboundMessage``; doubtful words said on a call name the call instead, ``on_call``). An
+owner or admin then ``confirm_hold`` (the hold becomes an SMS STOP,
 which only the person's own explicit opt-in may lift) or ``release_hold`` with a reason
 (the hold source goes; the entry goes only if nothing else stands on it).
 
@@ -52,7 +53,8 @@ class HeldText(TenantRecord):
 
     contact_id: str
     number_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    message_sid: str  # the latest doubtful text, kept as the contact's InboundMessage
+    message_sid: str  # the latest doubtful text, kept as the contact's InboundMessage (or the call's id)
+    on_call: bool = False  # the latest doubtful words were said on a call: ``message_sid`` is its call id
     texts: int = 1
     held_at: datetime
     last_at: datetime
@@ -92,9 +94,10 @@ def hold(
     contact_id: str,
     message_sid: str,
     *,
+    on_call: bool = False,
     clock: Clock = utc_now,
 ) -> bool:
-    """Hold the number for review and file the text; True when this text put the hold on the list."""
+    """Hold the number for review and file the text (or the call); True when this one put the hold on."""
     caller.require(Permission.SUPPRESSION_ADD)
     key = key_of(scope, e164)
     for _ in range(_ROUNDS):
@@ -103,7 +106,10 @@ def hold(
         if filed is not None and filed.message_sid == message_sid:
             return False  # this text again: a delivery run a second time after its claim was dropped
         try:
-            return _hold_once(scope, caller, key, entry, _filed(filed, contact_id, key, message_sid, clock()))
+            held = _filed(filed, contact_id, key, message_sid, clock()).model_copy(
+                update={"on_call": on_call}
+            )
+            return _hold_once(scope, caller, key, entry, held)
         except TransactionConflict:
             continue
     raise Conflict("the hold changed concurrently; retry")

@@ -140,7 +140,10 @@ class HeldTextView(BaseModel):
 
     contact_id: str
     ref: str = Field(description="first 16 hex characters of the number's keyed hash")
-    body: str | None = Field(description="the latest held text; null once retention has purged it")
+    body: str | None = Field(
+        description="the latest held text; null once retention has purged it, or when said on a call"
+    )
+    call_id: str | None = Field(default=None, description="the call the doubtful words were said on, if any")
     texts: int = Field(description="doubtful texts received from the number while held")
     held_at: datetime
     last_at: datetime
@@ -156,12 +159,14 @@ def held_texts(scope: TenantScope, *, limit: int = 50, cursor: str | None = None
     """One page of the review list, each with its latest text (one batch read for the page's texts)."""
     page = review.list_held(scope, limit=limit, cursor=cursor)
     keys = [f"{item.contact_id}#{item.message_sid}" for item in page.items]
-    texts = scope.batch_get(InboundMessage, keys) if keys else {}
+    sent = [key for item, key in zip(page.items, keys, strict=True) if not item.on_call]
+    texts = scope.batch_get(InboundMessage, sent) if sent else {}
     items = [
         HeldTextView(
             contact_id=item.contact_id,
             ref=item.number_key[:REF_LENGTH],
             body=(kept.body or None) if (kept := texts.get(key)) is not None else None,
+            call_id=item.message_sid if item.on_call else None,
             texts=item.texts,
             held_at=item.held_at,
             last_at=item.last_at,

@@ -6,8 +6,10 @@
 so an erasure finds a person's calls by prefix); fields an event does not carry are left
 as they are, so events arriving out of order never erase what an earlier one stored.
 Transcripts and recording references expire with the record after the retention setting.
-A disposition or analysis flag that means "do not call me" suppresses the number before
-the webhook answers, audited as the contact. It never logs a transcript or a number.
+A disposition or analysis flag that means "do not call me", or the caller saying so in the
+transcript, suppresses the number before the webhook answers (``gatehouse.voice.revocations``);
+an unanswered call's end settles its campaign retry (``gatehouse.voice.retries``). It never
+logs a transcript or a number.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.errors import Conflict, Invalid
-from gatehouse.identity import caller as callers
 from gatehouse.observability import logger, metrics
-from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
+from gatehouse.voice import disclosures, retries, revocations, turns
+from gatehouse.voice.disclosures import Disclosures
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
@@ -73,6 +75,7 @@ class CallPayload(BaseModel):
     transcript: str | None = None
     recording_url: str | None = Field(default=None, max_length=2048)
     call_analysis: CallAnalysis | None = None
+    metadata: dict[str, Any] = {}  # what the placement gave the call: ids, the disclosures
 
     @property
     def contact_number(self) -> str | None:
@@ -102,6 +105,7 @@ class CallRecord(TenantRecord):
     recording_ref: str | None = None
     summary: str | None = None
     do_not_call: bool = False
+    disclosures: Disclosures | None = None  # the opening and opt-out the call was configured with
     events: list[CallEventType] = []
     retain_until: datetime
     received_at: datetime | None = None  # when Gatehouse first heard of the call
@@ -140,12 +144,18 @@ def record_event(
     if number is None or not is_e164(number):
         raise Invalid("the call names no E.164 number for the person called")
     contact_id = contact_id_for(scope.tenant_id, number)
-    if wants_no_calls(event.call):
-        person = callers.contact(scope.tenant_id, contact_id, request_id=request_id)
-        suppress(
-            scope, person, number, SuppressionSource.VOICE_STOP_REQUEST, "asked on a call not to be called"
-        )
+    call = event.call
+    reading = revocations.heard(turns.from_text(call.transcript), agent_says_stop=wants_no_calls(call))
+    revocations.act_on_call(
+        scope, number=number, contact_id=contact_id, call_id=call.call_id, reading=reading,
+        request_id=request_id, clock=clock,
+    )  # fmt: skip
     record = _merge(scope, contact_id, event, clock)
+    if event.event is CallEventType.CALL_ENDED:
+        retries.after_call_ended(
+            scope, call_id=call.call_id, metadata=call.metadata,
+            disconnection_reason=call.disconnection_reason, ended=_when(call.end_timestamp), clock=clock,
+        )  # fmt: skip
     logger.info("call event", extra={"tenant_id": scope.tenant_id, "event": event.event.value})
     metrics.add_metric(name="VoiceCallEvent", unit="Count", value=1)
     return record
@@ -191,6 +201,7 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "transcript": call.transcript[:TRANSCRIPT_MAX] if call.transcript else None,
         "recording_ref": call.recording_url,
         "summary": analysis.call_summary if analysis else None,
+        "disclosures": disclosures.from_metadata(call.metadata),
     }
     if event.event is CallEventType.CALL_STARTED and base.status is not None:
         found["status"] = None  # a late "started" never moves an ended call back
