@@ -5,7 +5,8 @@
 ``CallRecord`` per provider call id (collection ``CALL``, sort key ``<contact id>#<call id>``,
 so an erasure finds a person's calls by prefix); fields an event does not carry are left
 as they are, so events arriving out of order never erase what an earlier one stored.
-Transcripts and recording references expire with the record after the retention setting.
+Transcripts expire with the record after the retention setting; the recording is copied into
+the tenant's own prefix (``gatehouse.voice.recordings``) and the vendor's URL is never stored.
 A disposition or analysis flag that means "do not call me" suppresses the number before
 the webhook answers, audited as the contact. It never logs a transcript or a number.
 """
@@ -28,6 +29,8 @@ from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
+from gatehouse.voice import links
+from gatehouse.voice.facts import facts_of
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
@@ -53,7 +56,17 @@ class CallAnalysis(BaseModel):
     disposition: str | None = Field(default=None, max_length=100)
     do_not_call: bool = False
     call_summary: str | None = Field(default=None, max_length=5000)
+    user_sentiment: str | None = Field(default=None, max_length=32)
+    in_voicemail: bool | None = None
     custom_analysis_data: dict[str, Any] = {}
+
+
+class CallCost(BaseModel):
+    """What the vendor charged for the call (Retell: ``combined_cost`` in cents)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    combined_cost: float | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class CallPayload(BaseModel):
@@ -73,6 +86,9 @@ class CallPayload(BaseModel):
     transcript: str | None = None
     recording_url: str | None = Field(default=None, max_length=2048)
     call_analysis: CallAnalysis | None = None
+    # What Gatehouse put on the call when it placed it (ids only: campaign_id, contact_id).
+    metadata: dict[str, Any] = {}
+    call_cost: CallCost | None = None
 
     @property
     def contact_number(self) -> str | None:
@@ -99,8 +115,16 @@ class CallRecord(TenantRecord):
     outcome: str | None = None
     disconnection_reason: str | None = None
     transcript: str | None = None
-    recording_ref: str | None = None
+    recording_ref: str | None = None  # earlier records only: the vendor's URL is no longer stored
     summary: str | None = None
+    # Our copy of the recording (gatehouse.voice.recordings): an object key under the tenant's prefix.
+    recording_key: str | None = None
+    recording_deleted_at: datetime | None = None  # when retention or erasure removed our copy
+    provider_recording_deleted_at: datetime | None = None  # when the vendor's copy was deleted
+    campaign_id: str | None = None
+    cost_cents: int | None = None
+    sentiment: str | None = None
+    voicemail: bool | None = None  # the vendor's analysis says the call reached a voicemail
     do_not_call: bool = False
     events: list[CallEventType] = []
     retain_until: datetime
@@ -112,7 +136,7 @@ class CallRecord(TenantRecord):
     def time_key(self) -> tuple[str, str] | None:
         # Retention: the call waits on the time index while it keeps a recording or a transcript.
         at = self.received_at or self.started_at or self.ended_at
-        recording = self.recording_ref is not None
+        recording = self.recording_ref is not None or self.recording_key is not None
         transcript = self.transcript is not None or self.summary is not None
         if at is None or not (recording or transcript):
             return None
@@ -145,7 +169,11 @@ def record_event(
         suppress(
             scope, person, number, SuppressionSource.VOICE_STOP_REQUEST, "asked on a call not to be called"
         )
+    from gatehouse.voice import recordings  # noqa: PLC0415 - it reads CallRecord from here
+
     record = _merge(scope, contact_id, event, clock)
+    links.link(scope, record)
+    record = recordings.keep(scope, record, event, clock=clock)
     logger.info("call event", extra={"tenant_id": scope.tenant_id, "event": event.event.value})
     metrics.add_metric(name="VoiceCallEvent", unit="Count", value=1)
     return record
@@ -189,8 +217,8 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "outcome": call.disposition or (analysis.disposition if analysis else None),
         "disconnection_reason": call.disconnection_reason,
         "transcript": call.transcript[:TRANSCRIPT_MAX] if call.transcript else None,
-        "recording_ref": call.recording_url,
         "summary": analysis.call_summary if analysis else None,
+        **facts_of(call),
     }
     if event.event is CallEventType.CALL_STARTED and base.status is not None:
         found["status"] = None  # a late "started" never moves an ended call back
@@ -211,10 +239,14 @@ def calls_of(scope: TenantScope, contact_id: str, *, limit: int = 50) -> list[Ca
 
 
 def erase_calls(scope: TenantScope, contact_id: str) -> int:
-    """Delete every call record of the contact (an erasure); returns how many."""
+    """Delete every call record of the contact, with our copies of their recordings (an erasure); returns how many."""
+    from gatehouse.voice.recordings import erase_recordings  # noqa: PLC0415 - it reads CallRecord from here
+
     erased = 0
     while True:
         page = scope.query(CallRecord, prefix=f"{contact_id}#", limit=_PAGE)
         if not page.items:
             return erased
+        erase_recordings(scope, page.items)
+        links.unlink(scope, page.items)
         erased += scope.batch_delete(CallRecord, (c.sort_key() for c in page.items))
