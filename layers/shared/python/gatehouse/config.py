@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     signing_key_id: str = ""
     # HMAC key the per-tenant suppression keys are derived from.
     suppression_key_id: str = ""
+    # SSE-KMS key of call recordings (RecordingBucket).
+    recording_key_id: str = ""
     stage: str = "dev"
     region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -102,6 +104,7 @@ class FunctionSettings(Settings):
     data_key_id: _Given
     signing_key_id: _Given
     suppression_key_id: _Given
+    recording_key_id: _Given
     import_bucket: _Given
     recording_bucket: _Given
     stage: _Given

@@ -5,7 +5,7 @@ Bound to one tenant at construction. Every object key it touches is built here a
 caller can name another tenant's object. Requests are signed with the tenant's own
 ``TenantAccessRole`` session, whose policy allows only ``tenants/${aws:PrincipalTag/tenant}/*``:
 a key built wrongly here is still refused in AWS. Every object is written with SSE-KMS
-under the deployment's data key (the bucket policy refuses any other), and is read only
+under the recording key (the bucket policy refuses any other), and is read only
 through short-lived presigned URLs. It never lists a bucket and never logs a key's parts.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, BinaryIO, Final
+from typing import IO, Any, Final
 
 import botocore.session
 from botocore.config import Config
@@ -64,8 +64,8 @@ class TenantObjects:
     def owns(self, key: str) -> bool:
         return key.startswith(f"{PREFIX}/{self._tenant_id}/") and ".." not in key
 
-    def put(self, key: str, body: BinaryIO | bytes, *, content_type: str) -> None:
-        """Store ``body`` at ``key`` with SSE-KMS under the data key; Unavailable when S3 refuses."""
+    def put(self, key: str, body: IO[bytes] | bytes, *, content_type: str) -> None:
+        """Store ``body`` at ``key`` with SSE-KMS under the recording key; Unavailable when S3 refuses."""
         settings = _configured()
         try:
             self._client().put_object(
@@ -74,7 +74,7 @@ class TenantObjects:
                 Body=body,
                 ContentType=content_type,
                 ServerSideEncryption="aws:kms",
-                SSEKMSKeyId=settings.data_key_id,
+                SSEKMSKeyId=settings.recording_key_id,
             )
         except (ClientError, BotoCoreError) as exc:
             logger.warning("object not stored", extra={"error": type(exc).__name__})
@@ -145,4 +145,3 @@ def _configured() -> Any:
     if not settings.recording_bucket:
         raise Unavailable("call recordings are not configured here")
     return settings
-
