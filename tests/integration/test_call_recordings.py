@@ -100,7 +100,7 @@ def test_an_ended_calls_recording_lands_in_the_tenant_prefix_with_sse_kms_and_th
     stored = head(key)
     assert stored is not None
     assert stored["ServerSideEncryption"] == "aws:kms"
-    assert stored["SSEKMSKeyId"].endswith(get_settings().data_key_id.rsplit("/", 1)[-1])
+    assert stored["SSEKMSKeyId"].endswith(get_settings().recording_key_id.rsplit("/", 1)[-1])
     body = clients.client("s3").get_object(Bucket=get_settings().recording_bucket, Key=key)["Body"].read()
     assert body == AUDIO
     assert deletes(vendor) == []  # Retell still sends call_analyzed: its call stays until then
@@ -111,7 +111,9 @@ def test_an_ended_calls_recording_lands_in_the_tenant_prefix_with_sse_kms_and_th
     (deleted,) = [s for s in vendor.seen if s.method == "DELETE"]
     assert deleted.headers["Authorization"] == f"Bearer {VOICE_CREDENTIALS['api_key']}"
     assert analyzed.provider_recording_deleted_at is not None
-    assert [s.path for s in vendor.seen if s.method == "GET"] == ["/call_rec1/recording.wav?Signature=s3cr3t&Expires=1"]
+    assert [s.path for s in vendor.seen if s.method == "GET"] == [
+        "/call_rec1/recording.wav?Signature=s3cr3t&Expires=1"
+    ]
 
 
 def test_a_failed_copy_answers_503_and_the_vendors_retry_copies_it(
@@ -130,10 +132,13 @@ def test_a_failed_copy_answers_503_and_the_vendors_retry_copies_it(
     first = hooks(voice_event(ref, raw))
 
     assert first.status == 503, first.body
-    assert "s3cr3t" not in caplog.text and "s3cr3t" not in first.body
+    assert "s3cr3t" not in caplog.text
+    assert "s3cr3t" not in first.body
     contact_id = contact_id_for(tenant_a.tenant_id, NUMBER)
     call = tenant_a.scope.get(CallRecord, f"{contact_id}#call_rec2")
-    assert call is not None and call.recording_key is None and call.recording_ref is None
+    assert call is not None
+    assert call.recording_key is None
+    assert call.recording_ref is None
 
     vendor.reply("/call_rec2/recording.wav?Signature=s3cr3t&Expires=1", 200, AUDIO)
     retried = hooks(voice_event(ref, raw))
@@ -156,18 +161,27 @@ def test_a_recording_over_the_size_bound_is_not_kept_and_the_vendor_copy_stays(
     assert deletes(vendor) == []
 
 
-def recorded_call(tenant: TenantFixture, vendor: FakeProvider, call_id: str, clock: Callable[[], datetime]) -> str:
+def recorded_call(
+    tenant: TenantFixture, vendor: FakeProvider, call_id: str, clock: Callable[[], datetime]
+) -> str:
     url = serve(vendor, call_id)
     campaign_id = spare_campaign(tenant)
     record_event(
         tenant.scope,
-        event("call_analyzed", call_id, url, transcript="Agent: hi\nUser: hello", metadata={"campaign_id": campaign_id}),
+        event(
+            "call_analyzed",
+            call_id,
+            url,
+            transcript="Agent: hi\nUser: hello",
+            metadata={"campaign_id": campaign_id},
+        ),
         request_id=call_id,
         clock=clock,
     )
     key = tenant.scope.query(CallRecord, limit=100).items
     (found,) = [c.recording_key for c in key if c.call_id == call_id]
-    assert found is not None and head(found) is not None
+    assert found is not None
+    assert head(found) is not None
     return found
 
 
@@ -175,7 +189,11 @@ def test_erasure_deletes_our_copy_of_the_recording(tenant_a: TenantFixture, vend
     connect_agent(tenant_a)
     owner = operator(tenant_a.tenant_id, "tests", request_id="tests")
     contact = create(
-        tenant_a.scope, owner, ContactInput(phone=NUMBER, state="IL"), suppressed=checks.suppressed, scrub=checks.scrub
+        tenant_a.scope,
+        owner,
+        ContactInput(phone=NUMBER, state="IL"),
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
     )
     key = recorded_call(tenant_a, vendor, "call_erased", datetime.now)
 

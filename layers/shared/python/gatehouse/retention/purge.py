@@ -150,7 +150,11 @@ def _call_media(
 
 
 def _strip_call(
-    scope: TenantScope, call: CallRecord, now: datetime, cutoffs: tuple[datetime, datetime], counts: PurgeCounts
+    scope: TenantScope,
+    call: CallRecord,
+    now: datetime,
+    cutoffs: tuple[datetime, datetime],
+    counts: PurgeCounts,
 ) -> None:
     recordings, transcripts = cutoffs
     at = call.received_at or call.started_at or call.ended_at

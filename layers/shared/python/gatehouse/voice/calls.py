@@ -51,22 +51,26 @@ _FAILED: Final = frozenset(
 _ENDED: Final = frozenset({"ended", "completed"})
 
 
+# First match wins: a voicemail that ended normally is a voicemail.
+_BY_WORD: Final = (
+    (_VOICEMAIL, CallOutcome.VOICEMAIL),
+    (_NO_ANSWER, CallOutcome.NO_ANSWER),
+    (_BUSY, CallOutcome.BUSY),
+    (_FAILED, CallOutcome.FAILED),
+    (_ENDED, CallOutcome.ANSWERED),
+)
+
+
 def outcome_of(call: CallRecord) -> CallOutcome | None:
     """What the call came to; None while it has not ended."""
     if call.do_not_call:
         return CallOutcome.REVOKED
-    words = {(w or "").strip().lower() for w in (call.disconnection_reason, call.status)} - {""}
-    if call.voicemail or words & _VOICEMAIL:
+    if call.voicemail:
         return CallOutcome.VOICEMAIL
-    if words & _NO_ANSWER:
-        return CallOutcome.NO_ANSWER
-    if words & _BUSY:
-        return CallOutcome.BUSY
-    if words & _FAILED or any(w.startswith("error") for w in words):
-        return CallOutcome.FAILED
-    if words & _ENDED:
-        return CallOutcome.ANSWERED
-    return None
+    words = {(w or "").strip().lower() for w in (call.disconnection_reason, call.status)} - {""}
+    if any(w.startswith("error") for w in words):  # Retell's error_* reasons
+        words.add("error")
+    return next((outcome for known, outcome in _BY_WORD if words & known), None)
 
 
 def turns_of(transcript: str | None) -> list[tuple[str, str]]:
@@ -141,7 +145,9 @@ class CallPage:
 def _page(calls: Iterable[CallRecord], outcome: CallOutcome | None, cursor: str | None) -> CallPage:
     kept = [c for c in calls if outcome is None or outcome_of(c) is outcome]
     return CallPage(
-        items=[CallView.of(c) for c in kept], cursor=cursor, transcripts={c.call_id: c.transcript for c in kept}
+        items=[CallView.of(c) for c in kept],
+        cursor=cursor,
+        transcripts={c.call_id: c.transcript for c in kept},
     )
 
 

@@ -41,7 +41,9 @@ def link(scope: TenantScope, call: CallRecord) -> None:
     if scope.get(CampaignCall, f"{call.campaign_id}#{call.contact_id}#{call.call_id}") is not None:
         return
     try:
-        scope.save(CampaignCall(campaign_id=call.campaign_id, contact_id=call.contact_id, call_id=call.call_id))
+        scope.save(
+            CampaignCall(campaign_id=call.campaign_id, contact_id=call.contact_id, call_id=call.call_id)
+        )
     except Conflict:
         return  # another delivery of the same call linked it first
 

@@ -1,4 +1,4 @@
-"""Call recordings we hold: copied from the vendor into the tenant's prefix, erased with the call, played back audited.
+"""Call recordings we hold: copied from the vendor into the tenant's prefix, erased, played back audited.
 
 - ``keep`` (run by ``voice_events.record_event``): when an ended call's event carries a
   ``recording_url``, the audio is fetched (``voice.vendors``: allowed hosts, bounded, timed)
@@ -128,7 +128,7 @@ def _access(scope: TenantScope, vendor: Vendor) -> Access:
 
 
 def erase_recordings(scope: TenantScope, calls: Iterable[CallRecord]) -> int:
-    """Delete our copy of each call's recording (the call records are the caller's to change); returns how many."""
+    """Delete our copy of each call's recording (the records are the caller's to change); returns how many."""
     objects = TenantObjects(scope.tenant_id)
     erased = 0
     for call in calls:

@@ -117,7 +117,7 @@ def _loopback(host: str) -> bool:
 
 
 def fetch(url: str, vendor: Vendor, access: Access) -> Fetched:
-    """The recording's bytes, spooled; RecordingRefused for a URL or body it will not take, Unavailable to retry."""
+    """The recording's bytes, spooled; RecordingRefused for what it will not take, Unavailable to retry."""
     settings = get_settings()
     deadline = time.monotonic() + settings.recording_fetch_seconds
     auth = access.basic if vendor is Vendor.TWILIO else None

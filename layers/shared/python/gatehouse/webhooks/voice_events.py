@@ -239,7 +239,7 @@ def calls_of(scope: TenantScope, contact_id: str, *, limit: int = 50) -> list[Ca
 
 
 def erase_calls(scope: TenantScope, contact_id: str) -> int:
-    """Delete every call record of the contact, with our copies of their recordings (an erasure); returns how many."""
+    """Delete the contact's call records and our copies of their recordings (an erasure); returns how many."""
     from gatehouse.voice.recordings import erase_recordings  # noqa: PLC0415 - it reads CallRecord from here
 
     erased = 0
