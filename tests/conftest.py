@@ -134,6 +134,9 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
     os.environ["GATEHOUSE_SUPPRESSION_KEY_ID"] = suppression_key["Arn"]
     clients.client("s3").create_bucket(Bucket="gatehouse-test-imports")
     os.environ["GATEHOUSE_IMPORT_BUCKET"] = "gatehouse-test-imports"
+    clients.client("s3").create_bucket(Bucket="gatehouse-test-recordings")
+    os.environ["GATEHOUSE_RECORDING_BUCKET"] = "gatehouse-test-recordings"
+    os.environ["GATEHOUSE_RECORDING_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
     os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
     os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
     try:
@@ -153,6 +156,8 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
             "GATEHOUSE_INTEGRATION_CHECK_FUNCTION",
             "GATEHOUSE_INTAKE_FUNCTION",
             "GATEHOUSE_IMPORT_BUCKET",
+            "GATEHOUSE_RECORDING_BUCKET",
+            "GATEHOUSE_RECORDING_KEY_ID",
             "GATEHOUSE_MAIL_OUTBOX",
             "GATEHOUSE_DISPATCH_STATE_MACHINE_ARN",
         ):

@@ -232,7 +232,12 @@ def test_tenant_access_role_reaches_only_the_session_tenants_partitions(statemen
     Every pattern that is not the tenant's own is a global prefix, granted only where a
     tenant's transaction needs it (put and delete of a lookup), each in its own statement.
     """
-    allows = [s for s in statements if s.owner == "TenantAccessRole" and s.kind == "identity" and s.allows]
+    allows = [
+        s
+        for s in statements
+        if s.owner == "TenantAccessRole" and s.kind == "identity" and s.allows
+        and not all(a.startswith("s3:") for a in s.actions)  # its recordings: the test below
+    ]  # fmt: skip
     assert [s for s in allows if s.covers("dynamodb:Query") and TENANT_PARTITIONS in _leading_keys(s)]
     seen: set[str] = set()
     for statement in allows:
@@ -420,8 +425,13 @@ def test_intake_opens_only_dnc_credentials_and_import_files_only_under_imports(
         ("ApiFunctionRole", "s3:getobject"),
         ("ContactIntakeFunctionRole", "s3:getobject"),
         ("ContactIntakeFunctionRole", "s3:deleteobject"),
+        ("TenantAccessRole", "s3:putobject"),
+        ("TenantAccessRole", "s3:getobject"),
+        ("TenantAccessRole", "s3:deleteobject"),
     }
     for statement in statements:
+        if statement.owner == "TenantAccessRole":
+            continue  # recordings, not imports: test_recordings_are_reached_only_under_the_sessions_tenant
         if statement.kind == "identity" and any(a.startswith("s3:") for a in statement.actions):
             assert statement.resource == {"Fn::Sub": "${ImportBucket.Arn}/imports/*"}
     bucket = resources["ImportBucket"]["Properties"]
@@ -432,6 +442,40 @@ def test_intake_opens_only_dnc_credentials_and_import_files_only_under_imports(
     assert sse == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["StorageKey", "Arn"]}}
     (tls,) = resources["ImportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_recordings_are_reached_only_under_the_sessions_tenant(
+    statements: list[Statement], resources: dict[str, Any]
+) -> None:
+    """Only tenant sessions reach recordings, each under tenants/<its tenant>/; the bucket is private,
+    TLS-only and SSE-KMS with the recording key, which only S3 uses, for the session's own prefix."""
+    on_bucket = [
+        s for s in statements if s.kind == "identity" and s.allows and "RecordingBucket" in str(s.resource)
+    ]
+    assert {s.owner for s in on_bucket} == {"TenantAccessRole"}
+    (own,) = on_bucket
+    assert own.resource == {"Fn::Sub": "${RecordingBucket.Arn}/tenants/${!aws:PrincipalTag/tenant}/*"}
+    bucket = resources["RecordingBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": ["RecordingKey", "Arn"]},
+    }
+    assert rule["BucketKeyEnabled"] is False  # the encryption context must name the object
+    denies = {
+        s["Sid"]: s for s in resources["RecordingBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    }
+    assert denies["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert denies["RecordingKeyOnly"]["Effect"] == "Deny"
+    key = [s for s in key_policy(statements, "RecordingKey") if s.allows and s.covers("kms:Decrypt")]
+    (use,) = [s for s in key if not s.covers("kms:ScheduleKeyDeletion")]
+    assert use.condition["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+    assert use.condition["StringLike"] == {
+        "kms:EncryptionContext:aws:s3:arn": {
+            "Fn::Sub": "arn:${AWS::Partition}:s3:::*/tenants/${!aws:PrincipalTag/tenant}/*"
+        }
+    }
 
 
 def test_the_api_decrypts_only_totp_secrets(statements: list[Statement]) -> None:

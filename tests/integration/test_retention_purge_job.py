@@ -60,7 +60,6 @@ def call_in(scope: TenantScope, call_id: str, days: int, number: str = SENDER) -
                 "call_id": call_id,
                 "to_number": number,
                 "transcript": "agent: hi; person: hello",
-                "recording_url": f"https://recordings.example/{call_id}.wav",
                 "call_analysis": {"call_summary": "said hello"},
             },
         }
@@ -101,8 +100,9 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
     text_in(scope, "SMold", 400)  # past the record window (365 days): deleted
     text_in(scope, "SMmid", 100)  # past the body window (90 days): text blanked, record kept
     text_in(scope, "SMnew", 10)
-    call_in(scope, "call-old", 200)  # past both recording (90) and transcript (180) windows
-    call_in(scope, "call-mid", 100)  # past the recording window only
+    # Recordings (our S3 copies) and their window: tests/integration/test_call_recordings.py.
+    call_in(scope, "call-old", 200)  # past the transcript window (180)
+    call_in(scope, "call-mid", 100)  # inside it
     call_in(scope, "call-new", 10)
     gone = deleted_contact(tenant_a, "+13125550143", 40)  # past the 30-day grace
     text_in(scope, "SMgone", 41, sender="+13125550143")
@@ -114,7 +114,7 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
     assert run.of(tenant_a.tenant_id).counts == {
         "message_bodies": 2,
         "inbound_messages": 1,
-        "call_recordings": 2,
+        "call_recordings": 0,
         "transcripts": 1,
         "deleted_contacts": 1,
     }
@@ -123,16 +123,13 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
     assert (kept_messages["SMmid"].body, kept_messages["SMnew"].body) == ("", "hello SMnew")
     kept_calls = calls(scope)
     assert set(kept_calls) == {"call-old", "call-mid", "call-new"}
-    assert (kept_calls["call-old"].recording_ref, kept_calls["call-old"].transcript) == (None, None)
-    assert kept_calls["call-old"].summary is None
-    assert kept_calls["call-mid"].recording_ref is None
+    assert (kept_calls["call-old"].transcript, kept_calls["call-old"].summary) == (None, None)
     assert kept_calls["call-mid"].transcript == "agent: hi; person: hello"
-    assert kept_calls["call-new"].recording_ref is not None
     assert scope.get(Contact, gone) is None
     assert scope.get(Contact, kept) is not None
     (entry,) = purged_entries(tenant_a.tenant_id)
     assert entry["deleted_contacts"] == 1
-    assert entry["call_recordings"] == 2
+    assert entry["transcripts"] == 1
 
     before = (messages(scope), calls(scope))
     again = run_retention_purge(at(NOW))

@@ -240,6 +240,41 @@ def spare_campaign(
     return campaign.campaign_id
 
 
+CALL_ID = "call_alpha"
+CALL_WORDS = "Agent: hello Alphaperson\nUser: stop calling Alphaperson"
+
+
+def spare_call(tenant: TenantFixture) -> tuple[str, str]:
+    """A call of tenant A to its contact, in one of its campaigns, with a recording held in A's prefix.
+
+    Returns (contact id, campaign id); the transcript's name must never reach anyone else.
+    """
+    from datetime import timedelta
+
+    from gatehouse.tenancy.objects import TenantObjects
+    from gatehouse.voice.links import CampaignCall
+    from gatehouse.webhooks.voice_events import CallRecord
+
+    contact_id, campaign_id = spare_contact(tenant), spare_campaign(tenant)
+    objects = TenantObjects(tenant.tenant_id)
+    key = objects.key("calls", contact_id, f"{CALL_ID}.wav")
+    objects.put(key, b"RIFF-alpha", content_type="audio/wav")
+    call = CallRecord(
+        contact_id=contact_id,
+        call_id=CALL_ID,
+        direction="outbound",
+        status="ended",
+        transcript=CALL_WORDS,
+        recording_key=key,
+        campaign_id=campaign_id,
+        retain_until=utc_now() + timedelta(days=30),
+        received_at=utc_now(),
+    )
+    tenant.scope.save(call)
+    tenant.scope.save(CampaignCall(campaign_id=campaign_id, contact_id=contact_id, call_id=CALL_ID))
+    return contact_id, campaign_id
+
+
 def paused_campaign(tenant: TenantFixture) -> str:
     from gatehouse.campaigns import lifecycle
 
@@ -724,6 +759,34 @@ CASES.update(
         ),
         ("GET", "/campaigns/<campaign_id>/runs"): Case(
             Kind.RESOURCE, lambda t: Target("GET", f"/campaigns/{spare_campaign(t)}/runs")
+        ),
+        ("GET", "/contacts/<contact_id>/calls"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/contacts/{spare_call(t)[0]}/calls", secrets=["Alphaperson", CALL_ID]),
+        ),
+        ("GET", "/contacts/<contact_id>/calls/export"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/contacts/{spare_call(t)[0]}/calls/export", secrets=["Alphaperson"]),
+        ),
+        ("GET", "/contacts/<contact_id>/calls/<call_id>/transcript"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "GET", f"/contacts/{spare_call(t)[0]}/calls/{CALL_ID}/transcript", secrets=["Alphaperson"]
+            ),
+        ),
+        ("GET", "/contacts/<contact_id>/calls/<call_id>/recording"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "GET", f"/contacts/{spare_call(t)[0]}/calls/{CALL_ID}/recording", secrets=["calls/"]
+            ),
+        ),
+        ("GET", "/campaigns/<campaign_id>/calls"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/campaigns/{spare_call(t)[1]}/calls", secrets=["Alphaperson", CALL_ID]),
+        ),
+        ("GET", "/campaigns/<campaign_id>/calls/export"): Case(
+            Kind.RESOURCE,
+            lambda t: Target("GET", f"/campaigns/{spare_call(t)[1]}/calls/export", secrets=["Alphaperson"]),
         ),
         ("GET", "/campaign-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/campaign-policy")),
         ("PUT", "/campaign-policy"): Case(

@@ -33,6 +33,8 @@ class FakeProvider:
     # path -> a function of the request's JSON body giving (status, JSON body); wins over replies
     handlers: dict[str, Callable[[Any], tuple[int, Any]]] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    # path -> Content-Type of its reply (default application/json), e.g. audio/wav for a recording
+    content_types: dict[str, str] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
 
     def reply(self, path: str, status: int, body: Any = None) -> None:
@@ -47,6 +49,9 @@ def fake_provider() -> Iterator[FakeProvider]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self._answer("GET", b"")
+
+        def do_DELETE(self) -> None:
+            self._answer("DELETE", b"")
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -63,7 +68,7 @@ def fake_provider() -> Iterator[FakeProvider]:
                 status, body = state.replies.get(self.path, (404, {"message": "not found"}))
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", state.content_types.get(self.path, "application/json"))
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
             self.wfile.write(raw)

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     signing_key_id: str = ""
     # HMAC key the per-tenant suppression keys are derived from.
     suppression_key_id: str = ""
+    # SSE-KMS key of call recordings (RecordingBucket).
+    recording_key_id: str = ""
     stage: str = "dev"
     region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     voice_agent_base_url: str = "https://api.retellai.com"
     dnc_base_url: str = ""
     import_bucket: str = ""
+    # Call recordings copied from the voice vendor: tenants/<tenant>/calls/... (SSE-KMS, data key).
+    recording_bucket: str = ""
+    recording_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    recording_fetch_seconds: float = Field(default=20.0, gt=0, le=300)
     contact_purge_grace_days: int = Field(default=30, ge=0, le=3650)
     intake_function: str = ""
     # Where sign-in and invitation mail goes: SES from ``mail_sender`` in AWS, or (off AWS)
@@ -98,7 +104,9 @@ class FunctionSettings(Settings):
     data_key_id: _Given
     signing_key_id: _Given
     suppression_key_id: _Given
+    recording_key_id: _Given
     import_bucket: _Given
+    recording_bucket: _Given
     stage: _Given
     tenant_role_arn: _Given
     # Given to every function, empty where the deployment leaves them so.

@@ -105,7 +105,8 @@ def report(
 
     Counts are by status (``status:reason`` where there is a reason) and, for sends the
     provider reported on, by delivery status too (``delivery:<status>``, with
-    ``:<error code>`` when it failed with one). One read for the page's delivery statuses.
+    ``:<error code>`` when it failed with one), and for calls by what the call came to
+    (``call:<outcome>``). One read for the page's delivery statuses, one for its calls.
     """
     page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=limit, cursor=cursor)
     reported = deliveries(scope, (o.provider_ref for o in page.items if o.provider_ref))
@@ -123,7 +124,15 @@ def report(
             keys.append(f"delivery:{outcome.delivery_status.value}{error}")
         for key in keys:
             counts[key] = counts.get(key, 0) + 1
+    counts.update(_call_counts(scope, page.items))
     return ReportPage(counts=counts, outcomes=outcomes, cursor=page.cursor)
+
+
+def _call_counts(scope: TenantScope, outcomes: list[ContactOutcome]) -> dict[str, int]:
+    """The page's calls by outcome (``call:<outcome>``; ``call:revoked``: revocations caught on calls)."""
+    from gatehouse.voice.calls import outcome_counts  # noqa: PLC0415 - voice reads the webhook's records
+
+    return outcome_counts(scope, [(o.contact_id, o.provider_ref) for o in outcomes if o.provider_ref])
 
 
 def _with_delivery(outcome: ContactOutcome, delivery: Delivery | None) -> ContactOutcome:

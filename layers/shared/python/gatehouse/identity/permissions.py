@@ -43,6 +43,10 @@ class Permission(StrEnum):
     # Read the replies held for review and decide them (suppress, or release with a reason).
     OPTOUT_REVIEW = "optout:review"
     CAMPAIGNS_READ = "campaigns:read"
+    # Calls with their transcripts (personal data: not for viewers), their CSV, and playback.
+    CALLS_READ = "calls:read"
+    CALLS_EXPORT = "calls:export"
+    RECORDINGS_PLAY = "recordings:play"
     CAMPAIGNS_WRITE = "campaigns:write"
     CAMPAIGNS_APPROVE = "campaigns:approve"
     INTEGRATIONS_READ = "integrations:read"
@@ -82,13 +86,20 @@ _VIEWER = frozenset(
         Permission.ACCOUNT_SELF,
     }
 )
-_MEMBER = _VIEWER | {Permission.CONTACTS_WRITE, Permission.SUPPRESSION_ADD, Permission.CAMPAIGNS_WRITE}
+_MEMBER = _VIEWER | {
+    Permission.CONTACTS_WRITE,
+    Permission.SUPPRESSION_ADD,
+    Permission.CAMPAIGNS_WRITE,
+    Permission.CALLS_READ,
+}
 _ADMIN = _MEMBER | {
     Permission.MEMBERS_MANAGE,
     Permission.API_KEYS_READ,
     Permission.API_KEYS_MANAGE,
     Permission.CONTACTS_EXPORT,
     Permission.CONTACTS_ERASE,
+    Permission.CALLS_EXPORT,
+    Permission.RECORDINGS_PLAY,
     Permission.CAMPAIGNS_APPROVE,
     Permission.OPTOUT_REVIEW,
     Permission.INTEGRATIONS_READ,

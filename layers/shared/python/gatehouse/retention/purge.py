@@ -3,7 +3,7 @@
 - inbound messages: the text is blanked after ``message_bodies_days`` (the record moves from
   the ``INBOUND_SMS_BODY`` to the ``INBOUND_SMS`` index partition) and the record deleted after
   ``inbound_messages_days``;
-- calls: the recording reference goes after ``call_recordings_days``, the transcript and
+- calls: our copy of the recording (the S3 object) goes after ``call_recordings_days``, the transcript and
   summary after ``transcripts_days`` (a call stays on the index while it keeps either; the
   call record itself expires by TTL after ``GATEHOUSE_CALL_RETENTION_DAYS``);
 - soft-deleted contacts: after ``deleted_contacts_days`` the contact goes, then its messages
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from pydantic import BaseModel
 
@@ -32,6 +32,7 @@ from gatehouse.identity.caller import system
 from gatehouse.retention.policy import RetentionWindows, windows_of
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.records import time_bound
+from gatehouse.voice.recordings import forget_recording
 from gatehouse.webhooks.inbound_sms import BODY_KEPT_INDEX, MESSAGE_KEPT_INDEX, InboundMessage, erase_messages
 from gatehouse.webhooks.voice_events import (
     MEDIA_INDEX,
@@ -141,7 +142,7 @@ def _call_media(
                 return False
             page = scope.due(CallRecord, index, before=time_bound(due_before), limit=PAGE, cursor=cursor)
             for call in page.items:
-                _strip_call(scope, call, recordings, transcripts, counts)
+                _strip_call(scope, call, now, (recordings, transcripts), counts)
             cursor = page.cursor
             if cursor is None:
                 break
@@ -149,14 +150,22 @@ def _call_media(
 
 
 def _strip_call(
-    scope: TenantScope, call: CallRecord, recordings: datetime, transcripts: datetime, counts: PurgeCounts
+    scope: TenantScope,
+    call: CallRecord,
+    now: datetime,
+    cutoffs: tuple[datetime, datetime],
+    counts: PurgeCounts,
 ) -> None:
+    recordings, transcripts = cutoffs
     at = call.received_at or call.started_at or call.ended_at
     if at is None:
         return
-    update: dict[str, None] = {}
-    if call.recording_ref is not None and at < recordings:
-        update["recording_ref"] = None
+    update: dict[str, Any] = {}
+    recording = (call.recording_ref is not None or call.recording_key is not None) and at < recordings
+    if recording:
+        # Our copy goes first: a save lost to a late event leaves a key to an absent object,
+        # which the next run clears (deleting an absent object succeeds).
+        update.update(forget_recording(scope, call, clock=lambda: now))
     if (call.transcript is not None or call.summary is not None) and at < transcripts:
         update.update(transcript=None, summary=None)
     if not update:
@@ -165,7 +174,7 @@ def _strip_call(
         scope.save(call.model_copy(update=update))
     except Conflict:
         return  # a late call event just merged: the next run takes it
-    counts.call_recordings += "recording_ref" in update
+    counts.call_recordings += recording
     counts.transcripts += "transcript" in update
 
 

@@ -149,6 +149,18 @@ class TenantScope:
         last_key = {"pk": {"S": partition}, "sk": {"S": sort_key}}
         return cursors.mint(last_key, self._query_binding(partition, prefix, newest_first))
 
+    def position_cursor(self, what: str, position: int) -> str:
+        """A sealed cursor for a position inside one of this tenant's items (e.g. a transcript's turn)."""
+        return cursors.seal({"for": json.dumps(["position", self._tenant_id, what]), "at": position})
+
+    def position_of(self, what: str, cursor: str) -> int:
+        """The position a ``position_cursor`` for ``what`` holds; Invalid for any other cursor."""
+        payload = cursors.unseal(cursor)
+        position = payload.get("at")
+        if payload.get("for") != json.dumps(["position", self._tenant_id, what]) or type(position) is not int:
+            raise cursors.not_valid()
+        return position
+
     def _query_binding(self, partition: str, prefix: str, newest_first: bool) -> str:
         """What a cursor of ``query`` is valid for: this tenant, this partition, this query."""
         return json.dumps(["query", self._tenant_id, partition, prefix, newest_first])

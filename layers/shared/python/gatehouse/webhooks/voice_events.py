@@ -5,7 +5,8 @@
 ``CallRecord`` per provider call id (collection ``CALL``, sort key ``<contact id>#<call id>``,
 so an erasure finds a person's calls by prefix); fields an event does not carry are left
 as they are, so events arriving out of order never erase what an earlier one stored.
-Transcripts and recording references expire with the record after the retention setting.
+Transcripts expire with the record after the retention setting; the recording is copied into
+the tenant's own prefix (``gatehouse.voice.recordings``) and the vendor's URL is never stored.
 A disposition or analysis flag that means "do not call me", or the caller saying so in the
 transcript, suppresses the number before the webhook answers (``gatehouse.voice.revocations``);
 an unanswered call's end settles its campaign retry (``gatehouse.voice.retries``). It never
@@ -28,8 +29,9 @@ from gatehouse.observability import logger, metrics
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
-from gatehouse.voice import disclosures, retries, revocations, turns
+from gatehouse.voice import disclosures, links, retries, revocations, turns
 from gatehouse.voice.disclosures import Disclosures
+from gatehouse.voice.facts import facts_of
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
@@ -55,7 +57,17 @@ class CallAnalysis(BaseModel):
     disposition: str | None = Field(default=None, max_length=100)
     do_not_call: bool = False
     call_summary: str | None = Field(default=None, max_length=5000)
+    user_sentiment: str | None = Field(default=None, max_length=32)
+    in_voicemail: bool | None = None
     custom_analysis_data: dict[str, Any] = {}
+
+
+class CallCost(BaseModel):
+    """What the vendor charged for the call (Retell: ``combined_cost`` in cents)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    combined_cost: float | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class CallPayload(BaseModel):
@@ -75,7 +87,9 @@ class CallPayload(BaseModel):
     transcript: str | None = None
     recording_url: str | None = Field(default=None, max_length=2048)
     call_analysis: CallAnalysis | None = None
-    metadata: dict[str, Any] = {}  # what the placement gave the call: ids, the disclosures
+    # What Gatehouse put on the call when it placed it: ids, the disclosures.
+    metadata: dict[str, Any] = {}
+    call_cost: CallCost | None = None
 
     @property
     def contact_number(self) -> str | None:
@@ -102,8 +116,16 @@ class CallRecord(TenantRecord):
     outcome: str | None = None
     disconnection_reason: str | None = None
     transcript: str | None = None
-    recording_ref: str | None = None
+    recording_ref: str | None = None  # earlier records only: the vendor's URL is no longer stored
     summary: str | None = None
+    # Our copy of the recording (gatehouse.voice.recordings): an object key under the tenant's prefix.
+    recording_key: str | None = None
+    recording_deleted_at: datetime | None = None  # when retention or erasure removed our copy
+    provider_recording_deleted_at: datetime | None = None  # when the vendor's copy was deleted
+    campaign_id: str | None = None
+    cost_cents: int | None = None
+    sentiment: str | None = None
+    voicemail: bool | None = None  # the vendor's analysis says the call reached a voicemail
     do_not_call: bool = False
     disclosures: Disclosures | None = None  # the opening and opt-out the call was configured with
     events: list[CallEventType] = []
@@ -116,7 +138,7 @@ class CallRecord(TenantRecord):
     def time_key(self) -> tuple[str, str] | None:
         # Retention: the call waits on the time index while it keeps a recording or a transcript.
         at = self.received_at or self.started_at or self.ended_at
-        recording = self.recording_ref is not None
+        recording = self.recording_ref is not None or self.recording_key is not None
         transcript = self.transcript is not None or self.summary is not None
         if at is None or not (recording or transcript):
             return None
@@ -150,7 +172,11 @@ def record_event(
         scope, number=number, contact_id=contact_id, call_id=call.call_id, reading=reading,
         request_id=request_id, clock=clock,
     )  # fmt: skip
+    from gatehouse.voice import recordings  # noqa: PLC0415 - it reads CallRecord from here
+
     record = _merge(scope, contact_id, event, clock)
+    links.link(scope, record)
+    record = recordings.keep(scope, record, event, clock=clock)
     if event.event is CallEventType.CALL_ENDED:
         retries.after_call_ended(
             scope, call_id=call.call_id, metadata=call.metadata,
@@ -199,9 +225,9 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "outcome": call.disposition or (analysis.disposition if analysis else None),
         "disconnection_reason": call.disconnection_reason,
         "transcript": call.transcript[:TRANSCRIPT_MAX] if call.transcript else None,
-        "recording_ref": call.recording_url,
         "summary": analysis.call_summary if analysis else None,
         "disclosures": disclosures.from_metadata(call.metadata),
+        **facts_of(call),
     }
     if event.event is CallEventType.CALL_STARTED and base.status is not None:
         found["status"] = None  # a late "started" never moves an ended call back
@@ -222,10 +248,14 @@ def calls_of(scope: TenantScope, contact_id: str, *, limit: int = 50) -> list[Ca
 
 
 def erase_calls(scope: TenantScope, contact_id: str) -> int:
-    """Delete every call record of the contact (an erasure); returns how many."""
+    """Delete the contact's call records and our copies of their recordings (an erasure); returns how many."""
+    from gatehouse.voice.recordings import erase_recordings  # noqa: PLC0415 - it reads CallRecord from here
+
     erased = 0
     while True:
         page = scope.query(CallRecord, prefix=f"{contact_id}#", limit=_PAGE)
         if not page.items:
             return erased
+        erase_recordings(scope, page.items)
+        links.unlink(scope, page.items)
         erased += scope.batch_delete(CallRecord, (c.sort_key() for c in page.items))
