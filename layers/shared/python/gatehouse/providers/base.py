@@ -123,6 +123,8 @@ class CallRequest(BaseModel):
     # Twilio only: where the answered call is connected (the agent's SIP URI or phone number).
     dial: str | None = None
     metadata: dict[str, str] = {}
+    # Values the agent's prompt fills in (Retell's dynamic variables, Vapi's variableValues).
+    variables: dict[str, str] = {}
     status_callback: str | None = None
 
 

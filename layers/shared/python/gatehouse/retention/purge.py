@@ -154,11 +154,11 @@ def _strip_call(
     at = call.received_at or call.started_at or call.ended_at
     if at is None:
         return
-    update: dict[str, None] = {}
+    update: dict[str, object] = {}
     if call.recording_ref is not None and at < recordings:
         update["recording_ref"] = None
-    if (call.transcript is not None or call.summary is not None) and at < transcripts:
-        update.update(transcript=None, summary=None)
+    if call.keeps_transcript and at < transcripts:
+        update.update(transcript=None, summary=None, turns=[])
     if not update:
         return
     try:

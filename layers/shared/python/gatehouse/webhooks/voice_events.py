@@ -1,9 +1,11 @@
-"""Voice-agent post-call events: keep what the call was, and honour a "do not call me" at once.
+"""Call events: keep what the call was, and honour a "do not call me" at once.
 
-``record_event`` runs after the webhook function verified the event's signature. Each of
-``call_started``, ``call_ended`` and ``call_analyzed`` adds what it knows to one
-``CallRecord`` per provider call id (collection ``CALL``, sort key ``<contact id>#<call id>``,
-so an erasure finds a person's calls by prefix); fields an event does not carry are left
+``record_event`` runs after the webhook function verified the event's signature and read
+the vendor's body into the vendor-neutral ``CallEvent`` (``gatehouse.webhooks.voice_wire``:
+Retell, Vapi, Twilio's call status callbacks). Each event (started, progress, ended,
+analyzed) adds what it knows to one ``CallRecord`` per provider call id (collection
+``CALL``, sort key ``<contact id>#<call id>``, so an erasure finds a person's calls by
+prefix); fields an event does not carry are left
 as they are, so events arriving out of order never erase what an earlier one stored.
 Transcripts and recording references expire with the record after the retention setting.
 A disposition or analysis flag that means "do not call me" suppresses the number before
@@ -12,11 +14,9 @@ the webhook answers, audited as the contact. It never logs a transcript or a num
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
@@ -28,62 +28,54 @@ from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
+from gatehouse.vault.schemas import VoiceVendor
+from gatehouse.webhooks import voice_wire
+from gatehouse.webhooks.call_payload import (
+    CallAnalysis,
+    CallEvent,
+    CallEventType,
+    CallOutcome,
+    CallPayload,
+    Speaker,
+    Turn,
+)
+
+__all__ = [
+    "CallAnalysis",
+    "CallEvent",
+    "CallEventType",
+    "CallOutcome",
+    "CallPayload",
+    "CallRecord",
+    "Speaker",
+    "Turn",
+    "calls_of",
+    "erase_calls",
+    "parse",
+    "record_event",
+    "wants_no_calls",
+]
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
     {"do_not_call", "dnc", "stop_calling", "remove_from_list", "opt_out", "unsubscribe"}
 )
 TRANSCRIPT_MAX: Final = 100_000
+# The turns kept on a record, in characters: with the transcript, well inside an item's 400 KB.
+TURNS_KEPT_MAX: Final = 50_000
 _PAGE: Final = 100
 # Time-index names (see gatehouse.retention): what a call still keeps.
 MEDIA_INDEX: Final = "CALL_MEDIA"
 RECORDING_INDEX: Final = "CALL_RECORDING"
 TRANSCRIPT_INDEX: Final = "CALL_TRANSCRIPT"
-
-
-class CallEventType(StrEnum):
-    CALL_STARTED = "call_started"
-    CALL_ENDED = "call_ended"
-    CALL_ANALYZED = "call_analyzed"
-
-
-class CallAnalysis(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    disposition: str | None = Field(default=None, max_length=100)
-    do_not_call: bool = False
-    call_summary: str | None = Field(default=None, max_length=5000)
-    custom_analysis_data: dict[str, Any] = {}
-
-
-class CallPayload(BaseModel):
-    """The call as the voice agent describes it (Retell-style field names)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    call_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
-    direction: str = "outbound"
-    from_number: str | None = None
-    to_number: str | None = None
-    call_status: str | None = Field(default=None, max_length=64)
-    start_timestamp: int | None = None  # milliseconds since the epoch
-    end_timestamp: int | None = None
-    disconnection_reason: str | None = Field(default=None, max_length=100)
-    disposition: str | None = Field(default=None, max_length=100)
-    transcript: str | None = None
-    recording_url: str | None = Field(default=None, max_length=2048)
-    call_analysis: CallAnalysis | None = None
-
-    @property
-    def contact_number(self) -> str | None:
-        return self.from_number if self.direction == "inbound" else self.to_number
-
-
-class CallEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    event: CallEventType
-    call: CallPayload
+# How far along a call each event says it is: a later event's status is never replaced by an earlier one's.
+_STAGE: Final = {
+    CallEventType.CALL_PROGRESS: 1,
+    CallEventType.CALL_STARTED: 2,
+    CallEventType.CALL_ENDED: 3,
+    CallEventType.CALL_ANALYZED: 3,
+}
+_ID: Final = re.compile(r"^[a-z]{2,4}_[a-z2-7]{26}$")  # gatehouse.ids shape
 
 
 class CallRecord(TenantRecord):
@@ -105,6 +97,16 @@ class CallRecord(TenantRecord):
     events: list[CallEventType] = []
     retain_until: datetime
     received_at: datetime | None = None  # when Gatehouse first heard of the call
+    # What the vendors' own wire formats add (voice_wire): kept as each event brings it.
+    vendor: str | None = None
+    campaign_id: str | None = None  # from the metadata the call was placed with
+    disposition: str | None = None
+    answered_by: str | None = None  # Twilio's answering-machine detection
+    statuses: list[str] = []  # every status the provider reported, first seen first
+    turns: list[Turn] = []
+    sentiment: str | None = None
+    call_successful: bool | None = None
+    cost_cents: float | None = None
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.call_id}"
@@ -113,7 +115,7 @@ class CallRecord(TenantRecord):
         # Retention: the call waits on the time index while it keeps a recording or a transcript.
         at = self.received_at or self.started_at or self.ended_at
         recording = self.recording_ref is not None
-        transcript = self.transcript is not None or self.summary is not None
+        transcript = self.keeps_transcript
         if at is None or not (recording or transcript):
             return None
         if recording and transcript:
@@ -125,12 +127,15 @@ class CallRecord(TenantRecord):
     def expires(self) -> datetime | None:
         return self.retain_until
 
+    @property
+    def keeps_transcript(self) -> bool:
+        """Anything of what was said: transcript, turns, summary (retention strips them together)."""
+        return self.transcript is not None or self.summary is not None or bool(self.turns)
 
-def parse(raw: bytes) -> CallEvent:
-    try:
-        return CallEvent.model_validate_json(raw)
-    except ValidationError:
-        raise Invalid("not a call event this webhook understands") from None
+
+def parse(raw: bytes, vendor: VoiceVendor = VoiceVendor.RETELL) -> CallEvent | None:
+    """A verified body of the vendor's as a call event (None: an event of a kind no record keeps)."""
+    return voice_wire.read(raw, vendor)
 
 
 def record_event(
@@ -186,18 +191,43 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "started_at": started,
         "ended_at": ended,
         "duration_seconds": int((ended - started).total_seconds()) if started and ended else None,
-        "outcome": call.disposition or (analysis.disposition if analysis else None),
+        "outcome": call.outcome.value if call.outcome else None,
+        "disposition": call.disposition or (analysis.disposition if analysis else None),
         "disconnection_reason": call.disconnection_reason,
         "transcript": call.transcript[:TRANSCRIPT_MAX] if call.transcript else None,
+        "turns": _kept(call.turns) or None,
         "recording_ref": call.recording_url,
-        "summary": analysis.call_summary if analysis else None,
+        "summary": call.summary,
+        "sentiment": call.sentiment,
+        "call_successful": analysis.call_successful if analysis else None,
+        "cost_cents": call.cost_cents,
+        "answered_by": call.answered_by,
+        "vendor": call.vendor,
+        "campaign_id": _campaign_of(call),
     }
-    if event.event is CallEventType.CALL_STARTED and base.status is not None:
-        found["status"] = None  # a late "started" never moves an ended call back
+    if _STAGE[event.event] < max((_STAGE[e] for e in base.events), default=0):
+        found["status"] = None  # a late "started" or "ringing" never moves an ended call back
     changes = {name: value for name, value in found.items() if value is not None}
     changes["do_not_call"] = base.do_not_call or wants_no_calls(call)
     changes["events"] = sorted({*base.events, event.event})
+    if call.call_status and call.call_status not in base.statuses:
+        changes["statuses"] = [*base.statuses, call.call_status]
     return changes
+
+
+def _kept(turns: list[Turn]) -> list[Turn]:
+    kept, size = [], 0
+    for turn in turns:
+        size += len(turn.content)
+        if size > TURNS_KEPT_MAX:
+            break
+        kept.append(turn)
+    return kept
+
+
+def _campaign_of(call: CallPayload) -> str | None:
+    campaign = call.metadata.get("campaign_id")
+    return campaign if isinstance(campaign, str) and _ID.fullmatch(campaign) else None
 
 
 def _when(millis: int | None) -> datetime | None:
