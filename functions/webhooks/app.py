@@ -153,6 +153,7 @@ def twilio_call_status(ref: str) -> Response[str]:
         sender=optional_field(params, "From") or "",
         direction=optional_field(params, "Direction"),
         answered_by=optional_field(params, "AnsweredBy"),
+        duration=update.duration_seconds,
     )
     return _status_reply(tenant_id, update, call_event)
 

@@ -118,7 +118,9 @@ def voice_event(ref: str, raw: bytes, *, key: str = RETELL_KEY, at_ms: int | Non
     )
 
 
-def vapi_event(ref: str, raw: bytes, *, secret: str = VAPI_SECRET, at_ms: int | None = None) -> dict[str, Any]:
+def vapi_event(
+    ref: str, raw: bytes, *, secret: str = VAPI_SECRET, at_ms: int | None = None
+) -> dict[str, Any]:
     """Vapi's POST of ``raw`` (a server message), signed by an HMAC credential with Vapi's defaults."""
     stamp = str(at_ms if at_ms is not None else int(time.time() * 1000))
     return proxy_event(

@@ -83,6 +83,7 @@ class CallPayload(BaseModel):
     call_status: str | None = Field(default=None, max_length=64)
     start_timestamp: int | None = None
     end_timestamp: int | None = None
+    duration_seconds: int | None = Field(default=None, ge=0)  # where the vendor gives no timestamps
     disconnection_reason: str | None = Field(default=None, max_length=100)
     disposition: str | None = Field(default=None, max_length=100)
     outcome: CallOutcome | None = None

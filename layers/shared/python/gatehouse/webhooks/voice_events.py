@@ -190,7 +190,9 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "status": call.call_status,
         "started_at": started,
         "ended_at": ended,
-        "duration_seconds": int((ended - started).total_seconds()) if started and ended else None,
+        "duration_seconds": int((ended - started).total_seconds())
+        if started and ended
+        else call.duration_seconds,
         "outcome": call.outcome.value if call.outcome else None,
         "disposition": call.disposition or (analysis.disposition if analysis else None),
         "disconnection_reason": call.disconnection_reason,

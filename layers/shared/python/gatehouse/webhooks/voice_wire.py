@@ -317,7 +317,14 @@ def _vapi_analysis(analysis: _VapiAnalysis) -> CallAnalysis:
 
 
 def from_twilio_call(
-    *, sid: str, status: str, to: str, sender: str, direction: str | None, answered_by: str | None
+    *,
+    sid: str,
+    status: str,
+    to: str,
+    sender: str,
+    direction: str | None,
+    answered_by: str | None,
+    duration: int | None = None,
 ) -> CallEvent:
     """One Twilio call status callback (already verified) as a call event; unknown words are refused."""
     word = status.strip().lower()
@@ -344,6 +351,7 @@ def from_twilio_call(
             call_status=word,
             outcome=outcome,
             answered_by=machine,
+            duration_seconds=duration,
         )
     except ValidationError:
         raise Invalid("not a call status this webhook understands") from None
