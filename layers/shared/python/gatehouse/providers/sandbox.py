@@ -176,6 +176,11 @@ class SandboxAdapters:
         with self._lock:
             self._scripts[suffix] = tuple(turns)
 
+    def script_for(self, number: str) -> Script:
+        """What a call to ``number`` says: its suffix's script, or the default."""
+        with self._lock:
+            return self._scripts.get(number[-4:], DEFAULT_SCRIPT)
+
     def placed_calls(self, tenant_id: str | None = None) -> list[SandboxPlacedCall]:
         """Every call placed through the sandbox (by whom, to whom, with what metadata)."""
         with self._lock:
