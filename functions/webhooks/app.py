@@ -1,7 +1,8 @@
 """Webhook Lambda entry: provider callbacks under /webhooks/.
 
 Routes: Twilio inbound SMS, message status and call status (``/webhooks/twilio/<ref>/...``),
-voice-agent call events (verified by the tenant's vendor's own scheme: Retell or Vapi), Stripe. Signature first: each route finds the tenant from the ref
+voice-agent call events (each verified by the tenant's vendor's own scheme: Retell or Vapi),
+Stripe. Signature first: each route finds the tenant from the ref
 in its path, opens that tenant's secret and verifies the provider's signature before any
 field of the body is used. An unknown ref, a tenant without the integration, a missing or wrong signature
 all get the one same 401 (``SignatureRejected``), a log line without the body and the
