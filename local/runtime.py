@@ -251,6 +251,8 @@ class LocalRuntime:
                 "MOTO_PORT": str(moto.port),
                 # Provider calls go to the recording sandbox: nothing leaves the machine.
                 "GATEHOUSE_PROVIDER_MODE": "sandbox",
+                # A voice agent integration may name a fake vendor on this machine (never in AWS).
+                "GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK": "true",
                 # The sandbox's signed status callbacks follow each send this closely.
                 "GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS": SANDBOX_CALLBACK_DELAY_SECONDS,
                 # No SES here: mail goes to the local outbox file.

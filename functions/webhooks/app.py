@@ -1,7 +1,8 @@
 """Webhook Lambda entry: provider callbacks under /webhooks/.
 
 Routes: Twilio inbound SMS, message status and call status (``/webhooks/twilio/<ref>/...``),
-voice-agent call events, Stripe. Signature first: each route finds the tenant from the ref
+voice-agent call events (each verified by the tenant's vendor's own scheme: Retell or Vapi),
+Stripe. Signature first: each route finds the tenant from the ref
 in its path, opens that tenant's secret and verifies the provider's signature before any
 field of the body is used. An unknown ref, a tenant without the integration, a missing or wrong signature
 all get the one same 401 (``SignatureRejected``), a log line without the body and the
@@ -33,9 +34,16 @@ from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
-from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve
+from gatehouse.vault import (
+    IntegrationNotConnected,
+    Provider,
+    SealRejected,
+    VoiceAgentCredentials,
+    VoiceVendor,
+    resolve,
+)
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from gatehouse.webhooks import inbound_sms, refs, replay, signatures, status, voice_events
+from gatehouse.webhooks import inbound_sms, refs, replay, signatures, status, voice_events, voice_wire
 from gatehouse.webhooks.signatures import FormParams
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
@@ -131,20 +139,35 @@ def twilio_message_status(ref: str) -> Response[str]:
 @app.post("/webhooks/twilio/<ref>/call-status")
 def twilio_call_status(ref: str) -> Response[str]:
     tenant_id, params = _verified_twilio(ref)
+    sid, word = field(params, "CallSid"), field(params, "CallStatus")
     update = status.from_twilio(
         status.Kind.CALL,
-        field(params, "CallSid"),
-        field(params, "CallStatus"),
+        sid,
+        word,
         optional_field(params, "ErrorCode"),
         optional_field(params, "CallDuration"),
     )
-    return _status_reply(tenant_id, update)
+    call_event = voice_wire.from_twilio_call(
+        sid=sid,
+        status=word,
+        to=field(params, "To"),
+        sender=optional_field(params, "From") or "",
+        direction=optional_field(params, "Direction"),
+        answered_by=optional_field(params, "AnsweredBy"),
+        duration=update.duration_seconds,
+    )
+    return _status_reply(tenant_id, update, call_event)
 
 
-def _status_reply(tenant_id: str, update: status.StatusUpdate) -> Response[str]:
+def _status_reply(
+    tenant_id: str, update: status.StatusUpdate, call_event: voice_events.CallEvent | None = None
+) -> Response[str]:
     scope = TenantScope(tenant_id)
+    request_id = _request_id()
 
     def handle() -> replay.Reply:
+        if call_event is not None:  # a call's: its record keeps every status and who answered
+            voice_events.record_event(scope, call_event, request_id=request_id)
         status.apply(scope, update)
         return replay.Reply(status=200, content_type="application/json", body=RECEIVED)
 
@@ -152,14 +175,27 @@ def _status_reply(tenant_id: str, update: status.StatusUpdate) -> Response[str]:
     return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
 
 
-def _voice_secret(tenant_id: str | None) -> str:
+def _voice_agent(tenant_id: str | None) -> VoiceAgentCredentials | None:
     if tenant_id is None:
-        return ""
+        return None
     try:
-        secret = resolve(TenantScope(tenant_id), Provider.VOICE_AGENT).webhook_secret
+        credentials = resolve(TenantScope(tenant_id), Provider.VOICE_AGENT)
     except (IntegrationNotConnected, SealRejected):
-        return ""
-    return secret.get_secret_value() if secret is not None else ""
+        return None
+    return credentials if isinstance(credentials, VoiceAgentCredentials) else None
+
+
+def _voice_signed(agent: VoiceAgentCredentials | None, body: bytes) -> bool:
+    """The event's signature, by the tenant's vendor's own scheme and with the tenant's own key."""
+    if agent is None:
+        return False
+    headers = app.current_event.headers
+    if agent.vendor is VoiceVendor.VAPI:
+        secret = agent.webhook_secret.get_secret_value() if agent.webhook_secret else ""
+        signature = headers.get(signatures.VAPI_SIGNATURE_HEADER)
+        return signatures.vapi_valid(secret, body, signature, headers.get(signatures.VAPI_TIMESTAMP_HEADER))
+    key = agent.api_key.get_secret_value() if agent.api_key else ""
+    return signatures.retell_valid(key, body, headers.get(signatures.RETELL_SIGNATURE_HEADER))
 
 
 @app.post("/webhooks/voice-agent/<ref>")
@@ -168,12 +204,13 @@ def voice_agent_event(ref: str) -> Response[str]:
     require_media_type(event, JSON)
     body = raw_body(event, "voice_agent")
     tenant_id = refs.tenant_for(ref)
-    header = event.headers.get(signatures.VOICE_SIGNATURE_HEADER)
-    secret = _voice_secret(tenant_id)
-    if tenant_id is None or not signatures.voice_valid(secret, body, header):
+    agent = _voice_agent(tenant_id)
+    if tenant_id is None or agent is None or not _voice_signed(agent, body):
         raise SignatureRejected("voice_agent")
     for_tenant(tenant_id)
-    call_event = voice_events.parse(body)
+    call_event = voice_events.parse(body, agent.vendor)
+    if call_event is None:  # signed, well formed, of a kind no record keeps
+        return Response(status_code=200, content_type="application/json", body=RECEIVED)
     scope = TenantScope(tenant_id)
     request_id = _request_id()
 
@@ -184,7 +221,7 @@ def voice_agent_event(ref: str) -> Response[str]:
             status.apply(scope, update)
         return replay.Reply(status=200, content_type="application/json", body=RECEIVED)
 
-    key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.event.value}"
+    key = f"voice:{tenant_id}:{call_event.call.call_id}:{call_event.once_key}"
     return _reply(replay.once(key, handle, lambda_context=app.lambda_context))
 
 

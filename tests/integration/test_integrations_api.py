@@ -62,7 +62,7 @@ def live(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
         for name, value in {
             "GATEHOUSE_PROVIDER_MODE": "live",
             "GATEHOUSE_TWILIO_BASE_URL": fake.url,
-            "GATEHOUSE_VOICE_AGENT_BASE_URL": fake.url,
+            "GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK": "true",
             "GATEHOUSE_DNC_BASE_URL": fake.url,
             "GATEHOUSE_PROVIDER_TIMEOUT_SECONDS": "0.5",
         }.items():
@@ -113,10 +113,31 @@ def test_connecting_twice_conflicts_and_changes_nothing(api, tenant_a: TenantFix
         ("/integrations/twilio", {**TWILIO, "auth_token": "not-hex-" * 4}, 400),
         ("/integrations/twilio", {**TWILIO, "surprise": 1}, 400),
         ("/integrations/voice_agent", {**AGENT, "api_key": "short"}, 400),
+        ("/integrations/voice_agent", {**AGENT, "base_url": "https://api.retellai.com.evil.example"}, 400),
+        ("/integrations/voice_agent", {**AGENT, "base_url": "http://127.0.0.1:8080"}, 400),
+        (
+            "/integrations/voice_agent",
+            {**AGENT, "vendor": "vapi", "base_url": "https://api.retellai.com"},
+            400,
+        ),
+        ("/integrations/voice_agent", {**AGENT, "vendor": "vapi"}, 400),  # no phone_number_id
+        ("/integrations/voice_agent", {**AGENT, "vendor": "bland"}, 400),
         ("/integrations/stripe", TWILIO, 422),
         ("/integrations/twilio", ["not", "an", "object"], 422),
     ],
-    ids=["short-sid", "token-shape", "unknown-field", "short-key", "unknown-provider", "not-an-object"],
+    ids=[
+        "short-sid",
+        "token-shape",
+        "unknown-field",
+        "short-key",
+        "base-url-elsewhere",
+        "loopback-in-aws",
+        "other-vendors-base-url",
+        "vapi-without-number",
+        "unknown-vendor",
+        "unknown-provider",
+        "not-an-object",
+    ],
 )
 def test_malformed_credentials_get_a_clear_4xx_that_never_echoes_them(  # type: ignore[no-untyped-def]
     api, tenant_a: TenantFixture, path: str, body: Any, status: int
@@ -298,7 +319,7 @@ def test_twilio_live_check_reports_refusals_and_outages(
 
 def test_voice_agent_live_check_sends_the_key_as_a_bearer_token(live: FakeProvider) -> None:
     live.reply(f"/get-agent/{AGENT['agent_id']}", 200, {"agent_id": AGENT["agent_id"]})
-    credentials = VoiceAgentCredentials.model_validate(AGENT)
+    credentials = VoiceAgentCredentials.model_validate({**AGENT, "base_url": live.url})
     assert LiveAdapters().check("tnt_x", credentials)[0] is CheckStatus.VERIFIED
     assert live.seen[0].headers["Authorization"] == f"Bearer {AGENT_KEY}"
     live.reply(f"/get-agent/{AGENT['agent_id']}", 404)
@@ -321,10 +342,10 @@ def test_dnc_live_check_and_a_provider_that_hangs(live: FakeProvider) -> None:
 def test_an_unreachable_provider_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_provider() as fake:
         closed = fake.url  # the port is closed once the fake stops
-    monkeypatch.setenv("GATEHOUSE_VOICE_AGENT_BASE_URL", closed)
+    monkeypatch.setenv("GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK", "true")
     get_settings.cache_clear()
     try:
-        credentials = VoiceAgentCredentials.model_validate(AGENT)
+        credentials = VoiceAgentCredentials.model_validate({**AGENT, "base_url": closed})
         assert LiveAdapters().check("tnt_x", credentials)[0] is CheckStatus.UNREACHABLE
     finally:
         get_settings.cache_clear()

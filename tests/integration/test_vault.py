@@ -57,7 +57,10 @@ TWILIO = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "sender_numbers"
 VALID: dict[Provider, dict[str, Any]] = {
     Provider.TWILIO: TWILIO,
     Provider.VOICE_AGENT: {
+        "vendor": "vapi",
+        "base_url": "https://api.vapi.ai",
         "agent_id": "agent_4f1c2e",
+        "phone_number_id": "pn_4f1c2e01",
         "api_key": AGENT_KEY,
         "webhook_secret": AGENT_HOOK_SECRET,
     },
@@ -153,7 +156,12 @@ def test_the_stored_item_holds_settings_in_clear_and_one_sealed_message(
     item = raw_item(tenant_a.tenant_id, Provider.VOICE_AGENT)
     assert item is not None
     body = json.loads(item["body"])
-    assert body["settings"] == {"agent_id": "agent_4f1c2e"}
+    assert body["settings"] == {
+        "vendor": "vapi",
+        "base_url": "https://api.vapi.ai",
+        "agent_id": "agent_4f1c2e",
+        "phone_number_id": "pn_4f1c2e01",
+    }
     assert sorted(body["fingerprint"]["last4"]) == ["api_key", "webhook_secret"]
     assert base64.b64decode(body["sealed"], validate=True)
     assert AGENT_KEY not in item["body"]
@@ -291,7 +299,8 @@ MALFORMED: list[tuple[Provider, dict[str, Any], str]] = [
     ),
     (Provider.TWILIO, {**TWILIO, "auth_token": 1234}, "auth_token"),
     (Provider.TWILIO, {**TWILIO, "extra": "field"}, "extra"),
-    (Provider.VOICE_AGENT, {"agent_id": "agent_4f1c2e", "api_key": AGENT_KEY}, ""),
+    (Provider.VOICE_AGENT, {**VALID[Provider.VOICE_AGENT], "webhook_secret": None}, ""),
+    (Provider.VOICE_AGENT, {"agent_id": "agent_4f1c2e"}, ""),  # Retell needs its API key (it signs with it)
     (Provider.VOICE_AGENT, {**VALID[Provider.VOICE_AGENT], "webhook_secret": "too short"}, "webhook_secret"),
     (Provider.VOICE_AGENT, {**VALID[Provider.VOICE_AGENT], "agent_id": "a b"}, "agent_id"),
     (Provider.DNC, {"provider_name": "dnc-scrub"}, ""),

@@ -1,6 +1,6 @@
 """Malformed webhook requests: every bad signature header is the one 401, bad fields a 400, never a 500.
 
-A voice-agent header ``t=²`` (a digit to ``str.isdigit``, not to ``int``) or a stamp of
+A signature header ``t=²`` (a digit to ``str.isdigit``, not to ``int``) or a stamp of
 5,000 digits made the check itself fail with a 500, before the signature was compared,
 and so told an attacker which refs were real. A correctly signed status callback with a
 5,000-digit duration failed the same way. Each route takes only the content type its
@@ -41,6 +41,20 @@ MALFORMED_HEADERS = {
     "empty_pairs": ",,=,==",
     "non_ascii_mac": f"t={int(time.time())},v1=é" + "0" * 63,
 }
+# Retell's header, each way it can be wrong in shape (v=<ms>,d=<64 lower-case hex> is the only one read).
+RETELL_MALFORMED = {
+    "superscript_digit": "v=²,d=" + "0" * 64,
+    "stamp_5000_digits": "v=" + "9" * 5000 + ",d=" + "0" * 64,
+    "negative_stamp": "v=-5,d=" + "0" * 64,
+    "float_stamp": "v=1e12,d=" + "0" * 64,
+    "upper_case_hex": f"v={int(time.time() * 1000)},d=" + "A" * 64,
+    "short_digest": f"v={int(time.time() * 1000)},d=" + "0" * 63,
+    "reordered": "d=" + "0" * 64 + f",v={int(time.time() * 1000)}",
+    "extra_pair": f"v={int(time.time() * 1000)},d=" + "0" * 64 + ",x=1",
+    "no_pairs": "garbage",
+    "empty_pairs": ",,=,==",
+    "non_ascii_mac": f"v={int(time.time() * 1000)},d=é" + "0" * 63,
+}
 
 
 def _error(reply) -> tuple[int, dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -49,14 +63,14 @@ def _error(reply) -> tuple[int, dict[str, object]]:  # type: ignore[no-untyped-d
     return reply.status, error
 
 
-@pytest.mark.parametrize("header", list(MALFORMED_HEADERS.values()), ids=list(MALFORMED_HEADERS))
+@pytest.mark.parametrize("header", list(RETELL_MALFORMED.values()), ids=list(RETELL_MALFORMED))
 @pytest.mark.parametrize("known_ref", [True, False], ids=["known_ref", "unknown_ref"])
 def test_every_malformed_voice_signature_header_gets_the_one_401(
     hooks, tenant_a: TenantFixture, header: str, known_ref: bool
 ) -> None:  # type: ignore[no-untyped-def]
     ref = connected(tenant_a, Provider.VOICE_AGENT, VOICE_CREDENTIALS) if known_ref else "whk_" + "z" * 26
     event = voice_event(ref, RAW)
-    event["headers"]["X-Gatehouse-Signature"] = header
+    event["headers"]["x-retell-signature"] = header
 
     assert _error(hooks(event)) == REJECTED
 

@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from gatehouse.contacts.keys import contact_id_for
 from gatehouse.dispatch.delivery import Delivery, DeliveryStatus
 from gatehouse.identity.caller import operator
 from gatehouse.vault import Provider, connect
+from gatehouse.webhooks import voice_events
 from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration.test_webhooks_voice import payload
@@ -98,6 +100,29 @@ def test_every_call_status_is_recorded(  # type: ignore[no-untyped-def]
     assert record is not None
     assert record.status is status
     assert record.duration_seconds == (37 if word == "completed" else None)
+
+
+def test_a_calls_record_keeps_every_status_and_who_answered(hooks, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    ref = connected(tenant_a)
+    for word, extra in [
+        ("initiated", {}),
+        ("ringing", {}),
+        ("in-progress", {"AnsweredBy": "machine_end_beep"}),
+        ("completed", {"AnsweredBy": "machine_end_beep", "CallDuration": "23"}),
+    ]:
+        assert hooks(call(ref, CA, word, **extra)).status == 200
+    [record] = voice_events.calls_of(tenant_a.scope, contact_id_for(tenant_a.tenant_id, "+14155550123"))
+    assert (record.call_id, record.vendor, record.answered_by) == (CA, "twilio", "machine_end_beep")
+    assert record.statuses == ["initiated", "ringing", "in-progress", "completed"]
+    assert (record.status, record.outcome, record.duration_seconds) == ("completed", "voicemail", 23)
+
+
+def test_an_answered_by_twilio_does_not_send_is_a_400_and_records_nothing(
+    hooks, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    ref = connected(tenant_a)
+    assert hooks(call(ref, CA, "completed", AnsweredBy="robot")).status == 400
+    assert stored(tenant_a, CA) is None
 
 
 # ---------------------------------------------------------------- order

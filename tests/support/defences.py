@@ -76,7 +76,8 @@ def _no_signature_check() -> None:
         return event
 
     _replace(signatures, "twilio_valid", lambda *args, **kwargs: True)
-    _replace(signatures, "voice_valid", lambda *args, **kwargs: True)
+    _replace(signatures, "retell_valid", lambda *args, **kwargs: True)
+    _replace(signatures, "vapi_valid", lambda *args, **kwargs: True)
     _replace(signatures, "stripe_event", stripe_unverified)
 
 
@@ -181,13 +182,14 @@ DEFENCES: Final = (
     ),
     Defence(
         "signature-check",
-        "gatehouse/webhooks/signatures.py (twilio_valid, voice_valid, stripe_event)",
-        "every Twilio, voice-agent and Stripe signature is accepted",
+        "gatehouse/webhooks/signatures.py (twilio_valid, retell_valid, vapi_valid, stripe_event)",
+        "every Twilio, Retell, Vapi and Stripe signature is accepted",
         (
             "tests/integration/test_webhooks_twilio.py::test_every_bad_signature_gets_the_same_401_and_changes_nothing[forged]",
             "tests/integration/test_webhooks_twilio.py::test_every_bad_signature_gets_the_same_401_and_changes_nothing[other_tenants_token]",
-            "tests/integration/test_webhooks_voice.py::test_bad_signatures_get_the_one_401[forged]",
-            "tests/integration/test_webhooks_voice.py::test_bad_signatures_get_the_one_401[tampered]",
+            "tests/integration/test_webhooks_voice.py::test_bad_retell_signatures_get_the_one_401_and_change_nothing[forged]",
+            "tests/integration/test_webhooks_voice.py::test_bad_retell_signatures_get_the_one_401_and_change_nothing[tampered]",
+            "tests/integration/test_webhooks_voice.py::test_bad_vapi_signatures_get_the_one_401_and_change_nothing[forged]",
             "tests/integration/test_billing.py::test_bad_stripe_signatures_get_the_one_401[wrong_secret]",
         ),
         _no_signature_check,

@@ -10,7 +10,14 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from gatehouse.webhooks.signatures import FormParams, voice_signature
+from gatehouse.webhooks.signatures import (
+    RETELL_SIGNATURE_HEADER,
+    VAPI_SIGNATURE_HEADER,
+    VAPI_TIMESTAMP_HEADER,
+    FormParams,
+    retell_signature,
+    vapi_signature,
+)
 from tests.support.events import proxy_event
 
 TWILIO_TOKEN = "5e" * 16
@@ -19,8 +26,18 @@ TWILIO_CREDENTIALS = {
     "auth_token": TWILIO_TOKEN,
     "sender_numbers": ["+15005550006"],
 }
-VOICE_SECRET = "whsec-voice-" + "k" * 24
-VOICE_CREDENTIALS = {"agent_id": "agent_demo", "api_key": "key_" + "v" * 24, "webhook_secret": VOICE_SECRET}
+# Retell signs its webhooks with the API key itself.
+RETELL_KEY = "key_" + "v" * 24
+VOICE_CREDENTIALS = {"agent_id": "agent_demo", "api_key": RETELL_KEY}
+# Vapi signs with the secret of the HMAC credential the tenant attached to its server URL.
+VAPI_SECRET = "vapi-hmac-" + "h" * 24
+VAPI_CREDENTIALS = {
+    "vendor": "vapi",
+    "agent_id": "asst_demo",
+    "phone_number_id": "pn_demo_0001",
+    "api_key": "vapi-private-" + "p" * 24,
+    "webhook_secret": VAPI_SECRET,
+}
 HOST = "api.gatehouse.test"
 
 
@@ -90,13 +107,31 @@ def twilio_event(
     )
 
 
-def voice_event(ref: str, raw: bytes, *, secret: str = VOICE_SECRET, at: int | None = None) -> dict[str, Any]:
-    header = voice_signature(secret, raw, at if at is not None else int(time.time()))
+def voice_event(ref: str, raw: bytes, *, key: str = RETELL_KEY, at_ms: int | None = None) -> dict[str, Any]:
+    """Retell's POST of ``raw`` to a tenant's voice-agent webhook, signed with ``key`` as Retell signs."""
+    header = retell_signature(key, raw, at_ms if at_ms is not None else int(time.time() * 1000))
     return proxy_event(
         "POST",
         f"/webhooks/voice-agent/{ref}",
         raw_body=raw.decode(),
-        headers={"Content-Type": "application/json", "X-Gatehouse-Signature": header},
+        headers={"Content-Type": "application/json", RETELL_SIGNATURE_HEADER: header},
+    )
+
+
+def vapi_event(
+    ref: str, raw: bytes, *, secret: str = VAPI_SECRET, at_ms: int | None = None
+) -> dict[str, Any]:
+    """Vapi's POST of ``raw`` (a server message), signed by an HMAC credential with Vapi's defaults."""
+    stamp = str(at_ms if at_ms is not None else int(time.time() * 1000))
+    return proxy_event(
+        "POST",
+        f"/webhooks/voice-agent/{ref}",
+        raw_body=raw.decode(),
+        headers={
+            "Content-Type": "application/json",
+            VAPI_SIGNATURE_HEADER: vapi_signature(secret, raw, stamp),
+            VAPI_TIMESTAMP_HEADER: stamp,
+        },
     )
 
 

@@ -30,7 +30,9 @@ Credentials = Annotated[
     Body(
         description=(
             "The provider's credentials: twilio {account_sid, auth_token | api_key_sid + api_key_secret, "
-            "messaging_service_sid and/or sender_numbers}; voice_agent {agent_id, api_key, webhook_secret}; "
+            "messaging_service_sid and/or sender_numbers}; voice_agent {vendor? (retell | vapi), base_url? "
+            "(the vendor's own API), agent_id, api_key, and for vapi phone_number_id and webhook_secret "
+            "(its HMAC credential's secret)}; "
             "dnc {provider_name, api_key (+ account_id) | registry_ref}; "
             "email_sender {from_address, from_name?, identity_arn?}. Secrets are never shown again."
         )

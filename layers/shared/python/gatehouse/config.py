@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     # Empty: the SDK's own endpoint. Set for a regional edge (or a fake in tests).
     twilio_base_url: str = ""
-    voice_agent_base_url: str = "https://api.retellai.com"
+    # Local runtime and tests only (the template never sets it): a voice agent integration may
+    # name a loopback http base URL (a fake vendor) besides its vendor's own allowed ones.
+    voice_agent_allow_loopback: bool = False
     dnc_base_url: str = ""
     import_bucket: str = ""
     # Call recordings copied from the voice vendor: tenants/<tenant>/calls/... (SSE-KMS, data key).

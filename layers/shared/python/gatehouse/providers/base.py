@@ -123,8 +123,8 @@ class CallRequest(BaseModel):
     # Twilio only: where the answered call is connected (the agent's SIP URI or phone number).
     dial: str | None = None
     metadata: dict[str, str] = {}
-    # What the agent says by the campaign (Retell: ``retell_llm_dynamic_variables``): the 47 CFR
-    # 64.1200(b) disclosures ``opening``, ``opt_out_key`` and ``opt_out_phrase``; never PII.
+    # Values the agent's prompt fills in (Retell's dynamic variables, Vapi's variableValues): the
+    # 47 CFR 64.1200(b) disclosures ``opening``, ``opt_out_key`` and ``opt_out_phrase``; never PII.
     variables: dict[str, str] = {}
     status_callback: str | None = None
 

@@ -1,5 +1,7 @@
 """Live provider adapters: Twilio through its SDK, the voice agent and DNC provider over HTTPS, SES.
 
+The voice agent vendors' requests are in ``gatehouse.providers.voice_agents``.
+
 Each call has a short timeout and turns every answer into a ``CheckStatus`` with fixed
 wording: provider error texts are not passed on (they may quote what was sent), and
 no exception carries credentials out of here.
@@ -23,6 +25,7 @@ from gatehouse.config import get_settings
 from gatehouse.dnc import registry
 from gatehouse.dnc.stamps import ScrubReason
 from gatehouse.observability import logger, metrics
+from gatehouse.providers import voice_agents
 from gatehouse.providers.base import DNC_LOOKUP_MAX, CallRequest, CheckStatus, DncReply, SendReceipt
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault.schemas import (
@@ -34,10 +37,13 @@ from gatehouse.vault.schemas import (
 )
 
 _REFUSED: Final = frozenset({401, 403})
-# A provider's id for what it accepted (Twilio SIDs, voice-agent call ids), checked before it is stored.
+# A provider's id for what it accepted (Twilio SIDs), checked before it is stored.
 _PROVIDER_REF: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # Twilio calls back at each of these moments of a call.
 CALL_STATUS_EVENTS: Final = ("initiated", "ringing", "answered", "completed")
+# Answering-machine detection: Twilio holds the TwiML until it knows who answered, and reports it
+# (AnsweredBy) with the status callbacks, so a call that reached a machine reads as voicemail.
+MACHINE_DETECTION: Final = "Enable"
 
 
 class LiveAdapters:
@@ -46,7 +52,7 @@ class LiveAdapters:
             case TwilioCredentials():
                 return _check_twilio(credentials)
             case VoiceAgentCredentials():
-                return _check_voice_agent(credentials)
+                return voice_agents.check(credentials)
             case DncCredentials():
                 return _check_dnc(tenant_id, credentials)
             case EmailSenderCredentials():
@@ -74,7 +80,7 @@ class LiveAdapters:
     ) -> SendReceipt:
         if isinstance(credentials, TwilioCredentials):
             return _place_twilio_call(credentials, call)
-        return _place_agent_call(credentials, call)
+        return voice_agents.place(credentials, call)
 
 
 def _twilio_account(credentials: TwilioCredentials) -> Any | None:
@@ -141,7 +147,12 @@ def _place_twilio_call(credentials: TwilioCredentials, call: CallRequest) -> Sen
     )
     return _twilio_create(
         lambda: account.calls.create(
-            to=call.to, from_=call.caller_id, twiml=twiml, time_limit=call.max_duration_seconds, **extra
+            to=call.to,
+            from_=call.caller_id,
+            twiml=twiml,
+            time_limit=call.max_duration_seconds,
+            machine_detection=MACHINE_DETECTION,
+            **extra,
         )
     )
 
@@ -160,51 +171,6 @@ def _twilio_create(create: Callable[[], Any]) -> SendReceipt:
     if not isinstance(sid, str) or not _PROVIDER_REF.fullmatch(sid):
         return SendReceipt(accepted=False, error="twilio_malformed")
     return SendReceipt(accepted=True, provider_ref=sid)
-
-
-def _place_agent_call(credentials: VoiceAgentCredentials, call: CallRequest) -> SendReceipt:
-    """``POST {voice_agent_base_url}/v2/create-phone-call`` -> ``{"call_id": ...}`` (Retell-style).
-
-    One request, never retried: a timeout may hide a placed call, and the claim stops a
-    second one. Every failure is a fixed code, never the provider's text.
-    """
-    if credentials.api_key is None:
-        return SendReceipt(accepted=False, error="no_credentials")
-    payload: dict[str, Any] = {
-        "from_number": call.caller_id,
-        "to_number": call.to,
-        "override_agent_id": call.agent_id,
-        "metadata": call.metadata,
-    }
-    if call.status_callback:
-        payload["webhook_url"] = call.status_callback
-    try:
-        reply = requests.post(
-            f"{get_settings().voice_agent_base_url.rstrip('/')}/v2/create-phone-call",
-            json=payload,
-            headers={"Authorization": f"Bearer {credentials.api_key.get_secret_value()}"},
-            timeout=get_settings().provider_timeout_seconds,
-            allow_redirects=False,
-        )
-    except requests.RequestException:
-        return _agent_failed("voice_agent_unreachable")
-    if reply.status_code >= 500:
-        return _agent_failed("voice_agent_unavailable")
-    if reply.status_code not in {200, 201}:
-        return _agent_failed("voice_agent_refused")
-    try:
-        call_id = reply.json().get("call_id")
-    except (ValueError, AttributeError):
-        call_id = None
-    if not isinstance(call_id, str) or not _PROVIDER_REF.fullmatch(call_id):
-        return _agent_failed("voice_agent_malformed")
-    return SendReceipt(accepted=True, provider_ref=call_id)
-
-
-def _agent_failed(code: str) -> SendReceipt:
-    logger.warning("voice agent call not placed", extra={"error": code})
-    metrics.add_metric(name="VoiceAgentErrors", unit="Count", value=1)
-    return SendReceipt(accepted=False, error=code)
 
 
 def _check_twilio(credentials: TwilioCredentials) -> tuple[CheckStatus, str]:
@@ -238,18 +204,6 @@ def _check_twilio(credentials: TwilioCredentials) -> tuple[CheckStatus, str]:
         if account.status != "active":
             return CheckStatus.REJECTED, "the Twilio account is not active"
     return CheckStatus.VERIFIED, "Twilio accepted " + " and ".join(label for label, _, _ in logins)
-
-
-def _check_voice_agent(credentials: VoiceAgentCredentials) -> tuple[CheckStatus, str]:
-    if credentials.api_key is None:
-        return CheckStatus.REJECTED, "no API key is stored"
-    base = get_settings().voice_agent_base_url.rstrip("/")
-    return _https_check(
-        "the voice agent",
-        f"{base}/get-agent/{credentials.agent_id}",
-        {"Authorization": f"Bearer {credentials.api_key.get_secret_value()}"},
-        not_found="the voice agent does not know this agent id",
-    )
 
 
 def _check_dnc(tenant_id: str, credentials: DncCredentials) -> tuple[CheckStatus, str]:

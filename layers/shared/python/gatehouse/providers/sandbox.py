@@ -16,18 +16,18 @@ is set only by the local runtime).
 Texts and calls are accepted with a fresh provider id and, while callbacks are started
 (the local runtime starts them; see ``sandbox_callbacks``), answered with the signed
 status callbacks the real provider would post: a text goes queued, sent, delivered; a
-call placed by Twilio goes initiated, ringing, answered (``in-progress``), completed
-after 42 seconds; a call placed by the voice agent posts ``call_started`` then
-``call_ended``. A number whose last four digits are ``SANDBOX_UNDELIVERED_SUFFIX``
-(0013) fails deterministically: a text ends ``undelivered`` with ErrorCode 30003
-(unreachable handset), a call ends ``no-answer``.
+call is answered by its vendor's own events in its own wire format and signature
+(``sandbox_calls``: Retell, Vapi, Twilio with answering-machine detection), saying the
+script of turns ``script_call`` set for the called number's last four digits (or the
+default). A number whose last four digits are ``SANDBOX_UNDELIVERED_SUFFIX`` (0013)
+fails deterministically: a text ends ``undelivered`` with ErrorCode 30003 (unreachable
+handset), a call is not answered.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -39,6 +39,13 @@ from gatehouse.config import get_settings
 from gatehouse.providers import sandbox_callbacks
 from gatehouse.providers.base import CallRequest, CheckStatus, DncReply, SendReceipt
 from gatehouse.providers.sandbox_callbacks import Callback, CallbackPoster
+from gatehouse.providers.sandbox_calls import (
+    DEFAULT_SCRIPT,
+    SANDBOX_SCRIPTS,
+    SANDBOX_UNDELIVERED_SUFFIX,
+    Script,
+    call_callbacks,
+)
 from gatehouse.vault.schemas import (
     MODELS,
     DncCredentials,
@@ -52,9 +59,7 @@ SANDBOX_DNC_LISTED_SUFFIXES: Final = frozenset({"0000", "9999"})
 # Area codes whose registry file the sandbox holds in an old version: answers for them rely on
 # data this much older than the instant asked (gate 4 then refuses them as dnc_data_stale).
 SANDBOX_DNC_OLD_AREA_CODES: Final = {"907": timedelta(days=40)}
-SANDBOX_UNDELIVERED_SUFFIX: Final = "0013"
 SANDBOX_UNDELIVERED_ERROR: Final = "30003"
-SANDBOX_CALL_SECONDS: Final = 42
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class SandboxAdapters:
         self._dnc_as_of_shift = timedelta(0)
         self._messages: list[SandboxMessage] = []
         self._placed: list[SandboxPlacedCall] = []
+        self._scripts: dict[str, Script] = dict(SANDBOX_SCRIPTS)
         self.callbacks = CallbackPoster()
 
     def check(self, tenant_id: str, credentials: ProviderCredentials) -> tuple[CheckStatus, str]:
@@ -154,11 +160,26 @@ class SandboxAdapters:
             self._calls.append(SandboxCall(tenant_id, provider, "place_call", credentials, utc_now()))
             self._placed.append(SandboxPlacedCall(tenant_id, provider, call, call_id))
             status = self._answers.get(provider, CheckStatus.VERIFIED)
+            script = self._scripts.get(call.to[-4:], DEFAULT_SCRIPT)
         if status is not CheckStatus.VERIFIED:
             return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
         if call.status_callback:
-            self.callbacks.plan(_call_callbacks(credentials, call, call_id))
+            self.callbacks.plan(call_callbacks(credentials, call, call_id, script))
         return SendReceipt(accepted=True, provider_ref=call_id)
+
+    def script_call(self, suffix: str, turns: Script) -> None:
+        """Calls to numbers ending ``suffix`` (four digits) say ``turns``: (``agent`` | ``user``, words)."""
+        if len(suffix) != 4 or not suffix.isascii() or not suffix.isdigit():
+            raise ValueError("the suffix is the called number's last four digits")
+        if any(role not in {"agent", "user"} for role, _ in turns):
+            raise ValueError("each turn is said by the agent or the user")
+        with self._lock:
+            self._scripts[suffix] = tuple(turns)
+
+    def script_for(self, number: str) -> Script:
+        """What a call to ``number`` says: its suffix's script, or the default."""
+        with self._lock:
+            return self._scripts.get(number[-4:], DEFAULT_SCRIPT)
 
     def placed_calls(self, tenant_id: str | None = None) -> list[SandboxPlacedCall]:
         """Every call placed through the sandbox (by whom, to whom, with what metadata)."""
@@ -198,6 +219,7 @@ class SandboxAdapters:
             self._dnc_as_of_shift = timedelta(0)
             self._messages.clear()
             self._placed.clear()
+            self._scripts = dict(SANDBOX_SCRIPTS)
 
 
 @lru_cache(maxsize=1)
@@ -237,73 +259,4 @@ def _message_callbacks(
             url, [*base, ("MessageStatus", status), ("SmsStatus", status), *extra], token
         )
         for status, extra in steps
-    ]
-
-
-def _call_callbacks(
-    credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest, call_id: str
-) -> list[Callback]:
-    url = call.status_callback or ""
-    if isinstance(credentials, VoiceAgentCredentials):
-        if credentials.webhook_secret is None:
-            return []
-        return _agent_events(url, credentials.webhook_secret.get_secret_value(), call, call_id)
-    if credentials.auth_token is None:
-        return []
-    token = credentials.auth_token.get_secret_value()
-    base = [
-        ("CallSid", call_id),
-        ("AccountSid", credentials.account_sid),
-        ("From", call.caller_id),
-        ("To", call.to),
-        ("Direction", "outbound-api"),
-        ("ApiVersion", "2010-04-01"),
-        ("CallbackSource", "call-progress-events"),
-    ]
-    answered = [("in-progress", []), ("completed", [("CallDuration", str(SANDBOX_CALL_SECONDS))])]
-    final = [("no-answer", [("CallDuration", "0")])] if _fails(call.to) else answered
-    steps: list[tuple[str, list[tuple[str, str]]]] = [("initiated", []), ("ringing", []), *final]
-    return [
-        sandbox_callbacks.twilio_form(
-            url, [*base, ("CallStatus", status), ("SequenceNumber", str(n)), *extra], token
-        )
-        for n, (status, extra) in enumerate(steps)
-    ]
-
-
-def _agent_events(url: str, secret: str, call: CallRequest, call_id: str) -> list[Callback]:
-    started = int(time.time() * 1000)
-    payload: dict[str, object] = {
-        "call_id": call_id,
-        "direction": "outbound",
-        "from_number": call.caller_id,
-        "to_number": call.to,
-        "metadata": call.metadata,
-    }
-    if _fails(call.to):
-        ended = {**payload, "call_status": "ended", "disconnection_reason": "dial_no_answer"}
-        return [sandbox_callbacks.voice_agent_event(url, {"event": "call_ended", "call": ended}, secret)]
-    return [
-        sandbox_callbacks.voice_agent_event(
-            url,
-            {
-                "event": "call_started",
-                "call": {**payload, "call_status": "ongoing", "start_timestamp": started},
-            },
-            secret,
-        ),
-        sandbox_callbacks.voice_agent_event(
-            url,
-            {
-                "event": "call_ended",
-                "call": {
-                    **payload,
-                    "call_status": "ended",
-                    "start_timestamp": started,
-                    "end_timestamp": started + SANDBOX_CALL_SECONDS * 1000,
-                    "disconnection_reason": "user_hangup",
-                },
-            },
-            secret,
-        ),
     ]

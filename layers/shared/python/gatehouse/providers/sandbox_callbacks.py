@@ -1,11 +1,12 @@
-"""The sandbox's status callbacks: what Twilio and the voice agent would post back, signed as they sign.
+"""The sandbox's status callbacks: what Twilio and the voice agents would post back, signed as they sign.
 
 After every send the sandbox records, it plans the callbacks the real provider would
 make and posts them, one after another with a short delay between them, to the status
 callback URL the send named: Twilio's form-encoded status callbacks signed with the
-tenant's auth token (``RequestValidator.compute_signature``), the voice agent's JSON
-events signed with the tenant's webhook secret. So the local runtime exercises the
-webhook routes exactly as production does, signature check included.
+tenant's auth token (``RequestValidator.compute_signature``), Retell's JSON events signed
+with the tenant's Retell API key (``x-retell-signature``), Vapi's server messages signed
+with the tenant's HMAC credential secret (``x-signature`` / ``x-timestamp``). So the local
+runtime exercises the webhook routes exactly as production does, signature check included.
 
 Callbacks run only while started (the local runtime starts them with itself and stops
 them with itself), on one daemon worker thread; stopping drops what is still planned
@@ -30,7 +31,14 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from gatehouse.webhooks.signatures import VOICE_SIGNATURE_HEADER, FormParams, voice_signature
+from gatehouse.webhooks.signatures import (
+    RETELL_SIGNATURE_HEADER,
+    VAPI_SIGNATURE_HEADER,
+    VAPI_TIMESTAMP_HEADER,
+    FormParams,
+    retell_signature,
+    vapi_signature,
+)
 
 log = logging.getLogger("gatehouse.sandbox")
 TIMEOUT_SECONDS: Final = 10.0
@@ -54,10 +62,21 @@ def twilio_form(url: str, pairs: list[tuple[str, str]], auth_token: str) -> Call
     )
 
 
-def voice_agent_event(url: str, event: dict[str, object], secret: str) -> Callback:
+def retell_event(url: str, event: dict[str, object], api_key: str) -> Callback:
     body = json.dumps(event, separators=(",", ":")).encode()
-    header = voice_signature(secret, body, int(time.time()))
-    return Callback(url, {"Content-Type": "application/json", VOICE_SIGNATURE_HEADER: header}, body)
+    header = retell_signature(api_key, body, int(time.time() * 1000))
+    return Callback(url, {"Content-Type": "application/json", RETELL_SIGNATURE_HEADER: header}, body)
+
+
+def vapi_message(url: str, message: dict[str, object], secret: str) -> Callback:
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    stamp = str(int(time.time() * 1000))
+    headers = {
+        "Content-Type": "application/json",
+        VAPI_SIGNATURE_HEADER: vapi_signature(secret, body, stamp),
+        VAPI_TIMESTAMP_HEADER: stamp,
+    }
+    return Callback(url, headers, body)
 
 
 class CallbackPoster:

@@ -166,8 +166,8 @@ def _strip_call(
         # Our copy goes first: a save lost to a late event leaves a key to an absent object,
         # which the next run clears (deleting an absent object succeeds).
         update.update(forget_recording(scope, call, clock=lambda: now))
-    if (call.transcript is not None or call.summary is not None) and at < transcripts:
-        update.update(transcript=None, summary=None)
+    if call.keeps_transcript and at < transcripts:
+        update.update(transcript=None, summary=None, turns=[])
     if not update:
         return
     try:

@@ -29,6 +29,7 @@ from gatehouse.vault.schemas import (
     ProviderCredentials,
     TwilioCredentials,
     VoiceAgentCredentials,
+    VoiceVendor,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "TwilioCredentials",
     "VaultUnavailable",
     "VoiceAgentCredentials",
+    "VoiceVendor",
     "connect",
     "describe",
     "list_integrations",

@@ -127,17 +127,66 @@ class TwilioCredentials(ProviderCredentials):
             raise ValueError("give auth_token, or api_key_sid with api_key_secret (or both)")
 
 
+class VoiceVendor(StrEnum):
+    RETELL = "retell"
+    VAPI = "vapi"
+
+
+# The only hosts a tenant's voice agent key is sent to: each vendor's own API.
+VOICE_VENDOR_BASES: Final[dict[VoiceVendor, tuple[str, ...]]] = {
+    VoiceVendor.RETELL: ("https://api.retellai.com",),
+    VoiceVendor.VAPI: ("https://api.vapi.ai",),
+}
+_LOOPBACK_BASE = re.compile(r"http://(127\.0\.0\.1|localhost)(:[0-9]{1,5})?")
+
+
+def voice_base_allowed(vendor: VoiceVendor, base_url: str) -> bool:
+    """Is ``base_url`` one of the vendor's own (or, where the deployment allows it, loopback)?"""
+    if base_url in VOICE_VENDOR_BASES[vendor]:
+        return True
+    from gatehouse.config import get_settings  # noqa: PLC0415 - read when a voice integration is checked
+
+    return get_settings().voice_agent_allow_loopback and bool(_LOOPBACK_BASE.fullmatch(base_url))
+
+
 class VoiceAgentCredentials(ProviderCredentials):
-    """An AI voice agent (Retell-style): calls placed through its API, post-call events signed."""
+    """An AI voice agent of the tenant's chosen vendor: calls placed through its API, events signed.
+
+    Retell signs its webhooks with the API key itself; Vapi with the secret key of the HMAC
+    custom credential the tenant attaches to its server URL (``webhook_secret``). Vapi places
+    calls from one of the tenant's Vapi phone numbers (``phone_number_id``). Integrations
+    stored before the vendor was named read as Retell with Retell's base URL.
+    """
 
     secret_fields = ("api_key", "webhook_secret")
 
+    vendor: VoiceVendor = VoiceVendor.RETELL
+    base_url: Annotated[str, Field(max_length=200)] | None = None
     agent_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,128}$")]
+    phone_number_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{4,128}$")] | None = None
     api_key: OpaqueSecret | None = None
     webhook_secret: OpaqueSecret | None = None
 
+    @model_validator(mode="after")
+    def _vendor_settings(self) -> Self:
+        if self.base_url is None:
+            object.__setattr__(self, "base_url", VOICE_VENDOR_BASES[self.vendor][0])
+        elif not voice_base_allowed(self.vendor, self.base_url.rstrip("/")):
+            allowed = " or ".join(VOICE_VENDOR_BASES[self.vendor])
+            raise ValueError(f"base_url must be {allowed} for {self.vendor.value}")
+        else:
+            object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if (self.vendor is VoiceVendor.VAPI) != (self.phone_number_id is not None):
+            raise ValueError("phone_number_id is given for vapi, and only for vapi")
+        return self
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url or VOICE_VENDOR_BASES[self.vendor][0]
+
     def check_secrets(self, present: frozenset[str]) -> None:
-        missing = set(self.secret_fields) - present
+        needed = {"api_key", "webhook_secret"} if self.vendor is VoiceVendor.VAPI else {"api_key"}
+        missing = needed - present
         if missing:
             raise ValueError(f"give {' and '.join(sorted(missing))}")
 

@@ -67,6 +67,8 @@ def outcome_of(call: CallRecord) -> CallOutcome | None:
         return CallOutcome.REVOKED
     if call.voicemail:
         return CallOutcome.VOICEMAIL
+    if call.outcome is not None and call.outcome in set(CallOutcome):
+        return CallOutcome(call.outcome)  # as the vendor's own words read (webhooks.voice_wire)
     words = {(w or "").strip().lower() for w in (call.disconnection_reason, call.status)} - {""}
     if any(w.startswith("error") for w in words):  # Retell's error_* reasons
         words.add("error")
@@ -99,7 +101,7 @@ class CallView(BaseModel):
     disconnection_reason: str | None
     summary: str | None
     sentiment: str | None
-    cost_cents: int | None
+    cost_cents: float | None
     transcript_excerpt: str | None
     transcript_turns: int
     transcript_truncated: bool
@@ -117,7 +119,7 @@ class CallView(BaseModel):
             direction=call.direction,
             status=call.status,
             outcome=outcome_of(call),
-            disposition=call.outcome,
+            disposition=call.disposition,
             started_at=call.started_at,
             ended_at=call.ended_at,
             duration_seconds=call.duration_seconds,

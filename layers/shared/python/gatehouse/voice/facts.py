@@ -21,11 +21,11 @@ def facts_of(call: CallPayload) -> dict[str, Any]:
     campaign = call.metadata.get("campaign_id")
     if isinstance(campaign, str) and _CAMPAIGN_ID.fullmatch(campaign):
         found["campaign_id"] = campaign
-    if call.call_cost is not None and call.call_cost.combined_cost is not None:
-        found["cost_cents"] = round(call.call_cost.combined_cost)
+    if call.cost_cents is not None:
+        found["cost_cents"] = call.cost_cents
     analysis = call.call_analysis
-    if analysis is not None and analysis.user_sentiment:
-        mood = analysis.user_sentiment.strip().lower()
+    if call.sentiment:
+        mood = call.sentiment.strip().lower()
         found["sentiment"] = mood if mood in SENTIMENTS else "unknown"
     if analysis is not None and analysis.in_voicemail is not None:
         found["voicemail"] = analysis.in_voicemail

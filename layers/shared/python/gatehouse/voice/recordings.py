@@ -124,7 +124,8 @@ def _access(scope: TenantScope, vendor: Vendor) -> Access:
         agent = resolve(scope, Provider.VOICE_AGENT)
     except (IntegrationNotConnected, SealRejected):
         return Access()
-    return Access(api_key=agent.api_key.get_secret_value() if agent.api_key else None)
+    key = agent.api_key.get_secret_value() if agent.api_key else None
+    return Access(api_key=key, base_url=agent.base_url)
 
 
 def erase_recordings(scope: TenantScope, calls: Iterable[CallRecord]) -> int:

@@ -91,6 +91,7 @@ class Access:
     """How to authenticate to a vendor: Twilio's basic auth, or an API key (Retell, Vapi)."""
 
     api_key: str | None = None
+    base_url: str | None = None  # the tenant's vendor API (its voice integration's, allow-listed there)
     account_sid: str | None = None
     basic: tuple[str, str] | None = None  # Twilio: (account sid, auth token) or (API key sid, secret)
 
@@ -232,10 +233,11 @@ def _delete_request(
     settings = get_settings()
     match vendor:
         case Vendor.RETELL if access.api_key:
-            base = settings.voice_agent_base_url or API_BASES[vendor]
+            base = access.base_url or API_BASES[vendor]
             return f"{base.rstrip('/')}/v2/delete-call/{call_id}", _bearer(access.api_key), None
         case Vendor.VAPI if access.api_key:
-            return f"{API_BASES[vendor]}/call/{call_id}", _bearer(access.api_key), None
+            base = access.base_url or API_BASES[vendor]
+            return f"{base.rstrip('/')}/call/{call_id}", _bearer(access.api_key), None
         case Vendor.TWILIO if access.account_sid and access.basic and recording_url:
             found = _TWILIO_RECORDING.search(urlsplit(recording_url).path)
             if found is None:

@@ -2,6 +2,7 @@
 once-per-event claim, and what each event does to the tenant's data.
 
 The webhook function verifies first (``signatures``) and only then calls ``inbound_sms``,
-``voice_events``, ``status`` (message and call status callbacks, keyed once by provider id
+``voice_events`` (once ``voice_wire`` read the vendor's body into ``call_payload``),
+``status`` (message and call status callbacks, keyed once by provider id
 and status) or ``billing``.
 """

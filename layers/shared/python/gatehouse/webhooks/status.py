@@ -26,14 +26,15 @@ from gatehouse.dispatch.delivery import (
 from gatehouse.errors import Invalid
 from gatehouse.observability import logger
 from gatehouse.tenancy import TenantScope
-from gatehouse.webhooks.voice_events import CallEvent, CallEventType
+from gatehouse.webhooks.call_payload import CallEvent, CallEventType, CallOutcome
 
-# The voice agent's disconnection reasons that mean the call never connected.
-_NOT_CONNECTED = {
-    "dial_no_answer": DeliveryStatus.NO_ANSWER,
-    "dial_busy": DeliveryStatus.BUSY,
-    "dial_failed": DeliveryStatus.FAILED,
-    "invalid_destination": DeliveryStatus.FAILED,
+# What a call's outcome means for the send's delivery: it went through, or it never connected.
+_DELIVERY = {
+    CallOutcome.ANSWERED: DeliveryStatus.COMPLETED,
+    CallOutcome.VOICEMAIL: DeliveryStatus.COMPLETED,
+    CallOutcome.NO_ANSWER: DeliveryStatus.NO_ANSWER,
+    CallOutcome.BUSY: DeliveryStatus.BUSY,
+    CallOutcome.FAILED: DeliveryStatus.FAILED,
 }
 
 
@@ -77,18 +78,22 @@ def from_twilio(
 
 
 def from_voice_event(event: CallEvent) -> StatusUpdate | None:
-    """The delivery status a voice-agent call event carries (None: the analysis adds none)."""
+    """The delivery status a voice-agent call event carries (None: it adds none)."""
     call = event.call
     if event.event is CallEventType.CALL_STARTED:
         status = DeliveryStatus.ANSWERED
+    elif event.event is CallEventType.CALL_PROGRESS and call.call_status == "ringing":
+        status = DeliveryStatus.RINGING
+    elif call.outcome is not None:  # ended, or analyzed after it ended
+        status = _DELIVERY[call.outcome]
     elif event.event is CallEventType.CALL_ENDED:
-        status = _NOT_CONNECTED.get(call.disconnection_reason or "", DeliveryStatus.COMPLETED)
+        status = DeliveryStatus.COMPLETED
     else:
         return None
     duration = None
     if call.start_timestamp and call.end_timestamp and call.end_timestamp >= call.start_timestamp:
         duration = (call.end_timestamp - call.start_timestamp) // 1000
-    return StatusUpdate(call.call_id, status, event.event.value, duration_seconds=duration)
+    return StatusUpdate(call.call_id, status, event.once_key, duration_seconds=duration)
 
 
 def apply(scope: TenantScope, update: StatusUpdate) -> bool:

@@ -1,9 +1,11 @@
-"""Voice-agent post-call events: keep what the call was, and honour a "do not call me" at once.
+"""Call events: keep what the call was, and honour a "do not call me" at once.
 
-``record_event`` runs after the webhook function verified the event's signature. Each of
-``call_started``, ``call_ended`` and ``call_analyzed`` adds what it knows to one
-``CallRecord`` per provider call id (collection ``CALL``, sort key ``<contact id>#<call id>``,
-so an erasure finds a person's calls by prefix); fields an event does not carry are left
+``record_event`` runs after the webhook function verified the event's signature and read
+the vendor's body into the vendor-neutral ``CallEvent`` (``gatehouse.webhooks.voice_wire``:
+Retell, Vapi, Twilio's call status callbacks). Each event (started, progress, ended,
+analyzed) adds what it knows to one ``CallRecord`` per provider call id (collection
+``CALL``, sort key ``<contact id>#<call id>``, so an erasure finds a person's calls by
+prefix); fields an event does not carry are left
 as they are, so events arriving out of order never erase what an earlier one stored.
 Transcripts expire with the record after the retention setting; the recording is copied into
 the tenant's own prefix (``gatehouse.voice.recordings``) and the vendor's URL is never stored.
@@ -16,10 +18,7 @@ logs a transcript or a number.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
@@ -29,78 +28,56 @@ from gatehouse.observability import logger, metrics
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_sort_key
+from gatehouse.vault.schemas import VoiceVendor
 from gatehouse.voice import disclosures, links, retries, revocations, turns
 from gatehouse.voice.disclosures import Disclosures
 from gatehouse.voice.facts import facts_of
+from gatehouse.webhooks import voice_wire
+from gatehouse.webhooks.call_payload import (
+    CallAnalysis,
+    CallEvent,
+    CallEventType,
+    CallOutcome,
+    CallPayload,
+    Speaker,
+    Turn,
+)
+
+__all__ = [
+    "CallAnalysis",
+    "CallEvent",
+    "CallEventType",
+    "CallOutcome",
+    "CallPayload",
+    "CallRecord",
+    "Speaker",
+    "Turn",
+    "calls_of",
+    "erase_calls",
+    "parse",
+    "record_event",
+    "wants_no_calls",
+]
 
 # Dispositions (lower case, spaces and dashes as underscores) that mean "never call me again".
 DO_NOT_CALL: Final = frozenset(
     {"do_not_call", "dnc", "stop_calling", "remove_from_list", "opt_out", "unsubscribe"}
 )
 TRANSCRIPT_MAX: Final = 100_000
+# The turns kept on a record, in characters: with the transcript, well inside an item's 400 KB.
+TURNS_KEPT_MAX: Final = 50_000
 _PAGE: Final = 100
 # Time-index names (see gatehouse.retention): what a call still keeps.
 MEDIA_INDEX: Final = "CALL_MEDIA"
 RECORDING_INDEX: Final = "CALL_RECORDING"
 TRANSCRIPT_INDEX: Final = "CALL_TRANSCRIPT"
-
-
-class CallEventType(StrEnum):
-    CALL_STARTED = "call_started"
-    CALL_ENDED = "call_ended"
-    CALL_ANALYZED = "call_analyzed"
-
-
-class CallAnalysis(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    disposition: str | None = Field(default=None, max_length=100)
-    do_not_call: bool = False
-    call_summary: str | None = Field(default=None, max_length=5000)
-    user_sentiment: str | None = Field(default=None, max_length=32)
-    in_voicemail: bool | None = None
-    custom_analysis_data: dict[str, Any] = {}
-
-
-class CallCost(BaseModel):
-    """What the vendor charged for the call (Retell: ``combined_cost`` in cents)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    combined_cost: float | None = Field(default=None, ge=0, le=10_000_000)
-
-
-class CallPayload(BaseModel):
-    """The call as the voice agent describes it (Retell-style field names)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    call_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
-    direction: str = "outbound"
-    from_number: str | None = None
-    to_number: str | None = None
-    call_status: str | None = Field(default=None, max_length=64)
-    start_timestamp: int | None = None  # milliseconds since the epoch
-    end_timestamp: int | None = None
-    disconnection_reason: str | None = Field(default=None, max_length=100)
-    disposition: str | None = Field(default=None, max_length=100)
-    transcript: str | None = None
-    recording_url: str | None = Field(default=None, max_length=2048)
-    call_analysis: CallAnalysis | None = None
-    # What Gatehouse put on the call when it placed it: ids, the disclosures.
-    metadata: dict[str, Any] = {}
-    call_cost: CallCost | None = None
-
-    @property
-    def contact_number(self) -> str | None:
-        return self.from_number if self.direction == "inbound" else self.to_number
-
-
-class CallEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    event: CallEventType
-    call: CallPayload
+# How far along a call each event says it is: a later event's status is never replaced by an earlier one's.
+_STAGE: Final = {
+    CallEventType.CALL_PROGRESS: 1,
+    CallEventType.CALL_STARTED: 2,
+    CallEventType.CALL_ENDED: 3,
+    CallEventType.CALL_ANALYZED: 3,
+}
 
 
 class CallRecord(TenantRecord):
@@ -122,8 +99,8 @@ class CallRecord(TenantRecord):
     recording_key: str | None = None
     recording_deleted_at: datetime | None = None  # when retention or erasure removed our copy
     provider_recording_deleted_at: datetime | None = None  # when the vendor's copy was deleted
-    campaign_id: str | None = None
-    cost_cents: int | None = None
+    campaign_id: str | None = None  # from the metadata the call was placed with
+    cost_cents: float | None = None  # what the vendor charged, where it says
     sentiment: str | None = None
     voicemail: bool | None = None  # the vendor's analysis says the call reached a voicemail
     do_not_call: bool = False
@@ -131,6 +108,13 @@ class CallRecord(TenantRecord):
     events: list[CallEventType] = []
     retain_until: datetime
     received_at: datetime | None = None  # when Gatehouse first heard of the call
+    # What the vendors' own wire formats add (voice_wire): kept as each event brings it.
+    vendor: str | None = None
+    disposition: str | None = None
+    answered_by: str | None = None  # Twilio's answering-machine detection
+    statuses: list[str] = []  # every status the provider reported, first seen first
+    turns: list[Turn] = []
+    call_successful: bool | None = None
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.call_id}"
@@ -139,7 +123,7 @@ class CallRecord(TenantRecord):
         # Retention: the call waits on the time index while it keeps a recording or a transcript.
         at = self.received_at or self.started_at or self.ended_at
         recording = self.recording_ref is not None or self.recording_key is not None
-        transcript = self.transcript is not None or self.summary is not None
+        transcript = self.keeps_transcript
         if at is None or not (recording or transcript):
             return None
         if recording and transcript:
@@ -151,12 +135,15 @@ class CallRecord(TenantRecord):
     def expires(self) -> datetime | None:
         return self.retain_until
 
+    @property
+    def keeps_transcript(self) -> bool:
+        """Anything of what was said: transcript, turns, summary (retention strips them together)."""
+        return self.transcript is not None or self.summary is not None or bool(self.turns)
 
-def parse(raw: bytes) -> CallEvent:
-    try:
-        return CallEvent.model_validate_json(raw)
-    except ValidationError:
-        raise Invalid("not a call event this webhook understands") from None
+
+def parse(raw: bytes, vendor: VoiceVendor = VoiceVendor.RETELL) -> CallEvent | None:
+    """A verified body of the vendor's as a call event (None: an event of a kind no record keeps)."""
+    return voice_wire.read(raw, vendor)
 
 
 def record_event(
@@ -167,7 +154,8 @@ def record_event(
         raise Invalid("the call names no E.164 number for the person called")
     contact_id = contact_id_for(scope.tenant_id, number)
     call = event.call
-    reading = revocations.heard(turns.from_text(call.transcript), agent_says_stop=wants_no_calls(call))
+    said = [(turn.role.value, turn.content) for turn in call.turns] or turns.from_text(call.transcript)
+    reading = revocations.heard(said, agent_says_stop=wants_no_calls(call))
     revocations.act_on_call(
         scope, number=number, contact_id=contact_id, call_id=call.call_id, reading=reading,
         request_id=request_id, clock=clock,
@@ -176,7 +164,7 @@ def record_event(
 
     record = _merge(scope, contact_id, event, clock)
     links.link(scope, record)
-    record = recordings.keep(scope, record, event, clock=clock)
+    record = recordings.keep(scope, record, event, vendor=call.vendor, clock=clock)
     if event.event is CallEventType.CALL_ENDED:
         retries.after_call_ended(
             scope, call_id=call.call_id, metadata=call.metadata,
@@ -221,20 +209,39 @@ def _changes(base: CallRecord, event: CallEvent) -> dict[str, Any]:
         "status": call.call_status,
         "started_at": started,
         "ended_at": ended,
-        "duration_seconds": int((ended - started).total_seconds()) if started and ended else None,
-        "outcome": call.disposition or (analysis.disposition if analysis else None),
+        "duration_seconds": int((ended - started).total_seconds())
+        if started and ended
+        else call.duration_seconds,
+        "outcome": call.outcome.value if call.outcome else None,
+        "disposition": call.disposition or (analysis.disposition if analysis else None),
         "disconnection_reason": call.disconnection_reason,
         "transcript": call.transcript[:TRANSCRIPT_MAX] if call.transcript else None,
-        "summary": analysis.call_summary if analysis else None,
+        "turns": _kept(call.turns) or None,
+        "summary": call.summary,
+        "call_successful": analysis.call_successful if analysis else None,
+        "answered_by": call.answered_by,
+        "vendor": call.vendor,
         "disclosures": disclosures.from_metadata(call.metadata),
         **facts_of(call),
     }
-    if event.event is CallEventType.CALL_STARTED and base.status is not None:
-        found["status"] = None  # a late "started" never moves an ended call back
+    if _STAGE[event.event] < max((_STAGE[e] for e in base.events), default=0):
+        found["status"] = None  # a late "started" or "ringing" never moves an ended call back
     changes = {name: value for name, value in found.items() if value is not None}
     changes["do_not_call"] = base.do_not_call or wants_no_calls(call)
     changes["events"] = sorted({*base.events, event.event})
+    if call.call_status and call.call_status not in base.statuses:
+        changes["statuses"] = [*base.statuses, call.call_status]
     return changes
+
+
+def _kept(turns: list[Turn]) -> list[Turn]:
+    kept, size = [], 0
+    for turn in turns:
+        size += len(turn.content)
+        if size > TURNS_KEPT_MAX:
+            break
+        kept.append(turn)
+    return kept
 
 
 def _when(millis: int | None) -> datetime | None:
