@@ -43,12 +43,17 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def vendor(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
-    """A Retell-shaped vendor on loopback: serves recordings, deletes calls."""
+    """A Retell-shaped vendor on loopback: serves recordings, deletes calls (the tenant's base URL)."""
     with fake_provider() as fake:
-        monkeypatch.setenv("GATEHOUSE_VOICE_AGENT_BASE_URL", fake.url)
+        monkeypatch.setenv("GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK", "true")
         get_settings.cache_clear()
+        _vendor_url.append(fake.url)
         yield fake
+        _vendor_url.clear()
     get_settings.cache_clear()
+
+
+_vendor_url: list[str] = []  # the fake vendor this test's tenant connects to
 
 
 def serve(fake: FakeProvider, call_id: str, body: bytes = AUDIO) -> str:
@@ -78,7 +83,8 @@ def deletes(fake: FakeProvider) -> list[str]:
 
 
 def connect_agent(tenant: TenantFixture) -> str:
-    return connect_provider(tenant, Provider.VOICE_AGENT, VOICE_CREDENTIALS)
+    base = {"base_url": _vendor_url[0]} if _vendor_url else {}
+    return connect_provider(tenant, Provider.VOICE_AGENT, {**VOICE_CREDENTIALS, **base})
 
 
 def at(moment: datetime) -> Callable[[], datetime]:

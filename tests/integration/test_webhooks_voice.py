@@ -228,9 +228,11 @@ def test_erasure_finds_and_deletes_a_contacts_calls(hooks, tenant_a: TenantFixtu
 
 def test_vapis_status_update_and_end_of_call_report_build_one_record(hooks, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
     ref = connected(tenant_a, VAPI_CREDENTIALS)
-    for name in ("status-update", "end-of-call-report"):
-        reply = hooks(vapi_event(ref, published("vapi", name)))
-        assert reply.status == 200, reply.body
+    assert hooks(vapi_event(ref, published("vapi", "status-update"))).status == 200
+    # Its recording is on Vapi's storage, which nothing here reaches: the copy fails and the
+    # report is answered 503 so that Vapi sends it again (tests/integration/test_call_recordings.py
+    # copies from a vendor on loopback); what the report says is kept all the same.
+    assert hooks(vapi_event(ref, published("vapi", "end-of-call-report"))).status == 503
     [record] = calls(tenant_a, VAPI_CUSTOMER)
     assert (record.vendor, record.direction, record.status, record.outcome) == (
         "vapi",
@@ -244,7 +246,7 @@ def test_vapis_status_update_and_end_of_call_report_build_one_record(hooks, tena
         Speaker.AGENT
     ]  # system left out
     assert record.turns[1].content == "Doing pretty well. How are you?"
-    assert (record.recording_ref or "").endswith("-mono.wav")
+    assert (record.recording_ref, record.recording_key) == (None, None)  # the vendor's URL is never stored
     assert (record.cost_cents, record.call_successful) == (8.42, True)
     assert record.disconnection_reason == "customer-ended-call"
 

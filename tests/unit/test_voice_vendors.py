@@ -126,12 +126,12 @@ def test_an_event_adds_its_campaign_cost_and_mood_and_nothing_it_lacks() -> None
         {
             "call_id": "call_x",
             "metadata": {"campaign_id": "cmp_" + "a" * 26},
-            "call_cost": {"combined_cost": 12.6},
+            "cost_cents": 12.6,  # as the wire reader gives Retell's call_cost.combined_cost
             "call_analysis": {"user_sentiment": "Negative", "in_voicemail": False},
         }
     )
     assert facts_of(payload) == {
-        "campaign_id": "cmp_" + "a" * 26, "cost_cents": 13, "sentiment": "negative", "voicemail": False,
+        "campaign_id": "cmp_" + "a" * 26, "cost_cents": 12.6, "sentiment": "negative", "voicemail": False,
     }  # fmt: skip
     forged = CallPayload.model_validate({"call_id": "c", "metadata": {"campaign_id": "../other"}})
     assert facts_of(forged) == {}
