@@ -4,7 +4,9 @@ Imports demo/contacts.csv into the demo tenant and connects the sandbox Twilio a
 voice agent. One person answers with a reply that may be a revocation ("I quit"), signed
 as Twilio signs it: the number is held for review. Then it creates a marketing SMS
 campaign for every imported contact and an informational AI-voice campaign that records
-calls without announcing it, submits, approves and starts each, waits for each dispatch
+calls without announcing it (on which Gil asks not to be called again: his number is
+suppressed, and the call's recording is copied into the tenant's own S3 prefix), submits,
+approves and starts each, waits for each dispatch
 run (the template's state machine, executed by moto, calling the real dispatch handlers)
 and prints each report: one line per contact with its outcome and reason.
 
@@ -31,6 +33,7 @@ from typing import Any
 
 import holidays
 
+from gatehouse.providers.sandbox import sandbox
 from local.runtime import LocalRuntime
 
 DEMO_CSV = Path(__file__).resolve().parents[1] / "demo" / "contacts.csv"
@@ -54,6 +57,17 @@ VOICE_CAMPAIGN = {
 # Who the voice campaign calls: Ann (California) and Cy (Florida) need every party's consent to a
 # recording, which the campaign does not announce; Gil (Arizona) does not.
 VOICE_AUDIENCE = ("+14155550132", "+13055550166", "+16025550119")
+# What Gil says on the call (the sandbox's script for numbers ending 0119): his words in the
+# transcript revoke consent (47 CFR 64.1200(a)(10)), whatever the agent's own analysis says, so his
+# number goes on the suppression list for texts and calls alike.
+GIL_ON_THE_CALL = (
+    "0119",
+    (
+        ("agent", "Hello, this is an automated reminder from the demo company about your appointment."),
+        ("user", "Please stop calling me."),
+        ("agent", "Understood. Goodbye."),
+    ),
+)
 # The sandbox accepts any well-formed Twilio credentials; it records what it is asked to send.
 SANDBOX_TWILIO = {
     "account_sid": "AC" + "0d" * 16,
@@ -215,6 +229,7 @@ def run_demo(runtime: LocalRuntime, at: datetime | None = None) -> DemoRun:
         contacts = import_contacts(client)
         connect_providers(client)
         reply(client, *DOUBTFUL_REPLY)
+        sandbox().script_call(*GIL_ON_THE_CALL)  # the person on the line, as the sandbox plays them
         found = DemoRun(contacts=contacts)
         for name, spec, audience in (
             ("sms", DEMO_CAMPAIGN, list(contacts.values())),

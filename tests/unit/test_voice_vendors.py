@@ -62,7 +62,15 @@ def test_the_local_runtime_also_fetches_from_loopback_and_nothing_else_new(
     mode: pytest.MonkeyPatch, url: str, fetched: bool
 ) -> None:
     in_mode(mode, "sandbox")
+    mode.setenv("GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK", "true")  # set by local.runtime alone
+    get_settings.cache_clear()
     assert allowed(url, Vendor.RETELL) is fetched
+
+
+def test_a_sandbox_deployment_never_fetches_from_its_own_loopback(mode: pytest.MonkeyPatch) -> None:
+    """In AWS a signed event could name the function's own loopback (its runtime API): refused."""
+    in_mode(mode, "sandbox")
+    assert allowed("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", Vendor.RETELL) is False
 
 
 def test_the_twilio_delete_names_the_recording_of_the_url_with_basic_auth(mode: pytest.MonkeyPatch) -> None:

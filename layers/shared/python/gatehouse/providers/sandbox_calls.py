@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from gatehouse.providers import sandbox_callbacks
+from gatehouse.providers import sandbox_callbacks, sandbox_recordings
 from gatehouse.providers.base import CallRequest
 from gatehouse.providers.sandbox_callbacks import Callback
 from gatehouse.vault.schemas import TwilioCredentials, VoiceAgentCredentials, VoiceVendor
@@ -35,8 +35,6 @@ SANDBOX_CALL_SECONDS: Final = 42
 SANDBOX_UNDELIVERED_SUFFIX: Final = "0013"
 SANDBOX_VOICEMAIL_SUFFIX: Final = "0077"
 SANDBOX_SPOKEN_REVOCATION_SUFFIX: Final = "0086"
-# Where the sandbox says a call's recording is (the vendor's copy; nothing is served there).
-SANDBOX_RECORDING_BASE: Final = "https://recordings.sandbox.invalid"
 DEFAULT_SCRIPT: Final[Script] = (
     ("agent", "Hello, this is an automated assistant calling from the demo company."),
     ("user", "Hi, what is this about?"),
@@ -105,7 +103,7 @@ def _retell(  # noqa: PLR0917
         "transcript_object": [
             {"role": role, "content": words, "words": _words(words)} for role, words in spoken
         ],
-        "recording_url": f"{SANDBOX_RECORDING_BASE}/{call_id}/recording.wav",
+        "recording_url": sandbox_recordings.recording_url(call_id),
     }
     analysis: dict[str, object] = {
         "call_summary": "The agent gave the reminder." if ending == "answered" else "Reached voicemail.",
@@ -177,7 +175,7 @@ def _vapi(  # noqa: PLR0917
                 "messages": [{"role": "bot" if r == "agent" else "user", "message": w} for r, w in spoken],
                 "recordingUrl": None
                 if ending == "no_answer"
-                else f"{SANDBOX_RECORDING_BASE}/{call_id}/mono.wav",
+                else sandbox_recordings.recording_url(call_id, "mono.wav"),
             },
             "analysis": {"summary": "The assistant gave the reminder.", "successEvaluation": "true"},
         }

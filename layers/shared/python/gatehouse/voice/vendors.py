@@ -101,7 +101,7 @@ def allowed(url: str, vendor: Vendor) -> bool:
     host = (parts.hostname or "").lower()
     if parts.username or parts.password or not host:
         return False
-    if get_settings().provider_mode == "sandbox" and _loopback(host):
+    if get_settings().voice_agent_allow_loopback and _loopback(host):  # the local runtime's sandbox only
         return parts.scheme in {"http", "https"}
     if parts.scheme != "https":
         return False

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from gatehouse.clock import Clock, utc_now
+from gatehouse.compliance.optout import Intent
 from gatehouse.config import get_settings
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.errors import Conflict, Invalid
@@ -162,7 +163,7 @@ def record_event(
     )  # fmt: skip
     from gatehouse.voice import recordings  # noqa: PLC0415 - it reads CallRecord from here
 
-    record = _merge(scope, contact_id, event, clock)
+    record = _merge(scope, contact_id, event, clock, revoked=reading.intent is Intent.OPT_OUT)
     links.link(scope, record)
     record = recordings.keep(scope, record, event, vendor=call.vendor, clock=clock)
     if event.event is CallEventType.CALL_ENDED:
@@ -183,7 +184,9 @@ def wants_no_calls(call: CallPayload) -> bool:
     return any(flags) or bool(words & DO_NOT_CALL)
 
 
-def _merge(scope: TenantScope, contact_id: str, event: CallEvent, clock: Clock) -> CallRecord:
+def _merge(
+    scope: TenantScope, contact_id: str, event: CallEvent, clock: Clock, *, revoked: bool = False
+) -> CallRecord:
     call = event.call
     for _ in range(3):
         existing = scope.get(CallRecord, f"{contact_id}#{call.call_id}")
@@ -195,7 +198,9 @@ def _merge(scope: TenantScope, contact_id: str, event: CallEvent, clock: Clock) 
             received_at=clock(),
         )
         try:
-            return scope.save(base.model_copy(update=_changes(base, event)))
+            changes = _changes(base, event)
+            changes["do_not_call"] = changes["do_not_call"] or revoked  # heard in the caller's words
+            return scope.save(base.model_copy(update=changes))
         except Conflict:
             continue
     raise Conflict("the call record changed concurrently; retry")
