@@ -1,4 +1,4 @@
-"""The demo's AI-voice campaign end to end on the local runtime: a revocation spoken on a call, and its recording.
+"""The demo's AI-voice campaign on the local runtime: a revocation spoken on a call, and its recording.
 
 The sandbox places each call and posts back what Retell would post, in Retell's wire
 format and signed with the tenant's Retell API key (``x-retell-signature``), so the

@@ -69,5 +69,5 @@ def _base() -> str:
             _server = ThreadingHTTPServer(("127.0.0.1", 0), _Recordings)
             _server.daemon_threads = True
             threading.Thread(target=_server.serve_forever, name="sandbox-recordings", daemon=True).start()
-        host, port = _server.server_address[:2]
-    return f"http://{host}:{port}"
+        port = _server.server_address[1]
+    return f"http://127.0.0.1:{port}"
