@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse import freshness
 from gatehouse.config import SchedulerSettings, require
@@ -22,6 +22,7 @@ from gatehouse.jobs.dnc_rescrub import run_dnc_rescrub
 from gatehouse.jobs.heartbeat import run_heartbeat
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.jobs.tenants import Deadline
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics, tracer
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
@@ -38,7 +39,7 @@ JOBS: dict[str, Callable[[Deadline], Any]] = {
 }
 
 
-class JobEvent(BaseModel):
+class JobEvent(GatehouseModel):
     model_config = ConfigDict(extra="forbid")
 
     job: str

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel
-
 from gatehouse import audit
 from gatehouse.campaigns.records import (
     Campaign,
@@ -34,6 +32,7 @@ from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
 from gatehouse.identity.two_factor import SecurityPolicy
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import Page, TenantScope
 
 S = CampaignStatus
@@ -65,7 +64,7 @@ class CampaignNotFound(NotFound):
     code = "not_found"
 
 
-class AuditedCampaign(BaseModel):
+class AuditedCampaign(GatehouseModel):
     campaign_id: str
     status: CampaignStatus
     name: str

@@ -14,12 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
 
 MERGE_FIELDS: Final = frozenset({"first_name", "last_name"})
@@ -39,7 +40,7 @@ class CampaignStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Window(BaseModel):
+class Window(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     days: Annotated[list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], Field(min_length=1)]
@@ -58,7 +59,7 @@ class Window(BaseModel):
         return CampaignWindow.of(self.days, self.start, self.end)
 
 
-class Audience(BaseModel):
+class Audience(GatehouseModel):
     """A saved filter over the tenant's contacts, or an explicit list of contact ids."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -77,7 +78,7 @@ class Audience(BaseModel):
         return self
 
 
-class SmsContent(BaseModel):
+class SmsContent(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sms"] = "sms"
@@ -110,7 +111,7 @@ SipUri = Annotated[
 ]
 
 
-class VoiceContent(BaseModel):
+class VoiceContent(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["voice"] = "voice"
@@ -136,7 +137,7 @@ class VoiceContent(BaseModel):
         return self
 
 
-class SenderPool(BaseModel):
+class SenderPool(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     messaging_service_sid: Annotated[str, Field(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
@@ -149,7 +150,7 @@ class SenderPool(BaseModel):
         return self
 
 
-class CampaignSpec(BaseModel):
+class CampaignSpec(GatehouseModel):
     """Everything a client sets on a campaign; approval covers exactly this."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -219,7 +220,7 @@ class CampaignSpec(BaseModel):
 _DEFAULT_TECHNOLOGY: Final = {"sms": Technology.AUTODIALED, "voice": Technology.ARTIFICIAL_VOICE}
 
 
-class Transition(BaseModel):
+class Transition(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     status: CampaignStatus

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse.errors import Conflict
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import TRANSACTION_LIMIT, TransactionConflict
 
@@ -37,7 +38,7 @@ CLAIM_KEPT: Final = timedelta(days=30)
 _REWRITES: Final = 3
 
 
-class ClaimMark(BaseModel):
+class ClaimMark(GatehouseModel):
     """Who holds a claim: the run whose task may call the provider for it, once."""
 
     model_config = ConfigDict(frozen=True)

@@ -29,13 +29,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression.keys import number_key
 from gatehouse.suppression.numbers import is_e164
@@ -74,7 +75,7 @@ class SuppressionEntry(TenantRecord):
         return self.number_key
 
 
-class SuppressionView(BaseModel):
+class SuppressionView(GatehouseModel):
     """What anyone is shown of an entry: a short reference to the hash, never the number."""
 
     model_config = ConfigDict(frozen=True)
@@ -98,7 +99,7 @@ class SuppressionView(BaseModel):
         )
 
 
-class Removal(BaseModel):
+class Removal(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     reason: str

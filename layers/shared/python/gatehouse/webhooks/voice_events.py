@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity import caller as callers
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression import SuppressionSource, suppress
 from gatehouse.suppression.numbers import is_e164
@@ -47,7 +48,7 @@ class CallEventType(StrEnum):
     CALL_ANALYZED = "call_analyzed"
 
 
-class CallAnalysis(BaseModel):
+class CallAnalysis(GatehouseModel):
     model_config = ConfigDict(extra="ignore")
 
     disposition: str | None = Field(default=None, max_length=100)
@@ -56,7 +57,7 @@ class CallAnalysis(BaseModel):
     custom_analysis_data: dict[str, Any] = {}
 
 
-class CallPayload(BaseModel):
+class CallPayload(GatehouseModel):
     """The call as the voice agent describes it (Retell-style field names)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -79,7 +80,7 @@ class CallPayload(BaseModel):
         return self.from_number if self.direction == "inbound" else self.to_number
 
 
-class CallEvent(BaseModel):
+class CallEvent(GatehouseModel):
     model_config = ConfigDict(extra="ignore")
 
     event: CallEventType
