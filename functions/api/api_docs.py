@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from gatehouse import freshness
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import Server
 
@@ -34,6 +36,10 @@ def openapi_json(app: APIGatewayRestResolver) -> str:
 
 def register(app: APIGatewayRestResolver, middlewares: list[Any]) -> None:
     """Add GET /docs and GET /openapi.json to ``app``, both behind ``middlewares``."""
+    freshness.load_before_snapshot(
+        "aws_lambda_powertools.event_handler.openapi.models",
+        "aws_lambda_powertools.event_handler.openapi.swagger_ui",
+    )
 
     @app.get("/docs", middlewares=middlewares, include_in_schema=False)
     def swagger_ui() -> Response[str]:
