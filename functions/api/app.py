@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import api_docs
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
@@ -62,9 +62,6 @@ SETTINGS = require(ApiSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
 
-TITLE = "Gatehouse API"
-VERSION = "0.1.0"
-
 
 def _cors() -> CORSConfig | None:
     origins = list(SETTINGS.allowed_origins)
@@ -106,33 +103,12 @@ for module in (
     operators,
 ):
     app.include_router(module.router)
-app.enable_swagger(
-    path="/docs",
-    title=TITLE,
-    version=VERSION,
-    description=(
-        "Compliance-first outreach platform. Authenticate with 'Authorization: Bearer <api key>', "
-        "or sign in (POST /sign-in/link, then /sign-in/session) for a session cookie; cookie-authenticated "
-        "changes need the X-CSRF-Token header and an allowed Origin."
-    ),
-    security_schemes={"apiKey": HTTPBearer(description="Gatehouse API key (ghk_...)")},
-    security=[{"apiKey": []}],
-    middlewares=public(),
-)
-
-
-@app.get("/openapi.json", middlewares=public(), include_in_schema=False)
-def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type="application/json", body=openapi_json())
+api_docs.register(app, middlewares=public())
 
 
 def openapi_json() -> str:
-    return app.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        security_schemes={"apiKey": HTTPBearer(description="Gatehouse API key (ghk_...)")},
-        security=[{"apiKey": []}],
-    )
+    """The OpenAPI document (``local.openapi_doc`` writes and checks it)."""
+    return api_docs.openapi_json(app)
 
 
 def error_response(

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import freshness
 from gatehouse.config import IntakeSettings, require
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import for_tenant, logger, metrics, tracer
 from gatehouse.tenancy import TenantScope
 
@@ -29,7 +30,7 @@ freshness.register_with_runtime()
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(GatehouseModel):
     model_config = ConfigDict(extra="forbid")
 
     job: Literal["import"]

@@ -12,16 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse import freshness
 from gatehouse.config import SchedulerSettings, require
-from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints
-from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
-from gatehouse.jobs.dnc_rescrub import run_dnc_rescrub
-from gatehouse.jobs.heartbeat import run_heartbeat
-from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.jobs.tenants import Deadline
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics, tracer
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
@@ -29,16 +25,58 @@ SETTINGS = require(SchedulerSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
 
+# Each job imports its own modules when it runs: a cold start loads the tenant walk every job
+# shares (gatehouse.jobs.tenants, the data door) and only the one job its rule names; under
+# SnapStart they are all loaded before the snapshot.
+freshness.load_before_snapshot(
+    "gatehouse.jobs.heartbeat",
+    "gatehouse.jobs.audit_checkpoints",
+    "gatehouse.jobs.dnc_rescrub",
+    "gatehouse.jobs.retention_purge",
+    "gatehouse.jobs.dispatch_deferred",
+)
+
+
+def _heartbeat(deadline: Deadline) -> Any:
+    from gatehouse.jobs.heartbeat import run_heartbeat  # noqa: PLC0415
+
+    return run_heartbeat()
+
+
+def _audit_checkpoints(deadline: Deadline) -> Any:
+    from gatehouse.jobs.audit_checkpoints import run_audit_checkpoints  # noqa: PLC0415
+
+    return run_audit_checkpoints()
+
+
+def _dnc_rescrub(deadline: Deadline) -> Any:
+    from gatehouse.jobs.dnc_rescrub import run_dnc_rescrub  # noqa: PLC0415
+
+    return run_dnc_rescrub(deadline=deadline)
+
+
+def _retention_purge(deadline: Deadline) -> Any:
+    from gatehouse.jobs.retention_purge import run_retention_purge  # noqa: PLC0415
+
+    return run_retention_purge(deadline=deadline)
+
+
+def _dispatch_deferred(deadline: Deadline) -> Any:
+    from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred  # noqa: PLC0415
+
+    return run_dispatch_deferred(deadline=deadline)
+
+
 JOBS: dict[str, Callable[[Deadline], Any]] = {
-    "heartbeat": lambda _: run_heartbeat(),
-    "audit_checkpoints": lambda _: run_audit_checkpoints(),
-    "dnc_rescrub": lambda deadline: run_dnc_rescrub(deadline=deadline),
-    "retention_purge": lambda deadline: run_retention_purge(deadline=deadline),
-    "dispatch_deferred": lambda deadline: run_dispatch_deferred(deadline=deadline),
+    "heartbeat": _heartbeat,
+    "audit_checkpoints": _audit_checkpoints,
+    "dnc_rescrub": _dnc_rescrub,
+    "retention_purge": _retention_purge,
+    "dispatch_deferred": _dispatch_deferred,
 }
 
 
-class JobEvent(BaseModel):
+class JobEvent(GatehouseModel):
     model_config = ConfigDict(extra="forbid")
 
     job: str

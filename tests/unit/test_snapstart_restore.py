@@ -135,3 +135,23 @@ def test_tenant_credentials_and_their_signed_clients_are_gone_after_a_restore(
     snapshot_restored(runtime_hooks)
     assert credentials._cache._held == {}
     assert not [key for key in store._signed if key[1] == tenant]
+
+
+def test_modules_a_handler_leaves_to_their_first_request_are_in_the_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before_snapshot: list[Callable[[], object]] = []
+    monkeypatch.setitem(
+        sys.modules, "snapshot_restore_py", SimpleNamespace(register_before_snapshot=before_snapshot.append)
+    )
+    monkeypatch.delitem(sys.modules, "gatehouse.jobs.heartbeat", raising=False)
+    assert freshness.load_before_snapshot("gatehouse.jobs.heartbeat")
+    assert "gatehouse.jobs.heartbeat" not in sys.modules  # not at init: just before the snapshot
+    for hook in before_snapshot:
+        hook()
+    assert "gatehouse.jobs.heartbeat" in sys.modules
+
+
+def test_off_lambda_nothing_is_loaded_for_a_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
+    assert not freshness.load_before_snapshot("gatehouse.jobs.heartbeat")

@@ -9,16 +9,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
 from gatehouse.identity import api_keys
 from gatehouse.identity.permissions import Permission, Role
+from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, KeyId, PageLimit, StrictBody, documented, follow
 
 router = Router()
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(GatehouseModel):
     key_id: str
     name: str
     role: Role
@@ -40,7 +41,7 @@ class ApiKeyCreated(ApiKeyOut):
     token: str = Field(description="the key itself; shown only in this response")
 
 
-class ApiKeyPage(BaseModel):
+class ApiKeyPage(GatehouseModel):
     items: list[ApiKeyOut]
     next_cursor: str | None
 

@@ -10,17 +10,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from guards import caller, requires
-from pydantic import BaseModel
 
 from gatehouse import audit
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
 router = Router()
 Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 
-class AuditEntryPage(BaseModel):
+class AuditEntryPage(GatehouseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None
 
@@ -29,7 +29,7 @@ class VerifyRequest(StrictBody):
     full: bool = False
 
 
-class VerifyResult(BaseModel):
+class VerifyResult(GatehouseModel):
     tenant_id: str
     ok: bool
     summary: str

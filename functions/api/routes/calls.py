@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from guards import caller, requires, scope
-from pydantic import BaseModel
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.voice import calls, recordings
 from gatehouse.voice.calls import CallOutcome, CallPage, CallView, TranscriptPage
 from routes.schemas import Cursor, PageLimit, documented
@@ -26,7 +26,7 @@ OutcomeFilter = Annotated[CallOutcome | None, Query(description="only calls that
 EXPORT_PAGE = 500
 
 
-class CallList(BaseModel):
+class CallList(GatehouseModel):
     items: list[CallView]
     next_cursor: str | None
 

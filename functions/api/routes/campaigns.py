@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
@@ -17,6 +17,7 @@ from gatehouse.clock import utc_now
 from gatehouse.contacts import checks
 from gatehouse.dispatch import export, preflight, report, run
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, StrictBody, documented, follow
 
 router = Router()
@@ -24,7 +25,7 @@ router = Router()
 CampaignId = Annotated[str, Path(pattern=r"^cmp_[a-z2-7]{26}$", description="campaign id")]
 
 
-class CampaignOut(BaseModel):
+class CampaignOut(GatehouseModel):
     campaign_id: str
     status: CampaignStatus
     spec: CampaignSpec
@@ -40,7 +41,7 @@ class CampaignOut(BaseModel):
         return cls.model_validate(campaign.model_dump(include=set(cls.model_fields)))
 
 
-class CampaignPage(BaseModel):
+class CampaignPage(GatehouseModel):
     items: list[CampaignOut]
     next_cursor: str | None
 
@@ -53,7 +54,7 @@ class PolicyIn(StrictBody):
     four_eyes: bool
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(GatehouseModel):
     four_eyes: bool
     changed_by: str | None
     changed_at: datetime | None
@@ -177,7 +178,7 @@ def cancel_campaign(campaign_id: CampaignId) -> CampaignOut:
     return _move(campaign_id, "cancel", None)
 
 
-class RunOut(BaseModel):
+class RunOut(GatehouseModel):
     run_id: str
     campaign_id: str
     status: run.RunStatus
@@ -192,12 +193,12 @@ class RunOut(BaseModel):
         return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
 
 
-class StartedOut(BaseModel):
+class StartedOut(GatehouseModel):
     campaign: CampaignOut
     run: RunOut
 
 
-class RunList(BaseModel):
+class RunList(GatehouseModel):
     items: list[RunOut]
 
 
@@ -253,7 +254,7 @@ def list_runs(campaign_id: CampaignId) -> RunList:
     return RunList(items=[RunOut.of(r) for r in run.list_runs(tenant, campaign_id)])
 
 
-class OutcomeOut(BaseModel):
+class OutcomeOut(GatehouseModel):
     contact_id: str
     status: str
     reason: str | None
@@ -269,7 +270,7 @@ class OutcomeOut(BaseModel):
     )
 
 
-class ReportOut(BaseModel):
+class ReportOut(GatehouseModel):
     counts: dict[str, int] = Field(
         description="this page's outcomes by status (or status:reason), by delivery:<status>[:<code>],"
         " and dnc:unscrubbed for contacts reached without any DNC check"
@@ -278,7 +279,7 @@ class ReportOut(BaseModel):
     next_cursor: str | None
 
 
-class PreflightOut(BaseModel):
+class PreflightOut(GatehouseModel):
     campaign: list[str] = Field(
         description="reasons the whole campaign could not send now, approval aside (tenant, billing)"
     )

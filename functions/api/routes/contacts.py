@@ -16,7 +16,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
-from pydantic import BaseModel
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts import checks, imports, service
@@ -26,6 +25,7 @@ from gatehouse.contacts.imports import ErrorRow, ImportCounts, ImportJob, Import
 from gatehouse.contacts.records import ContactChanges, ContactInput, ContactView
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, documented, follow
 
 router = Router()
@@ -37,12 +37,12 @@ TagFilter = Annotated[str | None, Query(max_length=40, description="contacts wit
 EXPORT_PAGE = 1000
 
 
-class ContactPage(BaseModel):
+class ContactPage(GatehouseModel):
     items: list[ContactView]
     next_cursor: str | None
 
 
-class ImportView(BaseModel):
+class ImportView(GatehouseModel):
     import_id: str
     status: ImportStatus
     counts: ImportCounts
@@ -62,12 +62,12 @@ class ImportView(BaseModel):
         )
 
 
-class ImportErrors(BaseModel):
+class ImportErrors(GatehouseModel):
     items: list[ErrorRow]
     next_cursor: str | None
 
 
-class PersonData(BaseModel):
+class PersonData(GatehouseModel):
     contact: ContactView
     messages: list[dict[str, object]]
     calls: list[dict[str, object]]

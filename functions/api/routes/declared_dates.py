@@ -12,11 +12,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from guards import requires
-from pydantic import BaseModel
 
 from gatehouse.compliance import declared
 from gatehouse.compliance.declared import DeclaredDate, DeclaredKind
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import documented
 
 router = Router()
@@ -27,7 +27,7 @@ StateQuery = Annotated[
 FromQuery = Annotated[date | None, Query(description="only dates on or after this day")]
 
 
-class DeclaredDateOut(BaseModel):
+class DeclaredDateOut(GatehouseModel):
     date_id: str
     state: str
     day: date
@@ -44,7 +44,7 @@ class DeclaredDateOut(BaseModel):
         return cls.model_validate(record.model_dump(exclude={"version"}))
 
 
-class DeclaredDateList(BaseModel):
+class DeclaredDateList(GatehouseModel):
     items: list[DeclaredDateOut]
 
 

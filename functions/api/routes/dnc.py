@@ -14,12 +14,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse import dnc
 from gatehouse.dnc import AcknowledgmentView, DncStatus, LoadKind, LoadReport, StateListReport, state_lists
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import StrictBody, documented
 
 router = Router()
@@ -31,7 +32,7 @@ State = Annotated[
 Kind = Annotated[LoadKind, Query(description="full: replaces the area code's set; change: A,/D, lines")]
 
 
-class AcknowledgmentText(BaseModel):
+class AcknowledgmentText(GatehouseModel):
     wording: str = Field(description="send exactly this text to POST /dnc/acknowledgment")
     acknowledgment: AcknowledgmentView | None
 

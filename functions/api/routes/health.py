@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from guards import public
-from pydantic import BaseModel
 
+from gatehouse.models import GatehouseModel
 from routes.schemas import documented
 
 router = Router()
 
 
-class Health(BaseModel):
+class Health(GatehouseModel):
     status: str
 
 

@@ -14,10 +14,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from guards import caller, requires, scope
-from pydantic import BaseModel
 
 from gatehouse import vault
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.providers import CheckResult, request_check
 from gatehouse.vault import IntegrationView, Provider
 from routes.schemas import documented, follow
@@ -44,7 +44,7 @@ Changes = Annotated[
 ]
 
 
-class IntegrationList(BaseModel):
+class IntegrationList(GatehouseModel):
     items: list[IntegrationView]
 
 

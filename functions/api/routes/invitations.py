@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, public, request_origin, requires, scope
-from pydantic import BaseModel
 
 from gatehouse.identity import invitations
 from gatehouse.identity.permissions import Permission, Role
+from gatehouse.models import GatehouseModel
 from routes.schemas import (
     Cursor,
     EmailAddress,
@@ -27,7 +27,7 @@ from routes.schemas import (
 router = Router()
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(GatehouseModel):
     invitation_id: str
     email: str
     role: Role
@@ -42,7 +42,7 @@ class InvitationOut(BaseModel):
         return cls.model_validate(invitation.model_dump(include=set(cls.model_fields)))
 
 
-class InvitationPage(BaseModel):
+class InvitationPage(GatehouseModel):
     items: list[InvitationOut]
     next_cursor: str | None
 
@@ -56,7 +56,7 @@ class AcceptRequest(StrictBody):
     token: OneTimeToken
 
 
-class AcceptedOut(BaseModel):
+class AcceptedOut(GatehouseModel):
     user_id: str
     role: Role
     next: str

@@ -9,16 +9,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
-from pydantic import BaseModel
 
 from gatehouse.identity import members
 from gatehouse.identity.permissions import Permission, Role
+from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, StrictBody, UserId, documented
 
 router = Router()
 
 
-class MemberOut(BaseModel):
+class MemberOut(GatehouseModel):
     user_id: str
     email: str
     role: Role
@@ -29,7 +29,7 @@ class MemberOut(BaseModel):
         return cls(user_id=member.user_id, email=member.email, role=member.role, joined_at=member.joined_at)
 
 
-class MemberPage(BaseModel):
+class MemberPage(GatehouseModel):
     items: list[MemberOut]
     next_cursor: str | None
 

@@ -10,20 +10,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from guards import caller, current_session, requires, session_cookies
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse.compliance import declared
 from gatehouse.compliance.declared import DeclaredKind
 from gatehouse.identity import operators
 from gatehouse.identity.permissions import OPERATOR
 from gatehouse.identity.tenants import TenantEntry, TenantStatus, list_tenants
+from gatehouse.models import GatehouseModel
 from routes.declared_dates import DeclaredDateList, DeclaredDateOut
 from routes.schemas import Cursor, PageLimit, StrictBody, TenantIdPath, documented
 
 router = Router()
 
 
-class TenantOut(BaseModel):
+class TenantOut(GatehouseModel):
     tenant_id: str
     name: str
     status: TenantStatus
@@ -36,7 +37,7 @@ class TenantOut(BaseModel):
         )
 
 
-class TenantPage(BaseModel):
+class TenantPage(GatehouseModel):
     items: list[TenantOut]
     next_cursor: str | None
 
@@ -59,7 +60,7 @@ class WithdrawRequest(StrictBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
-class SupportSession(BaseModel):
+class SupportSession(GatehouseModel):
     session_id: str
     tenant_id: str
     expires_at: datetime

@@ -12,9 +12,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from guards import caller, requires, scope
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.suppression.review import HoldResolved, confirm_hold, release_hold
 from gatehouse.webhooks import inbound_sms
 from gatehouse.webhooks.inbound_sms import HeldTextView
@@ -31,7 +32,7 @@ class ReleaseRequest(StrictBody):
     )
 
 
-class HeldTextPage(BaseModel):
+class HeldTextPage(GatehouseModel):
     items: list[HeldTextView]
     next_cursor: str | None
 

@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatehouse.models import GatehouseModel
+
 PageLimit = Annotated[int, Query(ge=1, le=100, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="opaque cursor from the previous page")]
 UserId = Annotated[str, Path(pattern=r"^usr_[a-z2-7]{26}$", description="user id")]
@@ -22,20 +24,20 @@ EmailAddress = Annotated[
 OneTimeToken = Annotated[str, Field(min_length=10, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class StrictBody(BaseModel):
+class StrictBody(GatehouseModel):
     """Request bodies refuse unknown fields, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(GatehouseModel):
     code: str
     message: str
     request_id: str
     details: list[dict[str, str]]
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(GatehouseModel):
     """The one error shape every failure leaves the API in."""
 
     error: ErrorInfo

@@ -17,11 +17,12 @@ from guards import (
     requires,
     session_cookies,
 )
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse.audit import record_personal
 from gatehouse.identity import sessions, sign_in
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from routes.schemas import EmailAddress, OneTimeToken, SessionId, StrictBody, documented
 
 router = Router()
@@ -31,7 +32,7 @@ class LinkRequest(StrictBody):
     email: EmailAddress
 
 
-class LinkRequested(BaseModel):
+class LinkRequested(GatehouseModel):
     status: str
 
 
@@ -41,7 +42,7 @@ class ExchangeRequest(StrictBody):
     operator_console: bool = False
 
 
-class SessionOut(BaseModel):
+class SessionOut(GatehouseModel):
     session_id: str
     created_at: datetime
     last_seen_at: datetime
@@ -72,11 +73,11 @@ class Whoami(SessionOut):
     operator: bool
 
 
-class SessionList(BaseModel):
+class SessionList(GatehouseModel):
     items: list[SessionOut]
 
 
-class Ended(BaseModel):
+class Ended(GatehouseModel):
     ended: int
 
 

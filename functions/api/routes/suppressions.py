@@ -13,10 +13,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse import suppression
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.suppression import SuppressionSource, SuppressionView
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
@@ -31,7 +32,7 @@ class SuppressRequest(StrictBody):
     reason: Reason | None = None
 
 
-class SuppressReply(BaseModel):
+class SuppressReply(GatehouseModel):
     entry: SuppressionView
     created: bool = Field(description="false: the number was already suppressed; its first entry stands")
 
@@ -40,7 +41,7 @@ class CheckRequest(StrictBody):
     numbers: list[Number] = Field(min_length=1, max_length=suppression.CHECK_MAX)
 
 
-class CheckReply(BaseModel):
+class CheckReply(GatehouseModel):
     suppressed: list[str] = Field(description="the given numbers (as given) that are suppressed")
 
 
@@ -49,7 +50,7 @@ class RemoveRequest(StrictBody):
     reason: Reason = Field(min_length=1)
 
 
-class SuppressionPage(BaseModel):
+class SuppressionPage(GatehouseModel):
     items: list[SuppressionView]
     next_cursor: str | None
 

@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, current_session, requires, scope, session_cookies
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from gatehouse.audit import record_personal
 from gatehouse.identity import sessions, two_factor
 from gatehouse.identity.permissions import Permission
 from gatehouse.identity.users import get_user
+from gatehouse.models import GatehouseModel
 from routes.schemas import StrictBody, documented
 
 router = Router()
@@ -24,7 +25,7 @@ RecoveryCode = Annotated[
 ]
 
 
-class Enrolled(BaseModel):
+class Enrolled(GatehouseModel):
     secret: str = Field(description="shown once: add it to an authenticator app, then confirm with a code")
     otpauth_uri: str
 
@@ -44,16 +45,16 @@ class VerifyRequest(StrictBody):
         return self
 
 
-class Confirmed(BaseModel):
+class Confirmed(GatehouseModel):
     recovery_codes: list[str] = Field(description="shown once; each works once")
     csrf_token: str | None
 
 
-class Verified(BaseModel):
+class Verified(GatehouseModel):
     csrf_token: str
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(GatehouseModel):
     require_two_factor: bool
     changed_by: str | None
     changed_at: datetime | None

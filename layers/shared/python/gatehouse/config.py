@@ -25,7 +25,8 @@ _Given = Annotated[str, Field(min_length=1)]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore")
+    # Built on first use: each function builds only its own class (and Settings at its first request).
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", defer_build=True)
 
     main_table: _Given
     audit_table: _Given

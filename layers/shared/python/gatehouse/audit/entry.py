@@ -59,6 +59,7 @@ from pydantic import (
 from pydantic_core import to_jsonable_python
 
 from gatehouse.ids import is_tenant_id
+from gatehouse.models import GatehouseModel
 
 GENESIS_HASH = "0" * 64
 HASH_PATTERN = r"^[0-9a-f]{64}$"
@@ -79,7 +80,7 @@ class ActorType(StrEnum):
     SYSTEM = "system"
 
 
-class Actor(BaseModel):
+class Actor(GatehouseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: ActorType
@@ -96,7 +97,7 @@ class Actor(BaseModel):
         return f"{self.type}:{self.id}"
 
 
-class Target(BaseModel):
+class Target(GatehouseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
@@ -107,7 +108,7 @@ class Target(BaseModel):
         return f"{self.type}:{self.id}"
 
 
-class Changes(BaseModel):
+class Changes(GatehouseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     before: dict[str, JsonValue] | None = None
@@ -121,7 +122,7 @@ class Changes(BaseModel):
         return value
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(GatehouseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tenant_id: str

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
@@ -25,6 +25,7 @@ from gatehouse.errors import Conflict, NotFound, Unavailable
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger
 from gatehouse.tenancy import GlobalRecord, TenantRecord, TenantScope, get_directory
 
@@ -64,17 +65,17 @@ class StripeCustomer(GlobalRecord):
         return "TENANT"
 
 
-class BillingView(BaseModel):
+class BillingView(GatehouseModel):
     status: BillingStatus
     customer: bool = Field(description="whether a Stripe customer exists for the tenant")
     updated_at: datetime | None
 
 
-class SessionUrl(BaseModel):
+class SessionUrl(GatehouseModel):
     url: str = Field(description="where to send the owner (Stripe-hosted)")
 
 
-class SessionStarted(BaseModel):
+class SessionStarted(GatehouseModel):
     kind: str
     customer_ref: str
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel
-
 from gatehouse import audit
 from gatehouse.campaigns.records import (
     Campaign,
@@ -35,6 +33,7 @@ from gatehouse.identity.permissions import Permission
 from gatehouse.identity.tenants import find_tenant
 from gatehouse.identity.two_factor import SecurityPolicy
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import Page, TenantScope
 from gatehouse.voice import disclosures
 
@@ -67,7 +66,7 @@ class CampaignNotFound(NotFound):
     code = "not_found"
 
 
-class AuditedCampaign(BaseModel):
+class AuditedCampaign(GatehouseModel):
     campaign_id: str
     status: CampaignStatus
     name: str

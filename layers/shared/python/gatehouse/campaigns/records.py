@@ -14,13 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
 
 MERGE_FIELDS: Final = frozenset({"first_name", "last_name"})
@@ -40,7 +41,7 @@ class CampaignStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Window(BaseModel):
+class Window(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     days: Annotated[list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], Field(min_length=1)]
@@ -59,7 +60,7 @@ class Window(BaseModel):
         return CampaignWindow.of(self.days, self.start, self.end)
 
 
-class Audience(BaseModel):
+class Audience(GatehouseModel):
     """A saved filter over the tenant's contacts, or an explicit list of contact ids."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,7 +79,7 @@ class Audience(BaseModel):
         return self
 
 
-class SmsContent(BaseModel):
+class SmsContent(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sms"] = "sms"
@@ -114,7 +115,7 @@ SipUri = Annotated[
 Spoken = Annotated[str, Field(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-class OptOutOffer(BaseModel):
+class OptOutOffer(GatehouseModel):
     """The automated, interactive opt-out the agent offers on the call (47 CFR 64.1200(b)(2))."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -123,7 +124,7 @@ class OptOutOffer(BaseModel):
     phrase: Annotated[Spoken, Field(max_length=120, description='what to say, e.g. "say stop calling"')]
 
 
-class RetryPolicy(BaseModel):
+class RetryPolicy(GatehouseModel):
     """Calls that end unanswered (voicemail, no answer, busy) are tried again, within every gate."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -132,7 +133,7 @@ class RetryPolicy(BaseModel):
     spacing_minutes: Annotated[int, Field(ge=60, le=10_080, description="from a call's end to a retry")] = 60
 
 
-class VoiceContent(BaseModel):
+class VoiceContent(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["voice"] = "voice"
@@ -165,7 +166,7 @@ class VoiceContent(BaseModel):
         return self
 
 
-class SenderPool(BaseModel):
+class SenderPool(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     messaging_service_sid: Annotated[str, Field(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
@@ -178,7 +179,7 @@ class SenderPool(BaseModel):
         return self
 
 
-class CampaignSpec(BaseModel):
+class CampaignSpec(GatehouseModel):
     """Everything a client sets on a campaign; approval covers exactly this."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -260,7 +261,7 @@ class CampaignSpec(BaseModel):
 _DEFAULT_TECHNOLOGY: Final = {"sms": Technology.AUTODIALED, "voice": Technology.ARTIFICIAL_VOICE}
 
 
-class Transition(BaseModel):
+class Transition(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     status: CampaignStatus

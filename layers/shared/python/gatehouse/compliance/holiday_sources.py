@@ -11,7 +11,9 @@ from functools import lru_cache
 from typing import Annotated, Final, Literal
 
 from dateutil.easter import easter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+
+from gatehouse.models import GatehouseModel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,7 +33,7 @@ def _subdivision(name: str) -> str:
     return name
 
 
-class ListedDay(BaseModel):
+class ListedDay(GatehouseModel):
     """A holiday from a statute's own list, as a rule that yields its date in any year."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,7 +72,7 @@ class ListedDay(BaseModel):
         return frozenset({day, observed} if self.observed and observed else {day})
 
 
-class PackageHolidays(BaseModel):
+class PackageHolidays(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["package"]
@@ -80,7 +82,7 @@ class PackageHolidays(BaseModel):
         return _package_holidays(self.subdivision, year)
 
 
-class ListedHolidays(BaseModel):
+class ListedHolidays(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["list"]
@@ -90,7 +92,7 @@ class ListedHolidays(BaseModel):
         return frozenset().union(*(day.dates(year) for day in self.days))
 
 
-class UnionHolidays(BaseModel):
+class UnionHolidays(GatehouseModel):
     """Every day of each source: a statute's list beside a regulator's, the strict reading."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -30,6 +29,7 @@ from pydantic import (
 
 from gatehouse.compliance.data_files import parse
 from gatehouse.compliance.holiday_sources import WEEKDAYS, HolidaySource, Weekday
+from gatehouse.models import GatehouseModel
 
 HoursKey = Literal["default", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RECIPIENT: Final = "recipient"
@@ -113,7 +113,7 @@ def _clock(name: str) -> str:
     return name
 
 
-class HourRange(BaseModel):
+class HourRange(GatehouseModel):
     """[start, end) in minutes after local midnight."""
 
     model_config = ConfigDict(frozen=True)
@@ -140,7 +140,7 @@ def hour_range(value: object) -> HourRange:
 Hours = Annotated[HourRange, BeforeValidator(hour_range)]
 
 
-class AttemptCap(BaseModel):
+class AttemptCap(GatehouseModel):
     """At most ``attempts`` attempts in any ``hours`` hours (a rolling window)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -154,7 +154,7 @@ class AttemptCap(BaseModel):
         return timedelta(hours=self.hours)
 
 
-class StateRule(BaseModel):
+class StateRule(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -226,7 +226,7 @@ class StateRule(BaseModel):
         return None
 
 
-class RecordingConsent(BaseModel):
+class RecordingConsent(GatehouseModel):
     """A state whose law needs every party's consent to record a call."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -237,7 +237,7 @@ class RecordingConsent(BaseModel):
     notes: str
 
 
-class DeclaredDay(BaseModel):
+class DeclaredDay(GatehouseModel):
     """A day a state's authority declared (a proclaimed holiday, an emergency ban): no attempt then."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -247,7 +247,7 @@ class DeclaredDay(BaseModel):
     source: str = Field(min_length=5)
 
 
-class FederalFloor(BaseModel):
+class FederalFloor(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     start: ClockTime
@@ -259,7 +259,7 @@ class FederalFloor(BaseModel):
         return hour_range((self.start, self.end))
 
 
-class RuleBook(BaseModel):
+class RuleBook(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str
@@ -364,7 +364,7 @@ def load(text: str | None = None) -> RuleBook:
     return parse(RuleBook, "state_rules.json", text)
 
 
-class StateDncList(BaseModel):
+class StateDncList(GatehouseModel):
     """A state's own Do-Not-Call list (one row of ``state_dnc_lists``), with the statute that makes it.
 
     Only states whose statute keeps a list of its own are rows: a row blocks telemarketing to

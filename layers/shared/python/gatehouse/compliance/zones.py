@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import PhoneNumberType, timezone
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from gatehouse.compliance.data_files import parse
 from gatehouse.errors import Invalid
+from gatehouse.models import GatehouseModel
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 AreaCode = Annotated[str, StringConstraints(pattern=r"^[2-9][0-9]{2}$")]
@@ -46,14 +47,14 @@ def _known_zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
-class StateZones(BaseModel):
+class StateZones(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     zones: tuple[ZoneName, ...] = Field(min_length=1)
     source: str = Field(min_length=10)
 
 
-class StateZonesFile(BaseModel):
+class StateZonesFile(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str
@@ -61,7 +62,7 @@ class StateZonesFile(BaseModel):
     states: dict[StateCode, StateZones]
 
 
-class AreaCodesFile(BaseModel):
+class AreaCodesFile(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str

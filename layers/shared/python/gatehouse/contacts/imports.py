@@ -21,7 +21,6 @@ from itertools import islice
 from typing import Final
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 
 from gatehouse import audit
 from gatehouse.clients import aws_client
@@ -36,6 +35,7 @@ from gatehouse.errors import Conflict, Invalid, Unavailable
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission, Role
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
 
@@ -56,7 +56,7 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
-class ImportCounts(BaseModel):
+class ImportCounts(GatehouseModel):
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -64,7 +64,7 @@ class ImportCounts(BaseModel):
     errors: int = 0
 
 
-class CallerRef(BaseModel):
+class CallerRef(GatehouseModel):
     """Who started the import, so the intake function acts and audits as them."""
 
     principal_type: PrincipalType
@@ -115,7 +115,7 @@ class ImportJob(TenantRecord):
         return self.created_at + IMPORT_RECORD_LIFETIME
 
 
-class ErrorRow(BaseModel):
+class ErrorRow(GatehouseModel):
     row: int
     field: str
     reason: str
@@ -368,7 +368,7 @@ UPLOAD_SECONDS: Final = 900
 HEADER_BYTES: Final = 64 * 1024
 
 
-class UploadTicket(BaseModel):
+class UploadTicket(GatehouseModel):
     """Where to PUT a large file: a presigned URL for the import's own object, valid 15 minutes."""
 
     import_id: str

@@ -27,7 +27,6 @@ import phonenumbers
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
@@ -38,6 +37,7 @@ from gatehouse.compliance.consent import ConsentLevel, WrittenElement, kind_name
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import ahead_of_library, normalize_state
 from gatehouse.dnc.stamps import ScrubStamp
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
 from gatehouse.tenancy.records import time_sort_key
 
@@ -117,7 +117,7 @@ class ConsentSourceKind(StrEnum):
     VERBAL_RECORDED = "verbal_recorded"
 
 
-class ConsentEvidence(BaseModel):
+class ConsentEvidence(GatehouseModel):
     """Proof that the person agreed to be contacted on the given channels.
 
     ``type`` is what the client says it holds; ``level`` is what the evidence proves. A
@@ -178,7 +178,7 @@ class ConsentEvidence(BaseModel):
         return ConsentLevel.EXPRESS if self.missing_written(e164) else ConsentLevel.EXPRESS_WRITTEN
 
 
-class ContactInput(BaseModel):
+class ContactInput(GatehouseModel):
     """A contact as a client supplies it; the phone is the person's identity within a tenant."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
@@ -194,7 +194,7 @@ class ContactInput(BaseModel):
     consent: Annotated[list[ConsentEvidence], Field(max_length=20)] = []
 
 
-class ContactChanges(BaseModel):
+class ContactChanges(GatehouseModel):
     """A merge patch of a contact: given fields replace, null clears; consent is only ever added."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
@@ -222,7 +222,7 @@ class EligibilityReason(StrEnum):
     DELETED = "deleted"
 
 
-class ChannelEligibility(BaseModel):
+class ChannelEligibility(GatehouseModel):
     """Whether a channel may reach the contact at all, and whether with written consent.
 
     ``eligible`` is the floor (prior express consent and every other intake fact);
@@ -290,7 +290,7 @@ class Contact(TenantRecord):
         return min(gaps, key=len, default=list(WrittenElement))
 
 
-class ContactView(BaseModel):
+class ContactView(GatehouseModel):
     """A contact as the API shows it (to the tenant that owns it)."""
 
     contact_id: str

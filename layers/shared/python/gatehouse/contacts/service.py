@@ -32,6 +32,7 @@ from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantScope
 
 # A filtered list reads at most this many items per request, then hands back a cursor.
@@ -43,7 +44,7 @@ class ContactNotFound(NotFound):
     code = "not_found"
 
 
-class AuditedContact(BaseModel):
+class AuditedContact(GatehouseModel):
     """What the audit log keeps of a contact change: field names and channels, no personal data."""
 
     contact_id: str
@@ -264,7 +265,7 @@ def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:
     }
 
 
-class Erased(BaseModel):
+class Erased(GatehouseModel):
     contact_id: str
     erased_at: datetime
     suppression_ref: str

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import Refusal
 
@@ -36,7 +37,7 @@ LEDGER_WINDOW: Final = timedelta(hours=24)
 CLAIM_KEPT: Final = timedelta(days=30)
 
 
-class ClaimMark(BaseModel):
+class ClaimMark(GatehouseModel):
     """Who holds a claim: the run whose task may call the provider for it, once."""
 
     model_config = ConfigDict(frozen=True)

@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.campaigns import lifecycle
@@ -44,6 +44,7 @@ from gatehouse.errors import Conflict, TenantNotActive, Unavailable
 from gatehouse.identity.caller import Caller, system
 from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import time_bound
@@ -54,7 +55,7 @@ PAGE_BATCHES: Final = 4  # one page: up to 2,000 contact ids (about 70 kB of pay
 ContactId = str
 
 
-class RunInput(BaseModel):
+class RunInput(GatehouseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     tenant_id: str = Field(pattern=r"^tnt_[a-z2-7]{26}$")
@@ -104,7 +105,7 @@ class DispatchRun(TenantRecord):
         return f"{self.campaign_id}#{self.run_id}"
 
 
-class AuditedRun(BaseModel):
+class AuditedRun(GatehouseModel):
     run_id: str
     campaign_id: str
     status: RunStatus
@@ -206,7 +207,7 @@ def list_runs(scope: TenantScope, campaign_id: str, *, limit: int = 20) -> list[
 
 
 # ------------------------------------------------------------------ the workflow's tasks
-class RunAdmitted(BaseModel):
+class RunAdmitted(GatehouseModel):
     tenant_id: str
     campaign_id: str
     status: str
@@ -226,7 +227,7 @@ def check_run(run: RunInput) -> RunAdmitted:
     return RunAdmitted(tenant_id=run.tenant_id, campaign_id=run.campaign_id, status=campaign.status.value)
 
 
-class PlannedPage(BaseModel):
+class PlannedPage(GatehouseModel):
     batches: list[list[ContactId]]
     cursor: str | None
     contacts: int

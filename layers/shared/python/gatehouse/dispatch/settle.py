@@ -8,8 +8,6 @@ idempotent: a redelivered task changes nothing.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.clock import Clock, utc_now
@@ -19,6 +17,7 @@ from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dispatch.run import BatchInput, DispatchRun, RunInput, RunStatus, save_audited
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
 
@@ -89,7 +88,7 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     return written
 
 
-class RunEnd(BaseModel):
+class RunEnd(GatehouseModel):
     status: RunStatus
     counts: dict[str, int]
     campaign_status: str

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Invalid
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import TransactionConflict
 from gatehouse.vault.credentials import Integration, IntegrationStatus
@@ -58,7 +59,7 @@ class DncAcknowledgment(TenantRecord):
         return CURRENT
 
 
-class AcknowledgmentView(BaseModel):
+class AcknowledgmentView(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     wording: str

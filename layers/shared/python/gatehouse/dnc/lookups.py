@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from gatehouse.clients import aws_client
 from gatehouse.config import get_settings
 from gatehouse.dnc.stamps import ScrubReason
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import DNC_LOOKUP_MAX, DncReply, adapters
 from gatehouse.tenancy import TenantScope
@@ -32,7 +33,7 @@ from gatehouse.vault.schemas import Provider
 E164 = Field(pattern=r"^\+[1-9][0-9]{7,14}$")
 
 
-class DncLookupRequest(BaseModel):
+class DncLookupRequest(GatehouseModel):
     """What the API sends the check function: the tenant and the numbers, never credentials."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final, Protocol, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
@@ -47,6 +47,7 @@ from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression.keys import number_key
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -64,7 +65,7 @@ class LoadKind(StrEnum):
     CHANGE = "change"
 
 
-class AreaManifest(BaseModel):
+class AreaManifest(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     loaded_at: datetime
@@ -100,7 +101,7 @@ def registry_key(area_code: str, number_key: str) -> str:
     return f"{area_code}#{number_key}"
 
 
-class LoadReport(BaseModel):
+class LoadReport(GatehouseModel):
     """What a load did, in counts only (it is audited, and numbers are never audited)."""
 
     model_config = ConfigDict(frozen=True)

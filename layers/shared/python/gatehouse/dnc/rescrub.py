@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from pydantic import BaseModel
-
 from gatehouse import audit
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
@@ -41,6 +39,7 @@ from gatehouse.dnc.scrub import scrub as scrub_numbers
 from gatehouse.dnc.stamps import ScrubReason, ScrubStamp, ScrubStatus
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.retention.policy import windows_of
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -64,7 +63,7 @@ class RescrubState(TenantRecord):
         return "STATE"
 
 
-class RescrubFailure(BaseModel):
+class RescrubFailure(GatehouseModel):
     reason: str
     paused_campaigns: list[str]
 

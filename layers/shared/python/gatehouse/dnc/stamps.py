@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from gatehouse.models import GatehouseModel
 
 
 class ScrubStatus(StrEnum):
@@ -60,7 +62,7 @@ DATA_VALID_FOR: Final = timedelta(days=31)
 STAMP_VALID_FOR: Final = DATA_VALID_FOR
 
 
-class StateListAnswer(BaseModel):
+class StateListAnswer(GatehouseModel):
     """One state Do-Not-Call list's answer for a number, and the version of that list."""
 
     model_config = ConfigDict(frozen=True)
@@ -69,7 +71,7 @@ class StateListAnswer(BaseModel):
     as_of: datetime
 
 
-class ScrubStamp(BaseModel):
+class ScrubStamp(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     status: ScrubStatus

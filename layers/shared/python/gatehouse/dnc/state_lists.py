@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
@@ -32,6 +32,7 @@ from gatehouse.dnc.stamps import StateListAnswer
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression.keys import number_key
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -61,7 +62,7 @@ class StateListNumber(TenantRecord):
         return f"{self.state}#{self.number_key}"
 
 
-class StateListReport(BaseModel):
+class StateListReport(GatehouseModel):
     """What a load did, in counts only (it is audited, and numbers are never audited)."""
 
     model_config = ConfigDict(frozen=True)

@@ -10,12 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.dnc import acknowledgment, registry
 from gatehouse.dnc.acknowledgment import AcknowledgmentView
 from gatehouse.dnc.registry import FRESH_FOR, LoadKind
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantScope
 
 NO_PROVIDER_WARNING: Final = (
@@ -32,7 +33,7 @@ class ProviderKind(StrEnum):
     HTTPS = "https"
 
 
-class AreaFreshness(BaseModel):
+class AreaFreshness(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     area_code: str
@@ -43,7 +44,7 @@ class AreaFreshness(BaseModel):
     kind: LoadKind
 
 
-class DncStatus(BaseModel):
+class DncStatus(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     provider: ProviderKind

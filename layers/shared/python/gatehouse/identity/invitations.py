@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel
-
 from gatehouse import audit, mail
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
@@ -29,6 +27,7 @@ from gatehouse.identity.tenants import require_active_tenant
 from gatehouse.identity.tokens import TokenKind
 from gatehouse.identity.users import ensure_user, find_user_by_email, normalize_email
 from gatehouse.ids import new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import GlobalRecord, Page, TenantRecord, TenantScope, get_directory
 from gatehouse.tenancy.scope import TransactionConflict
@@ -196,7 +195,7 @@ def _refused(reason: str) -> Unauthorized:
     return Unauthorized(INVALID)
 
 
-class InvitationView(BaseModel):
+class InvitationView(GatehouseModel):
     """What the audit log keeps of an invitation: never the address, never the token."""
 
     invitation_id: str
@@ -207,7 +206,7 @@ class InvitationView(BaseModel):
     accepted_by: str | None
 
 
-class AcceptedView(BaseModel):
+class AcceptedView(GatehouseModel):
     invitation_id: str
     user_id: str
     role: Role

@@ -15,14 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel
-
 from gatehouse.audit.changes import MAX_CHANGE_ITEMS, recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden
 from gatehouse.identity import api_keys
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Role
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import Page, TenantRecord, TenantScope, get_directory
 from gatehouse.tenancy.scope import ScopedTransaction
 
@@ -93,7 +92,7 @@ def list_members(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[
     return scope.query(Membership, limit=limit, cursor=cursor)
 
 
-class MemberChange(BaseModel):
+class MemberChange(GatehouseModel):
     """What a role change or a removal's audit entry keeps: the membership and the keys it touched."""
 
     user_id: str

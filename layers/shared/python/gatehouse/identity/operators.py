@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel
-
 from gatehouse.audit.changes import record, recorded
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, NotFound
@@ -20,12 +18,13 @@ from gatehouse.identity import sessions
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.identity.tenants import TenantEntry, TenantStatus, find_tenant
 from gatehouse.identity.users import UserIdentity, ensure_user
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantScope, get_directory
 
 SUPPORT_LIFETIME = timedelta(hours=1)
 
 
-class StatusChange(BaseModel):
+class StatusChange(GatehouseModel):
     """What the audit log keeps of a suspension or reactivation."""
 
     tenant_id: str

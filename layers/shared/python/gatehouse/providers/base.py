@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from gatehouse.config import get_settings
+from gatehouse.models import GatehouseModel
 from gatehouse.vault.schemas import (
     DncCredentials,
     Provider,
@@ -25,7 +26,7 @@ class CheckStatus(StrEnum):
     UNREADABLE = "unreadable"  # the stored credentials did not open; nothing was called
 
 
-class CheckResult(BaseModel):
+class CheckResult(GatehouseModel):
     """The outcome of one credentials check. ``detail`` is fixed wording, never provider or secret text."""
 
     model_config = ConfigDict(frozen=True)
@@ -40,7 +41,7 @@ class CheckResult(BaseModel):
         return self.status is CheckStatus.VERIFIED
 
 
-class DncReply(BaseModel):
+class DncReply(GatehouseModel):
     """A DNC provider's answer to one lookup: ``listed`` per number it answered for.
 
     ``failure`` names why the rest got no answer (a ``ScrubReason`` value); a number that is
@@ -111,7 +112,7 @@ class ProviderAdapters(Protocol):
         ...
 
 
-class CallRequest(BaseModel):
+class CallRequest(GatehouseModel):
     """One call to place. ``metadata`` travels with the call and comes back in its events: ids, never PII."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -129,7 +130,7 @@ class CallRequest(BaseModel):
     status_callback: str | None = None
 
 
-class SendReceipt(BaseModel):
+class SendReceipt(GatehouseModel):
     """What a provider said to one send: accepted (with its reference), or refused and why (a fixed code)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

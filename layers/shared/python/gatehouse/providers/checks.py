@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from gatehouse import audit
 from gatehouse.clients import aws_client
@@ -21,6 +21,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.providers.base import CheckResult, CheckStatus, adapters
 from gatehouse.tenancy import TenantScope
@@ -30,7 +31,7 @@ from gatehouse.vault.resolver import resolve
 from gatehouse.vault.schemas import Provider
 
 
-class CheckRequest(BaseModel):
+class CheckRequest(GatehouseModel):
     """What the API sends the check function: a reference to the credentials, never the credentials."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

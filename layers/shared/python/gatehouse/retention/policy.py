@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import get_settings
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord, TenantScope
 
 MAX_RESCRUB_DAYS: Final = 31  # 16 CFR 310.4(b)(3)(iv): a DNC answer older than 31 days is no answer
@@ -27,7 +28,7 @@ MAX_DAYS: Final = 3650
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
 
-class RetentionWindows(BaseModel):
+class RetentionWindows(GatehouseModel):
     """The settings themselves; every field has the documented default."""
 
     model_config = ConfigDict(extra="forbid")

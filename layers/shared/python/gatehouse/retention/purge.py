@@ -22,13 +22,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pydantic import BaseModel
-
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.contacts.records import DELETED_INDEX, Contact
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system
+from gatehouse.models import GatehouseModel
 from gatehouse.retention.policy import RetentionWindows, windows_of
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.records import time_bound
@@ -47,7 +46,7 @@ PAGE: Final = 100
 TimeLeft = Callable[[], bool]
 
 
-class PurgeCounts(BaseModel):
+class PurgeCounts(GatehouseModel):
     message_bodies: int = 0
     inbound_messages: int = 0
     call_recordings: int = 0
@@ -59,7 +58,7 @@ class PurgeCounts(BaseModel):
         return sum(self.model_dump().values())
 
 
-class PurgeRun(BaseModel):
+class PurgeRun(GatehouseModel):
     counts: PurgeCounts
     complete: bool = True
 

@@ -29,13 +29,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression import markers
 from gatehouse.suppression.keys import contact_id_for, number_key
@@ -77,7 +78,7 @@ class SuppressionEntry(TenantRecord):
         return self.number_key
 
 
-class SuppressionView(BaseModel):
+class SuppressionView(GatehouseModel):
     """What anyone is shown of an entry: a short reference to the hash, never the number."""
 
     model_config = ConfigDict(frozen=True)
@@ -101,7 +102,7 @@ class SuppressionView(BaseModel):
         )
 
 
-class Removal(BaseModel):
+class Removal(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     reason: str

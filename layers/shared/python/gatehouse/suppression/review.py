@@ -22,13 +22,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Invalid, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression.entries import (
     REF_LENGTH,
@@ -68,7 +69,7 @@ class Resolution(StrEnum):
     RELEASED = "released"
 
 
-class HoldResolved(BaseModel):
+class HoldResolved(GatehouseModel):
     """What an owner or admin decided of a hold; audited, and the API's answer."""
 
     model_config = ConfigDict(frozen=True)

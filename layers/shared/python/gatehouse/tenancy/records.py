@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from gatehouse.models import GatehouseModel
 
 COLLECTION_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 GLOBAL_PREFIXES = frozenset(
@@ -22,7 +24,7 @@ GLOBAL_PREFIXES = frozenset(
 )
 
 
-class Record(BaseModel):
+class Record(GatehouseModel):
     model_config = ConfigDict(extra="forbid")
 
     collection: ClassVar[str]

@@ -32,13 +32,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import ConfigDict, JsonValue, ValidationError
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, Invalid, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.vault.envelope import get_envelope
@@ -58,7 +59,7 @@ class IntegrationNotConnected(NotFound):
     code = "integration_not_connected"
 
 
-class Fingerprint(BaseModel):
+class Fingerprint(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     set_at: datetime
@@ -87,7 +88,7 @@ class Integration(TenantRecord):
         return frozenset(self.fingerprint.last4) if self.fingerprint else frozenset()
 
 
-class IntegrationView(BaseModel):
+class IntegrationView(GatehouseModel):
     """What a response, list or export may show: never a secret, at most its fingerprint."""
 
     provider: Provider
@@ -107,7 +108,7 @@ class IntegrationView(BaseModel):
         return cls.model_validate(record.model_dump(exclude={"sealed"}))
 
 
-class _AuditedState(BaseModel):
+class _AuditedState(GatehouseModel):
     # What the audit log keeps of an integration: no ciphertext, no fingerprint characters.
     status: IntegrationStatus
     settings: dict[str, JsonValue]

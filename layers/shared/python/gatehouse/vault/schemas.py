@@ -16,7 +16,6 @@ from typing import Annotated, Any, ClassVar, Final, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     JsonValue,
@@ -25,6 +24,8 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+
+from gatehouse.models import GatehouseModel
 
 # Validation context key: the secret fields already sealed, for an update that keeps them.
 SEALED_FIELDS: Final = "sealed_fields"
@@ -71,7 +72,7 @@ SesIdentityArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:ses:[a-z0-9-]+:[
 Label = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@:/-]*$")]
 
 
-class ProviderCredentials(BaseModel):
+class ProviderCredentials(GatehouseModel):
     """The plaintext credentials of one integration: settings in clear, secrets as ``SecretStr``.
 
     Used for the connect request and for what ``resolve`` hands to a provider adapter.

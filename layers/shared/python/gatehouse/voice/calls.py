@@ -18,10 +18,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel
-
 from gatehouse.contacts.records import Contact
 from gatehouse.errors import NotFound
+from gatehouse.models import GatehouseModel
 from gatehouse.spreadsheet import neutralise
 from gatehouse.tenancy import TenantScope
 from gatehouse.voice.links import CampaignCall
@@ -87,7 +86,7 @@ def turns_of(transcript: str | None) -> list[tuple[str, str]]:
     return found
 
 
-class CallView(BaseModel):
+class CallView(GatehouseModel):
     call_id: str
     contact_id: str
     campaign_id: str | None
@@ -181,13 +180,13 @@ def campaign_calls(
     return _page(calls, outcome, links.cursor)
 
 
-class Turn(BaseModel):
+class Turn(GatehouseModel):
     index: int
     speaker: str
     text: str
 
 
-class TranscriptPage(BaseModel):
+class TranscriptPage(GatehouseModel):
     call_id: str
     turns: list[Turn]
     total_turns: int

@@ -19,12 +19,13 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from gatehouse.campaigns.records import CampaignSpec, VoiceContent
 from gatehouse.compliance.consent import Purpose
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
+from gatehouse.models import GatehouseModel
 
 SPOKEN_BY_MACHINE: Final = frozenset({Technology.ARTIFICIAL_VOICE, Technology.PRERECORDED})
 VARIABLES: Final = ("opening", "opt_out_key", "opt_out_phrase")
@@ -38,7 +39,7 @@ class DisclosuresInvalid(Invalid):
     code = "validation_error"
 
 
-class Disclosures(BaseModel):
+class Disclosures(GatehouseModel):
     """What a call was configured to say: kept on its record."""
 
     model_config = ConfigDict(frozen=True)

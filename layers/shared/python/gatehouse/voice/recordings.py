@@ -22,13 +22,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pydantic import BaseModel
-
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.objects import TenantObjects
@@ -147,7 +146,7 @@ def forget_recording(scope: TenantScope, call: CallRecord, *, clock: Clock = utc
     return {"recording_key": None, "recording_ref": None, "recording_deleted_at": clock()}
 
 
-class PlaybackEntry(BaseModel):
+class PlaybackEntry(GatehouseModel):
     """What the audit keeps of a playback: the call and how long the link lives, never the link."""
 
     contact_id: str
@@ -155,7 +154,7 @@ class PlaybackEntry(BaseModel):
     expires_at: datetime
 
 
-class Playback(BaseModel):
+class Playback(GatehouseModel):
     url: str
     expires_at: datetime
 

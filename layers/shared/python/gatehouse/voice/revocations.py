@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
@@ -35,6 +35,7 @@ from gatehouse.compliance.optout import Intent, classify
 from gatehouse.config import get_settings
 from gatehouse.identity import caller as callers
 from gatehouse.identity.caller import Caller
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression import SuppressionSource, number_key, review, suppress
 from gatehouse.suppression.entries import REF_LENGTH
@@ -55,7 +56,7 @@ class HeardIn(StrEnum):
     AGENT_ANALYSIS = "agent_analysis"  # the agent's disposition or flag
 
 
-class Heard(BaseModel):
+class Heard(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
     intent: Intent  # OPT_OUT, UNCERTAIN or NONE
@@ -82,7 +83,7 @@ class HeardOnCall(TenantRecord):
         return self.retain_until
 
 
-class RevocationHeard(BaseModel):
+class RevocationHeard(GatehouseModel):
     """What the audit entry of a call's reading keeps: ids and the reading, never the words."""
 
     call_id: str

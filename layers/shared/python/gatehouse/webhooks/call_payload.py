@@ -13,7 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from gatehouse.models import GatehouseModel
 
 TURN_MAX: Final = 10_000
 TURNS_MAX: Final = 2_000
@@ -32,7 +34,7 @@ class Speaker(StrEnum):
     USER = "user"  # the person called
 
 
-class Turn(BaseModel):
+class Turn(GatehouseModel):
     """One utterance of the transcript: who spoke, and what."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -49,7 +51,7 @@ class CallOutcome(StrEnum):
     FAILED = "failed"
 
 
-class CallAnalysis(BaseModel):
+class CallAnalysis(GatehouseModel):
     """The vendor's own reading of the call, after it ended (never a decision of ours)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -63,7 +65,7 @@ class CallAnalysis(BaseModel):
     custom_analysis_data: dict[str, Any] = {}
 
 
-class CallPayload(BaseModel):
+class CallPayload(GatehouseModel):
     """The call as its vendor describes it, in Gatehouse's vendor-neutral shape.
 
     Timestamps are milliseconds since the epoch; ``turns`` is the transcript turn by turn
@@ -114,7 +116,7 @@ class CallPayload(BaseModel):
         return [turn.content for turn in self.turns if turn.role is role]
 
 
-class CallEvent(BaseModel):
+class CallEvent(GatehouseModel):
     """One verified event about one call. ``wire_type`` is the vendor's own name for it
     (with the status, where one event type carries several), the key that applies it once."""
 

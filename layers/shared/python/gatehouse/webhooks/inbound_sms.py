@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
@@ -31,6 +31,7 @@ from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity import caller as callers
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
+from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression import SuppressionSource, lift_sms_stop, review, suppress
 from gatehouse.suppression.entries import REF_LENGTH
@@ -79,7 +80,7 @@ class SmsHelp(TenantRecord):
         return "HELP"
 
 
-class SmsHelpView(BaseModel):
+class SmsHelpView(GatehouseModel):
     help_text: str = Field(description="what a HELP reply says")
     updated_at: datetime | None = None
     updated_by: str | None = None
@@ -135,7 +136,7 @@ def _keep(scope: TenantScope, contact_id: str, sms: InboundSms, clock: Clock) ->
             raise
 
 
-class HeldTextView(BaseModel):
+class HeldTextView(GatehouseModel):
     """A reply held for review as an owner or admin sees it: the contact, the hash reference, the text."""
 
     contact_id: str

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import Conflict
 from gatehouse.ids import is_entity_id, is_tenant_id, new_id
+from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import GlobalRecord, TenantRecord, TenantScope, get_directory
 
 PREFIX = "whk"
@@ -53,7 +54,7 @@ class WebhookRef(TenantRecord):
         return "CURRENT"
 
 
-class WebhookUrls(BaseModel):
+class WebhookUrls(GatehouseModel):
     """Where each provider should send the tenant's callbacks."""
 
     twilio_sms: str = Field(description="Twilio: the messaging service's or number's inbound SMS webhook")

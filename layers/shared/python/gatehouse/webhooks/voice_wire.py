@@ -23,9 +23,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from gatehouse.errors import Invalid
+from gatehouse.models import GatehouseModel
 from gatehouse.vault.schemas import VoiceVendor
 from gatehouse.webhooks.call_payload import (
     TURN_MAX,
@@ -102,7 +103,7 @@ TWILIO_ANSWERED_BY: Final = frozenset(
 _ENDED = (CallEventType.CALL_ENDED, CallEventType.CALL_ANALYZED)
 
 
-class _Wire(BaseModel):
+class _Wire(GatehouseModel):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -1,0 +1,104 @@
+"""Cold start: what each Lambda handler's import leaves for the request that needs it (issue 22).
+
+Each handler is imported in a fresh ``python -I`` process, as Lambda would, with the
+variables its template gives it, and the modules it loaded are read from ``sys.modules``.
+No timing here: ``bench/bench_cold_import.py`` prints the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from local.functions import settings_declared
+from tests.support.template import template
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "shared" / "python"
+FUNCTIONS = sorted(fn.logical_id for fn in template().functions)
+
+IMPORT_HANDLER = """
+import importlib.util, json, sys
+function_dir, layer_dir, path, attribute = sys.argv[1:]
+sys.path[:0] = [function_dir, layer_dir]
+spec = importlib.util.spec_from_file_location("handler_module", path)
+module = importlib.util.module_from_spec(spec)
+sys.modules["handler_module"] = module
+spec.loader.exec_module(module)
+assert callable(getattr(module, attribute))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+# SDKs a handler loads on the call that uses them; X-Ray's recorder only where something traces.
+PROVIDER_SDKS = ("twilio", "stripe", "aws_encryption_sdk", "aws_xray_sdk.core", "holidays")
+SCHEDULED_JOBS = (
+    "gatehouse.jobs.heartbeat",
+    "gatehouse.jobs.audit_checkpoints",
+    "gatehouse.jobs.dnc_rescrub",
+    "gatehouse.jobs.retention_purge",
+    "gatehouse.jobs.dispatch_deferred",
+)
+
+
+@cache
+def modules_after_import(logical_id: str) -> frozenset[str]:
+    spec = template().function(logical_id)
+    with settings_declared(spec):
+        env = {name: value for name, value in os.environ.items() if name.startswith("GATEHOUSE_")}
+    env.update(
+        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_EC2_METADATA_DISABLED="true",
+        POWERTOOLS_TRACE_DISABLED="true",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            IMPORT_HANDLER,
+            str(spec.code_dir),
+            str(LAYER),
+            str(spec.handler_file),
+            spec.handler_attribute,
+        ],
+        env=env,
+        cwd=spec.code_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return frozenset(json.loads(result.stdout.splitlines()[-1]))
+
+
+def loaded(modules: frozenset[str], package: str) -> bool:
+    return package in modules or any(name.startswith(f"{package}.") for name in modules)
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_no_handler_loads_a_provider_sdk_at_import(logical_id: str) -> None:
+    modules = modules_after_import(logical_id)
+    assert [sdk for sdk in PROVIDER_SDKS if loaded(modules, sdk)] == []
+
+
+def test_the_api_loads_powertools_openapi_models_only_for_its_docs_routes() -> None:
+    modules = modules_after_import("ApiFunction")
+    assert not loaded(modules, "aws_lambda_powertools.event_handler.openapi.models")
+    assert not loaded(modules, "aws_lambda_powertools.event_handler.openapi.swagger_ui")
+    assert "aws_lambda_powertools.event_handler.middlewares.openapi_validation" in modules  # still validates
+
+
+def test_the_scheduler_loads_no_job_before_its_rule_names_one() -> None:
+    modules = modules_after_import("SchedulerFunction")
+    assert [job for job in SCHEDULED_JOBS if job in modules] == []
+    assert "gatehouse.jobs.tenants" in modules  # the tenant walk every job shares
