@@ -3,7 +3,8 @@
 For many writes that must each be conditional but need no atomicity across items (a
 batch's claims): each statement is its own write and costs what a ``PutItem`` costs (one
 write unit per KB), where the same writes inside a transaction cost twice that; 25 go in
-one ``BatchExecuteStatement``. The condition is ``store.put``'s optimistic lock: a record
+one ``BatchExecuteStatement``, up to ``CONCURRENCY`` of them in flight at once. The
+condition is ``store.put``'s optimistic lock: a record
 at version 0 is an ``INSERT``, which DynamoDB refuses when an item has the key; a record
 at version n is an ``UPDATE ... WHERE version = n`` that replaces every attribute, and
 DynamoDB refuses it when the item is at another version or gone. A refusal carries the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -28,6 +30,7 @@ from gatehouse.tenancy.store import Item, forget, to_item
 
 R = TypeVar("R", bound=Record)
 STATEMENT_LIMIT: Final = 25  # DynamoDB's limit per BatchExecuteStatement
+CONCURRENCY: Final = 4  # chunks in flight at once
 KEYS: Final = ("pk", "sk")
 # Attributes an item may lack; a replacing UPDATE removes the ones the new item lacks.
 OPTIONAL: Final = ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "expires_at")
@@ -56,30 +59,42 @@ def put_each(model: type[Item], staged: Sequence[tuple[R, str]]) -> list[R | Ref
     Keys must be distinct (DynamoDB refuses a batch that names one key twice).
     """
     results: list[R | Refused | None] = [None] * len(staged)
-    for start in range(0, len(staged), STATEMENT_LIMIT):
-        chunk = list(range(start, min(start + STATEMENT_LIMIT, len(staged))))
-        _send(model, staged, chunk, results)
+    client: Any = model._get_connection().connection.client  # botocore's client: operations are dynamic
+    table = str(model.Meta.table_name)
+    statements = []
+    for record, pk in staged:
+        forget(pk, record.sort_key())  # here: a prefetch belongs to this thread's context
+        statements.append(_statement(model, table, record, pk))
+    chunks = [
+        list(range(start, min(start + STATEMENT_LIMIT, len(staged))))
+        for start in range(0, len(staged), STATEMENT_LIMIT)
+    ]
+    if not chunks:
+        return []
+    if len(chunks) == 1:
+        _send(client, model, staged, statements, chunks[0], results)
+    else:  # independent writes: in flight together, so the round trips do not add up to latency
+        with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(chunks))) as pool:
+            sent = [pool.submit(_send, client, model, staged, statements, c, results) for c in chunks]
+            for future in sent:
+                future.result()
     return [result for result in results if result is not None]
 
 
-def _send(
+def _send(  # noqa: PLR0917 - one chunk of put_each's statements
+    client: Any,
     model: type[Item],
     staged: Sequence[tuple[R, str]],
+    statements: list[dict[str, Any]],
     positions: list[int],
     results: list[R | Refused | None],
 ) -> None:
-    client: Any = model._get_connection().connection.client  # botocore's client: operations are dynamic
-    table = str(model.Meta.table_name)
+    """Send one chunk (each worker writes only its own positions of ``results``)."""
     pending = positions
     for attempt in range(_ATTEMPTS):
         if attempt:
             time.sleep(0.05 * 2**attempt)
-        statements = []
-        for position in pending:
-            record, pk = staged[position]
-            forget(pk, record.sort_key())
-            statements.append(_statement(model, table, record, pk))
-        answer = client.batch_execute_statement(Statements=statements)
+        answer = client.batch_execute_statement(Statements=[statements[p] for p in pending])
         again: list[int] = []
         for position, response in zip(pending, answer["Responses"], strict=True):
             record = staged[position][0]
