@@ -2,7 +2,8 @@
 
 Only an owner or admin starts an approved campaign or resumes a paused one (each starts
 a dispatch run, ``gatehouse.dispatch.run.start_run``); only Gatehouse itself completes
-one, when a run ends with nothing deferred left.
+one, when a run ends with nothing deferred left, and reopens a completed one when a call
+it placed ended unanswered afterwards and its retry was deferred (``reopen_for_retry``).
 
 Every transition is checked against one table, written with the version read (a
 concurrent change loses with a Conflict) and audited with before and after, the
@@ -16,6 +17,7 @@ must be paused first.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 from gatehouse import audit
@@ -34,7 +36,7 @@ from gatehouse.identity.tenants import find_tenant
 from gatehouse.identity.two_factor import SecurityPolicy
 from gatehouse.ids import new_id
 from gatehouse.models import GatehouseModel
-from gatehouse.tenancy import Page, TenantScope
+from gatehouse.tenancy import Page, TenantRecord, TenantScope
 from gatehouse.voice import disclosures
 
 S = CampaignStatus
@@ -46,6 +48,7 @@ TRANSITIONS: Final[dict[tuple[CampaignStatus, str], CampaignStatus]] = {
     (S.APPROVED, "start"): S.RUNNING,
     (S.RUNNING, "pause"): S.PAUSED,
     (S.RUNNING, "complete"): S.COMPLETED,
+    (S.COMPLETED, "reopen_for_retry"): S.RUNNING,
     (S.PAUSED, "resume"): S.RUNNING,
     **{(status, "cancel"): S.CANCELLED for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.RUNNING, S.PAUSED)},
 }
@@ -57,9 +60,11 @@ PERMISSION_OF: Final = {
     "start": Permission.CAMPAIGNS_APPROVE,
     "resume": Permission.CAMPAIGNS_APPROVE,
     "complete": Permission.CAMPAIGNS_WRITE,
+    "reopen_for_retry": Permission.CAMPAIGNS_WRITE,
     "cancel": Permission.CAMPAIGNS_WRITE,
 }
 EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.PAUSED})
+SYSTEM_ONLY: Final = frozenset({"complete", "reopen_for_retry"})
 
 
 class CampaignNotFound(NotFound):
@@ -160,14 +165,21 @@ def transition(
         raise NotFound(f"no campaign action {action!r}")
     caller.require(permission)
     current = get(scope, campaign_id)
+    changed = _moved(scope, caller, current, action, reason=reason, now=clock())
+    return _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed)
+
+
+def _moved(
+    scope: TenantScope, caller: Caller, current: Campaign, action: str, *, reason: str | None, now: datetime
+) -> Campaign:
+    """The campaign after ``action``, checked against the table and who may take it; not yet written."""
     target = TRANSITIONS.get((current.status, action))
     if target is None:
         raise Conflict(f"a {current.status.value} campaign cannot be {_past(action)}")
     if action == "approve":
         _may_approve(scope, caller, current)
-    if action == "complete" and caller.principal_type is not PrincipalType.SYSTEM:
-        raise Forbidden("a campaign completes when its run ends; people pause or cancel it")
-    now = clock()
+    if action in SYSTEM_ONLY and caller.principal_type is not PrincipalType.SYSTEM:
+        raise Forbidden("only Gatehouse completes or reopens a campaign; people pause or cancel it")
     update: dict[str, object] = {
         "status": target,
         "history": [*current.history, Transition(status=target, at=now, by=caller.actor, reason=reason)],
@@ -178,9 +190,53 @@ def transition(
         update["approved_by"] = caller.actor
     if action == "reject":
         update["approved_by"] = None
-    return _save_audited(
-        scope, caller, f"campaign.{_past(action)}", current, current.model_copy(update=update)
+    return current.model_copy(update=update)
+
+
+class RetryReopening(AuditedCampaign):
+    """What the audit keeps of a reopening: the campaign, and the deferred retry that reopened it."""
+
+    reason: str
+    contact_id: str | None = None  # None: found by the run's end, which does not say whose retry
+    retry_at: datetime | None = None
+
+
+def reopen_for_retry(
+    scope: TenantScope,
+    caller: Caller,
+    current: Campaign,
+    *,
+    reason: str,
+    contact_id: str | None = None,
+    retry_at: datetime | None = None,
+    deferral: TenantRecord | None = None,
+    clock: Clock = utc_now,
+) -> Campaign:
+    """Completed → running again (Gatehouse only), so the deferred-attempts job runs the retry.
+
+    ``current`` is the campaign as the caller read it and decided on: the campaign, its
+    audit entry and ``deferral`` (the contact's deferred outcome, when given) commit in one
+    transaction on the versions read, so a concurrent change of either raises Conflict and
+    nothing is written.
+    """
+    caller.require(PERMISSION_OF["reopen_for_retry"])
+    changed = _moved(scope, caller, current, "reopen_for_retry", reason=reason, now=clock())
+    why = RetryReopening(
+        **_audited(changed).model_dump(), reason=reason, contact_id=contact_id, retry_at=retry_at
     )
+    with audit.recorded(
+        scope,
+        caller,
+        "campaign.reopened_for_retry",
+        "campaign",
+        current.campaign_id,
+        before=_audited(current),
+        after=why,
+    ) as txn:
+        saved = txn.save(changed)
+        if deferral is not None:
+            txn.save(deferral)
+    return saved
 
 
 def _save_audited(
@@ -245,4 +301,5 @@ def _past(action: str) -> str:
         "cancel": "cancelled",
         "start": "started",
         "complete": "completed",
+        "reopen_for_retry": "reopened_for_retry",
     }[action]

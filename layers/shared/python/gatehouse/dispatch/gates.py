@@ -359,6 +359,7 @@ def retry_unanswered(
     attempts: int,
     ended: datetime,
     why: Reason,
+    campaign_status: CampaignStatus | None = None,
     rules: RuleBook = RULES,
 ) -> Next:
     """A call that ended unanswered: DEFER it to its retry, or SETTLED with how it ended.
@@ -370,8 +371,8 @@ def retry_unanswered(
     deferred run asks every gate again when it falls due (the claim included).
     """
     policy = spec.content.retry if isinstance(spec.content, VoiceContent) else None
-    if why not in UNANSWERED or policy is None:
-        return Next(Step.SETTLED, why)
+    if why not in UNANSWERED or policy is None or campaign_status is CampaignStatus.CANCELLED:
+        return Next(Step.SETTLED, why)  # a cancelled campaign never calls again
     if attempts >= min(policy.attempts, spec.max_attempts_per_contact):
         return Next(Step.SETTLED, why)
     at = ended + timedelta(minutes=policy.spacing_minutes)

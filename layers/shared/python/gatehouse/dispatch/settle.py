@@ -2,8 +2,9 @@
 
 ``settle_batch`` gives every contact of a batch whose task failed an outcome (the
 decision is ``gates.after_failed_batch``); ``finish_run`` counts the campaign's outcomes
-onto the run record and completes a campaign with nothing deferred left. Both are
-idempotent: a redelivered task changes nothing.
+onto the run record and completes a campaign with nothing deferred left (a call's retry
+deferred after that reopens it: ``voice.retries``). Both are idempotent: a redelivered
+task changes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from gatehouse.dispatch.gates import Reason, Step
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dispatch.run import BatchInput, DispatchRun, RunInput, RunStatus, save_audited
 from gatehouse.errors import Conflict
-from gatehouse.identity.caller import system
+from gatehouse.identity.caller import Caller, system
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
@@ -88,6 +89,33 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
     return written
 
 
+def _complete(
+    scope: TenantScope, agent: Caller, campaign_id: str, counts: dict[str, int], clock: Clock
+) -> tuple[Campaign, dict[str, int]]:
+    """Complete the campaign, then count again: a retry deferred meanwhile reopens it.
+
+    A call of this run that ended unanswered while the run finished may have deferred its
+    retry after the first count, seeing the campaign still running (``voice.retries``
+    reads the campaign after its write; this reads the outcomes after this one).
+    """
+    from gatehouse.dispatch.report import tally  # noqa: PLC0415
+
+    try:
+        campaign = lifecycle.transition(scope, agent, campaign_id, "complete", clock=clock)
+    except Conflict:
+        return scope.require(Campaign, campaign_id), counts
+    counts = tally(scope, campaign_id)
+    retries = counts.get(f"deferred:{Reason.RETRY_UNANSWERED.value}", 0)
+    if retries and campaign.status is CampaignStatus.COMPLETED:
+        try:
+            campaign = lifecycle.reopen_for_retry(
+                scope, agent, campaign, reason=Reason.RETRY_UNANSWERED.value, clock=clock
+            )
+        except Conflict:
+            campaign = scope.require(Campaign, campaign_id)  # reopened by the retry's own settlement
+    return campaign, counts
+
+
 class RunEnd(GatehouseModel):
     status: RunStatus
     counts: dict[str, int]
@@ -111,10 +139,7 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
     counts = tally(scope, run.campaign_id)
     agent = system(run.tenant_id, "dispatch")
     if not blocked and campaign.status is CampaignStatus.RUNNING and not counts.get("deferred"):
-        try:
-            campaign = lifecycle.transition(scope, agent, run.campaign_id, "complete", clock=clock)
-        except Conflict:
-            campaign = scope.require(Campaign, run.campaign_id)
+        campaign, counts = _complete(scope, agent, run.campaign_id, counts, clock)
     status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
     if record is not None:
         ended = record.model_copy(

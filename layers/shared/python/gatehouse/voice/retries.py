@@ -1,13 +1,24 @@
 """After a campaign's call ends unanswered: its contact's outcome is a deferred retry, or final.
 
 The call's events carry back the ids the dispatch placed it with (``campaign_id``,
-``contact_id`` in its metadata). When the call ended as voicemail, no answer or busy,
-``settle_unanswered`` asks ``dispatch.gates.retry_unanswered`` and writes the contact's
-outcome: ``deferred`` with ``retry_unanswered`` until the retry is due (the deferred-attempts
-job picks it up from the time index, and the run passes every gate and claims the next
-attempt), or ``sent`` with how the call ended (``no_answer``, ``voicemail``, ``busy``) once
-no attempt is left. Only the outcome of this very call changes (its ``provider_ref``): a
-late or repeated event, or one of an earlier attempt, changes nothing.
+``contact_id`` in its metadata); a call Twilio placed carries none, so its campaign is the
+one whose outcome for the contact holds this call (``placed_by``, from the contact's claims).
+When the call ended as voicemail, no answer or busy, ``settle_unanswered`` asks
+``dispatch.gates.retry_unanswered`` and writes the contact's outcome: ``deferred`` with
+``retry_unanswered`` until the retry is due (the deferred-attempts job picks it up from the
+time index, and the run passes every gate and claims the next attempt), or ``sent`` with
+how the call ended (``no_answer``, ``voicemail``, ``busy``) once no attempt is left or the
+campaign was cancelled. Only the outcome of this very call changes (its ``provider_ref``):
+a late or repeated event, or one of an earlier attempt, changes nothing.
+
+Why reopen rather than keep a campaign running until its calls end: a run cannot know when
+(or whether) the vendor's last call_ended comes, so an open campaign would need a timer to
+close it. A run's end completes a campaign with nothing deferred (``dispatch.settle``); a
+retry deferred afterwards reopens it (``lifecycle.reopen_for_retry``, audited, in the
+deferral's own transaction) and the retry's run completes it again. Each side reads the
+other's state after its own write (this module the campaign, ``finish_run`` the outcomes),
+so a call that ends while its run finishes is reopened by one of them. A paused campaign
+keeps the deferral for its resume; a cancelled one never calls again.
 """
 
 from __future__ import annotations
@@ -16,7 +27,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-from gatehouse.campaigns.records import Campaign
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.clock import Clock, utc_now
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import gates
@@ -24,10 +36,12 @@ from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.dispatch.gates import ContactFacts, Reason, Step
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.errors import Conflict
+from gatehouse.identity.caller import system
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantScope
 
-# The voice agent's disconnection reasons (Retell's words) for a call nobody answered.
+# The vendors' words for a call nobody answered: Retell's disconnection reasons, and the
+# outcome a call Twilio placed ended with (its CallStatus and AnsweredBy, ``voice_wire``).
 UNANSWERED_BY: Final = {
     "dial_no_answer": Reason.NO_ANSWER,
     "no_answer": Reason.NO_ANSWER,
@@ -35,12 +49,16 @@ UNANSWERED_BY: Final = {
     "busy": Reason.BUSY,
     "voicemail_reached": Reason.VOICEMAIL,
     "machine_detected": Reason.VOICEMAIL,
+    "voicemail": Reason.VOICEMAIL,
 }
 _ROUNDS: Final = 3
 
 
-def unanswered(disconnection_reason: str | None) -> Reason | None:
-    return UNANSWERED_BY.get((disconnection_reason or "").strip().lower())
+def unanswered(disconnection_reason: str | None, outcome: str | None = None) -> Reason | None:
+    """Why nobody answered; the outcome speaks only for a call without a disconnection reason (Twilio's)."""
+    if disconnection_reason:
+        return UNANSWERED_BY.get(disconnection_reason.strip().lower())
+    return UNANSWERED_BY.get((outcome or "").strip().lower())
 
 
 def after_call_ended(
@@ -50,14 +68,35 @@ def after_call_ended(
     metadata: Mapping[str, object] | None,
     disconnection_reason: str | None,
     ended: datetime | None,
+    outcome: str | None = None,
+    contact_id: str | None = None,
     clock: Clock = utc_now,
 ) -> ContactOutcome | None:
-    """The call ended: when nobody answered it, its campaign's retry policy decides what follows."""
-    why = unanswered(disconnection_reason)
+    """The call ended: when nobody answered it, its campaign's retry policy decides what follows.
+
+    ``contact_id`` is the person called, for a call whose metadata names no campaign.
+    """
+    why = unanswered(disconnection_reason, outcome)
     if why is None:
         return None
+    ids: Mapping[str, object] = metadata or {}
+    if not isinstance(ids.get("campaign_id"), str) and contact_id is not None:
+        ids = placed_by(scope, contact_id, call_id) or ids
     now = clock()
-    return settle_unanswered(scope, call_id=call_id, metadata=metadata, why=why, ended=ended or now, now=now)
+    return settle_unanswered(scope, call_id=call_id, metadata=ids, why=why, ended=ended or now, now=now)
+
+
+def placed_by(scope: TenantScope, contact_id: str, call_id: str) -> dict[str, str] | None:
+    """The campaign whose outcome for the contact is this call: looked up among the contact's claims."""
+    ledger = scope.get(AttemptLedger, contact_id)
+    if ledger is None:
+        return None
+    campaigns = {key.rsplit("#", 1)[0] for key in ledger.claims}
+    outcomes = scope.batch_get(ContactOutcome, [f"{c}#{contact_id}" for c in sorted(campaigns)])
+    for outcome in outcomes.values():
+        if outcome.provider_ref == call_id:
+            return {"campaign_id": outcome.campaign_id, "contact_id": contact_id}
+    return None
 
 
 def settle_unanswered(
@@ -74,38 +113,96 @@ def settle_unanswered(
     campaign_id, contact_id = ids.get("campaign_id"), ids.get("contact_id")
     if not isinstance(campaign_id, str) or not isinstance(contact_id, str):
         return None  # a call the dispatch did not place (no campaign of ours to retry)
-    campaign = scope.get(Campaign, campaign_id)
     contact = scope.get(Contact, contact_id)
-    if campaign is None or contact is None:
+    if contact is None or scope.get(Campaign, campaign_id) is None:
         return None
     for _ in range(_ROUNDS):
+        campaign = scope.require(Campaign, campaign_id)
         outcome = scope.get(ContactOutcome, f"{campaign_id}#{contact_id}")
-        if outcome is None or outcome.provider_ref != call_id or outcome.status is not OutcomeStatus.SENT:
-            # Not recorded yet, a later attempt's, or settled already: a repeated event changes nothing.
+        if outcome is None or outcome.provider_ref != call_id:
+            # Not recorded yet, or a later attempt's: this event changes nothing.
             logger.info("unanswered call left as it stands", extra={"campaign_id": campaign_id})
             return None
-        if outcome.reason is not None:
+        if outcome.status is not OutcomeStatus.SENT or outcome.reason is not None:
+            # Settled already (a repeated event): at most the reopening a crash may have cut short.
+            if outcome.status is OutcomeStatus.DEFERRED and outcome.reason == Reason.RETRY_UNANSWERED:
+                _reopen(scope, campaign_id, outcome, now)
             return None
-        ledger = scope.get(AttemptLedger, contact_id)
-        facts = ContactFacts(suppressed=False, attempts_last_day=ledger.recent(now) if ledger else [])
-        step = gates.retry_unanswered(
-            contact, campaign.spec, facts, attempts=outcome.attempts, ended=ended, why=why
-        )
-        deferred = step.step is Step.DEFER
-        changed = outcome.model_copy(
-            update={
-                "status": OutcomeStatus.DEFERRED if deferred else OutcomeStatus.SENT,
-                "reason": (step.reason or why).value,
-                "until": step.until if deferred else None,
-                "updated_at": now,
-            }
-        )
         try:
-            saved = scope.save(changed)
+            return _settle(scope, campaign, contact, outcome, why=why, ended=ended, now=now)
         except Conflict:
             continue
-        metrics.add_metric(
-            name="VoiceRetryDeferred" if deferred else "VoiceUnanswered", unit="Count", value=1
-        )
-        return saved
     raise Conflict("the contact's outcome changed concurrently; retry")
+
+
+def _settle(
+    scope: TenantScope,
+    campaign: Campaign,
+    contact: Contact,
+    outcome: ContactOutcome,
+    *,
+    why: Reason,
+    ended: datetime,
+    now: datetime,
+) -> ContactOutcome:
+    """Write this call's outcome on the versions read; a completed campaign reopens in the same write."""
+    ledger = scope.get(AttemptLedger, contact.contact_id)
+    facts = ContactFacts(suppressed=False, attempts_last_day=ledger.recent(now) if ledger else [])
+    step = gates.retry_unanswered(
+        contact,
+        campaign.spec,
+        facts,
+        attempts=outcome.attempts,
+        ended=ended,
+        why=why,
+        campaign_status=campaign.status,
+    )
+    deferred = step.step is Step.DEFER
+    changed = outcome.model_copy(
+        update={
+            "status": OutcomeStatus.DEFERRED if deferred else OutcomeStatus.SENT,
+            "reason": (step.reason or why).value,
+            "until": step.until if deferred else None,
+            "updated_at": now,
+        }
+    )
+    if deferred and campaign.status is CampaignStatus.COMPLETED:
+        lifecycle.reopen_for_retry(
+            scope,
+            system(scope.tenant_id, "voice-retries"),
+            campaign,
+            reason=Reason.RETRY_UNANSWERED.value,
+            contact_id=contact.contact_id,
+            retry_at=step.until,
+            deferral=changed,
+            clock=lambda: now,
+        )
+        saved = changed.model_copy(update={"version": changed.version + 1})
+    else:
+        saved = scope.save(changed)
+        if deferred:  # completed by its run's end meanwhile: reopened now, or by finish_run's recount
+            _reopen(scope, campaign.campaign_id, saved, now)
+    metrics.add_metric(name="VoiceRetryDeferred" if deferred else "VoiceUnanswered", unit="Count", value=1)
+    return saved
+
+
+def _reopen(scope: TenantScope, campaign_id: str, deferral: ContactOutcome, now: datetime) -> None:
+    """Reopen the campaign if completed while this retry is deferred (a concurrent reopening will do)."""
+    for _ in range(_ROUNDS):
+        campaign = scope.require(Campaign, campaign_id)
+        if campaign.status is not CampaignStatus.COMPLETED:
+            return
+        try:
+            lifecycle.reopen_for_retry(
+                scope,
+                system(scope.tenant_id, "voice-retries"),
+                campaign,
+                reason=Reason.RETRY_UNANSWERED.value,
+                contact_id=deferral.contact_id,
+                retry_at=deferral.until,
+                clock=lambda: now,
+            )
+        except Conflict:
+            continue
+        return
+    raise Conflict("the campaign changed concurrently; retry")

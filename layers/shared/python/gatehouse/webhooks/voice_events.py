@@ -169,7 +169,8 @@ def record_event(
     if event.event is CallEventType.CALL_ENDED:
         retries.after_call_ended(
             scope, call_id=call.call_id, metadata=call.metadata,
-            disconnection_reason=call.disconnection_reason, ended=_when(call.end_timestamp), clock=clock,
+            disconnection_reason=call.disconnection_reason, ended=_when(call.end_timestamp),
+            outcome=call.outcome.value if call.outcome else None, contact_id=contact_id, clock=clock,
         )  # fmt: skip
     logger.info("call event", extra={"tenant_id": scope.tenant_id, "event": event.event.value})
     metrics.add_metric(name="VoiceCallEvent", unit="Count", value=1)
