@@ -266,26 +266,37 @@ class World:
 # ---------------------------------------------------------------- the faults
 @contextmanager
 def outcome_writes_throttled(world: World) -> Iterator[None]:
-    """DynamoDB throttles every transaction that writes campaign outcomes (the batch's last step)."""
+    """DynamoDB throttles the batch's writes of its sends' outcomes (its last step), not the settling's."""
     with aws_faults.failing(
         "dynamodb",
         "ProvisionedThroughputExceededException",
         "Rate of requests exceeds the allowed",
-        when=lambda operation, body: operation == "TransactWriteItems" and "#OUTCOME" in json.dumps(body),
+        when=lambda operation, body: operation == "BatchWriteItem" and _writes_a_sent_outcome(body),
     ):
         yield
 
 
+def _writes_a_sent_outcome(body: dict[str, Any]) -> bool:
+    for writes in body.get("RequestItems", {}).values():
+        for write in writes:
+            item = write.get("PutRequest", {}).get("Item", {})
+            outcome = "#OUTCOME" in item.get("pk", {}).get("S", "")
+            if outcome and json.loads(item.get("body", {}).get("S", "{}")).get("status") == "sent":
+                return True
+    return False
+
+
 @contextmanager
 def suppression_reads_failing(world: World) -> Iterator[None]:
-    """DynamoDB answers every read of the suppression list with a 500 InternalServerError."""
+    """DynamoDB answers every read of the suppression list, its markers included, with a 500."""
     with aws_faults.failing(
         "dynamodb",
         "InternalServerError",
         "Internal server error",
         status=500,
         when=lambda operation, body: (
-            operation in {"GetItem", "BatchGetItem"} and '#SUPPRESSION"' in json.dumps(body)
+            operation in {"GetItem", "BatchGetItem", "Query"}
+            and any(f'#{name}"' in json.dumps(body) for name in ("SUPPRESSION", "SUPPRESSED"))
         ),
     ):
         yield
