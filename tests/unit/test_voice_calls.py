@@ -231,3 +231,21 @@ def test_an_unanswered_call_is_retried_within_the_policy_the_hours_and_the_caps(
     )
     assert (decided.step, decided.until) == (step, until)
     assert decided.reason is (Reason.RETRY_UNANSWERED if step is Step.DEFER else why)
+
+
+@pytest.mark.parametrize(
+    ("reason", "why"),
+    [
+        ("dial_no_answer", "no_answer"),  # Retell
+        ("voicemail_reached", "voicemail"),
+        ("customer-did-not-answer", "no_answer"),  # Vapi
+        ("customer-busy", "busy"),
+        ("user_hangup", None),  # answered: nothing to retry
+        ("user_declined", None),  # the person refused the call: never retried
+    ],
+)
+def test_each_vendors_words_for_an_unanswered_call_are_read(reason: str, why: str | None) -> None:
+    from gatehouse.voice.retries import unanswered  # noqa: PLC0415
+
+    found = unanswered(reason)
+    assert (found.value if found else None) == why

@@ -50,6 +50,9 @@ UNANSWERED_BY: Final = {
     "voicemail_reached": Reason.VOICEMAIL,
     "machine_detected": Reason.VOICEMAIL,
     "voicemail": Reason.VOICEMAIL,
+    # Vapi's ended reasons (its end-of-call report's endedReason).
+    "customer-did-not-answer": Reason.NO_ANSWER,
+    "customer-busy": Reason.BUSY,
 }
 _ROUNDS: Final = 3
 
