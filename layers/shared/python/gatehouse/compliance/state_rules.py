@@ -384,7 +384,7 @@ class StateDncList(GatehouseModel):
     notes: str = ""
 
 
-RuleBook.model_rebuild()
+
 
 if TYPE_CHECKING:
     RULES: RuleBook  # the packaged rule book, read on first use (module ``__getattr__``)
