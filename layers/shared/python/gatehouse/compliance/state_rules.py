@@ -384,8 +384,6 @@ class StateDncList(GatehouseModel):
     notes: str = ""
 
 
-
-
 if TYPE_CHECKING:
     RULES: RuleBook  # the packaged rule book, read on first use (module ``__getattr__``)
 
