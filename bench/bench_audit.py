@@ -35,7 +35,7 @@ from moto import mock_aws
 
 from gatehouse.audit import Actor, Target, append
 from gatehouse.audit.log import AuditLog
-from gatehouse.audit.verify import verify
+from gatehouse.audit.verification import verify
 from gatehouse.aws_calls import AwsCallCounter
 from gatehouse.config import get_settings
 from gatehouse.ids import new_tenant_id

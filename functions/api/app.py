@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
-from gatehouse import freshness
+from gatehouse import compliance, freshness
 from gatehouse.config import ApiSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.identity import csrf
@@ -61,6 +61,10 @@ from routes import (
 SETTINGS = require(ApiSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+# Loaded on first use; under SnapStart, before the snapshot instead.
+freshness.load_before_snapshot(
+    "gatehouse.audit.verification", "gatehouse.audit.export", compliance.load_reference_data
+)
 
 
 def _cors() -> CORSConfig | None:

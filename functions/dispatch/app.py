@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gatehouse import freshness
+from gatehouse import compliance, freshness
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import DispatchSettings, require
 from gatehouse.dispatch import run as runs
@@ -24,6 +24,8 @@ from gatehouse.tenancy import TenantScope
 SETTINGS = require(DispatchSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+# Loaded on first use; under SnapStart, before the snapshot instead.
+freshness.load_before_snapshot(compliance.load_reference_data)
 
 # The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.
 clock: Clock = utc_now

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict, Field
 
-from gatehouse import freshness
+from gatehouse import compliance, freshness
 from gatehouse.config import IntakeSettings, require
 from gatehouse.contacts import checks
 from gatehouse.contacts.imports import run_queued_import
@@ -26,6 +26,8 @@ from gatehouse.tenancy import TenantScope
 SETTINGS = require(IntakeSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+# Loaded on first use; under SnapStart, before the snapshot instead.
+freshness.load_before_snapshot(compliance.load_reference_data)
 
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]
 

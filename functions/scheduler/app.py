@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict
 
-from gatehouse import freshness
+from gatehouse import compliance, freshness
 from gatehouse.config import SchedulerSettings, require
 from gatehouse.jobs.tenants import Deadline
 from gatehouse.models import GatehouseModel
@@ -34,6 +34,7 @@ freshness.load_before_snapshot(
     "gatehouse.jobs.dnc_rescrub",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
+    compliance.load_reference_data,
 )
 
 

@@ -29,7 +29,7 @@ from inbound import (
     require_media_type,
 )
 
-from gatehouse import billing, freshness
+from gatehouse import billing, compliance, freshness
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
@@ -50,6 +50,8 @@ from gatehouse.webhooks.signatures import FormParams
 SETTINGS = require(WebhooksSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+# Loaded on first use; under SnapStart, before the snapshot instead.
+freshness.load_before_snapshot(compliance.load_reference_data)
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"

@@ -32,11 +32,25 @@ module = importlib.util.module_from_spec(spec)
 sys.modules["handler_module"] = module
 spec.loader.exec_module(module)
 assert callable(getattr(module, attribute))
-print(json.dumps(sorted(sys.modules)))
+loaders = [("gatehouse.compliance.state_rules", "rulebook"), ("gatehouse.compliance.zones", "state_zones"),
+           ("gatehouse.compliance.zones", "area_codes")]
+read = [f"{name}.{loader}" for name, loader in loaders
+        if name in sys.modules and getattr(sys.modules[name], loader).cache_info().currsize]
+print(json.dumps({"modules": sorted(sys.modules), "data_read": read}))
 """
 
 # SDKs a handler loads on the call that uses them; X-Ray's recorder only where something traces.
 PROVIDER_SDKS = ("twilio", "stripe", "aws_encryption_sdk", "aws_xray_sdk.core", "holidays")
+# What a handler's request loads when it first signs, verifies or exports the audit log, opens a
+# cursor, or reads a phone number: checkpoint signing, verification and export, cryptography's
+# bindings, libphonenumber and its metadata. Under SnapStart they load before the snapshot.
+ON_FIRST_USE = (
+    "gatehouse.audit.checkpoints",
+    "gatehouse.audit.export",
+    "gatehouse.audit.verification",
+    "cryptography",
+    "phonenumbers",
+)
 SCHEDULED_JOBS = (
     "gatehouse.jobs.heartbeat",
     "gatehouse.jobs.audit_checkpoints",
@@ -47,7 +61,8 @@ SCHEDULED_JOBS = (
 
 
 @cache
-def modules_after_import(logical_id: str) -> frozenset[str]:
+def after_import(logical_id: str) -> dict[str, list[str]]:
+    """The modules a fresh import of the handler loaded, and which compliance data files it read."""
     spec = template().function(logical_id)
     with settings_declared(spec):
         env = {name: value for name, value in os.environ.items() if name.startswith("GATEHOUSE_")}
@@ -78,7 +93,12 @@ def modules_after_import(logical_id: str) -> frozenset[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    return frozenset(json.loads(result.stdout.splitlines()[-1]))
+    report: dict[str, list[str]] = json.loads(result.stdout.splitlines()[-1])
+    return report
+
+
+def modules_after_import(logical_id: str) -> frozenset[str]:
+    return frozenset(after_import(logical_id)["modules"])
 
 
 def loaded(modules: frozenset[str], package: str) -> bool:
@@ -89,6 +109,24 @@ def loaded(modules: frozenset[str], package: str) -> bool:
 def test_no_handler_loads_a_provider_sdk_at_import(logical_id: str) -> None:
     modules = modules_after_import(logical_id)
     assert [sdk for sdk in PROVIDER_SDKS if loaded(modules, sdk)] == []
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_no_handler_loads_audit_signing_cryptography_or_phone_metadata_at_import(logical_id: str) -> None:
+    modules = modules_after_import(logical_id)
+    assert [name for name in ON_FIRST_USE if loaded(modules, name)] == []
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_no_handler_reads_the_compliance_data_files_at_import(logical_id: str) -> None:
+    assert after_import(logical_id)["data_read"] == []
+
+
+def test_the_gates_modules_are_imported_though_their_data_is_not_yet_read() -> None:
+    modules = modules_after_import("TenantGateFunction")
+    deciders = {"gatehouse.dispatch.gates", "gatehouse.compliance.state_rules", "gatehouse.compliance.zones"}
+    assert deciders <= modules
+    assert after_import("TenantGateFunction")["data_read"] == []
 
 
 def test_the_api_loads_powertools_openapi_models_only_for_its_docs_routes() -> None:

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from gatehouse import freshness
+from gatehouse import compliance, freshness
 from gatehouse.clients import aws_client
+from gatehouse.compliance import state_rules, zones
 from gatehouse.config import get_settings
 from gatehouse.suppression import keys as suppression_keys
 from gatehouse.tenancy import cursors, store
@@ -150,6 +151,24 @@ def test_modules_a_handler_leaves_to_their_first_request_are_in_the_snapshot(
     for hook in before_snapshot:
         hook()
     assert "gatehouse.jobs.heartbeat" in sys.modules
+
+
+def test_data_a_handler_reads_on_first_use_is_read_before_the_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before_snapshot: list[Callable[[], object]] = []
+    monkeypatch.setitem(
+        sys.modules, "snapshot_restore_py", SimpleNamespace(register_before_snapshot=before_snapshot.append)
+    )
+    state_rules.rulebook.cache_clear()
+    zones.state_zones.cache_clear()
+    zones.area_codes.cache_clear()
+    assert freshness.load_before_snapshot(compliance.load_reference_data)
+    assert state_rules.rulebook.cache_info().currsize == 0  # not at init: just before the snapshot
+    for hook in before_snapshot:
+        hook()
+    assert state_rules.rulebook.cache_info().currsize == 1
+    assert zones.state_zones.cache_info().currsize == zones.area_codes.cache_info().currsize == 1
 
 
 def test_off_lambda_nothing_is_loaded_for_a_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:

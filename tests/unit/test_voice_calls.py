@@ -245,7 +245,7 @@ def test_an_unanswered_call_is_retried_within_the_policy_the_hours_and_the_caps(
     ],
 )
 def test_each_vendors_words_for_an_unanswered_call_are_read(reason: str, why: str | None) -> None:
-    from gatehouse.voice.retries import unanswered  # noqa: PLC0415
+    from gatehouse.voice.retries import unanswered
 
     found = unanswered(reason)
     assert (found.value if found else None) == why

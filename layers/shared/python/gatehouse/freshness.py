@@ -6,8 +6,8 @@ or an open connection made before the snapshot would be the same in each of them
 module that caches such a thing registers a function here that forgets it
 (``@forgotten_on_restore``); ``restore`` reseeds ``random`` and runs them all, and the
 Lambda runtime calls it after each restore (``register_with_runtime``, at init).
-The other way round, ``load_before_snapshot`` names modules a handler imports only on the
-request that uses them, so that under SnapStart they are in the snapshot all the same.
+The other way round, ``load_before_snapshot`` names modules (and loaders of data) a handler
+leaves to the request that uses them, so that under SnapStart they are in the snapshot all the same.
 This module imports nothing of Gatehouse, so any module, the data door included, may use it.
 """
 
@@ -61,12 +61,13 @@ def register_with_runtime() -> bool:
     return True
 
 
-def load_before_snapshot(*modules: str) -> bool:
+def load_before_snapshot(*modules: str | Callable[[], object]) -> bool:
     """Have the Lambda runtime import ``modules`` just before it takes the snapshot; False off Lambda.
 
     A handler imports at init what every first request needs and leaves the rest to the request
     that uses it, which keeps a cold start without SnapStart short. With SnapStart, init runs once
     per version: loading the rest then puts it in the snapshot, so no restored environment pays.
+    Each item is a module's name, or a function that loads something on first use (a data file).
     """
     try:
         from snapshot_restore_py import register_before_snapshot  # noqa: PLC0415 - present on Lambda only
@@ -75,7 +76,10 @@ def load_before_snapshot(*modules: str) -> bool:
 
     def load() -> None:
         for module in modules:
-            importlib.import_module(module)
+            if callable(module):
+                module()
+            else:
+                importlib.import_module(module)
 
     register_before_snapshot(load)
     return True

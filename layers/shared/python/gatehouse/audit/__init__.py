@@ -7,14 +7,38 @@ stands with the asymmetric KMS key; ``verify`` recomputes a chain and checks the
 signatures; ``export_jsonl``/``export_csv`` stream a chain with its hashes and
 ``verify_export`` checks an exported file offline. The formats are documented in
 ``gatehouse.audit.entry`` (entries) and ``gatehouse.audit.checkpoints`` (checkpoints).
+
+Signing, verifying and exporting load on first use (module ``__getattr__``): every handler
+records entries, few sign or check them, and those modules bring cryptography's key loading
+and KMS signing with them.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gatehouse.audit.changes import record, record_personal, recorded
-from gatehouse.audit.checkpoints import CheckpointRun, public_key_pem, run_checkpoints
 from gatehouse.audit.entry import Actor, ActorType, AuditEntry, BreakReason, Target
-from gatehouse.audit.export import export_checkpoints_jsonl, export_csv, export_jsonl, verify_export
 from gatehouse.audit.log import AuditPage, append, list_entries
-from gatehouse.audit.verify import VerifyReport, verify
+
+if TYPE_CHECKING:
+    from gatehouse.audit.checkpoints import CheckpointRun, public_key_pem, run_checkpoints
+    from gatehouse.audit.export import export_checkpoints_jsonl, export_csv, export_jsonl, verify_export
+    from gatehouse.audit.verification import VerifyReport, verify
+
+# Name -> the module that defines it, imported when the name is first asked for.
+_ON_FIRST_USE = {
+    "CheckpointRun": "gatehouse.audit.checkpoints",
+    "public_key_pem": "gatehouse.audit.checkpoints",
+    "run_checkpoints": "gatehouse.audit.checkpoints",
+    "export_checkpoints_jsonl": "gatehouse.audit.export",
+    "export_csv": "gatehouse.audit.export",
+    "export_jsonl": "gatehouse.audit.export",
+    "verify_export": "gatehouse.audit.export",
+    "VerifyReport": "gatehouse.audit.verification",
+    "verify": "gatehouse.audit.verification",
+}
 
 __all__ = [
     "Actor",
@@ -38,3 +62,12 @@ __all__ = [
     "verify",
     "verify_export",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup finds it without coming here
+    return value

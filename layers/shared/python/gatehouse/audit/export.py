@@ -27,7 +27,7 @@ from typing import Any, Literal
 from gatehouse.audit.checkpoints import inspect_checkpoint, load_public_key
 from gatehouse.audit.entry import GENESIS_HASH, canonical_bytes
 from gatehouse.audit.store import AuditStore, StoredCheckpoint, StoredEntry
-from gatehouse.audit.verify import ChainWalk, CheckpointCheck, VerifyReport
+from gatehouse.audit.verification import ChainWalk, CheckpointCheck, VerifyReport
 from gatehouse.errors import Invalid
 from gatehouse.spreadsheet import neutralise, restore
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from gatehouse.compliance.state_rules import RULES, Channel, RuleBook, Technology
+from gatehouse.compliance.state_rules import Channel, RuleBook, Technology, rulebook
 from gatehouse.errors import Invalid
 
 WINDOW: Final = timedelta(hours=24)  # the campaign's own limit, and the longest state window
@@ -60,7 +60,7 @@ class StateCap:
 def caps_for(
     states: Iterable[str],
     channel: Channel,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
     *,
     technology: Technology | None = None,
 ) -> tuple[StateCap, ...]:
@@ -68,6 +68,7 @@ def caps_for(
 
     ``technology`` None (not said) takes every row's cap, whatever technology it reaches.
     """
+    rules = rulebook() if rules is None else rules
     return tuple(
         StateCap(state, cap.attempts, cap.window)
         for state, cap in rules.attempt_caps(states, channel, technology)

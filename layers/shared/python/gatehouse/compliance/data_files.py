@@ -2,7 +2,7 @@
 
 This module owns where the compliance data lives (``gatehouse/compliance/data/``, shipped
 as plain files inside the package, so inside the layer) and how a malformed file fails:
-loudly, at import, with the file's name and pydantic's account of what is wrong. It never
+loudly, when first read, with the file's name and pydantic's account of what is wrong. It never
 decides anything about a contact.
 """
 

@@ -21,7 +21,7 @@ from typing import Annotated, Final
 from pydantic import Field, StringConstraints
 
 from gatehouse.clock import Clock, utc_now
-from gatehouse.compliance.state_rules import RULES, DeclaredDay, RuleBook
+from gatehouse.compliance.state_rules import DeclaredDay, RuleBook, rulebook
 from gatehouse.compliance.zones import normalize_state
 from gatehouse.errors import Conflict, Invalid, NotFound
 from gatehouse.freshness import forgotten_on_restore
@@ -154,7 +154,7 @@ _read: dict[str, tuple[datetime, float, tuple[DeclaredDay, ...]]] = {}
 _read_lock = threading.Lock()
 
 
-def rules_at(now: datetime, rules: RuleBook = RULES) -> RuleBook:
+def rules_at(now: datetime, rules: RuleBook | None = None) -> RuleBook:
     """The rule book with the dates declared from the day before ``now`` on.
 
     A day before today in UTC is still today somewhere west of it. The dates are read once
@@ -174,7 +174,7 @@ def rules_at(now: datetime, rules: RuleBook = RULES) -> RuleBook:
         days = in_force(on_or_after=now.date() - timedelta(days=1))
         with _read_lock:
             _read["days"] = (minute, time.monotonic(), days)
-    return rules.with_declared(days)
+    return (rulebook() if rules is None else rules).with_declared(days)
 
 
 @forgotten_on_restore  # the monotonic clock it was read by does not carry across a restore

@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from gatehouse.compliance.holiday_sources import WEEKDAYS
 from gatehouse.compliance.state_rules import (
     RECIPIENT,
-    RULES,
     Channel,
     HourRange,
     RuleBook,
     Technology,
     hour_range,
+    rulebook,
 )
 from gatehouse.errors import Invalid
 
@@ -139,7 +139,7 @@ def evaluate(
     campaign_windows: Sequence[CampaignWindow] | None,
     now_utc: datetime,
     *,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
     technology: Technology | None = None,
 ) -> Decision:
     """Allowed now, Deferred to the next instant everything holds, or Blocked.
@@ -174,7 +174,7 @@ def is_allowed(
     campaign_windows: Sequence[CampaignWindow] | None,
     instant: datetime,
     *,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
     technology: Technology | None = None,
 ) -> bool:
     """True when every constraint holds at ``instant`` (no search forward)."""
@@ -190,12 +190,13 @@ def _clocks(
     states: Iterable[str],
     channel: Channel,
     campaign_windows: Sequence[CampaignWindow] | None,
-    rules: RuleBook,
+    rules: RuleBook | None,
     *,
     technology: Technology | None,
 ) -> list[_Clock]:
     person = {name: _Clock(ZoneInfo(name)) for name in sorted(zones)}
     statutes: dict[str, _Clock] = {}
+    rules = rulebook() if rules is None else rules
     floor = rules.federal.range
     for clock in person.values():
         _add(clock, _floor_check(floor), {floor.start, floor.end})

@@ -1,12 +1,13 @@
-"""The state calling rules: ``data/state_rules.json`` validated into typed rows at import.
+"""The state calling rules: ``data/state_rules.json`` validated into typed rows once.
 
 This module owns the meaning of one row (the technologies it reaches, hours per weekday,
 banned days, holidays from the ``holidays`` package or from the statute's own list, an
 attempt cap over a window of hours, which clocks the statute is read in, whether texts are
 covered), the all-party-consent recording states, and answers "does this local moment
 break this state's rule, and how". Days declared by proclamation join the book through
-``RuleBook.with_declared``. A malformed file raises ``ComplianceDataInvalid`` at import: no
-gate runs on a half-read rule book. It never decides which states apply to a person.
+``RuleBook.with_declared``. The file is read on first use (``rulebook()``, or ``RULES``), and a
+malformed one raises ``ComplianceDataInvalid`` there: no gate runs on a half-read rule book.
+It never decides which states apply to a person.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -382,5 +384,19 @@ class StateDncList(GatehouseModel):
     notes: str = ""
 
 
-RuleBook.model_rebuild()
-RULES: Final = load()
+if TYPE_CHECKING:
+    RULES: RuleBook  # the packaged rule book, read on first use (module ``__getattr__``)
+
+
+@cache
+def rulebook() -> RuleBook:
+    """The packaged rule book, read and checked once, on first use: a cold start that decides
+    nothing about hours or caps never reads the file, and a handler that does loads it before
+    SnapStart's snapshot (``gatehouse.freshness.load_before_snapshot``)."""
+    return load()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RULES":
+        return rulebook()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

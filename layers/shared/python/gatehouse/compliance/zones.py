@@ -11,7 +11,8 @@ Input handling: a phone number that cannot be parsed, is not valid, or is not ti
 a place (toll-free 8XX, personal 5XX, premium 900, an "every NANP zone" answer) gives
 no location and never raises. A US number with an area code the data file lists as
 ahead of libphonenumber (in service, not yet in the library) is placed in its state by
-the file: the library calling it invalid must never drop that state's rules. A state on
+the file: the library calling it invalid must never drop that state's rules. The data files
+and libphonenumber load on first use (``state_zones()``, ``area_codes()``). A state on
 record that is not a US state, DC or territory code raises ``UnknownState`` (an
 ``Invalid``), so an import can report the row.
 """
@@ -20,12 +21,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Annotated, Final
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import PhoneNumberType, timezone
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from gatehouse.compliance.data_files import parse
@@ -80,26 +79,35 @@ class AreaCodesFile(GatehouseModel):
         return self
 
 
-STATE_ZONES: Final = parse(StateZonesFile, "state_zones.json")
-AREA_CODES: Final = parse(AreaCodesFile, "area_codes.json")
+if TYPE_CHECKING:
+    STATE_ZONES: StateZonesFile  # read on first use (module ``__getattr__``), as is AREA_CODES
+    AREA_CODES: AreaCodesFile
 
-_unmapped = sorted(set(AREA_CODES.area_codes.values()) - STATE_ZONES.states.keys())
-if _unmapped:  # pragma: no cover - the data files are checked by tests too
-    raise RuntimeError(f"area_codes.json names states without zones: {_unmapped}")
+
+@cache
+def state_zones() -> StateZonesFile:
+    return parse(StateZonesFile, "state_zones.json")
+
+
+@cache
+def area_codes() -> AreaCodesFile:
+    codes = parse(AreaCodesFile, "area_codes.json")
+    unmapped = sorted(set(codes.area_codes.values()) - state_zones().states.keys())
+    if unmapped:  # pragma: no cover - the data files are checked by tests too
+        raise RuntimeError(f"area_codes.json names states without zones: {unmapped}")
+    return codes
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STATE_ZONES":
+        return state_zones()
+    if name == "AREA_CODES":
+        return area_codes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Answers wider than this are libphonenumber's "somewhere in NANP", not a place.
 _MAX_PLACE_ZONES: Final = 8
-_NOT_A_PLACE: Final = frozenset(
-    {
-        PhoneNumberType.TOLL_FREE,
-        PhoneNumberType.PREMIUM_RATE,
-        PhoneNumberType.SHARED_COST,
-        PhoneNumberType.PERSONAL_NUMBER,
-        PhoneNumberType.UAN,
-        PhoneNumberType.VOICEMAIL,
-        PhoneNumberType.UNKNOWN,
-    }
-)
 _E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _NANP: Final = re.compile(r"^\+1([2-9][0-9]{2})[2-9][0-9]{6}$")
 _UNKNOWN_ZONE: Final = "Etc/Unknown"
@@ -125,7 +133,7 @@ class Location:
 
 def zones_of_state(state: str) -> frozenset[str]:
     """Every zone a person in ``state`` may be in; raises ``UnknownState`` for a bad code."""
-    row = STATE_ZONES.states.get(state)
+    row = state_zones().states.get(state)
     if row is None:
         raise UnknownState("the state is not a US state, DC or territory code")  # never echo the value
     return frozenset(row.zones)
@@ -149,14 +157,35 @@ def normalize_state(state: str | None) -> str | None:
 def ahead_of_library(e164: str) -> str | None:
     """The state of a US number whose area code is in service but unknown to libphonenumber."""
     match = _NANP.fullmatch(e164.strip()) if isinstance(e164, str) else None
-    if match is None or match.group(1) not in AREA_CODES.ahead_of_library:
+    if match is None or match.group(1) not in area_codes().ahead_of_library:
         return None
-    return AREA_CODES.area_codes[match.group(1)]
+    return area_codes().area_codes[match.group(1)]
+
+
+@cache
+def _not_a_place() -> frozenset[int]:
+    from phonenumbers import PhoneNumberType  # noqa: PLC0415 - with the library, on first use
+
+    return frozenset(
+        {
+            PhoneNumberType.TOLL_FREE,
+            PhoneNumberType.PREMIUM_RATE,
+            PhoneNumberType.SHARED_COST,
+            PhoneNumberType.PERSONAL_NUMBER,
+            PhoneNumberType.UAN,
+            PhoneNumberType.VOICEMAIL,
+            PhoneNumberType.UNKNOWN,
+        }
+    )
 
 
 @lru_cache(maxsize=4096)
 def number_place(e164: str) -> NumberPlace:
     """The zones and state the number itself points to; empty when it names no place."""
+    # libphonenumber loads its metadata with the package: only where a number is placed.
+    import phonenumbers  # noqa: PLC0415
+    from phonenumbers import timezone  # noqa: PLC0415
+
     nowhere = NumberPlace(frozenset(), None)
     if not isinstance(e164, str) or not _E164.fullmatch(e164.strip()):
         return nowhere
@@ -167,7 +196,7 @@ def number_place(e164: str) -> NumberPlace:
     if not phonenumbers.is_valid_number(number):
         ahead = ahead_of_library(e164)
         return nowhere if ahead is None else NumberPlace(zones_of_state(ahead), ahead)
-    if phonenumbers.number_type(number) in _NOT_A_PLACE:
+    if phonenumbers.number_type(number) in _not_a_place():
         return nowhere
     zones = frozenset(timezone.time_zones_for_number(number)) - {_UNKNOWN_ZONE}
     if len(zones) > _MAX_PLACE_ZONES:
@@ -175,8 +204,8 @@ def number_place(e164: str) -> NumberPlace:
     state = None
     if number.country_code == 1:
         area_code = phonenumbers.national_significant_number(number)[:3]
-        state = AREA_CODES.area_codes.get(area_code)
-        if state is not None and (area_code in AREA_CODES.spans_zones or not zones):
+        state = area_codes().area_codes.get(area_code)
+        if state is not None and (area_code in area_codes().spans_zones or not zones):
             # libphonenumber answers these per exchange at best: trust only the whole state.
             zones |= zones_of_state(state)
     return NumberPlace(frozenset(zones), state)

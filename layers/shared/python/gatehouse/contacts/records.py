@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Self
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -61,6 +60,8 @@ def normalize_phone(raw: str) -> str:
         raise InvalidPhone("is empty")
     if len(text) > 32:
         raise InvalidPhone("is too long to be a phone number")
+    import phonenumbers  # noqa: PLC0415 - its metadata loads with it: only where a number is read
+
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:

@@ -24,7 +24,7 @@ from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.compliance import declared
-from gatehouse.compliance.state_rules import RULES, RuleBook
+from gatehouse.compliance.state_rules import RuleBook
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import gates
@@ -101,7 +101,7 @@ def run_batch(
     suppressed: Suppressed,
     scrub: Scrub,
     billing: Billing | None = None,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
     contiguous: bool = False,
 ) -> BatchResult:
     """Every gate for up to ``BATCH_MAX`` contacts, then a claim and one send per claim held.

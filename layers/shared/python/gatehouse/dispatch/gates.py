@@ -25,7 +25,7 @@ from typing import Final
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus, VoiceContent
 from gatehouse.compliance import caps, hours
 from gatehouse.compliance.consent import ConsentLevel, required
-from gatehouse.compliance.state_rules import RULES, RuleBook
+from gatehouse.compliance.state_rules import RuleBook, rulebook
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.outcomes import OutcomeStatus
 from gatehouse.dnc.stamps import DATA_VALID_FOR, ScrubStamp, ScrubStatus
@@ -176,13 +176,14 @@ def gate_consent(contact: Contact, spec: CampaignSpec) -> Verdict:
     return PASSED
 
 
-def gate_recording(contact: Contact, spec: CampaignSpec, rules: RuleBook = RULES) -> Verdict:
+def gate_recording(contact: Contact, spec: CampaignSpec, rules: RuleBook | None = None) -> Verdict:
     """2. (continued) Consent to record: where any state the person may be in needs every party's
     consent to a recording (e.g. Cal. Penal Code 632, Fla. Stat. 934.03; the rule book lists them),
     a recorded call must be announced. A person in no known state may be in one of them: blocked.
     """
     if not spec.records_calls or spec.announces_recording:
         return PASSED
+    rules = rulebook() if rules is None else rules
     if not contact.states or rules.all_party_recording_states(contact.states):
         return blocked("consent", Reason.RECORDING_NOT_ANNOUNCED)
     return PASSED
@@ -213,7 +214,7 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
 
 
-def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook = RULES) -> Verdict:
+def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook | None = None) -> Verdict:
     """4 (states). Every state the person may be in that keeps a DNC list: not on it, per data <= 31 days old.
 
     A state list binds telemarketing to that state's numbers, so a state that keeps one and
@@ -226,6 +227,7 @@ def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook = RULES) -> 
     stamp = contact.dnc
     if stamp is None or stamp.status is not ScrubStatus.CLEAR:
         return PASSED  # gate_dnc decided it already
+    rules = rulebook() if rules is None else rules
     keeping = [s for s in sorted(contact.states) if rules.keeps_dnc_list(s)]
     answers = {s: stamp.state_lists.get(s) for s in keeping}
     if any(a is not None and a.listed for a in answers.values()):
@@ -237,7 +239,7 @@ def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook = RULES) -> 
     return PASSED
 
 
-def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleBook = RULES) -> Verdict:
+def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleBook | None = None) -> Verdict:
     """5. Inside the federal floor, the applicable states' rules and the campaign's windows, in every zone."""
     windows = [w.window() for w in spec.windows]
     decision = hours.evaluate(
@@ -251,7 +253,7 @@ def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleB
 
 
 def gate_caps(
-    contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook = RULES
+    contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook | None = None
 ) -> Verdict:
     """6. Under every attempt cap: the states' (per 24 hours, across campaigns) and the campaign's."""
     decision = caps.evaluate(
@@ -271,7 +273,7 @@ def evaluate(  # noqa: PLR0917 - the facts every gate needs, named
     tenant: TenantFacts,
     facts: ContactFacts,
     now: datetime,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
 ) -> Verdict:
     """Every gate in order; the first that does not pass decides. PASSED means gate 7 may claim the send."""
     state = gate_state(tenant, campaign)
@@ -281,7 +283,7 @@ def evaluate(  # noqa: PLR0917 - the facts every gate needs, named
 
 
 def evaluate_contact(
-    contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook = RULES
+    contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook | None = None
 ) -> Verdict:
     """Gates 2 to 6, the ones about the person: what a pre-flight asks before the campaign runs."""
     gates: tuple[Callable[[], Verdict], ...] = (
@@ -360,7 +362,7 @@ def retry_unanswered(
     ended: datetime,
     why: Reason,
     campaign_status: CampaignStatus | None = None,
-    rules: RuleBook = RULES,
+    rules: RuleBook | None = None,
 ) -> Next:
     """A call that ended unanswered: DEFER it to its retry, or SETTLED with how it ended.
 

@@ -35,7 +35,7 @@ from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import RESCRUB_INDEX, Contact
-from gatehouse.dnc.scrub import scrub as scrub_numbers
+from gatehouse.dnc.scrubbing import scrub as scrub_numbers
 from gatehouse.dnc.stamps import ScrubReason, ScrubStamp, ScrubStatus
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system

@@ -26,7 +26,7 @@ from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
-from gatehouse.compliance.state_rules import RULES
+from gatehouse.compliance.state_rules import rulebook
 from gatehouse.dnc.registry import AreaManifest, LoadKind, file_entries, older_than
 from gatehouse.dnc.stamps import StateListAnswer
 from gatehouse.errors import Conflict, Invalid
@@ -95,7 +95,7 @@ def load(
     """Load one state's list file (full or change) for the tenant; audited with counts."""
     caller.require(Permission.INTEGRATIONS_MANAGE)
     state = state.strip().upper()
-    if not STATE.fullmatch(state) or not RULES.keeps_dnc_list(state):
+    if not STATE.fullmatch(state) or not rulebook().keeps_dnc_list(state):
         raise Invalid(f"no state Do-Not-Call list is known for {state!r}")
     record = scope.get(StateDncLists, LISTS_KEY) or StateDncLists()
     previous = record.lists.get(state)

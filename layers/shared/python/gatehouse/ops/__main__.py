@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gatehouse import audit, dnc
-from gatehouse.audit.verify import VerifyReport
+from gatehouse.audit.verification import VerifyReport
 from gatehouse.config import get_settings
 from gatehouse.dnc import LoadKind
 from gatehouse.errors import GatehouseError, NotFound

@@ -245,7 +245,7 @@ def _scrub_over_https(credentials: DncCredentials, numbers: list[str]) -> DncRep
 
     ``as_of`` (ISO-8601 with offset) is the version of the registry data the provider used;
     ``state_lists`` ({"TX": as_of, ...}, optional) the state lists it checked as well. The
-    scrub refuses an undated reply (see ``gatehouse.dnc.scrub``). Fails closed: no endpoint,
+    scrub refuses an undated reply (see ``gatehouse.dnc.scrubbing``). Fails closed: no endpoint,
     a timeout, a refusal, a 5xx or a reply we cannot read gives every number the failure; a
     number the reply leaves out gets no answer.
     """

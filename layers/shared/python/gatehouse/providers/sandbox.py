@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Final
 
 from gatehouse.clock import utc_now
-from gatehouse.compliance.state_rules import RULES
+from gatehouse.compliance.state_rules import rulebook
 from gatehouse.config import get_settings
 from gatehouse.providers import sandbox_callbacks
 from gatehouse.providers.base import CallRequest, CheckStatus, DncReply, SendReceipt
@@ -121,7 +121,7 @@ class SandboxAdapters:
             listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers},
             as_of=as_of,
             as_of_by_area_code={code: as_of - age for code, age in SANDBOX_DNC_OLD_AREA_CODES.items()},
-            state_lists=dict.fromkeys(RULES.dnc_list_states(), as_of),
+            state_lists=dict.fromkeys(rulebook().dnc_list_states(), as_of),
         )
 
     def date_dnc_answers(self, shift: timedelta) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import phonenumbers
-
 from gatehouse.errors import Invalid
 
 DEFAULT_REGION: Final = "US"
@@ -23,6 +21,8 @@ def to_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
     """The number in E.164, or ``Invalid`` saying why not (without repeating it)."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > _MAX_INPUT:
         raise Invalid("number is not a phone number")
+    import phonenumbers  # noqa: PLC0415 - its metadata loads with it: only where a number is read
+
     try:
         parsed = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException:

@@ -16,17 +16,18 @@ import binascii
 import json
 import os
 import threading
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gatehouse.clients import aws_client
 from gatehouse.config import get_settings
 from gatehouse.errors import Invalid, Unavailable
 from gatehouse.freshness import forgotten_on_restore
 from gatehouse.observability import logger
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DERIVATION: Final = b"gatehouse/cursor/v1"
 MAX_CURSOR_CHARS: Final = 2048
@@ -48,6 +49,9 @@ def not_valid() -> Invalid:
 
 
 def _cipher() -> AESGCM:
+    # Loaded with the first cursor: most requests never page, and cryptography's bindings are heavy.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     key_id = get_settings().suppression_key_id
     if not key_id:
         raise Unavailable("no HMAC key is configured for this deployment")
@@ -74,6 +78,8 @@ def seal(payload: dict[str, Any]) -> str:
 
 def unseal(cursor: str) -> dict[str, Any]:
     """What ``seal`` sealed; ``Invalid`` for anything it did not seal (or that was changed since)."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - with the cipher, on first use
+
     if len(cursor) > MAX_CURSOR_CHARS:
         raise not_valid()
     try:
