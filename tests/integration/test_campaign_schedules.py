@@ -131,7 +131,8 @@ def test_a_start_before_start_at_schedules_the_campaign_and_starts_no_run(
     assert executions() == []
     assert runs.list_runs(tenant_a.scope, campaign_id) == []
     actions = [e.action for e in audit.list_entries(tenant_a.tenant_id, limit=100).items]
-    assert "campaign.scheduled" in actions and "dispatch_run.started" not in actions
+    assert "campaign.scheduled" in actions
+    assert "dispatch_run.started" not in actions
     # Started early again: still scheduled, one schedule, no second transition.
     again = scheduled.start(tenant_a.scope, owner(tenant_a), campaign_id, clock=at(NOW))
     assert again.campaign.version == found.campaign.version
@@ -144,7 +145,8 @@ def test_a_campaign_without_start_at_or_started_after_it_runs_now(
     for spec in ({}, {"start_at": START}):
         campaign_id = approved(tenant_a, **spec)
         found = scheduled.start(tenant_a.scope, owner(tenant_a), campaign_id, clock=at(START))
-        assert found.campaign.status is CampaignStatus.RUNNING and found.run is not None
+        assert found.campaign.status is CampaignStatus.RUNNING
+        assert found.run is not None
     assert names(group) == []
     assert len(executions()) == 2
 
@@ -185,7 +187,8 @@ def test_the_scheduled_start_runs_the_campaign_only_once_start_at_has_come(
     assert (early.started, early.refused) == (False, "start_not_reached")
     assert tenant_a.scope.require(Campaign, campaign_id).status is CampaignStatus.SCHEDULED
     due = scheduled.start_due(fired, clock=at(START))
-    assert due.started and due.run_id is not None
+    assert due.started
+    assert due.run_id is not None
     campaign = tenant_a.scope.require(Campaign, campaign_id)
     assert campaign.status is CampaignStatus.RUNNING
     assert campaign.history[-1].by == "system:campaign-schedule"
@@ -285,7 +288,8 @@ def test_past_end_at_nothing_is_planned_and_the_contacts_never_reached_are_windo
         (OutcomeStatus.BLOCKED, "window_closed"),
         (OutcomeStatus.BLOCKED, "window_closed"),
     ]
-    assert ended.counts.get("blocked:window_closed") == 2 and not ended.counts.get("deferred")
+    assert ended.counts.get("blocked:window_closed") == 2
+    assert not ended.counts.get("deferred")
     assert ended.campaign_status == "completed"  # nothing is left to wait for
     # A redelivered end changes nothing.
     assert settle.finish_run(page, clock=at(end + timedelta(minutes=2))).counts == ended.counts

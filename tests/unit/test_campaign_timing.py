@@ -36,7 +36,8 @@ def test_start_and_end_are_stored_in_utc_to_the_second() -> None:
     eastern = timezone(timedelta(hours=-4))
     written = spec(start_at="2026-03-11T10:00:00.750-04:00", end_at=datetime(2026, 3, 11, 18, tzinfo=eastern))
     assert written.start_at == datetime(2026, 3, 11, 14, 0, tzinfo=UTC)
-    assert written.start_at is not None and written.start_at.utcoffset() == timedelta(0)
+    assert written.start_at is not None
+    assert written.start_at.utcoffset() == timedelta(0)
     assert written.end_at == datetime(2026, 3, 11, 22, 0, tzinfo=UTC)
 
 
@@ -60,7 +61,8 @@ def test_a_naive_or_unreadable_instant_or_an_end_not_after_the_start_is_refused_
 
 def test_an_end_alone_or_neither_is_a_valid_campaign() -> None:
     assert spec(end_at="2026-03-11T10:00:00Z").start_at is None
-    assert spec().start_at is None and spec().end_at is None
+    assert spec().start_at is None
+    assert spec().end_at is None
 
 
 # ------------------------------------------------------------------ against "now"
