@@ -3,7 +3,7 @@
 Owns starting and stopping moto's threaded server on 127.0.0.1, switching it to
 the non-Docker Lambda backend and to Step Functions that really execute their
 definitions, and creating the template's KMS keys and aliases, IAM roles, queues,
-state machines, Lambda functions and EventBridge schedule rules there, and its
+EventBridge Scheduler groups, state machines, Lambda functions and EventBridge schedule rules there, and its
 tables in DynamoDB Local (``local.dynamodb_local``), in dependency order. Every
 name, key spec, index and substitution comes from the template description.
 Never runs handler code (``local.functions`` does).
@@ -133,6 +133,7 @@ class Deployment:
     functions: dict[str, DeployedFunction] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
     rules: dict[tuple[str, str], str] = field(default_factory=dict)
+    schedule_groups: dict[str, str] = field(default_factory=dict)
 
 
 def physical_name(resolver: Resolver, declared: Any, logical_id: str) -> str:
@@ -152,6 +153,7 @@ def deploy(template: Template, resolver: Resolver, moto: MotoServer, dynamodb: A
     _create_roles(template, deployment, moto.client("iam"), ids)
     _create_queues(template, deployment, moto.client("sqs"), ids)
     _create_buckets(template, deployment, moto.client("s3"), ids)
+    _create_schedule_groups(template, deployment, moto.client("scheduler"), ids)
     for table in template.tables:
         if table.logical_id in ids:
             _create_table(table, deployment, dynamodb)
@@ -173,6 +175,7 @@ def _all_specs(template: Template) -> list[Any]:
         *template.roles,
         *template.queues,
         *template.buckets,
+        *template.schedule_groups,
         *template.tables,
         *template.functions,
         *template.state_machines,
@@ -229,6 +232,17 @@ def _create_buckets(template: Template, deployment: Deployment, s3: Any, ids: se
             bucket.logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com"
         )
         deployment.buckets[bucket.logical_id] = name
+
+
+def _create_schedule_groups(
+    template: Template, deployment: Deployment, scheduler: Any, ids: set[str]
+) -> None:
+    resolver = deployment.resolver
+    for group in (g for g in template.schedule_groups if g.logical_id in ids):
+        name = physical_name(resolver, group.name, group.logical_id)
+        arn = scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+        resolver.provide(group.logical_id, name, Arn=arn)
+        deployment.schedule_groups[group.logical_id] = name
 
 
 def _create_table(table: Table, deployment: Deployment, dynamodb: Any) -> None:

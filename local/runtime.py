@@ -2,10 +2,10 @@
 
 Owns the start order (DynamoDB Local, moto, the API port, the template's resources, the
 functions' environment, their handlers and the Lambda shim, the HTTP bridge,
-the demo tenant, the schedule timers), the process environment the in-process
-handlers read (set on start, put back on stop), and stopping everything. It is
-the one object tests and ``python -m local`` use. Never defines a resource
-itself: everything comes from template.yaml.
+the demo tenant, the schedule timers, the one-time schedules' poller), the process
+environment the in-process handlers read (set on start, put back on stop), and stopping
+everything. It is the one object tests and ``python -m local`` use. Never defines a
+resource itself: everything comes from template.yaml.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import logging
 import os
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from local.functions import Invocation, LocalFunction, load_handler
 from local.http_bridge import ApiServer, routing_table
 from local.intrinsics import REGION, Resolver
 from local.moto_patches import install_lambda_shim, remove_lambda_shim
-from local.scheduler import Scheduler, plan_job
+from local.scheduler import OneTimeRun, Scheduler, fire_due, plan_job
 from local.template import TEMPLATE_PATH, Template, load_template
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ OUTBOX_ROOT = Path(__file__).resolve().parents[1] / ".local"
 LOCAL_STAGE = "local"
 SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
 SANDBOX_CALLBACK_DELAY_SECONDS = "0.2"
+# How often the runtime fires the one-time schedules (campaign starts) that came due on its clock.
+ONE_TIME_POLL_SECONDS = 30.0
 # Credentials and profiles from the caller's shell must not reach moto or a real account.
 _ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -83,6 +86,8 @@ class LocalRuntime:
         self.env: dict[str, str] = {}
         self.demo: BootstrapResult | None = None
         self.started_in: float = 0.0
+        self._clock: Callable[[], datetime] | None = None
+        self._firing = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
@@ -199,10 +204,26 @@ class LocalRuntime:
         """
         from gatehouse.clock import utc_now  # noqa: PLC0415
 
+        self._clock = clock
         for logical_id in self.functions:
             module = sys.modules.get(f"gatehouse_fn_{logical_id}")
             if module is not None and hasattr(module, "clock"):
                 setattr(module, "clock", clock or utc_now)  # noqa: B010 - a module attribute, by name
+
+    def fire_due_schedules(self) -> list[OneTimeRun]:
+        """Fire every one-time schedule whose ``at()`` instant has come on this runtime's clock.
+
+        Lists the template's schedule groups in moto, invokes each due schedule's target in
+        process with its Input, and deletes it once the invocation succeeded (as
+        ``ActionAfterCompletion: DELETE``). The clock is ``set_clock``'s, else the real one;
+        a timer calls this every ``ONE_TIME_POLL_SECONDS`` as well.
+        """
+        if self.deployment is None:
+            raise RuntimeError("the local runtime is not started")
+        now = (self._clock or (lambda: datetime.now(UTC)))()
+        with self._firing:
+            groups = list(self.deployment.schedule_groups.values())
+            return fire_due(self.client("scheduler"), groups, list(self.functions.values()), now)
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated account (DynamoDB Local's for ``dynamodb``)."""
@@ -338,7 +359,8 @@ class LocalRuntime:
                 job = plan_job(rule_name(fn.spec, schedule, resolver), fn, schedule, payload, interval)
                 if job is not None:
                     jobs.append(job)
-        return Scheduler(jobs)
+        poll = interval if interval is not None else ONE_TIME_POLL_SECONDS
+        return Scheduler(jobs, ticks=[("one-time-schedules", poll, self.fire_due_schedules)])
 
 
 def _sandbox_callbacks(*, start: bool) -> None:

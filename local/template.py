@@ -3,7 +3,7 @@
 Owns reading the SAM template (short-form ``!Ref``/``!GetAtt``/``!Sub`` tags become
 their long forms) and describing its tables, KMS keys and aliases, queues, IAM
 roles (including the ones SAM adds for functions and state machines that name
-none), functions with their API and schedule events, state machines, parameters
+none), EventBridge Scheduler groups, functions with their API and schedule events, state machines, parameters
 and the Globals environment. Values that hold intrinsics stay unresolved here;
 ``local.intrinsics`` resolves them once resources exist. Never creates anything
 and never keeps a second, hand-written list of resources.
@@ -86,6 +86,15 @@ class Queue:
 
 @dataclass(frozen=True)
 class Bucket:
+    logical_id: str
+    name: Any
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleGroup:
+    """An EventBridge Scheduler group: the code creates one-time schedules in it."""
+
     logical_id: str
     name: Any
     condition: str | None = None
@@ -180,6 +189,7 @@ class Template:
     queues: tuple[Queue, ...] = ()
     buckets: tuple[Bucket, ...] = ()
     roles: tuple[Role, ...] = ()
+    schedule_groups: tuple[ScheduleGroup, ...] = ()
     functions: tuple[Function, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
     apis: tuple[RestApi, ...] = field(default=())
@@ -256,6 +266,11 @@ def load_template(path: Path = TEMPLATE_PATH) -> Template:
         queues=_of_type(resources, "AWS::SQS::Queue", _queue),
         buckets=_of_type(resources, "AWS::S3::Bucket", _bucket),
         roles=_of_type(resources, "AWS::IAM::Role", _role) + _implicit_roles(functions, machines),
+        schedule_groups=_of_type(
+            resources,
+            "AWS::Scheduler::ScheduleGroup",
+            lambda logical_id, props, condition: ScheduleGroup(logical_id, props.get("Name"), condition),
+        ),
         functions=functions,
         state_machines=machines,
         apis=_of_type(resources, "AWS::Serverless::Api", _api),

@@ -52,7 +52,7 @@ def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 def plan_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     page = runs.PageInput.model_validate(event)
     _keys(page)
-    return runs.plan_page(page).model_dump()
+    return runs.plan_page(page, clock=clock).model_dump()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -1,5 +1,9 @@
 """Scheduler Lambda entry: EventBridge rules invoke it with {"job": "<name>"}.
 
+A campaign's one-time EventBridge Scheduler schedule invokes it with
+{"job": "campaign_start", "tenant_id": ..., "campaign_id": ...}: the scheduled start
+(``gatehouse.dispatch.scheduled.start_due``), which asks everything again.
+
 An unknown job name is an error (it lands in the dead-letter queue) rather than
 a silent success. Jobs that work in chunks get the invocation's deadline, so they
 stop before Lambda's timeout and the next run resumes where they stopped.
@@ -15,15 +19,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict
 
 from gatehouse import compliance, freshness
+from gatehouse.clock import Clock, utc_now
 from gatehouse.config import SchedulerSettings, require
 from gatehouse.jobs.tenants import Deadline
 from gatehouse.models import GatehouseModel
-from gatehouse.observability import logger, metrics, tracer
+from gatehouse.observability import for_tenant, logger, metrics, tracer
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(SchedulerSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+
+# The scheduled start's "now"; the local runtime may pin it (``LocalRuntime.set_clock``).
+clock: Clock = utc_now
 
 # Each job imports its own modules when it runs: a cold start loads the tenant walk every job
 # shares (gatehouse.jobs.tenants, the data door) and only the one job its rule names; under
@@ -35,6 +43,7 @@ freshness.load_before_snapshot(
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
     compliance.load_reference_data,
+    "gatehouse.dispatch.scheduled",
 )
 
 
@@ -87,6 +96,8 @@ class JobEvent(GatehouseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("job") == "campaign_start":
+        return _campaign_start(event)
     job = JobEvent.model_validate(event).job
     if job not in JOBS:
         raise ValueError(f"unknown scheduled job {job!r}")
@@ -94,3 +105,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="ScheduledJobRuns", unit=MetricUnit.Count, value=1)
     logger.info("scheduled job done", extra={"job": job})
     return {"job": job, "status": "done"}
+
+
+def _campaign_start(event: dict[str, Any]) -> dict[str, Any]:
+    from gatehouse.campaigns.schedules import ScheduledStart  # noqa: PLC0415
+    from gatehouse.dispatch.scheduled import start_due  # noqa: PLC0415
+
+    request = ScheduledStart.model_validate(event)
+    for_tenant(request.tenant_id)
+    logger.thread_safe_append_keys(campaign_id=request.campaign_id)
+    return start_due(request, clock=clock).model_dump(mode="json")

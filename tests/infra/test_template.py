@@ -374,8 +374,15 @@ def test_integration_check_opens_provider_credentials_only_and_only_the_api_invo
     assert check.condition["StringLike"] == {"kms:EncryptionContext:purpose": "provider:*"}
     own = identity_of(statements, "IntegrationCheckFunctionRole")
     assert not [s for s in own if s.allows and any(s.covers(a) for a in ITEM_WRITES)]
+    check_name = functions["IntegrationCheckFunction"]["FunctionName"]["Fn::Sub"]
     invokers = {
-        s.owner for s in statements if s.kind == "identity" and s.allows and s.covers("lambda:InvokeFunction")
+        s.owner
+        for s in statements
+        if s.kind == "identity"
+        and s.allows
+        and s.covers("lambda:InvokeFunction")
+        # a statement naming the check function, or any wildcard that could reach it
+        and (check_name in json.dumps(s.resource) or "*" in json.dumps(s.resource))
     }
     assert invokers == {"ApiFunctionRole"}
     invoked = {
@@ -905,3 +912,36 @@ def test_every_function_starts_from_a_snapstart_snapshot_through_its_alias(
         settings = {**defaults, **props}
         assert settings["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
         assert settings["AutoPublishAlias"] == "live", name
+
+
+def test_campaign_schedules_start_only_the_scheduler_and_only_the_api_makes_them(
+    resources: dict[str, Any], statements: list[Statement], functions: dict[str, dict[str, Any]]
+) -> None:
+    """Issue 20: one-time schedules the API creates per campaign invoke the scheduler function's alias."""
+    assert resources["CampaignScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
+    role = resources["CampaignScheduleRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    scheduler_alias = functions["SchedulerFunction"]["FunctionName"]["Fn::Sub"] + ":live"
+    own = [s for s in identity_of(statements, "CampaignScheduleRole") if s.allows]
+    assert {a for s in own for a in s.actions} == {"lambda:invokefunction", "sqs:sendmessage"}
+    (invoke,) = [s for s in own if s.covers("lambda:InvokeFunction")]
+    assert invoke.resource["Fn::Sub"].endswith(":function:" + scheduler_alias)
+    makers = {
+        s.owner
+        for s in statements
+        if s.kind == "identity" and s.allows and s.covers("scheduler:CreateSchedule")
+    }
+    assert makers == {"ApiFunctionRole"}
+    api = [s for s in identity_of(statements, "ApiFunctionRole") if s.allows]
+    (schedule,) = [s for s in api if s.covers("scheduler:CreateSchedule")]
+    assert schedule.resource["Fn::Sub"].endswith(
+        ":schedule/${AWS::StackName}-campaign-starts/campaign-start-*"
+    )
+    (passing,) = [s for s in api if s.covers("iam:PassRole")]
+    assert passing.on("CampaignScheduleRole")
+    assert passing.condition == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    env = functions["ApiFunction"]["Environment"]["Variables"]
+    assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_TARGET_ARN"]["Fn::Sub"].endswith(":function:" + scheduler_alias)
+    assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_GROUP"] == {"Ref": "CampaignScheduleGroup"}

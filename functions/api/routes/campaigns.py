@@ -15,7 +15,7 @@ from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignPolicy, CampaignSpec, CampaignStatus, Transition
 from gatehouse.clock import utc_now
 from gatehouse.contacts import checks
-from gatehouse.dispatch import export, preflight, report, run
+from gatehouse.dispatch import export, preflight, report, run, scheduled
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, StrictBody, documented, follow
@@ -119,7 +119,7 @@ def get_campaign(campaign_id: CampaignId) -> CampaignOut:
 @router.put(
     "/campaigns/<campaign_id>",
     middlewares=requires(Permission.CAMPAIGNS_WRITE),
-    summary="Replace a campaign's settings (an approved or paused one goes back to draft)",
+    summary="Replace a campaign's settings (an approved, scheduled or paused one goes back to draft)",
     tags=["campaigns"],
     responses=documented(200, CampaignOut, 400, 404, 409),
 )
@@ -170,7 +170,7 @@ def reject_campaign(campaign_id: CampaignId, reason: Annotated[Reason, Body()]) 
 @router.post(
     "/campaigns/<campaign_id>/cancel",
     middlewares=requires(Permission.CAMPAIGNS_WRITE),
-    summary="Cancel a campaign for good",
+    summary="Cancel a campaign for good (a scheduled one's schedule is deleted)",
     tags=["campaigns"],
     responses=documented(200, CampaignOut, 404, 409),
 )
@@ -195,28 +195,36 @@ class RunOut(GatehouseModel):
 
 class StartedOut(GatehouseModel):
     campaign: CampaignOut
-    run: RunOut
+    run: RunOut | None = Field(description="the dispatch run begun; null when the campaign was scheduled")
+    scheduled_for: datetime | None = Field(
+        default=None, description="when a scheduled campaign's run begins (its start_at); null: it runs now"
+    )
 
 
 class RunList(GatehouseModel):
     items: list[RunOut]
 
 
-def _start(campaign_id: str, action: str) -> Response[StartedOut]:
-    campaign, started = run.start_run(scope(router), caller(router), campaign_id, action)
-    body = StartedOut(campaign=CampaignOut.of(campaign), run=RunOut.of(started))
+def _started(
+    campaign: Campaign, started: run.DispatchRun | None, at: datetime | None
+) -> Response[StartedOut]:
+    body = StartedOut(
+        campaign=CampaignOut.of(campaign), run=RunOut.of(started) if started else None, scheduled_for=at
+    )
     return Response(status_code=202, body=body, content_type="application/json")
 
 
 @router.post(
     "/campaigns/<campaign_id>/start",
     middlewares=requires(Permission.CAMPAIGNS_APPROVE),
-    summary="Start an approved campaign: it runs, and a dispatch run begins (owner or admin)",
+    summary="Start an approved campaign (owner or admin): a dispatch run begins now, or, when its start_at"
+    " lies ahead, it is scheduled and a one-time schedule begins the run then",
     tags=["campaigns"],
     responses=documented(202, StartedOut, 404, 409, 503),
 )
 def start_campaign(campaign_id: CampaignId) -> Response[StartedOut]:
-    return _start(campaign_id, "start")
+    found = scheduled.start(scope(router), caller(router), campaign_id)
+    return _started(found.campaign, found.run, found.scheduled_for)
 
 
 @router.post(
@@ -238,7 +246,8 @@ def pause_campaign(campaign_id: CampaignId) -> CampaignOut:
     responses=documented(202, StartedOut, 404, 409, 503),
 )
 def resume_campaign(campaign_id: CampaignId) -> Response[StartedOut]:
-    return _start(campaign_id, "resume")
+    campaign, started = run.start_run(scope(router), caller(router), campaign_id, "resume")
+    return _started(campaign, started, None)
 
 
 @router.get(

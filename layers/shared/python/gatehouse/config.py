@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     dispatch_state_machine_arn: str = ""
+    # The one-time schedules that start campaigns at their start_at (EventBridge Scheduler).
+    campaign_schedule_group: str = ""
+    campaign_schedule_role_arn: str = ""
+    campaign_schedule_target_arn: str = ""
+    campaign_schedule_dlq_arn: str = ""
     tenant_role_arn: str = ""
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     # "sandbox" only on the local runtime: provider calls are recorded, nothing leaves.
@@ -119,6 +124,10 @@ class FunctionSettings(Settings):
 
 class ApiSettings(FunctionSettings):
     dispatch_state_machine_arn: _Given
+    campaign_schedule_group: _Given
+    campaign_schedule_role_arn: _Given
+    campaign_schedule_target_arn: _Given
+    campaign_schedule_dlq_arn: _Given
     integration_check_function: _Given
     intake_function: _Given
     mail_sender: _Given

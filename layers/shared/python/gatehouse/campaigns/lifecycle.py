@@ -1,4 +1,5 @@
-"""A campaign's lifecycle: draft → submitted → approved → running ⇄ paused → completed, or cancelled.
+"""A campaign's lifecycle: draft → submitted → approved (→ scheduled) → running ⇄ paused → completed,
+or cancelled.
 
 Only an owner or admin starts an approved campaign or resumes a paused one (each starts
 a dispatch run, ``gatehouse.dispatch.run.start_run``); only Gatehouse itself completes
@@ -13,6 +14,12 @@ two-factor when the tenant requires it (an API key never approves then), and nev
 submitter when the tenant enables four-eyes. Editing an approved or paused campaign
 sends it back to draft, so what runs is always what was approved; a running campaign
 must be paused first.
+
+A campaign with a ``start_at`` is scheduled when started early (``dispatch.scheduled``):
+its one-time schedule starts it (``start_scheduled``, Gatehouse only). ``start_at`` and
+``end_at`` must be in the future when a campaign is written, submitted or approved.
+Leaving the scheduled state other than by starting (edited, cancelled) deletes the
+schedule; the scheduled start refuses anything not scheduled in any case.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from datetime import datetime
 from typing import Final
 
 from gatehouse import audit
+from gatehouse.campaigns import schedules, timing
 from gatehouse.campaigns.records import (
     Campaign,
     CampaignPolicy,
@@ -46,11 +54,18 @@ TRANSITIONS: Final[dict[tuple[CampaignStatus, str], CampaignStatus]] = {
     (S.SUBMITTED, "approve"): S.APPROVED,
     (S.SUBMITTED, "reject"): S.DRAFT,
     (S.APPROVED, "start"): S.RUNNING,
+    (S.APPROVED, "schedule"): S.SCHEDULED,
+    (S.SCHEDULED, "start"): S.RUNNING,
+    (S.SCHEDULED, "start_scheduled"): S.RUNNING,
+    (S.SCHEDULED, "unschedule"): S.APPROVED,
     (S.RUNNING, "pause"): S.PAUSED,
     (S.RUNNING, "complete"): S.COMPLETED,
     (S.COMPLETED, "reopen_for_retry"): S.RUNNING,
     (S.PAUSED, "resume"): S.RUNNING,
-    **{(status, "cancel"): S.CANCELLED for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.RUNNING, S.PAUSED)},
+    **{
+        (status, "cancel"): S.CANCELLED
+        for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.SCHEDULED, S.RUNNING, S.PAUSED)
+    },
 }
 PERMISSION_OF: Final = {
     "submit": Permission.CAMPAIGNS_WRITE,
@@ -58,13 +73,18 @@ PERMISSION_OF: Final = {
     "reject": Permission.CAMPAIGNS_APPROVE,
     "pause": Permission.CAMPAIGNS_WRITE,
     "start": Permission.CAMPAIGNS_APPROVE,
+    "schedule": Permission.CAMPAIGNS_APPROVE,
+    "start_scheduled": Permission.CAMPAIGNS_WRITE,
+    "unschedule": Permission.CAMPAIGNS_WRITE,
     "resume": Permission.CAMPAIGNS_APPROVE,
     "complete": Permission.CAMPAIGNS_WRITE,
     "reopen_for_retry": Permission.CAMPAIGNS_WRITE,
     "cancel": Permission.CAMPAIGNS_WRITE,
 }
-EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.PAUSED})
-SYSTEM_ONLY: Final = frozenset({"complete", "reopen_for_retry"})
+EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.SCHEDULED, S.PAUSED})
+SYSTEM_ONLY: Final = frozenset({"complete", "reopen_for_retry", "start_scheduled", "unschedule"})
+# The instants a person writes or approves must still lie ahead then.
+TIMED: Final = frozenset({"submit", "approve"})
 
 
 class CampaignNotFound(NotFound):
@@ -89,8 +109,9 @@ def _audited(campaign: Campaign) -> AuditedCampaign:
 
 def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clock = utc_now) -> Campaign:
     caller.require(Permission.CAMPAIGNS_WRITE)
-    _says_what_it_must(scope, spec)
     now = clock()
+    timing.check(spec, now)
+    _says_what_it_must(scope, spec)
     campaign = Campaign(
         campaign_id=new_id("cmp"),
         spec=spec,
@@ -134,8 +155,9 @@ def edit(
         raise Conflict(f"a {current.status.value} campaign cannot be edited; pause it first")
     if spec == current.spec:
         return current
-    _says_what_it_must(scope, spec)
     now = clock()
+    timing.check(spec, now)
+    _says_what_it_must(scope, spec)
     back_to_draft = current.status is not S.DRAFT
     history = list(current.history)
     if back_to_draft:
@@ -148,7 +170,9 @@ def edit(
             "history": history,
         }
     )
-    return _save_audited(scope, caller, "campaign.edited", current, edited)
+    saved = _save_audited(scope, caller, "campaign.edited", current, edited)
+    _forget_schedule(current, saved)
+    return saved
 
 
 def transition(
@@ -166,7 +190,15 @@ def transition(
     caller.require(permission)
     current = get(scope, campaign_id)
     changed = _moved(scope, caller, current, action, reason=reason, now=clock())
-    return _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed)
+    saved = _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed)
+    _forget_schedule(current, saved)
+    return saved
+
+
+def _forget_schedule(before: Campaign, after: Campaign) -> None:
+    """Cancelled or edited while scheduled: its schedule goes (a start's schedule deletes itself)."""
+    if before.status is S.SCHEDULED and after.status in {S.CANCELLED, S.DRAFT}:
+        schedules.delete_start(after.campaign_id)
 
 
 def _moved(
@@ -178,8 +210,10 @@ def _moved(
         raise Conflict(f"a {current.status.value} campaign cannot be {_past(action)}")
     if action == "approve":
         _may_approve(scope, caller, current)
+    if action in TIMED:
+        timing.check(current.spec, now, where="campaign")
     if action in SYSTEM_ONLY and caller.principal_type is not PrincipalType.SYSTEM:
-        raise Forbidden("only Gatehouse completes or reopens a campaign; people pause or cancel it")
+        raise Forbidden("only Gatehouse completes, reopens or starts on schedule; people pause or cancel")
     update: dict[str, object] = {
         "status": target,
         "history": [*current.history, Transition(status=target, at=now, by=caller.actor, reason=reason)],
@@ -300,6 +334,9 @@ def _past(action: str) -> str:
         "resume": "resumed",
         "cancel": "cancelled",
         "start": "started",
+        "schedule": "scheduled",
+        "start_scheduled": "started",
+        "unschedule": "unscheduled",
         "complete": "completed",
         "reopen_for_retry": "reopened_for_retry",
     }[action]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
@@ -35,6 +35,7 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     APPROVED = "approved"
+    SCHEDULED = "scheduled"  # approved and started ahead: a one-time schedule runs it at start_at
     RUNNING = "running"
     PAUSED = "paused"
     COMPLETED = "completed"
@@ -196,6 +197,15 @@ class CampaignSpec(GatehouseModel):
     windows: Annotated[list[Window], Field(min_length=1, max_length=14)]
     max_attempts_per_contact: Annotated[int, Field(ge=1, le=10)] = 1
     throughput_per_sender_per_minute: Annotated[int, Field(ge=1, le=600)] = 60
+    # When the run starts (a one-time schedule; unset: when started) and after which no batch is planned.
+    start_at: AwareDatetime | None = None
+    end_at: AwareDatetime | None = None
+
+    @field_validator("start_at", "end_at")
+    @classmethod
+    def _in_utc(cls, moment: datetime | None) -> datetime | None:
+        # Stored in UTC to the second: the schedule's at() expression has no finer unit.
+        return None if moment is None else moment.astimezone(UTC).replace(microsecond=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -225,16 +235,14 @@ class CampaignSpec(GatehouseModel):
             raise ValueError("calls placed by the voice agent speak with an artificial voice")
         if isinstance(content, VoiceContent) and content.retry.attempts > self.max_attempts_per_contact:
             # Located on the field, as a schema error is: the batch counts every retry as an attempt.
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError("retry_over_limit", "more than max_attempts_per_contact"),
-                        loc=("content", "voice", "retry", "attempts"),
-                        input=content.retry.attempts,
-                    )
-                ],
+            raise _located(
+                ("content", "voice", "retry", "attempts"),
+                "retry_over_limit",
+                "more than max_attempts_per_contact",
+                content.retry.attempts,
             )
+        if self.start_at is not None and self.end_at is not None and self.end_at <= self.start_at:
+            raise _located("end_at", "end_after_start", "end_at must be after start_at", self.end_at)
         return self
 
     @property
@@ -256,6 +264,15 @@ class CampaignSpec(GatehouseModel):
     @property
     def announces_recording(self) -> bool:
         return isinstance(self.content, VoiceContent) and self.content.announces_recording
+
+
+def _located(field: str | tuple[str, ...], kind: str, message: str, value: object) -> ValidationError:
+    """A model-level rule's failure located on its field, as a schema error is."""
+    loc = (field,) if isinstance(field, str) else field
+    return ValidationError.from_exception_data(
+        "CampaignSpec",
+        [InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)],
+    )
 
 
 _DEFAULT_TECHNOLOGY: Final = {"sms": Technology.AUTODIALED, "voice": Technology.ARTIFICIAL_VOICE}

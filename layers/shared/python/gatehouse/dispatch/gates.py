@@ -48,6 +48,7 @@ class Reason(StrEnum):
     CAMPAIGN_NOT_RUNNING = "campaign_not_running"
     CAMPAIGN_NOT_APPROVED = "campaign_not_approved"
     CAMPAIGN_PAUSED = "campaign_paused"  # paused while the batch ran (a DNC source failure)
+    WINDOW_CLOSED = "window_closed"  # the campaign's end_at passed before the contact was reached
     DISCLOSURES_MISSING = "disclosures_missing"  # an artificial-voice marketing call without (b)(1)-(2)
     # 2. consent
     CONTACT_DELETED = "contact_deleted"
@@ -434,6 +435,28 @@ def after_failed_batch(earlier: Earlier, now: datetime) -> Next | None:
     if failures < BATCH_TRIES:
         return Next(Step.DEFER, Reason.BATCH_FAILED, now + BATCH_RETRY_AFTER * failures)
     return Next(Step.BLOCK, Reason.BATCH_FAILED)
+
+
+def may_plan(campaign_status: CampaignStatus | None, end_at: datetime | None, now: datetime) -> Verdict:
+    """Whether the planner cuts another page into batches: a running campaign whose ``end_at`` is ahead.
+
+    At and after ``end_at`` nothing new is planned (a batch already planned still runs its gates).
+    """
+    if campaign_status is not CampaignStatus.RUNNING:
+        return blocked("state", Reason.CAMPAIGN_NOT_RUNNING)
+    if end_at is not None and now >= end_at:
+        return blocked("state", Reason.WINDOW_CLOSED)
+    return PASSED
+
+
+def after_window_closed(earlier: OutcomeStatus | None) -> Next | None:
+    """A contact of a campaign past its ``end_at`` when the run ends (None: its outcome stands).
+
+    Never reached (no outcome) or still waiting (deferred): ``blocked: window_closed``, for good.
+    """
+    if earlier is None or earlier is OutcomeStatus.DEFERRED:
+        return Next(Step.BLOCK, Reason.WINDOW_CLOSED)
+    return None
 
 
 def may_run(tenant_active: bool, campaign_status: CampaignStatus | None) -> Verdict:

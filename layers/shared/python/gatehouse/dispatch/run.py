@@ -9,14 +9,16 @@ The workflow's tasks are the other functions here:
   running; anything else raises and the run is blocked before any page is read.
 - ``plan_page``: one page of the audience, cut into batches of contact ids. Payloads
   carry ids only, never numbers, names or secrets. A campaign that stopped running
-  (paused, cancelled, edited) yields no more batches, so the run winds down.
+  (paused, cancelled, edited) or is past its ``end_at`` yields no more batches, so the
+  run winds down.
 - ``settle_batch``: the Catch of a batch that failed. It sends nothing: every contact
   of the batch without an outcome gets one (``deferred: batch_failed`` to be tried again,
   ``blocked: batch_failed`` after ``BATCH_TRIES`` failed batches, or ``send_unconfirmed``
   where a claim shows a provider call may have happened), so the report accounts for
   every contact and a passing fault loses no one.
 - ``finish_run``: counts the campaign's outcomes onto the run record; a campaign with
-  nothing deferred left is completed.
+  nothing deferred left is completed. Past ``end_at``, the contacts never reached are
+  first blocked as ``window_closed``.
 """
 
 from __future__ import annotations
@@ -126,14 +128,15 @@ def start_run(
     sfn: Any = None,
     clock: Clock = utc_now,
 ) -> tuple[Campaign, DispatchRun]:
-    """Move the campaign to running (``start`` an approved one, ``resume`` a paused one) and start a run.
+    """Move the campaign to running (``start`` an approved one, ``resume`` a paused one, or
+    ``start_scheduled``: Gatehouse starting a scheduled one at its time) and start a run.
 
     If the workflow cannot be started, the campaign is paused again with the reason, the
     run is marked not started, and the caller gets a 503: nothing is left running that
     nothing dispatches. The transition and the run record are two changes, each written
     in one transaction with its own audit entry.
     """
-    if action not in {"start", "resume"}:
+    if action not in {"start", "resume", "start_scheduled"}:
         raise ValueError(action)
     campaign = lifecycle.transition(scope, caller, campaign_id, action, clock=clock)
     started = DispatchRun(
@@ -234,12 +237,17 @@ class PlannedPage(GatehouseModel):
     contiguous: bool = False  # each batch is (nearly) every contact of its key range
 
 
-def plan_page(page: PageInput) -> PlannedPage:
-    """One page of the campaign's audience as batches of ids; ``cursor`` is None after the last page."""
+def plan_page(page: PageInput, *, clock: Clock = utc_now) -> PlannedPage:
+    """One page of the campaign's audience as batches of ids; ``cursor`` is None after the last page.
+
+    A campaign that stopped running, or whose ``end_at`` has passed, gets no more batches.
+    """
     scope = TenantScope(page.tenant_id)
     campaign = scope.require(Campaign, page.campaign_id)
-    if campaign.status is not CampaignStatus.RUNNING:
-        logger.info("campaign stopped running; no more pages", extra={"status": campaign.status.value})
+    verdict = gates.may_plan(campaign.status, campaign.spec.end_at, clock())
+    if not verdict.passed:
+        reason = verdict.reason.value if verdict.reason else None
+        logger.info("no more pages", extra={"status": campaign.status.value, "reason": reason})
         return PlannedPage(batches=[], cursor=None, contacts=0)
     audience = campaign.spec.audience
     wanted = BATCH_SIZE * PAGE_BATCHES

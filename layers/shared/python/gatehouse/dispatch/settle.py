@@ -3,15 +3,21 @@
 ``settle_batch`` gives every contact of a batch whose task failed an outcome (the
 decision is ``gates.after_failed_batch``); ``finish_run`` counts the campaign's outcomes
 onto the run record and completes a campaign with nothing deferred left (a call's retry
-deferred after that reopens it: ``voice.retries``). Both are idempotent: a redelivered
-task changes nothing.
+deferred after that reopens it: ``voice.retries``). Past the campaign's ``end_at`` it first
+blocks every contact never reached, or still deferred, as ``window_closed``
+(``gates.after_window_closed``). All are idempotent: a redelivered task changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+
 from gatehouse.campaigns import lifecycle
 from gatehouse.campaigns.records import Campaign, CampaignStatus
 from gatehouse.clock import Clock, utc_now
+from gatehouse.contacts.records import Contact
+from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
 from gatehouse.dispatch.gates import Reason, Step
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
@@ -116,6 +122,52 @@ def _complete(
     return campaign, counts
 
 
+CLOSE_PAGE = 500
+
+
+def close_window(scope: TenantScope, campaign: Campaign, now: datetime) -> int:
+    """Block every audience contact never reached, or still deferred, as ``window_closed``; returns how many.
+
+    Reads the audience a page at a time (the explicit ids, or the tenant's contacts through
+    the campaign's filter, as the planner does) and the campaign's outcomes for each page.
+    """
+    written = 0
+    for ids in _audience_pages(scope, campaign):
+        earlier = scope.batch_get(ContactOutcome, [f"{campaign.campaign_id}#{cid}" for cid in ids])
+        closing = []
+        for cid in ids:
+            before = earlier.get(f"{campaign.campaign_id}#{cid}")
+            step = gates.after_window_closed(before.status if before else None)
+            if step is None or step.reason is None:
+                continue
+            closed = before or ContactOutcome(
+                campaign_id=campaign.campaign_id, contact_id=cid, status=OutcomeStatus.BLOCKED, updated_at=now
+            )
+            change = {"status": OutcomeStatus.BLOCKED, "reason": step.reason.value, "until": None}
+            closing.append(closed.model_copy(update={**change, "updated_at": now}))
+        written += scope.batch_save(closing)
+    if written:
+        logger.info("campaign window closed", extra={"window_closed": written})
+    return written
+
+
+def _audience_pages(scope: TenantScope, campaign: Campaign) -> Iterator[list[str]]:
+    audience = campaign.spec.audience
+    if audience.contact_ids:
+        ids = audience.contact_ids
+        for start in range(0, len(ids), CLOSE_PAGE):
+            yield ids[start : start + CLOSE_PAGE]
+        return
+    where = ContactFilter(tag=audience.tag, state=audience.state)
+    cursor: str | None = None
+    while True:
+        found = scope.query(Contact, limit=CLOSE_PAGE, cursor=cursor)
+        yield [c.contact_id for c in found.items if where.matches(c)]
+        cursor = found.cursor
+        if cursor is None:
+            return
+
+
 class RunEnd(GatehouseModel):
     status: RunStatus
     counts: dict[str, int]
@@ -136,8 +188,12 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
         return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
     if record is not None and record.status is not RunStatus.STARTED:
         return RunEnd(status=record.status, counts=record.counts, campaign_status=campaign.status.value)
-    counts = tally(scope, run.campaign_id)
     agent = system(run.tenant_id, "dispatch")
+    now = clock()
+    closed = gates.may_plan(campaign.status, campaign.spec.end_at, now).reason is Reason.WINDOW_CLOSED
+    if closed and not blocked:
+        close_window(scope, campaign, now)
+    counts = tally(scope, run.campaign_id)
     if not blocked and campaign.status is CampaignStatus.RUNNING and not counts.get("deferred"):
         campaign, counts = _complete(scope, agent, run.campaign_id, counts, clock)
     status = RunStatus.BLOCKED if blocked else RunStatus.FINISHED
