@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from gatehouse.campaigns import lifecycle
-from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.campaigns.records import Campaign, CampaignStatus, VoiceContent
 from gatehouse.clock import Clock, utc_now
 from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
@@ -110,6 +110,8 @@ def _complete(
         campaign = lifecycle.transition(scope, agent, campaign_id, "complete", clock=clock)
     except Conflict:
         return scope.require(Campaign, campaign_id), counts
+    if not _retries_calls(campaign):
+        return campaign, counts  # nothing of it can be deferred after its run: no second count
     counts = tally(scope, campaign_id)
     retries = counts.get(f"deferred:{Reason.RETRY_UNANSWERED.value}", 0)
     if retries and campaign.status is CampaignStatus.COMPLETED:
@@ -120,6 +122,12 @@ def _complete(
         except Conflict:
             campaign = scope.require(Campaign, campaign_id)  # reopened by the retry's own settlement
     return campaign, counts
+
+
+def _retries_calls(campaign: Campaign) -> bool:
+    """A voice campaign whose policy tries an unanswered call again: its calls may defer after the run."""
+    content = campaign.spec.content
+    return isinstance(content, VoiceContent) and content.retry.attempts > 1
 
 
 CLOSE_PAGE = 500
