@@ -14,9 +14,10 @@ Entries made before markers existed carry no ``contact_ref``, and no marker can 
 for them afterwards (the list holds no numbers, and a hash does not give the contact id).
 While a tenant has such an entry, its batches ask for every number as before, so a
 missing marker never lets a number through. ``markers_complete`` finds out by reading the
-tenant's list up to the first such entry, and remembers the answer in a
-``SuppressionMarkers`` record: for good once complete (every entry made since has its
-marker), for a day when not.
+tenant's list up to the first such entry, and remembers the answer for a day in a
+``SuppressionMarkers`` record. Every entry made by this code has its marker; the daily
+look again bounds what an older version of the code, still running for a moment while a
+deployment replaces it, could write without one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Final
 from gatehouse.tenancy import TenantRecord, TenantScope
 
 STATE_KEY: Final = "markers"
-RECHECK: Final = timedelta(days=1)  # how long "some entries have no marker" is taken as still true
+RECHECK: Final = timedelta(days=1)  # how long an answer of markers_complete is taken as still true
 _PAGE: Final = 1000
 
 
@@ -68,9 +69,9 @@ def standing_marker(contact_ref: str | None, number_key: str) -> SuppressedConta
 
 
 def markers_complete(scope: TenantScope, now: datetime) -> bool:
-    """Whether every entry of the tenant's list has its marker (complete: for good; not: for a day)."""
+    """Whether every entry of the tenant's list has its marker, as found at most a day ago."""
     known = scope.get(SuppressionMarkers, STATE_KEY)
-    if known is not None and (known.complete or now - known.checked_at < RECHECK):
+    if known is not None and now - known.checked_at < RECHECK:
         return known.complete
     complete = not _some_entry_without_marker(scope)
     # Unconditional: two batches that checked at once found the same.
