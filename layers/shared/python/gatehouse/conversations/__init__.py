@@ -1,0 +1,1 @@
+"""Conversations: each contact's thread on each channel, the replies inbox, and members' one-off replies."""
