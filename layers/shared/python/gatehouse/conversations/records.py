@@ -42,7 +42,8 @@ class Conversation(TenantRecord):
     contact_id: str
     channel: Channel
     campaign_id: str | None = None  # the last campaign that reached the person on this channel
-    tenant_number: str | None = None  # the tenant's number the person last wrote to (E.164): replies go from it
+    # The tenant's number the person last wrote to (E.164): a reply goes from it.
+    tenant_number: str | None = None
     last_at: datetime
     last_inbound_at: datetime | None = None
     last_outbound_at: datetime | None = None
