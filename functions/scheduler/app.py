@@ -40,6 +40,7 @@ freshness.load_before_snapshot(
     "gatehouse.jobs.heartbeat",
     "gatehouse.jobs.audit_checkpoints",
     "gatehouse.jobs.dnc_rescrub",
+    "gatehouse.jobs.dnc_staleness",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
     compliance.load_reference_data,
@@ -65,6 +66,12 @@ def _dnc_rescrub(deadline: Deadline) -> Any:
     return run_dnc_rescrub(deadline=deadline)
 
 
+def _dnc_staleness(deadline: Deadline) -> Any:
+    from gatehouse.jobs.dnc_staleness import run_dnc_staleness  # noqa: PLC0415
+
+    return run_dnc_staleness(deadline=deadline)
+
+
 def _retention_purge(deadline: Deadline) -> Any:
     from gatehouse.jobs.retention_purge import run_retention_purge  # noqa: PLC0415
 
@@ -81,6 +88,7 @@ JOBS: dict[str, Callable[[Deadline], Any]] = {
     "heartbeat": _heartbeat,
     "audit_checkpoints": _audit_checkpoints,
     "dnc_rescrub": _dnc_rescrub,
+    "dnc_staleness": _dnc_staleness,
     "retention_purge": _retention_purge,
     "dispatch_deferred": _dispatch_deferred,
 }

@@ -764,7 +764,11 @@ def test_the_sending_task_retries_only_lambda_throttling(asl: dict[str, Any]) ->
 
 @pytest.mark.parametrize(
     ("event_name", "rate", "job"),
-    [("DncRescrub", "rate(1 hour)", "dnc_rescrub"), ("RetentionPurge", "rate(1 day)", "retention_purge")],
+    [
+        ("DncRescrub", "rate(1 hour)", "dnc_rescrub"),
+        ("DncStaleness", "rate(1 hour)", "dnc_staleness"),
+        ("RetentionPurge", "rate(1 day)", "retention_purge"),
+    ],
 )
 def test_lifecycle_jobs_run_on_their_schedules_into_the_scheduler_dlq(
     functions: dict[str, dict[str, Any]], event_name: str, rate: str, job: str

@@ -537,6 +537,15 @@ CASES: dict[tuple[str, str], Case] = {
         Auth.SESSION,
     ),
     ("DELETE", "/sessions"): Case(Kind.COLLECTION, lambda t: Target("DELETE", "/sessions"), Auth.SESSION),
+    # One's own preferences: tenant B's person sees and changes only their own, never A's.
+    ("GET", "/me/notifications"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/me/notifications"), Auth.SESSION
+    ),
+    ("PUT", "/me/notifications"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("PUT", "/me/notifications", body={"off": ["campaign_started"]}),
+        Auth.SESSION,
+    ),
     ("POST", "/account/two-factor"): Case(
         Kind.COLLECTION, lambda t: Target("POST", "/account/two-factor"), Auth.SESSION
     ),
@@ -835,6 +844,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/sessions/<session_id>"): "session.revoked",
     ("DELETE", "/sessions"): "session.signed_out_everywhere",
     ("POST", "/account/two-factor"): "two_factor.enrolment_started",
+    ("PUT", "/me/notifications"): "notifications.preferences_changed",
     ("POST", "/account/two-factor/confirm"): "two_factor.enabled",
     ("POST", "/account/two-factor/disable"): "two_factor.disabled",
     ("POST", "/session/two-factor"): "session.two_factor_verified",

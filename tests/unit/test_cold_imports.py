@@ -55,6 +55,7 @@ SCHEDULED_JOBS = (
     "gatehouse.jobs.heartbeat",
     "gatehouse.jobs.audit_checkpoints",
     "gatehouse.jobs.dnc_rescrub",
+    "gatehouse.jobs.dnc_staleness",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
 )

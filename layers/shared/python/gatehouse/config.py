@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # a JSON Lines file, the local outbox, when ``mail_outbox`` is set.
     mail_sender: str = ""
     mail_outbox: str | None = None
+    # SES templates are named <prefix>-<name> (the template uses the stack's name).
+    mail_template_prefix: str = ""
     # The origin providers call (scheme://host[/stage]), which webhook signatures cover.
     # Empty: derived from the request (execute-api hosts get the stage in the path).
     public_base_url: str = ""

@@ -190,7 +190,7 @@ def transition(
     caller.require(permission)
     current = get(scope, campaign_id)
     changed = _moved(scope, caller, current, action, reason=reason, now=clock())
-    saved = _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed)
+    saved = _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed, reason=reason)
     _forget_schedule(current, saved)
     return saved
 
@@ -273,10 +273,25 @@ def reopen_for_retry(
     return saved
 
 
+class ReasonedMove(AuditedCampaign):
+    """A transition with a reason code (a pause by Gatehouse says why): people are told it."""
+
+    reason: str
+
+
 def _save_audited(
-    scope: TenantScope, caller: Caller, action: str, current: Campaign, changed: Campaign
+    scope: TenantScope,
+    caller: Caller,
+    action: str,
+    current: Campaign,
+    changed: Campaign,
+    *,
+    reason: str | None = None,
 ) -> Campaign:
-    """The changed campaign and its audit entry (before and after), in one transaction."""
+    """The changed campaign and its audit entry (before and after, with the reason), in one transaction."""
+    after = _audited(changed)
+    if reason is not None:
+        after = ReasonedMove(**after.model_dump(), reason=reason)
     with audit.recorded(
         scope,
         caller,
@@ -284,7 +299,7 @@ def _save_audited(
         "campaign",
         current.campaign_id,
         before=_audited(current),
-        after=_audited(changed),
+        after=after,
     ) as txn:
         return txn.save(changed)
 
