@@ -42,6 +42,7 @@ freshness.load_before_snapshot(
     "gatehouse.jobs.dnc_rescrub",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
+    "gatehouse.jobs.conversation_reads",
     compliance.load_reference_data,
     "gatehouse.dispatch.scheduled",
 )
@@ -77,12 +78,19 @@ def _dispatch_deferred(deadline: Deadline) -> Any:
     return run_dispatch_deferred(deadline=deadline)
 
 
+def _conversation_reads(deadline: Deadline) -> Any:
+    from gatehouse.jobs.conversation_reads import run_conversation_reads  # noqa: PLC0415
+
+    return run_conversation_reads(deadline=deadline)
+
+
 JOBS: dict[str, Callable[[Deadline], Any]] = {
     "heartbeat": _heartbeat,
     "audit_checkpoints": _audit_checkpoints,
     "dnc_rescrub": _dnc_rescrub,
     "retention_purge": _retention_purge,
     "dispatch_deferred": _dispatch_deferred,
+    "conversation_reads": _conversation_reads,
 }
 
 

@@ -32,7 +32,14 @@ from local.demo import DEMO_CSV, DOUBTFUL_REPLY, SANDBOX_TWILIO, SANDBOX_VOICE_A
 from local.runtime import DEMO_DNC, DEMO_OWNER_EMAIL, LocalRuntime
 from tests.support.logs import JsonLines, service_logs
 
-JOBS = ("heartbeat", "audit_checkpoints", "dnc_rescrub", "retention_purge", "dispatch_deferred")
+JOBS = (
+    "heartbeat",
+    "audit_checkpoints",
+    "dnc_rescrub",
+    "retention_purge",
+    "dispatch_deferred",
+    "conversation_reads",
+)
 # The scheduled jobs' own lines (a job is the platform's, not a tenant's); each tenant's part of a
 # job logs a line of its own with the tenant id.
 PLATFORM_LINES = {"scheduled job done"}

@@ -25,7 +25,14 @@ from local.runtime import LocalRuntime
 from tests.infra.conftest import TEMPLATE_PATH, references
 from tests.support.signed_requests import PROVISIONING, DynamoRequest, Policies, SignedRequests
 
-JOBS = ("heartbeat", "audit_checkpoints", "dnc_rescrub", "retention_purge", "dispatch_deferred")
+JOBS = (
+    "heartbeat",
+    "audit_checkpoints",
+    "dnc_rescrub",
+    "retention_purge",
+    "dispatch_deferred",
+    "conversation_reads",
+)
 # A person's memberships, found at sign-in by the function: keys only, never a body.
 KEYS_ONLY = {"pk", "sk", "kind"}
 

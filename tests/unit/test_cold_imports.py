@@ -57,6 +57,7 @@ SCHEDULED_JOBS = (
     "gatehouse.jobs.dnc_rescrub",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
+    "gatehouse.jobs.conversation_reads",
 )
 
 
