@@ -195,3 +195,33 @@ def test_reads_reach_the_audit_only_as_one_count_per_person_per_day(api, tenant_
     assert entry.changes.after["reader"].startswith("api_key:")
     run_conversation_reads(clock=lambda: tomorrow)  # run again: the day is counted once
     assert len(counted()) == 1
+
+
+def test_an_erasure_takes_the_conversation_its_replies_and_its_unread(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    from gatehouse.compliance.state_rules import Channel
+    from gatehouse.contacts.records import ContactInput
+    from gatehouse.contacts.service import new_contact
+    from gatehouse.conversations.records import ReplyMessage, ReplyStatus
+
+    request = ContactInput(phone=ASKS, first_name="Asker", state="CA")
+    contact = new_contact(
+        tenant_a.scope, request, actor="operator:t", now=datetime.now(UTC), suppressed=False
+    )
+    tenant_a.scope.save(contact)
+    ids = _inbox(tenant_a)
+    tenant_a.scope.save(
+        ReplyMessage(
+            contact_id=contact.contact_id,
+            channel=Channel.SMS,
+            reply_id="rpl_1",
+            body="Sure, 10 works",
+            sent_by=f"user:{tenant_a.users[Role.MEMBER]}",
+            sent_at=datetime.now(UTC),
+            status=ReplyStatus.SENT,
+        )
+    )
+    key = tenant_a.keys[Role.OWNER]
+    assert api("POST", f"/contacts/{contact.contact_id}/erase", token=key).status == 200
+    assert api("GET", f"/conversations/{ids['asks']}", token=key).status == 404
+    assert api("GET", "/conversations/counts", token=key).json()["unread"] == 2
+    assert tenant_a.scope.query(ReplyMessage, prefix=f"{contact.contact_id}#").items == []

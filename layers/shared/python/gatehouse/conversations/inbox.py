@@ -7,7 +7,8 @@ conditional on the versions read; a writer that loses reads both again. So the c
 equal the sum of the conversations' unread under any concurrency, at the price of a retry
 when two texts land at once. Nothing here is written per campaign message: which campaign
 last reached the person is read from their attempt ledger (one GetItem) when they write in.
-It never logs a body or a number.
+An erasure (``erase``) removes the contact's conversations and replies. It never logs a body
+or a number.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Final
 
 from gatehouse.compliance.state_rules import Channel
-from gatehouse.conversations.records import Conversation, InboxCounts, conversation_id
+from gatehouse.conversations.records import Conversation, InboxCounts, ReplyMessage, conversation_id
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.errors import Conflict
 from gatehouse.tenancy import TenantScope
@@ -131,6 +132,33 @@ def stage_state(
         flagged = _flagged(current, held, opted_out)
         if flagged != current:
             change.save(flagged)
+
+
+def erase(scope: TenantScope, contact_id: str) -> int:
+    """Remove the contact's conversations (their unread out of the counts) and replies; how many went."""
+    removed = 0
+    for channel in Channel:
+        key = conversation_id(contact_id, channel)
+        for _ in range(_ROUNDS):
+            current = scope.get(Conversation, key)
+            if current is None:
+                break
+            counts = scope.get(InboxCounts, COUNTS_KEY) or InboxCounts()
+            emptied = _moved(counts, current, current.model_copy(update={"unread": 0}))
+            try:
+                with scope.transaction() as txn:
+                    txn.delete(current)
+                    if emptied != counts:
+                        txn.save(emptied)
+            except TransactionConflict:
+                continue
+            removed += 1
+            break
+        else:
+            raise Conflict("the conversation changed concurrently; retry")
+    while page := scope.query(ReplyMessage, prefix=f"{contact_id}#", limit=100).items:
+        removed += scope.batch_delete(ReplyMessage, (reply.sort_key() for reply in page))
+    return removed
 
 
 def _flagged(current: Conversation, held: bool | None, opted_out: bool | None) -> Conversation:
