@@ -43,6 +43,7 @@ freshness.load_before_snapshot(
     "gatehouse.jobs.dnc_staleness",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
+    "gatehouse.jobs.conversation_reads",
     compliance.load_reference_data,
     "gatehouse.dispatch.scheduled",
 )
@@ -84,6 +85,12 @@ def _dispatch_deferred(deadline: Deadline) -> Any:
     return run_dispatch_deferred(deadline=deadline)
 
 
+def _conversation_reads(deadline: Deadline) -> Any:
+    from gatehouse.jobs.conversation_reads import run_conversation_reads  # noqa: PLC0415
+
+    return run_conversation_reads(deadline=deadline)
+
+
 JOBS: dict[str, Callable[[Deadline], Any]] = {
     "heartbeat": _heartbeat,
     "audit_checkpoints": _audit_checkpoints,
@@ -91,6 +98,7 @@ JOBS: dict[str, Callable[[Deadline], Any]] = {
     "dnc_staleness": _dnc_staleness,
     "retention_purge": _retention_purge,
     "dispatch_deferred": _dispatch_deferred,
+    "conversation_reads": _conversation_reads,
 }
 
 

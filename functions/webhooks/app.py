@@ -108,6 +108,7 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
         sender=field(params, "From"),
         body=optional_field(params, "Body") or "",
         num_media=_count(optional_field(params, "NumMedia")),
+        tenant_number=optional_field(params, "To"),
     )
     scope = TenantScope(tenant_id)
     request_id = _request_id()

@@ -39,6 +39,7 @@ JOBS = (
     "dnc_staleness",
     "retention_purge",
     "dispatch_deferred",
+    "conversation_reads",
 )
 # The scheduled jobs' own lines (a job is the platform's, not a tenant's); each tenant's part of a
 # job logs a line of its own with the tenant id.

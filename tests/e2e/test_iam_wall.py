@@ -32,6 +32,7 @@ JOBS = (
     "dnc_staleness",
     "retention_purge",
     "dispatch_deferred",
+    "conversation_reads",
 )
 # A person's memberships, found at sign-in by the function: keys only, never a body.
 KEYS_ONLY = {"pk", "sk", "kind"}

@@ -181,6 +181,18 @@ def held_reply(tenant: TenantFixture) -> str:
     return contact_id_for(tenant.tenant_id, HELD_NUMBER)
 
 
+TEXTER_NUMBER = "+12025550177"
+TEXTER_WORDS = "Can Alphaperson call me tomorrow at 10?"
+
+
+def spare_conversation(tenant: TenantFixture) -> str:
+    """A text to tenant A that needs a reply: its conversation id; its number and words stay A's."""
+    from gatehouse.webhooks.inbound_sms import InboundSms, receive
+
+    receive(tenant.scope, InboundSms(new_id("SM"), TEXTER_NUMBER, TEXTER_WORDS), request_id="fixtures")
+    return f"{contact_id_for(tenant.tenant_id, TEXTER_NUMBER)}.sms"
+
+
 CONTACT_PHONE = "+14155550101"
 CONTACT_NAME = "Alphaperson"
 CSV_UPLOAD = "phone,first_name\n+13125550102,Importee\n"
@@ -494,6 +506,38 @@ CASES: dict[tuple[str, str], Case] = {
             secrets=[suppressed_number(t)],
         ),
     ),
+    ("GET", "/conversations"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "GET", "/conversations", secrets=[spare_conversation(t), TEXTER_NUMBER, TEXTER_WORDS]
+        ),
+    ),
+    ("GET", "/conversations/counts"): Case(
+        Kind.COLLECTION, lambda t: Target("GET", "/conversations/counts", secrets=[spare_conversation(t)])
+    ),
+    ("GET", "/conversations/<conversation_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("GET", f"/conversations/{spare_conversation(t)}", secrets=[TEXTER_NUMBER]),
+    ),
+    ("GET", "/conversations/<conversation_id>/messages"): Case(
+        Kind.RESOURCE,
+        lambda t: Target(
+            "GET", f"/conversations/{spare_conversation(t)}/messages", secrets=[TEXTER_NUMBER, TEXTER_WORDS]
+        ),
+    ),
+    ("POST", "/conversations/<conversation_id>/read"): Case(
+        Kind.RESOURCE, lambda t: Target("POST", f"/conversations/{spare_conversation(t)}/read")
+    ),
+    # A person takes a conversation: each role plays its own signed-in member.
+    ("PUT", "/conversations/<conversation_id>/assignee"): Case(
+        Kind.RESOURCE,
+        lambda t: Target(
+            "PUT",
+            f"/conversations/{spare_conversation(t)}/assignee",
+            body=lambda user_id: {"user_id": user_id},
+        ),
+        Auth.SESSION,
+    ),
     ("GET", "/optout-reviews"): Case(
         Kind.COLLECTION,
         lambda t: Target("GET", "/optout-reviews", secrets=[held_reply(t), HELD_NUMBER, HELD_TEXT]),
@@ -806,6 +850,7 @@ CASES.update(
 
 # What each state-changing route must write to the audit log: exactly one entry with this action.
 AUDITED: dict[tuple[str, str], str] = {
+    ("PUT", "/conversations/<conversation_id>/assignee"): "conversation.assigned",
     ("POST", "/campaigns"): "campaign.created",
     ("PUT", "/campaigns/<campaign_id>"): "campaign.edited",
     ("POST", "/campaigns/<campaign_id>/submit"): "campaign.submitted",
@@ -862,7 +907,14 @@ AUDITED: dict[tuple[str, str], str] = {
 }
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
-READ_ONLY_POSTS = {("POST", "/audit/verify"), ("POST", "/sign-in/link"), ("POST", "/suppressions/check")}
+# Marking a conversation read changes only the unread marker: a read, counted per person per day
+# (``conversation.reads_counted``), never an entry of its own.
+READ_ONLY_POSTS = {
+    ("POST", "/audit/verify"),
+    ("POST", "/sign-in/link"),
+    ("POST", "/suppressions/check"),
+    ("POST", "/conversations/<conversation_id>/read"),
+}
 # Routes that change a global list, not a tenant: no tenant's chain records them; the record
 # itself keeps who changed it and when (a declared date is withdrawn, never deleted).
 PLATFORM_RECORDED = {

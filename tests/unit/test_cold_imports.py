@@ -58,6 +58,7 @@ SCHEDULED_JOBS = (
     "gatehouse.jobs.dnc_staleness",
     "gatehouse.jobs.retention_purge",
     "gatehouse.jobs.dispatch_deferred",
+    "gatehouse.jobs.conversation_reads",
 )
 
 

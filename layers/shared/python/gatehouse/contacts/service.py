@@ -280,6 +280,7 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     contact's removal each commit with their own entry; the messages and calls are
     erased before, in bulk, so a request cut short leaves the contact to erase again.
     """
+    from gatehouse.conversations import inbox  # noqa: PLC0415
     from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
     from gatehouse.webhooks.inbound_sms import erase_messages  # noqa: PLC0415
     from gatehouse.webhooks.voice_events import erase_calls  # noqa: PLC0415
@@ -291,6 +292,7 @@ def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock =
     kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
     erase_messages(scope, contact_id)
     erase_calls(scope, contact_id)
+    inbox.erase(scope, contact_id)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     with audit.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
         txn.delete(contact)

@@ -18,8 +18,12 @@ from typing import Final
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.errors import NotFound
 from gatehouse.tenancy import TenantRecord
+from gatehouse.tenancy.records import Tally, time_sort_key
 
 _CONVERSATION_ID: Final = re.compile(r"^(con_[a-z2-7]{26})\.(sms|voice)$")
+INBOX_INDEX: Final = "CONVERSATION"  # the time index: a tenant's conversations, newest first
+ASSIGNEE_INDEX: Final = "CONVERSATION_ASSIGNEE"  # the lookup index: a member's, newest first
+READS_INDEX: Final = "CONVERSATION_READS"  # the time index: read tallies, at the end of their day
 
 
 def conversation_id(contact_id: str, channel: Channel) -> str:
@@ -52,9 +56,51 @@ class Conversation(TenantRecord):
     held: bool = False  # a text of theirs is held for review (compliance.optout: uncertain)
     opted_out: bool = False
     assigned_to: str | None = None  # a member's user id
+    last_inbound_sid: str | None = None  # the latest text counted: a delivery run again counts once
 
     def sort_key(self) -> str:
         return conversation_id(self.contact_id, self.channel)
+
+    def time_key(self) -> tuple[str, str] | None:
+        return INBOX_INDEX, time_sort_key(self.last_at, self.sort_key())
+
+    def lookup_key(self) -> tuple[str, str] | None:
+        if self.assigned_to is None:
+            return None
+        return f"{ASSIGNEE_INDEX}#{self.assigned_to}", time_sort_key(self.last_at, self.sort_key())
+
+
+class InboxCounts(TenantRecord):
+    """The tenant's unread texts, in all and per campaign: written in each transaction that changes a
+    conversation's ``unread`` (optimistic on both), so the counts are exact under concurrency."""
+
+    collection = "CONVERSATION_COUNTS"
+
+    unread: int = 0
+    by_campaign: dict[str, int] = {}
+
+    def sort_key(self) -> str:
+        return "unread"
+
+
+class ReadTally(Tally):
+    """How many times one person read conversations (a list or a thread) on one UTC day.
+
+    On the time index at the day's end: the ``conversation_reads`` job audits each finished
+    day as one ``conversation.reads_counted`` entry and removes the tally with it.
+    """
+
+    collection = "CONVERSATION_READS"
+
+    day: str  # YYYY-MM-DD, UTC
+    reader: str  # the actor ("user:usr_...", "api_key:key_...")
+    day_ends: datetime
+
+    def sort_key(self) -> str:
+        return f"{self.day}#{self.reader}"
+
+    def time_key(self) -> tuple[str, str] | None:
+        return READS_INDEX, time_sort_key(self.day_ends, self.sort_key())
 
 
 class ReplyStatus(StrEnum):

@@ -46,6 +46,11 @@ class Permission(StrEnum):
     # Calls with their transcripts (personal data: not for viewers), their CSV, and playback.
     CALLS_READ = "calls:read"
     CALLS_EXPORT = "calls:export"
+    # The inbox: conversations and their threads (personal data: not for viewers), marking them
+    # read, taking one; assigning to anyone (and a campaign's members) is for owners and admins.
+    CONVERSATIONS_READ = "conversations:read"
+    CONVERSATIONS_WRITE = "conversations:write"
+    CONVERSATIONS_ASSIGN = "conversations:assign"
     RECORDINGS_PLAY = "recordings:play"
     CAMPAIGNS_WRITE = "campaigns:write"
     CAMPAIGNS_APPROVE = "campaigns:approve"
@@ -91,6 +96,8 @@ _MEMBER = _VIEWER | {
     Permission.SUPPRESSION_ADD,
     Permission.CAMPAIGNS_WRITE,
     Permission.CALLS_READ,
+    Permission.CONVERSATIONS_READ,
+    Permission.CONVERSATIONS_WRITE,
 }
 _ADMIN = _MEMBER | {
     Permission.MEMBERS_MANAGE,
@@ -99,6 +106,7 @@ _ADMIN = _MEMBER | {
     Permission.CONTACTS_EXPORT,
     Permission.CONTACTS_ERASE,
     Permission.CALLS_EXPORT,
+    Permission.CONVERSATIONS_ASSIGN,
     Permission.RECORDINGS_PLAY,
     Permission.CAMPAIGNS_APPROVE,
     Permission.OPTOUT_REVIEW,

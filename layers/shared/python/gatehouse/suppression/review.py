@@ -12,7 +12,8 @@ which only the person's own explicit opt-in may lift) or ``release_hold`` with a
 (the hold source goes; the entry goes only if nothing else stands on it).
 
 Every hold, confirmation and release commits in one transaction with its audit entry,
-which names the number by its suppression reference, never the number.
+which names the number by its suppression reference, never the number; a decision moves
+the contact's SMS conversation flags (``held``, ``opted_out``) in that same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import ConfigDict, Field
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
+from gatehouse.conversations import inbox
 from gatehouse.errors import Conflict, Invalid, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
@@ -202,6 +204,7 @@ def confirm_hold(
         if entry is None:
             mark(change, stopped)
         change.delete(filed)
+        inbox.stage_state(change, filed.contact_id, held=False, opted_out=True)
     return resolved
 
 
@@ -234,6 +237,7 @@ def release_hold(
             change.delete(entry)
             unmark(change, entry)
         change.delete(filed)
+        inbox.stage_state(change, filed.contact_id, held=False)
     return resolved
 
 

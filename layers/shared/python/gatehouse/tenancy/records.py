@@ -43,6 +43,15 @@ class Record(GatehouseModel):
         """Keys for the gsi1 index, or None when the record is not indexed."""
         return None
 
+    def lookup_key(self) -> tuple[str, str] | None:
+        """(index name, sort key) on the gsi1 lookup index under the record's tenant, or None.
+
+        For a tenant record that a second question finds (a member's assigned conversations):
+        the data door puts the tenant id in front of the name, as on the time index. A record
+        has either this or ``index_key``, never both.
+        """
+        return None
+
     def time_key(self) -> tuple[str, str] | None:
         """(index name, sort key) on the gsi2 time index, or None when the record is not on it.
 
@@ -55,6 +64,16 @@ class Record(GatehouseModel):
 
 class TenantRecord(Record):
     """A record owned by one tenant; reachable only through that tenant's scope."""
+
+
+class Tally(TenantRecord):
+    """A counter of one tenant's, added to with ``TenantScope.tally`` (an atomic ADD, no read).
+
+    ``count`` is read from the item's counter, never written in its body: a ``save`` of a
+    tally would lose additions, so only ``tally`` writes one (and a transaction may delete it).
+    """
+
+    count: int = 0
 
 
 class GlobalRecord(Record):

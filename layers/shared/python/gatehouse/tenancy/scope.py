@@ -195,6 +195,44 @@ class TenantScope:
         last_key = results.last_evaluated_key if len(raw) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
+    def newest(
+        self,
+        record_type: type[T],
+        index: str,
+        *,
+        lookup: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[T]:
+        """One page of this tenant's ``index`` partition, newest first: the time index (``time_key``)
+        or, with ``lookup``, the lookup index (``lookup_key``). Costs O(limit), never O(tenant);
+        both indexes are eventually consistent (a change of a moment ago may not show yet).
+        """
+        model = self.model()
+        head, sep, tail = index.partition("#")
+        index_pk = f"{self._tenant_id}#{check_collection(head)}{sep}{tail}"
+        name = "gsi1" if lookup else "gsi2"
+        binding = json.dumps(["newest", self._tenant_id, name, index_pk, record_type.__name__])
+        results = (model.gsi1 if lookup else model.gsi2).query(
+            index_pk,
+            limit=limit,
+            scan_index_forward=False,
+            last_evaluated_key=store.decode_time_cursor(cursor, index_pk, binding, index=name),
+        )
+        raw = list(results)
+        items = list(self._readable(record_type, raw))
+        last_key = results.last_evaluated_key if len(raw) == limit else None
+        return Page(items=items, cursor=store.encode_cursor(last_key, binding))
+
+    def tally(self, record: T, amount: int = 1) -> None:
+        """Add ``amount`` to the record's count in one UpdateItem (created with its body if absent).
+
+        Exact under any concurrency, with no read: for counters only (``records.Tally``). Each
+        addition also adds one to the version, so a write made with a version read is refused
+        when an addition came in between.
+        """
+        store.tally(self.model(), record, self.partition(type(record)), amount)
+
     def span(self, record_type: type[T], first: str, last: str) -> list[T]:
         """Every record of a collection whose sort key lies between ``first`` and ``last``, in order.
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, Index
 from pynamodb.models import Model
 
@@ -32,7 +33,7 @@ from gatehouse.config import Settings, get_settings
 from gatehouse.errors import Conflict, GatehouseError, Invalid
 from gatehouse.freshness import forgotten_on_restore
 from gatehouse.tenancy import credentials, cursors
-from gatehouse.tenancy.records import GlobalRecord, Record, TenantRecord, check_collection
+from gatehouse.tenancy.records import GlobalRecord, Record, Tally, TenantRecord, check_collection
 
 R = TypeVar("R", bound=Record)
 M = TypeVar("M", bound=Model)
@@ -209,7 +210,7 @@ def key_item(record: Record, pk: str, model: type[Item] = Item) -> Item:
 def to_item(record: Record, pk: str, model: type[Item] = Item) -> Item:
     body = checked_body(record)
     expires = record.expires()
-    index = record.index_key()
+    index = record.index_key() or lookup_index(record, pk)
     timed = time_index(record, pk)
     return model(
         pk,
@@ -225,6 +226,16 @@ def to_item(record: Record, pk: str, model: type[Item] = Item) -> Item:
     )
 
 
+def lookup_index(record: Record, pk: str) -> tuple[str, str] | None:
+    """The record's gsi1 keys from its ``lookup_key``, named under the tenant of its own partition."""
+    looked = record.lookup_key() if isinstance(record, TenantRecord) else None
+    if looked is None:
+        return None
+    name, sort_key = looked
+    head, sep, tail = name.partition("#")  # e.g. ``CONVERSATION_ASSIGNEE#usr_...``
+    return f"{pk.partition('#')[0]}#{check_collection(head)}{sep}{tail}", sort_key
+
+
 def time_index(record: Record, pk: str) -> tuple[str, str] | None:
     """The record's gsi2 keys, its name under the tenant of its own partition (tenant records only)."""
     timed = record.time_key() if isinstance(record, TenantRecord) else None
@@ -237,7 +248,8 @@ def time_index(record: Record, pk: str) -> tuple[str, str] | None:
 def from_item(record_type: type[R], item: Item) -> R:
     if item.kind != record_type.__name__:
         raise TypeError(f"item {item.sk!r} is a {item.kind}, not a {record_type.__name__}")
-    return record_type.model_validate({**item.body, "version": item.version})
+    counted = {"count": int(item.hits or 0)} if issubclass(record_type, Tally) else {}
+    return record_type.model_validate({**item.body, **counted, "version": item.version})
 
 
 def encode_cursor(last_key: dict[str, Any] | None, binding: str) -> str | None:
@@ -263,16 +275,18 @@ def decode_cursor(cursor: str | None, expected_pk: str, binding: str) -> dict[st
     return key
 
 
-def decode_time_cursor(cursor: str | None, index_pk: str, binding: str) -> dict[str, Any] | None:
-    """A gsi2 start key back from its cursor; refuse one minted for another tenant's partition."""
+def decode_time_cursor(
+    cursor: str | None, index_pk: str, binding: str, *, index: str = "gsi2"
+) -> dict[str, Any] | None:
+    """An index (gsi2 by default) start key back from its cursor; refuse one minted for another tenant's."""
     if not cursor:
         return None
     key = cursors.start_key(cursor, binding)
-    if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or _string(key, "sk") is None:
+    if set(key) != {"pk", "sk", f"{index}pk", f"{index}sk"} or _string(key, "sk") is None:
         raise cursors.not_valid()
     tenant_prefix = f"{index_pk.partition('#')[0]}#"
     pk = _string(key, "pk")
-    if _string(key, "gsi2pk") != index_pk or pk is None or not pk.startswith(tenant_prefix):
+    if _string(key, f"{index}pk") != index_pk or pk is None or not pk.startswith(tenant_prefix):
         raise cursors.not_valid()
     return key
 
@@ -403,6 +417,23 @@ def _add_if(model: type[Item], pk: str, sk: str, count: int, condition: Any, *, 
             return False
         raise
     return True
+
+
+def tally(model: type[Item], record: Record, pk: str, amount: int) -> None:
+    """ADD ``amount`` to the item's ``hits`` and 1 to its version; set its kind, body and index keys."""
+    forget(pk, record.sort_key())
+    shape = to_item(record, pk, model)
+    actions: list[Action] = [
+        Item.hits.add(amount),
+        Item.version.add(1),
+        Item.kind.set(shape.kind),
+        Item.body.set({k: v for k, v in shape.body.items() if k != "count"}),
+    ]
+    if shape.gsi2pk is not None and shape.gsi2sk is not None:
+        actions += [Item.gsi2pk.set(shape.gsi2pk), Item.gsi2sk.set(shape.gsi2sk)]
+    if shape.expires_at is not None:
+        actions.append(Item.expires_at.set(shape.expires_at))
+    model(pk, record.sort_key()).update(actions=actions)
 
 
 def remove(model: type[Item], record: Record, pk: str) -> None:

@@ -33,6 +33,7 @@ from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.optout import Intent, classify
 from gatehouse.config import get_settings
+from gatehouse.conversations import inbox
 from gatehouse.identity import caller as callers
 from gatehouse.identity.caller import Caller
 from gatehouse.models import GatehouseModel
@@ -133,9 +134,11 @@ def act_on_call(
     person = callers.contact(scope.tenant_id, contact_id, request_id=request_id)
     if reading.intent is Intent.OPT_OUT:
         suppress(scope, person, number, SuppressionSource.VOICE_STOP_REQUEST, STOP_REASON, clock=clock)
+        inbox.note_state(scope, contact_id, opted_out=True)
     else:
         # Fail closed as for a doubtful text: no attempt on any channel until a person has decided.
         review.hold(scope, person, number, contact_id, call_id, on_call=True, clock=clock)
+        inbox.note_state(scope, contact_id, held=True)
     _note(scope, person, number, contact_id, call_id, reading, clock)
     logger.info("revocation heard on a call", extra={"tenant_id": scope.tenant_id, "intent": reading.intent})
     name = "VoiceRevocation" if reading.intent is Intent.OPT_OUT else "VoiceRevocationHeld"

@@ -8,8 +8,9 @@ an owner or admin to review (``suppression.review``) and gets no reply, since no
 revoked yet; an opt-in lifts only a suppression that an SMS STOP alone put there; HELP
 answers with the tenant's help text. Every text but a keyword is stored as an
 ``InboundMessage`` on the sender's contact (by the keyed contact id, whether or not the
-contact exists yet). It returns the reply's text (None: no reply). It never sends anything
-itself and never logs a body or a number.
+contact exists yet), and every text moves the sender's SMS conversation in the inbox
+(``conversations.inbox``). It returns the reply's text (None: no reply). It never sends
+anything itself and never logs a body or a number.
 
 Records: ``InboundMessage`` (collection ``INBOUND_SMS``, sort key ``<contact id>#<MessageSid>``,
 so an erasure finds a person's messages by prefix) and ``SmsHelp`` (``SMS_SETTINGS``/``HELP``).
@@ -17,7 +18,7 @@ so an erasure finds a person's messages by prefix) and ``SmsHelp`` (``SMS_SETTIN
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
@@ -27,6 +28,7 @@ from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.compliance.optout import Intent, classify
 from gatehouse.contacts.keys import contact_id_for
+from gatehouse.conversations import inbox
 from gatehouse.errors import Conflict, Invalid
 from gatehouse.identity import caller as callers
 from gatehouse.identity.caller import Caller
@@ -94,6 +96,7 @@ class InboundSms:
     sender: str  # From, E.164
     body: str
     num_media: int = 0
+    tenant_number: str | None = None  # To: the tenant's number the person wrote to (E.164)
 
 
 def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Clock = utc_now) -> str | None:
@@ -104,20 +107,38 @@ def receive(scope: TenantScope, sms: InboundSms, *, request_id: str, clock: Cloc
     intent = classify(sms.body)
     logger.info("inbound sms", extra={"tenant_id": scope.tenant_id, "intent": intent.value})
     metrics.add_metric(name="InboundSms", unit="Count", value=1)
+    reply, text = _act(scope, person, contact_id, sms, intent, clock)
+    inbox.note_inbound(scope, contact_id, text)
+    return reply
+
+
+def _act(  # noqa: PLR0917
+    scope: TenantScope, person: Caller, contact_id: str, sms: InboundSms, intent: Intent, clock: Clock
+) -> tuple[str | None, inbox.Inbound]:
+    """What the text does (suppress, lift, hold, keep), its reply, and what it changes in the inbox.
+
+    A keyword leaves ``needs_reply`` as it was, but an opt-out clears it: nothing may be sent.
+    """
+    now = clock()
+    to = sms.tenant_number if sms.tenant_number and is_e164(sms.tenant_number) else None
+    text = inbox.Inbound(message_sid=sms.message_sid, at=now, tenant_number=to, needs_reply=None)
     if intent is Intent.OPT_OUT:
         suppress(scope, person, sms.sender, SuppressionSource.SMS_STOP, "opt-out reply by text")
-        return OPT_OUT_REPLY
+        return OPT_OUT_REPLY, replace(text, opted_out=True, needs_reply=False)
     if intent is Intent.OPT_IN:
         # A manual add, a stop-calling request, an import or an erasure still stands: say nothing.
-        return OPT_IN_REPLY if lift_sms_stop(scope, person, sms.sender, clock=clock) else None
+        lifted = lift_sms_stop(scope, person, sms.sender, clock=clock)
+        return (OPT_IN_REPLY, replace(text, opted_out=False)) if lifted else (None, text)
     if intent is Intent.HELP:
-        return help_text(scope).help_text
+        return help_text(scope).help_text, text
     if intent is Intent.UNCERTAIN:
         # Fail closed: no attempt on any channel until a person has read it. No confirmation:
         # nothing is revoked yet, and a text saying so could mislead either way.
         review.hold(scope, person, sms.sender, contact_id, sms.message_sid, clock=clock)
+        text = replace(text, held=True)
     _keep(scope, contact_id, sms, clock)
-    return None
+    # A held text waits for its review (``held``), not for an answer.
+    return None, replace(text, needs_reply=True) if intent is Intent.NONE else text
 
 
 def _keep(scope: TenantScope, contact_id: str, sms: InboundSms, clock: Clock) -> None:
