@@ -139,6 +139,9 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
     os.environ["GATEHOUSE_RECORDING_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
     os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
     os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
+    sqs = clients.client("sqs")
+    os.environ["GATEHOUSE_EVENT_DELIVERIES_DLQ_URL"] = sqs.create_queue(QueueName="event-deliveries-dlq")["QueueUrl"]
+    os.environ["GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL"] = sqs.create_queue(QueueName="event-deliveries")["QueueUrl"]
     try:
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
@@ -160,6 +163,8 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
             "GATEHOUSE_RECORDING_KEY_ID",
             "GATEHOUSE_MAIL_OUTBOX",
             "GATEHOUSE_DISPATCH_STATE_MACHINE_ARN",
+            "GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL",
+            "GATEHOUSE_EVENT_DELIVERIES_DLQ_URL",
         ):
             os.environ.pop(name, None)
 
