@@ -33,7 +33,7 @@ from urllib3.exceptions import (
 )
 
 from gatehouse.endpoints.records import FailureClass
-from gatehouse.endpoints.urls import is_local_receiver
+from gatehouse.endpoints.urls import is_local_receiver, is_public_address
 
 CONNECT_SECONDS: Final = 5.0
 TOTAL_SECONDS: Final = 10.0
@@ -71,13 +71,6 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def vetted_address(host: str, port: int, resolver: Resolver = resolve) -> str:
     """The address to connect to: the first of the host's addresses, once every one of them is public."""
     try:
@@ -88,7 +81,7 @@ def vetted_address(host: str, port: int, resolver: Resolver = resolve) -> str:
         raise Refused(FailureClass.UNRESOLVED) from None
     if not addresses:
         raise Refused(FailureClass.UNRESOLVED)
-    if not all(is_public(a) for a in addresses):
+    if not all(is_public_address(a) for a in addresses):
         raise Refused(FailureClass.SSRF_REFUSED)
     return addresses[0]
 

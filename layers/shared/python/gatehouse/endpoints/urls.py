@@ -25,6 +25,26 @@ _TLD: Final = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _PATH: Final = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 
 
+_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an address is global and unicast, and so is any IPv4 address it carries.
+
+    IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4, Teredo) are judged by it:
+    a NAT64 gateway would turn ``64:ff9b::a00:1`` into 10.0.0.1.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+        if ip in _NAT64:
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        return all(is_public_address(str(v4)) for v4 in carried if v4 is not None)
+    return True
+
+
 class UrlRefused(ValueError):
     """The URL cannot be an event endpoint; the message says why, without echoing it."""
 
@@ -76,7 +96,7 @@ def _check_host(host: str) -> None:
     except ValueError:
         _check_name(host)
         return
-    if not address.is_global or address.is_multicast:
+    if not is_public_address(str(address)):
         raise UrlRefused("the URL's address is not a public one")
 
 
