@@ -122,13 +122,16 @@ def test_the_secret_is_shown_once_and_never_again_nor_in_the_audit(api: Api, ten
     for path in ("/event-endpoints", f"/event-endpoints/{endpoint_id}"):
         reply = api("GET", path, token=owner)
         assert reply.status == 200
-        assert secret not in reply.body and secret[6:20] not in reply.body
+        assert secret not in reply.body
+        assert secret[6:20] not in reply.body
         assert "sealed" not in reply.body
     entries = audit.list_entries(tenant_a.tenant_id, limit=50).items
     (entry,) = [e for e in entries if e.action == "event_endpoint.created"]
     dumped = entry.model_dump_json()
-    assert secret[6:20] not in dumped and "key=abc" not in dumped
-    assert entry.changes.after is not None and entry.changes.after["host"] == "hooks.example.com"
+    assert secret[6:20] not in dumped
+    assert "key=abc" not in dumped
+    assert entry.changes.after is not None
+    assert entry.changes.after["host"] == "hooks.example.com"
 
 
 def test_a_test_ping_reaches_the_receiver_signed_and_shows_in_the_delivery_log(
@@ -136,7 +139,9 @@ def test_a_test_ping_reaches_the_receiver_signed_and_shows_in_the_delivery_log(
 ) -> None:
     with local_receiver() as receiver:
         created = register(api, tenant_a, receiver.url).json()
-        queued = api("POST", f"/event-endpoints/{created['endpoint_id']}/test", token=tenant_a.keys[Role.OWNER])
+        queued = api(
+            "POST", f"/event-endpoints/{created['endpoint_id']}/test", token=tenant_a.keys[Role.OWNER]
+        )
         assert queued.status == 202, queued.body
         assert run_deliveries(deliveries_module) == {"handled": 1, "batchItemFailures": []}
     (got,) = receiver.received
@@ -144,7 +149,9 @@ def test_a_test_ping_reaches_the_receiver_signed_and_shows_in_the_delivery_log(
     assert payload["type"] == "ping"
     assert payload["data"] == {"endpoint_id": created["endpoint_id"]}
     assert got.headers["webhook-id"] == queued.json()["event_id"]
-    log = api("GET", f"/event-endpoints/{created['endpoint_id']}/deliveries", token=tenant_a.keys[Role.VIEWER])
+    log = api(
+        "GET", f"/event-endpoints/{created['endpoint_id']}/deliveries", token=tenant_a.keys[Role.VIEWER]
+    )
     assert log.status == 403  # the delivery log is the integrations' reading: owner and admin
     log = api("GET", f"/event-endpoints/{created['endpoint_id']}/deliveries", token=tenant_a.keys[Role.ADMIN])
     (line,) = log.json()["items"]
@@ -155,7 +162,8 @@ def test_a_test_ping_reaches_the_receiver_signed_and_shows_in_the_delivery_log(
         204,
         "delivered",
     )
-    assert "endpoint_id" not in json.dumps(line) and got.body.decode() not in log.body
+    assert "endpoint_id" not in json.dumps(line)
+    assert got.body.decode() not in log.body
 
 
 def test_after_a_rotation_both_secrets_verify_for_24_hours(
@@ -163,7 +171,9 @@ def test_after_a_rotation_both_secrets_verify_for_24_hours(
 ) -> None:
     with local_receiver() as receiver:
         created = register(api, tenant_a, receiver.url).json()
-        rotated = api("POST", f"/event-endpoints/{created['endpoint_id']}/secret", token=tenant_a.keys[Role.OWNER])
+        rotated = api(
+            "POST", f"/event-endpoints/{created['endpoint_id']}/secret", token=tenant_a.keys[Role.OWNER]
+        )
         assert rotated.status == 200
         new_secret = rotated.json()["secret"]
         assert new_secret != created["secret"]
@@ -185,7 +195,11 @@ def test_a_disabled_endpoint_is_re_enabled_by_patch_and_changes_are_audited(
     off = api("PATCH", path, token=owner, body={"enabled": False})
     assert (off.json()["enabled"], off.json()["disabled_reason"]) == (False, "disabled_by_member")
     on = api("PATCH", path, token=owner, body={"enabled": True, "event_types": ["message.failed"]})
-    assert (on.json()["enabled"], on.json()["event_types"], on.json()["disabled_at"]) == (True, ["message.failed"], None)
+    assert (on.json()["enabled"], on.json()["event_types"], on.json()["disabled_at"]) == (
+        True,
+        ["message.failed"],
+        None,
+    )
     bad = api("PATCH", path, token=owner, body={"url": "https://192.168.0.1/in"})
     assert bad.status == 422
     assert api("GET", path, token=owner).json()["url"] == "https://hooks.example.com/in"

@@ -32,7 +32,7 @@ def local_receiver(status: int = 204, location: str | None = None) -> Iterator[R
     receiver = Receiver(url="", status=status, location=location)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             receiver.received.append(
@@ -44,7 +44,7 @@ def local_receiver(status: int = 204, location: str | None = None) -> Iterator[R
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -1,4 +1,4 @@
-"""Event delivery retries: backoff with jitter, 24 hours from the first attempt, then given up and disabled."""
+"""Event delivery retries: backoff with jitter for 24 hours from the first attempt, then given up."""
 
 from __future__ import annotations
 
@@ -47,9 +47,16 @@ def test_a_delivery_is_retried_until_24_hours_after_its_first_attempt_and_no_lon
 
 @pytest.mark.parametrize(
     ("wait", "delay"),
-    [(timedelta(seconds=30), 30), (timedelta(minutes=15), 900), (timedelta(hours=2), 900), (-timedelta(1), 0)],
+    [
+        (timedelta(seconds=30), 30),
+        (timedelta(minutes=15), 900),
+        (timedelta(hours=2), 900),
+        (-timedelta(1), 0),
+    ],
 )
-def test_sqs_delays_at_most_15_minutes_and_longer_waits_are_delayed_again(wait: timedelta, delay: int) -> None:
+def test_sqs_delays_at_most_15_minutes_and_longer_waits_are_delayed_again(
+    wait: timedelta, delay: int
+) -> None:
     assert retries.queue_delay(FIRST + wait, FIRST) == delay
 
 

@@ -16,13 +16,17 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from gatehouse.endpoints import signing
 
-BODY = b'{"data":{"campaign_id":"cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa"},"timestamp":"2025-01-01T00:00:00Z","type":"campaign.completed"}'
+BODY = (
+    b'{"data":{"campaign_id":"cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa"},'
+    b'"timestamp":"2025-01-01T00:00:00Z","type":"campaign.completed"}'
+)
 EVENT_ID = "evt_" + "a" * 26
 
 
 def test_a_new_secret_is_whsec_and_32_random_bytes() -> None:
     first, second = signing.new_secret(), signing.new_secret()
-    assert first.startswith("whsec_") and first != second
+    assert first.startswith("whsec_")
+    assert first != second
     assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
 
 

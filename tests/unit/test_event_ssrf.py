@@ -1,4 +1,4 @@
-"""The SSRF guard of event deliveries: public https hosts only, vetted at registration and again at every send.
+"""The SSRF guard of event deliveries: public https hosts only, vetted at registration and at every send.
 
 Rule: issue 20, "Events out to the tenant's systems" — outbound calls go only to public
 HTTPS addresses, refusing loopback, link-local, private ranges and redirects, resolved
@@ -87,7 +87,9 @@ def test_anything_else_is_refused_at_registration(url: str) -> None:
         check_endpoint_url(url)
 
 
-def test_the_local_receiver_is_refused_unless_the_local_runtime_allows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_local_receiver_is_refused_unless_the_local_runtime_allows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     get_settings.cache_clear()
     with pytest.raises(UrlRefused):
         check_endpoint_url("http://127.0.0.1:8765/hooks")
@@ -114,7 +116,9 @@ def test_one_non_public_address_among_public_ones_refuses_the_host() -> None:
 
 
 def test_the_connection_goes_to_the_one_address_vetted() -> None:
-    answers = iter([["93.184.216.34"], ["127.0.0.1"]])  # a rebinding resolver: its second answer is never asked
+    answers = iter(
+        [["93.184.216.34"], ["127.0.0.1"]]
+    )  # a rebinding resolver: its second answer is never asked
     asked: list[str] = []
 
     def resolver(host: str, port: int) -> list[str]:
@@ -138,7 +142,10 @@ def test_an_unresolvable_host_is_a_failure_not_an_error() -> None:
     def resolver(host: str, port: int) -> list[str]:
         raise transport.Refused(FailureClass.UNRESOLVED)
 
-    assert transport.post("https://nowhere.example.com/", b"{}", {}, resolver=resolver).error is FailureClass.UNRESOLVED
+    assert (
+        transport.post("https://nowhere.example.com/", b"{}", {}, resolver=resolver).error
+        is FailureClass.UNRESOLVED
+    )
 
 
 def test_the_local_receiver_is_unreachable_without_the_local_setting() -> None:
