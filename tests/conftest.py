@@ -140,8 +140,11 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
     os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
     os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
     sqs = clients.client("sqs")
-    os.environ["GATEHOUSE_EVENT_DELIVERIES_DLQ_URL"] = sqs.create_queue(QueueName="event-deliveries-dlq")["QueueUrl"]
-    os.environ["GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL"] = sqs.create_queue(QueueName="event-deliveries")["QueueUrl"]
+    for variable, queue in (
+        ("GATEHOUSE_EVENT_DELIVERIES_DLQ_URL", "event-deliveries-dlq"),
+        ("GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL", "event-deliveries"),
+    ):
+        os.environ[variable] = sqs.create_queue(QueueName=queue)["QueueUrl"]
     try:
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
