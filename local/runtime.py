@@ -274,6 +274,8 @@ class LocalRuntime:
                 "GATEHOUSE_PROVIDER_MODE": "sandbox",
                 # A voice agent integration may name a fake vendor on this machine (never in AWS).
                 "GATEHOUSE_VOICE_AGENT_ALLOW_LOOPBACK": "true",
+                # An event endpoint may be the local receiver on http://127.0.0.1:<port> (never in AWS).
+                "GATEHOUSE_EVENTS_ALLOW_LOOPBACK": "true",
                 # The sandbox's signed status callbacks follow each send this closely.
                 "GATEHOUSE_SANDBOX_CALLBACK_DELAY_SECONDS": SANDBOX_CALLBACK_DELAY_SECONDS,
                 # No SES here: mail goes to the local outbox file.

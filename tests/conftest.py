@@ -139,6 +139,12 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
     os.environ["GATEHOUSE_RECORDING_KEY_ID"] = kms.create_key()["KeyMetadata"]["Arn"]
     os.environ["GATEHOUSE_DISPATCH_STATE_MACHINE_ARN"] = create_dispatch_machine()
     os.environ["GATEHOUSE_MAIL_OUTBOX"] = str(tmp_path / "outbox.jsonl")
+    sqs = clients.client("sqs")
+    for variable, queue in (
+        ("GATEHOUSE_EVENT_DELIVERIES_DLQ_URL", "event-deliveries-dlq"),
+        ("GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL", "event-deliveries"),
+    ):
+        os.environ[variable] = sqs.create_queue(QueueName=queue)["QueueUrl"]
     try:
         with (
             served_in_moto("IntegrationCheckFunction") as check_function,
@@ -160,6 +166,8 @@ def _provisioned(tmp_path: Path) -> Iterator[None]:
             "GATEHOUSE_RECORDING_KEY_ID",
             "GATEHOUSE_MAIL_OUTBOX",
             "GATEHOUSE_DISPATCH_STATE_MACHINE_ARN",
+            "GATEHOUSE_EVENT_DELIVERIES_QUEUE_URL",
+            "GATEHOUSE_EVENT_DELIVERIES_DLQ_URL",
         ):
             os.environ.pop(name, None)
 

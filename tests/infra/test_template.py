@@ -40,6 +40,7 @@ CONTRACT_FUNCTIONS = {
     "DispatchSettleFunction": ("functions/dispatch/", "app.settle"),
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
     "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
+    "EventDeliveriesFunction": ("functions/event_deliveries/", "app.lambda_handler"),
 }
 CONTRACT_ENV = {
     "GATEHOUSE_MAIN_TABLE",
@@ -71,6 +72,7 @@ DECRYPTERS = {
     "IntegrationCheckFunctionRole",
     "ContactIntakeFunctionRole",
     "SchedulerFunctionRole",
+    "EventDeliveriesFunctionRole",
 }
 SUPPRESSION_KEY_USERS = {
     "ApiFunctionRole",
@@ -949,3 +951,44 @@ def test_campaign_schedules_start_only_the_scheduler_and_only_the_api_makes_them
     env = functions["ApiFunction"]["Environment"]["Variables"]
     assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_TARGET_ARN"]["Fn::Sub"].endswith(":function:" + scheduler_alias)
     assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_GROUP"] == {"Ref": "CampaignScheduleGroup"}
+
+
+def test_event_deliveries_are_queued_encrypted_with_a_dlq_and_consumed_with_partial_failures(
+    resources: dict[str, Any], functions: dict[str, dict[str, Any]], statements: list[Statement]
+) -> None:
+    queue = resources["EventDeliveriesQueue"]["Properties"]
+    dlq = resources["EventDeliveriesDLQ"]["Properties"]
+    for props in (queue, dlq):
+        assert references(props["KmsMasterKeyId"]) == {"StorageKey"}
+    assert references(queue["RedrivePolicy"]["deadLetterTargetArn"]) == {"EventDeliveriesDLQ"}
+    assert dlq["MessageRetentionPeriod"] == 1209600
+    fn = functions["EventDeliveriesFunction"]
+    (event,) = fn["Events"].values()
+    assert event["Type"] == "SQS"
+    assert references(event["Properties"]["Queue"]) == {"EventDeliveriesQueue"}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["VisibilityTimeout"] >= 6 * fn["Timeout"]
+    own = identity_of(statements, "EventDeliveriesFunctionRole")
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"):
+        assert allowed(own, action, "EventDeliveriesQueue"), action
+    assert allowed(own, "sqs:SendMessage", "EventDeliveriesDLQ")
+    assert references(fn["Environment"]["Variables"]["GATEHOUSE_EVENT_DELIVERIES_DLQ_URL"]) == {
+        "EventDeliveriesDLQ"
+    }
+    alarm = resources["EventDeliveriesDLQDepthAlarm"]["Properties"]
+    assert references(alarm["Dimensions"]) == {"EventDeliveriesDLQ"}
+
+
+def test_the_delivery_function_opens_endpoint_secrets_only_and_only_it_opens_them(
+    statements: list[Statement],
+) -> None:
+    key = key_policy(statements, "DataKey")
+    (deliveries,) = [s for s in key if s.allows and "EventDeliveriesFunctionRole" in s.principals()]
+    assert deliveries.actions == ("kms:decrypt",)
+    assert deliveries.condition["StringLike"] == {"kms:EncryptionContext:purpose": "event_endpoint:*"}
+    own = identity_of(statements, "EventDeliveriesFunctionRole")
+    assert not [s for s in own if s.allows and any(s.covers(a) for a in ITEM_WRITES)]
+
+
+def test_the_local_receiver_exception_is_never_set_in_aws(template: dict[str, Any]) -> None:
+    assert "EVENTS_ALLOW_LOOPBACK" not in json.dumps(template)

@@ -160,6 +160,20 @@ def connected_twilio(tenant: TenantFixture) -> str:
     return TWILIO_SID
 
 
+ENDPOINT_HOST = "alpha-hooks.example.com"
+
+
+def spare_endpoint(tenant: TenantFixture) -> str:
+    """An event endpoint of tenant A; its id and host must never reach tenant B."""
+    from gatehouse.endpoints import manage
+    from gatehouse.events.occurrence import EventType
+
+    made = manage.register(
+        tenant.scope, fixture_operator(tenant), f"https://{ENDPOINT_HOST}/in", [EventType.MESSAGE_SENT]
+    )
+    return made.endpoint.endpoint_id
+
+
 SUPPRESSED_NUMBER = "+12025550143"
 
 
@@ -454,6 +468,47 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/audit/checkpoints"): Case(Kind.COLLECTION, lambda t: Target("GET", "/audit/checkpoints")),
     ("GET", "/audit/public-key"): Case(Kind.PUBLIC, lambda t: Target("GET", "/audit/public-key")),
+    ("GET", "/event-endpoints"): Case(
+        Kind.COLLECTION,
+        lambda t: Target("GET", "/event-endpoints", secrets=[spare_endpoint(t), ENDPOINT_HOST]),
+    ),
+    ("POST", "/event-endpoints"): Case(
+        Kind.COLLECTION,
+        lambda t: Target(
+            "POST",
+            "/event-endpoints",
+            body={"url": "https://iso-hooks.example.com/in", "event_types": ["message.sent"]},
+        ),
+    ),
+    ("GET", "/event-endpoints/<endpoint_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("GET", f"/event-endpoints/{spare_endpoint(t)}", secrets=[ENDPOINT_HOST]),
+    ),
+    ("PATCH", "/event-endpoints/<endpoint_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target(
+            "PATCH",
+            f"/event-endpoints/{spare_endpoint(t)}",
+            body={"description": "iso"},
+            secrets=[ENDPOINT_HOST],
+        ),
+    ),
+    ("DELETE", "/event-endpoints/<endpoint_id>"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("DELETE", f"/event-endpoints/{spare_endpoint(t)}", secrets=[ENDPOINT_HOST]),
+    ),
+    ("POST", "/event-endpoints/<endpoint_id>/secret"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("POST", f"/event-endpoints/{spare_endpoint(t)}/secret", secrets=[ENDPOINT_HOST]),
+    ),
+    ("POST", "/event-endpoints/<endpoint_id>/test"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("POST", f"/event-endpoints/{spare_endpoint(t)}/test", secrets=[ENDPOINT_HOST]),
+    ),
+    ("GET", "/event-endpoints/<endpoint_id>/deliveries"): Case(
+        Kind.RESOURCE,
+        lambda t: Target("GET", f"/event-endpoints/{spare_endpoint(t)}/deliveries", secrets=[ENDPOINT_HOST]),
+    ),
     ("GET", "/integrations"): Case(
         Kind.COLLECTION,
         lambda t: Target("GET", "/integrations", secrets=[connected_twilio(t), TWILIO_TOKEN[-4:]]),
@@ -876,6 +931,11 @@ AUDITED: dict[tuple[str, str], str] = {
     ("PATCH", "/integrations/<provider>"): "integration.updated",
     ("DELETE", "/integrations/<provider>"): "integration.revoked",
     ("POST", "/integrations/<provider>/test"): "integration.tested",
+    ("POST", "/event-endpoints"): "event_endpoint.created",
+    ("PATCH", "/event-endpoints/<endpoint_id>"): "event_endpoint.updated",
+    ("DELETE", "/event-endpoints/<endpoint_id>"): "event_endpoint.deleted",
+    ("POST", "/event-endpoints/<endpoint_id>/secret"): "event_endpoint.secret_rotated",
+    ("POST", "/event-endpoints/<endpoint_id>/test"): "event_endpoint.tested",
     ("POST", "/suppressions"): "suppression.added",
     ("POST", "/suppressions/remove"): "suppression.removed",
     ("POST", "/optout-reviews/<contact_id>/suppress"): "suppression.hold_confirmed",

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     # Local runtime and tests only (the template never sets it): a voice agent integration may
     # name a loopback http base URL (a fake vendor) besides its vendor's own allowed ones.
     voice_agent_allow_loopback: bool = False
+    # Local runtime and tests only (the template never sets it): an event endpoint may be
+    # http://127.0.0.1:<port>, the local receiver; everywhere else only public https hosts.
+    events_allow_loopback: bool = False
+    # Signed deliveries to the tenants' event endpoints wait here (EventDeliveriesQueue), and
+    # go to the dead-letter queue once they have failed for 24 hours.
+    event_deliveries_queue_url: str = ""
+    event_deliveries_dlq_url: str = ""
     dnc_base_url: str = ""
     import_bucket: str = ""
     # Call recordings copied from the voice vendor: tenants/<tenant>/calls/... (SSE-KMS, data key).
@@ -153,6 +160,11 @@ class DispatchSettings(FunctionSettings):
 
 class IntakeSettings(FunctionSettings):
     pass
+
+
+class EventDeliveriesSettings(FunctionSettings):
+    event_deliveries_queue_url: _Given
+    event_deliveries_dlq_url: _Given
 
 
 class MissingSettings(RuntimeError):
