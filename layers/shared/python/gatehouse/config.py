@@ -153,6 +153,10 @@ class IntakeSettings(FunctionSettings):
     pass
 
 
+class EventsSettings(FunctionSettings):
+    pass
+
+
 class MissingSettings(RuntimeError):
     """A function started without a variable its template gives it (or with one it cannot read)."""
 
