@@ -3,7 +3,8 @@
 Owns reading the SAM template (short-form ``!Ref``/``!GetAtt``/``!Sub`` tags become
 their long forms) and describing its tables, KMS keys and aliases, queues, IAM
 roles (including the ones SAM adds for functions and state machines that name
-none), EventBridge Scheduler groups, functions with their API and schedule events, state machines, parameters
+none), EventBridge Scheduler groups, functions with their API, schedule, DynamoDB stream and
+SQS events, state machines, parameters
 and the Globals environment. Values that hold intrinsics stay unresolved here;
 ``local.intrinsics`` resolves them once resources exist. Never creates anything
 and never keeps a second, hand-written list of resources.
@@ -11,6 +12,7 @@ and never keeps a second, hand-written list of resources.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ class Table:
     ttl_attribute: str | None
     sse_kms_key: Any  # the KMSMasterKeyId value, when SSE with a customer key is declared
     condition: str | None = None
+    stream_view_type: str | None = None  # StreamSpecification.StreamViewType, when the table has a stream
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,34 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """A ``Type: DynamoDB`` event: the function reads a table's stream through an event source mapping."""
+
+    event_id: str
+    stream: Any  # the Stream value (Fn::GetAtt <table>.StreamArn)
+    starting_position: str
+    batch_size: int
+    filters: tuple[dict[str, Any], ...]  # each Filter's Pattern, parsed
+    report_failures: bool  # FunctionResponseTypes has ReportBatchItemFailures
+    bisect: bool
+    max_retries: int  # -1: until the record expires, as Lambda's default
+    on_failure: Any  # DestinationConfig.OnFailure.Destination, or None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """A ``Type: SQS`` event: the function receives a queue's messages through an event source mapping."""
+
+    event_id: str
+    queue: Any  # the Queue value (Fn::GetAtt <queue>.Arn)
+    batch_size: int
+    filters: tuple[dict[str, Any], ...]
+    report_failures: bool
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     name: Any
@@ -137,6 +168,8 @@ class Function:
     memory_size: int
     routes: tuple[ApiRoute, ...] = ()
     schedules: tuple[Schedule, ...] = ()
+    streams: tuple[StreamSource, ...] = ()
+    queues: tuple[QueueSource, ...] = ()
     unsupported_events: tuple[str, ...] = ()
     condition: str | None = None
     # AutoPublishAlias: callers reach the function through it (SnapStart applies to versions only).
@@ -297,6 +330,7 @@ def _table(logical_id: str, props: dict[str, Any], condition: str | None) -> Tab
         ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
         sse_kms_key=sse.get("KMSMasterKeyId") if sse.get("SSEEnabled") else None,
         condition=condition,
+        stream_view_type=(props.get("StreamSpecification") or {}).get("StreamViewType"),
     )
 
 
@@ -348,6 +382,8 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
     }
     routes: list[ApiRoute] = []
     schedules: list[Schedule] = []
+    streams: list[StreamSource] = []
+    queues: list[QueueSource] = []
     unsupported: list[str] = []
     for event_id, event in (props.get("Events") or {}).items():
         event_props = event.get("Properties", {})
@@ -355,6 +391,10 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
             routes.append(ApiRoute(event_id, event_props["Path"], str(event_props["Method"]).upper()))
         elif event["Type"] in ("Schedule", "ScheduleV2"):
             schedules.append(_schedule(event_id, event["Type"], event_props))
+        elif event["Type"] == "DynamoDB":
+            streams.append(_stream_source(event_id, event_props))
+        elif event["Type"] == "SQS":
+            queues.append(_queue_source(event_id, event_props))
         else:
             unsupported.append(f"{event_id} ({event['Type']})")
     return Function(
@@ -369,6 +409,8 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
         memory_size=int(merged.get("MemorySize", 128)),
         routes=tuple(routes),
         schedules=tuple(schedules),
+        streams=tuple(streams),
+        queues=tuple(queues),
         unsupported_events=tuple(unsupported),
         condition=resource.get("Condition"),
         alias=merged.get("AutoPublishAlias"),
@@ -379,6 +421,38 @@ def _schedule(event_id: str, event_type: str, props: dict[str, Any]) -> Schedule
     expression = props["ScheduleExpression"] if event_type == "ScheduleV2" else props["Schedule"]
     enabled = props.get("State", "ENABLED") == "ENABLED" and props.get("Enabled", True) is not False
     return Schedule(event_id, props.get("Name"), str(expression), props.get("Input"), enabled)
+
+
+def _filters(props: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    filters = (props.get("FilterCriteria") or {}).get("Filters") or []
+    return tuple(json.loads(f["Pattern"]) for f in filters)
+
+
+def _stream_source(event_id: str, props: dict[str, Any]) -> StreamSource:
+    on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return StreamSource(
+        event_id=event_id,
+        stream=props["Stream"],
+        starting_position=str(props["StartingPosition"]),
+        batch_size=int(props.get("BatchSize", 100)),
+        filters=_filters(props),
+        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+        on_failure=on_failure,
+        enabled=props.get("Enabled", True) is not False,
+    )
+
+
+def _queue_source(event_id: str, props: dict[str, Any]) -> QueueSource:
+    return QueueSource(
+        event_id=event_id,
+        queue=props["Queue"],
+        batch_size=int(props.get("BatchSize", 10)),
+        filters=_filters(props),
+        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        enabled=props.get("Enabled", True) is not False,
+    )
 
 
 def _state_machine(logical_id: str, resource: dict[str, Any], root: Path) -> StateMachine:
