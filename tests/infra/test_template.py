@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.events.stream import AUDITED
 from gatehouse.tenancy.records import GLOBAL_PREFIXES
 from tests.infra.conftest import (
     ROOT,
@@ -40,6 +41,7 @@ CONTRACT_FUNCTIONS = {
     "DispatchSettleFunction": ("functions/dispatch/", "app.settle"),
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
     "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
+    "EventsFunction": ("functions/events/", "app.lambda_handler"),
 }
 CONTRACT_ENV = {
     "GATEHOUSE_MAIN_TABLE",
@@ -115,6 +117,22 @@ DATA_ACTIONS = (
 GLOBAL_INDEX_PARTITIONS = ("TENANTS", "SESSIONS#*")
 SAMPLE_TENANT_KEYS = ("tnt_" + "a" * 26 + "#CONTACT", "tnt_" + "a" * 26 + "#AUDIT", "tnt_x#")
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
+# Reading a table's stream: every tenant's committed writes, so one role only, and nothing else.
+STREAM_ACTIONS = {
+    "dynamodb:describestream",
+    "dynamodb:getrecords",
+    "dynamodb:getsharditerator",
+    "dynamodb:liststreams",
+}
+
+
+def _reads_streams_only(statement: Statement) -> bool:
+    """An Allow of stream actions alone, on stream ARNs alone (``Fn::GetAtt <table>.StreamArn``)."""
+    resources = statement.resource if isinstance(statement.resource, list) else [statement.resource]
+    on_streams = all(
+        isinstance(r, dict) and r.get("Fn::GetAtt", [None, None])[1] == "StreamArn" for r in resources
+    )
+    return set(statement.actions) <= STREAM_ACTIONS and on_streams
 
 
 def test_no_statement_allows_scan_or_a_dynamodb_wildcard(
@@ -157,7 +175,7 @@ def test_only_the_tenant_role_appends_and_reads_the_audit_table(
             assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
     for role in set(function_roles.values()):
         own = identity_of(statements, role)
-        assert not [s for s in own if s.allows and s.on("AuditTable")], (
+        assert not [s for s in own if s.allows and s.on("AuditTable") and not _reads_streams_only(s)], (
             f"{role} reaches the audit table itself"
         )
 
@@ -945,3 +963,61 @@ def test_campaign_schedules_start_only_the_scheduler_and_only_the_api_makes_them
     env = functions["ApiFunction"]["Environment"]["Variables"]
     assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_TARGET_ARN"]["Fn::Sub"].endswith(":function:" + scheduler_alias)
     assert env["GATEHOUSE_CAMPAIGN_SCHEDULE_GROUP"] == {"Ref": "CampaignScheduleGroup"}
+
+
+def test_both_tables_stream_new_images(resources: dict[str, Any]) -> None:
+    for table in ("MainTable", "AuditTable"):
+        assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}, table
+
+
+def test_only_the_events_function_reads_the_streams_and_only_them(
+    statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    readers = {s.owner for s in statements if s.allows and any(s.covers(a) for a in STREAM_ACTIONS)}
+    assert readers == {function_roles["EventsFunction"]}
+    own = identity_of(statements, function_roles["EventsFunction"])
+    (reading,) = [s for s in own if s.allows and any(s.covers(a) for a in STREAM_ACTIONS)]
+    assert set(reading.actions) == STREAM_ACTIONS
+    assert _reads_streams_only(reading)
+    assert references(reading.resource) == {"MainTable", "AuditTable"}
+    for action in (*DATA_ACTIONS, "dynamodb:PutItem"):
+        assert not allowed(own, action, "AuditTable"), action
+
+
+def test_the_events_function_hears_only_what_its_consumers_care_about_with_bounded_retries(
+    functions: dict[str, dict[str, Any]], statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    events = functions["EventsFunction"]["Events"]
+    assert {name: e["Type"] for name, e in events.items()} == {
+        "AuditEntries": "DynamoDB",
+        "MessageOutcomes": "DynamoDB",
+    }
+    own = identity_of(statements, function_roles["EventsFunction"])
+    for event, table in (("AuditEntries", "AuditTable"), ("MessageOutcomes", "MainTable")):
+        props = events[event]["Properties"]
+        assert props["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        assert props["StartingPosition"] == "LATEST"
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert 0 <= props["MaximumRetryAttempts"] <= 10
+        assert 60 <= props["MaximumRecordAgeInSeconds"] <= 86400  # within the stream's 24 h
+        failure = props["DestinationConfig"]["OnFailure"]
+        assert (failure["Type"], references(failure["Destination"])) == ("SQS", {"EventsDLQ"})
+        assert allowed(own, "sqs:SendMessage", "EventsDLQ")
+    (audit,) = [
+        json.loads(f["Pattern"]) for f in events["AuditEntries"]["Properties"]["FilterCriteria"]["Filters"]
+    ]
+    assert audit["eventName"] == ["INSERT"]
+    assert set(audit["dynamodb"]["NewImage"]["action"]["S"]) == set(AUDITED)
+    (main,) = [
+        json.loads(f["Pattern"]) for f in events["MessageOutcomes"]["Properties"]["FilterCriteria"]["Filters"]
+    ]
+    assert main["dynamodb"]["Keys"]["pk"]["S"] == [{"suffix": "#OUTCOME"}, {"suffix": "#DELIVERY"}]
+
+
+def test_the_events_dlq_is_encrypted_and_watched(resources: dict[str, Any]) -> None:
+    queue = resources["EventsDLQ"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "StorageKey"}
+    alarm = resources["EventsDLQDepthAlarm"]["Properties"]
+    assert references(alarm["Dimensions"]) == {"EventsDLQ"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -31,14 +31,14 @@ from gatehouse.observability import logger
 
 # The audit actions the consumers hear of, each with the fields of its ``changes.after``
 # they may see. template.yaml's AuditTable filter lists exactly these actions.
-_CAMPAIGN: Final = ("status", "reason")
+# A pause's reason is a code (``dnc_source_failed``); a rejection's is a person's words, left out.
 AUDITED: Final[Mapping[str, tuple[str, ...]]] = {
-    "campaign.submitted": _CAMPAIGN,
-    "campaign.approved": _CAMPAIGN,
-    "campaign.rejected": _CAMPAIGN,
-    "campaign.started": _CAMPAIGN,
-    "campaign.paused": _CAMPAIGN,
-    "campaign.completed": _CAMPAIGN,
+    "campaign.submitted": ("status",),
+    "campaign.approved": ("status",),
+    "campaign.rejected": ("status",),
+    "campaign.started": ("status",),
+    "campaign.paused": ("status", "reason"),
+    "campaign.completed": ("status",),
     "suppression.added": ("source", "sources", "contact_id"),
     "suppression.held": ("source", "sources", "contact_id"),
     "suppression.hold_confirmed": ("contact_id", "resolution", "sources"),
