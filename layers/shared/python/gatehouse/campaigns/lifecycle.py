@@ -190,7 +190,7 @@ def transition(
     caller.require(permission)
     current = get(scope, campaign_id)
     changed = _moved(scope, caller, current, action, reason=reason, now=clock())
-    saved = _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed)
+    saved = _save_audited(scope, caller, f"campaign.{_past(action)}", current, changed, reason=reason)
     _forget_schedule(current, saved)
     return saved
 
@@ -225,6 +225,12 @@ def _moved(
     if action == "reject":
         update["approved_by"] = None
     return current.model_copy(update=update)
+
+
+class AuditedTransition(AuditedCampaign):
+    """What the audit keeps of a transition that was given a reason (a pause's code, say)."""
+
+    reason: str
 
 
 class RetryReopening(AuditedCampaign):
@@ -274,9 +280,20 @@ def reopen_for_retry(
 
 
 def _save_audited(
-    scope: TenantScope, caller: Caller, action: str, current: Campaign, changed: Campaign
+    scope: TenantScope,
+    caller: Caller,
+    action: str,
+    current: Campaign,
+    changed: Campaign,
+    *,
+    reason: str | None = None,
 ) -> Campaign:
-    """The changed campaign and its audit entry (before and after), in one transaction."""
+    """The changed campaign and its audit entry (before and after, with the reason given), in one transaction.
+
+    The reason is a code (``dnc_source_failed``) or a person's words; the entry keeps it, and
+    those who hear of a pause read its code there (``gatehouse.events``).
+    """
+    after = _audited(changed)
     with audit.recorded(
         scope,
         caller,
@@ -284,7 +301,7 @@ def _save_audited(
         "campaign",
         current.campaign_id,
         before=_audited(current),
-        after=_audited(changed),
+        after=after if reason is None else AuditedTransition(**after.model_dump(), reason=reason),
     ) as txn:
         return txn.save(changed)
 
