@@ -21,7 +21,7 @@ import pytest
 from gatehouse.events.occurrence import Occurrence, event_id_for
 from gatehouse.events.stream import AUDITED
 from gatehouse.providers.sandbox import sandbox
-from local.demo import Client, DemoRun, run_demo
+from local.demo import DEMO_CAMPAIGN, Client, DemoRun, run_demo
 from local.runtime import LocalRuntime
 from tests.e2e.test_demo_campaign import EXPECTED
 
@@ -155,3 +155,76 @@ def test_no_occurrence_carries_a_phone_number_or_a_message_body(heard: tuple[Rec
         assert phone not in text
         assert phone.lstrip("+") not in text
     assert "spring hours" not in text.lower()
+
+
+def _submit_a_campaign(runtime: LocalRuntime, found: DemoRun, name: str) -> str:
+    assert runtime.demo is not None
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    spec = {
+        **DEMO_CAMPAIGN,
+        "name": name,
+        "audience": {"contact_ids": sorted(found["contacts"].values())[:1]},
+    }
+    campaign_id: str = client.expect(201, "POST", "/campaigns", spec)["campaign_id"]
+    client.expect(200, "POST", f"/campaigns/{campaign_id}/submit")
+    return campaign_id
+
+
+def test_a_record_a_consumer_failed_is_offered_again_until_it_is_taken(
+    heard: tuple[Recorder, DemoRun], runtime: LocalRuntime
+) -> None:
+    events_function = sys.modules["gatehouse_fn_EventsFunction"]
+    offered: list[str] = []
+
+    def flaky(occurrence: Occurrence) -> None:
+        if occurrence.kind == "campaign.submitted":
+            offered.append(occurrence.event_id)
+            if len(offered) < 3:
+                raise RuntimeError("not now")
+
+    recorder = Recorder()
+    events_function.CONSUMERS[:] = [flaky, recorder]  # the fixture's recorder is back in the finally
+    try:
+        campaign_id = _submit_a_campaign(runtime, heard[1], "Retried")
+        runtime.drain_events()
+    finally:
+        events_function.CONSUMERS[:] = [heard[0]]
+    submitted = [o for o in recorder.heard if o.kind == "campaign.submitted"]
+    assert [o.target_id for o in submitted] == [campaign_id]
+    assert offered == [submitted[0].event_id] * 3
+
+
+def test_a_record_no_retry_gets_through_goes_to_the_dlq_and_the_stream_moves_on(
+    heard: tuple[Recorder, DemoRun], runtime: LocalRuntime
+) -> None:
+    events_function = sys.modules["gatehouse_fn_EventsFunction"]
+    attempts: list[str] = []
+    refusing_now = [True]
+
+    def refusing(occurrence: Occurrence) -> None:
+        if occurrence.kind == "campaign.submitted" and refusing_now[0]:
+            attempts.append(occurrence.target_id)
+            raise RuntimeError("never")
+
+    recorder = Recorder()
+    events_function.CONSUMERS[:] = [refusing, recorder]
+    try:
+        stuck = _submit_a_campaign(runtime, heard[1], "Never taken")
+        runtime.drain_events()
+        refusing_now[0] = False
+        after = _submit_a_campaign(runtime, heard[1], "After it")
+        runtime.drain_events()
+    finally:
+        events_function.CONSUMERS[:] = [heard[0]]
+    retries = runtime.template.function("EventsFunction").streams[0].max_retries  # type: ignore[union-attr]
+    assert attempts == [stuck] * (retries + 1)
+    assert [o.target_id for o in recorder.heard if o.kind == "campaign.submitted"] == [after]
+    assert runtime.deployment is not None
+    dlq = runtime.client("sqs").receive_message(
+        QueueUrl=runtime.deployment.queues["EventsDLQ"], WaitTimeSeconds=0
+    )
+    (message,) = dlq["Messages"]
+    info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["streamArn"] == runtime.deployment.streams["AuditTable"]
+    assert stuck not in message["Body"]  # the place in the stream, never the record
