@@ -36,10 +36,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local.event_source_specs import QueueSource, StreamSource
 from local.filters import passes, sqs_view
 from local.functions import LocalFunction
 from local.intrinsics import REGION
-from local.template import QueueSource, StreamSource
 
 log = logging.getLogger("local.event_sources")
 _READ_LIMIT = 1000  # records per GetRecords call, DynamoDB's own maximum

@@ -12,12 +12,13 @@ and never keeps a second, hand-written list of resources.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from local.event_source_specs import QueueSource, StreamSource, queue_source, stream_source
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -125,34 +126,6 @@ class Schedule:
     expression: str
     input: str | None
     enabled: bool
-
-
-@dataclass(frozen=True)
-class StreamSource:
-    """A ``Type: DynamoDB`` event: the function reads a table's stream through an event source mapping."""
-
-    event_id: str
-    stream: Any  # the Stream value (Fn::GetAtt <table>.StreamArn)
-    starting_position: str
-    batch_size: int
-    filters: tuple[dict[str, Any], ...]  # each Filter's Pattern, parsed
-    report_failures: bool  # FunctionResponseTypes has ReportBatchItemFailures
-    bisect: bool
-    max_retries: int  # -1: until the record expires, as Lambda's default
-    on_failure: Any  # DestinationConfig.OnFailure.Destination, or None
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
-class QueueSource:
-    """A ``Type: SQS`` event: the function receives a queue's messages through an event source mapping."""
-
-    event_id: str
-    queue: Any  # the Queue value (Fn::GetAtt <queue>.Arn)
-    batch_size: int
-    filters: tuple[dict[str, Any], ...]
-    report_failures: bool
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -392,9 +365,9 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
         elif event["Type"] in ("Schedule", "ScheduleV2"):
             schedules.append(_schedule(event_id, event["Type"], event_props))
         elif event["Type"] == "DynamoDB":
-            streams.append(_stream_source(event_id, event_props))
+            streams.append(stream_source(event_id, event_props))
         elif event["Type"] == "SQS":
-            queues.append(_queue_source(event_id, event_props))
+            queues.append(queue_source(event_id, event_props))
         else:
             unsupported.append(f"{event_id} ({event['Type']})")
     return Function(
@@ -421,38 +394,6 @@ def _schedule(event_id: str, event_type: str, props: dict[str, Any]) -> Schedule
     expression = props["ScheduleExpression"] if event_type == "ScheduleV2" else props["Schedule"]
     enabled = props.get("State", "ENABLED") == "ENABLED" and props.get("Enabled", True) is not False
     return Schedule(event_id, props.get("Name"), str(expression), props.get("Input"), enabled)
-
-
-def _filters(props: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    filters = (props.get("FilterCriteria") or {}).get("Filters") or []
-    return tuple(json.loads(f["Pattern"]) for f in filters)
-
-
-def _stream_source(event_id: str, props: dict[str, Any]) -> StreamSource:
-    on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-    return StreamSource(
-        event_id=event_id,
-        stream=props["Stream"],
-        starting_position=str(props["StartingPosition"]),
-        batch_size=int(props.get("BatchSize", 100)),
-        filters=_filters(props),
-        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
-        max_retries=int(props.get("MaximumRetryAttempts", -1)),
-        on_failure=on_failure,
-        enabled=props.get("Enabled", True) is not False,
-    )
-
-
-def _queue_source(event_id: str, props: dict[str, Any]) -> QueueSource:
-    return QueueSource(
-        event_id=event_id,
-        queue=props["Queue"],
-        batch_size=int(props.get("BatchSize", 10)),
-        filters=_filters(props),
-        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-        enabled=props.get("Enabled", True) is not False,
-    )
 
 
 def _state_machine(logical_id: str, resource: dict[str, Any], root: Path) -> StateMachine:
