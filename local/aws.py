@@ -134,6 +134,7 @@ class Deployment:
     state_machines: dict[str, str] = field(default_factory=dict)
     rules: dict[tuple[str, str], str] = field(default_factory=dict)
     schedule_groups: dict[str, str] = field(default_factory=dict)
+    streams: dict[str, str] = field(default_factory=dict)  # table logical id -> its stream's ARN
 
 
 def physical_name(resolver: Resolver, declared: Any, logical_id: str) -> str:
@@ -250,8 +251,11 @@ def _create_table(table: Table, deployment: Deployment, dynamodb: Any) -> None:
     name = physical_name(resolver, table.name, table.logical_id)
     sse_key = str(resolver.resolve(table.sse_kms_key)) if table.sse_kms_key is not None else None
     arn = create_table(dynamodb, table, name, resolve=resolver.resolve, sse_key=sse_key)
-    resolver.provide(table.logical_id, name, Arn=arn)
+    stream = stream_arn(dynamodb, name) if table.stream_view_type else None
+    resolver.provide(table.logical_id, name, Arn=arn, **({"StreamArn": stream} if stream else {}))
     deployment.tables[table.logical_id] = name
+    if stream:
+        deployment.streams[table.logical_id] = stream
 
 
 def create_table(
@@ -262,7 +266,7 @@ def create_table(
     resolve: Callable[[Any], Any] = lambda v: v,
     sse_key: str | None = None,
 ) -> str:
-    """Create one template table (keys, GSIs, TTL, SSE) under ``name``; returns its ARN."""
+    """Create one template table (keys, GSIs, TTL, SSE, stream) under ``name``; returns its ARN."""
     args: dict[str, Any] = {
         "TableName": name,
         "KeySchema": resolve(table.key_schema),
@@ -271,6 +275,8 @@ def create_table(
     }
     if table.global_secondary_indexes:
         args["GlobalSecondaryIndexes"] = resolve(table.global_secondary_indexes)
+    if table.stream_view_type:
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream_view_type}
     if sse_key:
         args["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": sse_key}
     arn = str(dynamodb.create_table(**args)["TableDescription"]["TableArn"])
@@ -279,6 +285,11 @@ def create_table(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
         )
     return arn
+
+
+def stream_arn(dynamodb: Any, name: str) -> str:
+    """The table's current stream (DynamoDB Local serves the streams API at the table's endpoint)."""
+    return str(dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"])
 
 
 def _declare_functions_and_machines(template: Template, deployment: Deployment, ids: set[str]) -> None:

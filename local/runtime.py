@@ -1,8 +1,9 @@
 """LocalRuntime: the whole suite on one machine, started and stopped as one thing.
 
 Owns the start order (DynamoDB Local, moto, the API port, the template's resources, the
-functions' environment, their handlers and the Lambda shim, the HTTP bridge,
-the demo tenant, the schedule timers, the one-time schedules' poller), the process
+functions' environment, their handlers and the Lambda shim, the event source mappings
+(streams and queues), the HTTP bridge, the demo tenant, the schedule timers, the one-time
+schedules' and the event sources' pollers), the process
 environment the in-process handlers read (set on start, put back on stop), and stopping
 everything. It is the one object tests and ``python -m local`` use. Never defines a
 resource itself: everything comes from template.yaml.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from local.aws import FAKE_ACCESS_KEY, Deployment, MotoServer, deploy, local_client, rule_name
 from local.dynamodb_local import ENDPOINT_ENV, DynamoDBLocal
+from local.event_sources import EventSources, mappings
 from local.functions import Invocation, LocalFunction, load_handler
 from local.http_bridge import ApiServer, routing_table
 from local.intrinsics import REGION, Resolver
@@ -47,6 +49,8 @@ SCHEDULE_INTERVAL_ENV = "GATEHOUSE_LOCAL_SCHEDULE_SECONDS"
 SANDBOX_CALLBACK_DELAY_SECONDS = "0.2"
 # How often the runtime fires the one-time schedules (campaign starts) that came due on its clock.
 ONE_TIME_POLL_SECONDS = 30.0
+# How often the event source mappings (DynamoDB streams, SQS queues) are polled while it runs.
+EVENT_POLL_SECONDS = 1.0
 # Credentials and profiles from the caller's shell must not reach moto or a real account.
 _ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
@@ -83,6 +87,7 @@ class LocalRuntime:
         self.deployment: Deployment | None = None
         self.functions: dict[str, LocalFunction] = {}
         self.scheduler: Scheduler | None = None
+        self.event_sources: EventSources | None = None
         self.env: dict[str, str] = {}
         self.demo: BootstrapResult | None = None
         self.started_in: float = 0.0
@@ -138,6 +143,14 @@ class LocalRuntime:
         self._apply_environment(self.env)
         self.functions = self._load_functions(template, self.deployment)
         install_lambda_shim(self.functions.values())
+        # Before anything is written: the mappings start at LATEST, as a deployed stack's do.
+        self.event_sources = mappings(
+            self.functions.values(),
+            resolver,
+            self.deployment.queues,
+            local_client("dynamodbstreams", self.dynamodb_url),
+            self.moto.client("sqs"),
+        )
         self.api.routes = routing_table(list(self.functions.values()))
         self.api.start()
         _sandbox_callbacks(start=True)
@@ -151,6 +164,7 @@ class LocalRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
+        self.event_sources = None
         if self.api is not None:
             self.api.stop()
             self.api = None
@@ -224,6 +238,17 @@ class LocalRuntime:
         with self._firing:
             groups = list(self.deployment.schedule_groups.values())
             return fire_due(self.client("scheduler"), groups, list(self.functions.values()), now)
+
+    def drain_events(self, timeout: float = 30.0) -> int:
+        """Poll every DynamoDB stream and SQS event source until a whole pass reads nothing new.
+
+        Each record or message read goes to its function as Lambda would hand it over
+        (``local.event_sources``); returns how many were read. A timer polls them every
+        ``EVENT_POLL_SECONDS`` as well; the two never interleave.
+        """
+        if self.event_sources is None:
+            raise RuntimeError("the local runtime is not started")
+        return self.event_sources.drain(timeout)
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated account (DynamoDB Local's for ``dynamodb``)."""
@@ -362,7 +387,12 @@ class LocalRuntime:
                 if job is not None:
                     jobs.append(job)
         poll = interval if interval is not None else ONE_TIME_POLL_SECONDS
-        return Scheduler(jobs, ticks=[("one-time-schedules", poll, self.fire_due_schedules)])
+        ticks: list[tuple[str, float, Callable[[], Any]]] = [
+            ("one-time-schedules", poll, self.fire_due_schedules)
+        ]
+        if self.event_sources is not None and self.event_sources.pollers:
+            ticks.append(("event-sources", EVENT_POLL_SECONDS, self.event_sources.poll_once))
+        return Scheduler(jobs, ticks=ticks)
 
 
 def _sandbox_callbacks(*, start: bool) -> None:

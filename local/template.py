@@ -3,7 +3,8 @@
 Owns reading the SAM template (short-form ``!Ref``/``!GetAtt``/``!Sub`` tags become
 their long forms) and describing its tables, KMS keys and aliases, queues, IAM
 roles (including the ones SAM adds for functions and state machines that name
-none), EventBridge Scheduler groups, functions with their API and schedule events, state machines, parameters
+none), EventBridge Scheduler groups, functions with their API, schedule, DynamoDB stream and
+SQS events, state machines, parameters
 and the Globals environment. Values that hold intrinsics stay unresolved here;
 ``local.intrinsics`` resolves them once resources exist. Never creates anything
 and never keeps a second, hand-written list of resources.
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from local.event_source_specs import QueueSource, StreamSource, queue_source, stream_source
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -57,6 +60,7 @@ class Table:
     ttl_attribute: str | None
     sse_kms_key: Any  # the KMSMasterKeyId value, when SSE with a customer key is declared
     condition: str | None = None
+    stream_view_type: str | None = None  # StreamSpecification.StreamViewType, when the table has a stream
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ class Function:
     memory_size: int
     routes: tuple[ApiRoute, ...] = ()
     schedules: tuple[Schedule, ...] = ()
+    streams: tuple[StreamSource, ...] = ()
+    queues: tuple[QueueSource, ...] = ()
     unsupported_events: tuple[str, ...] = ()
     condition: str | None = None
     # AutoPublishAlias: callers reach the function through it (SnapStart applies to versions only).
@@ -297,6 +303,7 @@ def _table(logical_id: str, props: dict[str, Any], condition: str | None) -> Tab
         ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
         sse_kms_key=sse.get("KMSMasterKeyId") if sse.get("SSEEnabled") else None,
         condition=condition,
+        stream_view_type=(props.get("StreamSpecification") or {}).get("StreamViewType"),
     )
 
 
@@ -348,6 +355,8 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
     }
     routes: list[ApiRoute] = []
     schedules: list[Schedule] = []
+    streams: list[StreamSource] = []
+    queues: list[QueueSource] = []
     unsupported: list[str] = []
     for event_id, event in (props.get("Events") or {}).items():
         event_props = event.get("Properties", {})
@@ -355,6 +364,10 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
             routes.append(ApiRoute(event_id, event_props["Path"], str(event_props["Method"]).upper()))
         elif event["Type"] in ("Schedule", "ScheduleV2"):
             schedules.append(_schedule(event_id, event["Type"], event_props))
+        elif event["Type"] == "DynamoDB":
+            streams.append(stream_source(event_id, event_props))
+        elif event["Type"] == "SQS":
+            queues.append(queue_source(event_id, event_props))
         else:
             unsupported.append(f"{event_id} ({event['Type']})")
     return Function(
@@ -369,6 +382,8 @@ def _function(logical_id: str, resource: dict[str, Any], defaults: dict[str, Any
         memory_size=int(merged.get("MemorySize", 128)),
         routes=tuple(routes),
         schedules=tuple(schedules),
+        streams=tuple(streams),
+        queues=tuple(queues),
         unsupported_events=tuple(unsupported),
         condition=resource.get("Condition"),
         alias=merged.get("AutoPublishAlias"),

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.events.stream import AUDITED
 from gatehouse.tenancy.records import GLOBAL_PREFIXES
 from tests.infra.conftest import (
     ROOT,
@@ -41,6 +42,7 @@ CONTRACT_FUNCTIONS = {
     "IntegrationCheckFunction": ("functions/dispatch/", "app.check_integration"),
     "ContactIntakeFunction": ("functions/intake/", "app.lambda_handler"),
     "EventDeliveriesFunction": ("functions/event_deliveries/", "app.lambda_handler"),
+    "EventsFunction": ("functions/events/", "app.lambda_handler"),
 }
 CONTRACT_ENV = {
     "GATEHOUSE_MAIN_TABLE",
@@ -117,6 +119,22 @@ DATA_ACTIONS = (
 GLOBAL_INDEX_PARTITIONS = ("TENANTS", "SESSIONS#*")
 SAMPLE_TENANT_KEYS = ("tnt_" + "a" * 26 + "#CONTACT", "tnt_" + "a" * 26 + "#AUDIT", "tnt_x#")
 ASYNC_EVENT_TYPES = {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"}
+# Reading a table's stream: every tenant's committed writes, so one role only, and nothing else.
+STREAM_ACTIONS = {
+    "dynamodb:describestream",
+    "dynamodb:getrecords",
+    "dynamodb:getsharditerator",
+    "dynamodb:liststreams",
+}
+
+
+def _reads_streams_only(statement: Statement) -> bool:
+    """An Allow of stream actions alone, on stream ARNs alone (``Fn::GetAtt <table>.StreamArn``)."""
+    resources = statement.resource if isinstance(statement.resource, list) else [statement.resource]
+    on_streams = all(
+        isinstance(r, dict) and r.get("Fn::GetAtt", [None, None])[1] == "StreamArn" for r in resources
+    )
+    return set(statement.actions) <= STREAM_ACTIONS and on_streams
 
 
 def test_no_statement_allows_scan_or_a_dynamodb_wildcard(
@@ -159,7 +177,7 @@ def test_only_the_tenant_role_appends_and_reads_the_audit_table(
             assert allowed(own, action, "AuditTable"), f"{role} cannot {action} the audit table"
     for role in set(function_roles.values()):
         own = identity_of(statements, role)
-        assert not [s for s in own if s.allows and s.on("AuditTable")], (
+        assert not [s for s in own if s.allows and s.on("AuditTable") and not _reads_streams_only(s)], (
             f"{role} reaches the audit table itself"
         )
 
@@ -506,18 +524,20 @@ def test_the_api_decrypts_only_totp_secrets(statements: list[Statement]) -> None
     }
 
 
-def test_only_the_api_sends_mail_and_only_from_the_configured_sender(
+def test_only_the_api_and_the_events_function_send_mail_and_only_from_the_configured_sender(
     statements: list[Statement], functions: dict[str, dict[str, Any]]
 ) -> None:
     senders = [s for s in statements if s.allows and s.covers("ses:SendEmail")]
-    assert {s.owner for s in senders} == {"ApiFunctionRole"}
+    # The API: sign-in links and invitations; the events function: notifications.
+    assert {s.owner for s in senders} == {"ApiFunctionRole", "EventsFunctionRole"}
     for statement in senders:
         assert statement.actions == ("ses:sendemail",)
         assert not statement.on_everything()
         assert statement.condition["StringEquals"] == {"ses:FromAddress": {"Ref": "MailSender"}}
-    assert functions["ApiFunction"]["Environment"]["Variables"]["GATEHOUSE_MAIL_SENDER"] == {
-        "Ref": "MailSender"
-    }
+    for function in ("ApiFunction", "EventsFunction"):
+        assert functions[function]["Environment"]["Variables"]["GATEHOUSE_MAIL_SENDER"] == {
+            "Ref": "MailSender"
+        }
 
 
 @pytest.mark.parametrize("key", ["StorageKey", "DataKey", "AuditSigningKey", "SuppressionKey"])
@@ -992,3 +1012,61 @@ def test_the_delivery_function_opens_endpoint_secrets_only_and_only_it_opens_the
 
 def test_the_local_receiver_exception_is_never_set_in_aws(template: dict[str, Any]) -> None:
     assert "EVENTS_ALLOW_LOOPBACK" not in json.dumps(template)
+
+
+def test_both_tables_stream_new_images(resources: dict[str, Any]) -> None:
+    for table in ("MainTable", "AuditTable"):
+        assert resources[table]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}, table
+
+
+def test_only_the_events_function_reads_the_streams_and_only_them(
+    statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    readers = {s.owner for s in statements if s.allows and any(s.covers(a) for a in STREAM_ACTIONS)}
+    assert readers == {function_roles["EventsFunction"]}
+    own = identity_of(statements, function_roles["EventsFunction"])
+    (reading,) = [s for s in own if s.allows and any(s.covers(a) for a in STREAM_ACTIONS)]
+    assert set(reading.actions) == STREAM_ACTIONS
+    assert _reads_streams_only(reading)
+    assert references(reading.resource) == {"MainTable", "AuditTable"}
+    for action in (*DATA_ACTIONS, "dynamodb:PutItem"):
+        assert not allowed(own, action, "AuditTable"), action
+
+
+def test_the_events_function_hears_only_what_its_consumers_care_about_with_bounded_retries(
+    functions: dict[str, dict[str, Any]], statements: list[Statement], function_roles: dict[str, str]
+) -> None:
+    events = functions["EventsFunction"]["Events"]
+    assert {name: e["Type"] for name, e in events.items()} == {
+        "AuditEntries": "DynamoDB",
+        "MessageOutcomes": "DynamoDB",
+    }
+    own = identity_of(statements, function_roles["EventsFunction"])
+    for event, table in (("AuditEntries", "AuditTable"), ("MessageOutcomes", "MainTable")):
+        props = events[event]["Properties"]
+        assert props["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+        assert props["StartingPosition"] == "LATEST"
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert 0 <= props["MaximumRetryAttempts"] <= 10
+        assert 60 <= props["MaximumRecordAgeInSeconds"] <= 86400  # within the stream's 24 h
+        failure = props["DestinationConfig"]["OnFailure"]
+        assert (failure["Type"], references(failure["Destination"])) == ("SQS", {"EventsDLQ"})
+        assert allowed(own, "sqs:SendMessage", "EventsDLQ")
+    (audit,) = [
+        json.loads(f["Pattern"]) for f in events["AuditEntries"]["Properties"]["FilterCriteria"]["Filters"]
+    ]
+    assert audit["eventName"] == ["INSERT"]
+    assert set(audit["dynamodb"]["NewImage"]["action"]["S"]) == set(AUDITED)
+    (main,) = [
+        json.loads(f["Pattern"]) for f in events["MessageOutcomes"]["Properties"]["FilterCriteria"]["Filters"]
+    ]
+    assert main["dynamodb"]["Keys"]["pk"]["S"] == [{"suffix": "#OUTCOME"}, {"suffix": "#DELIVERY"}]
+
+
+def test_the_events_dlq_is_encrypted_and_watched(resources: dict[str, Any]) -> None:
+    queue = resources["EventsDLQ"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "StorageKey"}
+    alarm = resources["EventsDLQDepthAlarm"]["Properties"]
+    assert references(alarm["Dimensions"]) == {"EventsDLQ"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from gatehouse.audit.entry import plain_changes
-from gatehouse.campaigns.lifecycle import AuditedCampaign, ReasonedMove
+from gatehouse.campaigns.lifecycle import AuditedCampaign, AuditedTransition
 from gatehouse.contacts.imports import ImportCounts
 from gatehouse.dnc.rescrub import RescrubFailure
 from gatehouse.dnc.staleness import StaleLists
@@ -91,7 +91,9 @@ REAL: dict[NotificationKind, Occurrence] = {
         ON_CAMPAIGN,
         after(
             campaign("running"),
-            ReasonedMove(**campaign("paused").model_dump(), reason="provider_credentials_vault_unavailable"),
+            AuditedTransition(
+                **campaign("paused").model_dump(), reason="provider_credentials_vault_unavailable"
+            ),
         ),
         SYSTEM,
     ),

@@ -167,6 +167,10 @@ class EventDeliveriesSettings(FunctionSettings):
     event_deliveries_dlq_url: _Given
 
 
+class EventsSettings(FunctionSettings):
+    pass
+
+
 class MissingSettings(RuntimeError):
     """A function started without a variable its template gives it (or with one it cannot read)."""
 

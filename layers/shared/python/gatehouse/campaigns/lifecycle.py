@@ -227,6 +227,12 @@ def _moved(
     return current.model_copy(update=update)
 
 
+class AuditedTransition(AuditedCampaign):
+    """What the audit keeps of a transition that was given a reason (a pause's code, say)."""
+
+    reason: str
+
+
 class RetryReopening(AuditedCampaign):
     """What the audit keeps of a reopening: the campaign, and the deferred retry that reopened it."""
 
@@ -273,12 +279,6 @@ def reopen_for_retry(
     return saved
 
 
-class ReasonedMove(AuditedCampaign):
-    """A transition with a reason code (a pause by Gatehouse says why): people are told it."""
-
-    reason: str
-
-
 def _save_audited(
     scope: TenantScope,
     caller: Caller,
@@ -288,10 +288,12 @@ def _save_audited(
     *,
     reason: str | None = None,
 ) -> Campaign:
-    """The changed campaign and its audit entry (before and after, with the reason), in one transaction."""
+    """The changed campaign and its audit entry (before and after, with the reason given), in one transaction.
+
+    The reason is a code (``dnc_source_failed``) or a person's words; the entry keeps it, and
+    those who hear of a pause read its code there (``gatehouse.events``).
+    """
     after = _audited(changed)
-    if reason is not None:
-        after = ReasonedMove(**after.model_dump(), reason=reason)
     with audit.recorded(
         scope,
         caller,
@@ -299,7 +301,7 @@ def _save_audited(
         "campaign",
         current.campaign_id,
         before=_audited(current),
-        after=after,
+        after=after if reason is None else AuditedTransition(**after.model_dump(), reason=reason),
     ) as txn:
         return txn.save(changed)
 

@@ -102,6 +102,16 @@ class SuppressionView(GatehouseModel):
         )
 
 
+class AuditedSuppression(SuppressionView):
+    """What the audit keeps of an entry added or held: the view, and whose number it is (an id)."""
+
+    contact_id: str | None = None
+
+    @classmethod
+    def of(cls, entry: SuppressionEntry) -> AuditedSuppression:
+        return cls(**SuppressionView.of(entry).model_dump(), contact_id=entry.contact_ref)
+
+
 class Removal(GatehouseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -145,7 +155,9 @@ def suppress(
     try:
         # One conditional put with its audit entry: a number already on the list fails the
         # condition (no read first) and writes no entry.
-        with audit.recorded(scope, caller, "suppression.added", "suppression", view.ref, after=view) as add:
+        with audit.recorded(
+            scope, caller, "suppression.added", "suppression", view.ref, after=AuditedSuppression.of(entry)
+        ) as add:
             add.save(entry)
             mark(add, entry)
     except TransactionConflict:
@@ -160,16 +172,17 @@ def _add_source(scope: TenantScope, caller: Caller, key: str, source: Suppressio
         standing_now = standing(existing)
         if source in standing_now:
             return SuppressionView.of(existing)
-        before = SuppressionView.of(existing)
-        after = SuppressionView.of(existing.model_copy(update={"sources": [*standing_now, source]}))
+        before = AuditedSuppression.of(existing)
+        added = existing.model_copy(update={"sources": [*standing_now, source]})
+        after = AuditedSuppression.of(added)
         try:
             with audit.recorded(
                 scope, caller, "suppression.added", "suppression", after.ref, before=before, after=after
             ) as change:
-                change.save(existing.model_copy(update={"sources": [*standing_now, source]}))
+                change.save(added)
         except TransactionConflict:
             continue
-        return after
+        return SuppressionView.of(added)
     raise Conflict("the suppression entry changed concurrently; retry")
 
 

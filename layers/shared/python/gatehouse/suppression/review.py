@@ -35,6 +35,7 @@ from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression.entries import (
     REF_LENGTH,
+    AuditedSuppression,
     SuppressionEntry,
     SuppressionSource,
     SuppressionView,
@@ -145,7 +146,7 @@ def _hold_once(
         if entry is None
         else entry.model_copy(update={"sources": [*standing(entry), HELD]})
     )
-    after = SuppressionView.of(held)
+    after = AuditedSuppression.of(held)
     with audit.recorded(
         scope, caller, "suppression.held", "suppression", after.ref, before=_view(entry), after=after
     ) as change:
