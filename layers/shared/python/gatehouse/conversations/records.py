@@ -42,7 +42,7 @@ class Conversation(TenantRecord):
     contact_id: str
     channel: Channel
     campaign_id: str | None = None  # the last campaign that reached the person on this channel
-    tenant_number: str | None = None  # the tenant's number the person last wrote to (E.164): replies go from it
+    tenant_number: str | None = None  # the tenant's number they last wrote to (E.164): replies go from it
     last_at: datetime
     last_inbound_at: datetime | None = None
     last_outbound_at: datetime | None = None
@@ -78,6 +78,8 @@ class ReplyMessage(TenantRecord):
     status: ReplyStatus
     provider_ref: str | None = None
     error: str | None = None
+    campaign_id: str | None = None  # the campaign whose gates it passed
+    request_hash: str | None = None  # SHA-256 of the body: a retry with the same key must carry the same text
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.reply_id}"

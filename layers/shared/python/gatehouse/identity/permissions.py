@@ -48,6 +48,8 @@ class Permission(StrEnum):
     CALLS_EXPORT = "calls:export"
     RECORDINGS_PLAY = "recordings:play"
     CAMPAIGNS_WRITE = "campaigns:write"
+    # Answer a person in a conversation with a one-off text (it passes every campaign gate).
+    CONVERSATIONS_REPLY = "conversations:reply"
     CAMPAIGNS_APPROVE = "campaigns:approve"
     INTEGRATIONS_READ = "integrations:read"
     INTEGRATIONS_MANAGE = "integrations:manage"
@@ -91,6 +93,7 @@ _MEMBER = _VIEWER | {
     Permission.SUPPRESSION_ADD,
     Permission.CAMPAIGNS_WRITE,
     Permission.CALLS_READ,
+    Permission.CONVERSATIONS_REPLY,
 }
 _ADMIN = _MEMBER | {
     Permission.MEMBERS_MANAGE,

@@ -78,6 +78,7 @@ class SandboxMessage:
     body: str
     status_callback: str | None
     sid: str = ""
+    sender: str | None = None  # None: the credentials' default (messaging service or first number)
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,12 @@ class SandboxAdapters:
         to: str,
         body: str,
         status_callback: str | None,
+        sender: str | None = None,
     ) -> SendReceipt:
         sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self._calls.append(SandboxCall(tenant_id, Provider.TWILIO, "send_sms", credentials, utc_now()))
-            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback, sid))
+            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback, sid, sender))
             status = self._answers.get(Provider.TWILIO, CheckStatus.VERIFIED)
         if status is not CheckStatus.VERIFIED:
             return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
