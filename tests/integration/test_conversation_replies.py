@@ -65,7 +65,14 @@ def started(tenant: TenantFixture, hooks, **kwargs: Any) -> Thread:  # type: ign
     return convo
 
 
-def answer(api: Api, tenant: TenantFixture, convo: Thread, key: str = "key-0001", text: str = TEXT, role: Role = Role.MEMBER):  # type: ignore[no-untyped-def]
+def answer(
+    api: Api,
+    tenant: TenantFixture,
+    convo: Thread,
+    key: str = "key-0001",
+    text: str = TEXT,
+    role: Role = Role.MEMBER,
+):  # type: ignore[no-untyped-def]
     return api(
         "POST",
         f"/conversations/{convo.conversation_id}/messages",
@@ -88,7 +95,9 @@ def replies_of(convo: Thread) -> list[ReplyMessage]:
 
 
 def reply_entries(tenant: TenantFixture) -> list[audit.AuditEntry]:
-    return [e for e in audit.list_entries(tenant.tenant_id, limit=200).items if e.action == "conversation.replied"]
+    return [
+        e for e in audit.list_entries(tenant.tenant_id, limit=200).items if e.action == "conversation.replied"
+    ]
 
 
 # ---------------------------------------------------------------- a reply that passes
@@ -158,11 +167,15 @@ def test_the_same_key_with_another_text_is_refused_and_sends_nothing(api, hooks,
     answer(api, world, convo)
     other = answer(api, world, convo, text="Something else entirely")
     assert other.status == 409, other.body
-    assert other.json()["error"]["details"] == [{"field": "Idempotency-Key", "reason": "used for another message"}]
+    assert other.json()["error"]["details"] == [
+        {"field": "Idempotency-Key", "reason": "used for another message"}
+    ]
     assert len(sandbox().messages()) == 1
 
 
-def test_a_provider_refusal_is_recorded_as_send_failed_and_its_key_never_sends_again(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_provider_refusal_is_recorded_as_send_failed_and_its_key_never_sends_again(
+    api, hooks, world
+) -> None:  # type: ignore[no-untyped-def]
     from gatehouse.providers.base import CheckStatus
 
     convo = started(world, hooks)
@@ -175,3 +188,209 @@ def test_a_provider_refusal_is_recorded_as_send_failed_and_its_key_never_sends_a
     assert again.json() == first.json()
     assert len(sandbox().messages()) == 1
     assert convo.scope.require(Conversation, convo.conversation_id).needs_reply is True
+
+
+# ---------------------------------------------------------------- refusals: which gate, why, and when
+
+
+def unchanged(convo: Thread, ledger_before: AttemptLedger | None) -> None:
+    """A refusal sends nothing and records nothing: no reply, no audit entry, no claim."""
+    assert sandbox().messages() == []
+    assert replies_of(convo) == []
+    assert convo.scope.get(AttemptLedger, convo.contact_id) == ledger_before
+
+
+def test_federal_hours_refuse_a_reply_at_21_30_local_until_8_00(api, hooks, world, pinned) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(c)(1): nothing before 8 a.m. or after 9 p.m. at the called party's location; the
+    replies row of the rule book applies it to answers too (no exception within 24 hours)."""
+    every_hour = [
+        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}
+    ]
+    convo = started(world, hooks, campaign_id=approved_campaign(world.scope, windows=every_hour))
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    pinned(datetime(2026, 3, 11, 1, 30, tzinfo=UTC))  # 21:30 EDT in New York, 10 March
+    detail = refusal(answer(api, world, convo))
+    assert (detail["gate"], detail["reason"]) == ("hours", "federal_hours")
+    assert detail["until"] == "2026-03-11T12:00:00Z"  # 8:00 EDT
+    assert detail["rule"].startswith("47 CFR 64.1200(c)(1)")
+    unchanged(convo, ledger)
+    assert reply_entries(world) == []
+
+
+def test_a_reply_keeps_the_campaigns_own_window(api, hooks, world, pinned) -> None:  # type: ignore[no-untyped-def]
+    """Rule book ``replies`` (47 CFR 64.1200(c)(1), strictest reading): answers keep campaign windows."""
+    convo = started(world, hooks)  # the campaign texts Monday to Friday, 09:00 to 20:00
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    pinned(
+        datetime(2026, 3, 11, 0, 30, tzinfo=UTC)
+    )  # 20:30 EDT: inside the federal floor, outside the window
+    detail = refusal(answer(api, world, convo))
+    assert detail == {
+        "gate": "hours",
+        "reason": "campaign_window",
+        "until": "2026-03-11T13:00:00Z",
+        "rule": detail["rule"],
+    }
+    unchanged(convo, ledger)
+
+
+def test_a_stop_suppresses_every_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(a)(10)-(12), FCC 24-24: a STOP revokes consent; only the one confirmation follows."""
+    convo = started(world, hooks)
+    signed_webhook(hooks)(convo.scope, "SM" + "5" * 32, convo.phone, "STOP")
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    assert refusal(answer(api, world, convo)) == {"gate": "suppression", "reason": "suppressed"}
+    unchanged(convo, ledger)
+
+
+def test_a_text_held_for_review_holds_the_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(a)(10), FCC 24-24: words that may revoke consent stop every attempt until read."""
+    convo = started(world, hooks, text="who gave you my number?")
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    assert refusal(answer(api, world, convo)) == {"gate": "suppression", "reason": "held_for_review"}
+    unchanged(convo, ledger)
+
+
+def test_a_number_on_the_do_not_call_registry_gets_no_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(c)(2): no telephone solicitation to a number on the National Do-Not-Call Registry."""
+    convo = started(world, hooks, phone="+12125559999")  # listed by the sandbox DNC source
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    assert refusal(answer(api, world, convo)) == {"gate": "dnc", "reason": "dnc_listed"}
+    unchanged(convo, ledger)
+
+
+def test_a_stale_dnc_answer_is_rescrubbed_before_the_reply_goes(api, hooks, world, pinned) -> None:  # type: ignore[no-untyped-def]
+    """16 CFR 310.4(b)(3)(iv): the registry data relied on is at most 31 days old on the attempt's day."""
+    convo = started(world, hooks)
+    later = PINNED + timedelta(days=35)  # a Tuesday, 14:00 in New York
+    pinned(later)
+    assert answer(api, world, convo).status == 201
+    stamp = convo.scope.require(Contact, convo.contact_id).dnc
+    assert stamp is not None
+    assert stamp.checked_at == later  # the re-scrub's answer, stored
+    assert len(sandbox().messages()) == 1
+
+
+def test_a_failed_dnc_source_refuses_the_reply_and_pauses_no_campaign(api, hooks, world, pinned) -> None:  # type: ignore[no-untyped-def]
+    """16 CFR 310.4(b)(3)(iv) and DESIGN.md section 6 (fail closed): no fresh answer, no attempt."""
+    from gatehouse.providers.base import CheckStatus
+
+    convo = started(world, hooks)
+    sandbox().answer(Provider.DNC, CheckStatus.UNREACHABLE)
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    pinned(PINNED + timedelta(days=35))  # the stamp is stale: the reply asks the source again
+    assert refusal(answer(api, world, convo)) == {"gate": "dnc", "reason": "dnc_source_failed"}
+    unchanged(convo, ledger)
+    assert convo.scope.require(Campaign, convo.campaign_id).status is CampaignStatus.RUNNING
+    stamp = convo.scope.require(Contact, convo.contact_id).dnc
+    assert stamp is not None
+    assert stamp.source_failed  # what the gate wrote: the failed answer, never a pass
+
+
+def test_a_reply_after_the_days_attempts_waits_for_the_cap(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    """The campaign's max_attempts_per_contact per 24 hours (DESIGN.md section 6, gate 6) counts every
+    attempt: its text at 16:00 UTC and one answer use both; the next waits until the text is 24 hours old."""
+    convo = started(world, hooks)
+    assert answer(api, world, convo).status == 201
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    sandbox().reset()
+    detail = refusal(answer(api, world, convo, key="key-0002", text="And one more thing"))
+    assert detail == {"gate": "caps", "reason": "campaign_attempt_cap", "until": "2026-03-11T16:00:00Z"}
+    assert sandbox().messages() == []
+    assert len(replies_of(convo)) == 1
+    assert convo.scope.get(AttemptLedger, convo.contact_id) == ledger
+
+
+def test_a_person_without_consent_gets_no_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    """47 CFR 64.1200(a)(2): marketing texts need prior express written consent."""
+    convo = started(world, hooks, consent=False)
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    assert refusal(answer(api, world, convo)) == {"gate": "consent", "reason": "consent_missing"}
+    unchanged(convo, ledger)
+
+
+def test_billing_out_of_good_standing_refuses_the_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    from gatehouse.billing.account import BillingAccount, BillingStatus
+
+    convo = started(world, hooks)
+    world.scope.save(
+        world.scope.require(BillingAccount, "ACCOUNT").model_copy(update={"status": BillingStatus.PAST_DUE})
+    )
+    assert refusal(answer(api, world, convo)) == {"gate": "state", "reason": "billing_not_in_good_standing"}
+    assert sandbox().messages() == []
+
+
+def test_revoked_twilio_credentials_refuse_before_any_attempt_is_used(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    convo = started(world, hooks)
+    revoke(convo.scope, operator(world.tenant_id, "tests", request_id="tests"), Provider.TWILIO)
+    ledger = convo.scope.get(AttemptLedger, convo.contact_id)
+    detail = refusal(answer(api, world, convo))
+    assert detail == {"gate": "provider", "reason": "provider_credentials_unavailable"}
+    unchanged(convo, ledger)
+
+
+def test_a_person_no_campaign_reached_gets_no_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    convo = started(world, hooks)
+    summary = convo.scope.require(Conversation, convo.conversation_id)
+    convo.scope.save(summary.model_copy(update={"campaign_id": None}))  # wrote in unprompted
+    reply = answer(api, world, convo)
+    assert refusal(reply) == {"gate": "state", "reason": "no_campaign"}
+    assert sandbox().messages() == []
+
+
+def test_a_voice_conversation_is_answered_by_no_text(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    from gatehouse.compliance.state_rules import Channel
+
+    convo = started(world, hooks)
+    summary = convo.scope.require(Conversation, convo.conversation_id)
+    convo.scope.save(summary.model_copy(update={"channel": Channel.VOICE, "version": 0}))
+    voice = Thread(convo.scope, convo.contact_id, f"{convo.contact_id}.voice", convo.campaign_id, convo.phone)
+    assert refusal(answer(api, world, voice)) == {"gate": "channel", "reason": "channel_not_available"}
+    assert sandbox().messages() == []
+
+
+# ---------------------------------------------------------------- bad requests, other people's conversations
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({}, {"body": TEXT}),
+        ({"Idempotency-Key": "short"}, {"body": TEXT}),
+        ({"Idempotency-Key": "has spaces in it"}, {"body": TEXT}),
+        ({"Idempotency-Key": "key-0001"}, {"body": "   "}),
+        ({"Idempotency-Key": "key-0001"}, {"body": "x" * 1601}),
+        ({"Idempotency-Key": "key-0001"}, {"body": TEXT, "to": "+12125550199"}),
+    ],
+    ids=["no key", "short key", "spaces", "blank text", "too long", "unknown field"],
+)
+def test_a_malformed_request_is_422_and_sends_nothing(api, hooks, world, headers, body) -> None:  # type: ignore[no-untyped-def]
+    convo = started(world, hooks)
+    reply = api(
+        "POST",
+        f"/conversations/{convo.conversation_id}/messages",
+        token=world.keys[Role.MEMBER],
+        body=body,
+        headers=headers,
+    )
+    assert reply.status == 422, reply.body
+    assert "+1212" not in reply.body
+    assert sandbox().messages() == []
+
+
+def test_another_tenants_or_an_unknown_conversation_is_404(api, hooks, world, tenant_b) -> None:  # type: ignore[no-untyped-def]
+    convo = started(world, hooks)
+    theirs = answer(api, tenant_b, convo, role=Role.OWNER)
+    assert (theirs.status, theirs.json()["error"]["code"]) == (404, "not_found")
+    unknown = Thread(
+        convo.scope, convo.contact_id, "con_" + "a" * 26 + ".sms", convo.campaign_id, convo.phone
+    )
+    assert answer(api, world, unknown).status == 404
+    assert sandbox().messages() == []
+
+
+def test_viewers_may_not_reply(api, hooks, world) -> None:  # type: ignore[no-untyped-def]
+    convo = started(world, hooks)
+    reply = answer(api, world, convo, role=Role.VIEWER)
+    assert (reply.status, reply.json()["error"]["code"]) == (403, "forbidden")
+    assert sandbox().messages() == []

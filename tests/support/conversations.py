@@ -108,7 +108,7 @@ def person(scope: TenantScope, phone: str, *, state: str = "NY", consent: bool =
         ops,
         ContactInput.model_validate(fields),
         suppressed=checks.suppressed,
-        scrub=checks.scrub,
+        scrub=lambda s, numbers: checks.scrub(s, numbers, clock=lambda: PINNED - timedelta(days=1)),
         clock=lambda: PINNED - timedelta(days=1),
     ).contact_id
 
