@@ -102,6 +102,9 @@ def tables(book: RuleBook = RULES) -> str:
         f"Federal floor: {book.federal.start}{_DASH}{book.federal.end} in every zone the person may be in "
         f"({book.federal.citation}).",
         "",
+        f"Replies (a member's one-off answer in a conversation): {book.replies.hours} hours "
+        f"({book.replies.citation}). {book.replies.notes}",
+        "",
         "| state | reaches | hours (local; start inclusive, end exclusive) | banned days | holidays "
         "| cap | texts | clocks | citation | confidence |",
         "|---|---|---|---|---|---|---|---|---|---|",

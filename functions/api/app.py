@@ -22,6 +22,7 @@ from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
 
 from gatehouse import compliance, freshness
+from gatehouse.clock import Clock, utc_now
 from gatehouse.config import ApiSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.identity import csrf
@@ -41,6 +42,7 @@ from routes import (
     calls,
     campaigns,
     contacts,
+    conversation_replies,
     conversations,
     declared_dates,
     dnc,
@@ -60,6 +62,9 @@ from routes import (
     webhook_urls,
 )
 
+# "Now" for the routes that decide by the time (a reply's calling hours): tests and the local
+# runtime (``set_clock``) pin it; each request hands it to the routes in the resolver's context.
+clock: Clock = utc_now
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(ApiSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
@@ -77,7 +82,7 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
-        allow_headers=[csrf.HEADER],
+        allow_headers=[csrf.HEADER, "Idempotency-Key"],
         expose_headers=["Gatehouse-Next-Cursor"],
         allow_credentials=True,
         max_age=600,
@@ -98,6 +103,7 @@ for module in (
     contacts,
     campaigns,
     calls,
+    conversation_replies,
     webhook_urls,
     integrations,
     event_endpoints,
@@ -190,4 +196,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             with_security_headers(proxy_error(PayloadTooLarge("request body is too large"), request_id), path)
         )
     start_request()
+    app.append_context(**{conversation_replies.CLOCK: clock})
     return with_vary_origin(with_security_headers(with_dnc_warning(app.resolve(event, context)), path))

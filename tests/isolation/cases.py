@@ -903,6 +903,34 @@ CASES.update(
     }
 )
 
+REPLY_TEXT = "Yes, Alphaperson here: 10 tomorrow works."
+
+
+def reply_thread(tenant: TenantFixture) -> str:
+    """Tenant A's campaign texted a person who answered; its conversation id (the API's clock is pinned)."""
+    from tests.support.conversations import connected_tenant, receive_directly, thread
+
+    connected_tenant(tenant.scope)
+    return thread(tenant.scope, receive_directly, phone=REPLY_PHONE).conversation_id
+
+
+REPLY_PHONE = "+12125550177"
+
+CASES.update(
+    {
+        ("POST", "/conversations/<conversation_id>/messages"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "POST",
+                f"/conversations/{reply_thread(t)}/messages",
+                body={"body": REPLY_TEXT},
+                headers={"Idempotency-Key": "isolation-reply-1"},
+                secrets=[REPLY_PHONE, REPLY_TEXT],
+            ),
+        ),
+    }
+)
+
 # What each state-changing route must write to the audit log: exactly one entry with this action.
 AUDITED: dict[tuple[str, str], str] = {
     ("PUT", "/conversations/<conversation_id>/assignee"): "conversation.assigned",
@@ -964,6 +992,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("PUT", "/settings/retention"): "retention.changed",
     ("POST", "/billing/checkout"): "billing.checkout_started",
     ("POST", "/billing/portal"): "billing.portal_opened",
+    ("POST", "/conversations/<conversation_id>/messages"): "conversation.replied",
 }
 # Routes whose method is not GET but change nothing in a tenant (a sign-in link is a global,
 # expiring token: asking for one is not a tenant event, and unknown addresses must look the same).
@@ -1014,6 +1043,10 @@ WRITE_THEN_APPEND = {
     # The Stripe customer (made at the first checkout) exists at Stripe before anything is
     # recorded here; its record and lookup are kept even when the checkout's entry fails.
     ("POST", "/billing/checkout"),
+    # A reply's claim is written on the contact's ledger before the provider is called (gate 7),
+    # and the text is out before its record and entry commit together: a failed append leaves
+    # the claim (a retry with the key never sends again), never a second text.
+    ("POST", "/conversations/<conversation_id>/messages"),
 }
 
 

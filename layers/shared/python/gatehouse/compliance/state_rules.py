@@ -261,11 +261,26 @@ class FederalFloor(GatehouseModel):
         return hour_range((self.start, self.end))
 
 
+class ReplyHours(GatehouseModel):
+    """When a member's one-off reply may go: ``campaign``, the hours a campaign attempt keeps.
+
+    The one value the gates implement. An exception for answers (say, within 24 hours of
+    the person's text) would be a new value here with its source, and code that reads it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hours: Literal["campaign"]
+    citation: str = Field(min_length=5)
+    notes: str
+
+
 class RuleBook(GatehouseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str
     federal: FederalFloor
+    replies: ReplyHours
     rules: tuple[StateRule, ...]
     all_party_recording: tuple[RecordingConsent, ...]
 

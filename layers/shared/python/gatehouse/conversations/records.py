@@ -125,6 +125,8 @@ class ReplyMessage(TenantRecord):
     status: ReplyStatus
     provider_ref: str | None = None
     error: str | None = None
+    campaign_id: str | None = None  # the campaign whose gates it passed
+    request_hash: str | None = None  # SHA-256 of the body: a retry with the same key must carry the same text
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.reply_id}"

@@ -175,7 +175,7 @@ def _run(  # noqa: PLR0917
     verdicts = {cid: verdict_of(c) for cid, c in contacts.items()}
     stale = [contacts[cid] for cid, v in verdicts.items() if v.outcome is Outcome.RESCRUB]
     if stale:
-        for contact in _rescrubbed(scope, stale, scrub):
+        for contact in rescrubbed(scope, stale, scrub):
             contacts[contact.contact_id] = contact
             verdicts[contact.contact_id] = verdict_of(contact)
 
@@ -318,7 +318,8 @@ def _stripe_standing(tenant_id: str) -> str:
     return billing_status(tenant_id).value
 
 
-def _rescrubbed(scope: TenantScope, stale: list[Contact], scrub: Scrub) -> list[Contact]:
+def rescrubbed(scope: TenantScope, stale: list[Contact], scrub: Scrub) -> list[Contact]:
+    """The contacts with fresh DNC stamps from one scrub call, stored unless they changed meanwhile."""
     stamps = scrub(scope, [c.e164 for c in stale])
     updated = [refresh(c.model_copy(update={"dnc": stamps[c.e164]})) for c in stale if c.e164 in stamps]
     try:

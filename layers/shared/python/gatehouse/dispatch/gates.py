@@ -50,6 +50,7 @@ class Reason(StrEnum):
     CAMPAIGN_PAUSED = "campaign_paused"  # paused while the batch ran (a DNC source failure)
     WINDOW_CLOSED = "window_closed"  # the campaign's end_at passed before the contact was reached
     DISCLOSURES_MISSING = "disclosures_missing"  # an artificial-voice marketing call without (b)(1)-(2)
+    NO_CAMPAIGN = "no_campaign"  # a member's reply to a person no approved campaign reached
     # 2. consent
     CONTACT_DELETED = "contact_deleted"
     CONSENT_MISSING = "consent_missing"  # no evidence covers the channel
@@ -146,10 +147,9 @@ class ContactFacts:
 
 def gate_state(tenant: TenantFacts, campaign: CampaignFacts) -> Verdict:
     """1. Tenant active and in good standing; campaign approved and running."""
-    if not tenant.active:
-        return blocked("state", Reason.TENANT_NOT_ACTIVE)
-    if tenant.billing_status not in GOOD_BILLING:
-        return blocked("state", Reason.BILLING_NOT_IN_GOOD_STANDING)
+    tenant_state = gate_tenant(tenant)
+    if not tenant_state.passed:
+        return tenant_state
     if campaign.approved_by is None:
         return blocked("state", Reason.CAMPAIGN_NOT_APPROVED)
     if campaign.status is not CampaignStatus.RUNNING:
@@ -157,6 +157,15 @@ def gate_state(tenant: TenantFacts, campaign: CampaignFacts) -> Verdict:
     if disclosures.missing(campaign.spec):
         # 47 CFR 64.1200(b)(1)-(2): a campaign stored before the rule must not dial without them.
         return blocked("state", Reason.DISCLOSURES_MISSING)
+    return PASSED
+
+
+def gate_tenant(tenant: TenantFacts) -> Verdict:
+    """1 (the tenant's part). Active, and billing in good standing; unknown standing blocks."""
+    if not tenant.active:
+        return blocked("state", Reason.TENANT_NOT_ACTIVE)
+    if tenant.billing_status not in GOOD_BILLING:
+        return blocked("state", Reason.BILLING_NOT_IN_GOOD_STANDING)
     return PASSED
 
 

@@ -66,6 +66,21 @@ def send(
     return result
 
 
+def send_text(
+    scope: TenantScope, credentials: TwilioCredentials, *, to: str, body: str, sender: str | None
+) -> SendReceipt:
+    """One text held by its claim (a member's reply), through the same adapter, tracked like a campaign's."""
+    callbacks = _status_callbacks(scope)
+    return adapters().send_sms(
+        scope.tenant_id,
+        credentials,
+        to=to,
+        body=body,
+        status_callback=callbacks.message if callbacks else None,
+        sender=sender,
+    )
+
+
 def _status_callbacks(scope: TenantScope) -> StatusCallbackUrls | None:
     """The tenant's status callback URLs under the deployment's public URL (None: none is configured)."""
     base = get_settings().public_base_url

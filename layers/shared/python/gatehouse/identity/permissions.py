@@ -53,6 +53,8 @@ class Permission(StrEnum):
     CONVERSATIONS_ASSIGN = "conversations:assign"
     RECORDINGS_PLAY = "recordings:play"
     CAMPAIGNS_WRITE = "campaigns:write"
+    # Answer a person in a conversation with a one-off text (it passes every campaign gate).
+    CONVERSATIONS_REPLY = "conversations:reply"
     CAMPAIGNS_APPROVE = "campaigns:approve"
     INTEGRATIONS_READ = "integrations:read"
     INTEGRATIONS_MANAGE = "integrations:manage"
@@ -98,6 +100,7 @@ _MEMBER = _VIEWER | {
     Permission.CALLS_READ,
     Permission.CONVERSATIONS_READ,
     Permission.CONVERSATIONS_WRITE,
+    Permission.CONVERSATIONS_REPLY,
 }
 _ADMIN = _MEMBER | {
     Permission.MEMBERS_MANAGE,

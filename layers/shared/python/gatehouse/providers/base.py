@@ -93,8 +93,12 @@ class ProviderAdapters(Protocol):
         to: str,
         body: str,
         status_callback: str | None,
+        sender: str | None = None,
     ) -> SendReceipt:
         """Send one text through the tenant's Twilio account; never raises for the provider's answer.
+
+        ``sender``: the tenant's number it goes from (a reply goes from the number the person
+        wrote to); None: the messaging service, else the first of the credentials' numbers.
 
         Never retried here: a lost reply may hide an accepted message, and the attempt's
         claim already stops a second send.

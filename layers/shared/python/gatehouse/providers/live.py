@@ -72,8 +72,9 @@ class LiveAdapters:
         to: str,
         body: str,
         status_callback: str | None,
+        sender: str | None = None,
     ) -> SendReceipt:
-        return _send_twilio_sms(credentials, to=to, body=body, status_callback=status_callback)
+        return _send_twilio_sms(credentials, to=to, body=body, status_callback=status_callback, sender=sender)
 
     def place_call(
         self, tenant_id: str, credentials: TwilioCredentials | VoiceAgentCredentials, call: CallRequest
@@ -107,18 +108,25 @@ def _twilio_account(credentials: TwilioCredentials) -> Any | None:
 
 
 def _send_twilio_sms(
-    credentials: TwilioCredentials, *, to: str, body: str, status_callback: str | None
+    credentials: TwilioCredentials,
+    *,
+    to: str,
+    body: str,
+    status_callback: str | None,
+    sender: str | None = None,
 ) -> SendReceipt:
     account = _twilio_account(credentials)
     if account is None:
         return SendReceipt(accepted=False, error="no_credentials")
-    sender: dict[str, str] = (
+    origin: dict[str, str] = (
         {"messaging_service_sid": credentials.messaging_service_sid}
         if credentials.messaging_service_sid
         else {"from_": credentials.sender_numbers[0]}
     )
+    if sender is not None:
+        origin["from_"] = sender  # with a messaging service too: Twilio sends from this number of its pool
     extra = {"status_callback": status_callback} if status_callback else {}
-    return _twilio_create(lambda: account.messages.create(to=to, body=body, **sender, **extra))
+    return _twilio_create(lambda: account.messages.create(to=to, body=body, **origin, **extra))
 
 
 def _place_twilio_call(credentials: TwilioCredentials, call: CallRequest) -> SendReceipt:

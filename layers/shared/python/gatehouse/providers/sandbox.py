@@ -78,6 +78,7 @@ class SandboxMessage:
     body: str
     status_callback: str | None
     sid: str = ""
+    sender: str | None = None  # None: the credentials' default (messaging service or first number)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class SandboxAdapters:
         self._calls: list[SandboxCall] = []
         self._answers: dict[Provider, CheckStatus] = {}
         self._dnc_as_of_shift = timedelta(0)
+        self._dnc_registered: set[str] = set()
         self._messages: list[SandboxMessage] = []
         self._placed: list[SandboxPlacedCall] = []
         self._scripts: dict[str, Script] = dict(SANDBOX_SCRIPTS)
@@ -113,16 +115,22 @@ class SandboxAdapters:
             self._calls.append(SandboxCall(tenant_id, Provider.DNC, "dnc_lookup", credentials, utc_now()))
             status = self._answers.get(Provider.DNC, CheckStatus.VERIFIED)
             shift = self._dnc_as_of_shift
+            registered = set(self._dnc_registered)
         if status is not CheckStatus.VERIFIED:
             return DncReply(failure="provider_unavailable")
         # A real-time stand-in: its data, federal and every state list, is as of the instant asked.
         as_of = at + shift
         return DncReply(
-            listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES for n in numbers},
+            listed={n: n[-4:] in SANDBOX_DNC_LISTED_SUFFIXES or n in registered for n in numbers},
             as_of=as_of,
             as_of_by_area_code={code: as_of - age for code, age in SANDBOX_DNC_OLD_AREA_CODES.items()},
             state_lists=dict.fromkeys(rulebook().dnc_list_states(), as_of),
         )
+
+    def register_on_dnc(self, number: str) -> None:
+        """The person puts their number on the registry: every later lookup answers it listed."""
+        with self._lock:
+            self._dnc_registered.add(number)
 
     def date_dnc_answers(self, shift: timedelta) -> None:
         """Date DNC answers ``shift`` from the instant asked (negative: older data; positive: ahead)."""
@@ -137,11 +145,12 @@ class SandboxAdapters:
         to: str,
         body: str,
         status_callback: str | None,
+        sender: str | None = None,
     ) -> SendReceipt:
         sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self._calls.append(SandboxCall(tenant_id, Provider.TWILIO, "send_sms", credentials, utc_now()))
-            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback, sid))
+            self._messages.append(SandboxMessage(tenant_id, to, body, status_callback, sid, sender))
             status = self._answers.get(Provider.TWILIO, CheckStatus.VERIFIED)
         if status is not CheckStatus.VERIFIED:
             return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
@@ -217,6 +226,7 @@ class SandboxAdapters:
             self._calls.clear()
             self._answers.clear()
             self._dnc_as_of_shift = timedelta(0)
+            self._dnc_registered.clear()
             self._messages.clear()
             self._placed.clear()
             self._scripts = dict(SANDBOX_SCRIPTS)
