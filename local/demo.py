@@ -98,11 +98,21 @@ class Client:
         self.base_url = base_url
         self.key = key
 
-    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         request = urllib.request.Request(self.base_url + path, data=data, method=method)  # noqa: S310 - http to loopback
         request.add_header("Content-Type", "text/csv" if raw is not None else "application/json")
         request.add_header("Authorization", f"Bearer {self.key}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310  # nosec B310 # loopback only
                 text = response.read().decode()
@@ -161,12 +171,11 @@ def connect_providers(client: Client) -> None:
             raise DemoError(f"connecting the sandbox {provider}: {status}")
 
 
-def reply(client: Client, sender: str, text: str) -> None:
-    """A text from ``sender`` posted to the tenant's inbound-SMS webhook, signed as Twilio signs it."""
+def reply(client: Client, sender: str, text: str, *, sid: str = "SM" + "de" * 16) -> None:
+    """A text from ``sender`` (MessageSid ``sid``) to the inbound-SMS webhook, signed as Twilio signs it."""
     from gatehouse.providers.sandbox_callbacks import twilio_form  # noqa: PLC0415 - needs the runtime's env
 
     url = client.expect(200, "GET", "/integrations/webhooks")["twilio_sms"]
-    sid = "SM" + "de" * 16
     pairs: list[tuple[str, str]] = [
         ("MessageSid", sid),
         ("AccountSid", str(SANDBOX_TWILIO["account_sid"])),

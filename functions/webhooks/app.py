@@ -30,6 +30,7 @@ from inbound import (
 )
 
 from gatehouse import billing, compliance, freshness
+from gatehouse.clock import Clock, utc_now
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
@@ -52,6 +53,10 @@ SETTINGS = require(WebhooksSettings)
 freshness.register_with_runtime()
 # Loaded on first use; under SnapStart, before the snapshot instead.
 freshness.load_before_snapshot(compliance.load_reference_data)
+
+# "Now" for what a text in records (when it arrived, a hold's time): the local runtime
+# (``set_clock``) pins it with the gates' clock, so a pinned run reads as one timeline.
+clock: Clock = utc_now
 
 app = APIGatewayRestResolver()
 TWIML = "text/xml"
@@ -115,7 +120,7 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
     return _reply(
         replay.once(
             f"twilio-sms:{tenant_id}:{sms.message_sid}",
-            lambda: _twiml(inbound_sms.receive(scope, sms, request_id=request_id)),
+            lambda: _twiml(inbound_sms.receive(scope, sms, request_id=request_id, clock=clock)),
             lambda_context=app.lambda_context,
             # The answer is a text to the person (an opt-out's one confirmation, 47 CFR
             # 64.1200(a)(12)): a repeated delivery answers with no message, so it goes out at
