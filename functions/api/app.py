@@ -35,6 +35,7 @@ from gatehouse.web import (
     with_vary_origin,
 )
 from routes import (
+    access,
     api_keys,
     audit,
     billing,
@@ -106,6 +107,7 @@ for module in (
     suppressions,
     optout_reviews,
     conversations,
+    access,
     dnc,
     declared_dates,
     audit,
