@@ -42,19 +42,22 @@ def test_the_setting_defaults_to_all_and_only_owners_change_it_audited(api, tena
         assert refused.status == 403, refused.body
     for bad in ({"conversation_access": "some"}, {"conversation_access": "all", "extra": 1}, {}):
         invalid = api("PUT", "/access-policy", body=bad, token=tenant_a.keys[Role.OWNER])
-        assert 400 <= invalid.status < 500 and invalid.status != 403, invalid.body
+        assert invalid.status in {400, 422}, invalid.body
     assert entries(tenant_a, "access_policy.changed") == []
 
     changed = api(
-        "PUT", "/access-policy", body={"conversation_access": "assigned_campaigns"}, token=tenant_a.keys[Role.OWNER]
+        "PUT",
+        "/access-policy",
+        body={"conversation_access": "assigned_campaigns"},
+        token=tenant_a.keys[Role.OWNER],
     )
     assert changed.status == 200, changed.body
     assert changed.json()["conversation_access"] == "assigned_campaigns"
     read = api("GET", "/access-policy", token=tenant_a.keys[Role.MEMBER]).json()
     assert read["conversation_access"] == "assigned_campaigns"
     [entry] = entries(tenant_a, "access_policy.changed")
-    assert entry.changes.before and entry.changes.before["conversation_access"] == "all"
-    assert entry.changes.after and entry.changes.after["conversation_access"] == "assigned_campaigns"
+    assert (entry.changes.before or {}).get("conversation_access") == "all"
+    assert (entry.changes.after or {}).get("conversation_access") == "assigned_campaigns"
     assert entry.actor.label.startswith("api_key:")
 
 

@@ -56,7 +56,9 @@ def test_reply_texts_past_the_body_window_are_blanked_and_the_replies_kept(tenan
     assert replies(scope, contact_id) == {"rpl_old": "", "rpl_new": "answer rpl_new"}
     shown = thread.thread(scope, contact_id, Channel.SMS)
     assert [(i.reply_id, i.body) for i in shown.items] == [("rpl_new", "answer rpl_new"), ("rpl_old", None)]
-    [entry] = [e.changes.after or {} for e in list_entries(tenant_a.tenant_id, action="retention.purged").items]
+    [entry] = [
+        e.changes.after or {} for e in list_entries(tenant_a.tenant_id, action="retention.purged").items
+    ]
     assert entry["reply_bodies"] == 1
 
     again = run_retention_purge(at(NOW))  # a blanked reply has left the index: nothing more to do
