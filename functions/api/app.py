@@ -36,6 +36,7 @@ from gatehouse.web import (
     with_vary_origin,
 )
 from routes import (
+    access,
     api_keys,
     audit,
     billing,
@@ -112,6 +113,7 @@ for module in (
     suppressions,
     optout_reviews,
     conversations,
+    access,
     dnc,
     declared_dates,
     audit,

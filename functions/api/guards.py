@@ -27,6 +27,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from gatehouse.config import get_settings
+from gatehouse.conversations import access
 from gatehouse.errors import Forbidden, Unauthorized
 from gatehouse.identity import csrf, limits, operators, sessions
 from gatehouse.identity.api_keys import authenticate_api_key
@@ -239,5 +240,10 @@ def request_origin(router: Router | APIGatewayRestResolver) -> RequestOrigin:
 
 
 def scope(router: Router | APIGatewayRestResolver) -> TenantScope:
-    """The data door for the caller's tenant: the only tenant a route can reach."""
-    return TenantScope(caller(router).tenant_id)
+    """The data door for the caller's tenant: the only tenant a route can reach.
+
+    It carries the caller's restriction (``conversations.access``): with scoped access, a
+    member's or viewer's reads of contacts and conversations stop at their campaigns.
+    """
+    found = caller(router)
+    return TenantScope(found.tenant_id, restriction=access.restriction_for(found))

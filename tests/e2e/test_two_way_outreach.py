@@ -121,7 +121,7 @@ def test_a_members_answer_passes_the_gates_and_reaches_the_provider_once(
 
 
 def test_a_doubtful_reply_is_held_the_owner_is_mailed_and_the_receiver_gets_a_signed_event(
-    demo: DemoRun, owner: Client, receiver: tuple[Receiver, str], runtime: LocalRuntime
+    demo: DemoRun, owner: Client, member: Client, receiver: tuple[Receiver, str], runtime: LocalRuntime
 ) -> None:
     listening, secret = receiver
     lee = demo["contacts"][LEE]
@@ -150,8 +150,9 @@ def test_a_doubtful_reply_is_held_the_owner_is_mailed_and_the_receiver_gets_a_si
     assert not E164.search(told[0]["text"] + told[0]["subject"])
 
     # Until an owner or admin decides, no attempt reaches him: a member's answer is refused.
-    status, refused = Client(runtime.api_url, owner.key).call(
-        "POST", f"/conversations/{lee}.sms/messages", {"body": "Sorry!"}, headers={"Idempotency-Key": "answer-lee-0001"}
+    path = f"/conversations/{lee}.sms/messages"
+    status, refused = member.call(
+        "POST", path, {"body": "Sorry!"}, headers={"Idempotency-Key": "answer-lee-0001"}
     )
     assert status == 409, refused
     assert refused["error"]["details"][0]["reason"] == "held_for_review"

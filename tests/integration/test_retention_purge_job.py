@@ -113,6 +113,7 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
 
     assert run.of(tenant_a.tenant_id).counts == {
         "message_bodies": 2,
+        "reply_bodies": 0,
         "inbound_messages": 1,
         "call_recordings": 0,
         "transcripts": 1,

@@ -897,6 +897,20 @@ CASES.update(
             lambda t: Target("GET", f"/campaigns/{spare_call(t)[1]}/calls/export", secrets=["Alphaperson"]),
         ),
         ("GET", "/campaign-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/campaign-policy")),
+        ("GET", "/access-policy"): Case(Kind.COLLECTION, lambda t: Target("GET", "/access-policy")),
+        ("PUT", "/access-policy"): Case(
+            Kind.COLLECTION, lambda t: Target("PUT", "/access-policy", body={"conversation_access": "all"})
+        ),
+        # The acting person assigns themselves: a member of tenant A, never of B.
+        ("PUT", "/campaigns/<campaign_id>/members"): Case(
+            Kind.RESOURCE,
+            lambda t: Target(
+                "PUT",
+                f"/campaigns/{spare_campaign(t)}/members",
+                body=lambda uid: {"user_ids": [uid]},
+                secrets=["Alphacampaign"],
+            ),
+        ),
         ("PUT", "/campaign-policy"): Case(
             Kind.COLLECTION, lambda t: Target("PUT", "/campaign-policy", body={"four_eyes": False})
         ),
@@ -944,6 +958,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("POST", "/campaigns/<campaign_id>/pause"): "campaign.paused",
     ("POST", "/campaigns/<campaign_id>/resume"): "campaign.resumed",
     ("PUT", "/campaign-policy"): "campaign_policy.changed",
+    ("PUT", "/access-policy"): "access_policy.changed",
+    ("PUT", "/campaigns/<campaign_id>/members"): "campaign.members_assigned",
     ("POST", "/contacts"): "contact.created",
     ("PATCH", "/contacts/<contact_id>"): "contact.updated",
     ("DELETE", "/contacts/<contact_id>"): "contact.deleted",

@@ -139,6 +139,16 @@ def _no_audit_append() -> None:
     _replace(log.AuditLog, "append", unwritten)
 
 
+def _no_scoped_access() -> None:
+    """A restricted person's reads hand out every record, whatever their campaigns."""
+    restriction = _module("gatehouse.tenancy.restriction")
+
+    def everything(self: Any, records: Any, read_proofs: Any) -> list[Any]:
+        return list(records)
+
+    _replace(restriction.Restriction, "admitted", everything)
+
+
 def _no_iam_wall() -> None:
     """Tenant items are reached with the function's own credentials instead of the tenant's session."""
     credentials = _module("gatehouse.tenancy.credentials")
@@ -247,6 +257,17 @@ DEFENCES: Final = (
             "tests/integration/test_dispatch_claims.py::test_a_batch_is_claimed_once_and_a_redelivery_claims_nothing",
         ),
         _no_claim,
+    ),
+    Defence(
+        "scoped-access",
+        "gatehouse/tenancy/restriction.py (Restriction.admitted)",
+        "a restricted scope admits every record",
+        (
+            "tests/isolation/test_scoped_access.py::test_a_restricted_member_reaches_only_their_campaigns_contacts_and_conversations",
+            "tests/isolation/test_scoped_access.py::test_lists_and_counts_hold_only_the_members_campaigns",
+            "tests/unit/test_restriction.py::test_a_contact_is_inside_when_one_of_the_campaigns_has_an_outcome_for_it",
+        ),
+        _no_scoped_access,
     ),
     Defence(
         "audit-append",

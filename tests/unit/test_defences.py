@@ -8,6 +8,7 @@ from gatehouse.audit.log import AuditLog
 from gatehouse.dispatch import claims, gates
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.tenancy import credentials, store
+from gatehouse.tenancy.restriction import Restriction
 from gatehouse.tenancy.scope import TenantScope
 from gatehouse.webhooks import signatures
 from tests.support.defences import DEFENCES, ENV, remove_from_env
@@ -34,6 +35,7 @@ def test_this_run_has_every_defence_in_place() -> None:
         AuditLog.append,
         ScrubStamp.current,
         credentials.for_tenant,
+        Restriction.admitted,
     ]
     assert [f.__qualname__ for f in defended if f.__module__.startswith("tests.")] == []
 

@@ -34,6 +34,7 @@ class CampaignOut(GatehouseModel):
     submitted_by: str | None
     approved_by: str | None
     history: list[Transition]
+    assigned_members: list[str] = Field(description="who sees its contacts when access is scoped")
     version: int
 
     @classmethod

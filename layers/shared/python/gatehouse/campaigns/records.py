@@ -298,6 +298,9 @@ class Campaign(TenantRecord):
     submitted_by: str | None = None
     approved_by: str | None = None
     history: list[Transition] = []
+    # Who sees its contacts and conversations when the tenant scopes access (``campaigns.members``):
+    # outside the spec, so no change of it needs approval again.
+    assigned_members: list[str] = []
 
     def sort_key(self) -> str:
         return self.campaign_id

@@ -38,7 +38,7 @@ from gatehouse.compliance.zones import ahead_of_library, normalize_state
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
-from gatehouse.tenancy.records import time_sort_key
+from gatehouse.tenancy.records import Subject, time_sort_key
 
 # Numbers Gatehouse may hold: the US and the territories whose law the rule book covers.
 US_REGIONS: Final = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
@@ -268,6 +268,9 @@ class Contact(TenantRecord):
 
     def sort_key(self) -> str:
         return self.contact_id
+
+    def subject(self) -> Subject | None:
+        return Subject(self.contact_id)
 
     def time_key(self) -> tuple[str, str] | None:
         if self.deleted_at is not None:

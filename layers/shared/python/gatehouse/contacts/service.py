@@ -186,7 +186,8 @@ def list_contacts(
                 if len(found) == limit:
                     more = index < len(page.items) - 1 or page.cursor is not None
                     return ContactPage(found, _cursor_after(scope, contact) if more else None)
-        read += len(page.items)
+        # What the query read, not what it handed out: a scoped person's page may hold fewer.
+        read += _PAGE_READ
         cursor = page.cursor
         if cursor is None:
             return ContactPage(found, None)

@@ -177,8 +177,13 @@ def get_conversation(scope: TenantScope, conversation: str) -> ConversationView:
 
 
 def counts(scope: TenantScope) -> InboxCountsView:
+    """The unread counts; a person whose access is scoped counts only their campaigns'."""
     stored = scope.get(InboxCounts, COUNTS_KEY) or InboxCounts()
-    return InboxCountsView(unread=stored.unread, by_campaign=stored.by_campaign)
+    campaigns = scope.restriction.campaigns() if scope.restriction else None
+    if campaigns is None:
+        return InboxCountsView(unread=stored.unread, by_campaign=stored.by_campaign)
+    theirs = {campaign: n for campaign, n in stored.by_campaign.items() if campaign in campaigns}
+    return InboxCountsView(unread=sum(theirs.values()), by_campaign=theirs)
 
 
 def _field(name: str) -> dict[str, str]:

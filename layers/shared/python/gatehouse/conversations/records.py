@@ -18,12 +18,13 @@ from typing import Final
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.errors import NotFound
 from gatehouse.tenancy import TenantRecord
-from gatehouse.tenancy.records import Tally, time_sort_key
+from gatehouse.tenancy.records import Subject, Tally, time_sort_key
 
 _CONVERSATION_ID: Final = re.compile(r"^(con_[a-z2-7]{26})\.(sms|voice)$")
 INBOX_INDEX: Final = "CONVERSATION"  # the time index: a tenant's conversations, newest first
 ASSIGNEE_INDEX: Final = "CONVERSATION_ASSIGNEE"  # the lookup index: a member's, newest first
 READS_INDEX: Final = "CONVERSATION_READS"  # the time index: read tallies, at the end of their day
+REPLY_BODY_INDEX: Final = "CONVERSATION_REPLY_BODY"  # the time index: replies whose text is kept
 
 
 def conversation_id(contact_id: str, channel: Channel) -> str:
@@ -60,6 +61,10 @@ class Conversation(TenantRecord):
 
     def sort_key(self) -> str:
         return conversation_id(self.contact_id, self.channel)
+
+    def subject(self) -> Subject | None:
+        # Scoped access: a conversation is a campaign's (the last that reached the person).
+        return Subject(self.contact_id, campaign_id=self.campaign_id, by_campaign=True)
 
     def time_key(self) -> tuple[str, str] | None:
         return INBOX_INDEX, time_sort_key(self.last_at, self.sort_key())
@@ -112,6 +117,8 @@ class ReplyMessage(TenantRecord):
     """A one-off reply a member sent in a conversation, after the gates and its claim.
 
     Sort key ``<contact id>#<reply id>``: an erasure finds a person's replies by prefix.
+    While its text is kept it waits on the time index for the tenant's message-body window
+    (``gatehouse.retention``), as an inbound text does; blanked, it leaves the index.
     """
 
     collection = "CONVERSATION_REPLY"
@@ -130,3 +137,9 @@ class ReplyMessage(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.reply_id}"
+
+    def subject(self) -> Subject | None:
+        return Subject(self.contact_id)
+
+    def time_key(self) -> tuple[str, str] | None:
+        return (REPLY_BODY_INDEX, time_sort_key(self.sent_at, self.sort_key())) if self.body else None

@@ -3,6 +3,8 @@
 - inbound messages: the text is blanked after ``message_bodies_days`` (the record moves from
   the ``INBOUND_SMS_BODY`` to the ``INBOUND_SMS`` index partition) and the record deleted after
   ``inbound_messages_days``;
+- members' replies: the text is blanked after ``message_bodies_days`` too (the reply leaves the
+  ``CONVERSATION_REPLY_BODY`` index partition; the record stays, as the thread's trace of a send);
 - calls: our copy of the recording (the S3 object) goes after ``call_recordings_days``, the transcript and
   summary after ``transcripts_days`` (a call stays on the index while it keeps either; the
   call record itself expires by TTL after ``GATEHOUSE_CALL_RETENTION_DAYS``);
@@ -25,6 +27,7 @@ from typing import Any, Final
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
 from gatehouse.contacts.records import DELETED_INDEX, Contact
+from gatehouse.conversations.records import REPLY_BODY_INDEX, ReplyMessage
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system
 from gatehouse.models import GatehouseModel
@@ -48,6 +51,7 @@ TimeLeft = Callable[[], bool]
 
 class PurgeCounts(GatehouseModel):
     message_bodies: int = 0
+    reply_bodies: int = 0
     inbound_messages: int = 0
     call_recordings: int = 0
     transcripts: int = 0
@@ -70,7 +74,7 @@ def purge_expired(
     windows = windows_of(scope)
     now = clock()
     counts = PurgeCounts()
-    steps = (_inbound_bodies, _inbound_records, _call_media, _deleted_contacts)
+    steps = (_inbound_bodies, _reply_bodies, _inbound_records, _call_media, _deleted_contacts)
     complete = all(step(scope, windows, now, counts, time_left) for step in steps)
     if counts.total:
         audit.record(
@@ -104,6 +108,22 @@ def _inbound_bodies(
                 else:
                     batch.save(message.model_copy(update={"body": ""}))
                 counts.message_bodies += 1
+        cursor = page.cursor
+        if cursor is None:
+            return True
+    return False
+
+
+def _reply_bodies(
+    scope: TenantScope, windows: RetentionWindows, now: datetime, counts: PurgeCounts, time_left: TimeLeft
+) -> bool:
+    before = _before(now, windows.message_bodies_days)
+    cursor: str | None = None
+    while time_left():
+        page = scope.due(ReplyMessage, REPLY_BODY_INDEX, before=before, limit=PAGE, cursor=cursor)
+        # Conditional: the send may still be writing its status; a reply refused now goes next run.
+        blanked = scope.save_each([reply.model_copy(update={"body": ""}) for reply in page.items])
+        counts.reply_bodies += sum(1 for saved in blanked if isinstance(saved, ReplyMessage))
         cursor = page.cursor
         if cursor is None:
             return True

@@ -65,6 +65,27 @@ class Record(GatehouseModel):
 class TenantRecord(Record):
     """A record owned by one tenant; reachable only through that tenant's scope."""
 
+    def subject(self) -> Subject | None:
+        """The person the record is about, for a scope restricted to some campaigns (None: nobody).
+
+        A restricted scope (``tenancy.restriction``) hands out a record with a subject only
+        when that subject is inside the restriction; records without one are never filtered.
+        """
+        return None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom a record is about: a contact, seen through their campaigns, or (``by_campaign``) one campaign's.
+
+    A contact is inside a restriction when one of its campaigns has an outcome for them; a
+    record ``by_campaign`` is inside when ``campaign_id`` is one of its campaigns (None: never).
+    """
+
+    contact_id: str
+    campaign_id: str | None = None
+    by_campaign: bool = False
+
 
 class Tally(TenantRecord):
     """A counter of one tenant's, added to with ``TenantScope.tally`` (an atomic ADD, no read).

@@ -10,6 +10,10 @@ means "create, only if absent"). It never scans.
 Every request it makes is signed with the tenant's own ``TenantAccessRole`` session
 (``tenancy.credentials``), never with the function's credentials: IAM keeps the same
 boundary again, so a key built wrongly here is still refused in AWS.
+
+A scope made for a person's request may carry a ``Restriction`` (``tenancy.restriction``):
+every read (get, batch_get, query, span, due, newest) then hands out only the records
+inside it, so no route can forget it. Jobs, webhooks and dispatch use unrestricted scopes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from gatehouse.ids import is_tenant_id
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import cursors, statements, store
 from gatehouse.tenancy.records import GlobalRecord, Page, Record, TenantRecord, check_collection
+from gatehouse.tenancy.restriction import Restriction
 
 T = TypeVar("T", bound=TenantRecord)
 G = TypeVar("G", bound=GlobalRecord)
@@ -40,14 +45,24 @@ TRANSACTION_LIMIT = 100  # items in one TransactWriteItems, across tables
 class TenantScope:
     """Data access bound to one tenant. Construct one per request or job."""
 
-    def __init__(self, tenant_id: str) -> None:
+    def __init__(self, tenant_id: str, *, restriction: Restriction | None = None) -> None:
         if not is_tenant_id(tenant_id):
             raise CrossTenantAccess("not a tenant id")
         self._tenant_id = tenant_id
+        self._restriction = restriction
 
     @property
     def tenant_id(self) -> str:
         return self._tenant_id
+
+    @property
+    def restriction(self) -> Restriction | None:
+        """What this scope's person may see inside the tenant (None: everything)."""
+        return self._restriction
+
+    def unrestricted(self) -> TenantScope:
+        """The same tenant without the restriction: for the system's own reads, never a person's view."""
+        return TenantScope(self._tenant_id)
 
     def model(self) -> type[store.Item]:
         """The table's model signed with this tenant's scoped credentials (cached per container)."""
@@ -71,10 +86,11 @@ class TenantScope:
         if item is None:
             return None
         try:
-            return self._record(record_type, item)
+            record = self._record(record_type, item)
         except UNREADABLE as exc:
             _report_unreadable(record_type, item)
             raise store.UnreadableRecord("this record cannot be read; the operators have been told") from exc
+        return record if self._admitted([record]) else None
 
     def key(self, record_type: type[T], sort_key: str) -> tuple[str, str]:
         """The item key of one of this tenant's records (for ``store.prefetch``)."""
@@ -137,7 +153,7 @@ class TenantScope:
             consistent_read=consistent,
         )
         raw = list(results)
-        items = list(self._readable(record_type, raw))
+        items = self._admitted(list(self._readable(record_type, raw)))
         last_key = results.last_evaluated_key if len(raw) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
@@ -191,7 +207,7 @@ class TenantScope:
             last_evaluated_key=store.decode_time_cursor(cursor, index_pk, binding),
         )
         raw = list(results)
-        items = list(self._readable(record_type, raw))
+        items = self._admitted(list(self._readable(record_type, raw)))
         last_key = results.last_evaluated_key if len(raw) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
@@ -220,7 +236,7 @@ class TenantScope:
             last_evaluated_key=store.decode_time_cursor(cursor, index_pk, binding, index=name),
         )
         raw = list(results)
-        items = list(self._readable(record_type, raw))
+        items = self._admitted(list(self._readable(record_type, raw)))
         last_key = results.last_evaluated_key if len(raw) == limit else None
         return Page(items=items, cursor=store.encode_cursor(last_key, binding))
 
@@ -244,9 +260,14 @@ class TenantScope:
         results = model.query(
             partition, range_key_condition=model.sk.between(first, last), consistent_read=True
         )
-        return list(self._readable(record_type, results))
+        return self._admitted(list(self._readable(record_type, results)))
 
     def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
+        found = self._batch_read(record_type, sort_keys)
+        admitted = self._admitted(list(found.values()))
+        return {record.sort_key(): record for record in admitted}
+
+    def _batch_read(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
         model = self.model()
         partition = self.partition(record_type)
         wanted = list(dict.fromkeys(sort_keys))
@@ -327,6 +348,13 @@ class TenantScope:
             if refusal is None:
                 raise
             raise refusal from exc
+
+    def _admitted(self, records: list[T]) -> list[T]:
+        """The records this scope's person may see (all of them when the scope is unrestricted)."""
+        if self._restriction is None:
+            return records
+        proof = self._restriction.proof
+        return self._restriction.admitted(records, lambda keys: set(self._batch_read(proof, keys)))
 
     def _readable(self, record_type: type[T], items: Iterable[store.Item]) -> Iterator[T]:
         """The records of ``items``; one that no longer reads as ``record_type`` is reported and skipped.

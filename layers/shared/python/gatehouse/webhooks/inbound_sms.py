@@ -39,7 +39,7 @@ from gatehouse.suppression import SuppressionSource, lift_sms_stop, review, supp
 from gatehouse.suppression.entries import REF_LENGTH
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.records import time_sort_key
+from gatehouse.tenancy.records import Subject, time_sort_key
 
 # The one confirmation 47 CFR 64.1200(a)(12) (FCC 24-24) allows: it confirms and nothing else
 # (no marketing, no invitation to come back), sent as the webhook's own answer, within seconds.
@@ -64,6 +64,9 @@ class InboundMessage(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.message_sid}"
+
+    def subject(self) -> Subject | None:
+        return Subject(self.contact_id)
 
     def time_key(self) -> tuple[str, str] | None:
         # Retention: while the text is kept the message waits for its body window, then for its own.

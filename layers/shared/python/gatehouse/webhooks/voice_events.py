@@ -28,7 +28,7 @@ from gatehouse.errors import Conflict, Invalid
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
-from gatehouse.tenancy.records import time_sort_key
+from gatehouse.tenancy.records import Subject, time_sort_key
 from gatehouse.vault.schemas import VoiceVendor
 from gatehouse.voice import disclosures, links, retries, revocations, turns
 from gatehouse.voice.disclosures import Disclosures
@@ -119,6 +119,9 @@ class CallRecord(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.contact_id}#{self.call_id}"
+
+    def subject(self) -> Subject | None:
+        return Subject(self.contact_id)
 
     def time_key(self) -> tuple[str, str] | None:
         # Retention: the call waits on the time index while it keeps a recording or a transcript.

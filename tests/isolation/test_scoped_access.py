@@ -1,0 +1,226 @@
+"""Scoped access inside a tenant: with ``conversation_access: assigned_campaigns`` a member or a
+viewer reaches only the contacts and conversations of the campaigns they are assigned to.
+
+Each person of tenant A acts over the API; the owner switches the setting over the API too.
+A contact one of the member's campaigns reached (an outcome) is inside; a contact only another
+campaign reached is outside, and every route that names it answers 404 as for a stranger's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gatehouse.campaigns import lifecycle, members
+from gatehouse.campaigns.records import CampaignSpec
+from gatehouse.contacts import checks
+from gatehouse.contacts.records import ContactInput
+from gatehouse.contacts.service import create
+from gatehouse.dispatch.claims import AttemptLedger, ClaimMark
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.identity.api_keys import create_api_key
+from gatehouse.identity.caller import Caller, PrincipalType
+from gatehouse.identity.permissions import Role
+from gatehouse.webhooks.inbound_sms import InboundSms, receive
+from tests.conftest import TenantFixture
+from tests.isolation.cases import CAMPAIGN, fixture_operator, session_headers
+
+INSIDE_NUMBER = "+14155550161"
+OUTSIDE_NUMBER = "+14155550162"
+
+
+@dataclass(frozen=True)
+class Reached:
+    contact_id: str
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class Setup:
+    inside: Reached
+    outside: Reached
+    campaign_in: str
+    campaign_out: str
+
+
+def reached_by(tenant: TenantFixture, campaign_id: str, number: str, sid: str) -> Reached:
+    """A contact the campaign texted (its outcome and ledger), who then wrote back."""
+    sent_at = datetime.now(UTC) - timedelta(hours=1)
+    contact_id = create(
+        tenant.scope,
+        fixture_operator(tenant),
+        ContactInput(phone=number, first_name="Scoped", state="CA"),
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+    ).contact_id
+    tenant.scope.save(
+        AttemptLedger(contact_id=contact_id, claims={f"{campaign_id}#01": ClaimMark(run_id="r", at=sent_at)})
+    )
+    tenant.scope.save(
+        ContactOutcome(
+            campaign_id=campaign_id,
+            contact_id=contact_id,
+            status=OutcomeStatus.SENT,
+            attempts=1,
+            updated_at=sent_at,
+        )
+    )
+    receive(tenant.scope, InboundSms(sid, number, "Can you call me later?"), request_id="t")
+    return Reached(contact_id, f"{contact_id}.sms")
+
+
+@pytest.fixture
+def setup(tenant_a: TenantFixture) -> Setup:
+    ops = fixture_operator(tenant_a)
+    campaign_in, campaign_out = (
+        lifecycle.create(tenant_a.scope, ops, CampaignSpec.model_validate(CAMPAIGN)).campaign_id
+        for _ in range(2)
+    )
+    members.assign(
+        tenant_a.scope, ops, campaign_in, [tenant_a.users[Role.MEMBER], tenant_a.users[Role.VIEWER]]
+    )
+    return Setup(
+        inside=reached_by(tenant_a, campaign_in, INSIDE_NUMBER, "SM" + "a" * 32),
+        outside=reached_by(tenant_a, campaign_out, OUTSIDE_NUMBER, "SM" + "b" * 32),
+        campaign_in=campaign_in,
+        campaign_out=campaign_out,
+    )
+
+
+def as_person(tenant: TenantFixture, role: Role) -> dict[str, Any]:
+    return {"headers": session_headers(tenant.users[role], tenant.tenant_id)}
+
+
+def scoped(api, tenant: TenantFixture, access: str) -> None:  # type: ignore[no-untyped-def]
+    reply = api("PUT", "/access-policy", body={"conversation_access": access}, token=tenant.keys[Role.OWNER])
+    assert reply.status == 200, reply.body
+    assert reply.json()["conversation_access"] == access
+
+
+def contact_paths(contact_id: str) -> list[str]:
+    return [
+        f"/contacts/{contact_id}",
+        f"/contacts/{contact_id}/calls",
+    ]
+
+
+def conversation_paths(conversation_id: str) -> list[str]:
+    return [f"/conversations/{conversation_id}", f"/conversations/{conversation_id}/messages"]
+
+
+def statuses(api, paths: list[str], how: dict[str, Any]) -> set[int]:  # type: ignore[no-untyped-def]
+    return {api("GET", path, **how).status for path in paths}
+
+
+def test_a_restricted_member_reaches_only_their_campaigns_contacts_and_conversations(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    assert statuses(api, contact_paths(setup.inside.contact_id), member) == {200}
+    assert statuses(api, conversation_paths(setup.inside.conversation_id), member) == {200}
+    assert statuses(api, contact_paths(setup.outside.contact_id), member) == {404}
+    assert statuses(api, conversation_paths(setup.outside.conversation_id), member) == {404}
+    # Changes are refused the same way: the out-of-scope ids do not exist for this person.
+    outside = setup.outside
+    assert api("PATCH", f"/contacts/{outside.contact_id}", body={"tags": ["x"]}, **member).status == 404
+    assert api("DELETE", f"/contacts/{outside.contact_id}", **member).status == 404
+    assert api("POST", f"/conversations/{outside.conversation_id}/read", **member).status == 404
+    taken = api(
+        "PUT",
+        f"/conversations/{outside.conversation_id}/assignee",
+        body={"user_id": tenant_a.users[Role.MEMBER]},
+        **member,
+    )
+    assert taken.status == 404
+    answered = api(
+        "POST",
+        f"/conversations/{outside.conversation_id}/messages",
+        body={"body": "Hello"},
+        **{**member, "headers": {**member.get("headers", {}), "Idempotency-Key": "scoped-reply-0001"}},
+    )
+    assert answered.status == 404  # before any gate or claim
+
+
+def test_lists_and_counts_hold_only_the_members_campaigns(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    contacts = api("GET", "/contacts", **member).json()["items"]
+    assert [c["contact_id"] for c in contacts] == [setup.inside.contact_id]
+    listed = api("GET", "/conversations", **member).json()["items"]
+    assert [c["conversation_id"] for c in listed] == [setup.inside.conversation_id]
+    counts = api("GET", "/conversations/counts", **member).json()
+    assert counts == {"unread": 1, "by_campaign": {setup.campaign_in: 1}}
+    exported = api("GET", "/contacts/export", token=tenant_a.keys[Role.OWNER]).body
+    assert setup.outside.contact_id in exported  # the owner's export still holds everyone
+
+
+def test_a_viewer_is_restricted_like_a_member(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]
+    scoped(api, tenant_a, "assigned_campaigns")
+    viewer = as_person(tenant_a, Role.VIEWER)
+    assert api("GET", f"/contacts/{setup.inside.contact_id}", **viewer).status == 200
+    assert api("GET", f"/contacts/{setup.outside.contact_id}", **viewer).status == 404
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN], ids=str)
+def test_owners_and_admins_see_every_contact_and_conversation(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup, role: Role
+) -> None:
+    scoped(api, tenant_a, "assigned_campaigns")
+    who = as_person(tenant_a, role)
+    for reached in (setup.inside, setup.outside):
+        assert statuses(api, contact_paths(reached.contact_id), who) == {200}
+        assert statuses(api, conversation_paths(reached.conversation_id), who) == {200}
+    listed = api("GET", "/conversations", **who).json()["items"]
+    assert len(listed) == 2
+
+
+def test_a_member_key_is_restricted_to_its_persons_campaigns(
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:  # type: ignore[no-untyped-def]
+    person = Caller(tenant_a.tenant_id, Role.MEMBER, PrincipalType.USER, tenant_a.users[Role.MEMBER])
+    theirs = create_api_key(tenant_a.scope, person, name="member's own", role=Role.MEMBER).token
+    scoped(api, tenant_a, "assigned_campaigns")
+    assert api("GET", f"/contacts/{setup.inside.contact_id}", token=theirs).status == 200
+    assert api("GET", f"/contacts/{setup.outside.contact_id}", token=theirs).status == 404
+    # A member key that belongs to nobody (made by an operator) has no campaigns: it sees no contact.
+    nobodys = tenant_a.keys[Role.MEMBER]
+    assert api("GET", f"/contacts/{setup.inside.contact_id}", token=nobodys).status == 404
+    assert api("GET", "/contacts", token=nobodys).json()["items"] == []
+
+
+def test_turning_the_setting_back_to_all_restores_access(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]
+    member = as_person(tenant_a, Role.MEMBER)
+    scoped(api, tenant_a, "assigned_campaigns")
+    assert api("GET", f"/conversations/{setup.outside.conversation_id}", **member).status == 404
+    scoped(api, tenant_a, "all")
+    assert statuses(api, contact_paths(setup.outside.contact_id), member) == {200}
+    assert statuses(api, conversation_paths(setup.outside.conversation_id), member) == {200}
+
+
+def test_assigning_a_member_to_the_campaign_opens_its_contacts(
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:  # type: ignore[no-untyped-def]
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    path = f"/contacts/{setup.outside.contact_id}"
+    assert api("GET", path, **member).status == 404
+    assigned = api(
+        "PUT",
+        f"/campaigns/{setup.campaign_out}/members",
+        body={"user_ids": [tenant_a.users[Role.MEMBER]]},
+        token=tenant_a.keys[Role.ADMIN],
+    )
+    assert assigned.status == 200, assigned.body
+    assert api("GET", path, **member).status == 200
+    taken_off = api(
+        "PUT",
+        f"/campaigns/{setup.campaign_in}/members",
+        body={"user_ids": []},
+        token=tenant_a.keys[Role.ADMIN],
+    )
+    assert taken_off.status == 200, taken_off.body
+    assert api("GET", f"/contacts/{setup.inside.contact_id}", **member).status == 404
