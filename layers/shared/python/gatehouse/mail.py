@@ -22,6 +22,8 @@ from gatehouse.freshness import forgotten_on_restore
 from gatehouse.observability import logger
 
 _OUTBOX_LOCK = threading.Lock()
+# Where the tenant console lives on the API's origin: sign-in and invitation links open its pages.
+CONSOLE_PATH = "/app"
 
 
 class MailUnavailable(GatehouseError):
