@@ -14,9 +14,14 @@ export function CampaignDetail(props: { id: string }): JSX.Element {
   const campaign = useLoad(() => api.get("/campaigns/{campaign_id}", { path: { campaign_id: props.id } }), [props.id]);
   const policy = useLoad(() => api.get("/campaign-policy"), []);
   const c = campaign.data;
+  // While it runs, the page follows it: the campaign, its runs and its report every 1.5 s.
+  const [beat, setBeat] = useState(0);
   useEffect(() => {
     if (!c || !LIVE.has(c.status)) return undefined;
-    const timer = window.setInterval(campaign.reload, 1500);
+    const timer = window.setInterval(() => {
+      campaign.reload();
+      setBeat((n) => n + 1);
+    }, 1500);
     return () => window.clearInterval(timer);
   }, [c?.status]);
   return (
@@ -30,8 +35,8 @@ export function CampaignDetail(props: { id: string }): JSX.Element {
           <Steps campaign={c} fourEyes={policy.data?.four_eyes ?? false} changed={campaign.reload} />
           <Spec campaign={c} />
           {(c.status === "draft" || c.status === "submitted" || c.status === "approved") && <Preflight id={c.campaign_id} />}
-          <Runs campaign={c} />
-          {c.status !== "draft" && c.status !== "submitted" && <Report campaign={c} />}
+          <Runs campaign={c} beat={beat} />
+          {c.status !== "draft" && c.status !== "submitted" && <Report campaign={c} beat={beat} />}
           <History campaign={c} />
         </>
       )}
@@ -184,19 +189,12 @@ function Preflight(props: { id: string }): JSX.Element {
   );
 }
 
-function Runs(props: { campaign: Campaign }): JSX.Element | null {
+function Runs(props: { campaign: Campaign; beat: number }): JSX.Element | null {
   const { campaign: c } = props;
-  const runs = useLoad(() => api.get("/campaigns/{campaign_id}/runs", { path: { campaign_id: c.campaign_id } }), [c.campaign_id, c.status, c.version]);
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    const live = runs.data?.items.some((r) => r.status === "started");
-    if (!live) return undefined;
-    const timer = window.setTimeout(() => {
-      runs.reload();
-      setTick(tick + 1);
-    }, 1000);
-    return () => window.clearTimeout(timer);
-  }, [runs.data, tick]);
+  const runs = useLoad(
+    () => api.get("/campaigns/{campaign_id}/runs", { path: { campaign_id: c.campaign_id } }),
+    [c.campaign_id, c.status, props.beat],
+  );
   if (!runs.data || runs.data.items.length === 0) return <Refusal error={runs.error} />;
   return (
     <section aria-labelledby="runs-title" class="card" id="runs">
@@ -216,11 +214,11 @@ function Runs(props: { campaign: Campaign }): JSX.Element | null {
   );
 }
 
-function Report(props: { campaign: Campaign }): JSX.Element {
+function Report(props: { campaign: Campaign; beat: number }): JSX.Element {
   const { campaign: c } = props;
   const report = useLoad(
     () => api.get("/campaigns/{campaign_id}/report", { path: { campaign_id: c.campaign_id }, query: { limit: 100 } }),
-    [c.campaign_id, c.status],
+    [c.campaign_id, c.status, props.beat],
   );
   const exportUrl = urlOf("/campaigns/{campaign_id}/report/export", { path: { campaign_id: c.campaign_id } });
   return (
