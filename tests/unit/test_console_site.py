@@ -48,7 +48,7 @@ def test_a_built_file_is_served_with_its_type_and_the_strict_headers(
     assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
     assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
     assert served.headers["X-Content-Type-Options"] == "nosniff"
-    assert served.headers["Referrer-Policy"] == "same-origin"
+    assert served.headers["Referrer-Policy"] == "no-referrer"
 
 
 @pytest.mark.parametrize("path", ["/app/campaigns/cmp_x", "/app/sign-in", "/app/audit"])
