@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: fast rulebook test run demo bench bench-dispatch lint lint-imports types infra security fuzz defences openapi fmt sam-build clean
+.PHONY: fast rulebook test run demo bench bench-dispatch lint lint-imports types infra security fuzz defences openapi fmt sam-build clean console console-check console-types browser-tools
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,32 @@ $(NODE_TOOLS): package.json package-lock.json
 	@command -v java >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends default-jre-headless; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The tenant console (console/): esbuild bundles it into console/dist, which the local runtime serves
+# under /app/ (S3 behind CloudFront in AWS). Its API types are generated from openapi.json.
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/build.mjs console/tsconfig.json
+CONSOLE_SCHEMA := console/src/api/schema.d.ts
+
+console/dist/index.html: $(NODE_TOOLS) $(CONSOLE_SOURCES)
+	node console/build.mjs
+
+console: console/dist/index.html
+
+# Rewrite the console's API types after the API changed (`make openapi` first).
+console-types: $(NODE_TOOLS)
+	node_modules/.bin/openapi-typescript openapi.json --output $(CONSOLE_SCHEMA)
+
+# A stale schema.d.ts, or a console page that no longer fits the API's types, fails `make test`.
+console-check: $(NODE_TOOLS)
+	@fresh=$$(mktemp) && trap 'rm -f "$$fresh"' EXIT && \
+	  node_modules/.bin/openapi-typescript openapi.json --output "$$fresh" >/dev/null && \
+	  { cmp -s "$$fresh" $(CONSOLE_SCHEMA) || { echo "$(CONSOLE_SCHEMA) is stale: run make console-types"; exit 1; }; }
+	node_modules/.bin/tsc --noEmit -p console
+
+# The browser tests drive Debian's Chromium through Debian's chromedriver (same version, same package source).
+browser-tools:
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
+	  { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends chromium chromium-driver; }
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -82,7 +108,7 @@ rulebook: $(VENV)/.installed
 fast: lint lint-imports types
 	$(PY) -m pytest -n 2 -q tests/unit
 
-test: lint lint-imports types infra security sam-build $(NODE_TOOLS)
+test: lint lint-imports types infra security sam-build $(NODE_TOOLS) console-check console browser-tools
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 	$(PY) -m tests.defences --skip-baseline
@@ -103,7 +129,7 @@ fuzz: $(VENV)/.installed $(NODE_TOOLS)
 	GATEHOUSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GATEHOUSE_FUZZ_SECONDS=$(FUZZ_SECONDS) GATEHOUSE_PROPERTY_EXAMPLES=2000 \
 	  $(PY) -m pytest -q tests/e2e/test_schema_fuzz.py tests/e2e/test_stateful_fuzz.py tests/unit/test_gate_properties.py
 
-run: $(VENV)/.installed $(NODE_TOOLS)
+run: $(VENV)/.installed $(NODE_TOOLS) console
 	$(PY) -m local
 
 # The demo campaign end to end on the local runtime: import, approve, start, the run, the report.
@@ -124,4 +150,4 @@ fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) node_modules console/dist .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ import threading
 import warnings
 from types import FrameType
 
+from local.console_site import CONSOLE_PATH
 from local.dynamodb_local import DynamoDBLocalMissing
 from local.http_bridge import describe
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
@@ -55,13 +56,15 @@ def banner(runtime: LocalRuntime) -> str:
     lines = [
         "",
         "Gatehouse is running locally (no AWS account involved).",
+        f"  Console        {runtime.api_url}{CONSOLE_PATH}/",
         f"  API            {runtime.api_url}/",
         f"  Swagger UI     {runtime.api_url}/docs",
         f"  Health         {runtime.api_url}/health",
     ]
     if runtime.demo is not None:
         lines += [
-            f"  Demo tenant    {runtime.demo.tenant_id}",
+            f"  Demo tenant    {runtime.demo.tenant_id}  (console: sign in as {DEMO_OWNER_EMAIL}; "
+            "the link is printed below as mail)",
             f"  Demo API key   {runtime.demo.api_key}",
             f"  Try            curl -H 'Authorization: Bearer {runtime.demo.api_key}' "
             f"{runtime.api_url}/members",

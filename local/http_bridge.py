@@ -5,7 +5,8 @@ path first: literal segments before ``{proxy+}``, a named method before ``ANY``)
 turning a request into the proxy event API Gateway would send, and writing the
 handler's proxy response back. Like API Gateway it refuses bodies over 10 MiB
 with 413 and answers 502 when a handler fails or returns a malformed response.
-Never interprets a request beyond routing it.
+The console's paths (``/app/...``) go to its built files (``local.console_site``), as
+CloudFront sends them to S3 in AWS. Never interprets a request beyond routing it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from local import console_site
 from local.functions import LocalFunction
 
 log = logging.getLogger("local.http")
@@ -141,7 +143,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
             return
         body = self.rfile.read(length) if length else b""
-        found = find_route(self.server.routes, self.command, unquote(urlsplit(self.path).path))
+        path = unquote(urlsplit(self.path).path)
+        if console_site.is_console_path(path):
+            served = console_site.answer(self.command, path)
+            self._reply(served.status, served.headers, served.body)
+            return
+        found = find_route(self.server.routes, self.command, path)
         if found is None:
             self._reply(
                 403, {"Content-Type": "application/json"}, b'{"message":"Missing Authentication Token"}'

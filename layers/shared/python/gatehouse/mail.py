@@ -28,6 +28,8 @@ from gatehouse.observability import logger
 _OUTBOX_LOCK = threading.Lock()
 # The part of SES's (Handlebars) template syntax our templates use: plain {{name}} fields.
 _FIELD: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# Where the tenant console lives on the API's origin: sign-in and invitation links open its pages.
+CONSOLE_PATH = "/app"
 
 
 class MailUnavailable(GatehouseError):

@@ -220,7 +220,7 @@ def _message(address: str, tenant_name: str, role: Role, token: str) -> mail.Mes
     origins = get_settings().allowed_origins
     base = origins[0] if origins else ""
     # The token rides in the fragment, which browsers never send to a server or a log.
-    link = f"{base}/accept-invitation#token={token}"
+    link = f"{base}{mail.CONSOLE_PATH}/accept-invitation#token={token}"
     text = (
         f"You have been invited to join {tenant_name} on Gatehouse as {role}.\n\n"
         f"Accept the invitation: {link}\n\n"

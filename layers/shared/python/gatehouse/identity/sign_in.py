@@ -179,7 +179,7 @@ def _refused(reason: str) -> Unauthorized:
 
 def _message(address: str, token: str) -> mail.Message:
     origins = get_settings().allowed_origins
-    link = f"{origins[0] if origins else ''}/sign-in#token={token}"
+    link = f"{origins[0] if origins else ''}{mail.CONSOLE_PATH}/sign-in#token={token}"
     text = (
         f"Sign in to Gatehouse: {link}\n\n"
         f"Or send this token to POST /sign-in/session: {token}\n\n"
