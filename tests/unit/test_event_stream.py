@@ -204,8 +204,9 @@ def test_a_sent_message_is_heard_from_its_outcome_with_a_stable_id() -> None:
         assert occurrence.data == {
             "campaign_id": "cmp_1",
             "contact_id": "con_1",
-            "attempts": 1,
+            "attempt": 1,
             "status": "sent",
+            "message_id": event_id_for(TENANT, "message", "SM1"),
         }
         assert "SM1" not in json.dumps(occurrence.model_dump(mode="json"))
 
@@ -245,7 +246,11 @@ def test_a_delivery_status_is_heard_only_when_it_is_final_for_a_message(
     heard = occurrences(_record(_stored(delivery), "MODIFY"))
     assert [o.kind for o in heard] == ([kind] if kind else [])
     if kind:
-        assert heard[0].data == {"delivery_status": status.value, "error_code": "30003"}
+        assert heard[0].data == {
+            "message_id": event_id_for(TENANT, "message", "SM1"),  # the id its message.sent carried
+            "status": status.value,
+            "error_code": "30003",
+        }
         assert heard[0].event_id == event_id_for(TENANT, "delivery", "SM1", status.value)
         assert "SM1" not in json.dumps(heard[0].model_dump(mode="json"))
 

@@ -142,9 +142,11 @@ def _outcome(tenant_id: str, image: Mapping[str, Any]) -> Occurrence | None:
     data: dict[str, JsonValue] = {
         "campaign_id": outcome.campaign_id,
         "contact_id": outcome.contact_id,
-        "attempts": outcome.attempts,
+        "attempt": outcome.attempts,
         "status": outcome.status.value,
     }
+    if outcome.provider_ref is not None:  # the message's id, which its delivery status names too
+        data["message_id"] = _message_id(tenant_id, outcome.provider_ref)
     if outcome.reason is not None:
         data["reason"] = outcome.reason
     if outcome.error_code is not None:
@@ -166,19 +168,25 @@ def _delivery(tenant_id: str, image: Mapping[str, Any]) -> Occurrence | None:
     kind = _DELIVERY_OUTCOMES.get(delivery.status)
     if kind is None:
         return None  # on its way (queued, sent, ringing) or a call's own ending
-    data: dict[str, JsonValue] = {"delivery_status": delivery.status.value}
+    message_id = _message_id(tenant_id, delivery.provider_ref)
+    data: dict[str, JsonValue] = {"message_id": message_id, "status": delivery.status.value}
     if delivery.error_code is not None:
         data["error_code"] = delivery.error_code
-    # The provider's reference identifies the send to us only; the id stays stable without showing it.
     return Occurrence(
         event_id=event_id_for(tenant_id, "delivery", delivery.provider_ref, delivery.status.value),
         tenant_id=tenant_id,
         kind=kind.value,
         at=delivery.updated_at,
         target_type="message",
-        target_id=event_id_for(tenant_id, "message", delivery.provider_ref),
+        target_id=message_id,
         data=data,
     )
+
+
+def _message_id(tenant_id: str, provider_ref: str) -> str:
+    """A message's id for receivers: stable, the same on its sent and its delivery events, and
+    not the provider's reference, which identifies the send to us only."""
+    return event_id_for(tenant_id, "message", provider_ref)
 
 
 def _record(record_type: type[R], image: Mapping[str, Any]) -> R:
