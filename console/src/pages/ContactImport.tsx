@@ -21,12 +21,22 @@ async function importInline(file: File): Promise<ImportView> {
 
 async function importByUpload(file: File): Promise<ImportView> {
   const ticket = await api.post("/contacts/imports/uploads");
-  const stored = await fetch(ticket.upload_url, {
-    method: ticket.method ?? "PUT",
-    headers: ticket.headers as Record<string, string>,
-    body: file,
-    credentials: "omit",
-  });
+  let stored: Response;
+  try {
+    stored = await fetch(ticket.upload_url, {
+      method: ticket.method ?? "PUT",
+      headers: ticket.headers as Record<string, string>,
+      body: file,
+      credentials: "omit",
+    });
+  } catch {
+    // The browser refused to reach the upload address (the console's connect-src or the bucket's
+    // CORS rule does not allow it yet): say what to do instead of "failed to fetch".
+    throw new Error(
+      "this browser could not upload the file to the import bucket; nothing was imported. Split it into files of " +
+        "at most 240 KB, or import it through the API (POST /contacts/imports/uploads).",
+    );
+  }
   if (!stored.ok) throw new Error(`the file could not be uploaded (${stored.status}); nothing was imported`);
   return api.post("/contacts/imports/{import_id}/start", { path: { import_id: ticket.import_id } });
 }
