@@ -4,10 +4,15 @@ import type { JSX } from "preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, onWarning } from "./api/client";
+import { Account } from "./pages/Account";
 import { Audit } from "./pages/Audit";
 import { CampaignDetail } from "./pages/CampaignDetail";
 import { Campaigns, NewCampaign } from "./pages/Campaigns";
+import { ContactImport, ImportReport } from "./pages/ContactImport";
+import { Contacts } from "./pages/Contacts";
 import { Home } from "./pages/Home";
+import { Integrations } from "./pages/Integrations";
+import { Members } from "./pages/Members";
 import { AcceptInvitation, SignIn, TwoFactor } from "./pages/SignIn";
 import { can } from "./roles";
 import { match, navigate, useRoute } from "./router";
@@ -32,7 +37,15 @@ function App(): JSX.Element {
   if (me === null || me.tenant_id === null) {
     return <SignIn signedIn={session.reload} />;
   }
-  if (me.two_factor_pending) return <TwoFactor verified={session.reload} />;
+  if (me.two_factor_pending) {
+    // A tenant that requires two-factor lets a person without an authenticator enrol here first.
+    if (path !== "/account") return <TwoFactor verified={session.reload} />;
+    return (
+      <SessionContext.Provider value={{ me, refresh: session.reload }}>
+        <Account />
+      </SessionContext.Provider>
+    );
+  }
   return (
     <SessionContext.Provider value={{ me, refresh: session.reload }}>
       <Shell me={me} signedOut={session.reload}>
@@ -50,6 +63,13 @@ function Page(props: { path: string }): JSX.Element {
   const campaign = match("/campaigns/:id", path);
   if (campaign?.id) return <CampaignDetail id={campaign.id} key={campaign.id} />;
   if (path === "/audit") return <Audit />;
+  if (path === "/contacts") return <Contacts />;
+  if (path === "/contacts/import") return <ContactImport />;
+  const imported = match("/contacts/imports/:id", path);
+  if (imported?.id) return <ImportReport id={imported.id} key={imported.id} />;
+  if (path === "/integrations") return <Integrations />;
+  if (path === "/members") return <Members />;
+  if (path === "/account") return <Account />;
   return (
     <main id="main">
       <h1>Not found</h1>
@@ -80,9 +100,13 @@ function Shell(props: { me: Whoami; signedOut: () => void; children: JSX.Element
           <Link to="/">Home</Link>
           <Link to="/campaigns">Campaigns</Link>
           {can.readAudit(props.me.role) && <Link to="/audit">Audit log</Link>}
+          <Link to="/contacts">Contacts</Link>
+          <Link to="/members">Members</Link>
+          {can.manageIntegrations(props.me.role) && <Link to="/integrations">Integrations</Link>}
         </nav>
         <div class="who">
           <span id="who-role">{props.me.role}</span>
+          <Link to="/account">Your account</Link>
           <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>

@@ -12,4 +12,7 @@ export const can = {
   approveCampaigns: (role: string | null) => atLeast(role, "admin"),
   readAudit: (role: string | null) => atLeast(role, "admin"),
   reviewOptouts: (role: string | null) => atLeast(role, "admin"),
+  writeContacts: (role: string | null) => atLeast(role, "member"),
+  manageIntegrations: (role: string | null) => atLeast(role, "admin"),
+  manageMembers: (role: string | null) => atLeast(role, "admin"),
 };

@@ -87,10 +87,17 @@ export function urlOf<P extends PathsWith<"get">>(path: P, options: Options<Oper
   return fillPath(path, options.path as Record<string, unknown>) + (search ? `?${search}` : "");
 }
 
+/** A body that is not JSON (a CSV file to import), sent as it is with its content type. */
+export interface RawBody {
+  content: Blob | string;
+  type: string;
+}
+
 async function send<P extends keyof paths, M extends Method>(
   method: M,
   path: P,
   options: Options<Operation<P, M>>,
+  raw?: RawBody,
 ): Promise<Success<Operation<P, M>>> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const init: RequestInit = { method: method.toUpperCase(), headers, credentials: "same-origin" };
@@ -101,6 +108,9 @@ async function send<P extends keyof paths, M extends Method>(
   if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(options.body);
+  } else if (raw !== undefined) {
+    headers["Content-Type"] = raw.type;
+    init.body = raw.content;
   }
   const reply = await fetch(urlOf(path as PathsWith<"get">, options as Options<never>), init);
   const warning = reply.headers.get(WARNING_HEADER);
@@ -132,6 +142,11 @@ export const api = {
     send("get", path, options),
   post: <P extends PathsWith<"post">>(path: P, options: Options<Operation<P, "post">> = {}) =>
     send("post", path, options),
+  patch: <P extends PathsWith<"patch">>(path: P, options: Options<Operation<P, "patch">> = {}) =>
+    send("patch", path, options),
+  /** POST a body that is not JSON (e.g. text/csv); the reply is typed as the route's. */
+  postRaw: <P extends PathsWith<"post">>(path: P, raw: RawBody, options: Options<Operation<P, "post">> = {}) =>
+    send("post", path, options, raw),
   put: <P extends PathsWith<"put">>(path: P, options: Options<Operation<P, "put">> = {}) =>
     send("put", path, options),
   delete: <P extends PathsWith<"delete">>(path: P, options: Options<Operation<P, "delete">> = {}) =>

@@ -159,6 +159,10 @@ export function TwoFactor(props: { verified: () => void }): JSX.Element {
           Verify
         </button>
       </form>
+      <p class="hint">
+        No authenticator app yet, and your tenant requires one for your role?{" "}
+        <a href="/app/account">Set one up now</a>.
+      </p>
     </main>
   );
 }

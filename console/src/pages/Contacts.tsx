@@ -1,0 +1,133 @@
+// The contact list: a page at a time, filtered by channel eligibility, with each channel's
+// eligibility and the reasons a contact may not be reached. Filters stay in memory, never the URL.
+import type { JSX } from "preact";
+import { useState } from "preact/hooks";
+import { api, type Schemas } from "../api/client";
+import { can } from "../roles";
+import { useSession } from "../session";
+import { Link, Refusal, useLoad } from "../ui";
+
+type Channel = Schemas["Channel"];
+type Contact = Schemas["ContactView"];
+
+const PAGE = 50;
+const CHANNELS: Channel[] = ["sms", "voice"];
+
+export function Contacts(): JSX.Element {
+  const { me } = useSession();
+  const [ineligible, setIneligible] = useState<Channel | "">("");
+  // The cursors of the pages before this one, so "previous" can go back.
+  const [trail, setTrail] = useState<Array<string | null>>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const page = useLoad(
+    () =>
+      api.get("/contacts", {
+        query: { limit: PAGE, cursor, ineligible_for: ineligible === "" ? null : ineligible },
+      }),
+    [cursor, ineligible],
+  );
+  const filter = (value: string) => {
+    setIneligible(value as Channel | "");
+    setTrail([]);
+    setCursor(null);
+  };
+  const next = () => {
+    setTrail((before) => [...before, cursor]);
+    setCursor(page.data?.next_cursor ?? null);
+  };
+  const previous = () => {
+    setCursor(trail[trail.length - 1] ?? null);
+    setTrail((before) => before.slice(0, -1));
+  };
+  return (
+    <main id="main">
+      <h1>Contacts</h1>
+      {can.writeContacts(me.role) && (
+        <p>
+          <Link to="/contacts/import" class="button primary">
+            Import a CSV file
+          </Link>
+        </p>
+      )}
+      <label for="ineligible-filter">Show</label>
+      <select id="ineligible-filter" value={ineligible} onChange={(e) => filter(e.currentTarget.value)}>
+        <option value="">every contact</option>
+        {CHANNELS.map((channel) => (
+          <option key={channel} value={channel}>
+            contacts who may not be reached by {channel}
+          </option>
+        ))}
+      </select>
+      <Refusal error={page.error} />
+      {page.data && page.data.items.length === 0 && <p class="quiet">No contact here.</p>}
+      {page.data && page.data.items.length > 0 && <ContactTable items={page.data.items} />}
+      <div class="pager">
+        {trail.length > 0 && (
+          <button type="button" id="previous-page" onClick={previous}>
+            Previous page
+          </button>
+        )}
+        {page.data?.next_cursor && (
+          <button type="button" id="next-page" onClick={next}>
+            Next page
+          </button>
+        )}
+      </div>
+    </main>
+  );
+}
+
+function ContactTable(props: { items: Contact[] }): JSX.Element {
+  return (
+    <table id="contacts">
+      <caption class="visually-hidden">Contacts with their eligibility per channel</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Phone</th>
+          <th scope="col">State</th>
+          {CHANNELS.map((channel) => (
+            <th scope="col" key={channel}>
+              {channel.toUpperCase()}
+            </th>
+          ))}
+          <th scope="col">Do-Not-Call</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.items.map((contact) => (
+          <tr key={contact.contact_id} data-contact={contact.contact_id}>
+            <th scope="row">{[contact.first_name, contact.last_name].filter(Boolean).join(" ") || "—"}</th>
+            <td>{contact.phone}</td>
+            <td>{contact.state ?? "—"}</td>
+            {CHANNELS.map((channel) => (
+              <td key={channel} class={`eligibility-${channel}`}>
+                <Eligibility found={contact.eligibility[channel]} suppressed={contact.suppressed} />
+              </td>
+            ))}
+            <td>{contact.dnc_status}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Eligibility(props: { found: Schemas["ChannelEligibility"] | undefined; suppressed: boolean }): JSX.Element {
+  const { found } = props;
+  if (!found) return <span class="quiet">—</span>;
+  if (found.eligible) {
+    return (
+      <span class="ok">
+        eligible{found.written === false && <span class="quiet"> (no written consent: not for marketing)</span>}
+      </span>
+    );
+  }
+  const reasons = found.reasons.length > 0 ? found.reasons : props.suppressed ? ["suppressed"] : [];
+  return (
+    <span>
+      <strong>not eligible</strong>
+      {reasons.length > 0 && <span class="reasons">: {reasons.join(", ")}</span>}
+    </span>
+  );
+}
