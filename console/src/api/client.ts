@@ -29,6 +29,8 @@ export interface Options<Op> {
   path?: ParamsOf<Op, "path">;
   query?: ParamsOf<Op, "query">;
   body?: BodyOf<Op>;
+  /** Extra request headers a route documents (e.g. Idempotency-Key); never a secret. */
+  headers?: Record<string, string>;
 }
 
 const CSRF_COOKIE = "__Host-gatehouse_csrf";
@@ -92,7 +94,7 @@ async function send<P extends keyof paths, M extends Method>(
   path: P,
   options: Options<Operation<P, M>>,
 ): Promise<Success<Operation<P, M>>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...(options.headers ?? {}) };
   const init: RequestInit = { method: method.toUpperCase(), headers, credentials: "same-origin" };
   if (method !== "get") {
     const token = csrfToken();
@@ -127,6 +129,14 @@ function refusal(status: number, body: unknown): ApiError {
   return new ApiError(status, "http_error", `the server answered ${status}`, []);
 }
 
+/** A GET route whose answer is text (JSON Lines, CSV): the body as it came, or its refusal. */
+export async function getText<P extends PathsWith<"get">>(path: P, options: Options<Operation<P, "get">> = {}): Promise<string> {
+  const reply = await fetch(urlOf(path, options), { credentials: "same-origin" });
+  const text = await reply.text();
+  if (!reply.ok) throw refusal(reply.status, safeJson(text));
+  return text;
+}
+
 export const api = {
   get: <P extends PathsWith<"get">>(path: P, options: Options<Operation<P, "get">> = {}) =>
     send("get", path, options),
@@ -134,6 +144,8 @@ export const api = {
     send("post", path, options),
   put: <P extends PathsWith<"put">>(path: P, options: Options<Operation<P, "put">> = {}) =>
     send("put", path, options),
+  patch: <P extends PathsWith<"patch">>(path: P, options: Options<Operation<P, "patch">> = {}) =>
+    send("patch", path, options),
   delete: <P extends PathsWith<"delete">>(path: P, options: Options<Operation<P, "delete">> = {}) =>
     send("delete", path, options),
 };
