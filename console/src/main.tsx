@@ -9,6 +9,7 @@ import { CampaignDetail } from "./pages/CampaignDetail";
 import { Campaigns, NewCampaign } from "./pages/Campaigns";
 import { Home } from "./pages/Home";
 import { AcceptInvitation, SignIn, TwoFactor } from "./pages/SignIn";
+import { tenantPage, TenantNav } from "./pages/tenantRoutes";
 import { can } from "./roles";
 import { match, navigate, useRoute } from "./router";
 import { loadSession, SessionContext, type Whoami } from "./session";
@@ -50,6 +51,8 @@ function Page(props: { path: string }): JSX.Element {
   const campaign = match("/campaigns/:id", path);
   if (campaign?.id) return <CampaignDetail id={campaign.id} key={campaign.id} />;
   if (path === "/audit") return <Audit />;
+  const tenant = tenantPage(path);
+  if (tenant) return tenant;
   return (
     <main id="main">
       <h1>Not found</h1>
@@ -80,6 +83,7 @@ function Shell(props: { me: Whoami; signedOut: () => void; children: JSX.Element
           <Link to="/">Home</Link>
           <Link to="/campaigns">Campaigns</Link>
           {can.readAudit(props.me.role) && <Link to="/audit">Audit log</Link>}
+          <TenantNav role={props.me.role} />
         </nav>
         <div class="who">
           <span id="who-role">{props.me.role}</span>
