@@ -38,6 +38,8 @@ export function ContactDetail(props: { id: string }): JSX.Element {
 
 function Summary(props: { contact: Contact }): JSX.Element {
   const { contact: c } = props;
+  // The contact's own flag is what the list said at intake; the list itself answers for now.
+  const listed = useLoad(() => api.post("/suppressions/check", { body: { numbers: [c.phone] } }), [c.phone]);
   return (
     <section aria-labelledby="summary-title" class="card">
       <h2 id="summary-title">Who and where</h2>
@@ -57,7 +59,11 @@ function Summary(props: { contact: Contact }): JSX.Element {
         <dt>Time zones</dt>
         <dd id="contact-zones">{c.zones.join(", ") || "unknown"}</dd>
         <dt>Suppression</dt>
-        <dd id="contact-suppressed">{c.suppressed ? <strong>On the suppression list: no attempt on any channel</strong> : "Not suppressed"}</dd>
+        <dd id="contact-suppressed">
+          <Refusal error={listed.error} />
+          {listed.data &&
+            (listed.data.suppressed.length > 0 ? <strong>On the suppression list: no attempt on any channel</strong> : "Not on the suppression list")}
+        </dd>
         <dt>Tags</dt>
         <dd>{c.tags.join(", ") || "none"}</dd>
         <dt>Added</dt>
@@ -200,7 +206,7 @@ function Texts(props: { contactId: string }): JSX.Element {
             </tbody>
           </table>
           <p>
-            <Link to={`/conversations/${props.contactId}.sms`}>Open the conversation</Link>
+            <Link to={`/conversations/${props.contactId}/sms`}>Open the conversation</Link>
           </p>
         </>
       )}

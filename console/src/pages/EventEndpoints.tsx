@@ -125,8 +125,8 @@ function Register(props: { created: (endpoint: Schemas["EndpointCreated"]) => vo
         <fieldset>
           <legend>Events to send</legend>
           {EVENT_TYPES.map((type) => (
-            <label class="inline" for={`type-${type}`} key={type}>
-              <input type="checkbox" id={`type-${type}`} checked={types.has(type)} onChange={(e) => flip(type, e.currentTarget.checked)} />
+            <label class="inline" for={`type-${type.replace(".", "-")}`} key={type}>
+              <input type="checkbox" id={`type-${type.replace(".", "-")}`} checked={types.has(type)} onChange={(e) => flip(type, e.currentTarget.checked)} />
               {type}
             </label>
           ))}

@@ -88,7 +88,7 @@ export function Inbox(): JSX.Element {
           {items.map((c) => (
             <tr key={c.conversation_id} class={c.unread > 0 ? "unread" : ""}>
               <td>
-                <Link to={`/conversations/${c.conversation_id}`}>{c.contact_id}</Link> <span class="badge">{c.channel}</span>
+                <Link to={conversationPath(c.conversation_id)}>{c.contact_id}</Link> <span class="badge">{c.channel}</span>
               </td>
               <td>{when(c.last_at)}</td>
               <td>{c.unread}</td>
@@ -112,6 +112,11 @@ export function Inbox(): JSX.Element {
       </div>
     </main>
   );
+}
+
+/** The console's address of a conversation: `/conversations/<contact id>/<channel>`. */
+export function conversationPath(conversationId: string): string {
+  return `/conversations/${conversationId.replace(".", "/")}`;
 }
 
 function flags(c: Schemas["ConversationView"]): string {

@@ -143,13 +143,15 @@ function Check(): JSX.Element {
         <textarea id="check-numbers" rows={3} required value={numbers} onInput={(e) => setNumbers(e.currentTarget.value)} aria-describedby={error ? "check-error" : undefined} />
         <Refusal error={error} id="check-error" />
         {answer && (
-          <ul role="status" id="check-result">
-            {answer.asked.map((n) => (
-              <li key={n}>
-                {n}: {answer.suppressed.includes(n) ? <strong>suppressed</strong> : "not suppressed"}
-              </li>
-            ))}
-          </ul>
+          <div role="status" id="check-result">
+            <ul>
+              {answer.asked.map((n) => (
+                <li key={n}>
+                  {n}: {answer.suppressed.includes(n) ? <strong>suppressed</strong> : "not suppressed"}
+                </li>
+              ))}
+            </ul>
+          </div>
         )}
         <button type="submit" id="check-submit">
           Check

@@ -32,8 +32,13 @@ export function tenantPage(path: string): JSX.Element | null {
   if (erased?.id) return <ContactErased id={erased.id} />;
   const contact = match("/contacts/:id", path);
   if (contact?.id && contact.id !== "new" && contact.id !== "import") return <ContactDetail id={contact.id} key={contact.id} />;
-  const conversation = match("/conversations/:id", path);
-  if (conversation?.id) return <Conversation id={conversation.id} key={conversation.id} />;
+  // A conversation's id is `<contact id>.<channel>`; the page's address keeps the dot out of the path
+  // (a dotted last segment would be taken for a file by the server).
+  const conversation = match("/conversations/:contact/:channel", path);
+  if (conversation?.contact && conversation.channel) {
+    const id = `${conversation.contact}.${conversation.channel}`;
+    return <Conversation id={id} key={id} />;
+  }
   return null;
 }
 
