@@ -122,7 +122,7 @@ class Page:
 
 
 def open_page(base_url: str) -> tuple[Page, str]:
-    """A new person's browser (fresh profile, own cookies) and its profile directory; the caller closes both."""
+    """A new person's browser (fresh profile, own cookies) and its profile; the caller closes both."""
     profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
     options = webdriver.ChromeOptions()
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
