@@ -14,6 +14,7 @@ import { Home } from "./pages/Home";
 import { Integrations } from "./pages/Integrations";
 import { Members } from "./pages/Members";
 import { AcceptInvitation, SignIn, TwoFactor } from "./pages/SignIn";
+import { tenantPage, TenantNav } from "./pages/tenantRoutes";
 import { can } from "./roles";
 import { match, navigate, useRoute } from "./router";
 import { loadSession, SessionContext, type Whoami } from "./session";
@@ -70,6 +71,8 @@ function Page(props: { path: string }): JSX.Element {
   if (path === "/integrations") return <Integrations />;
   if (path === "/members") return <Members />;
   if (path === "/account") return <Account />;
+  const tenant = tenantPage(path);
+  if (tenant) return tenant;
   return (
     <main id="main">
       <h1>Not found</h1>
@@ -103,6 +106,7 @@ function Shell(props: { me: Whoami; signedOut: () => void; children: JSX.Element
           <Link to="/contacts">Contacts</Link>
           <Link to="/members">Members</Link>
           {can.manageIntegrations(props.me.role) && <Link to="/integrations">Integrations</Link>}
+          <TenantNav role={props.me.role} />
         </nav>
         <div class="who">
           <span id="who-role">{props.me.role}</span>

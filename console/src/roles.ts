@@ -12,7 +12,20 @@ export const can = {
   approveCampaigns: (role: string | null) => atLeast(role, "admin"),
   readAudit: (role: string | null) => atLeast(role, "admin"),
   reviewOptouts: (role: string | null) => atLeast(role, "admin"),
-  writeContacts: (role: string | null) => atLeast(role, "member"),
   manageIntegrations: (role: string | null) => atLeast(role, "admin"),
   manageMembers: (role: string | null) => atLeast(role, "admin"),
+  // Contacts, calls and the inbox (personal data: not for viewers beyond the contact itself).
+  writeContacts: (role: string | null) => atLeast(role, "member"),
+  exportContacts: (role: string | null) => atLeast(role, "admin"),
+  eraseContacts: (role: string | null) => atLeast(role, "admin"),
+  readCalls: (role: string | null) => atLeast(role, "member"),
+  readConversations: (role: string | null) => atLeast(role, "member"),
+  assignConversations: (role: string | null) => atLeast(role, "admin"),
+  addSuppression: (role: string | null) => atLeast(role, "member"),
+  liftSuppression: (role: string | null) => atLeast(role, "owner"),
+  // Keys, settings, event endpoints (integrations:manage), and the owner's policies and billing.
+  manageApiKeys: (role: string | null) => atLeast(role, "admin"),
+  manageSettings: (role: string | null) => atLeast(role, "admin"),
+  managePolicies: (role: string | null) => atLeast(role, "owner"),
+  manageBilling: (role: string | null) => atLeast(role, "owner"),
 };

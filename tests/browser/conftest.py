@@ -121,25 +121,34 @@ class Page:
         return counts
 
 
+def open_page(base_url: str) -> tuple[Page, str]:
+    """A new person's browser (fresh profile, own cookies) and its profile; the caller closes both."""
+    profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_script_timeout(WAIT_SECONDS)
+    return Page(driver, base_url), profile
+
+
+def close_page(page: Page, profile: str) -> None:
+    page.driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
 @pytest.fixture
 def browser(runtime: LocalRuntime) -> Iterator[Callable[[], Page]]:
     """Opens a new person's browser (fresh profile, own cookies); every one is closed afterwards."""
     assert CHROMEDRIVER.exists(), "chromedriver is missing: `make test` installs Debian's chromium-driver"
     assert AXE.exists(), "axe-core is missing: `make test` installs the console's npm tools"
-    opened: list[tuple[webdriver.Chrome, str]] = []
+    opened: list[tuple[Page, str]] = []
 
     def open_browser() -> Page:
-        profile = tempfile.mkdtemp(prefix="gatehouse-chromium-")
-        options = webdriver.ChromeOptions()
-        for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        options.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_script_timeout(WAIT_SECONDS)
-        opened.append((driver, profile))
-        return Page(driver, runtime.api_url)
+        opened.append(open_page(runtime.api_url))
+        return opened[-1][0]
 
     yield open_browser
-    for driver, profile in opened:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    for page, profile in opened:
+        close_page(page, profile)

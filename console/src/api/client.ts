@@ -29,6 +29,8 @@ export interface Options<Op> {
   path?: ParamsOf<Op, "path">;
   query?: ParamsOf<Op, "query">;
   body?: BodyOf<Op>;
+  /** Extra request headers a route documents (e.g. Idempotency-Key); never a secret. */
+  headers?: Record<string, string>;
 }
 
 const CSRF_COOKIE = "__Host-gatehouse_csrf";
@@ -99,7 +101,7 @@ async function send<P extends keyof paths, M extends Method>(
   options: Options<Operation<P, M>>,
   raw?: RawBody,
 ): Promise<Success<Operation<P, M>>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...(options.headers ?? {}) };
   const init: RequestInit = { method: method.toUpperCase(), headers, credentials: "same-origin" };
   if (method !== "get") {
     const token = csrfToken();
@@ -135,6 +137,14 @@ function refusal(status: number, body: unknown): ApiError {
     return new ApiError(status, error.code, error.message, error.details ?? []);
   }
   return new ApiError(status, "http_error", `the server answered ${status}`, []);
+}
+
+/** A GET route whose answer is text (JSON Lines, CSV): the body as it came, or its refusal. */
+export async function getText<P extends PathsWith<"get">>(path: P, options: Options<Operation<P, "get">> = {}): Promise<string> {
+  const reply = await fetch(urlOf(path, options), { credentials: "same-origin" });
+  const text = await reply.text();
+  if (!reply.ok) throw refusal(reply.status, safeJson(text));
+  return text;
 }
 
 export const api = {

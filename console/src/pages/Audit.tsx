@@ -1,7 +1,9 @@
-// The audit log, newest first, a page at a time, and the chain's verification with its checkpoint.
+// The audit log, newest first, a page at a time, filtered by action and time (the API's filters)
+// and by actor and target within the page; its export as JSON Lines or CSV; the latest signed
+// checkpoint; and the chain's verification.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { api, type Schemas } from "../api/client";
+import { api, getText, urlOf, type Schemas } from "../api/client";
 import { Refusal, useLoad, when } from "../ui";
 
 interface Entry {
@@ -12,18 +14,80 @@ interface Entry {
   target: { type: string; id: string };
 }
 
+interface Filters {
+  action: string;
+  since: string;
+  until: string;
+  actor: string;
+  target: string;
+}
+const NO_FILTERS: Filters = { action: "", since: "", until: "", actor: "", target: "" };
+
+/** A datetime-local value (the browser's local time) as the ISO instant the API expects. */
+function instant(local: string): string | null {
+  if (!local) return null;
+  const at = new Date(local);
+  return Number.isNaN(at.getTime()) ? local : at.toISOString();
+}
+
 export function Audit(): JSX.Element {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useLoad(() => api.get("/audit", { query: { limit: 25, cursor } }), [cursor]);
-  const entries = (page.data?.items ?? []) as unknown as Entry[];
+  const page = useLoad(
+    () =>
+      api.get("/audit", {
+        query: { limit: 25, cursor, action: filters.action || null, since: instant(filters.since), until: instant(filters.until) },
+      }),
+    [cursor, filters],
+  );
+  const loaded = (page.data?.items ?? []) as unknown as Entry[];
+  const has = (value: string, wanted: string) => wanted === "" || value.toLowerCase().includes(wanted.toLowerCase());
+  const entries = loaded.filter(
+    (e) => has(`${e.actor.type}:${e.actor.id}`, filters.actor) && has(`${e.target.type}:${e.target.id}`, filters.target),
+  );
   return (
     <main id="main">
       <h1>Audit log</h1>
-      <Verify />
+      <div class="grid">
+        <Verify />
+        <LatestCheckpoint />
+        <section aria-labelledby="export-title" class="card">
+          <h2 id="export-title">Export</h2>
+          <p>The whole chain with its hashes, for your own records or an offline check.</p>
+          <ul>
+            <li>
+              <a id="audit-export-jsonl" href={urlOf("/audit/export", { query: { format: "jsonl" } })} download="audit.jsonl">
+                JSON Lines
+              </a>
+            </li>
+            <li>
+              <a id="audit-export-csv" href={urlOf("/audit/export", { query: { format: "csv" } })} download="audit.csv">
+                CSV
+              </a>
+            </li>
+            <li>
+              <a id="audit-checkpoints" href={urlOf("/audit/checkpoints")} download="audit-checkpoints.jsonl">
+                Signed checkpoints (JSON Lines)
+              </a>
+            </li>
+          </ul>
+        </section>
+      </div>
+      <FilterForm
+        apply={(next) => {
+          setFilters(next);
+          setCursors([null]);
+        }}
+      />
       <section aria-labelledby="entries-title">
         <h2 id="entries-title">Entries (newest first)</h2>
-        <Refusal error={page.error} />
+        <Refusal error={page.error} id="audit-error" />
+        {loaded.length !== entries.length && (
+          <p class="quiet" id="audit-narrowed">
+            {entries.length} of the {loaded.length} entries on this page match the actor and target.
+          </p>
+        )}
         <table id="audit-entries">
           <caption class="visually-hidden">Audit entries, newest first</caption>
           <thead>
@@ -36,6 +100,11 @@ export function Audit(): JSX.Element {
             </tr>
           </thead>
           <tbody>
+            {page.data && entries.length === 0 && (
+              <tr>
+                <td colSpan={5}>No entry matches.</td>
+              </tr>
+            )}
             {entries.map((entry) => (
               <tr key={entry.seq}>
                 <td>{entry.seq}</td>
@@ -53,18 +122,105 @@ export function Audit(): JSX.Element {
         </table>
         <div class="pager">
           {cursors.length > 1 && (
-            <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+            <button type="button" id="audit-newer" onClick={() => setCursors(cursors.slice(0, -1))}>
               Newer entries
             </button>
           )}
           {page.data?.next_cursor && (
-            <button type="button" onClick={() => setCursors([...cursors, page.data?.next_cursor ?? null])}>
+            <button type="button" id="audit-older" onClick={() => setCursors([...cursors, page.data?.next_cursor ?? null])}>
               Older entries
             </button>
           )}
         </div>
       </section>
     </main>
+  );
+}
+
+function FilterForm(props: { apply: (filters: Filters) => void }): JSX.Element {
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const field = (key: keyof Filters, label: string, time = false) => (
+    <div>
+      <label for={`audit-${key}`}>{label}</label>
+      {time ? (
+        <input id={`audit-${key}`} type="datetime-local" value={draft[key]} onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })} />
+      ) : (
+        <input id={`audit-${key}`} type="text" value={draft[key]} onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })} />
+      )}
+    </div>
+  );
+  return (
+    <form
+      class="card"
+      aria-labelledby="filter-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.apply(draft);
+      }}
+    >
+      <h2 id="filter-title">Filter</h2>
+      <div class="grid">
+        {field("action", "Action (e.g. campaign.approved)")}
+        {field("since", "From", true)}
+        {field("until", "Until", true)}
+        {field("actor", "Actor contains (this page)")}
+        {field("target", "Target contains (this page)")}
+      </div>
+      <div class="actions">
+        <button type="submit" class="primary" id="audit-filter">
+          Apply
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            setDraft(NO_FILTERS);
+            props.apply(NO_FILTERS);
+          }}
+        >
+          Clear
+        </button>
+      </div>
+    </form>
+  );
+}
+
+interface CheckpointLine {
+  checkpoint: string | Record<string, unknown>;
+  key_id: string;
+}
+
+/** The newest signed checkpoint, from the checkpoints export (oldest first: the last line). */
+async function latestCheckpoint(): Promise<{ seq: unknown; at: unknown; head: string; key: string } | null> {
+  const lines = (await getText("/audit/checkpoints")).split("\n").filter((line) => line.trim() !== "");
+  const last = lines[lines.length - 1];
+  if (!last) return null;
+  const line = JSON.parse(last) as CheckpointLine;
+  const body = (typeof line.checkpoint === "string" ? JSON.parse(line.checkpoint) : line.checkpoint) as Record<string, unknown>;
+  return { seq: body.seq, at: body.at, head: String(body.head_hash ?? ""), key: line.key_id };
+}
+
+function LatestCheckpoint(): JSX.Element {
+  const found = useLoad(latestCheckpoint, []);
+  return (
+    <section aria-labelledby="checkpoint-title" class="card" id="checkpoint">
+      <h2 id="checkpoint-title">Latest signed checkpoint</h2>
+      <Refusal error={found.error} />
+      {found.data === null && <p class="quiet">No checkpoint is signed yet: the checkpoint job signs the chain every few minutes.</p>}
+      {found.data && (
+        <dl>
+          <dt>Up to entry</dt>
+          <dd id="checkpoint-seq">#{String(found.data.seq)}</dd>
+          <dt>Signed</dt>
+          <dd>{when(String(found.data.at))}</dd>
+          <dt>Head hash</dt>
+          <dd>
+            <code>{found.data.head.slice(0, 16)}…</code>
+          </dd>
+          <dt>Signing key</dt>
+          <dd>{found.data.key}</dd>
+        </dl>
+      )}
+    </section>
   );
 }
 
