@@ -79,7 +79,11 @@ SETTINGS = require(ApiSettings)
 freshness.register_with_runtime()
 # Loaded on first use; under SnapStart, before the snapshot instead.
 freshness.load_before_snapshot(
-    *AUTHENTICATION, "gatehouse.audit.verification", "gatehouse.audit.export", compliance.load_reference_data
+    *AUTHENTICATION,
+    "gatehouse.audit.verification",
+    "gatehouse.audit.export",
+    "requests",  # a recording's fetch and deletion (gatehouse.voice.vendors)
+    compliance.load_reference_data,
 )
 
 

@@ -26,7 +26,12 @@ SETTINGS = require(DispatchSettings)
 freshness.register_with_runtime()
 # The domain each entry calls loads at its first request (five functions share this module, each
 # calling one entry); under SnapStart, before the snapshot instead, with the compliance data.
-DOMAIN = ("gatehouse.dispatch.run", "gatehouse.dispatch.settle", "gatehouse.dispatch.batch", "gatehouse.contacts.checks")
+DOMAIN = (
+    "gatehouse.dispatch.run",
+    "gatehouse.dispatch.settle",
+    "gatehouse.dispatch.batch",
+    "gatehouse.contacts.checks",
+)
 freshness.load_before_snapshot(*DOMAIN, "gatehouse.tenancy.scope", compliance.load_reference_data)
 
 # The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.

@@ -26,7 +26,10 @@ freshness.register_with_runtime()
 # The import's domain loads at the first request (the event is checked first); under
 # SnapStart, before the snapshot instead, with the compliance data.
 freshness.load_before_snapshot(
-    "gatehouse.contacts.checks", "gatehouse.contacts.imports", "gatehouse.tenancy.scope", compliance.load_reference_data
+    "gatehouse.contacts.checks",
+    "gatehouse.contacts.imports",
+    "gatehouse.tenancy.scope",
+    compliance.load_reference_data,
 )
 
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]

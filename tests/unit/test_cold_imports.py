@@ -128,6 +128,16 @@ def test_no_handler_loads_a_provider_sdk_at_import(logical_id: str) -> None:
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_no_handler_loads_an_http_client_at_import(logical_id: str) -> None:
+    """requests goes with the call that fetches a recording or asks a provider."""
+    assert not loaded(modules_after_import(logical_id), "requests")
+
+
+def test_the_api_holds_the_http_client_in_its_snapshot() -> None:
+    assert loaded(modules_in_snapshot("ApiFunction"), "requests")
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
 def test_no_handler_loads_audit_signing_cryptography_or_phone_metadata_at_import(logical_id: str) -> None:
     modules = modules_after_import(logical_id)
     assert [name for name in ON_FIRST_USE if loaded(modules, name)] == []
@@ -167,8 +177,16 @@ FIRST_REQUEST = {
     "DispatchBatchFunction": ("gatehouse.dispatch.batch", "gatehouse.contacts.checks", "pynamodb"),
     "DispatchSettleFunction": ("gatehouse.dispatch.settle", "gatehouse.tenancy.scope", "pynamodb"),
     "ContactIntakeFunction": ("gatehouse.contacts.imports", "gatehouse.contacts.checks", "pynamodb"),
-    "EventsFunction": ("gatehouse.events.stream", "gatehouse.notifications", "gatehouse.endpoints", "pynamodb"),
+    "EventsFunction": (
+        "gatehouse.events.stream",
+        "gatehouse.notifications",
+        "gatehouse.endpoints",
+        "pynamodb",
+    ),
     "EventDeliveriesFunction": ("gatehouse.endpoints.delivery", "gatehouse.endpoints.queue", "pynamodb"),
+    "SchedulerFunction": ("gatehouse.tenancy.scope", "gatehouse.tenancy.directory", "pynamodb"),
+    # Each route's records and the tenant's secrets, once its signature is to be checked.
+    "WebhooksFunction": ("gatehouse.webhooks.refs", "gatehouse.vault", "gatehouse.billing", "pynamodb"),
 }
 
 
