@@ -9,6 +9,11 @@ connect, so an import that calls AWS fails). The child times the import alone wi
 ``time.perf_counter``; each measurement runs once to warm the bytecode cache, then
 ``--runs`` times, and the median is printed. X-Ray tracing is off, as under ``sam local``.
 
+Wall clock moves with the machine's load. ``--instructions`` counts CPU instructions instead
+(valgrind's cachegrind, one run each, which load does not change): each child's count less
+that of a child that imports nothing, printed as ``cold_import_instructions_<name>`` and
+``cold_import_instruction_ratio_<name>`` (over the same for ``import boto3``).
+
 Prints ``name: value`` lines only, and never judges a time: it exits non-zero only when
 a handler module fails to import or lacks its handler function.
 """
@@ -61,7 +66,10 @@ def import_boto3():
     importlib.import_module("boto3")
     return time.perf_counter() - start
 
-seconds = import_boto3() if sys.argv[1] == "boto3" else import_handler(*sys.argv[2:])
+if sys.argv[1] == "nothing":
+    seconds = 0.0
+else:
+    seconds = import_boto3() if sys.argv[1] == "boto3" else import_handler(*sys.argv[2:])
 print(f"{seconds * 1000:.3f}")
 """
 
@@ -164,6 +172,53 @@ def run_child(args: list[str], env: dict[str, str], cwd: Path) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
+def instructions(args: list[str], env: dict[str, str], cwd: Path) -> int:
+    """The CPU instructions of one child from start to exit, counted by cachegrind."""
+    run_child(args, env, cwd)  # compiles bytecode first, as the timed runs do
+    result = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-I",
+            "-c",
+            CHILD,
+            *args,
+        ],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    if result.returncode != 0 or found is None:
+        raise ImportFailed(result.stderr.strip()[-2000:] or f"exit status {result.returncode}")
+    return int(found.group(1).replace(",", ""))
+
+
+def count(handlers: list[Handler], home: Path) -> bool:
+    """Print instruction counts; return whether every handler imported."""
+    nothing = instructions(["nothing"], base_env(home), ROOT)
+    boto3 = instructions(["boto3"], base_env(home), ROOT) - nothing
+    print(f"cold_import_instructions_boto3: {boto3}")
+    imported = True
+    for handler in handlers:
+        env = {**handler.env, **base_env(home)}
+        try:
+            own = instructions(handler_args(handler), env, handler.function_dir) - nothing
+        except ImportFailed as error:
+            print(f"{handler.function}: import of {handler.module_path} failed\n{error}", file=sys.stderr)
+            imported = False
+            continue
+        print(f"cold_import_instructions_{handler.function}: {own}")
+        print(f"cold_import_instruction_ratio_{handler.function}: {own / boto3:.2f}", flush=True)
+    return imported
+
+
 def median_ms(args: list[str], env: dict[str, str], cwd: Path, runs: int) -> float:
     run_child(args, env, cwd)  # warm-up: compiles bytecode, not measured
     return statistics.median(run_child(args, env, cwd) for _ in range(runs))
@@ -202,13 +257,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="measured runs per module (median printed)")
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count CPU instructions with valgrind instead of timing"
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="measure only these functions (snake names)")
     options = parser.parse_args()
     handlers = discover(options.template.resolve())
+    if options.only is not None:
+        handlers = [handler for handler in handlers if handler.function in options.only]
     if not handlers:
         print(f"no AWS::Serverless::Function in {options.template}", file=sys.stderr)
         return 1
     # An empty home: no ~/.aws of this machine leaks into the children.
     with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as home:
+        if options.instructions:
+            return 0 if count(handlers, Path(home)) else 1
         return 0 if measure(handlers, options.runs, Path(home)) else 1
 
 

@@ -19,7 +19,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
-from guards import audit_support_access, authenticate, public, route_guards, validate_after_guards
+from guards import (
+    AUTHENTICATION,
+    audit_support_access,
+    authenticate,
+    public,
+    route_guards,
+    validate_after_guards,
+)
 
 from gatehouse import compliance, freshness
 from gatehouse.clock import Clock, utc_now
@@ -72,7 +79,11 @@ SETTINGS = require(ApiSettings)
 freshness.register_with_runtime()
 # Loaded on first use; under SnapStart, before the snapshot instead.
 freshness.load_before_snapshot(
-    "gatehouse.audit.verification", "gatehouse.audit.export", compliance.load_reference_data
+    *AUTHENTICATION,
+    "gatehouse.audit.verification",
+    "gatehouse.audit.export",
+    "requests",  # a recording's fetch and deletion (gatehouse.voice.vendors)
+    compliance.load_reference_data,
 )
 
 

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from guards import CALLER
 
-from gatehouse.dnc import WARNING_HEADER, unscrubbed_warning
+from gatehouse import dnc
 from gatehouse.ids import is_tenant_id
 
 _warning: ContextVar[str | None] = ContextVar("dnc_warning", default=None)
@@ -31,7 +31,7 @@ def note_dnc_warning(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
     found = app.context.get(CALLER)
     # The operator console acts in no tenant: it has no DNC provider to warn about.
     if found is not None and is_tenant_id(found.tenant_id):
-        _warning.set(unscrubbed_warning(found.tenant_id))
+        _warning.set(dnc.unscrubbed_warning(found.tenant_id))
     return next_middleware(app)
 
 
@@ -46,8 +46,8 @@ def with_dnc_warning(response: dict[str, Any]) -> dict[str, Any]:
         return response
     multi = response.get("multiValueHeaders")
     if isinstance(multi, dict):
-        multi.pop(WARNING_HEADER, None)
-    warned = {**response, "headers": {**(response.get("headers") or {}), WARNING_HEADER: warning}}
+        multi.pop(dnc.WARNING_HEADER, None)
+    warned = {**response, "headers": {**(response.get("headers") or {}), dnc.WARNING_HEADER: warning}}
     return _with_field(warned, warning)
 
 

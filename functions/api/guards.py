@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -27,14 +27,27 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from gatehouse.config import get_settings
-from gatehouse.conversations import access
 from gatehouse.errors import Forbidden, Unauthorized
-from gatehouse.identity import csrf, limits, operators, sessions
-from gatehouse.identity.api_keys import authenticate_api_key
+from gatehouse.identity import csrf
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import PUBLIC, OperatorOnly, Permission, Public
 from gatehouse.observability import for_tenant
-from gatehouse.tenancy import TenantScope
+
+if TYPE_CHECKING:
+    from gatehouse.identity import sessions
+    from gatehouse.tenancy import TenantScope
+
+# What authenticating a caller reads and writes (sessions, API keys, the failure limits, the
+# operators' support trail, scoped access) loads at the first request that needs it, so the
+# API registers its routes without the data door; under SnapStart, before the snapshot.
+AUTHENTICATION = (
+    "gatehouse.identity.sessions",
+    "gatehouse.identity.api_keys",
+    "gatehouse.identity.limits",
+    "gatehouse.identity.operators",
+    "gatehouse.conversations.access",
+    "gatehouse.tenancy.scope",
+)
 
 _KEY_ID = re.compile(r"ghk_(?P<kid>[a-z2-7]{26})_")
 CALLER = "caller"
@@ -101,6 +114,8 @@ def public() -> list[Callable[..., Any]]:
 
 def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Resolve the caller from the API key or the session cookie; a presented but bad one is always 401."""
+    from gatehouse.identity import limits, sessions  # noqa: PLC0415 - see AUTHENTICATION
+
     event = app.current_event
     headers = event.headers
     allowed = get_settings().allowed_origins
@@ -148,6 +163,9 @@ def _refuse_repeated_authorization(event: APIGatewayProxyEvent) -> None:
 
 def _api_key_caller(header: str, source_ip: str | None) -> Caller:
     """The caller an ``Authorization: Bearer`` header names; a failure is counted and limited."""
+    from gatehouse.identity import limits  # noqa: PLC0415 - see AUTHENTICATION
+    from gatehouse.identity.api_keys import authenticate_api_key  # noqa: PLC0415
+
     scheme, _, token = header.partition(" ")
     try:
         if scheme.lower() != "bearer" or not token:
@@ -166,6 +184,8 @@ def audit_support_access(app: APIGatewayRestResolver, next_middleware: NextMiddl
     response = next_middleware(app)
     found = app.context.get(CALLER)
     if isinstance(found, Caller) and found.read_only and response.status_code < 400:
+        from gatehouse.identity import operators  # noqa: PLC0415 - see AUTHENTICATION
+
         operators.record_support_request(found, app.current_event.http_method, app.current_event.path)
     return response
 
@@ -218,6 +238,8 @@ def caller(router: Router | APIGatewayRestResolver) -> Caller:
 
 def current_session(router: Router | APIGatewayRestResolver) -> sessions.Session:
     """The signed-in person's session; API keys have none."""
+    from gatehouse.identity import sessions  # noqa: PLC0415 - see AUTHENTICATION
+
     found = router.context.get(SESSION)
     if not isinstance(found, sessions.Session):
         raise Forbidden("this route is for a signed-in person (session cookie), not an API key")
@@ -245,5 +267,8 @@ def scope(router: Router | APIGatewayRestResolver) -> TenantScope:
     It carries the caller's restriction (``conversations.access``): with scoped access, a
     member's or viewer's reads of contacts and conversations stop at their campaigns.
     """
+    from gatehouse.conversations import access  # noqa: PLC0415 - see AUTHENTICATION
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415
+
     found = caller(router)
     return TenantScope(found.tenant_id, restriction=access.restriction_for(found))

@@ -8,24 +8,31 @@ that into a blocked outcome; nothing a Catch leads to ever sends.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gatehouse import compliance, freshness
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import DispatchSettings, require
-from gatehouse.dispatch import run as runs
-from gatehouse.dispatch import settle as bookkeeping
 from gatehouse.observability import for_tenant, logger, metrics, tracer
-from gatehouse.tenancy import TenantScope
+
+if TYPE_CHECKING:
+    from gatehouse.dispatch import run as runs
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(DispatchSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
-# Loaded on first use; under SnapStart, before the snapshot instead.
-freshness.load_before_snapshot(compliance.load_reference_data)
+# The domain each entry calls loads at its first request (five functions share this module, each
+# calling one entry); under SnapStart, before the snapshot instead, with the compliance data.
+DOMAIN = (
+    "gatehouse.dispatch.run",
+    "gatehouse.dispatch.settle",
+    "gatehouse.dispatch.batch",
+    "gatehouse.contacts.checks",
+)
+freshness.load_before_snapshot(*DOMAIN, "gatehouse.tenancy.scope", compliance.load_reference_data)
 
 # The gates' "now"; the local runtime may pin it (``LocalRuntime.set_clock``) to check decisions.
 clock: Clock = utc_now
@@ -41,6 +48,8 @@ def _keys(run: runs.RunInput) -> None:
 @metrics.log_metrics
 def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Gate 1 for the whole run: an active tenant and a running campaign, or it raises (blocked)."""
+    from gatehouse.dispatch import run as runs  # noqa: PLC0415 - see DOMAIN
+
     run = runs.RunInput.model_validate(event)
     _keys(run)
     return runs.check_run(run).model_dump()
@@ -50,6 +59,8 @@ def tenant_gate(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def plan_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from gatehouse.dispatch import run as runs  # noqa: PLC0415 - see DOMAIN
+
     page = runs.PageInput.model_validate(event)
     _keys(page)
     return runs.plan_page(page, clock=clock).model_dump()
@@ -60,8 +71,10 @@ def plan_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Gates 1-7 for one batch of up to 500 contacts; returns counts only (no contact data leaves)."""
-    from gatehouse.contacts import checks  # noqa: PLC0415 - only this entry scrubs and reads suppression
+    from gatehouse.contacts import checks  # noqa: PLC0415 - see DOMAIN
+    from gatehouse.dispatch import run as runs  # noqa: PLC0415
     from gatehouse.dispatch.batch import run_batch  # noqa: PLC0415
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415
 
     batch = runs.BatchInput.model_validate(event)
     _keys(batch)
@@ -93,6 +106,9 @@ def send_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 def settle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The run's bookkeeping, never a send: a failed batch's contacts, or how the run ended."""
+    from gatehouse.dispatch import run as runs  # noqa: PLC0415 - see DOMAIN
+    from gatehouse.dispatch import settle as bookkeeping  # noqa: PLC0415
+
     if event.get("settle") == "batch":
         batch = runs.BatchInput.model_validate(event)
         _keys(batch)
@@ -112,6 +128,7 @@ def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str
     The API may not decrypt credentials itself; requests name the tenant, never a secret.
     """
     from gatehouse.providers.checks import CheckRequest, run_check  # noqa: PLC0415 - off the gates' cold path
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415
 
     if event.get("operation") == "dnc_lookup":
         from gatehouse.dnc.lookups import DncLookupRequest, lookup_here  # noqa: PLC0415

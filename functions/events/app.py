@@ -18,13 +18,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gatehouse import freshness
 from gatehouse.config import EventsSettings, require
-from gatehouse.events import consumers, stream
+from gatehouse.events import consumers
 from gatehouse.observability import for_tenant, logger, metrics, tracer
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(EventsSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
+# Reading a record (and the audit entry format it checks) and the consumers load at the first
+# batch; under SnapStart, before the snapshot instead.
+freshness.load_before_snapshot("gatehouse.events.stream", "gatehouse.notifications", "gatehouse.endpoints")
 
 # Who hears of each occurrence, in order: dotted names imported on first use (a name that
 # does not import fails the batch, which is retried). Tests may append a callable.
@@ -37,6 +40,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    from gatehouse.events import stream  # noqa: PLC0415 - see load_before_snapshot above
+
     for occurrence in stream.occurrences(record.raw_event):
         for_tenant(occurrence.tenant_id)
         consumers.hand_over(occurrence, CONSUMERS)

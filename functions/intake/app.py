@@ -16,18 +16,21 @@ from pydantic import ConfigDict, Field
 
 from gatehouse import compliance, freshness
 from gatehouse.config import IntakeSettings, require
-from gatehouse.contacts import checks
-from gatehouse.contacts.imports import run_queued_import
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import for_tenant, logger, metrics, tracer
-from gatehouse.tenancy import TenantScope
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(IntakeSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
-# Loaded on first use; under SnapStart, before the snapshot instead.
-freshness.load_before_snapshot(compliance.load_reference_data)
+# The import's domain loads at the first request (the event is checked first); under
+# SnapStart, before the snapshot instead, with the compliance data.
+freshness.load_before_snapshot(
+    "gatehouse.contacts.checks",
+    "gatehouse.contacts.imports",
+    "gatehouse.tenancy.scope",
+    compliance.load_reference_data,
+)
 
 TenantId = Annotated[str, Field(pattern=r"^tnt_[a-z2-7]{26}$")]
 
@@ -44,6 +47,10 @@ class ImportRequest(GatehouseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from gatehouse.contacts import checks  # noqa: PLC0415 - see load_before_snapshot above
+    from gatehouse.contacts.imports import run_queued_import  # noqa: PLC0415
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415
+
     request = ImportRequest.model_validate(event)
     for_tenant(request.tenant_id)
     logger.thread_safe_append_keys(import_id=request.import_id)

@@ -34,9 +34,11 @@ freshness.register_with_runtime()
 clock: Clock = utc_now
 
 # Each job imports its own modules when it runs: a cold start loads the tenant walk every job
-# shares (gatehouse.jobs.tenants, the data door) and only the one job its rule names; under
-# SnapStart they are all loaded before the snapshot.
+# shares (gatehouse.jobs.tenants; the data door at its first read) and only the one job its
+# rule names; under SnapStart they are all loaded before the snapshot.
 freshness.load_before_snapshot(
+    "gatehouse.tenancy.scope",
+    "gatehouse.tenancy.directory",
     "gatehouse.jobs.heartbeat",
     "gatehouse.jobs.audit_checkpoints",
     "gatehouse.jobs.dnc_rescrub",

@@ -12,7 +12,7 @@ once by its provider id (``gatehouse.webhooks.replay``); a replay gets the first
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -29,30 +29,38 @@ from inbound import (
     require_media_type,
 )
 
-from gatehouse import billing, compliance, freshness
+from gatehouse import compliance, freshness
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import WebhooksSettings, get_settings, require
 from gatehouse.errors import GatehouseError, PayloadTooLarge
 from gatehouse.observability import for_tenant, logger, metrics, tracer
-from gatehouse.tenancy import TenantScope
-from gatehouse.vault import (
-    IntegrationNotConnected,
-    Provider,
-    SealRejected,
-    VoiceAgentCredentials,
-    VoiceVendor,
-    resolve,
-)
 from gatehouse.web import error_body, proxy_error, request_body_size, with_security_headers
-from gatehouse.webhooks import inbound_sms, refs, replay, signatures, status, voice_events, voice_wire
+from gatehouse.webhooks import signatures
 from gatehouse.webhooks.signatures import FormParams
+
+if TYPE_CHECKING:
+    from gatehouse.vault import VoiceAgentCredentials
+    from gatehouse.webhooks import replay, status, voice_events
 
 # Checked at cold start: a variable the template gives this function and it lacks fails the import.
 SETTINGS = require(WebhooksSettings)
 # SnapStart: every restored environment drops what init cached and reseeds (gatehouse.freshness).
 freshness.register_with_runtime()
-# Loaded on first use; under SnapStart, before the snapshot instead.
-freshness.load_before_snapshot(compliance.load_reference_data)
+# What a route reads and writes once a signature holds (the tenant's ref and secrets, the replay
+# record, the message, status, call and billing records) loads at the first request that
+# reaches it; under SnapStart, before the snapshot instead, with the compliance data.
+ON_FIRST_REQUEST = (
+    "gatehouse.webhooks.refs",
+    "gatehouse.webhooks.replay",
+    "gatehouse.vault",
+    "gatehouse.tenancy.scope",
+    "gatehouse.webhooks.inbound_sms",
+    "gatehouse.webhooks.status",
+    "gatehouse.webhooks.voice_events",
+    "gatehouse.webhooks.voice_wire",
+    "gatehouse.billing",
+)
+freshness.load_before_snapshot(*ON_FIRST_REQUEST, compliance.load_reference_data)
 
 # "Now" for what a text in records (when it arrived, a hold's time): the local runtime
 # (``set_clock``) pins it with the gates' clock, so a pinned run reads as one timeline.
@@ -74,6 +82,8 @@ def _reply(reply: replay.Reply) -> Response[str]:
 def _twiml(text: str | None) -> replay.Reply:
     from twilio.twiml.messaging_response import MessagingResponse  # noqa: PLC0415 - only inbound SMS answers in TwiML
 
+    from gatehouse.webhooks import replay  # noqa: PLC0415 - see ON_FIRST_REQUEST
+
     answer = MessagingResponse()
     if text:
         answer.message(text)
@@ -81,6 +91,9 @@ def _twiml(text: str | None) -> replay.Reply:
 
 
 def _twilio_token(tenant_id: str | None) -> str:
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.vault import IntegrationNotConnected, Provider, SealRejected, resolve  # noqa: PLC0415
+
     if tenant_id is None:
         return ""
     try:
@@ -92,6 +105,8 @@ def _twilio_token(tenant_id: str | None) -> str:
 
 def _verified_twilio(ref: str) -> tuple[str, FormParams]:
     """The tenant and the form fields of a Twilio request whose signature holds; otherwise the one 401."""
+    from gatehouse.webhooks import refs  # noqa: PLC0415 - see ON_FIRST_REQUEST
+
     event = app.current_event
     require_media_type(event, FORM)
     params = form_params(event, "twilio")
@@ -107,6 +122,9 @@ def _verified_twilio(ref: str) -> tuple[str, FormParams]:
 
 @app.post("/webhooks/twilio/<ref>/sms")
 def twilio_inbound_sms(ref: str) -> Response[str]:
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.webhooks import inbound_sms, replay  # noqa: PLC0415
+
     tenant_id, params = _verified_twilio(ref)
     sms = inbound_sms.InboundSms(
         message_sid=field(params, "MessageSid"),
@@ -133,6 +151,8 @@ def twilio_inbound_sms(ref: str) -> Response[str]:
 
 @app.post("/webhooks/twilio/<ref>/message-status")
 def twilio_message_status(ref: str) -> Response[str]:
+    from gatehouse.webhooks import status  # noqa: PLC0415 - see ON_FIRST_REQUEST
+
     tenant_id, params = _verified_twilio(ref)
     update = status.from_twilio(
         status.Kind.MESSAGE,
@@ -146,6 +166,8 @@ def twilio_message_status(ref: str) -> Response[str]:
 
 @app.post("/webhooks/twilio/<ref>/call-status")
 def twilio_call_status(ref: str) -> Response[str]:
+    from gatehouse.webhooks import status, voice_wire  # noqa: PLC0415 - see ON_FIRST_REQUEST
+
     tenant_id, params = _verified_twilio(ref)
     sid, word = field(params, "CallSid"), field(params, "CallStatus")
     update = status.from_twilio(
@@ -170,6 +192,9 @@ def twilio_call_status(ref: str) -> Response[str]:
 def _status_reply(
     tenant_id: str, update: status.StatusUpdate, call_event: voice_events.CallEvent | None = None
 ) -> Response[str]:
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.webhooks import replay, status, voice_events  # noqa: PLC0415
+
     scope = TenantScope(tenant_id)
     request_id = _request_id()
 
@@ -184,6 +209,15 @@ def _status_reply(
 
 
 def _voice_agent(tenant_id: str | None) -> VoiceAgentCredentials | None:
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.vault import (  # noqa: PLC0415
+        IntegrationNotConnected,
+        Provider,
+        SealRejected,
+        VoiceAgentCredentials,
+        resolve,
+    )
+
     if tenant_id is None:
         return None
     try:
@@ -195,6 +229,8 @@ def _voice_agent(tenant_id: str | None) -> VoiceAgentCredentials | None:
 
 def _voice_signed(agent: VoiceAgentCredentials | None, body: bytes) -> bool:
     """The event's signature, by the tenant's vendor's own scheme and with the tenant's own key."""
+    from gatehouse.vault import VoiceVendor  # noqa: PLC0415 - see ON_FIRST_REQUEST
+
     if agent is None:
         return False
     headers = app.current_event.headers
@@ -208,6 +244,9 @@ def _voice_signed(agent: VoiceAgentCredentials | None, body: bytes) -> bool:
 
 @app.post("/webhooks/voice-agent/<ref>")
 def voice_agent_event(ref: str) -> Response[str]:
+    from gatehouse.tenancy import TenantScope  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.webhooks import refs, replay, status, voice_events  # noqa: PLC0415
+
     event = app.current_event
     require_media_type(event, JSON)
     body = raw_body(event, "voice_agent")
@@ -235,6 +274,9 @@ def voice_agent_event(ref: str) -> Response[str]:
 
 @app.post("/webhooks/stripe")
 def stripe_event() -> Response[str]:
+    from gatehouse import billing  # noqa: PLC0415 - see ON_FIRST_REQUEST
+    from gatehouse.webhooks import replay  # noqa: PLC0415
+
     event = app.current_event
     require_media_type(event, JSON)
     payload = raw_body(event, "stripe").decode("utf-8", errors="replace")

@@ -10,7 +10,9 @@ signatures; ``export_jsonl``/``export_csv`` stream a chain with its hashes and
 
 Signing, verifying and exporting load on first use (module ``__getattr__``): every handler
 records entries, few sign or check them, and those modules bring cryptography's key loading
-and KMS signing with them.
+and KMS signing with them. Recording and reading entries (``changes``, ``log``) load on first
+use too: they bring the audit table's store, so a module that only declares what it records
+(``Actor``, ``Target``) can be imported without it.
 """
 
 from __future__ import annotations
@@ -18,17 +20,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from gatehouse.audit.changes import record, record_personal, recorded
 from gatehouse.audit.entry import Actor, ActorType, AuditEntry, BreakReason, Target
-from gatehouse.audit.log import AuditPage, append, list_entries
 
 if TYPE_CHECKING:
+    from gatehouse.audit.changes import record, record_personal, recorded
     from gatehouse.audit.checkpoints import CheckpointRun, public_key_pem, run_checkpoints
     from gatehouse.audit.export import export_checkpoints_jsonl, export_csv, export_jsonl, verify_export
+    from gatehouse.audit.log import AuditPage, append, list_entries
     from gatehouse.audit.verification import VerifyReport, verify
 
 # Name -> the module that defines it, imported when the name is first asked for.
 _ON_FIRST_USE = {
+    "record": "gatehouse.audit.changes",
+    "record_personal": "gatehouse.audit.changes",
+    "recorded": "gatehouse.audit.changes",
+    "AuditPage": "gatehouse.audit.log",
+    "append": "gatehouse.audit.log",
+    "list_entries": "gatehouse.audit.log",
     "CheckpointRun": "gatehouse.audit.checkpoints",
     "public_key_pem": "gatehouse.audit.checkpoints",
     "run_checkpoints": "gatehouse.audit.checkpoints",

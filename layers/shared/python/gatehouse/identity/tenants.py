@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
+from gatehouse import tenancy
 from gatehouse.errors import TenantNotActive
 from gatehouse.ids import is_tenant_id
-from gatehouse.tenancy import GlobalRecord, Page, get_directory
+from gatehouse.tenancy import GlobalRecord, Page
 
 TENANTS_INDEX = "TENANTS"
 PAGE_SIZE = 100
@@ -45,7 +46,7 @@ class TenantEntry(GlobalRecord):
 def find_tenant(tenant_id: str) -> TenantEntry | None:
     if not is_tenant_id(tenant_id):
         return None
-    return get_directory().get(TenantEntry, tenant_id, "PROFILE")
+    return tenancy.get_directory().get(TenantEntry, tenant_id, "PROFILE")
 
 
 def require_active_tenant(tenant_id: str) -> TenantEntry:
@@ -58,7 +59,7 @@ def require_active_tenant(tenant_id: str) -> TenantEntry:
 
 def list_tenants(limit: int = PAGE_SIZE, cursor: str | None = None) -> Page[TenantEntry]:
     """One page of every tenant (active or not), by tenant id; from the index, so eventually consistent."""
-    return get_directory().query_index(TenantEntry, TENANTS_INDEX, limit=limit, cursor=cursor)
+    return tenancy.get_directory().query_index(TenantEntry, TENANTS_INDEX, limit=limit, cursor=cursor)
 
 
 def iter_tenant_id_pages(page_size: int = PAGE_SIZE) -> Iterator[list[str]]:

@@ -16,15 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from gatehouse import tenancy
 from gatehouse.clock import Clock, utc_now
 from gatehouse.errors import GatehouseError
 from gatehouse.identity.tenants import iter_tenant_ids
 from gatehouse.observability import logger, metrics, tenant_bound
-from gatehouse.tenancy import GlobalRecord, TenantScope, get_directory
+from gatehouse.tenancy import GlobalRecord
+
+if TYPE_CHECKING:
+    from gatehouse.tenancy import TenantScope
 
 DEFAULT_MARGIN_MS: Final = 60_000  # stop this long before Lambda's timeout: one more chunk must fit
 
@@ -123,7 +127,7 @@ def run_per_tenant(
     clock: Clock = utc_now,
 ) -> JobRun:
     """Run ``work`` for every tenant, isolated; raises ``JobFailed`` after all ran if any failed."""
-    resume = get_directory().get(JobResume, "SCHEDULER", f"resume:{job}")
+    resume = tenancy.get_directory().get(JobResume, "SCHEDULER", f"resume:{job}")
     results: list[TenantResult] = []
     stopped_at: str | None = None
     for tenant_id in _in_resume_order(list(iter_tenant_ids()), resume.next_tenant if resume else None):
@@ -158,7 +162,7 @@ def _run_one(job: str, work: Callable[[TenantScope], TenantWork], tenant_id: str
 
 def _outcome(job: str, work: Callable[[TenantScope], TenantWork], tenant_id: str) -> TenantResult:
     try:
-        done = work(TenantScope(tenant_id))
+        done = work(tenancy.TenantScope(tenant_id))
     except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
         logger.warning(
             f"{job}: tenant failed", extra={"job": job, "tenant_id": tenant_id, "error": type(exc).__name__}
@@ -189,7 +193,7 @@ def _remember(job: str, resume: JobResume | None, stopped_at: str | None, clock:
     record = JobResume(job=job, next_tenant=stopped_at, updated_at=clock())
     if resume is not None:
         record = record.model_copy(update={"version": resume.version})
-    get_directory().save(record)
+    tenancy.get_directory().save(record)
 
 
 def _count(prefix: str, run: JobRun) -> None:

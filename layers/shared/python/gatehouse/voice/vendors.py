@@ -23,14 +23,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from gatehouse.config import get_settings
 from gatehouse.errors import Unavailable
 from gatehouse.observability import logger, metrics
+
+if TYPE_CHECKING:
+    import requests  # loaded by the call that fetches or deletes: an HTTP client is no import's cost
 
 
 class Vendor(StrEnum):
@@ -138,6 +139,8 @@ def fetch(url: str, vendor: Vendor, access: Access) -> Fetched:
 
 
 def _get(url: str, auth: tuple[str, str] | None, deadline: float) -> requests.Response:
+    import requests  # noqa: PLC0415 - see the import above
+
     left = deadline - time.monotonic()
     if left <= 0:
         raise _unavailable(url, "recording_fetch_timeout")
@@ -150,6 +153,8 @@ def _get(url: str, auth: tuple[str, str] | None, deadline: float) -> requests.Re
 
 
 def _body(reply: requests.Response, url: str, limit: int, deadline: float) -> Fetched:
+    import requests  # noqa: PLC0415 - see the import above
+
     with reply:
         if reply.status_code in {404, 410}:
             raise RecordingRefused("recording_gone")
@@ -215,6 +220,8 @@ def delete_vendor_copy(
     if request is None:
         return Deletion.NOT_OFFERED
     url, headers, auth = request
+    import requests  # noqa: PLC0415 - see the import above
+
     if get_settings().provider_mode == "sandbox" and not _loopback(urlsplit(url).hostname or ""):
         return Deletion.NOT_OFFERED  # the local runtime never reaches a real vendor
     try:
