@@ -31,16 +31,10 @@ from gatehouse.providers.sandbox import sandbox
 from local.demo import DEMO_CSV, DOUBTFUL_REPLY, SANDBOX_TWILIO, SANDBOX_VOICE_AGENT, run_demo
 from local.runtime import DEMO_DNC, DEMO_OWNER_EMAIL, LocalRuntime
 from tests.support.logs import JsonLines, service_logs
+from tests.support.template import scheduled_jobs
 
-JOBS = (
-    "heartbeat",
-    "audit_checkpoints",
-    "dnc_rescrub",
-    "dnc_staleness",
-    "retention_purge",
-    "dispatch_deferred",
-    "conversation_reads",
-)
+# Every job a schedule of the template runs.
+JOBS = scheduled_jobs()
 # The scheduled jobs' own lines (a job is the platform's, not a tenant's); each tenant's part of a
 # job logs a line of its own with the tenant id.
 PLATFORM_LINES = {"scheduled job done"}

@@ -24,16 +24,10 @@ from local.demo import run_demo
 from local.runtime import LocalRuntime
 from tests.infra.conftest import TEMPLATE_PATH, references
 from tests.support.signed_requests import PROVISIONING, DynamoRequest, Policies, SignedRequests
+from tests.support.template import scheduled_jobs
 
-JOBS = (
-    "heartbeat",
-    "audit_checkpoints",
-    "dnc_rescrub",
-    "dnc_staleness",
-    "retention_purge",
-    "dispatch_deferred",
-    "conversation_reads",
-)
+# Every job a schedule of the template runs.
+JOBS = scheduled_jobs()
 # A person's memberships, found at sign-in by the function: keys only, never a body.
 KEYS_ONLY = {"pk", "sk", "kind"}
 

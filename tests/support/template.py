@@ -9,6 +9,7 @@ uncached for the local runtime, which reads it once anyway.
 from __future__ import annotations
 
 import functools
+import json
 
 from local.template import Template, load_template
 
@@ -16,3 +17,13 @@ from local.template import Template, load_template
 @functools.cache
 def template() -> Template:
     return load_template()
+
+
+def scheduled_jobs() -> tuple[str, ...]:
+    """Every job a template schedule sends the scheduler function (``{"job": <name>}``), in template order."""
+    return tuple(
+        json.loads(schedule.input)["job"]
+        for fn in template().functions
+        for schedule in fn.schedules
+        if schedule.input is not None
+    )
