@@ -3,6 +3,7 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, urlOf, type Schemas } from "../api/client";
+import { BarChart } from "../chart";
 import { can } from "../roles";
 import { actorOf, useSession } from "../session";
 import { Action, Counts, Refusal, useLoad, when } from "../ui";
@@ -227,6 +228,7 @@ function Report(props: { campaign: Campaign; beat: number }): JSX.Element {
       <Refusal error={report.error} />
       {report.data && (
         <>
+          <BarChart counts={report.data.counts} noun="contacts by outcome" id="report-chart" />
           <Counts counts={report.data.counts} caption="Contacts by outcome" id="report-counts" />
           <p>
             <a href={exportUrl} download="campaign-report.csv" id="report-export">
