@@ -229,7 +229,7 @@ def add_members(owner: Page, runtime: LocalRuntime, browser: Callable[[], Page])
 def draft_and_submit(owner: Page, contacts: int) -> str:
     go(owner, "/campaigns", "Campaigns")
     owner.click("a[href='/app/campaigns/new']")
-    owner.heading("New SMS campaign")
+    owner.heading("New campaign")
     owner.fill("#name", str(DEMO_CAMPAIGN["name"]))
     owner.fill("#template", DEMO_CAMPAIGN["content"]["template"])  # type: ignore[index]
     owner.fill("#sender", "+1415555")  # not a number: the API's refusal shows at the field
