@@ -7,7 +7,7 @@ import { api, onWarning } from "./api/client";
 import { Account } from "./pages/Account";
 import { Audit } from "./pages/Audit";
 import { CampaignDetail } from "./pages/CampaignDetail";
-import { Campaigns, NewCampaign } from "./pages/Campaigns";
+import { Campaigns, EditCampaign, NewCampaign } from "./pages/Campaigns";
 import { ContactImport, ImportReport } from "./pages/ContactImport";
 import { Contacts } from "./pages/Contacts";
 import { Home } from "./pages/Home";
@@ -61,6 +61,8 @@ function Page(props: { path: string }): JSX.Element {
   if (path === "/") return <Home />;
   if (path === "/campaigns") return <Campaigns />;
   if (path === "/campaigns/new") return <NewCampaign />;
+  const edited = match("/campaigns/:id/edit", path);
+  if (edited?.id) return <EditCampaign id={edited.id} key={edited.id} />;
   const campaign = match("/campaigns/:id", path);
   if (campaign?.id) return <CampaignDetail id={campaign.id} key={campaign.id} />;
   if (path === "/audit") return <Audit />;

@@ -229,7 +229,7 @@ def add_members(owner: Page, runtime: LocalRuntime, browser: Callable[[], Page])
 def draft_and_submit(owner: Page, contacts: int) -> str:
     go(owner, "/campaigns", "Campaigns")
     owner.click("a[href='/app/campaigns/new']")
-    owner.heading("New SMS campaign")
+    owner.heading("New campaign")
     owner.fill("#name", str(DEMO_CAMPAIGN["name"]))
     owner.fill("#template", DEMO_CAMPAIGN["content"]["template"])  # type: ignore[index]
     owner.fill("#sender", "+1415555")  # not a number: the API's refusal shows at the field
@@ -261,7 +261,18 @@ def approve_run_and_report(approver: Page, runtime: LocalRuntime, campaign_url: 
     approver.wait_text("#campaign-status", "running")
     # The run ends; the campaign stays running for the contacts deferred to their next window.
     approver.wait_text("#runs .run-status", "finished", timeout=120)
-    assert "sent" in approver.find("#report-counts").text
+    counts = approver.find("#report-counts").text
+    assert "sent" in counts
+    # The same counts as a chart: a picture with a summary a screen reader reads, one bar a count.
+    chart = approver.find("#report-chart")
+    assert chart.get_attribute("role") == "img"
+    label = chart.get_attribute("aria-label") or ""
+    rows = approver.driver.find_elements(By.CSS_SELECTOR, "#report-counts tbody tr")
+    assert len(chart.find_elements(By.CSS_SELECTOR, "rect.chart-bar")) == len(rows)
+    for row in rows:
+        name, count = row.find_element(By.TAG_NAME, "th").text, row.find_element(By.TAG_NAME, "td").text
+        assert f"{name} {count}" in label
+    assert label.startswith(f"{sum(int(r.find_element(By.TAG_NAME, 'td').text) for r in rows)} contacts")
     approver.find("#report-items")
     approver.check("campaign-report", screenshot=True)
 

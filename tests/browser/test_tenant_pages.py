@@ -363,3 +363,41 @@ def test_a_viewer_is_offered_none_of_these_controls(
     viewer.heading("Sign in")  # every session ended, this one included
     viewer.open("/sessions")
     viewer.heading("Sign in")
+
+
+def test_an_owner_edits_a_drafts_name_and_start_in_the_campaign_form(
+    runtime: LocalRuntime, owner: Page, scene: dict[str, str]
+) -> None:
+    assert runtime.demo is not None
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    audience = {"contact_ids": sorted(scene.values())}
+    spec = {**DEMO_CAMPAIGN, "name": "Spring draft", "audience": audience}
+    draft = client.expect(201, "POST", "/campaigns", spec)
+    owner.open(f"/campaigns/{draft['campaign_id']}")
+    owner.wait_text("#campaign-status", "draft")
+    owner.click(f"a[href='/app/campaigns/{draft['campaign_id']}/edit']")
+    owner.heading("Edit Spring draft")
+    assert owner.find("#name").get_attribute("value") == "Spring draft"  # the form opens on the saved spec
+    owner.fill("#name", "Spring reminder")
+    # A datetime-local input is the browser's own widget: set its value as a person's pick would.
+    owner.driver.execute_script(
+        "const input = document.querySelector('#start-at');"
+        "input.value = '2031-04-02T09:30';"
+        "input.dispatchEvent(new Event('input', {bubbles: true}));"
+    )
+    owner.fill("#throughput", "0")  # out of range: the API's 422 shows at the field, nothing is saved
+    owner.click("button[type=submit]")
+    assert owner.find("#throughput_per_sender_per_minute-error").text
+    owner.check("campaign-form-refused")
+    assert client.expect(200, "GET", f"/campaigns/{draft['campaign_id']}")["spec"]["name"] == "Spring draft"
+    owner.fill("#throughput", "60")
+    owner.click("button[type=submit]")
+    owner.heading("Spring reminder")
+    owner.wait_text("#spec-schedule", "starts")
+    owner.check("campaign-edited")
+    saved = client.expect(200, "GET", f"/campaigns/{draft['campaign_id']}")["spec"]
+    expected = owner.driver.execute_script("return new Date('2031-04-02T09:30').toISOString();")
+    assert saved["name"] == "Spring reminder"
+    chosen = datetime.fromisoformat(expected.replace("Z", "+00:00"))  # the browser's zone, in UTC
+    assert datetime.fromisoformat(saved["start_at"]) == chosen
+    assert saved["end_at"] is None

@@ -3,9 +3,10 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, urlOf, type Schemas } from "../api/client";
+import { BarChart } from "../chart";
 import { can } from "../roles";
 import { actorOf, useSession } from "../session";
-import { Action, Counts, Refusal, useLoad, when } from "../ui";
+import { Action, Counts, Link, Refusal, useLoad, when } from "../ui";
 
 type Campaign = Schemas["CampaignOut"];
 const LIVE = new Set(["running", "scheduled"]);
@@ -52,6 +53,11 @@ function Steps(props: { campaign: Campaign; fourEyes: boolean; changed: () => vo
   const [reason, setReason] = useState("");
   const actions: JSX.Element[] = [];
   if (c.status === "draft" && can.writeCampaigns(me.role)) {
+    actions.push(
+      <Link to={`/campaigns/${c.campaign_id}/edit`} class="button">
+        Edit the draft
+      </Link>,
+    );
     actions.push(<Action id="submit" label="Submit for approval" kind="primary" run={() => api.post("/campaigns/{campaign_id}/submit", { path })} done={changed} />);
   }
   if (c.status === "submitted" && can.approveCampaigns(me.role) && !(props.fourEyes && mine)) {
@@ -122,6 +128,11 @@ function Spec(props: { campaign: Campaign }): JSX.Element {
         )}
         <dt>Senders</dt>
         <dd>{spec.senders.numbers.join(", ")}</dd>
+        <dt>Schedule</dt>
+        <dd id="spec-schedule">
+          {spec.start_at ? `starts ${when(spec.start_at)}` : "starts when started"}
+          {spec.end_at && `, ends ${when(spec.end_at)}`}
+        </dd>
         <dt>Windows</dt>
         <dd>{spec.windows.map((w) => `${w.days.join(" ")} ${w.start}–${w.end}`).join("; ")}</dd>
       </dl>
@@ -227,6 +238,7 @@ function Report(props: { campaign: Campaign; beat: number }): JSX.Element {
       <Refusal error={report.error} />
       {report.data && (
         <>
+          <BarChart counts={report.data.counts} noun="contacts by outcome" id="report-chart" />
           <Counts counts={report.data.counts} caption="Contacts by outcome" id="report-counts" />
           <p>
             <a href={exportUrl} download="campaign-report.csv" id="report-export">
