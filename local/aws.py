@@ -229,10 +229,21 @@ def _create_buckets(template: Template, deployment: Deployment, s3: Any, ids: se
         # Bucket names are global and lower-case: derive one from the stack as CloudFormation does.
         name = physical_name(resolver, bucket.name, bucket.logical_id).lower()
         s3.create_bucket(Bucket=name)
+        rules = bucket_cors_rules(resolver.resolve(bucket.cors))
+        if rules:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         resolver.provide(
             bucket.logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com"
         )
         deployment.buckets[bucket.logical_id] = name
+
+
+def bucket_cors_rules(declared: Any) -> list[dict[str, Any]]:
+    """A template bucket's resolved CorsConfiguration as S3's PutBucketCors rules ([] for none)."""
+    if not isinstance(declared, dict):
+        return []  # absent, or AWS::NoValue
+    names = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+    return [{names.get(k, k): v for k, v in rule.items()} for rule in declared["CorsRules"]]
 
 
 def _create_schedule_groups(

@@ -145,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = unquote(urlsplit(self.path).path)
         if console_site.is_console_path(path):
-            served = console_site.answer(self.command, path)
+            served = console_site.answer(self.command, path, upload_origin=self.server.upload_origin)
             self._reply(served.status, served.headers, served.body)
             return
         found = find_route(self.server.routes, self.command, path)
@@ -203,6 +203,7 @@ class ApiServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.routes: list[Route] = []
         self.stage = "Prod"  # SAM's default stage name; the runtime sets the template's
+        self.upload_origin: str | None = None  # the S3 endpoint of presigned uploads; the runtime sets moto's
         self._thread: threading.Thread | None = None
         # Powertools keeps the event being resolved on a class that every resolver in a process
         # shares (BaseRouter.current_event). Lambda runs one event per container at a time; here

@@ -135,6 +135,7 @@ class LocalRuntime:
         if self._own_dynamodb is None:
             self._shared_tables = list(self.deployment.tables.values())
         self.api.stage = self._stage(resolver)
+        self.api.upload_origin = self.moto.url  # presigned import uploads go to moto's S3
         self.outbox.parent.mkdir(parents=True, exist_ok=True)
         self.outbox.write_text("", encoding="utf-8")  # each run starts with an empty outbox
         self.env = self._environment(self.deployment, self.moto, self.dynamodb_url, self.outbox)

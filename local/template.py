@@ -93,6 +93,7 @@ class Bucket:
     logical_id: str
     name: Any
     condition: str | None = None
+    cors: Any = None  # CorsConfiguration, unresolved
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,7 @@ def _queue(logical_id: str, props: dict[str, Any], condition: str | None) -> Que
 
 def _bucket(logical_id: str, props: dict[str, Any], condition: str | None) -> Bucket:
     # Encryption, public access and lifecycle settings are AWS's to enforce; moto keeps objects.
-    return Bucket(logical_id, props.get("BucketName"), condition)
+    return Bucket(logical_id, props.get("BucketName"), condition, props.get("CorsConfiguration"))
 
 
 def _role(logical_id: str, props: dict[str, Any], condition: str | None) -> Role:

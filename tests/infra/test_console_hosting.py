@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.console_site import CONSOLE_PATH, SECURITY_HEADERS
+from local.aws import bucket_cors_rules
+from local.console_site import CONSOLE_PATH, SECURITY_HEADERS, content_security_policy
 from tests.infra.conftest import references
 
+IMPORT_BUCKET_ORIGIN = "https://${ImportBucket}.s3.${AWS::Region}.amazonaws.com"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
@@ -90,9 +92,15 @@ def test_the_console_gets_the_strict_headers_the_local_runtime_sends(resources: 
     policy = resources[next(iter(references(app["ResponseHeadersPolicyId"])))]
     headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     csp = headers["ContentSecurityPolicy"]
-    assert csp["ContentSecurityPolicy"] == SECURITY_HEADERS["Content-Security-Policy"]
-    assert "unsafe-inline" not in csp["ContentSecurityPolicy"]
-    assert "frame-ancestors 'none'" in csp["ContentSecurityPolicy"]
+    # The one allowed difference: the upload origin, moto's endpoint locally, the import bucket's in AWS.
+    in_aws = csp["ContentSecurityPolicy"]["Fn::Sub"]
+    assert in_aws.count(IMPORT_BUCKET_ORIGIN) == 1
+    local_origin = "http://127.0.0.1:5000"
+    assert in_aws.replace(IMPORT_BUCKET_ORIGIN, local_origin) == content_security_policy(local_origin)
+    assert "connect-src 'self' " + IMPORT_BUCKET_ORIGIN + ";" in in_aws
+    assert "unsafe-inline" not in in_aws
+    assert "frame-ancestors 'none'" in in_aws
+    assert "${" not in in_aws.replace(IMPORT_BUCKET_ORIGIN, "")  # nothing else substituted
     hsts = headers["StrictTransportSecurity"]
     assert (
         f"max-age={hsts['AccessControlMaxAgeSec']}; includeSubDomains; preload"
@@ -102,3 +110,28 @@ def test_the_console_gets_the_strict_headers_the_local_runtime_sends(resources: 
     assert headers["FrameOptions"]["FrameOption"] == SECURITY_HEADERS["X-Frame-Options"]
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == SECURITY_HEADERS["Referrer-Policy"]
     assert all(h["Override"] is True for h in headers.values())
+
+
+def test_the_import_bucket_takes_the_consoles_upload_and_moto_gets_the_same_rules(
+    resources: dict[str, Any],
+) -> None:
+    declared = resources["ImportBucket"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    assert declared[0] == "HasAllowedOrigins"
+    assert declared[2] == {"Ref": "AWS::NoValue"}
+    (rule,) = declared[1]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]  # uploads only: nothing is read back from a browser
+    assert rule["AllowedOrigins"] == [{"Fn::Select": [0, {"Ref": "AllowedOrigins"}]}]  # the console's origin
+    # Exactly the headers the presigned URL is signed with (gatehouse.contacts.imports.create_upload).
+    assert rule["AllowedHeaders"] == ["Content-Type"]
+    assert 0 < rule["MaxAge"] <= 3600
+    resolved = {**declared[1]["CorsRules"][0], "AllowedOrigins": ["http://127.0.0.1:3000"]}
+    assert bucket_cors_rules({"CorsRules": [resolved]}) == [
+        {
+            "ID": "ConsoleUploads",
+            "AllowedMethods": ["PUT"],
+            "AllowedOrigins": ["http://127.0.0.1:3000"],
+            "AllowedHeaders": ["Content-Type"],
+            "MaxAgeSeconds": rule["MaxAge"],
+        }
+    ]
+    assert bucket_cors_rules(None) == []

@@ -11,7 +11,7 @@ import pytest
 
 from gatehouse import mail
 from local import console_site
-from local.console_site import CONTENT_SECURITY_POLICY, answer
+from local.console_site import CONTENT_SECURITY_POLICY, answer, content_security_policy
 from local.http_bridge import ApiServer
 
 
@@ -97,3 +97,30 @@ def test_the_bridge_sends_console_paths_to_the_files_and_the_rest_to_the_api(bri
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{bridge}/campaigns", timeout=10)
     assert refused.value.code == 403  # no API route in this bridge: API Gateway's answer
+
+
+def test_the_upload_origin_is_the_one_other_address_the_console_may_connect_to(dist: Path) -> None:
+    served = answer("GET", "/app/", dist, upload_origin="http://127.0.0.1:5000")
+    policy = served.headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:5000;" in policy
+    assert policy.replace(" http://127.0.0.1:5000", "") == CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://127.0.0.1:5000/path", "*", "http://a; script-src *", "'unsafe-inline'", ""]
+)
+def test_anything_but_a_plain_origin_is_refused_as_the_upload_origin(origin: str) -> None:
+    with pytest.raises(ValueError, match="upload origin"):
+        content_security_policy(origin)
+
+
+def test_the_bridge_allows_the_upload_origin_it_is_given(dist: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console_site, "CONSOLE_DIST", dist)
+    server = ApiServer(port=0)
+    server.upload_origin = "http://127.0.0.1:5000"
+    server.start()
+    try:
+        with urllib.request.urlopen(f"{server.url}/app/", timeout=10) as reply:
+            assert "connect-src 'self' http://127.0.0.1:5000;" in reply.headers["Content-Security-Policy"]
+    finally:
+        server.stop()
