@@ -30,8 +30,8 @@ async function importByUpload(file: File): Promise<ImportView> {
       credentials: "omit",
     });
   } catch {
-    // The browser refused to reach the upload address (the console's connect-src or the bucket's
-    // CORS rule does not allow it yet): say what to do instead of "failed to fetch".
+    // The browser could not reach the upload address (offline, or the console's connect-src or the
+    // bucket's CORS rule refused it): say what to do instead of "failed to fetch".
     throw new Error(
       "this browser could not upload the file to the import bucket; nothing was imported. Split it into files of " +
         "at most 240 KB, or import it through the API (POST /contacts/imports/uploads).",

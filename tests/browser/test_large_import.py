@@ -1,0 +1,66 @@
+"""A contact file over the API's inline limit goes from the console to the import bucket by the
+presigned upload (the console's connect-src and the bucket's CORS rule allow it) and is imported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.demo import Client
+from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
+from tests.browser.conftest import Page, close_page, open_page
+from tests.browser.test_tenant_pages import sign_in
+
+INLINE_BYTES = 240 * 1024  # console/src/pages/ContactImport.tsx: larger files go by upload
+GOOD_ROWS = 1100
+BAD_PHONES = ("12345", "not a number")
+
+
+def large_csv(path: Path) -> Path:
+    """Many valid contacts with long (allowed) names and ids, and a few rows with no usable phone."""
+    lines = ["phone,first_name,last_name,state,tags,external_id"]
+    for i in range(GOOD_ROWS):
+        lines.append(
+            f"+1415{200 + i // 10000}{i % 10000:04d},Row{i},{'Lastname' * 11},CA,bulk,{f'bulk-{i:05d}-' * 10}"
+        )
+    lines += [f"{phone},Bad,Phone,CA,bulk,bad-{n}" for n, phone in enumerate(BAD_PHONES)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > INLINE_BYTES
+    return path
+
+
+@pytest.fixture
+def owner(runtime: LocalRuntime) -> Iterator[Page]:
+    page, profile = open_page(runtime.api_url)
+    try:
+        sign_in(page, runtime, DEMO_OWNER_EMAIL)
+        yield page
+    finally:
+        close_page(page, profile)
+
+
+def test_a_file_over_the_inline_limit_is_uploaded_and_reported(
+    owner: Page, runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    assert runtime.demo is not None
+    owner.open("/contacts/import")
+    owner.heading("Import contacts")
+    owner.find("#csv-file").send_keys(str(large_csv(tmp_path / "bulk.csv")))
+    owner.click("#start-import")
+    owner.heading("Contact import")
+    owner.wait_text("#import-status", "completed", timeout=180)
+    import_id = owner.find("#import-id").text
+    shown = {
+        key: int(owner.find(f"#import-{key} td").text) for key in ("rows", "accepted", "created", "refused")
+    }
+    assert shown == {
+        "rows": GOOD_ROWS + len(BAD_PHONES),
+        "accepted": GOOD_ROWS,
+        "created": GOOD_ROWS,
+        "refused": len(BAD_PHONES),
+    }
+    said = Client(runtime.api_url, runtime.demo.api_key).expect(200, "GET", f"/contacts/imports/{import_id}")
+    assert said["counts"]["rows"] == shown["rows"]
+    owner.check("contact-import-large")
