@@ -261,8 +261,8 @@ def approve_run_and_report(approver: Page, runtime: LocalRuntime, campaign_url: 
     approver.wait_text("#campaign-status", "running")
     # The run ends; the campaign stays running for the contacts deferred to their next window.
     approver.wait_text("#runs .run-status", "finished", timeout=120)
-    counts = approver.find("#report-counts").text
-    assert "sent" in counts
+    # The report is read again once the run has finished: wait for its counts, not the first read.
+    approver.wait_text("#report-counts", "sent", timeout=60)
     # The same counts as a chart: a picture with a summary a screen reader reads, one bar a count.
     chart = approver.find("#report-chart")
     assert chart.get_attribute("role") == "img"
