@@ -110,7 +110,7 @@ fast: lint lint-imports types
 
 test: lint lint-imports types infra security sam-build $(NODE_TOOLS) console-check console browser-tools
 	$(PY) -m local.openapi_doc check
-	$(PY) -m pytest -n 2 --dist loadfile -q tests
+	$(PY) -m pytest -n 2 --dist loadfile -q --durations=25 tests
 	$(PY) -m tests.defences --skip-baseline
 
 # Each defence taken away in turn (tests/support/defences.py): the tests named for it must fail,
