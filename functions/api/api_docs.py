@@ -10,6 +10,7 @@ spec inlined, ``?format=json`` the spec alone, ``?format=oauth2-redirect`` the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +35,11 @@ def openapi_json(app: APIGatewayRestResolver) -> str:
     return _document(app, description=None, servers=None)
 
 
-def register(app: APIGatewayRestResolver, middlewares: list[Any]) -> None:
-    """Add GET /docs and GET /openapi.json to ``app``, both behind ``middlewares``."""
+def register(app: APIGatewayRestResolver, middlewares: list[Any], before: Callable[[], None]) -> None:
+    """Add GET /docs and GET /openapi.json to ``app``, both behind ``middlewares``.
+
+    ``before`` runs ahead of building the document: it registers the routes not loaded yet.
+    """
     freshness.load_before_snapshot(
         "aws_lambda_powertools.event_handler.openapi.models",
         "aws_lambda_powertools.event_handler.openapi.swagger_ui",
@@ -43,10 +47,12 @@ def register(app: APIGatewayRestResolver, middlewares: list[Any]) -> None:
 
     @app.get("/docs", middlewares=middlewares, include_in_schema=False)
     def swagger_ui() -> Response[str]:
+        before()
         return _swagger_ui(app)
 
     @app.get("/openapi.json", middlewares=middlewares, include_in_schema=False)
     def openapi_document() -> Response[str]:
+        before()
         return Response(status_code=200, content_type="application/json", body=openapi_json(app))
 
 

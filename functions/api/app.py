@@ -8,6 +8,12 @@ unscrubbed-DNC warning header for a tenant running on an owner's acknowledgment)
 
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import api_docs
@@ -21,6 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dnc_warning import note_dnc_warning, start_request, with_dnc_warning
 from guards import (
     AUTHENTICATION,
+    CLOCK,
     audit_support_access,
     authenticate,
     public,
@@ -28,6 +35,7 @@ from guards import (
     validate_after_guards,
 )
 
+import routes  # the package; its modules load with the first request for their paths
 from gatehouse import compliance, freshness
 from gatehouse.clock import Clock, utc_now
 from gatehouse.config import ApiSettings, get_settings, require
@@ -41,33 +49,6 @@ from gatehouse.web import (
     request_body_size,
     with_security_headers,
     with_vary_origin,
-)
-from routes import (
-    access,
-    api_keys,
-    audit,
-    billing,
-    calls,
-    campaigns,
-    contacts,
-    conversation_replies,
-    conversations,
-    declared_dates,
-    dnc,
-    event_endpoints,
-    health,
-    integrations,
-    invitations,
-    members,
-    notifications,
-    operators,
-    optout_reviews,
-    retention,
-    sessions,
-    sms_settings,
-    suppressions,
-    two_factor,
-    webhook_urls,
 )
 
 # "Now" for the routes that decide by the time (a reply's calling hours): tests and the local
@@ -104,39 +85,141 @@ def _cors() -> CORSConfig | None:
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors(), json_body_deserializer=parse_json)
 validate_after_guards(app)
 app.use(middlewares=[authenticate, audit_support_access, note_dnc_warning])
-for module in (
-    health,
-    sessions,
-    two_factor,
-    notifications,
-    members,
-    invitations,
-    api_keys,
-    contacts,
-    campaigns,
-    calls,
-    conversation_replies,
-    webhook_urls,
-    integrations,
-    event_endpoints,
-    sms_settings,
-    retention,
-    suppressions,
-    optout_reviews,
-    conversations,
-    access,
-    dnc,
-    declared_dates,
-    audit,
-    billing,
-    operators,
-):
-    app.include_router(module.router)
-api_docs.register(app, middlewares=public())
+
+# The route modules, in the order the resolver matches them, by the first segment of the paths
+# they serve. A request loads only the modules of its own segment (a cold start imports none),
+# SnapStart's snapshot and the OpenAPI document all of them. ``tests/unit/test_api_routes.py``
+# holds this index equal to the routes each module declares.
+ROUTE_MODULES: tuple[str, ...] = (
+    "health",
+    "sessions",
+    "two_factor",
+    "notifications",
+    "members",
+    "invitations",
+    "api_keys",
+    "contacts",
+    "campaigns",
+    "calls",
+    "conversation_replies",
+    "webhook_urls",
+    "integrations",
+    "event_endpoints",
+    "sms_settings",
+    "retention",
+    "suppressions",
+    "optout_reviews",
+    "conversations",
+    "access",
+    "dnc",
+    "declared_dates",
+    "audit",
+    "billing",
+    "operators",
+)
+ROUTES_BY_SEGMENT: dict[str, frozenset[str]] = {
+    "access-policy": frozenset({"access"}),
+    "account": frozenset({"two_factor"}),
+    "api-keys": frozenset({"api_keys"}),
+    "audit": frozenset({"audit"}),
+    "billing": frozenset({"billing"}),
+    "campaign-policy": frozenset({"campaigns"}),
+    "campaigns": frozenset({"campaigns", "calls", "access"}),
+    "contacts": frozenset({"contacts", "calls"}),
+    "conversations": frozenset({"conversations", "conversation_replies"}),
+    "declared-dates": frozenset({"declared_dates"}),
+    "dnc": frozenset({"dnc"}),
+    "event-endpoints": frozenset({"event_endpoints"}),
+    "health": frozenset({"health"}),
+    "integrations": frozenset({"integrations", "webhook_urls"}),
+    "invitations": frozenset({"invitations"}),
+    "me": frozenset({"notifications"}),
+    "members": frozenset({"members"}),
+    "operator": frozenset({"operators"}),
+    "optout-reviews": frozenset({"optout_reviews"}),
+    "security-policy": frozenset({"two_factor"}),
+    "session": frozenset({"sessions", "two_factor"}),
+    "sessions": frozenset({"sessions"}),
+    "settings": frozenset({"retention", "sms_settings"}),
+    "sign-in": frozenset({"sessions"}),
+    "suppressions": frozenset({"suppressions"}),
+}
+_included: set[str] = set()
+_including = threading.Lock()
+# This function's own modules, which route modules import by these names.
+_OWN_NAMES = frozenset({"api_docs", "dnc_warning", "guards", "routes"})
+_own: dict[str, ModuleType] = {"routes": routes} | {
+    name: sys.modules[name] for name in _OWN_NAMES - {"routes"}
+}
+
+
+def include_routes(path: str) -> None:
+    """Register the routes of the modules serving ``path``'s first segment, once."""
+    segment = path.lstrip("/").split("/", 1)[0]
+    wanted = ROUTES_BY_SEGMENT.get(segment, frozenset())
+    if wanted <= _included:
+        return
+    _include([name for name in ROUTE_MODULES if name in wanted])
+
+
+def include_all_routes() -> None:
+    """Register every route (the OpenAPI document, the isolation harness, SnapStart's snapshot)."""
+    if len(_included) < len(ROUTE_MODULES):
+        _include(list(ROUTE_MODULES))
+
+
+def route_permissions() -> dict[tuple[str, str], Any]:
+    """Every route the API serves with the permission it declares."""
+    include_all_routes()
+    return dict(ROUTE_PERMISSIONS)
+
+
+def _include(names: list[str]) -> None:
+    with _including, _own_modules():
+        for name in names:
+            if name in _included:
+                continue
+            module = importlib.import_module(f"routes.{name}")
+            app.include_router(module.router)
+            _included.add(name)
+        # Refuses to serve a route that declares no permission (it raises here, before any runs).
+        ROUTE_PERMISSIONS.update(route_guards(app))
+
+
+def _is_own(name: str) -> bool:
+    return name in _OWN_NAMES or name.startswith("routes.")
+
+
+@contextmanager
+def _own_modules() -> Iterator[None]:
+    """This function's modules under their own names while route modules load.
+
+    On Lambda they are in place already. The local runtime runs several functions in one
+    process and keeps each one's modules private (``local.functions``), so here they are
+    put in place for the import and what was there before is put back after it.
+    """
+    if sys.modules.get("guards") is _own["guards"]:  # this function's process, as on Lambda
+        yield
+        return
+    saved = {name: module for name, module in sys.modules.items() if _is_own(name)}
+    for name in saved:
+        del sys.modules[name]
+    sys.modules.update(_own)
+    try:
+        yield
+    finally:
+        _own.update({name: module for name, module in sys.modules.items() if _is_own(name)})
+        for name in [name for name in sys.modules if _is_own(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+api_docs.register(app, middlewares=public(), before=include_all_routes)
 
 
 def openapi_json() -> str:
     """The OpenAPI document (``local.openapi_doc`` writes and checks it)."""
+    include_all_routes()
     return api_docs.openapi_json(app)
 
 
@@ -193,7 +276,8 @@ def handle_unexpected(error: Exception) -> Response[Any]:
     return error_response(500, "internal_error", "internal error")
 
 
-ROUTE_PERMISSIONS = route_guards(app)  # refuses to start when a route declares no permission
+ROUTE_PERMISSIONS: dict[tuple[str, str], Any] = route_guards(app)  # grows as route modules load
+freshness.load_before_snapshot(include_all_routes)
 
 
 @logger.inject_lambda_context(
@@ -209,5 +293,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             with_security_headers(proxy_error(PayloadTooLarge("request body is too large"), request_id), path)
         )
     start_request()
-    app.append_context(**{conversation_replies.CLOCK: clock})
+    include_routes(path)
+    app.append_context(**{CLOCK: clock})
     return with_vary_origin(with_security_headers(with_dnc_warning(app.resolve(event, context)), path))

@@ -52,6 +52,7 @@ AUTHENTICATION = (
 _KEY_ID = re.compile(r"ghk_(?P<kid>[a-z2-7]{26})_")
 CALLER = "caller"
 SESSION = "session"
+CLOCK = "clock"  # the API entry's settable clock, handed over in the request's context
 SESSION_COOKIE = "__Host-gatehouse_session"
 CSRF_COOKIE = "__Host-gatehouse_csrf"
 Declared = Permission | Public | OperatorOnly

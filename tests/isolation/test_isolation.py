@@ -25,7 +25,7 @@ def guards_of(api_module) -> SimpleNamespace:  # type: ignore[no-untyped-def]
 
 
 def test_every_route_has_an_isolation_case(api_module) -> None:  # type: ignore[no-untyped-def]
-    served = set(api_module.ROUTE_PERMISSIONS)
+    served = set(api_module.route_permissions())
     assert missing_cases(served, CASES) == set(), "add an isolation case for each new route"
     assert set(CASES) - served == set(), "remove cases of routes that no longer exist"
 
@@ -38,7 +38,7 @@ def test_a_route_without_a_case_is_reported(api_module) -> None:  # type: ignore
     def secret_report() -> dict[str, str]:
         return {}
 
-    routes = set(api_module.ROUTE_PERMISSIONS) | set(guards.route_guards(extra))
+    routes = set(api_module.route_permissions()) | set(guards.route_guards(extra))
     assert missing_cases(routes, CASES) == {("GET", "/secret-report")}
 
 
@@ -97,7 +97,7 @@ def test_tenant_b_cannot_reach_tenant_a(api, tenant_a: TenantFixture, tenant_b: 
 def test_each_role_gets_exactly_its_permission(
     api_module, api, tenant_a: TenantFixture, route, role: Role
 ) -> None:  # type: ignore[no-untyped-def]
-    permission = api_module.ROUTE_PERMISSIONS[route]
+    permission = api_module.route_permissions()[route]
     case = CASES[route]
     target = case.target(tenant_a)
     body = target.body_for(tenant_a.users[role])

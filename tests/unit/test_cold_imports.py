@@ -214,3 +214,11 @@ def test_declaring_records_does_not_open_the_data_door() -> None:
         check=False,
     )
     assert result.stdout.split() == ["True", "gatehouse.tenancy.scope", "True"], result.stderr[-2000:]
+
+
+def test_the_api_loads_its_route_modules_per_request_and_all_of_them_before_the_snapshot() -> None:
+    route_files = {f"routes.{p.stem}" for p in (ROOT / "functions" / "api" / "routes").glob("*.py")} - {
+        "routes.__init__"
+    }
+    assert not route_files & modules_after_import("ApiFunction")
+    assert route_files <= modules_in_snapshot("ApiFunction")

@@ -7,12 +7,12 @@ for calling hours and caps, when the reply may go.
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from guards import caller, requires, scope
+from guards import CLOCK, caller, requires, scope
 from pydantic import Field
 
 from gatehouse.clock import Clock, utc_now
@@ -23,7 +23,6 @@ from routes.schemas import StrictBody, documented
 
 router = Router()
 
-CLOCK: Final = "clock"  # the API entry's settable clock, handed over in the request's context
 
 ConversationId = Annotated[
     str,
