@@ -27,12 +27,13 @@ from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact, ContactInput, ContactView
 from gatehouse.contacts.service import create
 from gatehouse.dispatch import batch as batch_module
-from gatehouse.dispatch.batch import run_batch
+from gatehouse.dispatch import gates
+from gatehouse.dispatch.batch import BatchResult, run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dispatch.export import csv_lines
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
-from gatehouse.dispatch.report import report, tally
+from gatehouse.dispatch.report import record, report, tally
 from gatehouse.dnc import WORDING, acknowledge
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.errors import Conflict
@@ -218,6 +219,8 @@ def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]
     # its outcome (settled: sent, no attempt left), or (when the ledger kept changing under each of
     # its claim rounds, as four executions at once on a loaded machine can make it) deferred the
     # contact a minute as busy: never dropped, never blocked.
+    outcome = world["scope"].require(ContactOutcome, f"{world['campaign_id']}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)  # whoever recorded last
     for r in results:
         assert (
             ann in r.sent
@@ -226,6 +229,21 @@ def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]
             or r.deferred_why.get(ann) == "attempt_ledger_busy"
         ), r
         assert ann not in r.blocked, r
+
+
+def test_an_execution_that_lost_every_claim_round_leaves_the_winners_send_on_the_report(
+    world: dict[str, Any],
+) -> None:
+    """A batch that deferred a contact as busy, recording after the claim's holder sent, changes nothing."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    loser = BatchResult()
+    loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
+    assert run(world).sent.keys() == {ann}  # the winner: claims, sends, records
+    record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # the loser's outcome, last
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
+    assert report(scope, campaign_id).counts["sent"] == 1
 
 
 def test_a_campaign_edited_while_running_sends_nothing_on_its_old_spec(world: dict[str, Any]) -> None:

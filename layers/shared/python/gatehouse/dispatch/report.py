@@ -19,6 +19,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.dispatch.delivery import Delivery, deliveries
+from gatehouse.dispatch.gates import Reason
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dnc.stamps import ScrubStatus
 from gatehouse.observability import TENANT_KEY, current_tenant, metrics
@@ -52,6 +53,7 @@ def record(  # noqa: PLR0917
     write that must be made anyway, and a transaction would charge twice for it.
     """
     records: list[TenantRecord] = []
+    busy: list[ContactOutcome] = []
     for cid in set(contacts) | set(result.blocked):
         before = earlier.get(f"{campaign_id}#{cid}")
         attempts = (before.attempts if before else 0) + (1 if cid in attempted else 0)
@@ -74,21 +76,23 @@ def record(  # noqa: PLR0917
             before.dnc_status,
         ) == (status, reason, until, attempts, dnc):
             continue  # decided as before: nothing to write
-        records.append(
-            ContactOutcome(
-                campaign_id=campaign_id,
-                contact_id=cid,
-                status=status,
-                reason=reason,
-                until=until,
-                attempts=attempts,
-                provider_ref=result.sent.get(cid) or None,
-                updated_at=now,
-                dnc_status=dnc,
-                version=before.version if before is not None else 0,
-            )
+        outcome = ContactOutcome(
+            campaign_id=campaign_id,
+            contact_id=cid,
+            status=status,
+            reason=reason,
+            until=until,
+            attempts=attempts,
+            provider_ref=result.sent.get(cid) or None,
+            updated_at=now,
+            dnc_status=dnc,
+            version=before.version if before is not None else 0,
         )
+        (busy if reason == Reason.ATTEMPT_LEDGER_BUSY.value else records).append(outcome)
     scope.batch_save(records)
+    # Contested in every claim round, so another execution may hold the claim and have recorded
+    # its send since this batch read the outcome: written only over the version read, or not at all.
+    scope.save_each(busy)
 
 
 @dataclass(frozen=True)
