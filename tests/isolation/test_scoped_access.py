@@ -224,3 +224,28 @@ def test_assigning_a_member_to_the_campaign_opens_its_contacts(
     )
     assert taken_off.status == 200, taken_off.body
     assert api("GET", f"/contacts/{setup.inside.contact_id}", **member).status == 404
+
+
+def test_a_conversation_is_assigned_only_to_a_member_who_can_open_it(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """Restricted to their campaigns, a member is never given a conversation they could not see."""
+    scoped(api, tenant_a, "assigned_campaigns")
+    admin, member_id = tenant_a.keys[Role.ADMIN], tenant_a.users[Role.MEMBER]
+
+    def give(conversation_id: str) -> Any:
+        path = f"/conversations/{conversation_id}/assignee"
+        return api("PUT", path, body={"user_id": member_id}, token=admin)
+
+    refused = give(setup.outside.conversation_id)
+    assert refused.status == 400, refused.body
+    assert refused.json()["error"]["details"] == [
+        {"field": "user_id", "reason": "outside the member's campaigns"}
+    ]
+    assert (
+        api("GET", f"/conversations/{setup.outside.conversation_id}", token=admin).json()["assigned_to"]
+        is None
+    )
+    assert give(setup.inside.conversation_id).status == 200
+    scoped(api, tenant_a, "all")
+    assert give(setup.outside.conversation_id).status == 200  # everyone sees everything again

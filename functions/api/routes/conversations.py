@@ -134,7 +134,7 @@ def mark_read(conversation_id: ConversationId) -> ConversationView:
     middlewares=requires(Permission.CONVERSATIONS_WRITE),
     summary="Assign the conversation (members: to themselves; owners and admins: to any member), audited",
     tags=["conversations"],
-    responses=documented(200, ConversationView, 403, 404, 409),
+    responses=documented(200, ConversationView, 400, 403, 404, 409),
 )
 def set_assignee(
     conversation_id: ConversationId, request: Annotated[AssigneeRequest, Body()]
