@@ -44,11 +44,11 @@ from gatehouse.dispatch.gates import Reason
 from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.errors import Conflict, TenantNotActive, Unavailable
 from gatehouse.identity.caller import Caller, system
-from gatehouse.identity.tenants import TenantStatus, find_tenant
+from gatehouse.identity.tenants import TenantEntry, TenantStatus, find_tenant
 from gatehouse.ids import new_id
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
-from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
 from gatehouse.tenancy.records import time_bound
 from gatehouse.tenancy.scope import TransactionConflict
 
@@ -218,8 +218,11 @@ class RunAdmitted(GatehouseModel):
 
 def check_run(run: RunInput) -> RunAdmitted:
     """Admit the run only for an active tenant and a running campaign; anything else raises (blocked)."""
-    entry = find_tenant(run.tenant_id)
-    campaign = TenantScope(run.tenant_id).get(Campaign, run.campaign_id)
+    scope = TenantScope(run.tenant_id)
+    profile = get_directory().key(TenantEntry, run.tenant_id, "PROFILE")
+    with scope.prefetch([profile, scope.key(Campaign, run.campaign_id)]):
+        entry = find_tenant(run.tenant_id)
+        campaign = scope.get(Campaign, run.campaign_id)
     verdict = gates.may_run(
         entry is not None and entry.status is TenantStatus.ACTIVE, campaign.status if campaign else None
     )
@@ -243,7 +246,10 @@ def plan_page(page: PageInput, *, clock: Clock = utc_now) -> PlannedPage:
     A campaign that stopped running, or whose ``end_at`` has passed, gets no more batches.
     """
     scope = TenantScope(page.tenant_id)
-    campaign = scope.require(Campaign, page.campaign_id)
+    run_key = f"{page.campaign_id}#{page.run_id}"
+    with scope.prefetch([scope.key(Campaign, page.campaign_id), scope.key(DispatchRun, run_key)]):
+        campaign = scope.require(Campaign, page.campaign_id)
+        run = scope.get(DispatchRun, run_key)
     verdict = gates.may_plan(campaign.status, campaign.spec.end_at, clock())
     if not verdict.passed:
         reason = verdict.reason.value if verdict.reason else None
@@ -251,7 +257,6 @@ def plan_page(page: PageInput, *, clock: Clock = utc_now) -> PlannedPage:
         return PlannedPage(batches=[], cursor=None, contacts=0)
     audience = campaign.spec.audience
     wanted = BATCH_SIZE * PAGE_BATCHES
-    run = scope.get(DispatchRun, f"{page.campaign_id}#{page.run_id}")
     contiguous = False
     if run is not None and run.kind is RunKind.DEFERRED and run.deferred_before is not None:
         ids, cursor = _due_page(scope, page, run.deferred_before, wanted)

@@ -190,8 +190,10 @@ def finish_run(run: RunInput, *, blocked: bool = False, clock: Clock = utc_now) 
     from gatehouse.dispatch.report import tally  # noqa: PLC0415
 
     scope = TenantScope(run.tenant_id)
-    record = scope.get(DispatchRun, f"{run.campaign_id}#{run.run_id}")
-    campaign = scope.get(Campaign, run.campaign_id)
+    run_key = f"{run.campaign_id}#{run.run_id}"
+    with scope.prefetch([scope.key(DispatchRun, run_key), scope.key(Campaign, run.campaign_id)]):
+        record = scope.get(DispatchRun, run_key)
+        campaign = scope.get(Campaign, run.campaign_id)
     if campaign is None:  # a run for a campaign this tenant does not have: nothing to record
         return RunEnd(status=RunStatus.BLOCKED, counts={}, campaign_status="unknown")
     if record is not None and record.status is not RunStatus.STARTED:
