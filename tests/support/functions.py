@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -17,6 +18,26 @@ from local.functions import LocalFunction, load_handler, load_module, settings_d
 from local.moto_patches import install_lambda_shim, remove_lambda_shim
 from tests.support import clients
 from tests.support.template import template
+
+
+def cold_environment(logical_id: str) -> dict[str, str]:
+    """The variables a fresh ``python -I`` child needs to import the function as Lambda would.
+
+    The function's ``GATEHOUSE_`` settings (placeholders where this process has none), test
+    credentials and no instance metadata, so nothing the child does can reach a real account.
+    """
+    spec = template().function(logical_id)
+    with settings_declared(spec):
+        env = {name: value for name, value in os.environ.items() if name.startswith("GATEHOUSE_")}
+    env.update(
+        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_EC2_METADATA_DISABLED="true",
+        POWERTOOLS_TRACE_DISABLED="true",
+    )
+    return env
 
 
 def load_function_module(logical_id: str) -> ModuleType:

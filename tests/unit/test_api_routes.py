@@ -9,7 +9,6 @@ declares, so a route can never be missed by the request that asks for it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -18,10 +17,8 @@ from typing import Any
 
 import pytest
 
-from local.functions import settings_declared
 from tests.support.events import invoke, proxy_event
-from tests.support.functions import load_function_module
-from tests.support.template import template
+from tests.support.functions import cold_environment, load_function_module
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "shared" / "python"
@@ -55,18 +52,7 @@ print(json.dumps(seen))
 
 def serve_cold(*events: dict[str, Any]) -> list[dict[str, Any]]:
     """A fresh process imports the API as Lambda does, then handles ``events`` in turn."""
-    spec = template().function("ApiFunction")
-    with settings_declared(spec):
-        env = {name: value for name, value in os.environ.items() if name.startswith("GATEHOUSE_")}
-    env.update(
-        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_EC2_METADATA_DISABLED="true",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_NAMESPACE="Gatehouse",
-    )
+    env = cold_environment("ApiFunction") | {"POWERTOOLS_METRICS_NAMESPACE": "Gatehouse"}
     result = subprocess.run(
         [sys.executable, "-I", "-c", SERVE, str(API_DIR), str(LAYER), json.dumps(list(events))],
         env=env,

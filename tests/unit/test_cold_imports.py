@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from local.functions import settings_declared
+from tests.support.functions import cold_environment
 from tests.support.template import template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,16 +75,7 @@ SCHEDULED_JOBS = (
 def after_import(logical_id: str) -> dict[str, list[str]]:
     """The modules a fresh import of the handler loaded, and which compliance data files it read."""
     spec = template().function(logical_id)
-    with settings_declared(spec):
-        env = {name: value for name, value in os.environ.items() if name.startswith("GATEHOUSE_")}
-    env.update(
-        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_EC2_METADATA_DISABLED="true",
-        POWERTOOLS_TRACE_DISABLED="true",
-    )
+    env = cold_environment(logical_id)
     result = subprocess.run(
         [
             sys.executable,
