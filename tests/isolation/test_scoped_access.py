@@ -249,3 +249,24 @@ def test_a_conversation_is_assigned_only_to_a_member_who_can_open_it(  # type: i
     assert give(setup.inside.conversation_id).status == 200
     scoped(api, tenant_a, "all")
     assert give(setup.outside.conversation_id).status == 200  # everyone sees everything again
+
+
+def test_a_restricted_member_adding_a_number_the_tenant_has_learns_only_that_it_exists(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """The number is the tenant's already (one contact per number): said, without naming the contact."""
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+
+    def add(number: str) -> Any:
+        return api(
+            "POST", "/contacts", body={"phone": number, "first_name": "Again", "state": "CA"}, **member
+        )
+
+    hidden, seen = add(OUTSIDE_NUMBER), add(INSIDE_NUMBER)
+    assert (hidden.status, seen.status) == (409, 409)
+    assert hidden.json()["error"]["message"] == "the tenant has this number already", hidden.body
+    assert setup.outside.contact_id not in hidden.body
+    assert (
+        seen.json()["error"]["message"] == f"the tenant has this number already as {setup.inside.contact_id}"
+    )

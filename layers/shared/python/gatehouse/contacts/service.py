@@ -117,6 +117,12 @@ def create(
     existing = scope.get(Contact, contact_id)
     if existing is not None and existing.deleted_at is None:
         raise Conflict(f"the tenant has this number already as {existing.contact_id}")
+    if existing is None and scope.restriction is not None:
+        # One contact per number in the tenant: a person restricted to their campaigns learns
+        # that the number is taken, never which contact has it.
+        existing = TenantScope(scope.tenant_id).get(Contact, contact_id)
+        if existing is not None and existing.deleted_at is None:
+            raise Conflict("the tenant has this number already")
     contact = new_contact(
         scope,
         request,
