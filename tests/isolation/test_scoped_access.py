@@ -26,7 +26,7 @@ from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Role
 from gatehouse.webhooks.inbound_sms import InboundSms, receive
 from tests.conftest import TenantFixture
-from tests.isolation.cases import CAMPAIGN, fixture_operator, session_headers
+from tests.isolation.cases import CAMPAIGN, CSV_UPLOAD, fixture_operator, session_headers
 
 INSIDE_NUMBER = "+14155550161"
 OUTSIDE_NUMBER = "+14155550162"
@@ -270,3 +270,15 @@ def test_a_restricted_member_adding_a_number_the_tenant_has_learns_only_that_it_
     assert (
         seen.json()["error"]["message"] == f"the tenant has this number already as {setup.inside.contact_id}"
     )
+
+
+def test_a_restricted_member_imports_no_contact_file(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]
+    """An import updates whichever of the tenant's contacts its rows name: not for someone kept to theirs."""
+    member = as_person(tenant_a, Role.MEMBER)
+    scoped(api, tenant_a, "assigned_campaigns")
+    inline = api("POST", "/contacts/imports", raw_body=CSV_UPLOAD, **member)
+    upload = api("POST", "/contacts/imports/uploads", **member)
+    assert (inline.status, upload.status) == (403, 403), (inline.body, upload.body)
+    assert "an owner or admin imports contact files" in inline.json()["error"]["message"]
+    scoped(api, tenant_a, "all")
+    assert api("POST", "/contacts/imports/uploads", **member).status == 201

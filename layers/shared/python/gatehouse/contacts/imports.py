@@ -31,7 +31,7 @@ from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import merged, new_contact
 from gatehouse.dnc.stamps import ScrubStamp
-from gatehouse.errors import Conflict, Invalid, Unavailable
+from gatehouse.errors import Conflict, Forbidden, Invalid, Unavailable
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission, Role
 from gatehouse.ids import new_id
@@ -325,6 +325,14 @@ def import_object_key(tenant_id: str, import_id: str) -> str:
     return f"imports/{tenant_id}/{import_id}.csv"
 
 
+def _may_import(scope: TenantScope) -> None:
+    """An import may update any of the tenant's contacts, which a person kept to their campaigns may not."""
+    if scope.restriction is not None and scope.restriction.campaigns() is not None:
+        raise Forbidden(
+            "the tenant restricts you to your campaigns' contacts; an owner or admin imports contact files"
+        )
+
+
 def start_import(
     scope: TenantScope, caller: Caller, body: bytes, mapping: dict[str, str], *, clock: Clock = utc_now
 ) -> ImportJob:
@@ -336,6 +344,7 @@ def start_import(
     from gatehouse.contacts.csv_import import read_rows  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_WRITE)
+    _may_import(scope)
     read_rows([body[: 64 * 1024]], mapping)  # the header's problems are the client's, at once
     settings = get_settings()
     if not settings.import_bucket or not settings.intake_function:
@@ -389,6 +398,7 @@ def create_upload(
     from gatehouse.contacts.csv_import import COLUMNS  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_WRITE)
+    _may_import(scope)
     unknown = sorted(set(mapping) - set(COLUMNS))
     if unknown:
         raise Invalid(
@@ -438,6 +448,7 @@ def start_uploaded(scope: TenantScope, caller: Caller, import_id: str) -> Import
     from gatehouse.contacts.csv_import import read_rows  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_WRITE)
+    _may_import(scope)
     job = get_job(scope, import_id)
     if job.status is not ImportStatus.AWAITING_UPLOAD:
         raise Conflict(f"the import is {job.status.value}, not awaiting its upload")
