@@ -46,6 +46,8 @@ def heard(runtime: LocalRuntime) -> Iterator[tuple[Recorder, DemoRun]]:
     try:
         sandbox().reset()
         found = run_demo(runtime)
+        # The sandbox's delayed status and call callbacks write too: all of them, then drain.
+        assert sandbox().callbacks.settle(timeout=60)
         runtime.drain_events()
         yield recorder, found
     finally:

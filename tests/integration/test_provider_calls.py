@@ -8,7 +8,6 @@ The sandbox records the call and, while callbacks run, posts them only to this d
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
@@ -235,13 +234,13 @@ def test_sandbox_callbacks_go_only_to_this_deployment_and_stop_with_it() -> None
         poster.start(fake.url, 0.01)
         poster.plan([Callback("http://203.0.113.9/webhooks/x", {}, b"a=1")])  # not this deployment
         poster.plan([Callback(fake.url + "/webhooks/x", {}, b"a=2")])
-        deadline = time.monotonic() + 5
-        while not poster.posted and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert poster.settle(timeout=5)  # posted and answered
         assert poster.posted == [(fake.url + "/webhooks/x", 200)]
         poster.delay_seconds = 30
         poster.plan([Callback(fake.url + "/webhooks/x", {}, b"a=3")])
+        assert not poster.settle(timeout=0.05)  # still planned
         poster.stop()
+        assert poster.settle(timeout=0.05)  # stopping drops what was planned
         assert not poster.running
         assert not [t for t in threading.enumerate() if t.name == "sandbox-callbacks"]
         assert [s.body for s in fake.seen] == [b"a=2"]

@@ -88,6 +88,7 @@ class CallbackPoster:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._posting = 0  # taken off the plan, not yet answered
         self._base_url = ""
         self.delay_seconds = 0.0
         self.posted: list[tuple[str, int]] = []  # (url, status) of every post, for tests
@@ -139,7 +140,24 @@ class CallbackPoster:
                 if self._stopping:
                     return
                 _, _, callback = heapq.heappop(self._planned)
-            self._post(callback)
+                self._posting += 1
+            try:
+                self._post(callback)
+            finally:
+                with self._lock:
+                    self._posting -= 1
+                    self._lock.notify_all()
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until every planned callback has been posted and answered; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._planned or self._posting:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(timeout=left)
+            return True
 
     def _post(self, callback: Callback) -> None:
         # Only ever this runtime's own http(s) address: ``plan`` refuses any other URL.
