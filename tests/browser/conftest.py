@@ -47,11 +47,12 @@ WAIT_SECONDS = 30.0
 
 
 @pytest.fixture(scope="module")
-def runtime(dynamodb_local: str) -> Iterator[LocalRuntime]:
+def runtime() -> Iterator[LocalRuntime]:
+    """Once per module, with its own DynamoDB Local (tests/e2e/conftest.py says why)."""
     node = shutil.which("node")
     assert node, "node is missing: `make test` installs it with the console's tools"
     subprocess.run([node, str(ROOT / "console" / "build.mjs")], check=True, timeout=120)
-    with LocalRuntime(dynamodb_url=dynamodb_local) as running:
+    with LocalRuntime() as running:
         yield running
 
 

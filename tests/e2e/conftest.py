@@ -1,8 +1,10 @@
-"""The local runtime, started once per e2e module on free loopback ports, on this worker's DynamoDB Local.
+"""The local runtime, started once per e2e module on free loopback ports, with its own DynamoDB Local.
 
 Module scope (with pytest-xdist's loadfile distribution) because moto's in-process
-mocks used by other test modules reset every backend, the runtime's included. Its
-tables carry its own stack name, so they never meet another module's.
+mocks used by other test modules reset every backend, the runtime's included. Its own
+DynamoDB Local rather than the worker's: DynamoDB Local keeps every stream record it was
+written (deleted tables' too) and each write slows with their number, so a worker's one
+shared by every runtime module got several times slower through the session.
 """
 
 from __future__ import annotations
@@ -15,6 +17,6 @@ from local.runtime import LocalRuntime
 
 
 @pytest.fixture(scope="module")
-def runtime(dynamodb_local: str) -> Iterator[LocalRuntime]:
-    with LocalRuntime(dynamodb_url=dynamodb_local) as running:
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime() as running:
         yield running

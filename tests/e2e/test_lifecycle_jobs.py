@@ -40,8 +40,8 @@ PERSON = {
 
 
 @pytest.fixture(scope="module")
-def runtime(dynamodb_local: str) -> Iterator[LocalRuntime]:
-    with LocalRuntime(dynamodb_url=dynamodb_local).start(seed=True, schedule_interval=0.5) as running:
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime().start(seed=True, schedule_interval=0.5) as running:
         yield running
 
 

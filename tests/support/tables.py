@@ -26,7 +26,8 @@ def create_tables(settings: Settings) -> None:
     for table in template().tables:
         name = getattr(settings, TABLE_SETTING[table.logical_id])
         if name not in existing:
-            create_table(client, table, name)
+            # No consumer reads these tables' streams (the local runtime's own tables have them).
+            create_table(client, table, name, stream=False)
 
 
 def empty_tables(settings: Settings) -> None:
