@@ -30,6 +30,7 @@ from tests.isolation.cases import CAMPAIGN, CSV_UPLOAD, fixture_operator, sessio
 
 INSIDE_NUMBER = "+14155550161"
 OUTSIDE_NUMBER = "+14155550162"
+NEW_NUMBER = "+14155550163"
 
 
 @dataclass(frozen=True)
@@ -251,25 +252,29 @@ def test_a_conversation_is_assigned_only_to_a_member_who_can_open_it(  # type: i
     assert give(setup.outside.conversation_id).status == 200  # everyone sees everything again
 
 
-def test_a_restricted_member_adding_a_number_the_tenant_has_learns_only_that_it_exists(  # type: ignore[no-untyped-def]
+def test_a_restricted_member_adds_no_contact_and_learns_nothing_of_the_tenants_numbers(  # type: ignore[no-untyped-def]
     api, tenant_a: TenantFixture, setup: Setup
 ) -> None:
-    """The number is the tenant's already (one contact per number): said, without naming the contact."""
+    """A new contact would be in none of their campaigns, and a 409 would say the number is the tenant's."""
     scoped(api, tenant_a, "assigned_campaigns")
     member = as_person(tenant_a, Role.MEMBER)
+    owner = tenant_a.keys[Role.OWNER]
+    listed_before = api("GET", "/contacts", token=owner, query={"limit": "100"}).json()["items"]
 
     def add(number: str) -> Any:
         return api(
             "POST", "/contacts", body={"phone": number, "first_name": "Again", "state": "CA"}, **member
         )
 
-    hidden, seen = add(OUTSIDE_NUMBER), add(INSIDE_NUMBER)
-    assert (hidden.status, seen.status) == (409, 409)
-    assert hidden.json()["error"]["message"] == "the tenant has this number already", hidden.body
+    hidden, seen, new = add(OUTSIDE_NUMBER), add(INSIDE_NUMBER), add(NEW_NUMBER)
+    assert (hidden.status, seen.status, new.status) == (403, 403, 403)
+    said = [{**r.json()["error"], "request_id": None} for r in (hidden, seen, new)]
+    assert said[0] == said[1] == said[2]  # the same answer whether or not the tenant has the number
+    assert "an owner or admin adds contacts" in new.json()["error"]["message"]
     assert setup.outside.contact_id not in hidden.body
-    assert (
-        seen.json()["error"]["message"] == f"the tenant has this number already as {setup.inside.contact_id}"
-    )
+    assert api("GET", "/contacts", token=owner, query={"limit": "100"}).json()["items"] == listed_before
+    scoped(api, tenant_a, "all")
+    assert add(NEW_NUMBER).status == 201
 
 
 def test_a_restricted_member_imports_no_contact_file(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from gatehouse.contacts.records import (
     ContactView,
 )
 from gatehouse.dnc.stamps import ScrubStamp
-from gatehouse.errors import Conflict, NotFound
+from gatehouse.errors import Conflict, Forbidden, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
@@ -111,18 +111,21 @@ def create(
     scrub: Callable[[TenantScope, list[str]], dict[str, ScrubStamp]],
     clock: Clock = utc_now,
 ) -> ContactView:
-    """Add one contact, checked against the suppression list and scrubbed; Conflict when it exists."""
+    """Add one contact, checked against the suppression list and scrubbed; Conflict when it exists.
+
+    A person kept to their campaigns' contacts adds none: a new contact is in no campaign of
+    theirs (they could not open it), and an answer about a number outside their view would
+    tell them whether the tenant has it.
+    """
     caller.require(Permission.CONTACTS_WRITE)
+    if scope.restriction is not None and scope.restriction.campaigns() is not None:
+        raise Forbidden(
+            "the tenant restricts you to your campaigns' contacts; an owner or admin adds contacts"
+        )
     contact_id = contact_id_for(scope.tenant_id, request.phone)
     existing = scope.get(Contact, contact_id)
     if existing is not None and existing.deleted_at is None:
         raise Conflict(f"the tenant has this number already as {existing.contact_id}")
-    if existing is None and scope.restriction is not None:
-        # One contact per number in the tenant: a person restricted to their campaigns learns
-        # that the number is taken, never which contact has it.
-        existing = TenantScope(scope.tenant_id).get(Contact, contact_id)
-        if existing is not None and existing.deleted_at is None:
-            raise Conflict("the tenant has this number already")
     contact = new_contact(
         scope,
         request,
