@@ -257,6 +257,12 @@ def test_the_audit_log_filters_pages_exports_and_shows_the_latest_checkpoint(
     owner.click("#audit-filter")
     WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: only_rows_with(owner, "invitation.accepted"))
     owner.check("audit-filtered", screenshot=True)
+    # The person who accepted: everything they did, over the whole log.
+    person = owner.find("#audit-entries tbody tr td:nth-child(4)").text
+    owner.click("#audit-clear")
+    owner.fill("#audit-actor", person)
+    owner.click("#audit-filter")
+    WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: only_rows_with(owner, person))
     for link, kind in (("#audit-export-jsonl", "ndjson"), ("#audit-export-csv", "csv")):
         got = fetch(owner, owner.find(link).get_attribute("href") or "")
         assert got["status"] == 200

@@ -4588,6 +4588,10 @@ export interface operations {
                 action?: string | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Only entries by this actor, `<type>:<id>` exactly as entries show it. */
+                actor?: string | null;
+                /** @description Only entries about this target, `<type>:<id>` exactly as entries show it. */
+                target?: string | null;
             };
             header?: never;
             path?: never;

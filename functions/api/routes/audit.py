@@ -18,6 +18,21 @@ from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
 router = Router()
 Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+# "<type>:<id>" exactly as entries show them (an actor's type is one of the audit's ActorType).
+ActorFilter = Annotated[
+    str | None,
+    Query(
+        pattern=rf"^({'|'.join(t.value for t in audit.ActorType)}):[^\s]{{1,200}}$",
+        description="Only entries by this actor, `<type>:<id>` exactly as entries show it.",
+    ),
+]
+TargetFilter = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z][a-z0-9_]{0,63}:[^\s]{1,200}$",
+        description="Only entries about this target, `<type>:<id>` exactly as entries show it.",
+    ),
+]
 
 
 class AuditEntryPage(GatehouseModel):
@@ -56,17 +71,32 @@ class ExportFormat(StrEnum):
     tags=["audit"],
     responses=documented(200, AuditEntryPage, 400),
 )
-def list_audit(
+def list_audit(  # noqa: PLR0917 - one parameter per filter
     limit: PageLimit = 50,
     cursor: Cursor = None,
     action: Filter = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
+    actor: ActorFilter = None,
+    target: TargetFilter = None,
 ) -> AuditEntryPage:
+    """A filtered page reads ``limit`` entries and keeps those that match: it may hold fewer, and a cursor."""
     page = audit.list_entries(
-        caller(router).tenant_id, action=action, since=since, until=until, limit=limit, cursor=cursor
+        caller(router).tenant_id,
+        action=action,
+        since=since,
+        until=until,
+        actor=audit.Actor.from_label(actor) if actor else None,
+        target=_target(target) if target else None,
+        limit=limit,
+        cursor=cursor,
     )
     return AuditEntryPage(items=[e.model_dump(mode="json") for e in page.items], next_cursor=page.cursor)
+
+
+def _target(label: str) -> audit.Target:
+    kind, _, ident = label.partition(":")
+    return audit.Target(type=kind, id=ident)
 
 
 @router.post(
