@@ -27,6 +27,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from local.demo import DEMO_CAMPAIGN, DEMO_CSV, SANDBOX_TWILIO, Client, demo_moment
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
 from tests.browser.conftest import WAIT_SECONDS, Page
+from tests.support.qr import read_qr
 
 APPROVER_EMAIL = "approver@demo.gatehouse.test"
 VIEWER_EMAIL = "viewer@demo.gatehouse.test"
@@ -85,7 +86,11 @@ def enrol_two_factor(owner: Page) -> pyotp.TOTP:
     go(owner, "/account", "Your account")
     owner.click("#enrol")
     secret = owner.find("#totp-secret").text.replace(" ", "")
-    assert owner.find("#totp-uri").text.startswith("otpauth://totp/")
+    uri = owner.find("#totp-uri").text
+    assert uri.startswith("otpauth://totp/")
+    # The code as the browser draws it, read by a decoder of its own: the link, with this secret.
+    assert read_qr(owner.find("#totp-qr").screenshot_as_png) == [uri]
+    assert pyotp.parse_uri(uri).secret == secret
     owner.check("two-factor-enrol", screenshot=True)
     totp = pyotp.TOTP(secret)
     owner.fill("#totp-code", "123456" if totp.now() != "123456" else "654321")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -16,6 +17,7 @@ from gatehouse.vault import SealRejected
 from gatehouse.vault.envelope import get_envelope
 from tests.conftest import TenantFixture
 from tests.support.browser import Browser
+from tests.support.qr import read_qr
 
 OWNER, VIEWER, MEMBER = "owner@alpha.test", "viewer@alpha.test", "member@alpha.test"
 
@@ -24,7 +26,11 @@ def enrolled(browser: Browser) -> tuple[pyotp.TOTP, list[str]]:
     started = browser.call("POST", "/account/two-factor")
     assert started.status == 201, started.body
     totp = pyotp.TOTP(started.json()["secret"])
-    assert started.json()["otpauth_uri"].startswith("otpauth://totp/")
+    uri = started.json()["otpauth_uri"]
+    assert uri.startswith("otpauth://totp/")
+    # What an authenticator app scans: the same link, whose secret makes the codes checked below.
+    assert read_qr(base64.b64decode(started.json()["otpauth_qr_png"])) == [uri]
+    assert pyotp.parse_uri(uri).secret == totp.secret
     confirmed = browser.call("POST", "/account/two-factor/confirm", body={"code": totp.now()})
     assert confirmed.status == 200, confirmed.body
     return totp, confirmed.json()["recovery_codes"]

@@ -2513,6 +2513,11 @@ export interface components {
         };
         /** Enrolled */
         Enrolled: {
+            /**
+             * Otpauth Qr Png
+             * @description the otpauth URI as a QR code for an authenticator app: PNG, base64 (it holds the secret)
+             */
+            otpauth_qr_png: string;
             /** Otpauth Uri */
             otpauth_uri: string;
             /**

@@ -1,4 +1,4 @@
-// Your own sign-in: enrol an authenticator app (its secret and otpauth URI shown once, kept only in
+// Your own sign-in: enrol an authenticator app (its QR code, secret and otpauth URI shown once, kept only in
 // this page's memory), confirm it with a code, read the recovery codes once; or turn it off.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
@@ -83,8 +83,15 @@ function TwoFactorSetup(): JSX.Element {
       {enrolment && (
         <>
           <p>
-            Add this key to your authenticator app (time-based, six digits, every 30 seconds). It is shown only now.
+            Scan this code with your authenticator app, or add the key below (time-based, six digits, every 30
+            seconds). Both are shown only now.
           </p>
+          <img
+            id="totp-qr"
+            class="qr"
+            src={`data:image/png;base64,${enrolment.otpauth_qr_png}`}
+            alt="QR code of your authenticator app's link (the key below, as a code to scan)"
+          />
           <dl>
             <dt>Key</dt>
             <dd>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated
 
@@ -28,6 +29,9 @@ RecoveryCode = Annotated[
 class Enrolled(GatehouseModel):
     secret: str = Field(description="shown once: add it to an authenticator app, then confirm with a code")
     otpauth_uri: str
+    otpauth_qr_png: str = Field(
+        description="the otpauth URI as a QR code for an authenticator app: PNG, base64 (it holds the secret)"
+    )
 
 
 class CodeRequest(StrictBody):
@@ -76,7 +80,11 @@ def enrol() -> Response[Enrolled]:
     user = get_user(session.user_id)
     enrolment = two_factor.enrol(session.user_id, user.email if user else session.user_id)
     record_personal(caller(router), "two_factor.enrolment_started", "user", session.user_id)
-    body = Enrolled(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri)
+    body = Enrolled(
+        secret=enrolment.secret,
+        otpauth_uri=enrolment.otpauth_uri,
+        otpauth_qr_png=base64.b64encode(enrolment.qr_png()).decode("ascii"),
+    )
     return Response(status_code=201, body=body, content_type="application/json")
 
 
