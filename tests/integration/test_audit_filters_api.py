@@ -60,6 +60,29 @@ def test_entries_by_one_actor_or_about_one_target_are_all_found_and_only_they(  
     assert [e["target"]["id"] for e in both] == [made[3]["key_id"], made[1]["key_id"]]  # newest first
 
 
+def test_a_filtered_page_fills_itself_from_further_reads_and_stops_after_a_few(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture
+) -> None:
+    """Newest first the admin's keys are the 2nd and 4th entries: one page of two holds both."""
+    owner, admin = tenant_a.keys[Role.OWNER], tenant_a.keys[Role.ADMIN]
+    made = [
+        api("POST", "/api-keys", token=token, body={"name": f"k{n}", "role": "viewer"}).json()
+        for n, token in enumerate((admin, owner, admin, owner))
+    ]
+    newest = api("GET", "/audit", token=owner, query={"limit": "4"}).json()["items"]
+    admin_actor = _label(newest[1]["actor"])
+    assert [_label(e["actor"]) == admin_actor for e in newest] == [False, True, False, True]
+
+    page = api("GET", "/audit", token=owner, query={"limit": "2", "actor": admin_actor}).json()
+    assert [e["target"]["id"] for e in page["items"]] == [made[2]["key_id"], made[0]["key_id"]]
+    # Nothing matches: five reads of one entry each, then an empty page with a cursor to the rest.
+    none = api("GET", "/audit", token=owner, query={"limit": "1", "action": "no.such_action"}).json()
+    assert none["items"] == []
+    assert none["next_cursor"] is not None
+    rest = _every(api, owner, action="no.such_action")
+    assert rest == []
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -90,7 +90,7 @@ export function Audit(): JSX.Element {
         <Refusal error={page.error} id="audit-error" />
         {filtered && page.data?.next_cursor && (
           <p class="quiet" id="audit-narrowed">
-            A filtered page reads 25 entries of the log and shows those that match: older entries may match too.
+            A filtered page reads up to 125 entries of the log to find 25 that match: older entries may match too.
           </p>
         )}
         <table id="audit-entries">

@@ -80,7 +80,7 @@ def list_audit(  # noqa: PLR0917 - one parameter per filter
     actor: ActorFilter = None,
     target: TargetFilter = None,
 ) -> AuditEntryPage:
-    """A filtered page reads ``limit`` entries and keeps those that match: it may hold fewer, and a cursor."""
+    """A filtered page fills itself from up to five reads; a sparse match may leave it short, and a cursor."""
     page = audit.list_entries(
         caller(router).tenant_id,
         action=action,

@@ -62,6 +62,7 @@ MAX_ENTRY_BYTES = 100_000
 _BACKOFF_BASE_SECONDS = 0.01
 _BACKOFF_CAP_SECONDS = 1.0
 MAX_PAGE = 500
+FILTERED_QUERIES = 5  # a filtered page reads at most this many Query pages to fill itself
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,10 @@ def list_entries(
 ) -> AuditPage:
     """One page of entries, newest first by default, filtered by time range, actor, action and target.
 
-    A page costs one Query over at most ``limit`` entries; with filters it may hold fewer
-    entries than ``limit`` and still carry a cursor to the next page.
+    Unfiltered, a page costs one Query over ``limit`` entries. Filtered, the page is filled:
+    each further Query reads at most as many entries as the page still lacks (so it never
+    overflows), up to ``FILTERED_QUERIES`` of them; a sparse match may still give a short
+    or empty page that carries a cursor to the rest.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
@@ -194,10 +197,21 @@ def list_entries(
         action=action,
         target=target.label if target else None,
     )
-    page = AuditStore(tenant_id).entries(
-        limit=limit, cursor=cursor, newest_first=newest_first, where=where if where != EntryFilter() else None
-    )
-    return AuditPage(items=list(_as_filtered(tenant_id, page.items)), cursor=page.cursor)
+    filtered = where != EntryFilter()
+    store = AuditStore(tenant_id)
+    found: list[AuditEntry] = []
+    for _ in range(FILTERED_QUERIES if filtered else 1):
+        page = store.entries(
+            limit=limit - len(found),
+            cursor=cursor,
+            newest_first=newest_first,
+            where=where if filtered else None,
+        )
+        found.extend(_as_filtered(tenant_id, page.items))
+        cursor = page.cursor
+        if cursor is None or len(found) == limit:
+            break
+    return AuditPage(items=found, cursor=cursor)
 
 
 def _as_filtered(tenant_id: str, stored: list[StoredEntry]) -> Iterator[AuditEntry]:
