@@ -1,5 +1,5 @@
 // Small pieces every page uses: links that stay in the app, a refusal shown where it happened,
-// and loading data with its error kept beside it.
+// loading data with its error kept beside it, and paging through a list by its cursors.
 import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError } from "./api/client";
@@ -138,5 +138,50 @@ export function Counts(props: { counts: Record<string, number>; caption: string;
         )}
       </tbody>
     </table>
+  );
+}
+
+/** Cursor paging: the cursors of the pages read so far, so "back" returns to the one before. */
+export interface Pages {
+  cursor: string | null;
+  restart: () => void;
+  back: (() => void) | null;
+  forward: (next: string | null | undefined) => void;
+}
+
+export function usePages(): Pages {
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  return {
+    cursor: cursors[cursors.length - 1] ?? null,
+    restart: () => setCursors([null]),
+    back: cursors.length > 1 ? () => setCursors(cursors.slice(0, -1)) : null,
+    forward: (next) => {
+      if (next) setCursors([...cursors, next]);
+    },
+  };
+}
+
+/** The back and forward buttons under a paged list (forward only while the API gave a cursor). */
+export function Pager(props: {
+  pages: Pages;
+  next: string | null | undefined;
+  back: string;
+  forward: string;
+  ids?: { back: string; forward: string };
+}): JSX.Element {
+  const { pages, next } = props;
+  return (
+    <div class="pager">
+      {pages.back && (
+        <button type="button" id={props.ids?.back} onClick={pages.back}>
+          {props.back}
+        </button>
+      )}
+      {next && (
+        <button type="button" id={props.ids?.forward} onClick={() => pages.forward(next)}>
+          {props.forward}
+        </button>
+      )}
+    </div>
   );
 }

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from local.demo import Client
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
-from tests.browser.conftest import Page, close_page, open_page
+from tests.browser.conftest import WAIT_SECONDS, Page, close_page, open_page
 from tests.browser.test_tenant_pages import sign_in
 
 INLINE_BYTES = 240 * 1024  # console/src/pages/ContactImport.tsx: larger files go by upload
@@ -64,3 +66,27 @@ def test_a_file_over_the_inline_limit_is_uploaded_and_reported(
     said = Client(runtime.api_url, runtime.demo.api_key).expect(200, "GET", f"/contacts/imports/{import_id}")
     assert said["counts"]["rows"] == shown["rows"]
     owner.check("contact-import-large")
+
+    # The contact list, 50 at a time: forward twice, back once, and back to where it began.
+    owner.open("/contacts")
+    owner.heading("Contacts")
+    pages = [listed(owner)]
+    for _ in range(2):
+        owner.click("#next-page")
+        WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: listed(owner) not in (*pages, []))
+        pages.append(listed(owner))
+    assert all(len(page) == 50 for page in pages)
+    assert len({cid for page in pages for cid in page}) == 150  # three pages, no contact twice
+    owner.click("#previous-page")
+    WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: listed(owner) == pages[1])
+    owner.click("#previous-page")
+    WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: listed(owner) == pages[0])
+    assert not owner.driver.find_elements(By.CSS_SELECTOR, "#previous-page")  # the first page again
+
+
+def listed(page: Page) -> list[str]:
+    """The contact ids the list shows now, in order."""
+    ids: list[str] = page.driver.execute_script(
+        "return [...document.querySelectorAll('tr[data-contact]')].map(r => r.dataset.contact);"
+    )
+    return ids

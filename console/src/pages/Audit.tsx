@@ -4,7 +4,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api, getText, urlOf, type Schemas } from "../api/client";
-import { Refusal, useLoad, when } from "../ui";
+import { Pager, Refusal, useLoad, usePages, when } from "../ui";
 
 interface Entry {
   seq: number;
@@ -32,8 +32,8 @@ function instant(local: string): string | null {
 
 export function Audit(): JSX.Element {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = usePages();
+  const cursor = pages.cursor;
   const page = useLoad(
     () =>
       api.get("/audit", {
@@ -82,7 +82,7 @@ export function Audit(): JSX.Element {
       <FilterForm
         apply={(next) => {
           setFilters(next);
-          setCursors([null]);
+          pages.restart();
         }}
       />
       <section aria-labelledby="entries-title">
@@ -125,18 +125,13 @@ export function Audit(): JSX.Element {
             ))}
           </tbody>
         </table>
-        <div class="pager">
-          {cursors.length > 1 && (
-            <button type="button" id="audit-newer" onClick={() => setCursors(cursors.slice(0, -1))}>
-              Newer entries
-            </button>
-          )}
-          {page.data?.next_cursor && (
-            <button type="button" id="audit-older" onClick={() => setCursors([...cursors, page.data?.next_cursor ?? null])}>
-              Older entries
-            </button>
-          )}
-        </div>
+        <Pager
+          pages={pages}
+          next={page.data?.next_cursor}
+          back="Newer entries"
+          forward="Older entries"
+          ids={{ back: "audit-newer", forward: "audit-older" }}
+        />
       </section>
     </main>
   );

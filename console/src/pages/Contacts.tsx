@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { can } from "../roles";
 import { useSession } from "../session";
-import { Link, Refusal, useLoad } from "../ui";
+import { Link, Pager, Refusal, useLoad, usePages } from "../ui";
 
 type Channel = Schemas["Channel"];
 type Contact = Schemas["ContactView"];
@@ -16,9 +16,8 @@ const CHANNELS: Channel[] = ["sms", "voice"];
 export function Contacts(): JSX.Element {
   const { me } = useSession();
   const [ineligible, setIneligible] = useState<Channel | "">("");
-  // The cursors of the pages before this one, so "previous" can go back.
-  const [trail, setTrail] = useState<Array<string | null>>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const pages = usePages();
+  const cursor = pages.cursor;
   const page = useLoad(
     () =>
       api.get("/contacts", {
@@ -28,16 +27,7 @@ export function Contacts(): JSX.Element {
   );
   const filter = (value: string) => {
     setIneligible(value as Channel | "");
-    setTrail([]);
-    setCursor(null);
-  };
-  const next = () => {
-    setTrail((before) => [...before, cursor]);
-    setCursor(page.data?.next_cursor ?? null);
-  };
-  const previous = () => {
-    setCursor(trail[trail.length - 1] ?? null);
-    setTrail((before) => before.slice(0, -1));
+    pages.restart();
   };
   return (
     <main id="main">
@@ -61,18 +51,13 @@ export function Contacts(): JSX.Element {
       <Refusal error={page.error} />
       {page.data && page.data.items.length === 0 && <p class="quiet">No contact here.</p>}
       {page.data && page.data.items.length > 0 && <ContactTable items={page.data.items} />}
-      <div class="pager">
-        {trail.length > 0 && (
-          <button type="button" id="previous-page" onClick={previous}>
-            Previous page
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button type="button" id="next-page" onClick={next}>
-            Next page
-          </button>
-        )}
-      </div>
+      <Pager
+        pages={pages}
+        next={page.data?.next_cursor}
+        back="Previous page"
+        forward="Next page"
+        ids={{ back: "previous-page", forward: "next-page" }}
+      />
     </main>
   );
 }

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type Schemas } from "../api/client";
 import { can } from "../roles";
 import { useSession } from "../session";
-import { Link, Refusal, useLoad, when } from "../ui";
+import { Link, Pager, Refusal, useLoad, usePages, when } from "../ui";
 import { reasonInWords } from "./words";
 
 type Filter = "all" | "needs_reply" | "held" | "opted_out" | "assigned_me" | "assigned_none";
@@ -38,8 +38,8 @@ function queryOf(filter: Filter) {
 
 export function Inbox(): JSX.Element {
   const [filter, setFilter] = useState<Filter>("all");
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = usePages();
+  const cursor = pages.cursor;
   const list = useLoad(() => api.get("/conversations", { query: { ...queryOf(filter), limit: 25, cursor } }), [filter, cursor]);
   const counts = useLoad(() => api.get("/conversations/counts"), []);
   const items = list.data?.items ?? [];
@@ -58,7 +58,7 @@ export function Inbox(): JSX.Element {
         value={filter}
         onChange={(e) => {
           setFilter(e.currentTarget.value as Filter);
-          setCursors([null]);
+          pages.restart();
         }}
       >
         {FILTERS.map(([value, label]) => (
@@ -98,18 +98,7 @@ export function Inbox(): JSX.Element {
           ))}
         </tbody>
       </table>
-      <div class="pager">
-        {cursors.length > 1 && (
-          <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-            Newer
-          </button>
-        )}
-        {list.data?.next_cursor && (
-          <button type="button" onClick={() => setCursors([...cursors, list.data?.next_cursor ?? null])}>
-            Older
-          </button>
-        )}
-      </div>
+      <Pager pages={pages} next={list.data?.next_cursor} back="Newer" forward="Older" />
     </main>
   );
 }

@@ -5,15 +5,15 @@ import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { can } from "../roles";
 import { useSession } from "../session";
-import { Refusal, useLoad, when } from "../ui";
+import { Pager, Refusal, useLoad, usePages, when } from "../ui";
 
 export function Suppressions(): JSX.Element {
   const { me } = useSession();
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = usePages();
+  const cursor = pages.cursor;
   const list = useLoad(() => api.get("/suppressions", { query: { limit: 25, cursor } }), [cursor]);
   const changed = () => {
-    setCursors([null]);
+    pages.restart();
     list.reload();
   };
   return (
@@ -59,18 +59,7 @@ export function Suppressions(): JSX.Element {
             ))}
           </tbody>
         </table>
-        <div class="pager">
-          {cursors.length > 1 && (
-            <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-              Newer
-            </button>
-          )}
-          {list.data?.next_cursor && (
-            <button type="button" onClick={() => setCursors([...cursors, list.data?.next_cursor ?? null])}>
-              More
-            </button>
-          )}
-        </div>
+        <Pager pages={pages} next={list.data?.next_cursor} back="Newer" forward="More" />
       </section>
     </main>
   );
