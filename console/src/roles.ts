@@ -16,6 +16,10 @@ export const can = {
   manageMembers: (role: string | null) => atLeast(role, "admin"),
   // Contacts, calls and the inbox (personal data: not for viewers beyond the contact itself).
   writeContacts: (role: string | null) => atLeast(role, "member"),
+  // Where members are kept to their campaigns' contacts (conversation_access: assigned_campaigns),
+  // only admins and owners import contact files: an import's rows update any of the tenant's contacts.
+  importContacts: (role: string | null, access: string | undefined) =>
+    atLeast(role, "admin") || (atLeast(role, "member") && access === "all"),
   exportContacts: (role: string | null) => atLeast(role, "admin"),
   eraseContacts: (role: string | null) => atLeast(role, "admin"),
   readCalls: (role: string | null) => atLeast(role, "member"),

@@ -35,6 +35,7 @@ from tests.support.mailbox import last_token
 from tests.support.receiver import local_receiver
 
 VIEWER_EMAIL = "viewer@demo.gatehouse.test"
+MEMBER_EMAIL = "member@demo.gatehouse.test"
 LINK = re.compile(r"(http://\S+/app/sign-in#token=ghm_[A-Za-z0-9_-]{43})")
 ANN = "+14155550132"  # texted by the campaign; asks a question
 LEE = "+14045550156"  # texted by the campaign; "Where did you get my number?": held
@@ -60,9 +61,10 @@ def scene(runtime: LocalRuntime) -> Iterator[dict[str, str]]:
     reply(client, ANN, "Can you call me tomorrow at 10?", sid="SM" + "a1" * 16)
     reply(client, LEE, DOUBT, sid="SM" + "b2" * 16)
     reply(client, MAX, DOUBT, sid="SM" + "c3" * 16)
-    client.expect(201, "POST", "/invitations", {"email": VIEWER_EMAIL, "role": "viewer"})
-    token = last_token(runtime.mail(), VIEWER_EMAIL, "invitation")
-    client.expect(201, "POST", "/invitations/accept", {"token": token})
+    for email, role in ((VIEWER_EMAIL, "viewer"), (MEMBER_EMAIL, "member")):
+        client.expect(201, "POST", "/invitations", {"email": email, "role": role})
+        token = last_token(runtime.mail(), email, "invitation")
+        client.expect(201, "POST", "/invitations/accept", {"token": token})
     yield contacts
     runtime.set_clock(None)
 
@@ -407,3 +409,28 @@ def test_an_owner_edits_a_drafts_name_and_start_in_the_campaign_form(
     chosen = datetime.fromisoformat(expected.replace("Z", "+00:00"))  # the browser's zone, in UTC
     assert datetime.fromisoformat(saved["start_at"]) == chosen
     assert saved["end_at"] is None
+
+
+def test_a_member_kept_to_their_campaigns_contacts_is_not_offered_a_contact_import(
+    runtime: LocalRuntime, scene: dict[str, str], browser: Callable[[], Page]
+) -> None:
+    """The API refuses them an import (any row may change any contact): the console says so instead."""
+    assert runtime.demo is not None
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    member = browser()
+    sign_in(member, runtime, MEMBER_EMAIL)
+    import_link = "main a[href='/app/contacts/import']"
+    member.open("/contacts")
+    member.heading("Contacts")
+    member.find(import_link)  # everyone sees everything: a member imports
+    client.expect(200, "PUT", "/access-policy", {"conversation_access": "assigned_campaigns"})
+    try:
+        member.open("/contacts/import")
+        member.wait_text("#import-refused", "an owner or admin imports contact files")
+        assert member.absent("#csv-file")
+        member.open("/contacts")
+        member.heading("Contacts")
+        member.find("#ineligible-filter")
+        WebDriverWait(member.driver, WAIT_SECONDS).until(lambda _d: member.absent(import_link))
+    finally:
+        client.expect(200, "PUT", "/access-policy", {"conversation_access": "all"})

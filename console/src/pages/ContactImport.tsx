@@ -8,6 +8,7 @@ import { can } from "../roles";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { Link, Refusal, useLoad, when } from "../ui";
+import { useMayImport } from "./Contacts";
 
 type ImportView = Schemas["ImportView"];
 
@@ -46,11 +47,23 @@ export function ContactImport(): JSX.Element {
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const mayImport = useMayImport(me.role);
   if (!can.writeContacts(me.role)) {
     return (
       <main id="main">
         <h1>Import contacts</h1>
         <p>Your role may read contacts, not import them.</p>
+      </main>
+    );
+  }
+  if (mayImport === false) {
+    return (
+      <main id="main">
+        <h1>Import contacts</h1>
+        <p id="import-refused">
+          Your tenant keeps members to their campaigns' contacts, and an import may change any contact: an owner or
+          admin imports contact files.
+        </p>
       </main>
     );
   }

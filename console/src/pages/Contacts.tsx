@@ -13,8 +13,17 @@ type Contact = Schemas["ContactView"];
 const PAGE = 50;
 const CHANNELS: Channel[] = ["sms", "voice"];
 
+/** Whether this person may import contact files (undefined while a member's tenant policy loads). */
+export function useMayImport(role: string | null): boolean | undefined {
+  const member = role === "member";
+  const policy = useLoad(() => (member ? api.get("/access-policy") : Promise.resolve(null)), [member]);
+  if (!member) return can.importContacts(role, undefined);
+  return policy.data ? can.importContacts(role, policy.data.conversation_access) : undefined;
+}
+
 export function Contacts(): JSX.Element {
   const { me } = useSession();
+  const mayImport = useMayImport(me.role);
   const [ineligible, setIneligible] = useState<Channel | "">("");
   const pages = usePages();
   const cursor = pages.cursor;
@@ -32,7 +41,7 @@ export function Contacts(): JSX.Element {
   return (
     <main id="main">
       <h1>Contacts</h1>
-      {can.writeContacts(me.role) && (
+      {mayImport && (
         <p>
           <Link to="/contacts/import" class="button primary">
             Import a CSV file
