@@ -38,14 +38,19 @@ def _label(part: dict[str, str]) -> str:
     return f"{part['type']}:{part['id']}"
 
 
+def _keys_made_by(api, tokens: tuple[str, ...]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """One viewer key made by each caller in turn (each an audited ``api_key.created``)."""
+    return [
+        api("POST", "/api-keys", token=token, body={"name": f"k{n}", "role": "viewer"}).json()
+        for n, token in enumerate(tokens)
+    ]
+
+
 def test_entries_by_one_actor_or_about_one_target_are_all_found_and_only_they(  # type: ignore[no-untyped-def]
     api, tenant_a: TenantFixture
 ) -> None:
     owner, admin = tenant_a.keys[Role.OWNER], tenant_a.keys[Role.ADMIN]
-    made = [
-        api("POST", "/api-keys", token=token, body={"name": f"k{n}", "role": "viewer"}).json()
-        for n, token in enumerate((owner, admin, owner, admin, owner))
-    ]
+    made = _keys_made_by(api, (owner, admin, owner, admin, owner))
     everything = _every(api, owner)
     admin_actor = next(_label(e["actor"]) for e in everything if e["target"]["id"] == made[1]["key_id"])
     expected = [e for e in everything if _label(e["actor"]) == admin_actor]
@@ -65,10 +70,7 @@ def test_a_filtered_page_fills_itself_from_further_reads_and_stops_after_a_few( 
 ) -> None:
     """Newest first the admin's keys are the 2nd and 4th entries: one page of two holds both."""
     owner, admin = tenant_a.keys[Role.OWNER], tenant_a.keys[Role.ADMIN]
-    made = [
-        api("POST", "/api-keys", token=token, body={"name": f"k{n}", "role": "viewer"}).json()
-        for n, token in enumerate((admin, owner, admin, owner))
-    ]
+    made = _keys_made_by(api, (admin, owner, admin, owner))
     newest = api("GET", "/audit", token=owner, query={"limit": "4"}).json()["items"]
     admin_actor = _label(newest[1]["actor"])
     assert [_label(e["actor"]) == admin_actor for e in newest] == [False, True, False, True]
