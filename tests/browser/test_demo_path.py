@@ -14,7 +14,6 @@ about the import, to check the console's report against it.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -27,14 +26,13 @@ from selenium.webdriver.support.wait import WebDriverWait
 from local.demo import DEMO_CAMPAIGN, DEMO_CSV, SANDBOX_TWILIO, Client, demo_moment
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
 from tests.browser.conftest import WAIT_SECONDS, Page
+from tests.browser.people import INVITATION_LINK, link_in_outbox, sign_in
 from tests.support.qr import read_qr
 
 APPROVER_EMAIL = "approver@demo.gatehouse.test"
 VIEWER_EMAIL = "viewer@demo.gatehouse.test"
-SIGN_IN_LINK = re.compile(r"(http://\S+/app/sign-in#token=ghm_[A-Za-z0-9_-]{43})")
 # The demo contacts' numbers, in any of the CSV's spellings: (415) 555-0132, 312-555-0143, +1 305 555 0166.
 DEMO_PHONE = re.compile(r"\d{3}\)?[ -]?555[ -]?\d{4}")
-INVITATION_LINK = re.compile(r"(http://\S+/app/accept-invitation#token=ghi_[A-Za-z0-9_-]{43})")
 
 
 @pytest.fixture(scope="module")
@@ -45,36 +43,6 @@ def api(runtime: LocalRuntime) -> Iterator[Client]:
     client.expect(200, "PUT", "/campaign-policy", {"four_eyes": True})
     yield client
     runtime.set_clock(None)
-
-
-def link_in_outbox(runtime: LocalRuntime, email: str, pattern: re.Pattern[str]) -> str:
-    mine = [m for m in runtime.mail() if m["to"] == email and pattern.search(m["text"])]
-    assert mine, f"no mail to {email} with such a link"
-    found = pattern.search(mine[-1]["text"])
-    assert found
-    return found.group(1)
-
-
-def sign_in(
-    page: Page, runtime: LocalRuntime, email: str, *, check: bool = False, totp: pyotp.TOTP | None = None
-) -> None:
-    """Ask for a link in the console, follow the one the local outbox holds, give the code if asked."""
-    page.open("/")
-    page.heading("Sign in")
-    assert "outbox" in page.find("main").text  # the console says where the link is on this machine
-    page.fill("#email", email)
-    page.click("button[type=submit]")
-    page.find("#link-sent")
-    if check:
-        page.check("sign-in", screenshot=True)
-    page.driver.get(link_in_outbox(runtime, email, SIGN_IN_LINK))
-    if totp is not None:
-        page.heading("Two-factor sign-in")
-        # The code of the next 30-second step: the one that confirmed enrolment cannot be used again.
-        page.fill("#code", totp.at(time.time() + 30))
-        page.click("button[type=submit]")
-    page.heading("Home")
-    assert "#token" not in page.driver.current_url  # the one-time token leaves the address bar at once
 
 
 def go(page: Page, nav_path: str, heading: str) -> None:

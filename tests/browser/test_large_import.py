@@ -12,8 +12,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from local.demo import Client
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
-from tests.browser.conftest import WAIT_SECONDS, Page, close_page, open_page
-from tests.browser.test_tenant_pages import sign_in
+from tests.browser.conftest import WAIT_SECONDS, Page
+from tests.browser.people import signed_in
 
 INLINE_BYTES = 240 * 1024  # console/src/pages/ContactImport.tsx: larger files go by upload
 GOOD_ROWS = 1100
@@ -35,12 +35,8 @@ def large_csv(path: Path) -> Path:
 
 @pytest.fixture
 def owner(runtime: LocalRuntime) -> Iterator[Page]:
-    page, profile = open_page(runtime.api_url)
-    try:
-        sign_in(page, runtime, DEMO_OWNER_EMAIL)
+    with signed_in(runtime, DEMO_OWNER_EMAIL) as page:
         yield page
-    finally:
-        close_page(page, profile)
 
 
 def test_a_file_over_the_inline_limit_is_uploaded_and_reported(

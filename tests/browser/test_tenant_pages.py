@@ -10,7 +10,6 @@ Ann asks a question, and Lee, Max and Fay send words that may revoke consent (he
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,13 +29,13 @@ from local.demo import (
     run_campaign,
 )
 from local.runtime import DEMO_OWNER_EMAIL, LocalRuntime
-from tests.browser.conftest import WAIT_SECONDS, Page, close_page, open_page
+from tests.browser.conftest import WAIT_SECONDS, Page
+from tests.browser.people import sign_in, signed_in
 from tests.support.mailbox import last_token
 from tests.support.receiver import local_receiver
 
 VIEWER_EMAIL = "viewer@demo.gatehouse.test"
 MEMBER_EMAIL = "member@demo.gatehouse.test"
-LINK = re.compile(r"(http://\S+/app/sign-in#token=ghm_[A-Za-z0-9_-]{43})")
 ANN = "+14155550132"  # texted by the campaign; asks a question
 LEE = "+14045550156"  # texted by the campaign; "Where did you get my number?": held
 MAX = "+12075550124"  # held too: released in the review
@@ -69,28 +68,11 @@ def scene(runtime: LocalRuntime) -> Iterator[dict[str, str]]:
     runtime.set_clock(None)
 
 
-def sign_in(page: Page, runtime: LocalRuntime, email: str) -> None:
-    page.open("/")
-    page.heading("Sign in")
-    page.fill("#email", email)
-    page.click("button[type=submit]")
-    page.find("#link-sent")
-    mine = [m for m in runtime.mail() if m["to"] == email and "sign-in#token=" in m["text"]]
-    found = LINK.search(mine[-1]["text"])
-    assert found
-    page.driver.get(found.group(1))
-    page.heading("Home")
-
-
 @pytest.fixture(scope="module")
 def owner(runtime: LocalRuntime, scene: dict[str, str]) -> Iterator[Page]:
     """The owner's browser, signed in once for the module (sign-in links are limited per address)."""
-    page, profile = open_page(runtime.api_url)
-    try:
-        sign_in(page, runtime, DEMO_OWNER_EMAIL)
+    with signed_in(runtime, DEMO_OWNER_EMAIL) as page:
         yield page
-    finally:
-        close_page(page, profile)
 
 
 def fetch(page: Page, url: str) -> dict[str, Any]:
