@@ -87,16 +87,11 @@ def list_audit(  # noqa: PLR0917 - one parameter per filter
         since=since,
         until=until,
         actor=audit.Actor.from_label(actor) if actor else None,
-        target=_target(target) if target else None,
+        target=audit.Target.from_label(target) if target else None,
         limit=limit,
         cursor=cursor,
     )
     return AuditEntryPage(items=[e.model_dump(mode="json") for e in page.items], next_cursor=page.cursor)
-
-
-def _target(label: str) -> audit.Target:
-    kind, _, ident = label.partition(":")
-    return audit.Target(type=kind, id=ident)
 
 
 @router.post(

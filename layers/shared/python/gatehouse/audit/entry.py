@@ -103,6 +103,12 @@ class Target(GatehouseModel):
     type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     id: str = Field(min_length=1, max_length=200)
 
+    @classmethod
+    def from_label(cls, label: str) -> Target:
+        """Parse the ``"<type>:<id>"`` form that ``label`` produces."""
+        kind, _, ident = label.partition(":")
+        return cls(type=kind, id=ident)
+
     @property
     def label(self) -> str:
         return f"{self.type}:{self.id}"
