@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # `sam build` needs a python3.12 for the Lambda runtime; pyenv installs keep it out of PATH.
 PY312_BIN := $(firstword $(dir $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)) $(dir $(shell command -v python3.12 2>/dev/null)))
 
-.PHONY: fast rulebook test run demo bench bench-dispatch lint lint-imports types infra security fuzz defences openapi fmt sam-build clean console console-check console-types browser-tools
+.PHONY: fast rulebook test test-prerequisites run demo bench bench-dispatch lint lint-imports types infra security fuzz defences openapi fmt sam-build clean console console-check console-types browser-tools
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/python/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,8 @@ console-check: $(NODE_TOOLS)
 	node_modules/.bin/tsc --noEmit -p console
 
 # The browser tests drive Debian's Chromium through Debian's chromedriver (same version, same package source).
-browser-tools:
+# After the node tools: both may run apt-get, which takes one lock at a time.
+browser-tools: | $(NODE_TOOLS)
 	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
 	  { $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends chromium chromium-driver; }
 
@@ -108,7 +109,14 @@ rulebook: $(VENV)/.installed
 fast: lint lint-imports types
 	$(PY) -m pytest -n 2 -q tests/unit
 
-test: lint lint-imports types infra security sam-build $(NODE_TOOLS) console-check console browser-tools
+# What the tests need and the checks that need no test, run side by side: the installs wait on the
+# network, the checks take a core each, so together they take about half as long as one by one.
+TEST_PREREQUISITES := lint lint-imports types infra security sam-build $(NODE_TOOLS) console-check console browser-tools
+
+test-prerequisites: $(TEST_PREREQUISITES)
+
+test:
+	$(MAKE) --no-print-directory -j4 --output-sync=target test-prerequisites
 	$(PY) -m local.openapi_doc check
 	$(PY) -m pytest -n 2 --dist loadfile -q --durations=25 tests
 	$(PY) -m tests.defences --skip-baseline
