@@ -380,6 +380,22 @@ def test_gate_5_calling_hours(
         assert gate_hours(contact(phone, state), spec(), verdict.until).passed  # deferred to an opening
 
 
+ALL_DAY = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}]
+
+
+def test_gate_5_alabama_mardi_gras_is_a_banned_holiday_statewide() -> None:
+    """Ala. Code 1-3-8 (Mardi Gras, Baldwin and Mobile counties) under Ala. Admin. Code r. 770-X-5-.17:
+    no county is known, so the strict reading bans it in all of Alabama. 2027-02-09 (Easter less 47
+    days), 10:00 Central, a Mobile number: deferred; the Monday before at 10:00 passes."""
+    mobile = contact("+12515550100", "AL")
+    mardi_gras = datetime(2027, 2, 9, 16, 0, tzinfo=UTC)  # 10:00 CST, 11:00 EST (Alabama's zones)
+    verdict = gate_hours(mobile, spec(windows=ALL_DAY), mardi_gras)
+    assert (verdict.outcome, verdict.reason) == (Outcome.DEFERRED, Reason.STATE_HOLIDAY)
+    assert verdict.until is not None
+    assert verdict.until >= datetime(2027, 2, 10, 6, 0, tzinfo=UTC)  # not before Wednesday, Central
+    assert gate_hours(mobile, spec(windows=ALL_DAY), mardi_gras - timedelta(days=1)).passed
+
+
 def test_gate_6_caps_defer_until_the_oldest_attempt_ages_out() -> None:
     person = contact("+13055550100", "FL")  # Florida: 3 per 24 hours
     two = ContactFacts(
