@@ -396,6 +396,31 @@ def test_gate_5_alabama_mardi_gras_is_a_banned_holiday_statewide() -> None:
     assert gate_hours(mobile, spec(windows=ALL_DAY), mardi_gras - timedelta(days=1)).passed
 
 
+def test_gate_5_california_2872c_holds_a_live_call_until_9am() -> None:
+    """Cal. Pub. Util. Code 2872(c), low confidence and reportedly for automated calls only: applied
+    strictly, a live call to California at 08:30 Pacific waits for 09:00."""
+    live = spec(
+        channel="voice",
+        technology="live",
+        content={
+            "kind": "voice",
+            "agent_id": "agent_demo",
+            "placed_by": "twilio",
+            "agent_number": "+14155550111",
+        },
+        windows=ALL_DAY,
+    )
+    person = contact("+14155550100", "CA", channels=(Channel.VOICE,))
+    early = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)  # 08:30 PDT
+    verdict = gate_hours(person, live, early)
+    assert (verdict.outcome, verdict.reason, verdict.until) == (
+        Outcome.DEFERRED,
+        Reason.STATE_HOURS,
+        datetime(2026, 3, 10, 16, 0, tzinfo=UTC),
+    )
+    assert gate_hours(person, live, verdict.until).passed
+
+
 def test_gate_6_caps_defer_until_the_oldest_attempt_ages_out() -> None:
     person = contact("+13055550100", "FL")  # Florida: 3 per 24 hours
     two = ContactFacts(
