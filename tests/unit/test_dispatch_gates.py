@@ -13,7 +13,7 @@ import pytest
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
-from gatehouse.contacts.records import ConsentEvidence, Contact
+from gatehouse.contacts.records import ConsentEvidence, Contact, ContactView
 from gatehouse.dispatch.gates import (
     PASSED,
     CampaignFacts,
@@ -272,7 +272,11 @@ def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
             Outcome.BLOCKED,
             Reason.DNC_NUMBER_ERROR,
         ),
-        (stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER), Outcome.PASS, None),
+        (
+            stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER),
+            Outcome.BLOCKED,
+            Reason.DNC_UNSCRUBBED,
+        ),
     ],
     ids=[
         "clear",
@@ -291,6 +295,68 @@ def test_gate_4_dnc(dnc: ScrubStamp | None, outcome: Outcome, reason: Reason | N
     """16 CFR 310.4(b)(3)(iv), 47 CFR 64.1200(c)(2)(i)(D): registry data at most 31 days old at the call."""
     verdict = gate_dnc(dnc, NOW)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+LIVE_CALLS = {
+    "kind": "voice",
+    "agent_id": "agent_demo",
+    "placed_by": "twilio",
+    "agent_number": "+14155550111",
+}
+UNSCRUBBED = stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER)
+
+
+@pytest.mark.parametrize(
+    ("channel", "purpose", "technology", "consent", "outcome"),
+    [
+        # a telephone solicitation to a number nobody checked: no signed agreement, no attempt
+        (Channel.VOICE, "marketing", "live", EXPRESS_ONLY, Outcome.BLOCKED),
+        (Channel.VOICE, "marketing", "live", NO_SELLER, Outcome.BLOCKED),  # written, short of (f)(9)
+        # (c)(2)(ii): a signed, written agreement with every (f)(9) element for the channel
+        (Channel.VOICE, "marketing", "live", {}, Outcome.PASS),
+        (Channel.SMS, "marketing", None, {}, Outcome.PASS),
+        (Channel.VOICE, "marketing", "artificial_voice", {}, Outcome.PASS),
+        # not a telephone solicitation: the registry does not bind it, the owner's word stands
+        (Channel.SMS, "informational", None, EXPRESS_ONLY, Outcome.PASS),
+        (Channel.VOICE, "informational", "live", EXPRESS_ONLY, Outcome.PASS),
+    ],
+    ids=["live-express", "live-written-no-seller", "live-written", "sms-written", "ai-written",
+         "sms-informational", "live-informational"],
+)  # fmt: skip
+def test_gate_4_marketing_to_an_unscrubbed_number_needs_a_signed_written_agreement(
+    channel: Channel, purpose: str, technology: str | None, consent: dict[str, Any], outcome: Outcome
+) -> None:
+    """47 CFR 64.1200(c)(2) and 16 CFR 310.4(b)(1)(iii)(B) bind telephone solicitations: a marketing
+    attempt to a number the owner chose not to scrub is blocked (``dnc_unscrubbed``) unless the person
+    signed a written agreement, (c)(2)(ii): prior express written consent with the (f)(9) elements."""
+    changes: dict[str, Any] = {"purpose": purpose, "channel": channel}
+    if technology is not None:
+        changes["technology"] = technology
+    if technology == "live":
+        changes["content"] = LIVE_CALLS
+    elif channel is Channel.VOICE:
+        changes["content"] = {"kind": "voice", "agent_id": "agent_demo", **DISCLOSED}
+    person = contact(channels=(channel,), consent_changes=consent, dnc=UNSCRUBBED)
+    campaign = CampaignFacts(CampaignStatus.RUNNING, "user:usr_x", spec(**changes))
+    verdict = evaluate(person, campaign, GOOD, CLEAN, NOW)
+    assert verdict.outcome is outcome
+    if outcome is Outcome.BLOCKED:
+        assert (verdict.gate, verdict.reason) == ("dnc", Reason.DNC_UNSCRUBBED)
+
+
+def test_a_contacts_marketing_kinds_show_the_unscrubbed_block_gate_4_gives() -> None:
+    """47 CFR 64.1200(c)(2)(ii): the contact's per-kind eligibility says what gate 4 will decide for an
+    unscrubbed number: marketing kinds need a signed written agreement, informational ones do not."""
+    both = (Channel.SMS, Channel.VOICE)
+    express = ContactView.of(contact(channels=both, consent_changes=EXPRESS_ONLY, dnc=UNSCRUBBED))
+    assert express.eligibility_by_kind["voice:marketing:live"].reasons == ["dnc_unscrubbed"]
+    assert express.eligibility_by_kind["sms:marketing:autodialed"].reasons == [
+        "consent_not_written",
+        "dnc_unscrubbed",
+    ]
+    assert express.eligibility_by_kind["sms:informational:autodialed"].eligible
+    written = ContactView.of(contact(channels=both, dnc=UNSCRUBBED))
+    assert all(kind.eligible for kind in written.eligibility_by_kind.values())
 
 
 def texas(listed: bool = False, age: timedelta = timedelta(days=1)) -> dict[str, StateListAnswer]:
