@@ -46,7 +46,16 @@ VOICE_CAMPAIGN = {
     "channel": "voice",
     "purpose": "informational",
     "technology": "artificial_voice",
-    "content": {"kind": "voice", "agent_id": "agent_demo", "records_calls": True},
+    "content": {
+        "kind": "voice",
+        "agent_id": "agent_demo",
+        "records_calls": True,
+        # 47 CFR 64.1200(b)(1)-(2): every artificial-voice call, reminders too, names the business and
+        # offers the automated opt-out.
+        "seller": "Demo Dental",
+        "opening": "Hi, this is Ava, an automated assistant calling for Demo Dental.",
+        "opt_out": {"key": "9", "phrase": "say stop calling"},
+    },
     "senders": {"numbers": ["+14155550100"]},
     "windows": [
         {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}

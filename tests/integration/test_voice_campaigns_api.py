@@ -74,6 +74,19 @@ def test_a_campaign_that_names_the_tenant_and_offers_an_opt_out_is_kept(  # type
     assert reply.status == 201, reply.body
     kept = reply.json()["spec"]["content"]
     assert (kept["opt_out"], kept["retry"]) == (OPT_OUT, {"attempts": 3, "spacing_minutes": 90})
-    # An informational campaign needs neither.
+
+
+def test_64_1200_b_an_informational_artificial_voice_campaign_without_its_disclosures_is_refused(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture
+) -> None:
+    """47 CFR 64.1200(b)(1)-(2), read strictly: the purpose does not matter, a reminder call by an
+    artificial voice names the business and offers the automated opt-out too."""
+    owner = tenant_a.keys[Role.OWNER]
     plain = {**VOICE, "purpose": "informational", "content": content()}
-    assert api("POST", "/campaigns", body=plain, token=owner).status == 201
+    reply = api("POST", "/campaigns", body=plain, token=owner)
+    assert reply.status == 422, reply.body
+    located = [d["field"] for d in reply.json()["error"]["details"]]
+    assert located == ["body.content.voice.opening", "body.content.voice.opt_out"]
+    assert api("GET", "/campaigns", token=owner).json()["items"] == []
+    said = content(opening="Hi, Acme Solar calling.", seller="Acme Solar", opt_out=OPT_OUT)
+    assert api("POST", "/campaigns", body={**plain, "content": said}, token=owner).status == 201

@@ -13,7 +13,7 @@ import pytest
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
-from gatehouse.contacts.records import ConsentEvidence, Contact
+from gatehouse.contacts.records import ConsentEvidence, Contact, ContactView
 from gatehouse.dispatch.gates import (
     PASSED,
     CampaignFacts,
@@ -272,7 +272,11 @@ def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
             Outcome.BLOCKED,
             Reason.DNC_NUMBER_ERROR,
         ),
-        (stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER), Outcome.PASS, None),
+        (
+            stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER),
+            Outcome.BLOCKED,
+            Reason.DNC_UNSCRUBBED,
+        ),
     ],
     ids=[
         "clear",
@@ -291,6 +295,68 @@ def test_gate_4_dnc(dnc: ScrubStamp | None, outcome: Outcome, reason: Reason | N
     """16 CFR 310.4(b)(3)(iv), 47 CFR 64.1200(c)(2)(i)(D): registry data at most 31 days old at the call."""
     verdict = gate_dnc(dnc, NOW)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+LIVE_CALLS = {
+    "kind": "voice",
+    "agent_id": "agent_demo",
+    "placed_by": "twilio",
+    "agent_number": "+14155550111",
+}
+UNSCRUBBED = stamp(ScrubStatus.UNSCRUBBED, reason=ScrubReason.ACKNOWLEDGED_NO_PROVIDER)
+
+
+@pytest.mark.parametrize(
+    ("channel", "purpose", "technology", "consent", "outcome"),
+    [
+        # a telephone solicitation to a number nobody checked: no signed agreement, no attempt
+        (Channel.VOICE, "marketing", "live", EXPRESS_ONLY, Outcome.BLOCKED),
+        (Channel.VOICE, "marketing", "live", NO_SELLER, Outcome.BLOCKED),  # written, short of (f)(9)
+        # (c)(2)(ii): a signed, written agreement with every (f)(9) element for the channel
+        (Channel.VOICE, "marketing", "live", {}, Outcome.PASS),
+        (Channel.SMS, "marketing", None, {}, Outcome.PASS),
+        (Channel.VOICE, "marketing", "artificial_voice", {}, Outcome.PASS),
+        # not a telephone solicitation: the registry does not bind it, the owner's word stands
+        (Channel.SMS, "informational", None, EXPRESS_ONLY, Outcome.PASS),
+        (Channel.VOICE, "informational", "live", EXPRESS_ONLY, Outcome.PASS),
+    ],
+    ids=["live-express", "live-written-no-seller", "live-written", "sms-written", "ai-written",
+         "sms-informational", "live-informational"],
+)  # fmt: skip
+def test_gate_4_marketing_to_an_unscrubbed_number_needs_a_signed_written_agreement(
+    channel: Channel, purpose: str, technology: str | None, consent: dict[str, Any], outcome: Outcome
+) -> None:
+    """47 CFR 64.1200(c)(2) and 16 CFR 310.4(b)(1)(iii)(B) bind telephone solicitations: a marketing
+    attempt to a number the owner chose not to scrub is blocked (``dnc_unscrubbed``) unless the person
+    signed a written agreement, (c)(2)(ii): prior express written consent with the (f)(9) elements."""
+    changes: dict[str, Any] = {"purpose": purpose, "channel": channel}
+    if technology is not None:
+        changes["technology"] = technology
+    if technology == "live":
+        changes["content"] = LIVE_CALLS
+    elif channel is Channel.VOICE:
+        changes["content"] = {"kind": "voice", "agent_id": "agent_demo", **DISCLOSED}
+    person = contact(channels=(channel,), consent_changes=consent, dnc=UNSCRUBBED)
+    campaign = CampaignFacts(CampaignStatus.RUNNING, "user:usr_x", spec(**changes))
+    verdict = evaluate(person, campaign, GOOD, CLEAN, NOW)
+    assert verdict.outcome is outcome
+    if outcome is Outcome.BLOCKED:
+        assert (verdict.gate, verdict.reason) == ("dnc", Reason.DNC_UNSCRUBBED)
+
+
+def test_a_contacts_marketing_kinds_show_the_unscrubbed_block_gate_4_gives() -> None:
+    """47 CFR 64.1200(c)(2)(ii): the contact's per-kind eligibility says what gate 4 will decide for an
+    unscrubbed number: marketing kinds need a signed written agreement, informational ones do not."""
+    both = (Channel.SMS, Channel.VOICE)
+    express = ContactView.of(contact(channels=both, consent_changes=EXPRESS_ONLY, dnc=UNSCRUBBED))
+    assert express.eligibility_by_kind["voice:marketing:live"].reasons == ["dnc_unscrubbed"]
+    assert express.eligibility_by_kind["sms:marketing:autodialed"].reasons == [
+        "consent_not_written",
+        "dnc_unscrubbed",
+    ]
+    assert express.eligibility_by_kind["sms:informational:autodialed"].eligible
+    written = ContactView.of(contact(channels=both, dnc=UNSCRUBBED))
+    assert all(kind.eligible for kind in written.eligibility_by_kind.values())
 
 
 def texas(listed: bool = False, age: timedelta = timedelta(days=1)) -> dict[str, StateListAnswer]:
@@ -378,6 +444,47 @@ def test_gate_5_calling_hours(
         assert verdict.until is not None
         assert verdict.until > now
         assert gate_hours(contact(phone, state), spec(), verdict.until).passed  # deferred to an opening
+
+
+ALL_DAY = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}]
+
+
+def test_gate_5_alabama_mardi_gras_is_a_banned_holiday_statewide() -> None:
+    """Ala. Code 1-3-8 (Mardi Gras, Baldwin and Mobile counties) under Ala. Admin. Code r. 770-X-5-.17:
+    no county is known, so the strict reading bans it in all of Alabama. 2027-02-09 (Easter less 47
+    days), 10:00 Central, a Mobile number: deferred; the Monday before at 10:00 passes."""
+    mobile = contact("+12515550100", "AL")
+    mardi_gras = datetime(2027, 2, 9, 16, 0, tzinfo=UTC)  # 10:00 CST, 11:00 EST (Alabama's zones)
+    verdict = gate_hours(mobile, spec(windows=ALL_DAY), mardi_gras)
+    assert (verdict.outcome, verdict.reason) == (Outcome.DEFERRED, Reason.STATE_HOLIDAY)
+    assert verdict.until is not None
+    assert verdict.until >= datetime(2027, 2, 10, 6, 0, tzinfo=UTC)  # not before Wednesday, Central
+    assert gate_hours(mobile, spec(windows=ALL_DAY), mardi_gras - timedelta(days=1)).passed
+
+
+def test_gate_5_california_2872c_holds_a_live_call_until_9am() -> None:
+    """Cal. Pub. Util. Code 2872(c), low confidence and reportedly for automated calls only: applied
+    strictly, a live call to California at 08:30 Pacific waits for 09:00."""
+    live = spec(
+        channel="voice",
+        technology="live",
+        content={
+            "kind": "voice",
+            "agent_id": "agent_demo",
+            "placed_by": "twilio",
+            "agent_number": "+14155550111",
+        },
+        windows=ALL_DAY,
+    )
+    person = contact("+14155550100", "CA", channels=(Channel.VOICE,))
+    early = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)  # 08:30 PDT
+    verdict = gate_hours(person, live, early)
+    assert (verdict.outcome, verdict.reason, verdict.until) == (
+        Outcome.DEFERRED,
+        Reason.STATE_HOURS,
+        datetime(2026, 3, 10, 16, 0, tzinfo=UTC),
+    )
+    assert gate_hours(person, live, verdict.until).passed
 
 
 def test_gate_6_caps_defer_until_the_oldest_attempt_ages_out() -> None:

@@ -356,7 +356,7 @@ def refusing_gates(
             for e in contact.consent
         ),
         "suppression": facts.suppressed is False,
-        "dnc": dnc_holds(stamp, contact.states, now),
+        "dnc": dnc_holds(stamp, contact.states, now, registry_binds=registry_binds(contact, campaign.spec)),
         "hours": hours_hold(contact.zones, contact.states, campaign.spec.channel, campaign.spec, now),
         "caps": under_caps(contact, campaign.spec, facts, now),
     }
@@ -383,13 +383,23 @@ def test_a_contact_passes_only_when_every_gate_would_let_it_and_the_first_refusa
         assert verdict.reason == dnc_reason(contact.dnc, now, contact.states)
 
 
-def dnc_holds(stamp: ScrubStamp | None, states: Sequence[str], now: datetime) -> bool:
+def registry_binds(contact: Contact, spec: CampaignSpec) -> bool:
+    """47 CFR 64.1200(c)(2): a telephone solicitation (marketing), unless (c)(2)(ii) the person signed a
+    written agreement: every (f)(9) element, for the campaign's channel."""
+    signed = any(spec.channel in e.channels and written_in_full(e, contact.e164) for e in contact.consent)
+    return spec.purpose == "marketing" and not signed
+
+
+def dnc_holds(
+    stamp: ScrubStamp | None, states: Sequence[str], now: datetime, *, registry_binds: bool
+) -> bool:
     """§6 gate 4: registry data (federal, and each list of the person's states that keep one)
-    at most 31 days old at the attempt, and not listed; unscrubbed stands on the owner's word."""
+    at most 31 days old at the attempt, and not listed; unscrubbed stands on the owner's word
+    only where the registry does not bind the attempt."""
     if stamp is None or stamp.status in {ScrubStatus.LISTED, ScrubStatus.ERROR}:
         return False
     if stamp.status is ScrubStatus.UNSCRUBBED:
-        return now - stamp.checked_at <= DATA_VALID_FOR
+        return now - stamp.checked_at <= DATA_VALID_FOR and not registry_binds
     if stamp.data_as_of is None or now - stamp.data_as_of > DATA_VALID_FOR:
         return False
     for state in states:
@@ -409,7 +419,9 @@ def dnc_reason(stamp: ScrubStamp | None, now: datetime, states: Sequence[str] = 
     if stamp.status is ScrubStatus.ERROR:
         number_only = stamp.reason in {ScrubReason.INVALID_NUMBER, ScrubReason.NOT_COVERED}
         return "dnc_number_error" if number_only else "dnc_source_failed"
-    if stamp.status is ScrubStatus.UNSCRUBBED or stamp.data_as_of is None:
+    if stamp.status is ScrubStatus.UNSCRUBBED:
+        return "dnc_data_stale" if now - stamp.checked_at > DATA_VALID_FOR else "dnc_unscrubbed"
+    if stamp.data_as_of is None:
         return "dnc_data_stale"
     if now - stamp.data_as_of > DATA_VALID_FOR:
         return "dnc_data_stale"

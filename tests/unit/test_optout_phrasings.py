@@ -76,6 +76,9 @@ TABLE: list[Row] = [
         "I no longer wish to receive texts", "leave me alone", "lose my number", "Wrong number",
         "not interested", "I'm not interested", "go away", "I want out", "stop bothering me",
         "quit bugging me",
+        # a short reply that only says "stop" in other words
+        "No more", "NO MORE!!", "no more please", "Enough", "Enough!", "enough already", "that's enough",
+        "Enough is enough", "ok that's enough, stop",
     ),
     # ---- Spanish
     *rows(
@@ -85,6 +88,10 @@ TABLE: list[Row] = [
         "basta", "basta ya", "no más mensajes", "quítenme de la lista", "déjenme en paz", "número equivocado",
         "No me interesa", "no quiero recibir más mensajes", "borren mi número", "desuscribirme",
         "Para", "paren de enviarme mensajes",
+        "No más", "no mas por favor", "Revocar", "revoco", "Revoco mi consentimiento",
+        "quiero revocar mi consentimiento", "Cancela", "cancelen", "Cancelen por favor",
+        "cancela los mensajes", "quitarme de la lista", "quiero quitarme de la lista", "no quiero mas",
+        "No quiero más, gracias",
     ),
     # ---- said on a call: the caller's turns of a transcript are read the same way
     *rows(
@@ -109,6 +116,7 @@ TABLE: list[Row] = [
         "this is harassment", "spam", "this is a scam", "I'm reporting you", "f off", "go to hell",
         "No thanks", "no thank you", "I never signed up for this", "I'm blocking this number",
         "I will call my lawyer", "¿quién te dio mi número?", "no gracias", "cancel my account",
+        "cancela eso",
     ),
     # ---- the same words in another sense, and negations: ordinary messages
     *rows(
@@ -128,6 +136,11 @@ TABLE: list[Row] = [
         "See you at 3", "who is this?", "What's the address?", "sounds good", "👍", "😀😀", "🙂 thanks",
         "Can you call me tomorrow?", "Text me the details", "I'm interested", "maybe later",
         "Where do I start?", "", " ", "1234", "a" * 2000, "hello " * 333 + "x",
+        # the new plain words in ordinary sentences
+        "I have no more questions", "no more than 2 people please", "no more questions, thanks",
+        "is there enough parking?", "that's not enough time", "we have enough", "enough for two?",
+        "more than enough, thanks", "cancela mi cita", "cancelen mi pedido", "cancela la reunión",
+        "no quiero más pizza", "voy a quitarme el abrigo",
     ),
     # ---- re-opt-in: only an explicit request
     *rows(

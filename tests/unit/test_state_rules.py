@@ -70,7 +70,7 @@ def test_every_state_of_the_reference_has_one_row_with_a_citation() -> None:
         ("MN", 3, ("09:00", "21:00"), None),
         ("NV", 3, ("09:00", "20:00"), None),
         ("NM", 3, ("09:00", "21:00"), None),
-        ("CA", 3, ("08:00", "21:00"), None),  # live calls: the floor (2872 reaches automated only)
+        ("CA", 3, ("09:00", "21:00"), None),  # 2872(c), low confidence: live calls too (strict reading)
         ("IL", 3, ("08:00", "21:00"), None),  # live calls: 815 ILCS 413
     ],
 )

@@ -102,7 +102,11 @@ TWILIO_DIALS = {**VOICE, "placed_by": "twilio", "agent_number": "+14155550111"}
             {"content": {**TWILIO_DIALS, "opt_out": DISCLOSED["opt_out"]}, "technology": "prerecorded"},
             ["body.content.voice.opening"],
         ),
-        ({"content": VOICE, "purpose": "informational"}, []),
+        (
+            {"content": VOICE, "purpose": "informational"},
+            ["body.content.voice.opening", "body.content.voice.opt_out"],
+        ),
+        ({"content": {**VOICE, **DISCLOSED}, "purpose": "informational"}, []),
         (
             {
                 "content": TWILIO_DIALS,
@@ -112,7 +116,7 @@ TWILIO_DIALS = {**VOICE, "placed_by": "twilio", "agent_number": "+14155550111"}
         ),
     ],
 )
-def test_artificial_voice_marketing_names_the_business_and_offers_an_opt_out(
+def test_an_artificial_voice_call_names_the_business_and_offers_an_opt_out(
     changes: dict[str, Any], fields: list[str]
 ) -> None:
     """47 CFR 64.1200(b)(1): the business named at the start; (b)(2): an automated, interactive opt-out."""
@@ -124,7 +128,24 @@ def test_a_campaign_stored_without_them_never_dials() -> None:
     """47 CFR 64.1200(b)(1)-(2): the dispatch gate asks ``missing`` of campaigns stored before the rule."""
     assert disclosures.missing(spec_for(Channel.VOICE, content=VOICE))
     assert not disclosures.missing(spec_for(Channel.VOICE, content={**VOICE, **DISCLOSED}))
-    assert not disclosures.missing(spec_for(Channel.VOICE, content=VOICE, purpose="informational"))
+    assert not disclosures.missing(spec_for(Channel.VOICE, content=TWILIO_DIALS, technology="live"))
+
+
+@pytest.mark.parametrize("technology", ["artificial_voice", "prerecorded"])
+def test_64_1200_b_an_informational_machine_voice_call_needs_the_disclosures_too(technology: str) -> None:
+    """47 CFR 64.1200(b)(1)-(2), read strictly (no marketing-only limit): an informational call by an
+    artificial or prerecorded voice names the business and offers the automated opt-out, or never dials."""
+    bare = spec_for(Channel.VOICE, content=TWILIO_DIALS, purpose="informational", technology=technology)
+    assert disclosures.required(bare)
+    assert disclosures.missing(bare)
+    assert [p["field"] for p in disclosures.problems(bare, "Acme")] == [
+        "body.content.voice.opening",
+        "body.content.voice.opt_out",
+    ]
+    said = spec_for(
+        Channel.VOICE, content={**TWILIO_DIALS, **DISCLOSED}, purpose="informational", technology=technology
+    )
+    assert not disclosures.missing(said)
 
 
 def test_the_agent_is_given_the_disclosures_as_variables() -> None:

@@ -181,7 +181,7 @@ export function CampaignForm(props: {
             <input type="checkbox" id="records-calls" checked={records} onChange={(e) => setRecords(e.currentTarget.checked)} /> Record the calls
           </label>
           <FieldRefusal error={error} field="records_calls" />
-          <p class="hint">An artificial or prerecorded marketing call must open by naming the business and offer an automated opt-out (47 CFR 64.1200(b)).</p>
+          <p class="hint">An artificial or prerecorded call, marketing or informational, must open by naming the business and offer an automated opt-out (47 CFR 64.1200(b)).</p>
           {text("opening", "opening", "Opening disclosure", opening, setOpening)}
           {text("opt-out-key", "opt_out", "Opt-out key (a digit, * or #)", optOutKey, setOptOutKey, { maxLength: 1 })}
           <label for="opt-out-phrase">Opt-out phrase (what the agent says)</label>

@@ -128,7 +128,7 @@ def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clo
 
 
 def _says_what_it_must(scope: TenantScope, spec: CampaignSpec) -> None:
-    """47 CFR 64.1200(b)(1)-(2): an artificial-voice marketing call names its business, offers an opt-out."""
+    """47 CFR 64.1200(b)(1)-(2): an artificial-voice call names its business and offers an opt-out."""
     if disclosures.required(spec):
         tenant = find_tenant(scope.tenant_id)
         disclosures.check(spec, tenant.name if tenant is not None else None)

@@ -147,8 +147,8 @@ class VoiceContent(GatehouseModel):
     # Recording a call in an all-party-consent state needs everyone told: the agent must announce it.
     records_calls: bool = False
     announces_recording: bool = False
-    # 47 CFR 64.1200(b)(1)-(2): what an artificial or prerecorded marketing call says first (it names
-    # the business) and the opt-out it offers; required of such campaigns (``voice.disclosures``).
+    # 47 CFR 64.1200(b)(1)-(2): what an artificial or prerecorded call says first (it names the
+    # business) and the opt-out it offers; required of such campaigns, whatever their purpose.
     opening: Annotated[Spoken, Field(max_length=500)] | None = None
     opt_out: OptOutOffer | None = None
     # The business the calls are made for, when not the tenant itself: the opening must name it.

@@ -3,7 +3,8 @@
 This module owns one pure decision, ``classify``, read from 47 CFR 64.1200(a)(10) (FCC
 24-24): consent is revoked by any reasonable means; "stop", "quit", "end", "revoke", "opt
 out", "cancel" and "unsubscribe" in reply to a text are revocations per se, and other
-wording counts when a reasonable person reads it as "stop contacting me". So a per-se word
+wording counts when a reasonable person reads it as "stop contacting me" (a whole reply of
+"no more", "enough" or "no más" among it). So a per-se word
 used *as a request* anywhere in the reply revokes ("Stop?? what is this", "cancel all of
 your texts"), in any case, spacing or punctuation, in English or Spanish, while the same
 word in another sense does not ("the bus stop", "cancel my appointment", "when does it
@@ -25,6 +26,7 @@ from typing import Final
 from gatehouse.compliance.optout_phrases import (
     ADDRESSED_LEADS,
     BOUNDARIES,
+    CANCEL_WORDS,
     CONTACT_OBJECTS,
     DESCRIBED_MARKERS,
     EMPTY_OBJECTS,
@@ -160,7 +162,7 @@ def _is_keyword_reply(core: list[str], joined: str) -> bool:
 def _vague_cancel(core: list[str], joined: str) -> bool:
     """ "cancel it": the appointment, or the texts? Not a keyword reply; the context reading decides."""
     words = joined.split()
-    if core not in (["cancel"], ["cancelar"]) or core[0] not in words:
+    if len(core) != 1 or core[0] not in CANCEL_WORDS or core[0] not in words:
         return False
     after = words[words.index(core[0]) + 1 :]
     return bool(after) and after[0] in VAGUE_FOR_CANCEL
@@ -215,7 +217,7 @@ def _object_of(word: str, after: list[str]) -> _Object:
         if token in OTHER_OBJECTS:
             return _Object.OTHER
     rest = [t for t in span if t not in EMPTY_OBJECTS]
-    if word in {"cancel", "cancelar"} and any(t in VAGUE_FOR_CANCEL for t in span[:1]):
+    if word in CANCEL_WORDS and any(t in VAGUE_FOR_CANCEL for t in span[:1]):
         return _Object.UNKNOWN
     if not rest:
         return _Object.NONE

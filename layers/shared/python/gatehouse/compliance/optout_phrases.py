@@ -22,8 +22,12 @@ OPT_OUT_WORDS: Final = frozenset(
         "unsub", "unsubcribe", "unsuscribe", "unsubscibe", "unsubsribe", "unsubscribed", "unsubscrib",
         "unsubscrive", "stoptexting", "stopp", "stp", "sotp", "stpo", "sop", "stip", "qiut",
         "cancle", "cancell", "revoked", "revoking",
-        # Spanish: "cancel", "stop", "enough", "leave" (BAJA is the short-code keyword)
-        "cancelar", "alto", "basta", "baja", "para", "desuscribir", "desuscribirme",
+        # plain words a reasonable person means as "stop contacting me" when they are the whole reply
+        "enough",
+        # Spanish: "cancel", "stop", "enough", "leave" (BAJA is the short-code keyword), "revoke",
+        # and "cancel" said to the sender ("cancela", "cancele", "cancelen")
+        "cancelar", "alto", "basta", "baja", "para", "desuscribir", "desuscribirme", "revocar", "revoco",
+        "cancela", "cancele", "cancelen",
     }
 )  # fmt: skip
 # Words that revoke wherever they stand as a request: no other everyday sense.
@@ -31,24 +35,41 @@ STRONG_WORDS: Final = frozenset(
     {
         "unsubscribe", "unsub", "unsubcribe", "unsuscribe", "unsubscibe", "unsubsribe", "unsubscrib",
         "unsubscrive", "unsubscribed", "optout", "stopall", "cancelall", "revoke", "revoking", "revoked",
-        "revokes", "desuscribir", "desuscribirme", "desuscribanme",
+        "revokes", "desuscribir", "desuscribirme", "desuscribanme", "revocar", "revoco", "revocamos",
     }
 )  # fmt: skip
 # Per-se words with other everyday senses ("the bus stop", "cancel my appointment"): read in context.
-SENSE_WORDS: Final = frozenset({"stop", "quit", "end", "cancel", "cancelar", "parar", "detener", "halt"})
+SENSE_WORDS: Final = frozenset(
+    {
+        "stop",
+        "quit",
+        "end",
+        "cancel",
+        "cancelar",
+        "cancela",
+        "cancele",
+        "cancelen",
+        "parar",
+        "detener",
+        "halt",
+    }
+)
+# The forms of "cancel" whose object may be vague: "cancel it", "cancela eso".
+CANCEL_WORDS: Final = frozenset({"cancel", "cancelar", "cancela", "cancele", "cancelen"})
 
 OPT_IN_WORDS: Final = frozenset(
     {"start", "unstop", "subscribe", "resubscribe", "optin", "resume", "alta", "suscribir", "suscribirme"}
 )
 HELP_WORDS: Final = frozenset({"help", "info", "ayuda", "aide"})
 # Words that pad a whole-reply keyword without changing it: "stop please", "ok just stop now".
-# "yes" is here so that "yes" alone is no keyword at all: it never opts in.
+# "yes" is here so that "yes" alone is no keyword at all: it never opts in. "enough" is not: alone
+# it revokes ("enough already", "that's enough").
 FILLER: Final = frozenset(
     {
         "please", "pls", "plz", "plse", "now", "thanks", "thank", "you", "thankyou", "thx", "ty", "ok",
         "okay", "k", "asap", "immediately", "right", "just", "already", "it", "sir", "maam", "again",
         "me", "lol", "omg", "seriously", "oh", "hey", "hi", "hello", "god", "dude", "man", "all", "this",
-        "thats", "enough", "for", "real", "bye", "goodbye", "sorry", "por", "favor", "ya", "yes", "yeah",
+        "thats", "for", "real", "bye", "goodbye", "sorry", "por", "favor", "ya", "yes", "yeah",
         "sure", "si", "gracias", "ahora", "mismo", "forever",
     }
 )  # fmt: skip
@@ -140,7 +161,7 @@ OTHER_OBJECTS: Final = frozenset(
         "call", "tour", "pickup", "job", "car", "truck", "smoking", "drinking", "show", "game", "movie",
         "party", "event", "shift", "lease", "day", "week", "month", "year", "lunch", "dinner", "date",
         "check", "transfer", "cita", "citas", "pedido", "orden", "reserva", "reservacion", "visita", "pago",
-        "viaje", "clase", "trabajo", "auto", "carro",
+        "viaje", "clase", "trabajo", "auto", "carro", "reunion", "compra",
     }
 )  # fmt: skip
 # Objects that say nothing more: "stop it", "quit it now".
@@ -153,7 +174,7 @@ EMPTY_OBJECTS: Final = frozenset(
     }
 )  # fmt: skip
 # For "cancel" these name something unknown ("cancel it": the appointment, or the texts?).
-VAGUE_FOR_CANCEL: Final = frozenset({"it", "this", "that", "todo"})
+VAGUE_FOR_CANCEL: Final = frozenset({"it", "this", "that", "todo", "eso", "esto"})
 
 # ------------------------------------------------------------ whole phrases
 
@@ -199,6 +220,9 @@ OPT_OUT_REQUESTS: Final = tuple(
         r"\b(quitenme|quitame|quiteme|sacame|saquenme|saqueme|borrenme|borrame|borreme|eliminenme|eliminame|"
         r"elimineme)\b",
         r"\b(borren|borra|eliminen|elimina|quiten|quita)\s+mi\s+(numero|telefono|celular)\b",
+        # "quitarme de la lista", "quiero sacarme de su lista" (not "quitarme el abrigo")
+        r"\b(quitarme|sacarme|borrarme|eliminarme)\s+de\s+((la|las|su|sus|tu|esta|este|los)\s+)?"
+        r"(lista|listas|contactos|base de datos)\b",
         r"\b(dejenme|dejame|dejeme)\s+en\s+paz\b",
         r"\bno\s+(quiero|deseo)\s+(recibir\s+)?(mas\s+)?(sus\s+|los\s+|estos\s+)?"
         r"(mensajes|textos|llamadas|sms)\b",
@@ -216,6 +240,13 @@ WHOLE_REQUESTS: Final = frozenset(
         "count me out",
         "leave me out",
         "take me off",
+        # short replies that say "stop" without its words (47 CFR 64.1200(a)(10): any reasonable means)
+        "no more",
+        "enough is enough",
+        "no mas",
+        "ya no mas",
+        "no quiero mas",
+        "no quiero nada mas",
     }
 )
 # Hostile or doubtful wording: a person may mean "stop contacting me", or may not. Held for review.

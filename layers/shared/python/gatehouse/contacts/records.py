@@ -32,10 +32,10 @@ from pydantic import (
     model_validator,
 )
 
-from gatehouse.compliance.consent import ConsentLevel, WrittenElement, kind_name, kinds, required
+from gatehouse.compliance.consent import ConsentLevel, Purpose, WrittenElement, kind_name, kinds, required
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import ahead_of_library, normalize_state
-from gatehouse.dnc.stamps import ScrubStamp
+from gatehouse.dnc.stamps import ScrubStamp, ScrubStatus
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
 from gatehouse.tenancy.records import Subject, time_sort_key
@@ -217,7 +217,7 @@ class EligibilityReason(StrEnum):
     CONSENT_NOT_WRITTEN = "consent_not_written"  # the campaign kind needs (f)(9) written consent
     SUPPRESSED = "suppressed"  # on the tenant's suppression list
     DNC_LISTED = "dnc_listed"  # on the Do-Not-Call registry
-    DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet
+    DNC_UNSCRUBBED = "dnc_unscrubbed"  # not scrubbed yet; or, for marketing kinds, unscrubbed by choice
     DNC_ERROR = "dnc_error"  # the scrub failed (the stamp says why); never dialed unscrubbed
     ZONE_UNKNOWN = "zone_unknown"  # no time zone known, so no calling hours can be checked
     DELETED = "deleted"
@@ -330,17 +330,21 @@ class ContactView(GatehouseModel):
             {
                 **data,
                 "phone": contact.e164,
-                "eligibility_by_kind": by_kind(contact.eligibility),
+                "eligibility_by_kind": by_kind(contact.eligibility, unscrubbed=_unscrubbed(contact)),
                 "dnc_status": dnc_status_of(contact),
             }
         )
 
 
-def by_kind(eligibility: dict[Channel, ChannelEligibility]) -> dict[str, ChannelEligibility]:
+def by_kind(
+    eligibility: dict[Channel, ChannelEligibility], *, unscrubbed: bool = False
+) -> dict[str, ChannelEligibility]:
     """Per campaign kind (``<channel>:<purpose>:<technology>``): eligible, or the reasons it is not.
 
     A kind that needs written consent (47 CFR 64.1200(a)(2)) adds ``consent_not_written``
-    to the channel's reasons when the evidence lacks an (f)(9) element.
+    to the channel's reasons when the evidence lacks an (f)(9) element. A marketing kind adds
+    ``dnc_unscrubbed`` for a number the owner chose not to scrub (``unscrubbed``) unless the
+    consent is written (the 47 CFR 64.1200(c)(2)(ii) exemption), as gate 4 decides.
     """
     verdicts: dict[str, ChannelEligibility] = {}
     for channel, purpose, technology in kinds():
@@ -351,6 +355,8 @@ def by_kind(eligibility: dict[Channel, ChannelEligibility]) -> dict[str, Channel
         needs_written = required(purpose, technology) is ConsentLevel.EXPRESS_WRITTEN
         if needs_written and not base.written and EligibilityReason.CONSENT_MISSING.value not in reasons:
             reasons.insert(0, EligibilityReason.CONSENT_NOT_WRITTEN.value)
+        if unscrubbed and purpose is Purpose.MARKETING and not base.written:
+            reasons.append(EligibilityReason.DNC_UNSCRUBBED.value)
         verdicts[kind_name(channel, purpose, technology)] = base.model_copy(
             update={"eligible": not reasons, "reasons": reasons}
         )
@@ -358,6 +364,10 @@ def by_kind(eligibility: dict[Channel, ChannelEligibility]) -> dict[str, Channel
 
 
 NOT_SCRUBBED: Final = "not_scrubbed"
+
+
+def _unscrubbed(contact: Contact) -> bool:
+    return contact.dnc is not None and contact.dnc.status is ScrubStatus.UNSCRUBBED
 
 
 def dnc_status_of(contact: Contact) -> str:

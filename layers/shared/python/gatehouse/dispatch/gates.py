@@ -24,7 +24,7 @@ from typing import Final
 
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus, VoiceContent
 from gatehouse.compliance import caps, hours
-from gatehouse.compliance.consent import ConsentLevel, required
+from gatehouse.compliance.consent import ConsentLevel, Purpose, required
 from gatehouse.compliance.state_rules import RuleBook, rulebook
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.outcomes import OutcomeStatus
@@ -49,7 +49,7 @@ class Reason(StrEnum):
     CAMPAIGN_NOT_APPROVED = "campaign_not_approved"
     CAMPAIGN_PAUSED = "campaign_paused"  # paused while the batch ran (a DNC source failure)
     WINDOW_CLOSED = "window_closed"  # the campaign's end_at passed before the contact was reached
-    DISCLOSURES_MISSING = "disclosures_missing"  # an artificial-voice marketing call without (b)(1)-(2)
+    DISCLOSURES_MISSING = "disclosures_missing"  # an artificial or prerecorded call without (b)(1)-(2)
     NO_CAMPAIGN = "no_campaign"  # a member's reply to a person no approved campaign reached
     # 2. consent
     CONTACT_DELETED = "contact_deleted"
@@ -63,6 +63,8 @@ class Reason(StrEnum):
     DNC_LISTED = "dnc_listed"
     DNC_NUMBER_ERROR = "dnc_number_error"  # the scrub could not answer for this number
     DNC_SOURCE_FAILED = "dnc_source_failed"  # the DNC source failed: the campaign must pause
+    # not scrubbed yet (a re-scrub asked first); or marketing to a number the owner chose not to
+    # scrub, without a signed written agreement (47 CFR 64.1200(c)(2)(ii)): blocked
     DNC_UNSCRUBBED = "dnc_unscrubbed"
     DNC_DATA_STALE = "dnc_data_stale"  # the registry data relied on is older than 31 days
     STATE_DNC_LISTED = "state_dnc_listed"  # on the list of a state the person may be in
@@ -208,8 +210,15 @@ def gate_suppression(facts: ContactFacts) -> Verdict:
     return PASSED
 
 
-def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
-    """4. A Do-Not-Call answer from data no older than 31 days at ``now`` that allows the number."""
+def gate_dnc(  # noqa: PLR0911 - one return per rule, in order
+    stamp: ScrubStamp | None, now: datetime, *, unscrubbed_may_go: bool = False
+) -> Verdict:
+    """4. A Do-Not-Call answer from data no older than 31 days at ``now`` that allows the number.
+
+    An ``unscrubbed`` stamp (the owner acknowledged having no provider) passes only when the
+    caller says the attempt may go without a registry answer (``registry_exempt``); by default
+    it blocks (fail closed).
+    """
     if stamp is None:
         return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")
     if stamp.status is ScrubStatus.LISTED:
@@ -221,7 +230,22 @@ def gate_dnc(stamp: ScrubStamp | None, now: datetime) -> Verdict:
         return blocked("dnc", Reason.DNC_NUMBER_ERROR)
     if not stamp.current(now):
         return Verdict(Outcome.RESCRUB, Reason.DNC_DATA_STALE, gate="dnc")
+    if stamp.status is ScrubStatus.UNSCRUBBED and not unscrubbed_may_go:
+        return blocked("dnc", Reason.DNC_UNSCRUBBED)
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
+
+
+def registry_exempt(contact: Contact, spec: CampaignSpec) -> bool:
+    """Whether the attempt may go without the national registry's answer (an ``unscrubbed`` number).
+
+    47 CFR 64.1200(c)(2) and 16 CFR 310.4(b)(1)(iii)(B) bind telephone solicitations: an
+    informational campaign is not one. A marketing attempt is exempt only under
+    (c)(2)(ii), the person's signed, written agreement to be called by the seller at that
+    number: prior express written consent with every (f)(9) element, for the channel.
+    """
+    if spec.purpose is not Purpose.MARKETING:
+        return True
+    return contact.consent_level(spec.channel) is ConsentLevel.EXPRESS_WRITTEN
 
 
 def gate_state_dnc(contact: Contact, now: datetime, rules: RuleBook | None = None) -> Verdict:
@@ -300,7 +324,7 @@ def evaluate_contact(
         lambda: gate_consent(contact, spec),
         lambda: gate_recording(contact, spec, rules),
         lambda: gate_suppression(facts),
-        lambda: gate_dnc(contact.dnc, now),
+        lambda: gate_dnc(contact.dnc, now, unscrubbed_may_go=registry_exempt(contact, spec)),
         lambda: gate_state_dnc(contact, now, rules),
         lambda: gate_hours(contact, spec, now, rules),
         lambda: gate_caps(contact, spec, facts, now, rules),

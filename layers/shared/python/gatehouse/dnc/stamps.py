@@ -7,7 +7,9 @@ at ``checked_at``, and it names the version of the data that answer relied on
 not from the scrub. ``state_lists`` holds the answers of the state Do-Not-Call lists the
 source consulted, each with its own version. Anything else is ``error`` (the number is not
 dialable until a later scrub answers) or, for a tenant whose owner acknowledged running
-without a provider, ``unscrubbed``: dialable on the owner's word, never presented as checked.
+without a provider, ``unscrubbed``: never presented as checked, and dialable on the owner's
+word only where the registry does not bind the attempt (an informational campaign, or a
+person's signed written agreement, 47 CFR 64.1200(c)(2)(ii)); gate 4 decides which.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class ScrubStatus(StrEnum):
     CLEAR = "clear"  # a source answered: not on the registry
     LISTED = "listed"  # a source answered: on the registry, never call
     ERROR = "error"  # no trustworthy answer: not dialable (fail closed)
-    UNSCRUBBED = "unscrubbed"  # no provider, and the owner acknowledged running without one
+    UNSCRUBBED = "unscrubbed"  # no provider, and the owner acknowledged running without one (see gate 4)
 
 
 class ScrubSource(StrEnum):
@@ -84,7 +86,8 @@ class ScrubStamp(GatehouseModel):
 
     @property
     def dialable(self) -> bool:
-        """Whether the DNC gate lets the number through (``listed`` and ``error`` never do)."""
+        """Whether the stamp can let the number through: ``listed`` and ``error`` never; ``unscrubbed``
+        only where gate 4 finds the registry does not bind the attempt."""
         return self.status in DIALABLE
 
     @property

@@ -1,15 +1,17 @@
-"""What an artificial or prerecorded marketing call must say: who calls, and how to stop the calls.
+"""What an artificial or prerecorded voice call must say: who calls, and how to stop the calls.
 
 47 CFR 64.1200(b)(1): every artificial or prerecorded voice message states, at the
-beginning, the identity of the business responsible for the call; (b)(2): a marketing one
-offers, within two seconds of that, an automated, interactive opt-out (a key press or a
-spoken request) that puts the number on the caller's do-not-call list at once. So a voice
-campaign whose technology is ``artificial_voice`` or ``prerecorded`` and whose purpose is
-marketing declares its ``opening`` (naming the seller: the tenant, or the ``seller`` it
-calls for) and its ``opt_out`` (key and phrase). ``check`` refuses a campaign that lacks
-them with a 422 located on the field; ``missing`` is what the dispatch gate asks, so a
-campaign stored before this rule never dials without them; ``variables`` is what the
-agent is given at placement (``opening``, ``opt_out_key``, ``opt_out_phrase``), and
+beginning, the identity of the business responsible for the call; (b)(2): it offers an
+automated, interactive opt-out (a key press or a spoken request) that puts the number on
+the caller's do-not-call list at once. The rule text ties (b)(2) to telemarketing, but
+the reference the gates follow states it for every such call and the strictest reading
+wins, so neither part depends on the campaign's purpose: a voice campaign whose
+technology is ``artificial_voice`` or ``prerecorded`` declares its ``opening`` (naming
+the seller: the tenant, or the ``seller`` it calls for) and its ``opt_out`` (key and
+phrase), marketing or informational. ``check`` refuses a campaign that lacks them with a
+422 located on the field; ``missing`` is what the dispatch gate asks, so a campaign
+stored before this rule never dials without them; ``variables`` is what the agent is
+given at placement (``opening``, ``opt_out_key``, ``opt_out_phrase``), and
 ``Disclosures`` what a call record keeps of them. It reads no table and no clock.
 """
 
@@ -22,7 +24,6 @@ from typing import Final
 from pydantic import ConfigDict
 
 from gatehouse.campaigns.records import CampaignSpec, VoiceContent
-from gatehouse.compliance.consent import Purpose
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
 from gatehouse.models import GatehouseModel
@@ -50,12 +51,8 @@ class Disclosures(GatehouseModel):
 
 
 def required(spec: CampaignSpec) -> bool:
-    """Marketing by an artificial (an AI agent) or prerecorded voice: 47 CFR 64.1200(b)(1)-(2) apply."""
-    return (
-        spec.channel is Channel.VOICE
-        and spec.purpose is Purpose.MARKETING
-        and spec.reach in SPOKEN_BY_MACHINE
-    )
+    """A call by an artificial (an AI agent) or prerecorded voice, whatever its purpose: (b)(1)-(2) apply."""
+    return spec.channel is Channel.VOICE and spec.reach in SPOKEN_BY_MACHINE
 
 
 def problems(spec: CampaignSpec, tenant_name: str | None) -> list[dict[str, str]]:
@@ -65,17 +62,13 @@ def problems(spec: CampaignSpec, tenant_name: str | None) -> list[dict[str, str]
         return []
     found: list[dict[str, str]] = []
     if content.opening is None:
-        found.append(
-            _at("opening", "an artificial or prerecorded marketing call opens by naming the business")
-        )
+        found.append(_at("opening", "an artificial or prerecorded voice call opens by naming the business"))
     else:
         seller = content.seller or tenant_name
         if not seller or _folded(seller) not in _folded(content.opening):
             found.append(_at("opening", "the opening must name the business the call is made for"))
     if content.opt_out is None:
-        found.append(
-            _at("opt_out", "an artificial or prerecorded marketing call offers an automated opt-out")
-        )
+        found.append(_at("opt_out", "an artificial or prerecorded voice call offers an automated opt-out"))
     return found
 
 
