@@ -624,3 +624,31 @@ def test_contacts_reached_without_a_provider_are_reported_unscrubbed_everywhere(
     assert {r["contact_id"]: r["dnc_status"] for r in rows}[ann_id] == "unscrubbed"
     view = ContactView.of(scope.require(Contact, ann_id))
     assert view.dnc_status == "unscrubbed"
+
+
+def test_a_number_stamped_unscrubbed_is_scrubbed_again_once_a_provider_is_connected(
+    world: dict[str, Any],
+) -> None:
+    """16 CFR 310.4(b)(3)(iv), DESIGN.md §6 gate 4: an ``unscrubbed`` stamp stands on the owner's word
+    that the tenant runs without a provider. Once a provider is connected that word no longer
+    stands: a day-old stamp is not relied on, the number is asked of the provider at the attempt,
+    and a number on the registry is not texted."""
+    scope, ops, ids = world["scope"], world["ops"], world["ids"]
+    revoke(scope, ops, Provider.DNC)
+    acknowledge(scope, ops, WORDING)
+    for name in ("ann", "di"):
+        person = scope.require(Contact, ids[name])
+        stamp = checks.scrub(scope, [person.e164], clock=lambda: NOW - timedelta(days=1))[person.e164]
+        assert stamp.status is ScrubStatus.UNSCRUBBED
+        scope.save(refresh(person.model_copy(update={"dnc": stamp})))
+    connect(
+        scope, ops, Provider.DNC, {"provider_name": "sandbox-dnc", "api_key": "sandbox-dnc-key-0123456789"}
+    )
+    result = run(world)
+    assert ids["di"] not in result.sent
+    assert result.blocked[ids["di"]] == "dnc_listed"
+    assert list(result.sent) == [ids["ann"]]
+    for name, status in (("ann", ScrubStatus.CLEAR), ("di", ScrubStatus.LISTED)):
+        stamp = scope.require(Contact, ids[name]).dnc
+        assert stamp is not None
+        assert (stamp.status, stamp.checked_at) == (status, NOW)

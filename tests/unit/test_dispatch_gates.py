@@ -108,6 +108,7 @@ def contact(
 RUNNING = CampaignFacts(status=CampaignStatus.RUNNING, approved_by="user:usr_x", spec=spec())
 GOOD = TenantFacts(active=True, billing_status="active")
 CLEAN = ContactFacts(suppressed=False)
+ON_OWNERS_WORD = ContactFacts(suppressed=False, owners_word=True)  # acknowledged, no provider since
 
 
 @pytest.mark.parametrize(
@@ -293,8 +294,28 @@ def test_gate_3_a_reply_held_for_review_blocks_every_attempt(
 )
 def test_gate_4_dnc(dnc: ScrubStamp | None, outcome: Outcome, reason: Reason | None) -> None:
     """16 CFR 310.4(b)(3)(iv), 47 CFR 64.1200(c)(2)(i)(D): registry data at most 31 days old at the call."""
-    verdict = gate_dnc(dnc, NOW)
+    verdict = gate_dnc(dnc, NOW, owners_word=True)
     assert (verdict.outcome, verdict.reason) == (outcome, reason)
+
+
+@pytest.mark.parametrize("purpose", ["marketing", "informational"])
+def test_gate_4_an_unscrubbed_stamp_is_asked_again_once_the_owners_word_no_longer_stands(
+    purpose: str,
+) -> None:
+    """16 CFR 310.4(b)(3)(iv): a number is called on registry data, or, here, on the owner's word that
+    the tenant runs without a provider. Once a provider is connected or the acknowledgment is gone,
+    that word no longer stands: a day-old ``unscrubbed`` stamp is scrubbed again before any attempt,
+    informational or marketing, even with a signed written agreement."""
+    person = contact(dnc=UNSCRUBBED)
+    campaign = CampaignFacts(CampaignStatus.RUNNING, "user:usr_x", spec(purpose=purpose))
+    asked_again = evaluate(person, campaign, GOOD, CLEAN, NOW)
+    assert (asked_again.outcome, asked_again.gate, asked_again.reason) == (
+        Outcome.RESCRUB,
+        "dnc",
+        Reason.DNC_UNSCRUBBED,
+    )
+    on_word = evaluate(person, campaign, GOOD, ON_OWNERS_WORD, NOW)
+    assert on_word.passed
 
 
 LIVE_CALLS = {
@@ -338,7 +359,7 @@ def test_gate_4_marketing_to_an_unscrubbed_number_needs_a_signed_written_agreeme
         changes["content"] = {"kind": "voice", "agent_id": "agent_demo", **DISCLOSED}
     person = contact(channels=(channel,), consent_changes=consent, dnc=UNSCRUBBED)
     campaign = CampaignFacts(CampaignStatus.RUNNING, "user:usr_x", spec(**changes))
-    verdict = evaluate(person, campaign, GOOD, CLEAN, NOW)
+    verdict = evaluate(person, campaign, GOOD, ON_OWNERS_WORD, NOW)
     assert verdict.outcome is outcome
     if outcome is Outcome.BLOCKED:
         assert (verdict.gate, verdict.reason) == ("dnc", Reason.DNC_UNSCRUBBED)
@@ -413,7 +434,7 @@ def test_gate_4_state_dnc_lists(
 ) -> None:
     """State lists bind numbers of their state only, e.g. Tex. Bus. & Com. Code 304.052; fail closed."""
     person = contact(phone=phone, state=state, dnc=dnc)
-    verdict = evaluate(person, RUNNING, GOOD, CLEAN, NOW)
+    verdict = evaluate(person, RUNNING, GOOD, ON_OWNERS_WORD, NOW)
     assert (verdict.outcome, verdict.reason, verdict.gate) == (outcome, reason, "dnc" if reason else None)
 
 

@@ -293,6 +293,7 @@ def contact_facts(draw: st.DrawFn, now: datetime) -> ContactFacts:
     return ContactFacts(
         suppressed=draw(mostly(False, st.sampled_from([True, None]))),
         attempts_last_day=[now - timedelta(seconds=s) for s in offsets],
+        owners_word=draw(st.booleans()),
     )
 
 
@@ -356,7 +357,13 @@ def refusing_gates(
             for e in contact.consent
         ),
         "suppression": facts.suppressed is False,
-        "dnc": dnc_holds(stamp, contact.states, now, registry_binds=registry_binds(contact, campaign.spec)),
+        "dnc": dnc_holds(
+            stamp,
+            contact.states,
+            now,
+            registry_binds=registry_binds(contact, campaign.spec),
+            owners_word=facts.owners_word,
+        ),
         "hours": hours_hold(contact.zones, contact.states, campaign.spec.channel, campaign.spec, now),
         "caps": under_caps(contact, campaign.spec, facts, now),
     }
@@ -391,15 +398,16 @@ def registry_binds(contact: Contact, spec: CampaignSpec) -> bool:
 
 
 def dnc_holds(
-    stamp: ScrubStamp | None, states: Sequence[str], now: datetime, *, registry_binds: bool
+    stamp: ScrubStamp | None, states: Sequence[str], now: datetime, *, registry_binds: bool, owners_word: bool
 ) -> bool:
     """§6 gate 4: registry data (federal, and each list of the person's states that keep one)
     at most 31 days old at the attempt, and not listed; unscrubbed stands on the owner's word
-    only where the registry does not bind the attempt."""
+    only where the registry does not bind the attempt, and only while that word stands (acknowledged,
+    no provider connected since)."""
     if stamp is None or stamp.status in {ScrubStatus.LISTED, ScrubStatus.ERROR}:
         return False
     if stamp.status is ScrubStatus.UNSCRUBBED:
-        return now - stamp.checked_at <= DATA_VALID_FOR and not registry_binds
+        return now - stamp.checked_at <= DATA_VALID_FOR and owners_word and not registry_binds
     if stamp.data_as_of is None or now - stamp.data_as_of > DATA_VALID_FOR:
         return False
     for state in states:

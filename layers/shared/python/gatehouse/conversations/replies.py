@@ -48,6 +48,7 @@ from gatehouse.dispatch.batch import CLAIM_ROUNDS, rescrubbed
 from gatehouse.dispatch.claims import AttemptLedger, claim, claim_key
 from gatehouse.dispatch.gates import CampaignFacts, ContactFacts, Outcome, Reason, TenantFacts, Verdict
 from gatehouse.dispatch.send import open_credentials, send_text
+from gatehouse.dnc.acknowledgment import on_owners_word
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, GatehouseError, Invalid
 from gatehouse.identity.caller import Caller
@@ -252,6 +253,7 @@ def _decide(  # noqa: PLR0917
         suppressed=contact.e164 in on_list and contact.e164 not in on_hold,
         held=contact.e164 in on_hold,
         attempts_last_day=ledger.recent(now) if ledger else [],
+        owners_word=on_owners_word(scope),
     )
     verdict = reply_gates.evaluate_reply(contact, campaign, facts, now, rules)
     if verdict.outcome is Outcome.RESCRUB:

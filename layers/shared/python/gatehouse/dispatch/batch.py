@@ -43,6 +43,7 @@ from gatehouse.dispatch.gates import (
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.dispatch.report import count_blocked_by_reason, record
 from gatehouse.dispatch.send import Credentials, open_credentials, send
+from gatehouse.dnc.acknowledgment import CURRENT, DncAcknowledgment, on_owners_word
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, GatehouseError
 from gatehouse.identity.caller import system
@@ -120,7 +121,7 @@ def run_batch(
 
 
 def _single_items(scope: TenantScope, campaign_id: str) -> list[tuple[str, str]]:
-    """The batch's one-of-a-kind reads, fetched together: campaign, tenant, billing, credentials, ref."""
+    """The batch's one-of-a-kind reads, fetched together: campaign, tenant, billing, credentials, DNC."""
     return [
         scope.key(Campaign, campaign_id),
         get_directory().key(TenantEntry, scope.tenant_id, "PROFILE"),
@@ -129,6 +130,8 @@ def _single_items(scope: TenantScope, campaign_id: str) -> list[tuple[str, str]]
         scope.key(Integration, Provider.VOICE_AGENT.value),
         scope.key(WebhookRef, "CURRENT"),
         scope.key(SuppressionMarkers, STATE_KEY),
+        scope.key(Integration, Provider.DNC.value),
+        scope.key(DncAcknowledgment, CURRENT),
     ]
 
 
@@ -162,6 +165,7 @@ def _run(  # noqa: PLR0917
     else:
         on_list = suppressed(scope, numbers) if numbers else set()
     on_hold = held_only(on_list)  # from the same batch get: numbers only a hold for review keeps out
+    owners_word = on_owners_word(scope)
 
     def verdict_of(contact: Contact) -> Verdict:
         ledger = ledgers.get(contact.contact_id)
@@ -169,6 +173,7 @@ def _run(  # noqa: PLR0917
             suppressed=contact.e164 in on_list and contact.e164 not in on_hold,
             held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
+            owners_word=owners_word,
         )
         return gates.evaluate(contact, facts, tenant, known, now, rules)
 

@@ -142,6 +142,9 @@ class ContactFacts:
     suppressed: bool | None  # None: the suppression list could not be read, which blocks
     attempts_last_day: Sequence[datetime] = ()  # across all the tenant's campaigns and numbers
     held: bool = False  # a reply that may revoke consent awaits an owner's or admin's review
+    # The owner's acknowledgment of running without a DNC provider stands and none is connected
+    # (``dnc.acknowledgment.on_owners_word``): only then is an ``unscrubbed`` stamp relied on.
+    owners_word: bool = False
 
 
 # ---------------------------------------------------------------- the gates, in order
@@ -211,13 +214,14 @@ def gate_suppression(facts: ContactFacts) -> Verdict:
 
 
 def gate_dnc(  # noqa: PLR0911 - one return per rule, in order
-    stamp: ScrubStamp | None, now: datetime, *, unscrubbed_may_go: bool = False
+    stamp: ScrubStamp | None, now: datetime, *, owners_word: bool = False, unscrubbed_may_go: bool = False
 ) -> Verdict:
     """4. A Do-Not-Call answer from data no older than 31 days at ``now`` that allows the number.
 
-    An ``unscrubbed`` stamp (the owner acknowledged having no provider) passes only when the
-    caller says the attempt may go without a registry answer (``registry_exempt``); by default
-    it blocks (fail closed).
+    An ``unscrubbed`` stamp (the owner acknowledged having no provider) is asked again unless
+    that word still stands (``owners_word``: acknowledged, and no provider connected since),
+    and passes only when the caller says the attempt may go without a registry answer
+    (``registry_exempt``); by default it blocks (fail closed).
     """
     if stamp is None:
         return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")
@@ -230,6 +234,8 @@ def gate_dnc(  # noqa: PLR0911 - one return per rule, in order
         return blocked("dnc", Reason.DNC_NUMBER_ERROR)
     if not stamp.current(now):
         return Verdict(Outcome.RESCRUB, Reason.DNC_DATA_STALE, gate="dnc")
+    if stamp.status is ScrubStatus.UNSCRUBBED and not owners_word:
+        return Verdict(Outcome.RESCRUB, Reason.DNC_UNSCRUBBED, gate="dnc")  # a provider answers now
     if stamp.status is ScrubStatus.UNSCRUBBED and not unscrubbed_may_go:
         return blocked("dnc", Reason.DNC_UNSCRUBBED)
     return PASSED if stamp.dialable else blocked("dnc", Reason.DNC_NUMBER_ERROR)
@@ -324,7 +330,9 @@ def evaluate_contact(
         lambda: gate_consent(contact, spec),
         lambda: gate_recording(contact, spec, rules),
         lambda: gate_suppression(facts),
-        lambda: gate_dnc(contact.dnc, now, unscrubbed_may_go=registry_exempt(contact, spec)),
+        lambda: gate_dnc(
+            contact.dnc, now, owners_word=facts.owners_word, unscrubbed_may_go=registry_exempt(contact, spec)
+        ),
         lambda: gate_state_dnc(contact, now, rules),
         lambda: gate_hours(contact, spec, now, rules),
         lambda: gate_caps(contact, spec, facts, now, rules),

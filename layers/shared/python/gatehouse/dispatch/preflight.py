@@ -25,6 +25,7 @@ from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
 from gatehouse.dispatch.claims import AttemptLedger
+from gatehouse.dnc.acknowledgment import on_owners_word
 from gatehouse.identity.tenants import TenantStatus, find_tenant
 from gatehouse.suppression import held_only
 from gatehouse.tenancy import TenantScope
@@ -61,12 +62,14 @@ def preflight(  # noqa: PLR0917
     on_hold = held_only(on_list)
     ledgers = scope.batch_get(AttemptLedger, [c.contact_id for c in contacts]) if contacts else {}
     rules = declared.rules_at(now)
+    owners_word = on_owners_word(scope)
     for contact in contacts:
         ledger = ledgers.get(contact.contact_id)
         facts = gates.ContactFacts(
             suppressed=contact.e164 in on_list and contact.e164 not in on_hold,
             held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
+            owners_word=owners_word,
         )
         _count(report, gates.evaluate_contact(contact, campaign.spec, facts, now, rules))
     return report

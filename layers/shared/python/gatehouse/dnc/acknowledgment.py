@@ -111,6 +111,16 @@ def provider_connected(scope: TenantScope) -> Integration | None:
     return record if record is not None and record.status is IntegrationStatus.CONNECTED else None
 
 
+def on_owners_word(scope: TenantScope) -> bool:
+    """Whether an ``unscrubbed`` stamp may be relied on: acknowledged, and no provider connected since.
+
+    A stamp made on the owner's word holds only while that word does. Once a DNC provider is
+    connected (or the acknowledgment is gone), gate 4 asks the source again before anyone is
+    reached, however recent the stamp.
+    """
+    return scope.get(DncAcknowledgment, CURRENT) is not None and provider_connected(scope) is None
+
+
 _lock = threading.Lock()
 _warnings: dict[str, tuple[float, str | None]] = {}
 
@@ -123,7 +133,7 @@ def unscrubbed_warning(tenant_id: str) -> str | None:
         return cached[1]
     scope = TenantScope(tenant_id)
     warning = None
-    if scope.get(DncAcknowledgment, CURRENT) is not None and provider_connected(scope) is None:
+    if on_owners_word(scope):
         warning = WARNING
     with _lock:
         _warnings[tenant_id] = (now, warning)
