@@ -284,25 +284,21 @@ class Erased(GatehouseModel):
 def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> Erased:
     """Remove the person's data at once; keep only the keyed suppression entry, so no one contacts them again.
 
-    The contact item goes (deleted ones included); the number lives on only as the
-    suppression list's keyed hash. Audit entries never held the person's data, so
-    the chain stays whole and names only the contact id. The suppression and the
-    contact's removal each commit with their own entry; the messages and calls are
-    erased before, in bulk, so a request cut short leaves the contact to erase again.
+    The contact item goes (deleted ones included), and with it everything ``person.forget``
+    removes; the number lives on only as the suppression list's keyed hash. Audit entries
+    never held the person's data, so the chain stays whole and names only the contact id.
+    The suppression and the contact's removal each commit with their own entry; the rest is
+    erased between, in bulk, so a request cut short leaves the contact to erase again.
     """
-    from gatehouse.conversations import inbox  # noqa: PLC0415
-    from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
-    from gatehouse.webhooks.inbound_sms import erase_messages  # noqa: PLC0415
-    from gatehouse.webhooks.voice_events import erase_calls  # noqa: PLC0415
+    from gatehouse.contacts.person import forget  # noqa: PLC0415 - avoids an import cycle
+    from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_ERASE)
     contact = scope.get(Contact, contact_id)
     if contact is None:
         raise ContactNotFound("contact not found")
     kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
-    erase_messages(scope, contact_id)
-    erase_calls(scope, contact_id)
-    inbox.erase(scope, contact_id)
+    forget(scope, contact_id)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     with audit.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
         txn.delete(contact)
