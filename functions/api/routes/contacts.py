@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -22,6 +21,7 @@ from gatehouse.contacts import checks, imports, service
 from gatehouse.contacts.csv_export import csv_lines
 from gatehouse.contacts.csv_import import parse_mapping
 from gatehouse.contacts.imports import ErrorRow, ImportCounts, ImportJob, ImportStatus
+from gatehouse.contacts.person import PersonData
 from gatehouse.contacts.records import ContactChanges, ContactInput, ContactView
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
@@ -65,12 +65,6 @@ class ImportView(GatehouseModel):
 class ImportErrors(GatehouseModel):
     items: list[ErrorRow]
     next_cursor: str | None
-
-
-class PersonData(GatehouseModel):
-    contact: ContactView
-    messages: list[dict[str, object]]
-    calls: list[dict[str, object]]
 
 
 @router.post(
@@ -287,10 +281,16 @@ def erase_contact(contact_id: ContactId) -> service.Erased:
 @router.get(
     "/contacts/<contact_id>/data",
     middlewares=requires(Permission.CONTACTS_EXPORT),
-    summary="Everything held about the contact's number (a data-subject export)",
+    summary="Everything held about a person (a data-subject export), page by page until next_cursor is null",
+    description=(
+        "The person is the contact id, which is also the id a number that only wrote in is kept "
+        "under: a deleted contact is exported until the purge, a stranger's texts by their id. "
+        "The first page holds the contact, conversations, hold and attempt ledger; then texts, "
+        "replies, calls, call readings and campaign outcomes follow in that order. The pages "
+        "until next_cursor is null are the whole export; nothing is left out."
+    ),
     tags=["contacts"],
-    responses=documented(200, PersonData, 404),
+    responses=documented(200, PersonData, 400, 404),
 )
-def person_data(contact_id: ContactId) -> Response[str]:
-    data = service.person_data(scope(router), contact_id)
-    return Response(status_code=200, content_type="application/json", body=json.dumps(data))
+def person_data(contact_id: ContactId, cursor: Cursor = None) -> PersonData:
+    return service.person_data(scope(router), contact_id, cursor=cursor)

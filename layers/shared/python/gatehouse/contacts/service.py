@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
@@ -34,6 +34,9 @@ from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantScope
+
+if TYPE_CHECKING:
+    from gatehouse.contacts.person import PersonData
 
 # A filtered list reads at most this many items per request, then hands back a cursor.
 READ_BUDGET: Final = 500
@@ -258,21 +261,15 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
     return ContactView.of(saved)
 
 
-def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:
-    """Everything Gatehouse holds about the contact's number, for a data-subject request."""
-    from gatehouse.webhooks.inbound_sms import messages_of  # noqa: PLC0415 - avoids an import cycle
-    from gatehouse.webhooks.voice_events import calls_of  # noqa: PLC0415
+def person_data(scope: TenantScope, contact_id: str, *, cursor: str | None = None) -> PersonData:
+    """One page of everything held about the person, for a data-subject request (``person``).
 
-    contact = get(scope, contact_id)
-    return {
-        "contact": ContactView.of(contact).model_dump(mode="json"),
-        "messages": [
-            m.model_dump(mode="json", exclude={"version"}) for m in messages_of(scope, contact_id, limit=1000)
-        ],
-        "calls": [
-            c.model_dump(mode="json", exclude={"version"}) for c in calls_of(scope, contact_id, limit=1000)
-        ],
-    }
+    A deleted contact is exported until the purge removes it; a person who only wrote in is
+    exported by the id derived from their number, as their texts are kept under it.
+    """
+    from gatehouse.contacts.person import exported  # noqa: PLC0415 - avoids an import cycle
+
+    return exported(scope, contact_id, cursor=cursor)
 
 
 class Erased(GatehouseModel):
