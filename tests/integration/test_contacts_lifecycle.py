@@ -16,9 +16,10 @@ import pytest
 from gatehouse.clock import utc_now
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.config import get_settings
+from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import Contact
-from gatehouse.conversations import inbox
-from gatehouse.conversations.records import ReplyMessage, ReplyStatus
+from gatehouse.conversations import inbox, listing
+from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus
 from gatehouse.identity.permissions import Role
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.suppression import is_suppressed
@@ -194,3 +195,40 @@ def test_a_deleted_contact_is_exported_until_the_purge(api, tenant_a: TenantFixt
     tenant_a.scope.save(stale.model_copy(update={"deleted_at": utc_now() - timedelta(days=31)}))
     run_retention_purge()
     assert api("GET", f"/contacts/{contact_id}/data", token=token).status == 404  # nothing is held any more
+
+
+def test_a_person_who_only_texted_in_is_exported_then_erased_and_stays_suppressed(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    token = tenant_a.keys[Role.OWNER]
+    stranger = "+14155550177"
+    person = contact_id_for(tenant_a.tenant_id, stranger)  # the id the webhook keeps their texts under
+    text_in(tenant_a, "SMstranger", sender=stranger)
+    replied(tenant_a, person, "rpl_stranger")
+    assert api("GET", f"/contacts/{person}", token=token).status == 404  # not a contact
+
+    [page] = exported(api, token, person)
+    assert page["contact"] is None
+    assert [m["body"] for m in page["messages"]] == ["hello SMstranger"]
+    assert [r["body"] for r in page["replies"]] == ["answer rpl_stranger"]
+    assert [c["conversation_id"] for c in page["conversations"]] == [f"{person}.sms"]
+
+    path = f"/contacts/{person}/erase"
+    unnamed = api("POST", path, token=token)  # nothing else holds the number: it must be given
+    assert unnamed.status == 400
+    assert unnamed.json()["error"]["details"][0]["field"] == "number"
+    assert api("POST", path, body={"number": "+14155550178"}, token=token).status == 400  # not theirs
+    assert "hello SMstranger" in every_item()  # a refused erasure changes nothing
+
+    erased = api("POST", path, body={"number": stranger}, token=token)
+    assert erased.status == 200, erased.body
+
+    stored = every_item()
+    assert "hello SMstranger" not in stored
+    assert "answer rpl_stranger" not in stored
+    assert tenant_a.scope.get(Conversation, f"{person}.sms") is None
+    assert listing.counts(tenant_a.scope).unread == 0
+    assert is_suppressed(tenant_a.scope, stranger)  # kept as the keyed hash only
+    assert stranger not in stored
+    assert api("GET", f"/contacts/{person}/data", token=token).status == 404
+    assert api("POST", path, body={"number": stranger}, token=token).status == 404

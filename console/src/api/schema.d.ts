@@ -789,7 +789,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Erase a person: their data goes at once; only a keyed suppression entry stays */
+        /**
+         * Erase a person: their data goes at once; only a keyed suppression entry stays
+         * @description Works for a contact (a deleted one too) and for a person who only wrote in, by the id their texts are kept under; for the latter the body gives their number.
+         */
         post: operations["erase_contact_contacts__contact_id__erase_post"];
         delete?: never;
         options?: never;
@@ -2528,6 +2531,14 @@ export interface components {
              * @description shown once: add it to an authenticator app, then confirm with a code
              */
             secret: string;
+        };
+        /** EraseRequest */
+        EraseRequest: {
+            /**
+             * Number
+             * @description the person's number (US when no +country): required only when they are not a contact (they only wrote in), so they stay suppressed; when given it must be theirs
+             */
+            number?: string | null;
         };
         /** Erased */
         Erased: {
@@ -8005,7 +8016,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"] | null;
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -8014,6 +8029,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Erased"];
+                };
+            };
+            /** @description Malformed request (e.g. body is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or revoked API key */

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
+from pydantic import Field
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts import checks, imports, service
@@ -267,15 +268,32 @@ def delete_contact(contact_id: ContactId) -> ContactView:
     return service.delete(scope(router), caller(router), contact_id)
 
 
+class EraseRequest(GatehouseModel):
+    number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="the person's number (US when no +country): required only when they are not a contact "
+        "(they only wrote in), so they stay suppressed; when given it must be theirs",
+    )
+
+
 @router.post(
     "/contacts/<contact_id>/erase",
     middlewares=requires(Permission.CONTACTS_ERASE),
     summary="Erase a person: their data goes at once; only a keyed suppression entry stays",
+    description=(
+        "Works for a contact (a deleted one too) and for a person who only wrote in, by the id "
+        "their texts are kept under; for the latter the body gives their number."
+    ),
     tags=["contacts"],
-    responses=documented(200, service.Erased, 404),
+    responses=documented(200, service.Erased, 400, 404),
 )
-def erase_contact(contact_id: ContactId) -> service.Erased:
-    return service.erase(scope(router), caller(router), contact_id)
+def erase_contact(
+    contact_id: ContactId, request: Annotated[EraseRequest | None, Body()] = None
+) -> service.Erased:
+    number = request.number if request else None
+    return service.erase(scope(router), caller(router), contact_id, number=number)
 
 
 @router.get(

@@ -29,7 +29,7 @@ from gatehouse.contacts.records import (
     ContactView,
 )
 from gatehouse.dnc.stamps import ScrubStamp
-from gatehouse.errors import Conflict, Forbidden, NotFound
+from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
@@ -278,25 +278,55 @@ class Erased(GatehouseModel):
     suppression_ref: str
 
 
-def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> Erased:
+def erase(
+    scope: TenantScope,
+    caller: Caller,
+    contact_id: str,
+    *,
+    number: str | None = None,
+    clock: Clock = utc_now,
+) -> Erased:
     """Remove the person's data at once; keep only the keyed suppression entry, so no one contacts them again.
 
     The contact item goes (deleted ones included), and with it everything ``person.forget``
-    removes; the number lives on only as the suppression list's keyed hash. Audit entries
-    never held the person's data, so the chain stays whole and names only the contact id.
-    The suppression and the contact's removal each commit with their own entry; the rest is
-    erased between, in bulk, so a request cut short leaves the contact to erase again.
+    removes; a person who only wrote in is erased the same way, by the id derived from their
+    number, which the request then gives (nothing else holds it). The number lives on only as
+    the suppression list's keyed hash. Audit entries never held the person's data, so the chain
+    stays whole and names only the contact id. The suppression and the contact's removal each
+    commit with their own entry; the rest is erased between, in bulk, so a request cut short
+    leaves the person to erase again.
     """
-    from gatehouse.contacts.person import forget  # noqa: PLC0415 - avoids an import cycle
+    from gatehouse.contacts.person import forget, holds_anything  # noqa: PLC0415 - avoids an import cycle
     from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_ERASE)
     contact = scope.get(Contact, contact_id)
-    if contact is None:
+    if contact is None and not holds_anything(scope, contact_id):
         raise ContactNotFound("contact not found")
-    kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
+    kept = suppress(scope, caller, _number_of(scope, contact_id, contact, number), SuppressionSource.ERASURE)
     forget(scope, contact_id)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     with audit.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
-        txn.delete(contact)
+        if contact is not None:
+            txn.delete(contact)
     return erased
+
+
+def _number_of(scope: TenantScope, contact_id: str, contact: Contact | None, given: str | None) -> str:
+    """The person's number, to suppress: the contact's, or the one the request gives, if it is theirs."""
+    from gatehouse.suppression import to_e164  # noqa: PLC0415 - avoids an import cycle
+
+    number = to_e164(given) if given is not None else None
+    if number is not None and contact_id_for(scope.tenant_id, number) != contact_id:
+        raise Invalid(
+            "the number is not this person's",
+            details=[{"field": "number", "reason": "not the number of this person"}],
+        )
+    if contact is not None:
+        return contact.e164
+    if number is None:
+        raise Invalid(
+            "this person is not a contact: give their number, so they stay suppressed",
+            details=[{"field": "number", "reason": "required when the person is not a contact"}],
+        )
+    return number
