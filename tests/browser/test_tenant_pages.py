@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,7 +170,7 @@ def test_an_owner_suppresses_checks_and_lifts_a_number_and_decides_held_replies(
 
 
 def test_a_contact_shows_its_evidence_exports_its_data_and_is_erased_after_the_confirmation(
-    owner: Page, scene: dict[str, str]
+    owner: Page, scene: dict[str, str], tmp_path: Path
 ) -> None:
     owner.open(f"/contacts/{scene[ANN]}")
     owner.heading("Ann Alvarez")
@@ -179,9 +180,17 @@ def test_a_contact_shows_its_evidence_exports_its_data_and_is_erased_after_the_c
     owner.find("#contact-dnc")
     owner.wait_text("#contact-texts", "campaign text")
     owner.check("contact", screenshot=True)
-    exported = fetch(owner, owner.find("#contact-export").get_attribute("href") or "")
-    assert exported["status"] == 200
-    assert json.loads(exported["text"])["contact"]["contact_id"] == scene[ANN]
+    # The file the person at the browser gets: every page of the export gathered into one.
+    owner.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    owner.click("#contact-export")
+    saved = tmp_path / "contact-data.json"
+    WebDriverWait(owner.driver, WAIT_SECONDS).until(lambda _d: saved.exists())
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    assert document["contact"]["contact_id"] == scene[ANN]
+    assert "next_cursor" not in document  # the whole export, not its first page
+    assert [m["body"] for m in document["messages"]]  # Ann's texts came with it
 
     gil = scene[GIL]
     owner.open(f"/contacts/{gil}")

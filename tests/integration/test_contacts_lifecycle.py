@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
 
 from gatehouse.clock import utc_now
+from gatehouse.compliance.state_rules import Channel
 from gatehouse.config import get_settings
+from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import Contact
+from gatehouse.conversations import inbox, listing
+from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus
 from gatehouse.identity.permissions import Role
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.suppression import is_suppressed
+from gatehouse.webhooks.inbound_sms import InboundMessage, InboundSms, receive
 from tests.conftest import TenantFixture
 
 PERSON = {
@@ -95,3 +101,134 @@ def test_soft_deleted_contacts_are_purged_after_the_grace_period(  # type: ignor
     assert tenant_a.scope.get(Contact, old) is None
     assert tenant_a.scope.get(Contact, kept) is not None  # still inside its grace period
     assert run_retention_purge().of(tenant_a.tenant_id).counts["deleted_contacts"] == 0
+
+
+def text_in(tenant: TenantFixture, sid: str, sender: str = "+14155550132") -> None:
+    receive(tenant.scope, InboundSms(message_sid=sid, sender=sender, body=f"hello {sid}"), request_id=sid)
+
+
+def replied(tenant: TenantFixture, contact_id: str, reply_id: str) -> None:
+    """A reply a member sent the person, written as the replies send writes it."""
+    sent_at = utc_now()
+    tenant.scope.save(
+        ReplyMessage(
+            contact_id=contact_id,
+            channel=Channel.SMS,
+            reply_id=reply_id,
+            body=f"answer {reply_id}",
+            sent_by="user:usr_" + "a" * 26,
+            sent_at=sent_at,
+            status=ReplyStatus.SENT,
+        )
+    )
+    inbox.note_reply(tenant.scope, contact_id, Channel.SMS, at=sent_at)
+
+
+def exported(api, token: str, contact_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Every page of the person's export, following next_cursor until it is null."""
+    pages: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        answer = api(
+            "GET", f"/contacts/{contact_id}/data", token=token, query={"cursor": cursor} if cursor else None
+        )
+        assert answer.status == 200, answer.body
+        pages.append(answer.json())
+        cursor = pages[-1]["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_the_export_holds_the_replies_sent_to_the_person_and_their_conversation(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    token = tenant_a.keys[Role.OWNER]
+    contact_id = api("POST", "/contacts", body=PERSON, token=token).json()["contact_id"]
+    text_in(tenant_a, "SMfirst")
+    replied(tenant_a, contact_id, "rpl_first")
+
+    [page] = exported(api, token, contact_id)
+
+    assert page["contact"]["phone"] == "+14155550132"
+    assert [m["body"] for m in page["messages"]] == ["hello SMfirst"]
+    assert [(r["reply_id"], r["body"]) for r in page["replies"]] == [("rpl_first", "answer rpl_first")]
+    [conversation] = page["conversations"]
+    assert (conversation["conversation_id"], conversation["unread"]) == (f"{contact_id}.sms", 1)
+
+
+def test_a_person_with_more_than_a_thousand_texts_gets_every_one_across_the_pages(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture
+) -> None:
+    token = tenant_a.keys[Role.OWNER]
+    contact_id = api("POST", "/contacts", body=PERSON, token=token).json()["contact_id"]
+    at = utc_now()
+    sids = {f"SM{n:05d}" for n in range(1205)}
+    with tenant_a.scope.batch_writer() as batch:  # written through the door, as the webhook writes them
+        for sid in sids:
+            batch.save(
+                InboundMessage(contact_id=contact_id, message_sid=sid, body=f"hello {sid}", received_at=at)
+            )
+
+    pages = exported(api, token, contact_id)
+
+    got = [m["message_sid"] for page in pages for m in page["messages"]]
+    assert sorted(got) == sorted(sids)  # all of them, each once
+    assert len(pages) > 1
+    assert pages[0]["contact"] is not None
+    assert all(page["contact"] is None for page in pages[1:])  # the person's own records come once
+    forged = api("GET", f"/contacts/{contact_id}/data", token=token, query={"cursor": "messages.forged"})
+    assert forged.status == 400
+
+
+def test_a_deleted_contact_is_exported_until_the_purge(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
+    token = tenant_a.keys[Role.OWNER]
+    contact_id = api("POST", "/contacts", body=PERSON, token=token).json()["contact_id"]
+    text_in(tenant_a, "SMbefore")
+    assert api("DELETE", f"/contacts/{contact_id}", token=token).status == 200
+    assert api("GET", f"/contacts/{contact_id}", token=token).status == 404  # hidden from the contact list
+
+    [page] = exported(api, token, contact_id)
+    assert page["contact"]["deleted_at"] is not None
+    assert [m["message_sid"] for m in page["messages"]] == ["SMbefore"]
+
+    stale = tenant_a.scope.require(Contact, contact_id)
+    tenant_a.scope.save(stale.model_copy(update={"deleted_at": utc_now() - timedelta(days=31)}))
+    run_retention_purge()
+    assert api("GET", f"/contacts/{contact_id}/data", token=token).status == 404  # nothing is held any more
+
+
+def test_a_person_who_only_texted_in_is_exported_then_erased_and_stays_suppressed(
+    api, tenant_a: TenantFixture
+) -> None:  # type: ignore[no-untyped-def]
+    token = tenant_a.keys[Role.OWNER]
+    stranger = "+14155550177"
+    person = contact_id_for(tenant_a.tenant_id, stranger)  # the id the webhook keeps their texts under
+    text_in(tenant_a, "SMstranger", sender=stranger)
+    replied(tenant_a, person, "rpl_stranger")
+    assert api("GET", f"/contacts/{person}", token=token).status == 404  # not a contact
+
+    [page] = exported(api, token, person)
+    assert page["contact"] is None
+    assert [m["body"] for m in page["messages"]] == ["hello SMstranger"]
+    assert [r["body"] for r in page["replies"]] == ["answer rpl_stranger"]
+    assert [c["conversation_id"] for c in page["conversations"]] == [f"{person}.sms"]
+
+    path = f"/contacts/{person}/erase"
+    unnamed = api("POST", path, token=token)  # nothing else holds the number: it must be given
+    assert unnamed.status == 400
+    assert unnamed.json()["error"]["details"][0]["field"] == "number"
+    assert api("POST", path, body={"number": "+14155550178"}, token=token).status == 400  # not theirs
+    assert "hello SMstranger" in every_item()  # a refused erasure changes nothing
+
+    erased = api("POST", path, body={"number": stranger}, token=token)
+    assert erased.status == 200, erased.body
+
+    stored = every_item()
+    assert "hello SMstranger" not in stored
+    assert "answer rpl_stranger" not in stored
+    assert tenant_a.scope.get(Conversation, f"{person}.sms") is None
+    assert listing.counts(tenant_a.scope).unread == 0
+    assert is_suppressed(tenant_a.scope, stranger)  # kept as the keyed hash only
+    assert stranger not in stored
+    assert api("GET", f"/contacts/{person}/data", token=token).status == 404
+    assert api("POST", path, body={"number": stranger}, token=token).status == 404

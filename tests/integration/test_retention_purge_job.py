@@ -12,10 +12,14 @@ import boto3
 import pytest
 
 from gatehouse.audit import list_entries
+from gatehouse.compliance.state_rules import Channel
 from gatehouse.config import get_settings
 from gatehouse.contacts import checks
+from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create, delete
+from gatehouse.conversations import inbox, listing
+from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus, conversation_id
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.jobs.tenants import JobFailed
@@ -137,6 +141,44 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
     assert sum(again.of(tenant_a.tenant_id).counts.values()) == 0
     assert (messages(scope), calls(scope)) == before
     assert len(purged_entries(tenant_a.tenant_id)) == 1  # no audit entry for a run that removed nothing
+
+
+def replied(scope: TenantScope, contact_id: str, reply_id: str, days: int) -> None:
+    """A reply a member sent the person ``days`` before NOW, written as the replies send writes it."""
+    sent_at = ago(days)
+    scope.save(
+        ReplyMessage(
+            contact_id=contact_id,
+            channel=Channel.SMS,
+            reply_id=reply_id,
+            body=f"answer {reply_id}",
+            sent_by="user:usr_" + "a" * 26,
+            sent_at=sent_at,
+            status=ReplyStatus.SENT,
+        )
+    )
+    inbox.note_reply(scope, contact_id, Channel.SMS, at=sent_at)
+
+
+def test_a_purged_contact_leaves_no_reply_conversation_or_unread_count_as_an_erasure_would(
+    tenant_a: TenantFixture,
+) -> None:
+    scope = tenant_a.scope
+    gone = deleted_contact(tenant_a, "+13125550143", 40)  # past the 30-day grace
+    text_in(scope, "SMgone", 41, sender="+13125550143")
+    replied(scope, gone, "rpl_gone", 41)
+    text_in(scope, "SMkept", 41)  # another person's conversation, not deleted
+    assert listing.counts(scope).unread == 2  # the check below can see both
+
+    run = run_retention_purge(at(NOW))
+
+    assert run.of(tenant_a.tenant_id).counts["deleted_contacts"] == 1
+    assert scope.query(ReplyMessage, prefix=f"{gone}#", limit=10).items == []
+    assert scope.get(Conversation, conversation_id(gone, Channel.SMS)) is None
+    shown = listing.list_conversations(scope, ops(tenant_a), listing.InboxFilter()).items
+    assert [c.contact_id for c in shown] == [contact_id_for(tenant_a.tenant_id, SENDER)]
+    assert listing.counts(scope).unread == 1
+    assert "SMgone" not in messages(scope)
 
 
 def test_a_tenants_shorter_windows_apply_to_that_tenant_only(

@@ -767,7 +767,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything held about the contact's number (a data-subject export) */
+        /**
+         * Everything held about a person (a data-subject export), page by page until next_cursor is null
+         * @description The person is the contact id, which is also the id a number that only wrote in is kept under: a deleted contact is exported until the purge, a stranger's texts by their id. The first page holds the contact, conversations, hold and attempt ledger; then texts, replies, calls, call readings and campaign outcomes follow in that order. The pages until next_cursor is null are the whole export; nothing is left out.
+         */
         get: operations["person_data_contacts__contact_id__data_get"];
         put?: never;
         post?: never;
@@ -786,7 +789,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Erase a person: their data goes at once; only a keyed suppression entry stays */
+        /**
+         * Erase a person: their data goes at once; only a keyed suppression entry stays
+         * @description Works for a contact (a deleted one too) and for a person who only wrote in, by the id their texts are kept under; for the latter the body gives their number.
+         */
         post: operations["erase_contact_contacts__contact_id__erase_post"];
         delete?: never;
         options?: never;
@@ -2526,6 +2532,14 @@ export interface components {
              */
             secret: string;
         };
+        /** EraseRequest */
+        EraseRequest: {
+            /**
+             * Number
+             * @description the person's number (US when no +country): required only when they are not a contact (they only wrote in), so they stay suppressed; when given it must be theirs
+             */
+            number?: string | null;
+        };
         /** Erased */
         Erased: {
             /** Contact Id */
@@ -2979,15 +2993,72 @@ export interface components {
              */
             updated_at: string;
         };
-        /** PersonData */
+        /**
+         * PersonData
+         * @description One page of a data-subject export; the pages up to ``next_cursor`` null are the whole of it.
+         */
         PersonData: {
-            /** Calls */
+            /**
+             * Attempts
+             * @description first page only: the attempt ledger
+             */
+            attempts: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Call Revocations
+             * @description what was heard on the person's calls (opt-out readings)
+             */
+            call_revocations: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Calls
+             * @description calls with the person: status, transcript, summary, recording reference
+             */
             calls: {
                 [key: string]: unknown;
             }[];
-            contact: components["schemas"]["ContactView"];
-            /** Messages */
+            /** @description the contact (a deleted one too, until it is purged); null when the person was never a contact, and on every page after the first */
+            contact: components["schemas"]["ContactView"] | null;
+            /** Contact Id */
+            contact_id: string;
+            /**
+             * Conversations
+             * @description first page only
+             */
+            conversations: components["schemas"]["ConversationView"][];
+            /**
+             * Held For Review
+             * @description first page only: a hold on the number
+             */
+            held_for_review: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Messages
+             * @description texts the person sent
+             */
             messages: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Next Cursor
+             * @description null: this was the last page; else ask again with it
+             */
+            next_cursor: string | null;
+            /**
+             * Outcomes
+             * @description where the person stands in each campaign that reached them
+             */
+            outcomes: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Replies
+             * @description texts members sent the person in conversations
+             */
+            replies: {
                 [key: string]: unknown;
             }[];
         };
@@ -7857,7 +7928,10 @@ export interface operations {
     };
     person_data_contacts__contact_id__data_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description opaque cursor from the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 /** @description contact id */
@@ -7874,6 +7948,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PersonData"];
+                };
+            };
+            /** @description Malformed request (e.g. body is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or revoked API key */
@@ -7933,7 +8016,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"] | null;
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -7942,6 +8029,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Erased"];
+                };
+            };
+            /** @description Malformed request (e.g. body is not JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or revoked API key */

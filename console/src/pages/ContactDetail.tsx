@@ -3,7 +3,7 @@
 // data-subject export, and erasure behind a confirmation that names what goes.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, urlOf, type Schemas } from "../api/client";
+import { api, ApiError, type Schemas } from "../api/client";
 import { can } from "../roles";
 import { navigate } from "../router";
 import { useSession } from "../session";
@@ -254,6 +254,59 @@ function Calls(props: { contactId: string }): JSX.Element {
 
 const CONFIRM_WORD = "erase";
 
+type PersonPage = Schemas["PersonData"];
+const PAGED = ["messages", "replies", "calls", "call_revocations", "outcomes"] as const;
+
+/** Every page of the person's export, until next_cursor is null, as one document. */
+async function wholeExport(contactId: string): Promise<Omit<PersonPage, "next_cursor">> {
+  const path = { contact_id: contactId };
+  const first = await api.get("/contacts/{contact_id}/data", { path });
+  const whole = { ...first };
+  let cursor = first.next_cursor;
+  while (cursor) {
+    const page = await api.get("/contacts/{contact_id}/data", { path, query: { cursor } });
+    for (const name of PAGED) whole[name] = [...whole[name], ...page[name]];
+    cursor = page.next_cursor;
+  }
+  const { next_cursor: _last, ...document } = whole;
+  return document;
+}
+
+// The export comes a page at a time: the console gathers them all, then offers one file.
+function Export(props: { contactId: string }): JSX.Element {
+  const [file, setFile] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const link = useRef<HTMLAnchorElement>(null);
+  useEffect(() => link.current?.click(), [file]);
+  useEffect(() => () => void (file && URL.revokeObjectURL(file)), [file]);
+  const gather = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const document = await wholeExport(props.contactId);
+      setFile(URL.createObjectURL(new Blob([JSON.stringify(document, null, 2)], { type: "application/json" })));
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" id="contact-export" disabled={busy} onClick={() => void gather()}>
+        {busy ? "Gathering everything held…" : "Export everything held (JSON)"}
+      </button>
+      {file && (
+        <a ref={link} class="button" id="contact-export-file" href={file} download="contact-data.json">
+          Save contact-data.json again
+        </a>
+      )}
+      <Refusal error={error} id="contact-export-error" />
+    </>
+  );
+}
+
 function PersonData(props: { contact: Contact; name: string }): JSX.Element {
   const { me } = useSession();
   const { contact: c } = props;
@@ -288,11 +341,7 @@ function PersonData(props: { contact: Contact; name: string }): JSX.Element {
     <section aria-labelledby="person-title" class="card">
       <h2 id="person-title">The person's data</h2>
       <div class="actions">
-        {can.exportContacts(me.role) && (
-          <a class="button" id="contact-export" href={urlOf("/contacts/{contact_id}/data", { path: { contact_id: c.contact_id } })} download="contact-data.json">
-            Export everything held (JSON)
-          </a>
-        )}
+        {can.exportContacts(me.role) && <Export contactId={c.contact_id} />}
         {can.eraseContacts(me.role) && (
           <button type="button" class="danger" id="erase-open" onClick={open}>
             Erase this person…

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from guards import caller, requires, scope
+from pydantic import Field
 
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts import checks, imports, service
 from gatehouse.contacts.csv_export import csv_lines
 from gatehouse.contacts.csv_import import parse_mapping
 from gatehouse.contacts.imports import ErrorRow, ImportCounts, ImportJob, ImportStatus
+from gatehouse.contacts.person import PersonData
 from gatehouse.contacts.records import ContactChanges, ContactInput, ContactView
 from gatehouse.errors import Invalid
 from gatehouse.identity.permissions import Permission
@@ -65,12 +66,6 @@ class ImportView(GatehouseModel):
 class ImportErrors(GatehouseModel):
     items: list[ErrorRow]
     next_cursor: str | None
-
-
-class PersonData(GatehouseModel):
-    contact: ContactView
-    messages: list[dict[str, object]]
-    calls: list[dict[str, object]]
 
 
 @router.post(
@@ -273,24 +268,47 @@ def delete_contact(contact_id: ContactId) -> ContactView:
     return service.delete(scope(router), caller(router), contact_id)
 
 
+class EraseRequest(GatehouseModel):
+    number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="the person's number (US when no +country): required only when they are not a contact "
+        "(they only wrote in), so they stay suppressed; when given it must be theirs",
+    )
+
+
 @router.post(
     "/contacts/<contact_id>/erase",
     middlewares=requires(Permission.CONTACTS_ERASE),
     summary="Erase a person: their data goes at once; only a keyed suppression entry stays",
+    description=(
+        "Works for a contact (a deleted one too) and for a person who only wrote in, by the id "
+        "their texts are kept under; for the latter the body gives their number."
+    ),
     tags=["contacts"],
-    responses=documented(200, service.Erased, 404),
+    responses=documented(200, service.Erased, 400, 404),
 )
-def erase_contact(contact_id: ContactId) -> service.Erased:
-    return service.erase(scope(router), caller(router), contact_id)
+def erase_contact(
+    contact_id: ContactId, request: Annotated[EraseRequest | None, Body()] = None
+) -> service.Erased:
+    number = request.number if request else None
+    return service.erase(scope(router), caller(router), contact_id, number=number)
 
 
 @router.get(
     "/contacts/<contact_id>/data",
     middlewares=requires(Permission.CONTACTS_EXPORT),
-    summary="Everything held about the contact's number (a data-subject export)",
+    summary="Everything held about a person (a data-subject export), page by page until next_cursor is null",
+    description=(
+        "The person is the contact id, which is also the id a number that only wrote in is kept "
+        "under: a deleted contact is exported until the purge, a stranger's texts by their id. "
+        "The first page holds the contact, conversations, hold and attempt ledger; then texts, "
+        "replies, calls, call readings and campaign outcomes follow in that order. The pages "
+        "until next_cursor is null are the whole export; nothing is left out."
+    ),
     tags=["contacts"],
-    responses=documented(200, PersonData, 404),
+    responses=documented(200, PersonData, 400, 404),
 )
-def person_data(contact_id: ContactId) -> Response[str]:
-    data = service.person_data(scope(router), contact_id)
-    return Response(status_code=200, content_type="application/json", body=json.dumps(data))
+def person_data(contact_id: ContactId, cursor: Cursor = None) -> PersonData:
+    return service.person_data(scope(router), contact_id, cursor=cursor)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
@@ -29,11 +29,14 @@ from gatehouse.contacts.records import (
     ContactView,
 )
 from gatehouse.dnc.stamps import ScrubStamp
-from gatehouse.errors import Conflict, Forbidden, NotFound
+from gatehouse.errors import Conflict, Forbidden, Invalid, NotFound
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantScope
+
+if TYPE_CHECKING:
+    from gatehouse.contacts.person import PersonData
 
 # A filtered list reads at most this many items per request, then hands back a cursor.
 READ_BUDGET: Final = 500
@@ -258,21 +261,15 @@ def delete(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock 
     return ContactView.of(saved)
 
 
-def person_data(scope: TenantScope, contact_id: str) -> dict[str, Any]:
-    """Everything Gatehouse holds about the contact's number, for a data-subject request."""
-    from gatehouse.webhooks.inbound_sms import messages_of  # noqa: PLC0415 - avoids an import cycle
-    from gatehouse.webhooks.voice_events import calls_of  # noqa: PLC0415
+def person_data(scope: TenantScope, contact_id: str, *, cursor: str | None = None) -> PersonData:
+    """One page of everything held about the person, for a data-subject request (``person``).
 
-    contact = get(scope, contact_id)
-    return {
-        "contact": ContactView.of(contact).model_dump(mode="json"),
-        "messages": [
-            m.model_dump(mode="json", exclude={"version"}) for m in messages_of(scope, contact_id, limit=1000)
-        ],
-        "calls": [
-            c.model_dump(mode="json", exclude={"version"}) for c in calls_of(scope, contact_id, limit=1000)
-        ],
-    }
+    A deleted contact is exported until the purge removes it; a person who only wrote in is
+    exported by the id derived from their number, as their texts are kept under it.
+    """
+    from gatehouse.contacts.person import exported  # noqa: PLC0415 - avoids an import cycle
+
+    return exported(scope, contact_id, cursor=cursor)
 
 
 class Erased(GatehouseModel):
@@ -281,29 +278,55 @@ class Erased(GatehouseModel):
     suppression_ref: str
 
 
-def erase(scope: TenantScope, caller: Caller, contact_id: str, *, clock: Clock = utc_now) -> Erased:
+def erase(
+    scope: TenantScope,
+    caller: Caller,
+    contact_id: str,
+    *,
+    number: str | None = None,
+    clock: Clock = utc_now,
+) -> Erased:
     """Remove the person's data at once; keep only the keyed suppression entry, so no one contacts them again.
 
-    The contact item goes (deleted ones included); the number lives on only as the
-    suppression list's keyed hash. Audit entries never held the person's data, so
-    the chain stays whole and names only the contact id. The suppression and the
-    contact's removal each commit with their own entry; the messages and calls are
-    erased before, in bulk, so a request cut short leaves the contact to erase again.
+    The contact item goes (deleted ones included), and with it everything ``person.forget``
+    removes; a person who only wrote in is erased the same way, by the id derived from their
+    number, which the request then gives (nothing else holds it). The number lives on only as
+    the suppression list's keyed hash. Audit entries never held the person's data, so the chain
+    stays whole and names only the contact id. The suppression and the contact's removal each
+    commit with their own entry; the rest is erased between, in bulk, so a request cut short
+    leaves the person to erase again.
     """
-    from gatehouse.conversations import inbox  # noqa: PLC0415
-    from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415 - avoids an import cycle
-    from gatehouse.webhooks.inbound_sms import erase_messages  # noqa: PLC0415
-    from gatehouse.webhooks.voice_events import erase_calls  # noqa: PLC0415
+    from gatehouse.contacts.person import forget, holds_anything  # noqa: PLC0415 - avoids an import cycle
+    from gatehouse.suppression import SuppressionSource, suppress  # noqa: PLC0415
 
     caller.require(Permission.CONTACTS_ERASE)
     contact = scope.get(Contact, contact_id)
-    if contact is None:
+    if contact is None and not holds_anything(scope, contact_id):
         raise ContactNotFound("contact not found")
-    kept = suppress(scope, caller, contact.e164, SuppressionSource.ERASURE)
-    erase_messages(scope, contact_id)
-    erase_calls(scope, contact_id)
-    inbox.erase(scope, contact_id)
+    kept = suppress(scope, caller, _number_of(scope, contact_id, contact, number), SuppressionSource.ERASURE)
+    forget(scope, contact_id)
     erased = Erased(contact_id=contact_id, erased_at=clock(), suppression_ref=kept.entry.ref)
     with audit.recorded(scope, caller, "contact.erased", "contact", contact_id, after=erased) as txn:
-        txn.delete(contact)
+        if contact is not None:
+            txn.delete(contact)
     return erased
+
+
+def _number_of(scope: TenantScope, contact_id: str, contact: Contact | None, given: str | None) -> str:
+    """The person's number, to suppress: the contact's, or the one the request gives, if it is theirs."""
+    from gatehouse.suppression import to_e164  # noqa: PLC0415 - avoids an import cycle
+
+    number = to_e164(given) if given is not None else None
+    if number is not None and contact_id_for(scope.tenant_id, number) != contact_id:
+        raise Invalid(
+            "the number is not this person's",
+            details=[{"field": "number", "reason": "not the number of this person"}],
+        )
+    if contact is not None:
+        return contact.e164
+    if number is None:
+        raise Invalid(
+            "this person is not a contact: give their number, so they stay suppressed",
+            details=[{"field": "number", "reason": "required when the person is not a contact"}],
+        )
+    return number

@@ -8,10 +8,12 @@
 - calls: our copy of the recording (the S3 object) goes after ``call_recordings_days``, the transcript and
   summary after ``transcripts_days`` (a call stays on the index while it keeps either; the
   call record itself expires by TTL after ``GATEHOUSE_CALL_RETENTION_DAYS``);
-- soft-deleted contacts: after ``deleted_contacts_days`` the contact goes, then its messages
-  and calls, as an erasure removes them (the contact's delete is conditional, so a contact
-  restored meanwhile is kept with its data). No suppression entry is added: a delete is the
-  tenant's housekeeping; a person's own request is an erasure, which adds one at once.
+- soft-deleted contacts: after ``deleted_contacts_days`` the contact goes, then everything an
+  erasure removes with it (``contacts.person.forget``: texts, calls and recordings, conversations
+  and their unread counts, members' replies, readings of calls); the contact's delete is
+  conditional, so a contact restored meanwhile is kept with its data. No suppression entry is
+  added: a delete is the tenant's housekeeping; a person's own request is an erasure, which
+  adds one at once.
 
 Every read is a page of items already due, so a run costs O(what expired). A run that
 removed anything writes one audit entry with the counts (``retention.purged``); a run that
@@ -26,6 +28,7 @@ from typing import Any, Final
 
 from gatehouse import audit
 from gatehouse.clock import Clock, utc_now
+from gatehouse.contacts.person import forget
 from gatehouse.contacts.records import DELETED_INDEX, Contact
 from gatehouse.conversations.records import REPLY_BODY_INDEX, ReplyMessage
 from gatehouse.errors import Conflict
@@ -35,13 +38,12 @@ from gatehouse.retention.policy import RetentionWindows, windows_of
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.records import time_bound
 from gatehouse.voice.recordings import forget_recording
-from gatehouse.webhooks.inbound_sms import BODY_KEPT_INDEX, MESSAGE_KEPT_INDEX, InboundMessage, erase_messages
+from gatehouse.webhooks.inbound_sms import BODY_KEPT_INDEX, MESSAGE_KEPT_INDEX, InboundMessage
 from gatehouse.webhooks.voice_events import (
     MEDIA_INDEX,
     RECORDING_INDEX,
     TRANSCRIPT_INDEX,
     CallRecord,
-    erase_calls,
 )
 
 PAGE: Final = 100
@@ -209,8 +211,7 @@ def _deleted_contacts(
                 scope.delete(contact)
             except Conflict:
                 continue  # restored or changed since it was read: keep it and its data
-            erase_messages(scope, contact.contact_id)
-            erase_calls(scope, contact.contact_id)
+            forget(scope, contact.contact_id)
             counts.deleted_contacts += 1
         cursor = page.cursor
         if cursor is None:
