@@ -23,6 +23,7 @@ from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
+from gatehouse.tenancy.records import Subject
 
 MERGE_FIELDS: Final = frozenset({"first_name", "last_name"})
 # Carriers and the CTIA handbook expect every marketing text to say how to stop them.
@@ -304,6 +305,10 @@ class Campaign(TenantRecord):
 
     def sort_key(self) -> str:
         return self.campaign_id
+
+    def subject(self) -> Subject | None:
+        """A member kept to their campaigns (scoped access) sees only the campaigns assigned to them."""
+        return Subject.campaign(self.campaign_id)
 
 
 class CampaignPolicy(TenantRecord):
