@@ -377,3 +377,30 @@ def test_a_restricted_member_creates_no_campaign(api, tenant_a: TenantFixture, s
     scoped(api, tenant_a, "all")
     assert api("POST", "/campaigns", body=CAMPAIGN, **member).status == 201
 
+
+def test_a_restricted_member_cannot_ask_whether_numbers_are_suppressed(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """Any of the tenant's numbers would answer: the same 403 whatever they ask, as for adding a contact."""
+    member = as_person(tenant_a, Role.MEMBER)
+    owner = tenant_a.keys[Role.OWNER]
+    assert api("POST", "/suppressions", body={"number": OUTSIDE_NUMBER}, token=owner).status == 201
+    scoped(api, tenant_a, "assigned_campaigns")
+
+    def ask(numbers: list[str]) -> Any:
+        return api("POST", "/suppressions/check", body={"numbers": numbers}, **member)
+
+    outside, inside, unknown, malformed = (
+        ask([OUTSIDE_NUMBER]),
+        ask([INSIDE_NUMBER]),
+        ask([NEW_NUMBER]),
+        ask(["x"]),
+    )
+    assert {r.status for r in (outside, inside, unknown, malformed)} == {403}
+    said = [{**r.json()["error"], "request_id": None} for r in (outside, inside, unknown, malformed)]
+    assert said[0] == said[1] == said[2] == said[3]
+    assert "an owner or admin checks numbers" in said[0]["message"]
+    answered = api("POST", "/suppressions/check", body={"numbers": [OUTSIDE_NUMBER]}, token=owner)
+    assert answered.json()["suppressed"] == [OUTSIDE_NUMBER]  # owners and admins still ask
+    scoped(api, tenant_a, "all")
+    assert ask([OUTSIDE_NUMBER]).json()["suppressed"] == [OUTSIDE_NUMBER]
