@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from gatehouse.clock import Instant
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
 from gatehouse.compliance.state_rules import Channel, Technology
@@ -199,8 +200,8 @@ class CampaignSpec(GatehouseModel):
     max_attempts_per_contact: Annotated[int, Field(ge=1, le=10)] = 1
     throughput_per_sender_per_minute: Annotated[int, Field(ge=1, le=600)] = 60
     # When the run starts (a one-time schedule; unset: when started) and after which no batch is planned.
-    start_at: AwareDatetime | None = None
-    end_at: AwareDatetime | None = None
+    start_at: Instant | None = None
+    end_at: Instant | None = None
 
     @field_validator("start_at", "end_at")
     @classmethod
