@@ -1,5 +1,8 @@
 // Which controls a role is shown. The API decides every request itself (gatehouse.identity.permissions);
 // this only keeps a person from being offered what the API would refuse them.
+import { api } from "./api/client";
+import { useLoad } from "./ui";
+
 export type Role = "viewer" | "member" | "admin" | "owner";
 const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 
@@ -9,6 +12,10 @@ function atLeast(role: string | null, least: Role): boolean {
 
 export const can = {
   writeCampaigns: (role: string | null) => atLeast(role, "member"),
+  // Where members are kept to their campaigns (conversation_access: assigned_campaigns), only admins
+  // and owners create campaigns: a member's new campaign would be none of theirs.
+  createCampaigns: (role: string | null, access: string | undefined) =>
+    atLeast(role, "admin") || (atLeast(role, "member") && access === "all"),
   approveCampaigns: (role: string | null) => atLeast(role, "admin"),
   readAudit: (role: string | null) => atLeast(role, "admin"),
   reviewOptouts: (role: string | null) => atLeast(role, "admin"),
@@ -33,3 +40,14 @@ export const can = {
   managePolicies: (role: string | null) => atLeast(role, "owner"),
   manageBilling: (role: string | null) => atLeast(role, "owner"),
 };
+
+/** A rule of `can` that depends on the tenant's access policy, for this person (undefined while a member's loads). */
+export function useAllowedByAccess(
+  role: string | null,
+  rule: (role: string | null, access: string | undefined) => boolean,
+): boolean | undefined {
+  const member = role === "member";
+  const policy = useLoad(() => (member ? api.get("/access-policy") : Promise.resolve(null)), [member]);
+  if (!member) return rule(role, undefined);
+  return policy.data ? rule(role, policy.data.conversation_access) : undefined;
+}

@@ -425,3 +425,24 @@ def test_a_member_kept_to_their_campaigns_contacts_is_not_offered_a_contact_impo
         WebDriverWait(member.driver, WAIT_SECONDS).until(lambda _d: member.absent(import_link))
     finally:
         client.expect(200, "PUT", "/access-policy", {"conversation_access": "all"})
+
+
+def test_a_member_kept_to_their_campaigns_is_not_offered_a_new_campaign(
+    runtime: LocalRuntime, scene: dict[str, str], browser: Callable[[], Page]
+) -> None:
+    """The API refuses them a campaign (it would be none of theirs): the list offers none to create."""
+    assert runtime.demo is not None
+    client = Client(runtime.api_url, runtime.demo.api_key)
+    member = browser()
+    sign_in(member, runtime, MEMBER_EMAIL)
+    new_link = "main a[href='/app/campaigns/new']"
+    member.open("/campaigns")
+    member.heading("Campaigns")
+    member.find(new_link)  # everyone sees everything: a member creates campaigns
+    client.expect(200, "PUT", "/access-policy", {"conversation_access": "assigned_campaigns"})
+    try:
+        member.open("/campaigns")
+        member.heading("Campaigns")
+        WebDriverWait(member.driver, WAIT_SECONDS).until(lambda _d: member.absent(new_link))
+    finally:
+        client.expect(200, "PUT", "/access-policy", {"conversation_access": "all"})

@@ -17,13 +17,17 @@ from typing import Any
 
 import pytest
 
+from gatehouse.endpoints.records import secret_purpose
 from gatehouse.events.stream import AUDITED
+from gatehouse.identity import two_factor
 from gatehouse.tenancy.records import GLOBAL_PREFIXES
+from gatehouse.vault import Provider
 from tests.infra.conftest import (
     ROOT,
     TEMPLATE_PATH,
     Statement,
     allowed,
+    as_list,
     identity_of,
     key_policy,
     reachable,
@@ -384,6 +388,33 @@ def test_data_key_decrypts_only_for_provider_callers_in_a_tenant_context(
             "kms:EncryptionContext:tenant": "false",
             "kms:EncryptionContext:purpose": "false",
         }
+
+
+# The purposes (encryption context) each role opens DataKey secrets under: what its code opens.
+DECRYPTED_PURPOSES = {
+    "WebhooksFunctionRole": {Provider.TWILIO.purpose, Provider.VOICE_AGENT.purpose},
+    "DispatchFunctionRole": {Provider.TWILIO.purpose, Provider.VOICE_AGENT.purpose, Provider.DNC.purpose},
+    "IntegrationCheckFunctionRole": {"provider:*"},
+    "ContactIntakeFunctionRole": {Provider.DNC.purpose},
+    "SchedulerFunctionRole": {Provider.DNC.purpose},
+    "EventDeliveriesFunctionRole": {secret_purpose("*")},
+    "ApiFunctionRole": {two_factor.PURPOSE},
+}
+PURPOSE = "kms:EncryptionContext:purpose"
+
+
+def test_each_role_decrypts_the_data_key_only_under_its_own_purposes(statements: list[Statement]) -> None:
+    """No grant opens every purpose: a dispatch bug cannot open a TOTP secret or an endpoint's key."""
+    opened: dict[str, set[str]] = {}
+    for statement in key_policy(statements, "DataKey"):
+        if not (statement.allows and statement.covers("kms:Decrypt")):
+            continue
+        equal = statement.condition.get("StringEquals", {}).get(PURPOSE)
+        like = statement.condition.get("StringLike", {}).get(PURPOSE)
+        assert (equal is None) != (like is None), f"{statement.principals()} decrypt under any purpose"
+        for role in statement.principals():
+            opened.setdefault(role, set()).update(as_list(equal if equal is not None else like))
+    assert opened == DECRYPTED_PURPOSES
 
 
 def test_integration_check_opens_provider_credentials_only_and_only_the_api_invokes_it(

@@ -65,9 +65,24 @@ def test_the_contacts_export_neutralises_full_width_formula_starters(api, tenant
 
 
 def test_an_unknown_state_is_refused_without_echoing_it(api, tenant_a: TenantFixture) -> None:  # type: ignore[no-untyped-def]
-    reply = api(
-        "POST", "/contacts", token=tenant_a.keys[Role.OWNER], body={"phone": "+14155550132", "state": "QX"}
-    )
+    owner = tenant_a.keys[Role.OWNER]
+    reply = api("POST", "/contacts", token=owner, body={"phone": "+14155550132", "state": "QX"})
 
     assert (reply.status, reply.json()["error"]["code"]) == (400, "unknown_state")
     assert "QX" not in reply.body
+
+    text = {"Content-Type": "text/plain"}
+    listless = api("POST", "/dnc/state-lists/ZZ", token=owner, raw_body="3035550100\n", headers=text)
+    assert listless.status == 400, listless.body
+    assert listless.json()["error"]["message"] == "no state Do-Not-Call list is known for this state"
+    assert "ZZ" not in listless.body
+    changes_first = api(
+        "POST",
+        "/dnc/state-lists/TX",
+        token=owner,
+        raw_body="A,5125550143\n",
+        query={"kind": "change"},
+        headers=text,
+    )
+    assert changes_first.status == 400, changes_first.body
+    assert changes_first.json()["error"]["message"] == "load a full file for this state before change files"

@@ -1,9 +1,11 @@
 """Scoped access inside a tenant: with ``conversation_access: assigned_campaigns`` a member or a
-viewer reaches only the contacts and conversations of the campaigns they are assigned to.
+viewer reaches only the campaigns they are assigned to, and those campaigns' contacts and
+conversations.
 
 Each person of tenant A acts over the API; the owner switches the setting over the API too.
 A contact one of the member's campaigns reached (an outcome) is inside; a contact only another
 campaign reached is outside, and every route that names it answers 404 as for a stranger's.
+So does every route under another campaign (``/campaigns/{id}/...``), enumerated from the API.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from gatehouse.dispatch.claims import AttemptLedger, ClaimMark
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, PrincipalType
-from gatehouse.identity.permissions import Role
+from gatehouse.identity.permissions import Permission, Role, allows
 from gatehouse.webhooks.inbound_sms import InboundSms, receive
 from tests.conftest import TenantFixture
 from tests.isolation.cases import CAMPAIGN, CSV_UPLOAD, fixture_operator, session_headers
+from tests.support.events import Reply
 
 INSIDE_NUMBER = "+14155550161"
 OUTSIDE_NUMBER = "+14155550162"
@@ -287,3 +290,117 @@ def test_a_restricted_member_imports_no_contact_file(api, tenant_a: TenantFixtur
     assert "an owner or admin imports contact files" in inline.json()["error"]["message"]
     scoped(api, tenant_a, "all")
     assert api("POST", "/contacts/imports/uploads", **member).status == 201
+
+
+CAMPAIGN_PATH = "/campaigns/<campaign_id>"
+# The bodies the campaign routes that take one need to get past validation to the campaign.
+CAMPAIGN_BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", CAMPAIGN_PATH): {**CAMPAIGN, "name": "Renamed"},
+    ("POST", f"{CAMPAIGN_PATH}/reject"): {"reason": "not yet"},
+    ("PUT", f"{CAMPAIGN_PATH}/members"): {"user_ids": []},
+}
+
+
+def campaign_routes(api_module) -> dict[tuple[str, str], Permission]:  # type: ignore[no-untyped-def]
+    """Every route the API serves under one campaign, with the permission it declares."""
+    return {
+        route: permission
+        for route, permission in api_module.route_permissions().items()
+        if route[1] == CAMPAIGN_PATH or route[1].startswith(f"{CAMPAIGN_PATH}/")
+    }
+
+
+def on_campaign(api, route: tuple[str, str], campaign_id: str, how: dict[str, Any]) -> Reply:  # type: ignore[no-untyped-def]
+    method, path = route
+    body = CAMPAIGN_BODIES.get(route)
+    return api(method, path.replace("<campaign_id>", campaign_id), **({"body": body} if body else {}), **how)
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER], ids=str)
+def test_a_restricted_person_finds_no_campaign_outside_their_own_on_any_campaign_route(  # type: ignore[no-untyped-def]
+    api, api_module, tenant_a: TenantFixture, setup: Setup, role: Role
+) -> None:
+    """Another campaign is a 404 exactly like a missing one, on every route under /campaigns/{id}."""
+    scoped(api, tenant_a, "assigned_campaigns")
+    who = as_person(tenant_a, role)
+    owner = tenant_a.keys[Role.OWNER]
+    before = api("GET", f"/campaigns/{setup.campaign_out}", token=owner).json()
+    routes = campaign_routes(api_module)
+    assert {("GET", f"{CAMPAIGN_PATH}/report/export"), ("GET", f"{CAMPAIGN_PATH}/calls")} <= set(routes)
+    for route, permission in sorted(routes.items()):
+        replied = on_campaign(api, route, setup.campaign_out, who)
+        expected = 404 if allows(role, permission) else 403
+        assert replied.status == expected, (route, replied.body)
+        assert setup.outside.contact_id not in replied.body
+        assert "Alphacampaign" not in replied.body
+    assert api("GET", f"/campaigns/{setup.campaign_out}", token=owner).json() == before  # nothing changed
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER], ids=str)
+def test_a_restricted_person_reads_every_route_of_their_own_campaign(  # type: ignore[no-untyped-def]
+    api, api_module, tenant_a: TenantFixture, setup: Setup, role: Role
+) -> None:
+    scoped(api, tenant_a, "assigned_campaigns")
+    who = as_person(tenant_a, role)
+    reads = {r: p for r, p in campaign_routes(api_module).items() if r[0] == "GET" and allows(role, p)}
+    assert ("GET", f"{CAMPAIGN_PATH}/report/export") in reads
+    for route in sorted(reads):
+        replied = on_campaign(api, route, setup.campaign_in, who)
+        assert replied.status == 200, (route, replied.body)
+    report = on_campaign(api, ("GET", f"{CAMPAIGN_PATH}/report"), setup.campaign_in, who).json()
+    assert [o["contact_id"] for o in report["items"]] == [setup.inside.contact_id]
+
+
+def test_a_restricted_members_campaign_list_holds_only_their_campaigns(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    listed = api("GET", "/campaigns", **member, query={"limit": "100"}).json()
+    assert [c["campaign_id"] for c in listed["items"]] == [setup.campaign_in]
+    nobodys = tenant_a.keys[Role.MEMBER]  # a member key of nobody's has no campaign at all
+    assert api("GET", "/campaigns", token=nobodys).json()["items"] == []
+    owners = api("GET", "/campaigns", token=tenant_a.keys[Role.OWNER], query={"limit": "100"}).json()
+    assert {setup.campaign_in, setup.campaign_out} <= {c["campaign_id"] for c in owners["items"]}
+    scoped(api, tenant_a, "all")
+    everyone = api("GET", "/campaigns", **member, query={"limit": "100"}).json()
+    assert {setup.campaign_in, setup.campaign_out} <= {c["campaign_id"] for c in everyone["items"]}
+
+
+def test_a_restricted_member_creates_no_campaign(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]
+    """A new campaign would be none of theirs: an owner or admin creates it and assigns its members."""
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    refused = api("POST", "/campaigns", body=CAMPAIGN, **member)
+    assert refused.status == 403, refused.body
+    assert "an owner or admin creates campaigns" in refused.json()["error"]["message"]
+    scoped(api, tenant_a, "all")
+    assert api("POST", "/campaigns", body=CAMPAIGN, **member).status == 201
+
+
+def test_a_restricted_member_cannot_ask_whether_numbers_are_suppressed(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """Any of the tenant's numbers would answer: the same 403 whatever they ask, as for adding a contact."""
+    member = as_person(tenant_a, Role.MEMBER)
+    owner = tenant_a.keys[Role.OWNER]
+    assert api("POST", "/suppressions", body={"number": OUTSIDE_NUMBER}, token=owner).status == 201
+    scoped(api, tenant_a, "assigned_campaigns")
+
+    def ask(numbers: list[str]) -> Any:
+        return api("POST", "/suppressions/check", body={"numbers": numbers}, **member)
+
+    outside, inside, unknown, malformed = (
+        ask([OUTSIDE_NUMBER]),
+        ask([INSIDE_NUMBER]),
+        ask([NEW_NUMBER]),
+        ask(["x"]),
+    )
+    assert {r.status for r in (outside, inside, unknown, malformed)} == {403}
+    said = [{**r.json()["error"], "request_id": None} for r in (outside, inside, unknown, malformed)]
+    assert said[0] == said[1] == said[2] == said[3]
+    assert "an owner or admin checks numbers" in said[0]["message"]
+    answered = api("POST", "/suppressions/check", body={"numbers": [OUTSIDE_NUMBER]}, token=owner)
+    assert answered.json()["suppressed"] == [OUTSIDE_NUMBER]  # owners and admins still ask
+    scoped(api, tenant_a, "all")
+    assert ask([OUTSIDE_NUMBER]).json()["suppressed"] == [OUTSIDE_NUMBER]

@@ -72,6 +72,28 @@ def test_a_campaigns_record_is_inside_only_for_one_of_the_campaigns() -> None:
     assert proofs.asked == []  # no contact proof is needed for a campaign's record
 
 
+def test_a_campaign_and_its_own_records_are_inside_only_for_one_of_the_campaigns() -> None:
+    """A campaign names no contact: no proof is read, and one outside the person's is left out."""
+
+    class Of(TenantRecord):
+        collection = "OF"
+
+        campaign_id: str
+
+        def sort_key(self) -> str:
+            return self.campaign_id
+
+        def subject(self) -> Subject | None:
+            return Subject.campaign(self.campaign_id)
+
+    records = [Of(campaign_id=OTHER), Of(campaign_id=MINE), Plain()]
+    proofs = Proofs({f"{OTHER}#c1"})
+    assert restricted(frozenset({MINE})).admitted(records, proofs) == [records[1], records[2]]
+    assert restricted(frozenset()).admitted(records, proofs) == [records[2]]
+    assert restricted(None).admitted(records, proofs) == records
+    assert proofs.asked == []
+
+
 def test_nothing_is_read_when_the_tenant_does_not_restrict_or_no_record_has_a_subject() -> None:
     loads: list[int] = []
 

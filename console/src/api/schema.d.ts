@@ -1609,7 +1609,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Which of up to 100 numbers are suppressed (changes nothing) */
+        /** Which of up to 100 numbers are suppressed (changes nothing; refused to a member kept to their campaigns) */
         post: operations["check_suppressions_suppressions_check_post"];
         delete?: never;
         options?: never;

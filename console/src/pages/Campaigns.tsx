@@ -1,7 +1,7 @@
 // The campaign list, a new draft and the edit of a draft (both in CampaignForm).
 import type { JSX } from "preact";
 import { api } from "../api/client";
-import { can } from "../roles";
+import { can, useAllowedByAccess } from "../roles";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { Link, Refusal, useLoad, when } from "../ui";
@@ -10,10 +10,11 @@ import { CampaignForm } from "./CampaignForm";
 export function Campaigns(): JSX.Element {
   const { me } = useSession();
   const list = useLoad(() => api.get("/campaigns", { query: { limit: 100 } }), []);
+  const mayCreate = useAllowedByAccess(me.role, can.createCampaigns);
   return (
     <main id="main">
       <h1>Campaigns</h1>
-      {can.writeCampaigns(me.role) && (
+      {mayCreate && (
         <p>
           <Link to="/campaigns/new" class="button primary">
             New campaign

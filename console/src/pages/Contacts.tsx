@@ -3,7 +3,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
-import { can } from "../roles";
+import { can, useAllowedByAccess } from "../roles";
 import { useSession } from "../session";
 import { Link, Pager, Refusal, useLoad, usePages } from "../ui";
 
@@ -15,10 +15,7 @@ const CHANNELS: Channel[] = ["sms", "voice"];
 
 /** Whether this person may import contact files (undefined while a member's tenant policy loads). */
 export function useMayImport(role: string | null): boolean | undefined {
-  const member = role === "member";
-  const policy = useLoad(() => (member ? api.get("/access-policy") : Promise.resolve(null)), [member]);
-  if (!member) return can.importContacts(role, undefined);
-  return policy.data ? can.importContacts(role, policy.data.conversation_access) : undefined;
+  return useAllowedByAccess(role, can.importContacts);
 }
 
 export function Contacts(): JSX.Element {

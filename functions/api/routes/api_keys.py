@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from guards import caller, requires, scope
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from gatehouse.clock import Instant
 from gatehouse.identity import api_keys
 from gatehouse.identity.permissions import Permission, Role
 from gatehouse.models import GatehouseModel
@@ -49,7 +50,7 @@ class ApiKeyPage(GatehouseModel):
 class ApiKeyRequest(StrictBody):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")
     role: Role
-    expires_at: AwareDatetime | None = Field(default=None, description="when the key stops working (UTC)")
+    expires_at: Instant | None = Field(default=None, description="when the key stops working (UTC)")
 
 
 @router.post(

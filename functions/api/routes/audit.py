@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from guards import caller, requires
 
 from gatehouse import audit
+from gatehouse.clock import Instant
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
@@ -75,8 +75,8 @@ def list_audit(  # noqa: PLR0917 - one parameter per filter
     limit: PageLimit = 50,
     cursor: Cursor = None,
     action: Filter = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
     actor: ActorFilter = None,
     target: TargetFilter = None,
 ) -> AuditEntryPage:

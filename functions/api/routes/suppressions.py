@@ -89,14 +89,13 @@ def list_suppressions(limit: PageLimit = 50, cursor: Cursor = None) -> Suppressi
 @router.post(
     "/suppressions/check",
     middlewares=requires(Permission.CONTACTS_READ),
-    summary="Which of up to 100 numbers are suppressed (changes nothing)",
+    summary="Which of up to 100 numbers are suppressed (changes nothing; refused to a member kept to"
+    " their campaigns)",
     tags=["suppressions"],
     responses=documented(200, CheckReply, 400, 503),
 )
 def check_suppressions(request: Annotated[CheckRequest, Body()]) -> CheckReply:
-    normalized = {raw: suppression.to_e164(raw) for raw in request.numbers}
-    hits = suppression.suppressed(scope(router), list(normalized.values()))
-    return CheckReply(suppressed=[raw for raw, e164 in normalized.items() if e164 in hits])
+    return CheckReply(suppressed=suppression.check(scope(router), request.numbers))
 
 
 @router.post(

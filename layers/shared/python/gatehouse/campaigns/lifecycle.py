@@ -108,7 +108,10 @@ def _audited(campaign: Campaign) -> AuditedCampaign:
 
 
 def create(scope: TenantScope, caller: Caller, spec: CampaignSpec, *, clock: Clock = utc_now) -> Campaign:
+    """A new draft. A person kept to their campaigns creates none: it would be no campaign of theirs."""
     caller.require(Permission.CAMPAIGNS_WRITE)
+    if scope.restricted:
+        raise Forbidden("the tenant restricts you to your campaigns; an owner or admin creates campaigns")
     now = clock()
     timing.check(spec, now)
     _says_what_it_must(scope, spec)

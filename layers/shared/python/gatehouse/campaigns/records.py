@@ -14,15 +14,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from gatehouse.clock import Instant
 from gatehouse.compliance.consent import TECHNOLOGIES, Purpose, kind_name
 from gatehouse.compliance.hours import CampaignWindow
 from gatehouse.compliance.state_rules import Channel, Technology
 from gatehouse.errors import Invalid
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
+from gatehouse.tenancy.records import Subject
 
 MERGE_FIELDS: Final = frozenset({"first_name", "last_name"})
 # Carriers and the CTIA handbook expect every marketing text to say how to stop them.
@@ -198,8 +200,8 @@ class CampaignSpec(GatehouseModel):
     max_attempts_per_contact: Annotated[int, Field(ge=1, le=10)] = 1
     throughput_per_sender_per_minute: Annotated[int, Field(ge=1, le=600)] = 60
     # When the run starts (a one-time schedule; unset: when started) and after which no batch is planned.
-    start_at: AwareDatetime | None = None
-    end_at: AwareDatetime | None = None
+    start_at: Instant | None = None
+    end_at: Instant | None = None
 
     @field_validator("start_at", "end_at")
     @classmethod
@@ -304,6 +306,10 @@ class Campaign(TenantRecord):
 
     def sort_key(self) -> str:
         return self.campaign_id
+
+    def subject(self) -> Subject | None:
+        """A member kept to their campaigns (scoped access) sees only the campaigns assigned to them."""
+        return Subject.campaign(self.campaign_id)
 
 
 class CampaignPolicy(TenantRecord):

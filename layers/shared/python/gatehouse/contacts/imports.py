@@ -327,7 +327,7 @@ def import_object_key(tenant_id: str, import_id: str) -> str:
 
 def _may_import(scope: TenantScope) -> None:
     """An import may update any of the tenant's contacts, which a person kept to their campaigns may not."""
-    if scope.restriction is not None and scope.restriction.campaigns() is not None:
+    if scope.restricted:
         raise Forbidden(
             "the tenant restricts you to your campaigns' contacts; an owner or admin imports contact files"
         )

@@ -25,13 +25,13 @@ from typing import Annotated, Final, Self
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     ConfigDict,
     Field,
     HttpUrl,
     model_validator,
 )
 
+from gatehouse.clock import Instant
 from gatehouse.compliance.consent import ConsentLevel, Purpose, WrittenElement, kind_name, kinds, required
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.compliance.zones import ahead_of_library, normalize_state
@@ -132,7 +132,7 @@ class ConsentEvidence(GatehouseModel):
 
     type: ConsentType
     channels: Annotated[list[Channel], Field(min_length=1, max_length=2)]
-    obtained_at: AwareDatetime
+    obtained_at: Instant
     source: ConsentSourceKind
     source_url: HttpUrl | None = None
     wording: Annotated[str, Field(min_length=1, max_length=2000)] | None = None

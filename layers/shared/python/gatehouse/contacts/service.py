@@ -121,7 +121,7 @@ def create(
     tell them whether the tenant has it.
     """
     caller.require(Permission.CONTACTS_WRITE)
-    if scope.restriction is not None and scope.restriction.campaigns() is not None:
+    if scope.restricted:
         raise Forbidden(
             "the tenant restricts you to your campaigns' contacts; an owner or admin adds contacts"
         )

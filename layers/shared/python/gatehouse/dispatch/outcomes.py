@@ -13,7 +13,7 @@ from typing import Final
 
 from gatehouse.dispatch.delivery import DeliveryStatus
 from gatehouse.tenancy import TenantRecord
-from gatehouse.tenancy.records import time_sort_key
+from gatehouse.tenancy.records import Subject, time_sort_key
 
 DEFERRED_INDEX: Final = "OUTCOME_DEFERRED"
 
@@ -57,3 +57,7 @@ class ContactOutcome(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.contact_id}"
+
+    def subject(self) -> Subject | None:
+        """The campaign's record of the contact: only for the people of that campaign (scoped access)."""
+        return Subject(self.contact_id, campaign_id=self.campaign_id, by_campaign=True)

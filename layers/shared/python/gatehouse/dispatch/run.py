@@ -49,7 +49,7 @@ from gatehouse.ids import new_id
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.tenancy import TenantRecord, TenantScope, get_directory
-from gatehouse.tenancy.records import time_bound
+from gatehouse.tenancy.records import Subject, time_bound
 from gatehouse.tenancy.scope import TransactionConflict
 
 BATCH_SIZE: Final = 500
@@ -105,6 +105,9 @@ class DispatchRun(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.run_id}"
+
+    def subject(self) -> Subject | None:
+        return Subject.campaign(self.campaign_id)
 
 
 class AuditedRun(GatehouseModel):

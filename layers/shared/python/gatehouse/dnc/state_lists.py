@@ -96,11 +96,11 @@ def load(
     caller.require(Permission.INTEGRATIONS_MANAGE)
     state = state.strip().upper()
     if not STATE.fullmatch(state) or not rulebook().keeps_dnc_list(state):
-        raise Invalid(f"no state Do-Not-Call list is known for {state!r}")
+        raise Invalid("no state Do-Not-Call list is known for this state")  # never echoes what was sent
     record = scope.get(StateDncLists, LISTS_KEY) or StateDncLists()
     previous = record.lists.get(state)
     if kind is LoadKind.CHANGE and previous is None:
-        raise Invalid(f"load a full file for {state} before change files")
+        raise Invalid("load a full file for this state before change files")
     version = previous.version + 1 if previous else 1
     counts = _Counts()
     with scope.batch_writer() as batch:

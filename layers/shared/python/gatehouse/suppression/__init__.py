@@ -1,7 +1,8 @@
 """The tenant's suppression list: keyed hashes of numbers never to be contacted again.
 
 ``suppress`` (immediate, permanent, idempotent), ``suppressed`` (batch check, telling
-numbers only held for review apart), ``remove`` (owner, reason, audited) and
+numbers only held for review apart; ``check``: a person's question, refused to someone kept to
+their campaigns), ``remove`` (owner, reason, audited) and
 ``list_entries``; ``review`` holds a doubtful reply's number until a person decides;
 ``to_e164`` turns what people type into the E.164 form these take. Numbers are never
 stored: see ``keys``.
@@ -14,6 +15,7 @@ from gatehouse.suppression.entries import (
     SuppressionEntry,
     SuppressionSource,
     SuppressionView,
+    check,
     held_only,
     is_suppressed,
     lift_sms_stop,
@@ -34,6 +36,7 @@ __all__ = [
     "SuppressionSource",
     "SuppressionUnavailable",
     "SuppressionView",
+    "check",
     "held_only",
     "is_suppressed",
     "lift_sms_stop",

@@ -40,7 +40,7 @@ from gatehouse.models import GatehouseModel
 from gatehouse.observability import metrics
 from gatehouse.suppression import markers
 from gatehouse.suppression.keys import contact_id_for, number_key
-from gatehouse.suppression.numbers import is_e164
+from gatehouse.suppression.numbers import is_e164, to_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.scope import ScopedTransaction, TransactionConflict
 
@@ -228,6 +228,21 @@ def suppressed(scope: TenantScope, numbers: list[str]) -> SuppressedNumbers:
     found = scope.batch_get(SuppressionEntry, keys)
     held = (keys[k] for k, e in found.items() if standing(e) == [SuppressionSource.HELD_FOR_REVIEW])
     return SuppressedNumbers((keys[key] for key in found), held=held)
+
+
+def check(scope: TenantScope, numbers: list[str]) -> list[str]:
+    """A person's question: which of these numbers (as typed, returned as given) are on the list.
+
+    Someone kept to their campaigns' contacts is refused whatever they ask: an answer would say
+    whether a number outside their view is the tenant's, as an added contact's 409 would.
+    """
+    if scope.restricted:
+        raise Forbidden(
+            "the tenant restricts you to your campaigns' contacts; an owner or admin checks numbers"
+        )
+    normalized = {raw: to_e164(raw) for raw in numbers}
+    hits = suppressed(scope, list(normalized.values()))
+    return [raw for raw, e164 in normalized.items() if e164 in hits]
 
 
 def suppressed_span(

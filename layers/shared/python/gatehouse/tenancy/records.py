@@ -80,11 +80,17 @@ class Subject:
 
     A contact is inside a restriction when one of its campaigns has an outcome for them; a
     record ``by_campaign`` is inside when ``campaign_id`` is one of its campaigns (None: never).
+    A campaign and what is only the campaign's (its runs, its outcomes) name no contact.
     """
 
-    contact_id: str
+    contact_id: str | None
     campaign_id: str | None = None
     by_campaign: bool = False
+
+    @classmethod
+    def campaign(cls, campaign_id: str) -> Subject:
+        """A record that is the campaign's: seen only by the people of that campaign."""
+        return cls(None, campaign_id=campaign_id, by_campaign=True)
 
 
 class Tally(TenantRecord):

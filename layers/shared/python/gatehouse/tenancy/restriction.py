@@ -1,4 +1,4 @@
-"""A person's view inside their tenant: only the contacts and conversations of their campaigns.
+"""A person's view inside their tenant: only their campaigns, and those campaigns' contacts and conversations.
 
 A ``Restriction`` rides on a ``TenantScope`` made for a request; the scope passes every
 record it reads through ``admitted`` before a caller sees it, so a get of a record outside
@@ -51,7 +51,9 @@ class Restriction:
         if campaigns is None:
             return list(records)
         self._prove(
-            (s.contact_id for s in subjects if s is not None and not s.by_campaign), campaigns, read_proofs
+            (s.contact_id for s in subjects if s is not None and not s.by_campaign and s.contact_id),
+            campaigns,
+            read_proofs,
         )
         return [
             record
@@ -62,7 +64,7 @@ class Restriction:
     def _inside(self, subject: Subject, campaigns: frozenset[str]) -> bool:
         if subject.by_campaign:
             return subject.campaign_id is not None and subject.campaign_id in campaigns
-        return self._contacts.get(subject.contact_id, False)
+        return subject.contact_id is not None and self._contacts.get(subject.contact_id, False)
 
     def _prove(self, contacts: Iterable[str], campaigns: frozenset[str], read_proofs: ProofReader) -> None:
         unknown = sorted(set(contacts) - self._contacts.keys())

@@ -60,6 +60,11 @@ class TenantScope:
         """What this scope's person may see inside the tenant (None: everything)."""
         return self._restriction
 
+    @property
+    def restricted(self) -> bool:
+        """Whether this scope's person is kept to their campaigns now (the tenant's setting says so)."""
+        return self._restriction is not None and self._restriction.campaigns() is not None
+
     def unrestricted(self) -> TenantScope:
         """The same tenant without the restriction: for the system's own reads, never a person's view."""
         return TenantScope(self._tenant_id)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gatehouse.errors import Conflict
 from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy.records import Subject
 
 if TYPE_CHECKING:
     from gatehouse.webhooks.voice_events import CallRecord
@@ -27,6 +28,9 @@ class CampaignCall(TenantRecord):
 
     def sort_key(self) -> str:
         return f"{self.campaign_id}#{self.contact_id}#{self.call_id}"
+
+    def subject(self) -> Subject | None:
+        return Subject(self.contact_id, campaign_id=self.campaign_id, by_campaign=True)
 
     @property
     def call_key(self) -> str:
