@@ -123,7 +123,8 @@ def settle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Test a tenant's stored provider credentials, or ask its DNC provider about numbers, for the API.
+    """Test a tenant's stored provider credentials, ask its DNC provider about numbers, or send a
+    member's claimed reply, for the API.
 
     The API may not decrypt credentials itself; requests name the tenant, never a secret.
     """
@@ -137,6 +138,14 @@ def check_integration(event: dict[str, Any], context: LambdaContext) -> dict[str
         for_tenant(lookup.tenant_id)
         logger.thread_safe_append_keys(provider="dnc")
         return lookup_here(TenantScope(lookup.tenant_id), lookup.numbers, lookup.at).model_dump(mode="json")
+
+    if event.get("operation") == "reply_send":
+        from gatehouse.conversations.sending import ReplySendRequest, send_here  # noqa: PLC0415
+
+        reply = ReplySendRequest.model_validate(event)
+        for_tenant(reply.tenant_id)
+        logger.thread_safe_append_keys(provider="twilio")
+        return send_here(TenantScope(reply.tenant_id), reply).model_dump(mode="json")
 
     request = CheckRequest.model_validate(event)
     for_tenant(request.tenant_id)

@@ -8,6 +8,7 @@ and writes nothing but what the gates write.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,9 +17,12 @@ import pytest
 
 from gatehouse import audit
 from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.clients import aws_client
+from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus
-from gatehouse.conversations.replies import reply_claim_key, reply_id_for
+from gatehouse.conversations.replies import reply_id_for
+from gatehouse.conversations.sending import ReplySendRequest, reply_claim_key
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.identity.caller import operator
 from gatehouse.identity.permissions import Role
@@ -411,3 +415,66 @@ def test_viewers_may_not_reply(api, hooks, world) -> None:  # type: ignore[no-un
     reply = answer(api, world, convo, role=Role.VIEWER)
     assert (reply.status, reply.json()["error"]["code"]) == (403, "forbidden")
     assert sandbox().messages() == []
+
+
+# ---------------------------------------------------------------- where the credentials are opened
+
+
+def test_with_a_check_function_configured_the_api_never_sends_the_reply_itself(  # type: ignore[no-untyped-def]
+    api, hooks, world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's role opens no provider credentials (template.yaml): a reply is sent by the
+    integration check function. When that function cannot be reached, nothing is sent, and the
+    claim stays, so the reply is recorded ``send_unconfirmed`` and never sent again."""
+    convo = started(world, hooks)
+    monkeypatch.setenv("GATEHOUSE_INTEGRATION_CHECK_FUNCTION", "no-such-function")
+    get_settings.cache_clear()
+    try:
+        reply = answer(api, world, convo)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert reply.status == 201, reply.body
+    assert (reply.json()["status"], reply.json()["error"]) == ("send_failed", "send_unconfirmed")
+    assert sandbox().messages() == []
+    assert (
+        reply_claim_key(reply_id_for(convo.contact_id, "key-0001"))
+        in convo.scope.require(AttemptLedger, convo.contact_id).claims
+    )
+
+
+def test_the_check_function_sends_only_a_claimed_unrecorded_reply_to_the_contacts_own_number(  # type: ignore[no-untyped-def]
+    api, hooks, world
+) -> None:
+    """What the API hands the check function names no number: the contact's own is read there,
+    and only a reply whose claim the ledger holds, and that is not recorded yet, is sent."""
+    convo = started(world, hooks)
+    unclaimed = ReplySendRequest(
+        tenant_id=world.tenant_id,
+        contact_id=convo.contact_id,
+        reply_id=reply_id_for(convo.contact_id, "never-claimed"),
+        body=TEXT,
+    )
+    assert invoke_check_function(unclaimed) == {
+        "accepted": False,
+        "provider_ref": None,
+        "error": "send_failed",
+    }
+    assert sandbox().messages() == []
+
+    assert answer(api, world, convo).status == 201
+    (sent,) = sandbox().messages()
+    assert sent.to == convo.phone
+    again = unclaimed.model_copy(update={"reply_id": reply_id_for(convo.contact_id, "key-0001")})
+    assert invoke_check_function(again)["error"] == "send_unconfirmed"
+    assert len(sandbox().messages()) == 1
+
+
+def invoke_check_function(request: ReplySendRequest) -> dict[str, Any]:
+    reply = aws_client("lambda").invoke(
+        FunctionName=get_settings().integration_check_function,
+        InvocationType="RequestResponse",
+        Payload=request.model_dump_json(),
+    )
+    assert not reply.get("FunctionError"), reply
+    return dict(json.loads(reply["Payload"].read()))

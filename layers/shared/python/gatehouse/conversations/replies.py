@@ -29,7 +29,7 @@ from pydantic import Field
 
 from gatehouse import audit
 from gatehouse.billing.account import billing_status
-from gatehouse.campaigns.records import Campaign
+from gatehouse.campaigns.records import CallPlacement, Campaign, VoiceContent
 from gatehouse.clock import Clock, isoformat, utc_now
 from gatehouse.compliance import declared
 from gatehouse.compliance.state_rules import Channel, RuleBook
@@ -43,11 +43,16 @@ from gatehouse.conversations.records import (
     conversation_id,
     parse_conversation_id,
 )
+from gatehouse.conversations.sending import (
+    CLAIM_ATTEMPT,
+    ReplySendRequest,
+    claim_holder,
+    send_reply,
+)
 from gatehouse.dispatch import reply_gates
 from gatehouse.dispatch.batch import CLAIM_ROUNDS, rescrubbed
-from gatehouse.dispatch.claims import AttemptLedger, claim, claim_key
+from gatehouse.dispatch.claims import AttemptLedger, claim
 from gatehouse.dispatch.gates import CampaignFacts, ContactFacts, Outcome, Reason, TenantFacts, Verdict
-from gatehouse.dispatch.send import open_credentials, send_text
 from gatehouse.dnc.acknowledgment import on_owners_word
 from gatehouse.dnc.stamps import ScrubStamp
 from gatehouse.errors import Conflict, GatehouseError, Invalid
@@ -58,11 +63,11 @@ from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
 from gatehouse.suppression import held_only
 from gatehouse.tenancy import TenantScope
-from gatehouse.vault.schemas import TwilioCredentials
+from gatehouse.vault import Provider
+from gatehouse.vault.credentials import Integration, IntegrationStatus
 
 BODY_MAX: Final = 1600  # Twilio's own limit on a message body
 IDEMPOTENCY_KEY: Final = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-_CLAIM_ATTEMPT: Final = 1  # one claim per reply: the key names the reply, never a retry of it
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
 Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
@@ -173,10 +178,15 @@ def reply(
     contact, ledger, verdict = _decide(scope, contact_id, facts, now, sources, rules)
     if contact is None or not verdict.passed:  # a person who is no contact never passes
         _refuse(verdict, rules)
-    credentials = _credentials(scope, campaign)
+    _provider_ready(scope, campaign)
     _claim(scope, contact, ledger, reply_id, facts, now, sources, rules)
     sender = _sender(summary, campaign)
-    receipt = send_text(scope, credentials, to=contact.e164, body=text, sender=sender)
+    receipt = send_reply(
+        scope,
+        ReplySendRequest(
+            tenant_id=scope.tenant_id, contact_id=contact_id, reply_id=reply_id, body=text, sender=sender
+        ),
+    )
     message = ReplyMessage(
         contact_id=contact_id,
         channel=channel,
@@ -279,19 +289,20 @@ def _refuse(verdict: Verdict, rules: RuleBook) -> NoReturn:
     )
 
 
-def _credentials(scope: TenantScope, campaign: Campaign) -> TwilioCredentials:
-    """The campaign's Twilio credentials, opened before the claim so a refusal uses no attempt."""
-    try:
-        credentials = open_credentials(scope, campaign)
-    except GatehouseError as exc:
-        logger.warning("reply credentials unavailable", extra={"code": exc.code})
-        credentials = None
-    if not isinstance(credentials, TwilioCredentials):
+def _provider_ready(scope: TenantScope, campaign: Campaign) -> None:
+    """Twilio connected for the campaign's texts, looked at before the claim so a refusal uses no attempt.
+
+    Only its record is read: the credentials are opened where they may be, by ``sending``.
+    """
+    content = campaign.spec.content
+    voice_agent = isinstance(content, VoiceContent) and content.placed_by is not CallPlacement.TWILIO
+    record = scope.get(Integration, Provider.TWILIO.value)
+    if voice_agent or record is None or record.status is not IntegrationStatus.CONNECTED:
+        logger.warning("reply credentials unavailable", extra={"code": "not_connected"})
         raise ReplyRefused(
             "the tenant's Twilio credentials are not available: reconnect the integration",
             details=[{"gate": "provider", "reason": Reason.PROVIDER_CREDENTIALS_UNAVAILABLE.value}],
         )
-    return credentials
 
 
 def _claim(  # noqa: PLR0917
@@ -308,7 +319,7 @@ def _claim(  # noqa: PLR0917
     holder = claim_holder(reply_id)
     ledgers = {contact.contact_id: ledger} if ledger is not None else {}
     for _ in range(CLAIM_ROUNDS):
-        claimed = claim(scope, holder, reply_id, [(contact.contact_id, _CLAIM_ATTEMPT)], now, ledgers=ledgers)
+        claimed = claim(scope, holder, reply_id, [(contact.contact_id, CLAIM_ATTEMPT)], now, ledgers=ledgers)
         if claimed.held:
             return
         if claimed.taken:
@@ -322,15 +333,6 @@ def _claim(  # noqa: PLR0917
             _refuse(verdict, rules)
         ledgers = {contact.contact_id: fresh}
     _refuse(reply_gates.still_contested(now), rules)
-
-
-def claim_holder(reply_id: str) -> str:
-    """The ledger's name for the reply's claim: ``reply_<key hash>``, claimed as ``reply_<key hash>#01``."""
-    return "reply_" + reply_id.removeprefix("rpl_")
-
-
-def reply_claim_key(reply_id: str) -> str:
-    return claim_key(claim_holder(reply_id), _CLAIM_ATTEMPT)
 
 
 def _sender(summary: Conversation, campaign: Campaign) -> str | None:
