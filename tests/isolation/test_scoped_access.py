@@ -404,3 +404,31 @@ def test_a_restricted_member_cannot_ask_whether_numbers_are_suppressed(  # type:
     assert answered.json()["suppressed"] == [OUTSIDE_NUMBER]  # owners and admins still ask
     scoped(api, tenant_a, "all")
     assert ask([OUTSIDE_NUMBER]).json()["suppressed"] == [OUTSIDE_NUMBER]
+
+
+def test_a_restricted_member_suppresses_only_their_own_contacts_numbers(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """Whether a number was already suppressed would say whether it is on the tenant's list: outside
+    their view, every number (suppressed, new, a contact of another campaign, malformed) is the same 403
+    and nothing is added; their own contact's number is suppressed, once, as anyone's."""
+    member = as_person(tenant_a, Role.MEMBER)
+    owner = tenant_a.keys[Role.OWNER]
+    assert api("POST", "/suppressions", body={"number": OUTSIDE_NUMBER}, token=owner).status == 201
+    before = api("GET", "/suppressions", token=owner).json()["items"]
+    scoped(api, tenant_a, "assigned_campaigns")
+
+    def add(number: str) -> Any:
+        return api("POST", "/suppressions", body={"number": number, "reason": "asked by phone"}, **member)
+
+    refused = [add(OUTSIDE_NUMBER), add(NEW_NUMBER), add("x")]
+    assert {r.status for r in refused} == {403}
+    said = [{**r.json()["error"], "request_id": None} for r in refused]
+    assert said[0] == said[1] == said[2]
+    assert api("GET", "/suppressions", token=owner).json()["items"] == before
+
+    first, again = add(INSIDE_NUMBER), add(INSIDE_NUMBER)
+    assert (first.status, again.status) == (201, 200), first.body
+    assert first.json()["entry"] == again.json()["entry"]
+    scoped(api, tenant_a, "all")
+    assert add(NEW_NUMBER).status == 201

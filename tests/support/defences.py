@@ -268,6 +268,7 @@ DEFENCES: Final = (
             "tests/unit/test_restriction.py::test_a_contact_is_inside_when_one_of_the_campaigns_has_an_outcome_for_it",
             "tests/isolation/test_scoped_access.py::test_a_restricted_person_finds_no_campaign_outside_their_own_on_any_campaign_route",
             "tests/isolation/test_scoped_access.py::test_a_restricted_members_campaign_list_holds_only_their_campaigns",
+            "tests/isolation/test_scoped_access.py::test_a_restricted_member_suppresses_only_their_own_contacts_numbers",
             "tests/unit/test_restriction.py::test_a_campaign_and_its_own_records_are_inside_only_for_one_of_the_campaigns",
         ),
         _no_scoped_access,

@@ -1592,7 +1592,7 @@ export interface paths {
         /** List suppression entries (hash references, never numbers) */
         get: operations["list_suppressions_suppressions_get"];
         put?: never;
-        /** Suppress a number now and for good (idempotent) */
+        /** Suppress a number now and for good (idempotent; a member kept to their campaigns suppresses only their contacts' numbers) */
         post: operations["add_suppression_suppressions_post"];
         delete?: never;
         options?: never;

@@ -18,7 +18,7 @@ from pydantic import Field
 from gatehouse import suppression
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
-from gatehouse.suppression import SuppressionSource, SuppressionView
+from gatehouse.suppression import SuppressionView
 from routes.schemas import Cursor, PageLimit, StrictBody, documented
 
 router = Router()
@@ -58,18 +58,13 @@ class SuppressionPage(GatehouseModel):
 @router.post(
     "/suppressions",
     middlewares=requires(Permission.SUPPRESSION_ADD),
-    summary="Suppress a number now and for good (idempotent)",
+    summary="Suppress a number now and for good (idempotent; a member kept to their campaigns suppresses"
+    " only their contacts' numbers)",
     tags=["suppressions"],
     responses=documented(201, SuppressReply, 400, 503),
 )
 def add_suppression(request: Annotated[SuppressRequest, Body()]) -> Response[SuppressReply]:
-    added = suppression.suppress(
-        scope(router),
-        caller(router),
-        suppression.to_e164(request.number),
-        SuppressionSource.MANUAL,
-        request.reason,
-    )
+    added = suppression.add(scope(router), caller(router), request.number, request.reason)
     reply = SuppressReply(entry=added.entry, created=added.created)
     return Response(status_code=201 if added.created else 200, body=reply, content_type="application/json")
 

@@ -230,6 +230,30 @@ def suppressed(scope: TenantScope, numbers: list[str]) -> SuppressedNumbers:
     return SuppressedNumbers((keys[key] for key in found), held=held)
 
 
+def add(scope: TenantScope, caller: Caller, number: str, reason: str | None = None) -> Suppressed:
+    """A person's request to suppress a number as typed (``POST /suppressions``), a manual entry.
+
+    Someone kept to their campaigns' contacts suppresses only the numbers of contacts they can
+    open: any other number, malformed ones included, is the same 403, since "already
+    suppressed" would say whether a number outside their view is on the tenant's list.
+    """
+    if scope.restricted and not _a_contact_in_view(scope, number):
+        raise Forbidden(
+            "the tenant restricts you to your campaigns' contacts: suppress one of theirs, or ask an admin"
+        )
+    return suppress(scope, caller, to_e164(number), SuppressionSource.MANUAL, reason)
+
+
+def _a_contact_in_view(scope: TenantScope, number: str) -> bool:
+    from gatehouse.contacts.records import Contact  # noqa: PLC0415 - contacts import this package
+
+    try:
+        e164 = to_e164(number)
+    except Invalid:
+        return False
+    return scope.get(Contact, contact_id_for(scope.tenant_id, e164)) is not None
+
+
 def check(scope: TenantScope, numbers: list[str]) -> list[str]:
     """A person's question: which of these numbers (as typed, returned as given) are on the list.
 
