@@ -198,6 +198,27 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
     assert len(sandbox().messages()) == 1
 
 
+def test_a_person_texted_is_not_texted_again_by_a_resume_or_a_later_run(world: dict[str, Any]) -> None:
+    """A campaign allowed three attempts a person reaches once: a pause and resume (as a DNC
+    failure's automatic pause) and a later run find her settled, never texted twice."""
+    scope, ops, campaign_id, ann = world["scope"], world["ops"], world["campaign_id"], world["ids"]["ann"]
+    campaign = scope.require(Campaign, campaign_id)
+    spec = CampaignSpec.model_validate({**SPEC, "max_attempts_per_contact": 3})
+    scope.save(campaign.model_copy(update={"spec": spec}))
+    first = run(world)
+    lifecycle.transition(scope, ops, campaign_id, "pause", reason="dnc_source_failed")
+    lifecycle.transition(scope, ops, campaign_id, "resume")
+    resumed = run(world, run_id="run-2", now=NOW + timedelta(minutes=5))
+    later = run(world, run_id="run-3", now=NOW + timedelta(days=1, minutes=1))
+    assert list(first.sent) == [ann]
+    for result in (resumed, later):
+        assert result.sent == {}
+        assert ann in result.settled
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
+    assert len(sandbox().messages()) == 1
+
+
 def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]) -> None:
     """Two executions of one batch at the same moment (a duplicate delivery): one claim, one text."""
     start = threading.Barrier(4)

@@ -290,3 +290,32 @@ def test_a_call_twilio_placed_that_nobody_answered_is_retried(  # type: ignore[n
         "retry_unanswered",
         sid,
     )
+
+
+def test_a_resume_before_the_retry_is_due_does_not_dial_it_early(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """The retry's spacing holds for every run: a paused campaign resumed meanwhile leaves it deferred."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    owner = operator(tenant_a.tenant_id, "owner", request_id="r1")
+    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
+    call_id = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id).sent[
+        world["ids"]["ann"]
+    ]
+    ended = NOW + timedelta(minutes=3)
+    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
+    retry_at = ended + timedelta(minutes=60)
+    lifecycle.transition(world["scope"], owner, campaign_id, "pause", reason="dnc_source_failed")
+    soon = NOW + timedelta(minutes=10)
+    _, resumed = runs.start_run(world["scope"], owner, campaign_id, "resume", clock=lambda: soon)
+    again = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=resumed.run_id, now=soon)
+    assert again.sent == {}
+    assert again.deferred == {world["ids"]["ann"]: retry_at}
+    assert len(sandbox().placed_calls()) == 1
+    outcome = outcome_of(world, campaign_id)
+    assert (outcome.status, outcome.reason, outcome.until) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        retry_at,
+    )

@@ -40,7 +40,7 @@ from gatehouse.dispatch.gates import (
     TenantFacts,
     Verdict,
 )
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.dispatch.report import count_blocked_by_reason, record
 from gatehouse.dispatch.send import Credentials, open_credentials, send
 from gatehouse.dnc.stamps import ScrubStamp
@@ -183,7 +183,7 @@ def _run(  # noqa: PLR0917
         result.paused = _pause(scope, campaign, Reason.DNC_SOURCE_FAILED.value)
 
     def placed(decided: Mapping[str, Verdict]) -> list[tuple[str, int]]:
-        steps = (_step(campaign, cid, v, earlier, ledgers, result.paused) for cid, v in decided.items())
+        steps = (_step(campaign, cid, v, earlier, ledgers, result.paused, now) for cid, v in decided.items())
         return [held for cid, step in zip(decided, steps, strict=True) if (held := result.note(cid, step))]
 
     passing = _throttled(scope, campaign, placed(verdicts), now, result)
@@ -213,6 +213,7 @@ def _step(  # noqa: PLR0917
     earlier: Mapping[str, ContactOutcome],
     ledgers: Mapping[str, AttemptLedger],
     paused: str | None,
+    now: datetime,
 ) -> Next:
     """The facts ``gates.next_step`` needs about this campaign's history with the contact."""
     before = earlier.get(f"{campaign.campaign_id}#{cid}")
@@ -220,11 +221,17 @@ def _step(  # noqa: PLR0917
     ledger = ledgers.get(cid)
     history = History(
         attempts=attempts,
-        sent=before is not None and before.status is OutcomeStatus.SENT,
+        status=before.status if before else None,
+        reason=Reason(before.reason) if before and before.reason in set(Reason) else None,
+        until=before.until if before else None,
         next_claimed=ledger is not None and ledger.holder(campaign.campaign_id, attempts + 1) is not None,
     )
     return gates.next_step(
-        verdict, history, paused=paused is not None, max_attempts=campaign.spec.max_attempts_per_contact
+        verdict,
+        history,
+        paused=paused is not None,
+        max_attempts=campaign.spec.max_attempts_per_contact,
+        now=now,
     )
 
 
