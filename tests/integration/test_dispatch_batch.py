@@ -219,6 +219,31 @@ def test_a_person_texted_is_not_texted_again_by_a_resume_or_a_later_run(world: d
     assert len(sandbox().messages()) == 1
 
 
+def test_a_pause_while_the_batch_runs_stops_it_before_the_claims(world: dict[str, Any]) -> None:
+    """The owner pauses while the batch waits on the DNC re-scrub: nothing is claimed nor sent,
+    and the resumed run decides the contacts again and sends."""
+    scope, ops, campaign_id, ann = world["scope"], world["ops"], world["campaign_id"], world["ids"]["ann"]
+    scope.save(scope.require(Contact, ann).model_copy(update={"dnc": None}))  # she needs a re-scrub
+
+    def scrub_while_the_owner_pauses(s: Any, numbers: list[str]) -> dict[str, Any]:
+        lifecycle.transition(s, ops, campaign_id, "pause", reason="manual")
+        return checks.scrub(s, numbers, clock=lambda: NOW)
+
+    paused = run_batch(
+        scope, campaign_id, "run-1", list(world["ids"].values()), now=NOW,
+        suppressed=checks.suppressed, scrub=scrub_while_the_owner_pauses, billing=good_standing,
+    )  # fmt: skip
+    assert (paused.sent, paused.blocked[ann], paused.paused) == ({}, "campaign_paused", "campaign_paused")
+    assert sandbox().messages() == []
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.reason, outcome.attempts) == (OutcomeStatus.BLOCKED, "campaign_paused", 0)
+
+    lifecycle.transition(scope, ops, campaign_id, "resume")
+    resumed = run(world, run_id="run-2", now=NOW + timedelta(minutes=5))
+    assert list(resumed.sent) == [ann]
+    assert len(sandbox().messages()) == 1
+
+
 def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]) -> None:
     """Two executions of one batch at the same moment (a duplicate delivery): one claim, one text."""
     start = threading.Barrier(4)

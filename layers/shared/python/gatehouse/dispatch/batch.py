@@ -9,8 +9,10 @@ per claim held; and records each contact's outcome (``dispatch.report``). Nothin
 decides: every outcome and its ``Reason`` come from the gates.
 
 Fail closed: a DNC source failure or credentials that no longer open pause the campaign
-(a severe event: audit entry and metric) and the batch sends nothing. A send is never
-retried here: the claim stays, so a lost provider reply can never become two messages.
+(a severe event: audit entry and metric) and the batch sends nothing; a campaign paused or
+cancelled while the batch ran is read again just before the claims, and nothing is claimed.
+A send is never retried here: the claim stays, so a lost provider reply can never become
+two messages.
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ def _run(  # noqa: PLR0917
 
     passing = _throttled(scope, campaign, placed(verdicts), now, result)
     passing, credentials = _credentials_before_claims(scope, campaign, passing, result)
+    passing = _unless_stopped(scope, campaign, tenant, passing, verdicts, placed, result)
 
     def decide_again(contested: Mapping[str, AttemptLedger]) -> list[tuple[str, int]]:
         # Another campaign attempted these contacts since the gates read their ledgers: ask again.
@@ -233,6 +236,35 @@ def _step(  # noqa: PLR0917
         max_attempts=campaign.spec.max_attempts_per_contact,
         now=now,
     )
+
+
+def _unless_stopped(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign: Campaign,
+    tenant: TenantFacts,
+    passing: list[tuple[str, int]],
+    verdicts: Mapping[str, Verdict],
+    placed: Callable[[Mapping[str, Verdict]], list[tuple[str, int]]],
+    result: BatchResult,
+) -> list[tuple[str, int]]:
+    """What may still be claimed once the campaign's status is read again: one strongly consistent GetItem.
+
+    The batch read the campaign at its start; a pause or a cancel while it gathered its
+    facts (a DNC re-scrub can take seconds) stops it here, before anything is claimed, so
+    no attempt is used and a resumed run decides these contacts again. Paused, they are
+    blocked ``campaign_paused``; otherwise gate 1 says why (``campaign_not_running``).
+    """
+    if not passing:
+        return passing
+    status = scope.require(Campaign, campaign.campaign_id).status
+    if status is CampaignStatus.RUNNING:
+        return passing
+    if status is CampaignStatus.PAUSED:
+        result.paused = result.paused or Reason.CAMPAIGN_PAUSED.value
+        return placed({cid: verdicts[cid] for cid, _ in passing})
+    now_facts = CampaignFacts(status=status, approved_by=campaign.approved_by, spec=campaign.spec)
+    stopped = gates.gate_state(tenant, now_facts)
+    return placed(dict.fromkeys((cid for cid, _ in passing), stopped))
 
 
 def _claim_rounds(  # noqa: PLR0917
