@@ -12,7 +12,8 @@ Fail closed: a DNC source failure or credentials that no longer open pause the c
 (a severe event: audit entry and metric) and the batch sends nothing; a campaign paused or
 cancelled while the batch ran is read again just before the claims, and nothing is claimed.
 A send is never retried here: the claim stays, so a lost provider reply can never become
-two messages.
+two messages. A call that ended unanswered before the batch recorded it gets its retry
+from the batch (``voice.retries.ended_before_recorded``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Final
 
 from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
-from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.campaigns.records import Campaign, CampaignStatus, VoiceContent
 from gatehouse.compliance import declared
 from gatehouse.compliance.state_rules import RuleBook
 from gatehouse.contacts.intake import refresh
@@ -203,6 +204,7 @@ def _run(  # noqa: PLR0917
         result.sent.update(sends.sent)
         result.failed.update(sends.failed)
     record(scope, campaign_id, contacts, earlier, set(held), result, now)
+    _calls_already_ended(scope, campaign, result.sent, now)
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
     metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
     count_blocked_by_reason(result.blocked)
@@ -265,6 +267,17 @@ def _unless_stopped(  # noqa: PLR0917
     now_facts = CampaignFacts(status=status, approved_by=campaign.approved_by, spec=campaign.spec)
     stopped = gates.gate_state(tenant, now_facts)
     return placed(dict.fromkeys((cid for cid, _ in passing), stopped))
+
+
+def _calls_already_ended(
+    scope: TenantScope, campaign: Campaign, sent: Mapping[str, str], now: datetime
+) -> None:
+    """An unanswered call whose end the webhook heard before this batch recorded it: its retry now."""
+    if not sent or not isinstance(campaign.spec.content, VoiceContent):
+        return
+    from gatehouse.voice import retries  # noqa: PLC0415 - voice reads the dispatch's outcomes
+
+    retries.ended_before_recorded(scope, campaign.campaign_id, sent, now=now)
 
 
 def _claim_rounds(  # noqa: PLR0917
