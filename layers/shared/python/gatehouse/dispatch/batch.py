@@ -189,7 +189,7 @@ def _run(  # noqa: PLR0917
         steps = (_step(campaign, cid, v, earlier, ledgers, result.paused, now) for cid, v in decided.items())
         return [held for cid, step in zip(decided, steps, strict=True) if (held := result.note(cid, step))]
 
-    passing = _throttled(scope, campaign, placed(verdicts), now, result)
+    passing, slots = _throttled(scope, campaign, placed(verdicts), now, result)
     passing, credentials = _credentials_before_claims(scope, campaign, passing, result)
     passing = _unless_stopped(scope, campaign, tenant, passing, verdicts, placed, result)
 
@@ -200,7 +200,7 @@ def _run(  # noqa: PLR0917
 
     held = _claim_rounds(scope, campaign_id, run_id, passing, ledgers, decide_again, result, now)
     if held:
-        sends = send(scope, campaign, [contacts[cid] for cid in held], credentials)
+        sends = send(scope, campaign, [contacts[cid] for cid in held], credentials, slots=slots)
         result.sent.update(sends.sent)
         result.failed.update(sends.failed)
     record(scope, campaign_id, contacts, earlier, set(held), result, now)
@@ -325,23 +325,27 @@ def _read(
 
 def _throttled(
     scope: TenantScope, campaign: Campaign, passing: list[tuple[str, int]], now: datetime, result: BatchResult
-) -> list[tuple[str, int]]:
-    """Gate 6's sender throughput: every batch of the campaign takes its sends from one counter per minute."""
+) -> tuple[list[tuple[str, int]], dict[str, int]]:
+    """Gate 6's sender throughput: every batch of the campaign takes its sends from one counter per minute.
+
+    What may go, and each one's slot in the minute (``send.spread`` picks its number by it).
+    """
     if not passing:
-        return passing
+        return passing, {}
     window_start = now.replace(second=0, microsecond=0)
-    granted = get_directory().take(
+    slots = get_directory().take(
         f"{scope.tenant_id}:{campaign.campaign_id}",
         f"sends:{window_start.strftime('%Y-%m-%dT%H:%M')}",
         wanted=len(passing),
         limit=gates.throughput_limit(campaign.spec),
         expires_at=int((window_start + gates.THROUGHPUT_WINDOW * 61).timestamp()),
     )
+    granted = len(slots)
     for cid, _ in passing[granted:]:
         result.note(cid, gates.over_throughput(granted, now))
     if granted < len(passing):
         metrics.add_metric(name="DispatchThrottled", unit="Count", value=len(passing) - granted)
-    return passing[:granted]
+    return passing[:granted], {cid: slot for (cid, _), slot in zip(passing, slots, strict=False)}
 
 
 def _credentials_before_claims(
