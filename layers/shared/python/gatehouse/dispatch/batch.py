@@ -74,7 +74,7 @@ class BatchResult:
     deferred: dict[str, datetime] = field(default_factory=dict)
     deferred_why: dict[str, str] = field(default_factory=dict)  # the rule that defers it
     skipped: list[str] = field(default_factory=list)  # claimed before: another execution sends
-    settled: list[str] = field(default_factory=list)  # sent by an earlier run, no attempt left
+    settled: list[str] = field(default_factory=list)  # reached by an earlier run: never sent again
     paused: str | None = None
 
     def note(self, cid: str, step: Next) -> tuple[str, int] | None:
