@@ -198,6 +198,52 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
     assert len(sandbox().messages()) == 1
 
 
+def test_a_person_texted_is_not_texted_again_by_a_resume_or_a_later_run(world: dict[str, Any]) -> None:
+    """A campaign allowed three attempts a person reaches once: a pause and resume (as a DNC
+    failure's automatic pause) and a later run find her settled, never texted twice."""
+    scope, ops, campaign_id, ann = world["scope"], world["ops"], world["campaign_id"], world["ids"]["ann"]
+    campaign = scope.require(Campaign, campaign_id)
+    spec = CampaignSpec.model_validate({**SPEC, "max_attempts_per_contact": 3})
+    scope.save(campaign.model_copy(update={"spec": spec}))
+    first = run(world)
+    lifecycle.transition(scope, ops, campaign_id, "pause", reason="dnc_source_failed")
+    lifecycle.transition(scope, ops, campaign_id, "resume")
+    resumed = run(world, run_id="run-2", now=NOW + timedelta(minutes=5))
+    later = run(world, run_id="run-3", now=NOW + timedelta(days=1, minutes=1))
+    assert list(first.sent) == [ann]
+    for result in (resumed, later):
+        assert result.sent == {}
+        assert ann in result.settled
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
+    assert len(sandbox().messages()) == 1
+
+
+def test_a_pause_while_the_batch_runs_stops_it_before_the_claims(world: dict[str, Any]) -> None:
+    """The owner pauses while the batch waits on the DNC re-scrub: nothing is claimed nor sent,
+    and the resumed run decides the contacts again and sends."""
+    scope, ops, campaign_id, ann = world["scope"], world["ops"], world["campaign_id"], world["ids"]["ann"]
+    scope.save(scope.require(Contact, ann).model_copy(update={"dnc": None}))  # she needs a re-scrub
+
+    def scrub_while_the_owner_pauses(s: Any, numbers: list[str]) -> dict[str, Any]:
+        lifecycle.transition(s, ops, campaign_id, "pause", reason="manual")
+        return checks.scrub(s, numbers, clock=lambda: NOW)
+
+    paused = run_batch(
+        scope, campaign_id, "run-1", list(world["ids"].values()), now=NOW,
+        suppressed=checks.suppressed, scrub=scrub_while_the_owner_pauses, billing=good_standing,
+    )  # fmt: skip
+    assert (paused.sent, paused.blocked[ann], paused.paused) == ({}, "campaign_paused", "campaign_paused")
+    assert sandbox().messages() == []
+    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    assert (outcome.status, outcome.reason, outcome.attempts) == (OutcomeStatus.BLOCKED, "campaign_paused", 0)
+
+    lifecycle.transition(scope, ops, campaign_id, "resume")
+    resumed = run(world, run_id="run-2", now=NOW + timedelta(minutes=5))
+    assert list(resumed.sent) == [ann]
+    assert len(sandbox().messages()) == 1
+
+
 def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]) -> None:
     """Two executions of one batch at the same moment (a duplicate delivery): one claim, one text."""
     start = threading.Barrier(4)
@@ -534,6 +580,70 @@ def test_sends_beyond_the_senders_throughput_wait_for_the_next_minute(world: dic
     later = batch("run-3", NOW + timedelta(minutes=1))
     assert list(later.sent) == [waiting]
     assert sorted(m.to for m in sandbox().messages()) == ["+12125550101", "+12125550106"]
+
+
+POOL = ["+14155550111", "+14155550112", "+14155550113"]
+
+
+def with_senders(world: dict[str, Any], senders: dict[str, Any], per_minute: int = 60) -> None:
+    scope = world["scope"]
+    campaign = scope.require(Campaign, world["campaign_id"])
+    spec = CampaignSpec.model_validate(
+        {**SPEC, "senders": senders, "throughput_per_sender_per_minute": per_minute}
+    )
+    scope.save(campaign.model_copy(update={"spec": spec}))
+
+
+def texted(world: dict[str, Any], phones: list[str]) -> list[str]:
+    """More people the campaign may text (written consent, New York): their contact ids."""
+    people = [
+        ContactInput.model_validate({"phone": p, "state": "NY", "consent": [written(CONSENT, p)]})
+        for p in phones
+    ]
+    return [
+        create(
+            world["scope"], world["ops"], person,
+            suppressed=checks.suppressed, scrub=checks.scrub, clock=lambda: NOW - timedelta(days=1),
+        ).contact_id
+        for person in people
+    ]  # fmt: skip
+
+
+def test_texts_go_from_the_campaigns_own_numbers_each_at_its_own_rate(world: dict[str, Any]) -> None:
+    """Gate 6 per sender: three approved numbers at one text a minute carry three texts in a minute,
+    one each, even over two batches; never a number outside the campaign's pool (the integration's
+    own number is not one of them)."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    with_senders(world, {"numbers": POOL}, per_minute=1)
+    others = texted(world, ["+12125550106", "+12125550108", "+12125550109"])
+
+    def batch(run_id: str, ids: list[str], now: datetime) -> BatchResult:
+        return run_batch(
+            scope, campaign_id, run_id, ids, now=now,
+            suppressed=checks.suppressed, scrub=checks.scrub, billing=good_standing,
+        )  # fmt: skip
+
+    first = batch("run-1", [ann], NOW)
+    second = batch("run-1", others, NOW + timedelta(seconds=10))
+    assert len(first.sent) + len(second.sent) == 3
+    (waiting,) = second.deferred
+    assert second.deferred_why == {waiting: "sender_throughput"}
+    assert sorted(m.sender or "" for m in sandbox().messages()) == POOL  # one each
+    later = batch("run-1", [waiting], NOW + timedelta(minutes=1))
+    assert list(later.sent) == [waiting]
+    senders = [m.sender for m in sandbox().messages()]
+    assert len(senders) == 4
+    assert set(senders) <= set(POOL)
+
+
+def test_a_campaign_that_names_only_a_messaging_service_texts_through_it(world: dict[str, Any]) -> None:
+    service = "MG" + "a" * 32
+    with_senders(world, {"messaging_service_sid": service})
+    result = run(world)
+    assert list(result.sent) == [world["ids"]["ann"]]
+    (message,) = sandbox().messages()
+    (call,) = [c for c in sandbox().calls() if c.operation == "send_sms"]
+    assert (message.sender, call.credentials.messaging_service_sid) == (None, service)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- the version of the DNC data

@@ -19,6 +19,7 @@ from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
+from gatehouse.dispatch import batch as batch_module
 from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import settle
 from gatehouse.dispatch.claims import AttemptLedger
@@ -289,4 +290,63 @@ def test_a_call_twilio_placed_that_nobody_answered_is_retried(  # type: ignore[n
         OutcomeStatus.DEFERRED,
         "retry_unanswered",
         sid,
+    )
+
+
+def test_a_call_that_ends_unanswered_before_its_batch_records_it_is_still_retried(
+    world: dict[str, Any], tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vendor's call_ended comes while the batch still runs: the webhook finds no outcome holding
+    the call yet, and the batch, recording it, finds how the call ended and defers the retry."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    owner = operator(tenant_a.tenant_id, "owner", request_id="r1")
+    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
+    ended = NOW + timedelta(seconds=20)
+    placing = batch_module.send
+
+    def place_then_the_call_ends(*args: Any, **kwargs: Any) -> Any:
+        sends = placing(*args, **kwargs)
+        for call_id in sends.sent.values():
+            call_ended(world, campaign_id, call_id, ended, "dial_busy")
+        return sends
+
+    monkeypatch.setattr(batch_module, "send", place_then_the_call_ends)
+    placed = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id, now=NOW)
+    outcome = outcome_of(world, campaign_id)
+    assert (outcome.status, outcome.reason, outcome.until, outcome.attempts) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        ended + timedelta(minutes=60),
+        1,
+    )
+    assert outcome.provider_ref == placed.sent[world["ids"]["ann"]]
+
+
+def test_a_resume_before_the_retry_is_due_does_not_dial_it_early(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """The retry's spacing holds for every run: a paused campaign resumed meanwhile leaves it deferred."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    owner = operator(tenant_a.tenant_id, "owner", request_id="r1")
+    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
+    call_id = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id).sent[
+        world["ids"]["ann"]
+    ]
+    ended = NOW + timedelta(minutes=3)
+    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
+    retry_at = ended + timedelta(minutes=60)
+    lifecycle.transition(world["scope"], owner, campaign_id, "pause", reason="dnc_source_failed")
+    soon = NOW + timedelta(minutes=10)
+    _, resumed = runs.start_run(world["scope"], owner, campaign_id, "resume", clock=lambda: soon)
+    again = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=resumed.run_id, now=soon)
+    assert again.sent == {}
+    assert again.deferred == {world["ids"]["ann"]: retry_at}
+    assert len(sandbox().placed_calls()) == 1
+    outcome = outcome_of(world, campaign_id)
+    assert (outcome.status, outcome.reason, outcome.until) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        retry_at,
     )

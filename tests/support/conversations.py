@@ -48,7 +48,8 @@ SPEC: dict[str, Any] = {
     "content": {"kind": "sms", "template": "Hi {first_name}, spring offer inside. Reply STOP to opt out."},
     "senders": {"numbers": [OTHER_SENDER, WRITTEN_TO]},
     "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "20:00"}],
-    "max_attempts_per_contact": 2,  # the campaign's text, and room for one answer in 24 hours
+    # One attempt: the campaign texts each person once; an answer is not paced by it (dispatch.reply_gates).
+    "max_attempts_per_contact": 1,
 }
 
 Deliver = Callable[[TenantScope, str, str, str], None]  # (scope, message sid, sender, body)

@@ -9,8 +9,11 @@ per claim held; and records each contact's outcome (``dispatch.report``). Nothin
 decides: every outcome and its ``Reason`` come from the gates.
 
 Fail closed: a DNC source failure or credentials that no longer open pause the campaign
-(a severe event: audit entry and metric) and the batch sends nothing. A send is never
-retried here: the claim stays, so a lost provider reply can never become two messages.
+(a severe event: audit entry and metric) and the batch sends nothing; a campaign paused or
+cancelled while the batch ran is read again just before the claims, and nothing is claimed.
+A send is never retried here: the claim stays, so a lost provider reply can never become
+two messages. A call that ended unanswered before the batch recorded it gets its retry
+from the batch (``voice.retries.ended_before_recorded``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Final
 
 from gatehouse.billing.account import BillingAccount
 from gatehouse.campaigns import lifecycle
-from gatehouse.campaigns.records import Campaign, CampaignStatus
+from gatehouse.campaigns.records import Campaign, CampaignStatus, VoiceContent
 from gatehouse.compliance import declared
 from gatehouse.compliance.state_rules import RuleBook
 from gatehouse.contacts.intake import refresh
@@ -40,7 +43,7 @@ from gatehouse.dispatch.gates import (
     TenantFacts,
     Verdict,
 )
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome
 from gatehouse.dispatch.report import count_blocked_by_reason, record
 from gatehouse.dispatch.send import Credentials, open_credentials, send
 from gatehouse.dnc.acknowledgment import CURRENT, DncAcknowledgment, on_owners_word
@@ -72,7 +75,7 @@ class BatchResult:
     deferred: dict[str, datetime] = field(default_factory=dict)
     deferred_why: dict[str, str] = field(default_factory=dict)  # the rule that defers it
     skipped: list[str] = field(default_factory=list)  # claimed before: another execution sends
-    settled: list[str] = field(default_factory=list)  # sent by an earlier run, no attempt left
+    settled: list[str] = field(default_factory=list)  # reached by an earlier run: never sent again
     paused: str | None = None
 
     def note(self, cid: str, step: Next) -> tuple[str, int] | None:
@@ -188,11 +191,12 @@ def _run(  # noqa: PLR0917
         result.paused = _pause(scope, campaign, Reason.DNC_SOURCE_FAILED.value)
 
     def placed(decided: Mapping[str, Verdict]) -> list[tuple[str, int]]:
-        steps = (_step(campaign, cid, v, earlier, ledgers, result.paused) for cid, v in decided.items())
+        steps = (_step(campaign, cid, v, earlier, ledgers, result.paused, now) for cid, v in decided.items())
         return [held for cid, step in zip(decided, steps, strict=True) if (held := result.note(cid, step))]
 
-    passing = _throttled(scope, campaign, placed(verdicts), now, result)
+    passing, slots = _throttled(scope, campaign, placed(verdicts), now, result)
     passing, credentials = _credentials_before_claims(scope, campaign, passing, result)
+    passing = _unless_stopped(scope, campaign, tenant, passing, verdicts, placed, result)
 
     def decide_again(contested: Mapping[str, AttemptLedger]) -> list[tuple[str, int]]:
         # Another campaign attempted these contacts since the gates read their ledgers: ask again.
@@ -201,10 +205,11 @@ def _run(  # noqa: PLR0917
 
     held = _claim_rounds(scope, campaign_id, run_id, passing, ledgers, decide_again, result, now)
     if held:
-        sends = send(scope, campaign, [contacts[cid] for cid in held], credentials)
+        sends = send(scope, campaign, [contacts[cid] for cid in held], credentials, slots=slots)
         result.sent.update(sends.sent)
         result.failed.update(sends.failed)
     record(scope, campaign_id, contacts, earlier, set(held), result, now)
+    _calls_already_ended(scope, campaign, result.sent, now)
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
     metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
     count_blocked_by_reason(result.blocked)
@@ -218,6 +223,7 @@ def _step(  # noqa: PLR0917
     earlier: Mapping[str, ContactOutcome],
     ledgers: Mapping[str, AttemptLedger],
     paused: str | None,
+    now: datetime,
 ) -> Next:
     """The facts ``gates.next_step`` needs about this campaign's history with the contact."""
     before = earlier.get(f"{campaign.campaign_id}#{cid}")
@@ -225,12 +231,58 @@ def _step(  # noqa: PLR0917
     ledger = ledgers.get(cid)
     history = History(
         attempts=attempts,
-        sent=before is not None and before.status is OutcomeStatus.SENT,
+        status=before.status if before else None,
+        reason=Reason(before.reason) if before and before.reason in set(Reason) else None,
+        until=before.until if before else None,
         next_claimed=ledger is not None and ledger.holder(campaign.campaign_id, attempts + 1) is not None,
     )
     return gates.next_step(
-        verdict, history, paused=paused is not None, max_attempts=campaign.spec.max_attempts_per_contact
+        verdict,
+        history,
+        paused=paused is not None,
+        max_attempts=campaign.spec.max_attempts_per_contact,
+        now=now,
     )
+
+
+def _unless_stopped(  # noqa: PLR0917
+    scope: TenantScope,
+    campaign: Campaign,
+    tenant: TenantFacts,
+    passing: list[tuple[str, int]],
+    verdicts: Mapping[str, Verdict],
+    placed: Callable[[Mapping[str, Verdict]], list[tuple[str, int]]],
+    result: BatchResult,
+) -> list[tuple[str, int]]:
+    """What may still be claimed once the campaign's status is read again: one strongly consistent GetItem.
+
+    The batch read the campaign at its start; a pause or a cancel while it gathered its
+    facts (a DNC re-scrub can take seconds) stops it here, before anything is claimed, so
+    no attempt is used and a resumed run decides these contacts again. Paused, they are
+    blocked ``campaign_paused``; otherwise gate 1 says why (``campaign_not_running``).
+    """
+    if not passing:
+        return passing
+    status = scope.require(Campaign, campaign.campaign_id).status
+    if status is CampaignStatus.RUNNING:
+        return passing
+    if status is CampaignStatus.PAUSED:
+        result.paused = result.paused or Reason.CAMPAIGN_PAUSED.value
+        return placed({cid: verdicts[cid] for cid, _ in passing})
+    now_facts = CampaignFacts(status=status, approved_by=campaign.approved_by, spec=campaign.spec)
+    stopped = gates.gate_state(tenant, now_facts)
+    return placed(dict.fromkeys((cid for cid, _ in passing), stopped))
+
+
+def _calls_already_ended(
+    scope: TenantScope, campaign: Campaign, sent: Mapping[str, str], now: datetime
+) -> None:
+    """An unanswered call whose end the webhook heard before this batch recorded it: its retry now."""
+    if not sent or not isinstance(campaign.spec.content, VoiceContent):
+        return
+    from gatehouse.voice import retries  # noqa: PLC0415 - voice reads the dispatch's outcomes
+
+    retries.ended_before_recorded(scope, campaign.campaign_id, sent, now=now)
 
 
 def _claim_rounds(  # noqa: PLR0917
@@ -278,23 +330,27 @@ def _read(
 
 def _throttled(
     scope: TenantScope, campaign: Campaign, passing: list[tuple[str, int]], now: datetime, result: BatchResult
-) -> list[tuple[str, int]]:
-    """Gate 6's sender throughput: every batch of the campaign takes its sends from one counter per minute."""
+) -> tuple[list[tuple[str, int]], dict[str, int]]:
+    """Gate 6's sender throughput: every batch of the campaign takes its sends from one counter per minute.
+
+    What may go, and each one's slot in the minute (``send.spread`` picks its number by it).
+    """
     if not passing:
-        return passing
+        return passing, {}
     window_start = now.replace(second=0, microsecond=0)
-    granted = get_directory().take(
+    slots = get_directory().take(
         f"{scope.tenant_id}:{campaign.campaign_id}",
         f"sends:{window_start.strftime('%Y-%m-%dT%H:%M')}",
         wanted=len(passing),
         limit=gates.throughput_limit(campaign.spec),
         expires_at=int((window_start + gates.THROUGHPUT_WINDOW * 61).timestamp()),
     )
+    granted = len(slots)
     for cid, _ in passing[granted:]:
         result.note(cid, gates.over_throughput(granted, now))
     if granted < len(passing):
         metrics.add_metric(name="DispatchThrottled", unit="Count", value=len(passing) - granted)
-    return passing[:granted]
+    return passing[:granted], {cid: slot for (cid, _), slot in zip(passing, slots, strict=False)}
 
 
 def _credentials_before_claims(

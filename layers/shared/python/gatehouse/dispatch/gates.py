@@ -350,7 +350,7 @@ def evaluate_contact(
 class Step(StrEnum):
     CLAIM = "claim"  # claim attempt ``attempt`` (gate 7), then send
     SKIP = "skip"  # this attempt is claimed already: its holder records it
-    SETTLED = "settled"  # sent before and no attempt left: its outcome stands
+    SETTLED = "settled"  # reached before (or perhaps reached): its outcome stands
     DEFER = "defer"
     BLOCK = "block"
 
@@ -368,20 +368,34 @@ class History:
     """What this campaign did with the contact before: its last outcome, and the ledger's word."""
 
     attempts: int = 0
-    sent: bool = False
+    status: OutcomeStatus | None = None  # None: never decided in this campaign
+    reason: Reason | None = None  # the last outcome's, when it is one of ours
+    until: datetime | None = None  # while deferred: when it may be tried again
     next_claimed: bool = False  # the ledger holds attempt ``attempts + 1`` for this campaign
 
 
 def next_step(  # noqa: PLR0911 - one return per rule, in order
-    verdict: Verdict, history: History, *, paused: bool, max_attempts: int
+    verdict: Verdict, history: History, *, paused: bool, max_attempts: int, now: datetime
 ) -> Next:
-    """What the batch does with a contact, given the gates' verdict and the campaign's history with it."""
-    if history.sent and history.attempts >= max_attempts:
+    """What the batch does with a contact, given the gates' verdict and the campaign's history with it.
+
+    A person reached is reached for the campaign: a sent outcome (or a send the provider may
+    have taken, ``send_unconfirmed``) settles it whatever attempts remain, so a resume or a
+    later run never sends the message again; only a voice retry reopens one, by turning its
+    outcome into a deferral (``voice.retries``). A deferral still ahead holds in every run,
+    not only the deferred-attempts job's (a retry's spacing is kept), unless the gates defer
+    further. A failed send or a block is attempted again while attempts remain.
+    """
+    if history.status is OutcomeStatus.SENT or history.reason is Reason.SEND_UNCONFIRMED:
         return Next(Step.SETTLED)
     if history.next_claimed:
         return Next(Step.SKIP)
-    if verdict.outcome is Outcome.DEFERRED and verdict.until is not None:
-        return Next(Step.DEFER, verdict.reason, verdict.until)
+    later = verdict.until if verdict.outcome is Outcome.DEFERRED else None
+    waiting = history.until if history.status is OutcomeStatus.DEFERRED else None
+    if waiting is not None and waiting > now and (later is None or later <= waiting):
+        return Next(Step.DEFER, history.reason, waiting)
+    if later is not None:
+        return Next(Step.DEFER, verdict.reason, later)
     if not verdict.passed:
         return Next(Step.BLOCK, verdict.reason or Reason.DNC_UNSCRUBBED)  # an unresolved rescrub blocks
     if paused:

@@ -8,7 +8,7 @@ stops the others' sends; a send is never retried here (the claim stays).
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
@@ -50,16 +50,25 @@ class Sends:
 
 
 def send(
-    scope: TenantScope, campaign: Campaign, contacts: list[Contact], credentials: Credentials | None
+    scope: TenantScope,
+    campaign: Campaign,
+    contacts: list[Contact],
+    credentials: Credentials | None,
+    *,
+    slots: Mapping[str, int] | None = None,
 ) -> Sends:
-    """One provider call per held claim: a text, or a call placed as the campaign's voice settings say."""
+    """One provider call per held claim: a text, or a call placed as the campaign's voice settings say.
+
+    ``slots``: each contact's place in the minute's throughput counter (``batch._throttled``),
+    which picks the number of the campaign's pool it goes from (``spread``).
+    """
     result = Sends()
     callbacks = _status_callbacks(scope)
     content = campaign.spec.content
     if isinstance(content, SmsContent) and isinstance(credentials, TwilioCredentials):
-        _send_texts(scope, content, contacts, credentials, callbacks, result)
+        _send_texts(scope, campaign, content, contacts, credentials, callbacks, result, slots)
     elif isinstance(content, VoiceContent) and credentials is not None:
-        _place_calls(scope, campaign, content, contacts, credentials, callbacks, result)
+        _place_calls(scope, campaign, content, contacts, credentials, callbacks, result, slots)
     else:
         for contact in contacts:
             result.failed[contact.contact_id] = Reason.CHANNEL_NOT_AVAILABLE.value
@@ -92,26 +101,56 @@ def _status_callbacks(scope: TenantScope) -> StatusCallbackUrls | None:
     return status_callback_urls(scope, base)
 
 
+def spread(
+    numbers: Sequence[str], contacts: list[Contact], slots: Mapping[str, int] | None
+) -> dict[str, str]:
+    """Each contact's number of the campaign's pool, taken in turn by its throughput slot.
+
+    The campaign's sends of a minute hold slots 0 to ``gates.throughput_limit`` - 1 (per-sender
+    rate times numbers) whichever batch took them, so by slot every number carries at most
+    its own rate in the minute, and the same grant always gives the same numbers. A contact
+    without a slot goes by its place in the batch.
+    """
+    places = slots or {}
+    return {c.contact_id: numbers[places.get(c.contact_id, n) % len(numbers)] for n, c in enumerate(contacts)}
+
+
 def _send_texts(  # noqa: PLR0917
     scope: TenantScope,
+    campaign: Campaign,
     content: SmsContent,
     contacts: list[Contact],
     credentials: TwilioCredentials,
     callbacks: StatusCallbackUrls | None,
     result: Sends,
+    slots: Mapping[str, int] | None,
 ) -> None:
+    """From the campaign's approved senders: its numbers in turn, else its messaging service's pool."""
     provider = adapters()
+    pool = campaign.spec.senders
+    origin = _texting_credentials(credentials, pool.messaging_service_sid)
+    senders = spread(pool.numbers, contacts, slots) if pool.numbers else {}
 
     def text(contact: Contact) -> SendReceipt:
         return provider.send_sms(
             scope.tenant_id,
-            credentials,
+            origin,
             to=contact.e164,
             body=_render(content.template, contact),
             status_callback=callbacks.message if callbacks else None,
+            sender=senders.get(contact.contact_id),
         )
 
     _each(contacts, text, result)
+
+
+def _texting_credentials(
+    credentials: TwilioCredentials, messaging_service_sid: str | None
+) -> TwilioCredentials:
+    """The credentials, with the campaign's messaging service in place of the integration's if named."""
+    if messaging_service_sid is None:
+        return credentials
+    return credentials.model_copy(update={"messaging_service_sid": messaging_service_sid})
 
 
 def _place_calls(  # noqa: PLR0917
@@ -122,6 +161,7 @@ def _place_calls(  # noqa: PLR0917
     credentials: Credentials,
     callbacks: StatusCallbackUrls | None,
     result: Sends,
+    slots: Mapping[str, int] | None,
 ) -> None:
     caller_ids = campaign.spec.senders.numbers
     if not caller_ids:
@@ -133,14 +173,14 @@ def _place_calls(  # noqa: PLR0917
     if callbacks is not None:
         status_callback = callbacks.call if by_twilio else callbacks.voice_agent
     provider = adapters()
-    spread = {c.contact_id: caller_ids[n % len(caller_ids)] for n, c in enumerate(contacts)}
+    dialled_from = spread(caller_ids, contacts, slots)
 
     said = disclosures.variables(content)  # metadata too: the call's events bring them back to its record
 
     def dial(contact: Contact) -> SendReceipt:
         call = CallRequest(
             to=contact.e164,
-            caller_id=spread[contact.contact_id],  # spread over the campaign's caller ids
+            caller_id=dialled_from[contact.contact_id],  # spread over the campaign's caller ids
             agent_id=content.agent_id,
             max_duration_seconds=content.max_duration_seconds,
             dial=content.agent_sip_uri or content.agent_number,

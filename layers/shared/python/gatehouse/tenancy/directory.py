@@ -101,8 +101,9 @@ class Directory:
         item = store.get_item(store.bind(), f"LIMIT#{partition_id}", window)
         return int(item.hits or 0) if item is not None else 0
 
-    def take(self, partition_id: str, window: str, *, wanted: int, limit: int, expires_at: int) -> int:
-        """Up to ``wanted`` of what the fixed-window counter ``LIMIT#<partition_id>``/``window`` has left."""
+    def take(self, partition_id: str, window: str, *, wanted: int, limit: int, expires_at: int) -> range:
+        """Up to ``wanted`` of what the fixed-window counter ``LIMIT#<partition_id>``/``window`` has left:
+        the positions in the window granted (``len``: how many)."""
         return store.take(
             store.bind(), f"LIMIT#{partition_id}", window, wanted=wanted, limit=limit, expires_at=expires_at
         )

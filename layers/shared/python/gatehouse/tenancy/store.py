@@ -374,24 +374,28 @@ def count_hit(model: type[Item], pk: str, sk: str, *, limit: int, expires_at: in
     return True
 
 
-def take(model: type[Item], pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> int:
-    """Reserve up to ``wanted`` of the ``limit`` a fixed-window counter allows; how many were granted.
+def take(model: type[Item], pk: str, sk: str, *, wanted: int, limit: int, expires_at: int) -> range:
+    """Reserve up to ``wanted`` of the ``limit`` a fixed-window counter allows: the positions granted.
 
     One conditional UpdateItem when all fit; otherwise the count is read and the rest
     reserved with a write conditional on that count, so concurrent takers never
-    together exceed the limit.
+    together exceed the limit. The positions (0 to ``limit`` - 1 in the window, ``len`` of
+    them granted) are this taker's alone, so what it spreads by position (senders in turn)
+    shares the window evenly with every other taker.
     """
     if wanted <= 0:
-        return 0
-    if wanted <= limit and _add_if(
-        model,
-        pk,
-        sk,
-        wanted,
-        Item.hits.does_not_exist() | (Item.hits <= limit - wanted),
-        expires_at=expires_at,
-    ):
-        return wanted
+        return range(0)
+    if wanted <= limit:
+        after = _add_if(
+            model,
+            pk,
+            sk,
+            wanted,
+            Item.hits.does_not_exist() | (Item.hits <= limit - wanted),
+            expires_at=expires_at,
+        )
+        if after is not None:
+            return range(after - wanted, after)
     for _ in range(5):
         try:
             used = int(model.get(pk, sk, consistent_read=True).hits or 0)
@@ -399,24 +403,28 @@ def take(model: type[Item], pk: str, sk: str, *, wanted: int, limit: int, expire
             used = 0
         grant = min(wanted, limit - used)
         if grant <= 0:
-            return 0
+            return range(0)
         unchanged = (Item.hits == used) if used else Item.hits.does_not_exist()
-        if _add_if(model, pk, sk, grant, unchanged, expires_at=expires_at):
-            return grant
-    return 0
+        if _add_if(model, pk, sk, grant, unchanged, expires_at=expires_at) is not None:
+            return range(used, used + grant)
+    return range(0)
 
 
-def _add_if(model: type[Item], pk: str, sk: str, count: int, condition: Any, *, expires_at: int) -> bool:
+def _add_if(
+    model: type[Item], pk: str, sk: str, count: int, condition: Any, *, expires_at: int
+) -> int | None:
+    """Add ``count`` when ``condition`` holds: the counter after it (None: the condition failed)."""
+    item = model(pk, sk)
     try:
-        model(pk, sk).update(
+        item.update(
             actions=[Item.hits.add(count), Item.kind.set("Counter"), Item.expires_at.set(expires_at)],
             condition=condition,
         )
     except UpdateError as exc:
         if exc.cause_response_code in CONDITION_FAILED:
-            return False
+            return None
         raise
-    return True
+    return int(item.hits or 0)  # the item as the update left it (UpdateItem answers ALL_NEW)
 
 
 def tally(model: type[Item], record: Record, pk: str, amount: int) -> None:

@@ -9,7 +9,9 @@ When the call ended as voicemail, no answer or busy, ``settle_unanswered`` asks
 time index, and the run passes every gate and claims the next attempt), or ``sent`` with
 how the call ended (``no_answer``, ``voicemail``, ``busy``) once no attempt is left or the
 campaign was cancelled. Only the outcome of this very call changes (its ``provider_ref``):
-a late or repeated event, or one of an earlier attempt, changes nothing.
+a late or repeated event, or one of an earlier attempt, changes nothing. A call that ends
+before its batch records it is settled by the batch (``ended_before_recorded``), from what
+the webhook kept on the call record.
 
 Why reopen rather than keep a campaign running until its calls end: a run cannot know when
 (or whether) the vendor's last call_ended comes, so an open campaign would need a timer to
@@ -102,6 +104,34 @@ def placed_by(scope: TenantScope, contact_id: str, call_id: str) -> dict[str, st
     return None
 
 
+def ended_before_recorded(
+    scope: TenantScope, campaign_id: str, placed: Mapping[str, str], *, now: datetime
+) -> list[ContactOutcome]:
+    """Calls of a batch that ended unanswered before the batch recorded them: settled now.
+
+    ``placed`` is contact id -> call id, as the batch has just recorded them (``sent``). The
+    vendor's call_ended may come while the batch still runs: its webhook kept how the call
+    ended on the call record, found no outcome holding the call, and left it. Read here
+    after the outcomes are written (one BatchGetItem per hundred calls), so whatever the
+    order, one side sees the other's write and the retry is never lost; when both do, the
+    second finds the outcome settled and changes nothing.
+    """
+    from gatehouse.webhooks.voice_events import CallRecord  # noqa: PLC0415 - it imports this module
+
+    keys = [f"{contact_id}#{call_id}" for contact_id, call_id in placed.items() if call_id]
+    settled: list[ContactOutcome] = []
+    for call in scope.batch_get(CallRecord, keys).values():
+        why = unanswered(call.disconnection_reason, call.outcome)
+        if why is None:
+            continue
+        ids = {"campaign_id": campaign_id, "contact_id": call.contact_id}
+        ended = call.ended_at or now
+        outcome = settle_unanswered(scope, call_id=call.call_id, metadata=ids, why=why, ended=ended, now=now)
+        if outcome is not None:
+            settled.append(outcome)
+    return settled
+
+
 def settle_unanswered(
     scope: TenantScope,
     *,
@@ -123,7 +153,7 @@ def settle_unanswered(
         campaign = scope.require(Campaign, campaign_id)
         outcome = scope.get(ContactOutcome, f"{campaign_id}#{contact_id}")
         if outcome is None or outcome.provider_ref != call_id:
-            # Not recorded yet, or a later attempt's: this event changes nothing.
+            # Not recorded yet (its batch settles it when it does), or a later attempt's: nothing to change.
             logger.info("unanswered call left as it stands", extra={"campaign_id": campaign_id})
             return None
         if outcome.status is not OutcomeStatus.SENT or outcome.reason is not None:
