@@ -244,6 +244,27 @@ def test_a_pause_while_the_batch_runs_stops_it_before_the_claims(world: dict[str
     assert len(sandbox().messages()) == 1
 
 
+def test_a_pause_while_a_slow_batch_gathers_its_facts_stops_it_before_the_claims(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that took longer than ``STATUS_FRESH_FOR`` to decide reads the campaign again before
+    its claims (no re-scrub here: the owner pauses while the suppression list is read)."""
+    scope, ops, campaign_id, ann = world["scope"], world["ops"], world["campaign_id"], world["ids"]["ann"]
+    monkeypatch.setattr(batch_module, "STATUS_FRESH_FOR", 0.0)  # every batch is slow at this bound
+
+    def suppressed_while_the_owner_pauses(s: Any, numbers: list[str]) -> set[str]:
+        lifecycle.transition(s, ops, campaign_id, "pause", reason="manual")
+        return checks.suppressed(s, numbers)
+
+    paused = run_batch(
+        scope, campaign_id, "run-1", list(world["ids"].values()), now=NOW,
+        suppressed=suppressed_while_the_owner_pauses,
+        scrub=lambda s, n: checks.scrub(s, n, clock=lambda: NOW), billing=good_standing,
+    )  # fmt: skip
+    assert (paused.sent, paused.blocked[ann]) == ({}, "campaign_paused")
+    assert sandbox().messages() == []
+
+
 def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]) -> None:
     """Two executions of one batch at the same moment (a duplicate delivery): one claim, one text."""
     start = threading.Barrier(4)

@@ -18,6 +18,7 @@ from the batch (``voice.retries.ended_before_recorded``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,9 @@ from gatehouse.webhooks.refs import WebhookRef
 
 BATCH_MAX: Final = 500
 CLAIM_ROUNDS: Final = 3  # decide again when another campaign attempted a contact meanwhile
+# The campaign's status as the batch's first (strongly consistent) read gave it stands this long;
+# a batch that took longer, or waited on a DNC re-scrub, reads it again before its claims.
+STATUS_FRESH_FOR: Final = 1.0  # seconds
 
 Suppressed = Callable[[TenantScope, list[str]], set[str]]
 Scrub = Callable[[TenantScope, list[str]], dict[str, ScrubStamp]]
@@ -152,6 +156,7 @@ def _run(  # noqa: PLR0917
 ) -> BatchResult:
     result = BatchResult()
     campaign = scope.require(Campaign, campaign_id)
+    read_at = time.monotonic()
     entry = get_directory().get(TenantEntry, scope.tenant_id, "PROFILE")
     standing = billing(scope.tenant_id) if billing is not None else _stripe_standing(scope.tenant_id)
     tenant = TenantFacts(
@@ -196,7 +201,8 @@ def _run(  # noqa: PLR0917
 
     passing, slots = _throttled(scope, campaign, placed(verdicts), now, result)
     passing, credentials = _credentials_before_claims(scope, campaign, passing, result)
-    passing = _unless_stopped(scope, campaign, tenant, passing, verdicts, placed, result)
+    waited = bool(stale) or time.monotonic() - read_at > STATUS_FRESH_FOR
+    passing = _unless_stopped(scope, campaign, tenant, passing, verdicts, placed, result, waited=waited)
 
     def decide_again(contested: Mapping[str, AttemptLedger]) -> list[tuple[str, int]]:
         # Another campaign attempted these contacts since the gates read their ledgers: ask again.
@@ -253,15 +259,19 @@ def _unless_stopped(  # noqa: PLR0917
     verdicts: Mapping[str, Verdict],
     placed: Callable[[Mapping[str, Verdict]], list[tuple[str, int]]],
     result: BatchResult,
+    *,
+    waited: bool,
 ) -> list[tuple[str, int]]:
     """What may still be claimed once the campaign's status is read again: one strongly consistent GetItem.
 
-    The batch read the campaign at its start; a pause or a cancel while it gathered its
-    facts (a DNC re-scrub can take seconds) stops it here, before anything is claimed, so
-    no attempt is used and a resumed run decides these contacts again. Paused, they are
-    blocked ``campaign_paused``; otherwise gate 1 says why (``campaign_not_running``).
+    The batch read the campaign at its start (strongly consistent); when it then waited on a
+    DNC re-scrub, which can take seconds, or took longer than ``STATUS_FRESH_FOR`` gathering
+    its facts, a pause or a cancel meanwhile stops it here, before anything is claimed, so no
+    attempt is used and a resumed run decides these contacts again. Paused, they are blocked
+    ``campaign_paused``; otherwise gate 1 says why (``campaign_not_running``). A batch that
+    decided within the second acts on the status it read at its start, without a round trip.
     """
-    if not passing:
+    if not passing or not waited:
         return passing
     status = scope.require(Campaign, campaign.campaign_id).status
     if status is CampaignStatus.RUNNING:
