@@ -14,7 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from gatehouse.campaigns.records import Campaign, CampaignStatus
+import pytest
+
+from gatehouse.campaigns import lifecycle
+from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
+from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.claims import AttemptLedger
@@ -24,9 +28,9 @@ from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration import test_voice_retries as retry_tests
-from tests.integration.test_dispatch_batch import NOW
+from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC, TWILIO
 from tests.support.events import Reply
-from tests.support.webhooks import VAPI_CREDENTIALS, VOICE_CREDENTIALS, vapi_event, voice_event
+from tests.support.webhooks import VAPI_CREDENTIALS, VOICE_CREDENTIALS, twilio_event, vapi_event, voice_event
 
 world = batch_tests.world  # the tenant, its contacts and providers of the batch tests
 ANN = retry_tests.ANN
@@ -140,3 +144,54 @@ def test_a_call_the_agent_ended_leaves_a_nevadan_callable_nrs_597_814(
 
     later = next_batch(world, running_voice_campaign(world))
     assert world["ids"]["ann"] in later.sent
+
+
+def twilio_placed_campaign(world: dict[str, Any], technology: str) -> str:
+    """An approved campaign whose calls Twilio places, connecting a recording or a person to Ann."""
+    scope, ops = world["scope"], world["ops"]
+    contact = scope.require(Contact, world["ids"]["ann"])
+    consent = [c.model_copy(update={"channels": [Channel.SMS, Channel.VOICE]}) for c in contact.consent]
+    scope.save(refresh(contact.model_copy(update={"consent": consent})))
+    content = {
+        "kind": "voice",
+        "agent_id": "agent_demo",
+        "placed_by": "twilio",
+        "agent_number": "+14155550111",
+    }
+    spec = {
+        **SPEC,
+        "channel": "voice",
+        "technology": technology,
+        "audience": {"contact_ids": [world["ids"]["ann"]]},
+        "content": {**content, **DISCLOSED},
+    }
+    campaign = lifecycle.create(scope, ops, CampaignSpec.model_validate(spec))
+    lifecycle.transition(scope, ops, campaign.campaign_id, "submit")
+    lifecycle.transition(scope, ops, campaign.campaign_id, "approve")
+    return campaign.campaign_id
+
+
+@pytest.mark.parametrize(("technology", "kept"), [("prerecorded", True), ("live", False)])
+def test_twilio_names_no_ender_so_an_answered_recorded_call_counts_as_a_hang_up_nrs_597_814(
+    hooks: Hooks, world: dict[str, Any], tenant_a: TenantFixture, technology: str, kept: bool
+) -> None:
+    """NRS 597.814, applied strictly: Twilio's status callback for an answered call names no ender,
+    so a prerecorded campaign's call counts as a possible hang-up; a live campaign's call is no
+    recorded call, and Ann stays callable."""
+    scope = world["scope"]
+    campaign_id = twilio_placed_campaign(world, technology)
+    in_nevada(world)
+    sid = retry_tests.first_run(world, tenant_a, campaign_id)
+    pairs = [
+        ("CallSid", sid),
+        ("AccountSid", TWILIO["account_sid"]),
+        ("From", "+14155550100"),
+        ("To", ANN),
+        ("Direction", "outbound-api"),
+        ("CallStatus", "completed"),
+        ("AnsweredBy", "human"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    reply = hooks(twilio_event(ensure_ref(scope), pairs, token=TWILIO["auth_token"], route="call-status"))
+    assert reply.status == 200, reply.body
+    assert (scope.require(AttemptLedger, world["ids"]["ann"]).hung_up_at is not None) is kept
