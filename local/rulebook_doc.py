@@ -110,6 +110,17 @@ def tables(book: RuleBook = RULES) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
         *(_row(rule) for rule in book.rules if not rule.declared),
         "",
+        "No call again by an artificial or prerecorded voice to a person who hung up on one "
+        "(any campaign, no expiry; texts and live calls are not barred):",
+        "",
+        "| state | citation | confidence |",
+        "|---|---|---|",
+        *(
+            "| " + " | ".join(_cell(c) for c in (r.state, r.citation, r.confidence)) + " |"
+            for r in book.rules
+            if r.no_recall_after_hang_up and not r.declared
+        ),
+        "",
         "All-party consent to record a call:",
         "",
         "| state | citation | confidence | notes |",

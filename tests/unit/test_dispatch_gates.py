@@ -581,3 +581,62 @@ def test_gate_2_a_recorded_call_is_announced_where_every_party_must_consent(
 
 def RUNNING_AS(campaign: CampaignSpec) -> CampaignFacts:  # noqa: N802
     return CampaignFacts(status=CampaignStatus.RUNNING, approved_by="user:usr_x", spec=campaign)
+
+
+# ---------------------------------------------------------------- no call again after a hang-up
+
+NEVADA = "+17025550100"
+HUNG_UP = ContactFacts(suppressed=False, hung_up_at=NOW - timedelta(days=400))
+RECORDED_VOICE = {**LIVE_CALLS, **DISCLOSED}  # Twilio dials and connects a recorded message
+
+
+@pytest.mark.parametrize(
+    ("phone", "state", "channel", "changes", "facts", "reason"),
+    [
+        # A machine voice to a person in Nevada who hung up on one (a year ago: the bar never expires).
+        (NEVADA, "NV", Channel.VOICE, {}, HUNG_UP, Reason.HUNG_UP_ON_RECORDED_CALL),
+        (
+            NEVADA,
+            "NV",
+            Channel.VOICE,
+            {"technology": "prerecorded", "content": RECORDED_VOICE},
+            HUNG_UP,
+            Reason.HUNG_UP_ON_RECORDED_CALL,
+        ),
+        # A New York number whose holder lives in Nevada: Nevada's rule reaches them too.
+        ("+12125550100", "NV", Channel.VOICE, {}, HUNG_UP, Reason.HUNG_UP_ON_RECORDED_CALL),
+        # A live call, a text, no hang-up, or a person in no barring state: not barred.
+        (NEVADA, "NV", Channel.VOICE, {"technology": "live", "content": LIVE_CALLS}, HUNG_UP, None),
+        (NEVADA, "NV", Channel.SMS, {}, HUNG_UP, None),
+        (NEVADA, "NV", Channel.VOICE, {}, CLEAN, None),
+        ("+12125550100", "NY", Channel.VOICE, {}, HUNG_UP, None),
+    ],
+)
+def test_gate_6_no_recorded_call_again_after_a_hang_up_in_nevada_nrs_597_814(
+    phone: str,
+    state: str,
+    channel: Channel,
+    changes: dict[str, Any],
+    facts: ContactFacts,
+    reason: Reason | None,
+) -> None:
+    """NRS 597.814 (calling-rules reference, NV: "no re-call after hang-up on a recorded call", low
+    confidence, applied strictly): after a hang-up on an artificial or prerecorded voice call, no such
+    call again, from any campaign, at any time; texts and live calls go on."""
+    person = contact(phone, state, channels=(Channel.SMS, Channel.VOICE))
+    campaign = spec_for(channel, **changes, windows=ALL_DAY)
+    verdict = gate_caps(person, campaign, facts, NOW)
+    assert (verdict.outcome, verdict.reason) == (
+        (Outcome.BLOCKED, reason) if reason else (Outcome.PASS, None)
+    )
+    if reason is not None:
+        assert verdict.gate == "caps"
+        assert evaluate(person, RUNNING_AS(campaign), GOOD, facts, NOW).reason == reason
+
+
+def test_gate_6_a_person_in_no_known_state_who_hung_up_gets_no_recorded_call_nrs_597_814() -> None:
+    """NRS 597.814, applied strictly: a person whose state is unknown may be in Nevada (fail closed)."""
+    nowhere = contact("+18005550199", None, channels=(Channel.VOICE,))
+    assert nowhere.states == []
+    assert gate_caps(nowhere, spec_for(Channel.VOICE), HUNG_UP, NOW).reason == Reason.HUNG_UP_ON_RECORDED_CALL
+    assert gate_caps(nowhere, spec_for(Channel.VOICE), CLEAN, NOW).passed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -224,7 +225,9 @@ def contacts(draw: st.DrawFn, now: datetime) -> Contact:
         return contact
     zones = draw(st.lists(st.sampled_from(ZONE_POOL), max_size=2, unique=True))
     states = draw(
-        st.lists(st.sampled_from([*HOLIDAY_STATES, "FL", "MD", "OK", "NY", "TX"]), max_size=3, unique=True)
+        st.lists(
+            st.sampled_from([*HOLIDAY_STATES, "FL", "MD", "OK", "NY", "TX", "NV"]), max_size=3, unique=True
+        )
     )
     return contact.model_copy(update={"zones": zones, "states": states})
 
@@ -252,18 +255,27 @@ def windows(draw: st.DrawFn) -> list[dict[str, Any]]:
     return found
 
 
+VOICES = st.sampled_from(["prerecorded", "live"])
+TWILIO_PLACED = {
+    voice: {"placed_by": "twilio", "agent_number": "+14155550111"} for voice in ("prerecorded", "live")
+}
+
+
 @st.composite
 def specs(draw: st.DrawFn) -> CampaignSpec:
     channel = draw(channels)
+    # Calls: the voice agent's artificial voice, or Twilio connecting a recording or a person.
+    technology = None if channel is Channel.SMS else draw(mostly("artificial_voice", VOICES))
     content = (
         {"kind": "sms", "template": "Hi. Reply STOP to opt out."}
         if channel is Channel.SMS
-        else {"kind": "voice", "agent_id": "agent_1", **DISCLOSED}
+        else {"kind": "voice", "agent_id": "agent_1", **DISCLOSED, **TWILIO_PLACED.get(technology, {})}
     )
     return CampaignSpec.model_validate(
         {
             "name": "Property",
             "channel": channel,
+            "technology": technology,
             "audience": {"tag": "all"},
             "content": content,
             "senders": {"numbers": ["+14155550100"]},
@@ -294,6 +306,7 @@ def contact_facts(draw: st.DrawFn, now: datetime) -> ContactFacts:
         suppressed=draw(mostly(False, st.sampled_from([True, None]))),
         attempts_last_day=[now - timedelta(seconds=s) for s in offsets],
         owners_word=draw(st.booleans()),
+        hung_up_at=draw(mostly(None, st.just(now - timedelta(days=90)))),
     )
 
 
@@ -339,6 +352,19 @@ def under_caps(contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: d
     )
 
 
+# NRS 597.814 (calling-rules reference, NV, low confidence, applied strictly): the rows that say so.
+RECALL_BARRING = {rule.state for rule in RULES.rules if rule.no_recall_after_hang_up}
+
+
+def may_call_again(contact: Contact, spec: CampaignSpec, facts: ContactFacts) -> bool:
+    """After a hang-up on an artificial or prerecorded voice, no such call again to anyone who may be
+    in a barring state (or in no known state); texts and live calls are not such calls."""
+    recorded_voice = spec.channel is Channel.VOICE and spec.technology in {"artificial_voice", "prerecorded"}
+    if facts.hung_up_at is None or not recorded_voice:
+        return True
+    return bool(contact.states) and not RECALL_BARRING & set(contact.states)
+
+
 def refusing_gates(
     contact: Contact, campaign: CampaignFacts, tenant: TenantFacts, facts: ContactFacts, now: datetime
 ) -> list[str]:
@@ -365,7 +391,8 @@ def refusing_gates(
             owners_word=facts.owners_word,
         ),
         "hours": hours_hold(contact.zones, contact.states, campaign.spec.channel, campaign.spec, now),
-        "caps": under_caps(contact, campaign.spec, facts, now),
+        "caps": under_caps(contact, campaign.spec, facts, now)
+        and may_call_again(contact, campaign.spec, facts),
     }
     return [gate for gate, ok in checks.items() if not ok]
 
@@ -388,6 +415,39 @@ def test_a_contact_passes_only_when_every_gate_would_let_it_and_the_first_refusa
         assert verdict.gate == refusing[0]
     if verdict.gate == "dnc":
         assert verdict.reason == dnc_reason(contact.dnc, now, contact.states)
+
+
+@GATES
+@given(scenarios(), st.sampled_from(["artificial_voice", "prerecorded", "live"]))
+def test_a_person_who_may_be_in_nevada_and_hung_up_on_a_recorded_call_gets_no_other_nrs_597_814(
+    scenario: tuple[Contact, CampaignFacts, TenantFacts, ContactFacts, datetime], voice: str
+) -> None:
+    """NRS 597.814 (calling-rules reference, NV, low confidence, applied strictly): the chain agrees
+    with the oracle for calls to someone who may be in Nevada and hung up on a recorded voice."""
+    contact, campaign, tenant, facts, now = scenario
+    contact = contact.model_copy(update={"states": sorted({*contact.states, "NV"})})
+    spec = CampaignSpec.model_validate(
+        {
+            "name": "Calls",
+            "channel": "voice",
+            "technology": voice,
+            "purpose": campaign.spec.purpose,
+            "audience": {"tag": "all"},
+            "content": {"kind": "voice", "agent_id": "agent_1", **DISCLOSED, **TWILIO_PLACED.get(voice, {})},
+            "senders": {"numbers": ["+14155550100"]},
+            "windows": [w.model_dump(mode="json") for w in campaign.spec.windows],
+            "max_attempts_per_contact": campaign.spec.max_attempts_per_contact,
+        }
+    )
+    calls = CampaignFacts(campaign.status, campaign.approved_by, spec)
+    hung_up = replace(facts, hung_up_at=now - timedelta(days=365))
+    verdict = evaluate(contact, calls, tenant, hung_up, now)
+    refusing = refusing_gates(contact, calls, tenant, hung_up, now)
+    assert verdict.passed == (refusing == [])
+    if not verdict.passed:
+        assert verdict.gate == refusing[0]
+    if voice != "live":
+        assert not verdict.passed
 
 
 def registry_binds(contact: Contact, spec: CampaignSpec) -> bool:

@@ -400,6 +400,25 @@ def test_all_party_recording_states_keeps_only_the_given_states() -> None:
     assert {row.state for row in RULES.all_party_recording} == set(ALL_PARTY)
 
 
+# ---------------------------------------------------------------- no call again after a hang-up
+
+
+def test_nevada_alone_bars_another_recorded_call_after_a_hang_up_nrs_597_814() -> None:
+    """NRS 597.814 (calling-rules reference, NV row: "no re-call after hang-up on a recorded call",
+    low confidence, applied strictly): the NV row carries the bar with its citation, and it reaches
+    artificial and prerecorded voices (and an unsaid technology), never a live call or a text."""
+    [row] = [row for row in RULES.rules if row.no_recall_after_hang_up]
+    assert (row.state, row.scope) == ("NV", RuleScope.ALL)
+    assert "NRS 597.814" in row.citation
+    assert "not encoded" not in row.notes
+    people = ["ny", " nv", "CA"]
+    for technology in (Technology.ARTIFICIAL_VOICE, Technology.PRERECORDED, None):
+        assert RULES.no_recall_after_hang_up(people, technology) == ("NV",)
+    assert RULES.no_recall_after_hang_up(people, Technology.LIVE) == ()
+    assert RULES.no_recall_after_hang_up(people, Technology.AUTODIALED) == ()
+    assert RULES.no_recall_after_hang_up(["NY", "CA"], Technology.ARTIFICIAL_VOICE) == ()
+
+
 # ---------------------------------------------------------------- declared days
 
 PROCLAMATION = "Louisiana Governor's Proclamation 123 JML 2026"

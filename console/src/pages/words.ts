@@ -31,6 +31,7 @@ const REASONS: Record<string, string> = {
   state_holiday: "today is a holiday in the person's state",
   campaign_window: "it is outside the campaign's sending window",
   state_attempt_cap: "the state's limit on attempts is reached",
+  hung_up_on_recorded_call: "the person hung up on a recorded call, and their state bars calling them again by one",
   provider_credentials_unavailable: "the Twilio credentials are not available: reconnect the integration",
   send_failed: "the provider refused the text",
 };

@@ -3,10 +3,11 @@
 This module owns the meaning of one row (the technologies it reaches, hours per weekday,
 banned days, holidays from the ``holidays`` package or from the statute's own list, an
 attempt cap over a window of hours, which clocks the statute is read in, whether texts are
-covered), the all-party-consent recording states, and answers "does this local moment
-break this state's rule, and how". Days declared by proclamation join the book through
-``RuleBook.with_declared``. The file is read on first use (``rulebook()``, or ``RULES``), and a
-malformed one raises ``ComplianceDataInvalid`` there: no gate runs on a half-read rule book.
+covered, whether a hang-up on a recorded call bars calling again), the all-party-consent
+recording states, and answers "does this local moment break this state's rule, and how".
+Days declared by proclamation join the book through ``RuleBook.with_declared``. The file is
+read on first use (``rulebook()``, or ``RULES``), and a malformed one raises
+``ComplianceDataInvalid`` there: no gate runs on a half-read rule book.
 It never decides which states apply to a person.
 """
 
@@ -173,6 +174,9 @@ class StateRule(GatehouseModel):
     citation: str = Field(min_length=5)
     confidence: str = Field(min_length=3)
     notes: str
+    # Set: a person who hung up on a call by an artificial or prerecorded voice is never called
+    # by one again (NV, NRS 597.814). Texts and live calls are not such calls.
+    no_recall_after_hang_up: bool = False
     # True only on the rows ``RuleBook.with_declared`` adds: never written in the file.
     declared: bool = False
 
@@ -319,6 +323,19 @@ class RuleBook(GatehouseModel):
             for rule in self.applicable(states, channel, technology)
             if rule.attempt_cap is not None
         )
+
+    def no_recall_after_hang_up(
+        self, states: Iterable[str], technology: Technology | None = None
+    ) -> tuple[str, ...]:
+        """The given states whose row bars calling by a recorded voice a person who hung up on one, sorted.
+
+        Only a call by an artificial or prerecorded voice (or one whose technology was not said)
+        is barred: a text or a live call never is.
+        """
+        if not RuleScope.PRERECORDED.reaches(technology):
+            return ()
+        rows = self.applicable(states, Channel.VOICE, technology)
+        return tuple(sorted({rule.state for rule in rows if rule.no_recall_after_hang_up}))
 
     def all_party_recording_states(self, states: Iterable[str]) -> tuple[str, ...]:
         """The given states whose law needs every party's consent to record a call, sorted."""

@@ -264,6 +264,7 @@ def _decide(  # noqa: PLR0917
         held=contact.e164 in on_hold,
         attempts_last_day=ledger.recent(now) if ledger else [],
         owners_word=on_owners_word(scope),
+        hung_up_at=ledger.hung_up_at if ledger else None,
     )
     verdict = reply_gates.evaluate_reply(contact, campaign, facts, now, rules)
     if verdict.outcome is Outcome.RESCRUB:

@@ -182,6 +182,7 @@ def _run(  # noqa: PLR0917
             held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
             owners_word=owners_word,
+            hung_up_at=ledger.hung_up_at if ledger else None,
         )
         return gates.evaluate(contact, facts, tenant, known, now, rules)
 

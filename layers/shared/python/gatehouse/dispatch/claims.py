@@ -47,13 +47,15 @@ class ClaimMark(GatehouseModel):
 
 
 class AttemptLedger(TenantRecord):
-    """A contact's attempts of the last 24 hours (every campaign) and its recent claims."""
+    """A contact's attempts of the last 24 hours (every campaign), its recent claims, and when it
+    last hung up on a call by a recorded voice (``voice.hang_ups``; kept for good: NRS 597.814)."""
 
     collection = "LEDGER"
 
     contact_id: str
     times: list[datetime] = []
     claims: dict[str, ClaimMark] = {}
+    hung_up_at: datetime | None = None
 
     def sort_key(self) -> str:
         return self.contact_id

@@ -25,7 +25,7 @@ from typing import Final
 from gatehouse.campaigns.records import CampaignSpec, CampaignStatus, VoiceContent
 from gatehouse.compliance import caps, hours
 from gatehouse.compliance.consent import ConsentLevel, Purpose, required
-from gatehouse.compliance.state_rules import RuleBook, rulebook
+from gatehouse.compliance.state_rules import Channel, RuleBook, rulebook
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch.outcomes import OutcomeStatus
 from gatehouse.dnc.stamps import DATA_VALID_FOR, ScrubStamp, ScrubStatus
@@ -83,6 +83,8 @@ class Reason(StrEnum):
     # 6. frequency and rate (the values of compliance.caps.CapReason)
     STATE_ATTEMPT_CAP = "state_attempt_cap"
     CAMPAIGN_ATTEMPT_CAP = "campaign_attempt_cap"
+    # the person hung up on a call by a recorded voice, in a state that bars another (NRS 597.814)
+    HUNG_UP_ON_RECORDED_CALL = "hung_up_on_recorded_call"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     SENDER_THROUGHPUT = "sender_throughput"
     # 7. the claim, and what the batch meets around it
@@ -145,6 +147,9 @@ class ContactFacts:
     # The owner's acknowledgment of running without a DNC provider stands and none is connected
     # (``dnc.acknowledgment.on_owners_word``): only then is an ``unscrubbed`` stamp relied on.
     owners_word: bool = False
+    # The last time the person hung up (or may have) on a call by an artificial or prerecorded
+    # voice: the ledger's ``hung_up_at``, kept for good (``voice.hang_ups``).
+    hung_up_at: datetime | None = None
 
 
 # ---------------------------------------------------------------- the gates, in order
@@ -295,7 +300,13 @@ def gate_hours(contact: Contact, spec: CampaignSpec, now: datetime, rules: RuleB
 def gate_caps(
     contact: Contact, spec: CampaignSpec, facts: ContactFacts, now: datetime, rules: RuleBook | None = None
 ) -> Verdict:
-    """6. Under every attempt cap: the states' (per 24 hours, across campaigns) and the campaign's."""
+    """6. Under every attempt cap: the states' (per 24 hours, across campaigns) and the campaign's.
+
+    Before the caps, a state's bar on calling again: no call by a recorded voice to a person who
+    hung up on one (blocked for good, not deferred).
+    """
+    if recall_barred(contact, spec, facts, rules):
+        return blocked("caps", Reason.HUNG_UP_ON_RECORDED_CALL)
     decision = caps.evaluate(
         facts.attempts_last_day,
         now,
@@ -305,6 +316,22 @@ def gate_caps(
     if isinstance(decision, caps.CapDeferred):
         return Verdict(Outcome.DEFERRED, Reason(decision.reason.value), decision.until_utc, gate="caps")
     return PASSED
+
+
+def recall_barred(
+    contact: Contact, spec: CampaignSpec, facts: ContactFacts, rules: RuleBook | None = None
+) -> bool:
+    """NRS 597.814 (the rule book's ``no_recall_after_hang_up``): after the person hung up on a call
+    by an artificial or prerecorded voice, no such call again, from any campaign, at any time later.
+
+    Texts and live calls are not barred. A person in no known state may be in a barring one (fail closed).
+    """
+    if facts.hung_up_at is None or spec.channel is not Channel.VOICE:
+        return False
+    if spec.reach not in disclosures.SPOKEN_BY_MACHINE:
+        return False
+    rules = rulebook() if rules is None else rules
+    return not contact.states or bool(rules.no_recall_after_hang_up(contact.states, spec.reach))
 
 
 def evaluate(  # noqa: PLR0917 - the facts every gate needs, named

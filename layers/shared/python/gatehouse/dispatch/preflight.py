@@ -70,6 +70,7 @@ def preflight(  # noqa: PLR0917
             held=contact.e164 in on_hold,
             attempts_last_day=ledger.recent(now) if ledger else [],
             owners_word=owners_word,
+            hung_up_at=ledger.hung_up_at if ledger else None,
         )
         _count(report, gates.evaluate_contact(contact, campaign.spec, facts, now, rules))
     return report

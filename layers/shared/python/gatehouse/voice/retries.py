@@ -180,7 +180,11 @@ def _settle(
 ) -> ContactOutcome:
     """Write this call's outcome on the versions read; a completed campaign reopens in the same write."""
     ledger = scope.get(AttemptLedger, contact.contact_id)
-    facts = ContactFacts(suppressed=False, attempts_last_day=ledger.recent(now) if ledger else [])
+    facts = ContactFacts(
+        suppressed=False,
+        attempts_last_day=ledger.recent(now) if ledger else [],
+        hung_up_at=ledger.hung_up_at if ledger else None,
+    )
     step = gates.retry_unanswered(
         contact,
         campaign.spec,

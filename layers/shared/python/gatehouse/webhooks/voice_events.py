@@ -11,6 +11,7 @@ Transcripts expire with the record after the retention setting; the recording is
 the tenant's own prefix (``gatehouse.voice.recordings``) and the vendor's URL is never stored.
 A disposition or analysis flag that means "do not call me", or the caller saying so in the
 transcript, suppresses the number before the webhook answers (``gatehouse.voice.revocations``);
+a hang-up on a call by a recorded voice is kept on the contact's ledger (``gatehouse.voice.hang_ups``);
 an unanswered call's end settles its campaign retry (``gatehouse.voice.retries``). It never
 logs a transcript or a number.
 """
@@ -30,7 +31,7 @@ from gatehouse.suppression.numbers import is_e164
 from gatehouse.tenancy import TenantRecord, TenantScope
 from gatehouse.tenancy.records import Subject, time_sort_key
 from gatehouse.vault.schemas import VoiceVendor
-from gatehouse.voice import disclosures, links, retries, revocations, turns
+from gatehouse.voice import disclosures, hang_ups, links, retries, revocations, turns
 from gatehouse.voice.disclosures import Disclosures
 from gatehouse.voice.facts import facts_of
 from gatehouse.webhooks import voice_wire
@@ -164,6 +165,8 @@ def record_event(
         scope, number=number, contact_id=contact_id, call_id=call.call_id, reading=reading,
         request_id=request_id, clock=clock,
     )  # fmt: skip
+    # Before anything that may fail and be sent again: a hang-up bars the next recorded call.
+    hang_ups.after_call_ended(scope, call, contact_id, ended=_when(call.end_timestamp) or clock())
     from gatehouse.voice import recordings  # noqa: PLC0415 - it reads CallRecord from here
 
     record = _merge(scope, contact_id, event, clock, revoked=reading.intent is Intent.OPT_OUT)
