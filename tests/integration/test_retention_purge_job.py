@@ -181,6 +181,36 @@ def test_a_purged_contact_leaves_no_reply_conversation_or_unread_count_as_an_era
     assert "SMgone" not in messages(scope)
 
 
+def test_a_purge_cut_short_while_forgetting_a_contact_finishes_on_the_next_run(
+    tenant_a: TenantFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contact item is deleted last: a run that fails while removing what the person left
+    keeps the contact on the deleted index, so the next run finds it and forgets the rest."""
+    from gatehouse.retention import purge
+
+    scope = tenant_a.scope
+    gone = deleted_contact(tenant_a, "+13125550143", 40)
+    text_in(scope, "SMgone", 41, sender="+13125550143")
+    replied(scope, gone, "rpl_gone", 41)
+    forget = purge.forget
+
+    def throttled(s: TenantScope, contact_id: str) -> None:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(purge, "forget", throttled)
+    with pytest.raises(JobFailed):
+        run_retention_purge(at(NOW))
+    assert scope.get(Contact, gone) is not None  # still on the index for the next run
+
+    monkeypatch.setattr(purge, "forget", forget)
+    run = run_retention_purge(at(NOW))
+    assert run.of(tenant_a.tenant_id).counts["deleted_contacts"] == 1
+    assert scope.get(Contact, gone) is None
+    assert scope.query(ReplyMessage, prefix=f"{gone}#", limit=10).items == []
+    assert scope.get(Conversation, conversation_id(gone, Channel.SMS)) is None
+    assert "SMgone" not in messages(scope)
+
+
 def test_a_tenants_shorter_windows_apply_to_that_tenant_only(
     api,
     tenant_a: TenantFixture,

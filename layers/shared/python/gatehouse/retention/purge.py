@@ -207,11 +207,14 @@ def _deleted_contacts(
     while time_left():
         page = scope.due(Contact, DELETED_INDEX, before=before, limit=PAGE, cursor=cursor)
         for contact in page.items:
+            # What the person left goes first, the contact item last: a purge cut short midway
+            # leaves the contact on the index, and the next run finishes forgetting it. A contact
+            # restored meanwhile keeps its item; what it left was past its window already.
+            forget(scope, contact.contact_id)
             try:
                 scope.delete(contact)
             except Conflict:
-                continue  # restored or changed since it was read: keep it and its data
-            forget(scope, contact.contact_id)
+                continue  # restored or changed since it was read: the item stays
             counts.deleted_contacts += 1
         cursor = page.cursor
         if cursor is None:
