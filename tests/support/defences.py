@@ -139,6 +139,24 @@ def _no_audit_append() -> None:
     _replace(log.AuditLog, "append", unwritten)
 
 
+def _no_registry_binding() -> None:
+    """An ``unscrubbed`` number takes every attempt, marketing without a signed agreement included."""
+    gates = _module("gatehouse.dispatch.gates")
+    _replace(gates, "registry_exempt", lambda contact, spec: True)
+
+
+def _no_owners_word_check() -> None:
+    """An ``unscrubbed`` stamp is relied on whatever happened since (a provider connected, say)."""
+    acknowledgment = _module("gatehouse.dnc.acknowledgment")
+    _replace(acknowledgment, "on_owners_word", lambda scope: True)
+
+
+def _no_recall_bar() -> None:
+    """Gate 6 never bars a recorded call after a hang-up (NRS 597.814 unenforced)."""
+    gates = _module("gatehouse.dispatch.gates")
+    _replace(gates, "recall_barred", lambda contact, spec, facts, rules=None: False)
+
+
 def _no_scoped_access() -> None:
     """A restricted person's reads hand out every record, whatever their campaigns."""
     restriction = _module("gatehouse.tenancy.restriction")
@@ -257,6 +275,36 @@ DEFENCES: Final = (
             "tests/integration/test_dispatch_claims.py::test_a_batch_is_claimed_once_and_a_redelivery_claims_nothing",
         ),
         _no_claim,
+    ),
+    Defence(
+        "registry-binding",
+        "gatehouse/dispatch/gates.py (registry_exempt)",
+        "an unscrubbed number takes marketing attempts without a signed written agreement",
+        (
+            "tests/unit/test_dispatch_gates.py::test_gate_4_marketing_to_an_unscrubbed_number_needs_a_signed_written_agreement[live-express]",
+            "tests/unit/test_dispatch_gates.py::test_gate_4_marketing_to_an_unscrubbed_number_needs_a_signed_written_agreement[live-written-no-seller]",
+        ),
+        _no_registry_binding,
+    ),
+    Defence(
+        "owners-word",
+        "gatehouse/dnc/acknowledgment.py (on_owners_word)",
+        "an unscrubbed stamp is relied on after a DNC provider is connected",
+        (
+            "tests/integration/test_dispatch_batch.py::test_a_number_stamped_unscrubbed_is_scrubbed_again_once_a_provider_is_connected",
+        ),
+        _no_owners_word_check,
+    ),
+    Defence(
+        "recall-bar",
+        "gatehouse/dispatch/gates.py (recall_barred)",
+        "gate 6 lets a recorded call reach a Nevadan who hung up on one",
+        (
+            "tests/unit/test_dispatch_gates.py::test_gate_6_a_person_in_no_known_state_who_hung_up_gets_no_recorded_call_nrs_597_814",
+            "tests/unit/test_gate_properties.py::test_a_person_who_may_be_in_nevada_and_hung_up_on_a_recorded_call_gets_no_other_nrs_597_814",
+            "tests/integration/test_voice_hang_ups.py::test_after_a_retell_user_hangup_no_voice_campaign_calls_a_nevadan_again_nrs_597_814",
+        ),
+        _no_recall_bar,
     ),
     Defence(
         "scoped-access",
