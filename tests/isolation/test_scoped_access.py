@@ -27,6 +27,7 @@ from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission, Role, allows
 from gatehouse.webhooks.inbound_sms import InboundSms, receive
+from gatehouse.webhooks.voice_events import CallRecord
 from tests.conftest import TenantFixture
 from tests.isolation.cases import CAMPAIGN, CSV_UPLOAD, fixture_operator, session_headers
 from tests.support.events import Reply
@@ -432,3 +433,41 @@ def test_a_restricted_member_suppresses_only_their_own_contacts_numbers(  # type
     assert first.json()["entry"] == again.json()["entry"]
     scoped(api, tenant_a, "all")
     assert add(NEW_NUMBER).status == 201
+
+
+def test_a_restricted_member_sees_a_shared_contacts_calls_of_their_own_campaigns_only(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """A contact both campaigns reached: the member opens the contact, and of its calls only the
+    one their campaign placed (its transcript too); the other campaign's call is a 404 like a missing one."""
+    contact_id = setup.inside.contact_id
+    tenant_a.scope.save(
+        ContactOutcome(
+            campaign_id=setup.campaign_out,
+            contact_id=contact_id,
+            status=OutcomeStatus.SENT,
+            attempts=1,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    for call_id, campaign_id in (("call_ours", setup.campaign_in), ("call_theirs", setup.campaign_out)):
+        tenant_a.scope.save(
+            CallRecord(
+                contact_id=contact_id,
+                call_id=call_id,
+                direction="outbound",
+                campaign_id=campaign_id,
+                transcript="Agent: Hello.",
+                retain_until=datetime.now(UTC) + timedelta(days=30),
+            )
+        )
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    listed = api("GET", f"/contacts/{contact_id}/calls", **member)
+    assert listed.status == 200, listed.body
+    assert [c["call_id"] for c in listed.json()["items"]] == ["call_ours"]
+    assert api("GET", f"/contacts/{contact_id}/calls/call_ours/transcript", **member).status == 200
+    assert api("GET", f"/contacts/{contact_id}/calls/call_theirs/transcript", **member).status == 404
+    owner = {"token": tenant_a.keys[Role.OWNER]}
+    both = api("GET", f"/contacts/{contact_id}/calls", **owner).json()["items"]
+    assert sorted(c["call_id"] for c in both) == ["call_ours", "call_theirs"]

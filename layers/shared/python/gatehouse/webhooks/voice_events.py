@@ -122,6 +122,10 @@ class CallRecord(TenantRecord):
         return f"{self.contact_id}#{self.call_id}"
 
     def subject(self) -> Subject | None:
+        # A campaign's call is that campaign's: someone kept to their campaigns sees it only through
+        # it, even on a contact another of their campaigns reached. A call of no campaign is the contact's.
+        if self.campaign_id is not None:
+            return Subject(self.contact_id, campaign_id=self.campaign_id, by_campaign=True)
         return Subject(self.contact_id)
 
     def time_key(self) -> tuple[str, str] | None:
