@@ -15,15 +15,12 @@ caller. Nothing here raises for provider, vault or storage trouble: each gives a
 
 from __future__ import annotations
 
-import json
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict, Field, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
-from gatehouse.clients import aws_client
-from gatehouse.config import get_settings
 from gatehouse.contacts.records import Contact
 from gatehouse.conversations.records import ReplyMessage
 from gatehouse.dispatch.claims import AttemptLedger, claim_key
@@ -31,6 +28,7 @@ from gatehouse.dispatch.gates import Reason
 from gatehouse.dispatch.send import send_text
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
+from gatehouse.providers import delegated
 from gatehouse.providers.base import SendReceipt
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault import Provider, resolve
@@ -65,24 +63,12 @@ def reply_claim_key(reply_id: str) -> str:
 
 def send_reply(scope: TenantScope, request: ReplySendRequest) -> SendReceipt:
     """Send the claimed reply where the credentials may be opened: the check function, or here."""
-    if not get_settings().integration_check_function:
+    if not delegated.configured():
         return send_here(scope, request)
     try:
-        reply = aws_client("lambda").invoke(
-            FunctionName=get_settings().integration_check_function,
-            InvocationType="RequestResponse",
-            Payload=request.model_dump_json(),
-        )
-        payload: Any = json.loads(reply["Payload"].read() or b"null")
-    except (ClientError, BotoCoreError, ValueError) as exc:
+        return SendReceipt.model_validate(delegated.ask(request, what="reply send"))
+    except (delegated.NotAnswered, ValidationError):
         # The function may have sent before its answer was lost: the claim stays, never sent again.
-        logger.warning("reply send could not be delegated", extra={"error": type(exc).__name__})
-        return _refused(Reason.SEND_UNCONFIRMED)
-    if reply.get("FunctionError"):
-        return _refused(Reason.SEND_UNCONFIRMED)
-    try:
-        return SendReceipt.model_validate(payload)
-    except ValidationError:
         return _refused(Reason.SEND_UNCONFIRMED)
 
 

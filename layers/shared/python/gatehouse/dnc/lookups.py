@@ -10,19 +10,17 @@ nothing here raises for vault, storage or provider trouble.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
-from gatehouse.clients import aws_client
-from gatehouse.config import get_settings
 from gatehouse.dnc.stamps import ScrubReason
 from gatehouse.models import GatehouseModel
-from gatehouse.observability import logger, metrics
+from gatehouse.observability import metrics
+from gatehouse.providers import delegated
 from gatehouse.providers.base import DNC_LOOKUP_MAX, DncReply, adapters
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault.credentials import IntegrationNotConnected
@@ -67,20 +65,8 @@ def ask_check_function(scope: TenantScope, numbers: list[str], at: datetime) -> 
     """Have the integration check function (which may decrypt) run ``lookup_here``."""
     request = DncLookupRequest(tenant_id=scope.tenant_id, numbers=numbers, at=at)
     try:
-        reply = aws_client("lambda").invoke(
-            FunctionName=get_settings().integration_check_function,
-            InvocationType="RequestResponse",
-            Payload=request.model_dump_json(),
-        )
-        payload: Any = json.loads(reply["Payload"].read() or b"null")
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        logger.warning("DNC lookup could not be delegated", extra={"error": type(exc).__name__})
-        return _failed(ScrubReason.PROVIDER_UNAVAILABLE)
-    if reply.get("FunctionError"):
-        return _failed(ScrubReason.PROVIDER_UNAVAILABLE)
-    try:
-        return DncReply.model_validate(payload)
-    except ValidationError:
+        return DncReply.model_validate(delegated.ask(request, what="DNC lookup"))
+    except (delegated.NotAnswered, ValidationError):
         return _failed(ScrubReason.PROVIDER_UNAVAILABLE)
 
 

@@ -9,20 +9,15 @@ closed: it reports the integration as not verified and says why.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict, Field, ValidationError
 
 from gatehouse import audit
-from gatehouse.clients import aws_client
 from gatehouse.clock import Clock, utc_now
-from gatehouse.config import get_settings
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission
 from gatehouse.models import GatehouseModel
 from gatehouse.observability import logger, metrics
+from gatehouse.providers import delegated
 from gatehouse.providers.base import CheckResult, CheckStatus, adapters
 from gatehouse.tenancy import TenantScope
 from gatehouse.vault.credentials import IntegrationNotConnected, IntegrationStatus, describe
@@ -75,23 +70,12 @@ def request_check(scope: TenantScope, caller: Caller, provider: Provider) -> Che
 
 
 def _invoke(request: CheckRequest) -> CheckResult:
-    function = get_settings().integration_check_function
-    if not function:
-        raise VaultUnavailable("no integration check function is configured")
     try:
-        reply = aws_client("lambda").invoke(
-            FunctionName=function, InvocationType="RequestResponse", Payload=request.model_dump_json()
-        )
-        payload: Any = json.loads(reply["Payload"].read() or b"null")
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        logger.warning("integration check could not be run", extra={"error": type(exc).__name__})
+        payload = delegated.ask(request, what="integration check")
+    except delegated.NotAnswered as failed:
+        if failed.error_type == "IntegrationNotConnected":
+            raise IntegrationNotConnected(f"{request.provider} is not connected") from None
         raise VaultUnavailable("the credentials check could not be run; retry later") from None
-    if reply.get("FunctionError"):
-        error_type = payload.get("errorType") if isinstance(payload, dict) else None
-        logger.warning("integration check failed", extra={"error": error_type})
-        if error_type == "IntegrationNotConnected":
-            raise IntegrationNotConnected(f"{request.provider} is not connected")
-        raise VaultUnavailable("the credentials check could not be run; retry later")
     try:
         return CheckResult.model_validate(payload)
     except ValidationError:
