@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,24 @@ def next_batch(world: dict[str, Any], campaign_id: str) -> Any:
     )
 
 
+def retell_call_ended(
+    world: dict[str, Any], campaign_id: str, call_id: str, ended: datetime, reason: str
+) -> bytes:
+    """Retell's call_ended event for Ann's call, a minute long, ended for ``reason``."""
+    call = {
+        "call_id": call_id,
+        "direction": "outbound",
+        "from_number": "+14155550100",
+        "to_number": ANN,
+        "call_status": "ended",
+        "start_timestamp": int((ended - timedelta(minutes=1)).timestamp() * 1000),
+        "end_timestamp": int(ended.timestamp() * 1000),
+        "disconnection_reason": reason,
+        "metadata": {"campaign_id": campaign_id, "contact_id": world["ids"]["ann"]},
+    }
+    return json.dumps({"event": "call_ended", "call": call}).encode()
+
+
 def test_after_a_retell_user_hangup_no_voice_campaign_calls_a_nevadan_again_nrs_597_814(
     hooks: Hooks, world: dict[str, Any], tenant_a: TenantFixture
 ) -> None:
@@ -72,18 +90,7 @@ def test_after_a_retell_user_hangup_no_voice_campaign_calls_a_nevadan_again_nrs_
     call_id = retry_tests.first_run(world, tenant_a, first)
 
     ended = NOW + timedelta(minutes=3)
-    call = {
-        "call_id": call_id,
-        "direction": "outbound",
-        "from_number": "+14155550100",
-        "to_number": ANN,
-        "call_status": "ended",
-        "start_timestamp": int((ended - timedelta(minutes=1)).timestamp() * 1000),
-        "end_timestamp": int(ended.timestamp() * 1000),
-        "disconnection_reason": "user_hangup",
-        "metadata": {"campaign_id": first, "contact_id": world["ids"]["ann"]},
-    }
-    raw = json.dumps({"event": "call_ended", "call": call}).encode()
+    raw = retell_call_ended(world, first, call_id, ended, "user_hangup")
     assert hooks(voice_event(ensure_ref(scope), raw)).status == 200
     assert scope.require(AttemptLedger, world["ids"]["ann"]).hung_up_at == ended
     assert hooks(voice_event(ensure_ref(scope), raw)).status == 200  # a repeat changes nothing
@@ -127,18 +134,7 @@ def test_a_call_the_agent_ended_leaves_a_nevadan_callable_nrs_597_814(
     first = retry_tests.voice_campaign(world)
     in_nevada(world)
     call_id = retry_tests.first_run(world, tenant_a, first)
-    ended = NOW + timedelta(minutes=3)
-    call = {
-        "call_id": call_id,
-        "direction": "outbound",
-        "from_number": "+14155550100",
-        "to_number": ANN,
-        "start_timestamp": int((ended - timedelta(minutes=1)).timestamp() * 1000),
-        "end_timestamp": int(ended.timestamp() * 1000),
-        "disconnection_reason": "agent_hangup",
-        "metadata": {"campaign_id": first, "contact_id": world["ids"]["ann"]},
-    }
-    raw = json.dumps({"event": "call_ended", "call": call}).encode()
+    raw = retell_call_ended(world, first, call_id, NOW + timedelta(minutes=3), "agent_hangup")
     assert hooks(voice_event(ensure_ref(scope), raw)).status == 200
     assert scope.require(AttemptLedger, world["ids"]["ann"]).hung_up_at is None
 
