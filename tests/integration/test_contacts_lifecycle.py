@@ -14,17 +14,17 @@ import boto3
 import pytest
 
 from gatehouse.clock import utc_now
-from gatehouse.compliance.state_rules import Channel
 from gatehouse.config import get_settings
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import Contact
-from gatehouse.conversations import inbox, listing
-from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus
+from gatehouse.conversations import listing
+from gatehouse.conversations.records import Conversation
 from gatehouse.identity.permissions import Role
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.suppression import is_suppressed
 from gatehouse.webhooks.inbound_sms import InboundMessage, InboundSms, receive
 from tests.conftest import TenantFixture
+from tests.support.conversations import replied
 
 PERSON = {
     "phone": "(415) 555-0132",
@@ -107,23 +107,6 @@ def text_in(tenant: TenantFixture, sid: str, sender: str = "+14155550132") -> No
     receive(tenant.scope, InboundSms(message_sid=sid, sender=sender, body=f"hello {sid}"), request_id=sid)
 
 
-def replied(tenant: TenantFixture, contact_id: str, reply_id: str) -> None:
-    """A reply a member sent the person, written as the replies send writes it."""
-    sent_at = utc_now()
-    tenant.scope.save(
-        ReplyMessage(
-            contact_id=contact_id,
-            channel=Channel.SMS,
-            reply_id=reply_id,
-            body=f"answer {reply_id}",
-            sent_by="user:usr_" + "a" * 26,
-            sent_at=sent_at,
-            status=ReplyStatus.SENT,
-        )
-    )
-    inbox.note_reply(tenant.scope, contact_id, Channel.SMS, at=sent_at)
-
-
 def exported(api, token: str, contact_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Every page of the person's export, following next_cursor until it is null."""
     pages: list[dict[str, Any]] = []
@@ -145,7 +128,7 @@ def test_the_export_holds_the_replies_sent_to_the_person_and_their_conversation(
     token = tenant_a.keys[Role.OWNER]
     contact_id = api("POST", "/contacts", body=PERSON, token=token).json()["contact_id"]
     text_in(tenant_a, "SMfirst")
-    replied(tenant_a, contact_id, "rpl_first")
+    replied(tenant_a.scope, contact_id, "rpl_first", utc_now())
 
     [page] = exported(api, token, contact_id)
 
@@ -204,7 +187,7 @@ def test_a_person_who_only_texted_in_is_exported_then_erased_and_stays_suppresse
     stranger = "+14155550177"
     person = contact_id_for(tenant_a.tenant_id, stranger)  # the id the webhook keeps their texts under
     text_in(tenant_a, "SMstranger", sender=stranger)
-    replied(tenant_a, person, "rpl_stranger")
+    replied(tenant_a.scope, person, "rpl_stranger", utc_now())
     assert api("GET", f"/contacts/{person}", token=token).status == 404  # not a contact
 
     [page] = exported(api, token, person)

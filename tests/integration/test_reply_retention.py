@@ -10,34 +10,18 @@ from datetime import UTC, datetime, timedelta
 from gatehouse.audit import list_entries
 from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.keys import contact_id_for
-from gatehouse.conversations import inbox, thread
-from gatehouse.conversations.records import ReplyMessage, ReplyStatus
+from gatehouse.conversations import thread
+from gatehouse.conversations.records import ReplyMessage
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.tenancy import TenantScope
 from tests.conftest import TenantFixture
+from tests.support.conversations import replied
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def at(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
-
-
-def replied(scope: TenantScope, contact_id: str, reply_id: str, days: int) -> None:
-    """A reply a member sent ``days`` before NOW (as the replies send records it)."""
-    sent_at = NOW - timedelta(days=days)
-    scope.save(
-        ReplyMessage(
-            contact_id=contact_id,
-            channel=Channel.SMS,
-            reply_id=reply_id,
-            body=f"answer {reply_id}",
-            sent_by="user:usr_" + "a" * 26,
-            sent_at=sent_at,
-            status=ReplyStatus.SENT,
-        )
-    )
-    inbox.note_reply(scope, contact_id, Channel.SMS, at=sent_at)
 
 
 def replies(scope: TenantScope, contact_id: str) -> dict[str, str]:
@@ -47,8 +31,8 @@ def replies(scope: TenantScope, contact_id: str) -> dict[str, str]:
 def test_reply_texts_past_the_body_window_are_blanked_and_the_replies_kept(tenant_a: TenantFixture) -> None:
     scope = tenant_a.scope
     contact_id = contact_id_for(tenant_a.tenant_id, "+12025550188")
-    replied(scope, contact_id, "rpl_old", 100)  # past the 90-day body window
-    replied(scope, contact_id, "rpl_new", 10)
+    replied(scope, contact_id, "rpl_old", NOW - timedelta(days=100))  # past the 90-day body window
+    replied(scope, contact_id, "rpl_new", NOW - timedelta(days=10))
 
     run = run_retention_purge(at(NOW))
 
@@ -76,7 +60,7 @@ def test_a_tenants_shorter_body_window_blanks_its_replies_sooner(  # type: ignor
     ids = {}
     for tenant in (tenant_a, tenant_b):
         ids[tenant.tenant_id] = contact_id_for(tenant.tenant_id, "+12025550189")
-        replied(tenant.scope, ids[tenant.tenant_id], "rpl_20", 20)
+        replied(tenant.scope, ids[tenant.tenant_id], "rpl_20", NOW - timedelta(days=20))
 
     run_retention_purge(at(NOW))
 

@@ -18,8 +18,8 @@ from gatehouse.contacts import checks
 from gatehouse.contacts.keys import contact_id_for
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create, delete
-from gatehouse.conversations import inbox, listing
-from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus, conversation_id
+from gatehouse.conversations import listing
+from gatehouse.conversations.records import Conversation, ReplyMessage, conversation_id
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.jobs.retention_purge import run_retention_purge
 from gatehouse.jobs.tenants import JobFailed
@@ -27,6 +27,7 @@ from gatehouse.tenancy import TenantScope
 from gatehouse.webhooks.inbound_sms import InboundMessage, InboundSms, receive
 from gatehouse.webhooks.voice_events import CallEvent, CallRecord, record_event
 from tests.conftest import TenantFixture
+from tests.support.conversations import replied
 from tests.support.events import FakeLambdaContext
 from tests.support.functions import load_function_module
 
@@ -143,30 +144,13 @@ def test_expired_data_goes_by_the_default_windows_and_a_second_run_changes_nothi
     assert len(purged_entries(tenant_a.tenant_id)) == 1  # no audit entry for a run that removed nothing
 
 
-def replied(scope: TenantScope, contact_id: str, reply_id: str, days: int) -> None:
-    """A reply a member sent the person ``days`` before NOW, written as the replies send writes it."""
-    sent_at = ago(days)
-    scope.save(
-        ReplyMessage(
-            contact_id=contact_id,
-            channel=Channel.SMS,
-            reply_id=reply_id,
-            body=f"answer {reply_id}",
-            sent_by="user:usr_" + "a" * 26,
-            sent_at=sent_at,
-            status=ReplyStatus.SENT,
-        )
-    )
-    inbox.note_reply(scope, contact_id, Channel.SMS, at=sent_at)
-
-
 def test_a_purged_contact_leaves_no_reply_conversation_or_unread_count_as_an_erasure_would(
     tenant_a: TenantFixture,
 ) -> None:
     scope = tenant_a.scope
     gone = deleted_contact(tenant_a, "+13125550143", 40)  # past the 30-day grace
     text_in(scope, "SMgone", 41, sender="+13125550143")
-    replied(scope, gone, "rpl_gone", 41)
+    replied(scope, gone, "rpl_gone", ago(41))
     text_in(scope, "SMkept", 41)  # another person's conversation, not deleted
     assert listing.counts(scope).unread == 2  # the check below can see both
 
@@ -191,7 +175,7 @@ def test_a_purge_cut_short_while_forgetting_a_contact_finishes_on_the_next_run(
     scope = tenant_a.scope
     gone = deleted_contact(tenant_a, "+13125550143", 40)
     text_in(scope, "SMgone", 41, sender="+13125550143")
-    replied(scope, gone, "rpl_gone", 41)
+    replied(scope, gone, "rpl_gone", ago(41))
     forget = purge.forget
 
     def throttled(s: TenantScope, contact_id: str) -> None:

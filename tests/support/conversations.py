@@ -19,7 +19,8 @@ from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts import checks
 from gatehouse.contacts.records import ContactInput
 from gatehouse.contacts.service import create
-from gatehouse.conversations.records import Conversation, conversation_id
+from gatehouse.conversations import inbox
+from gatehouse.conversations.records import Conversation, ReplyMessage, ReplyStatus, conversation_id
 from gatehouse.dispatch.batch import run_batch
 from gatehouse.identity.caller import operator
 from gatehouse.tenancy import TenantScope
@@ -149,3 +150,19 @@ def _inbox_noted(scope: TenantScope, contact_id: str, campaign_id: str, reached:
     assert summary is not None, "the inbox did not note the text"
     assert summary.tenant_number is not None, "the inbox did not keep the number written to"
     assert summary.campaign_id == (campaign_id if reached else None)
+
+
+def replied(scope: TenantScope, contact_id: str, reply_id: str, sent_at: datetime) -> None:
+    """A reply a member sent the person at ``sent_at``, written as the replies send writes it."""
+    scope.save(
+        ReplyMessage(
+            contact_id=contact_id,
+            channel=Channel.SMS,
+            reply_id=reply_id,
+            body=f"answer {reply_id}",
+            sent_by="user:usr_" + "a" * 26,
+            sent_at=sent_at,
+            status=ReplyStatus.SENT,
+        )
+    )
+    inbox.note_reply(scope, contact_id, Channel.SMS, at=sent_at)
