@@ -28,9 +28,9 @@ from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration import test_voice_retries as retry_tests
-from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC, TWILIO
+from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC
 from tests.support.events import Reply
-from tests.support.webhooks import VAPI_CREDENTIALS, VOICE_CREDENTIALS, twilio_event, vapi_event, voice_event
+from tests.support.webhooks import VAPI_CREDENTIALS, VOICE_CREDENTIALS, vapi_event, voice_event
 
 world = batch_tests.world  # the tenant, its contacts and providers of the batch tests
 ANN = retry_tests.ANN
@@ -178,16 +178,6 @@ def test_twilio_names_no_ender_so_an_answered_recorded_call_counts_as_a_hang_up_
     campaign_id = twilio_placed_campaign(world, technology)
     in_nevada(world)
     sid = retry_tests.first_run(world, tenant_a, campaign_id)
-    pairs = [
-        ("CallSid", sid),
-        ("AccountSid", TWILIO["account_sid"]),
-        ("From", "+14155550100"),
-        ("To", ANN),
-        ("Direction", "outbound-api"),
-        ("CallStatus", "completed"),
-        ("AnsweredBy", "human"),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    reply = hooks(twilio_event(ensure_ref(scope), pairs, token=TWILIO["auth_token"], route="call-status"))
+    reply = retry_tests.twilio_call_completed(hooks, world, sid, answered_by="human")
     assert reply.status == 200, reply.body
     assert (scope.require(AttemptLedger, world["ids"]["ann"]).hung_up_at is not None) is kept

@@ -24,7 +24,7 @@ from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import settle
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
-from gatehouse.identity.caller import operator
+from gatehouse.identity.caller import Caller, operator
 from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
 from gatehouse.jobs.tenants import Deadline
 from gatehouse.providers.sandbox import sandbox
@@ -68,6 +68,30 @@ def first_run(world: dict[str, Any], tenant: TenantFixture, campaign_id: str, at
     end = settle.finish_run(run_input(tenant, campaign_id, run.run_id), clock=lambda: at)
     assert end.campaign_status == "completed"
     return placed.sent[world["ids"]["ann"]]
+
+
+def twilio_call_completed(hooks: Any, world: dict[str, Any], sid: str, *, answered_by: str) -> Any:
+    """Twilio's signed call-status callback: Ann's call ``sid`` completed, answered by ``answered_by``."""
+    pairs = [
+        ("CallSid", sid),
+        ("AccountSid", TWILIO["account_sid"]),
+        ("From", "+14155550100"),
+        ("To", ANN),
+        ("Direction", "outbound-api"),
+        ("CallStatus", "completed"),
+        ("AnsweredBy", answered_by),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    ref = ensure_ref(world["scope"])
+    return hooks(twilio_event(ref, pairs, token=TWILIO["auth_token"], route="call-status"))
+
+
+def called_in_a_run(world: dict[str, Any], tenant: TenantFixture, campaign_id: str) -> tuple[Caller, str]:
+    """Started by its owner, one batch calls Ann and the run stays open: the owner, and her call's id."""
+    owner = operator(tenant.tenant_id, "owner", request_id="r1")
+    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
+    placed = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id)
+    return owner, placed.sent[world["ids"]["ann"]]
 
 
 def run_input(tenant: TenantFixture, campaign_id: str, run_id: str) -> runs.RunInput:
@@ -187,11 +211,7 @@ def test_a_cancelled_campaign_is_never_reopened_and_its_call_settles_as_it_ended
 ) -> None:
     connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
     campaign_id = voice_campaign(world)
-    owner = operator(tenant_a.tenant_id, "owner", request_id="r1")
-    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
-    call_id = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id).sent[
-        world["ids"]["ann"]
-    ]
+    owner, call_id = called_in_a_run(world, tenant_a, campaign_id)
     lifecycle.transition(world["scope"], owner, campaign_id, "cancel")
     call_ended(world, campaign_id, call_id, NOW + timedelta(minutes=3), "dial_busy")
     assert status_of(world, campaign_id) is CampaignStatus.CANCELLED
@@ -271,18 +291,7 @@ def test_a_call_twilio_placed_that_nobody_answered_is_retried(  # type: ignore[n
     content = {"placed_by": "twilio", "agent_sip_uri": "sip:agent_demo@sip.example"}
     campaign_id = voice_campaign(world, **content)
     sid = first_run(world, tenant_a, campaign_id)
-    pairs = [
-        ("CallSid", sid),
-        ("AccountSid", TWILIO["account_sid"]),
-        ("From", "+14155550100"),
-        ("To", ANN),
-        ("Direction", "outbound-api"),
-        ("CallStatus", "completed"),
-        ("AnsweredBy", "machine_end_beep"),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    ref = ensure_ref(world["scope"])
-    reply = hooks(twilio_event(ref, pairs, token=TWILIO["auth_token"], route="call-status"))
+    reply = twilio_call_completed(hooks, world, sid, answered_by="machine_end_beep")
     assert reply.status == 200, reply.body
     assert status_of(world, campaign_id) is CampaignStatus.RUNNING
     outcome = outcome_of(world, campaign_id)
@@ -329,11 +338,7 @@ def test_a_resume_before_the_retry_is_due_does_not_dial_it_early(
     """The retry's spacing holds for every run: a paused campaign resumed meanwhile leaves it deferred."""
     connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
     campaign_id = voice_campaign(world)
-    owner = operator(tenant_a.tenant_id, "owner", request_id="r1")
-    _, run = runs.start_run(world["scope"], owner, campaign_id, clock=lambda: NOW)
-    call_id = batch_tests.run({**world, "campaign_id": campaign_id}, run_id=run.run_id).sent[
-        world["ids"]["ann"]
-    ]
+    owner, call_id = called_in_a_run(world, tenant_a, campaign_id)
     ended = NOW + timedelta(minutes=3)
     call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
     retry_at = ended + timedelta(minutes=60)
