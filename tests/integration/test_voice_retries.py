@@ -34,6 +34,7 @@ from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC, TWILIO
+from tests.support.outcomes import outcome_of as stored_outcome
 from tests.support.webhooks import VOICE_CREDENTIALS, twilio_event
 
 world = batch_tests.world  # the tenant, its contacts and providers of the batch tests
@@ -117,7 +118,7 @@ def call_ended(world: dict[str, Any], campaign_id: str, call_id: str, ended: dat
 
 
 def outcome_of(world: dict[str, Any], campaign_id: str) -> ContactOutcome:
-    return world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
+    return stored_outcome(world["scope"], f"{campaign_id}#{world['ids']['ann']}")
 
 
 def status_of(world: dict[str, Any], campaign_id: str) -> CampaignStatus:
