@@ -33,7 +33,7 @@ from gatehouse.dispatch.batch import BatchResult, run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dispatch.export import csv_lines
-from gatehouse.dispatch.outcomes import OutcomeStatus, find, find_one
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, find, find_one
 from gatehouse.dispatch.report import record, report, tally
 from gatehouse.dnc import WORDING, acknowledge
 from gatehouse.dnc.stamps import ScrubStatus
@@ -315,10 +315,6 @@ def test_an_execution_that_lost_every_claim_round_leaves_the_winners_send_on_the
     assert report(scope, campaign_id).counts["sent"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the loser's busy deferral is created beside the winner's mark and stays on the time index",
-)
 def test_a_losers_busy_deferral_beside_the_winners_send_leaves_nothing_for_the_deferred_job(
     world: dict[str, Any],
 ) -> None:
@@ -335,6 +331,42 @@ def test_a_losers_busy_deferral_beside_the_winners_send_leaves_nothing_for_the_d
     assert ended.campaign_status == "completed"  # nothing deferred as the readers see it
     later = runs.start_deferred_runs(scope, now=NOW + timedelta(days=1))
     assert later["due_campaigns"] == 0, later  # else: "waiting" on a completed campaign, every tick
+
+
+def test_a_busy_deferral_recorded_while_the_winner_sends_is_shadowed_by_the_send_and_then_removed(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser records its busy deferral after the winner read the outcomes and before the winner's
+    mark: the send stands over it (one attempt against none), and the deferred-attempts job removes
+    it rather than picking it again every tick."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    loser = BatchResult()
+    loser.note(ann, gates.still_contested(NOW))
+    sending = batch_module.send
+
+    def send_after_the_loser_recorded(*args: Any, **kwargs: Any) -> Any:
+        record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # lands before the winner's mark
+        return sending(*args, **kwargs)
+
+    monkeypatch.setattr(batch_module, "send", send_after_the_loser_recorded)
+    assert run(world).sent.keys() == {ann}
+    key = f"{campaign_id}#{ann}"
+    beside = scope.get(ContactOutcome, key)
+    assert beside is not None
+    assert (beside.status, beside.attempts) == (OutcomeStatus.DEFERRED, 0)
+    outcome = outcome_of(scope, key)
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
+    assert report(scope, campaign_id).counts["sent"] == 1
+    finished = runs.RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id="run_" + "a" * 26)
+    assert (
+        settle.finish_run(finished, clock=lambda: NOW + timedelta(minutes=1)).campaign_status == "completed"
+    )
+    later = runs.start_deferred_runs(scope, now=NOW + timedelta(days=1))
+    assert later["due_campaigns"] == 0, later
+    assert scope.get(ContactOutcome, key) is None
+    assert outcome_of(scope, key).status is OutcomeStatus.SENT
+    assert len(sandbox().messages()) == 1
 
 
 def test_a_campaign_edited_while_running_sends_nothing_on_its_old_spec(world: dict[str, Any]) -> None:

@@ -208,10 +208,6 @@ def test_a_repeated_call_ended_changes_nothing_the_second_time(
     assert campaign_actions(tenant_a, campaign_id) == trail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a busy deferral beside the call's mark makes the retry's create-only write conflict every round",
-)
 def test_an_unanswered_call_is_retried_when_a_losing_execution_deferred_its_contact_as_busy(
     world: dict[str, Any], tenant_a: TenantFixture
 ) -> None:
@@ -233,6 +229,37 @@ def test_an_unanswered_call_is_retried_when_a_losing_execution_deferred_its_cont
         OutcomeStatus.DEFERRED,
         "retry_unanswered",
         ended + timedelta(minutes=60),
+    )
+
+
+def test_an_unanswered_call_is_retried_over_a_busy_deferral_its_mark_stands_over(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """A losing execution's busy deferral (no attempt) landed beside the call's first-send mark while
+    the winner was dialling: the call, unanswered, gets its retry, written over that deferral."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    _, call_id = called_in_a_run(world, tenant_a, campaign_id)
+    scope, ann = world["scope"], world["ids"]["ann"]
+    busy = ContactOutcome(
+        campaign_id=campaign_id,
+        contact_id=ann,
+        status=OutcomeStatus.DEFERRED,
+        reason="attempt_ledger_busy",
+        until=NOW + timedelta(minutes=1),
+        updated_at=NOW,
+    )
+    scope.save(busy)  # what the race leaves: the loser's write landed before the winner's mark
+    assert outcome_of(world, campaign_id).provider_ref == call_id  # the call's mark stands over it
+
+    ended = NOW + timedelta(minutes=3)
+    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
+    deferred = outcome_of(world, campaign_id)
+    assert (deferred.status, deferred.reason, deferred.until, deferred.attempts) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        ended + timedelta(minutes=60),
+        1,
     )
 
 

@@ -18,6 +18,7 @@ contacts, ``listed`` in contact order, ``proven`` for the scoped-access proof.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import ConfigDict
 
 from gatehouse.dispatch.delivery import DeliveryStatus
+from gatehouse.errors import Conflict
 from gatehouse.ids import new_id
 from gatehouse.models import GatehouseModel
 from gatehouse.tenancy import TenantRecord
@@ -171,7 +173,27 @@ def standing(item: ContactOutcome | None, mark: ContactOutcome | None) -> Contac
     lost every claim round to the sender and deferred the contact as busy) is older news."""
     if item is None or mark is None:
         return item or mark
-    return mark if mark.attempts > item.attempts else item
+    if mark.attempts > item.attempts:
+        # With the item's version: a writer acting on what it read replaces the item it stands over.
+        return mark.model_copy(update={"version": item.version})
+    return item
+
+
+def still_due(scope: TenantScope, due: list[ContactOutcome]) -> list[ContactOutcome]:
+    """Of items the time index says fell due, those that stand; one a first send's mark stands over
+    (a deferral recorded beside a send it raced) is removed instead, so no job picks it again."""
+    unattempted = [o for o in due if o.attempts == 0]  # a mark (one attempt) stands only over these
+    if not unattempted:
+        return due
+    sheets = scope.batch_get(OutcomeSheet, {sheet_key(o.campaign_id, o.contact_id) for o in unattempted})
+    shadowed = set()
+    for item in unattempted:
+        sheet = sheets.get(sheet_key(item.campaign_id, item.contact_id))
+        if standing(item, sheet.outcome(item.contact_id) if sheet else None) is not item:
+            shadowed.add(item.sort_key())
+            with suppress(Conflict):  # written again since: it is the writer's now
+                scope.delete(item)
+    return [o for o in due if o.sort_key() not in shadowed]
 
 
 def find(scope: TenantScope, sort_keys: Iterable[str]) -> dict[str, ContactOutcome]:

@@ -27,6 +27,7 @@ from gatehouse.dispatch.outcomes import (
     OutcomeStatus,
     Read,
     SentMark,
+    find,
     listed,
     write_sent,
 )
@@ -117,8 +118,11 @@ def record(  # noqa: PLR0917
         with suppress(Conflict):  # written again since: it is the writer's now
             scope.delete(shadowed)
     # Contested in every claim round, so another execution may hold the claim and have recorded
-    # its send since this batch read the outcome: written only over the version read, or not at all.
-    scope.save_each(busy)
+    # its send since this batch read the outcome: written only over the version read, or not at all,
+    # and not beside a first send's mark made meanwhile (read again: a rare path). A mark made after
+    # this read stands over the deferral, which the next batch or the deferred job removes.
+    fresh = find(scope, [o.sort_key() for o in busy if o.version == 0]) if busy else {}
+    scope.save_each([o for o in busy if o.version or o.sort_key() not in fresh])
 
 
 @dataclass(frozen=True)
