@@ -187,9 +187,8 @@ def test_a_contact_whose_only_outcome_is_a_first_send_mark_is_inside_its_campaig
     outside = first_sent(tenant_a, setup.campaign_out, "+14155550165")
     neighbour = first_sent(tenant_a, setup.campaign_out, "+14155550166")
     twin = neighbour[:6] + ("2" if neighbour[6] != "2" else "3") * (len(neighbour) - 6)  # its sheet in A
-    write_sent(
-        tenant_a.scope, setup.campaign_in, {twin: SentMark(ref="SMtwin", at=datetime.now(UTC), w="")}, {}
-    )
+    twin_mark = SentMark(ref="SMtwin", at=datetime.now(UTC), w="")
+    assert write_sent(tenant_a.scope, setup.campaign_in, {twin: twin_mark}, {}) == []
     scoped(api, tenant_a, "assigned_campaigns")
     member = as_person(tenant_a, Role.MEMBER)
     assert statuses(api, contact_paths(inside), member) == {200}
