@@ -152,7 +152,7 @@ def test_the_prover_reads_through_the_scopes_own_batch_read_with_campaign_and_co
         return {k: stored[k] for k in keys if k in stored}
 
     scope = TenantScope(TENANT, restriction=Restriction(lambda: frozenset({MINE, OTHER}), proof=prover))
-    scope._batch_read = batch_read  # type: ignore[method-assign]  # the store, not the door under test
+    scope._batch_read = batch_read  # type: ignore[method-assign,assignment]  # the store, not the door under test
     assert list(scope.batch_get(About, ["con_in", "con_out"])) == ["con_in"]
     assert given == [
         (batch_read, [f"{MINE}#con_in", f"{MINE}#con_out", f"{OTHER}#con_in", f"{OTHER}#con_out"])
