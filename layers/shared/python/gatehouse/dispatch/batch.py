@@ -334,6 +334,7 @@ def _read(
         ledgers = {x.contact_id: x for x in scope.span(AttemptLedger, first, last) if x.contact_id in wanted}
         read = spanned(scope, campaign_id, first, last)
         read.outcomes = {k: o for k, o in read.outcomes.items() if o.contact_id in wanted}
+        read.shadowed = [o for o in read.shadowed if o.contact_id in wanted]
         return contacts, ledgers, read
     contacts = scope.batch_get(Contact, ids)
     ledgers = scope.batch_get(AttemptLedger, list(contacts))
