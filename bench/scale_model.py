@@ -56,6 +56,7 @@ CACHED: Final = {"SYSTEM#DECLARED_DATES": 60.0}
 FIXES: Final = {
     "<tenant>#LEDGER": "write sharding: <tenant>#LEDGER#<n>, n from the contact id (a claim knows its shard)",
     "<tenant>#OUTCOME": "write sharding: <tenant>#OUTCOME#<n>, n from the contact id; a report reads all",
+    "<tenant>#OUTCOME_SHEET": "write sharding: <tenant>#OUTCOME_SHEET#<n>, n from the sheet's prefix (known)",
     "<tenant>#SUPPRESSION": "sharding: <tenant>#SUPPRESSION#<n>, n from the number's hash (one per check)",
     "<tenant>#CONTACT": "sharding by contact id: audience pages read every <tenant>#CONTACT#<n> in turn",
     "SYSTEM#DECLARED_DATES": "a longer container cache, or copies SYSTEM#DECLARED_DATES#<n> read at random",

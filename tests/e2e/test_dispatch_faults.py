@@ -272,9 +272,21 @@ def outcome_writes_throttled(world: World) -> Iterator[None]:
         "dynamodb",
         "ProvisionedThroughputExceededException",
         "Rate of requests exceeds the allowed",
-        when=lambda operation, body: operation == "BatchWriteItem" and _writes_a_sent_outcome(body),
+        when=lambda operation, body: (
+            (operation == "BatchWriteItem" and _writes_a_sent_outcome(body))
+            or (operation == "BatchExecuteStatement" and _writes_a_sheet(body))
+        ),
     ):
         yield
+
+
+def _writes_a_sheet(body: dict[str, Any]) -> bool:
+    """A write of first sends' marks (``dispatch.outcomes.OutcomeSheet``: one PartiQL statement a sheet)."""
+    return any(
+        parameter.get("S", "").endswith("#OUTCOME_SHEET")
+        for statement in body.get("Statements", [])
+        for parameter in statement.get("Parameters", [])
+    )
 
 
 def _writes_a_sent_outcome(body: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from gatehouse.endpoints.records import secret_purpose
+from gatehouse.events import stream
 from gatehouse.events.stream import AUDITED
 from gatehouse.identity import two_factor
 from gatehouse.tenancy.records import GLOBAL_PREFIXES
@@ -1092,7 +1093,8 @@ def test_the_events_function_hears_only_what_its_consumers_care_about_with_bound
     (main,) = [
         json.loads(f["Pattern"]) for f in events["MessageOutcomes"]["Properties"]["FilterCriteria"]["Filters"]
     ]
-    assert main["dynamodb"]["Keys"]["pk"]["S"] == [{"suffix": "#OUTCOME"}, {"suffix": "#DELIVERY"}]
+    heard = [stream.OUTCOME_COLLECTION, stream.SHEET_COLLECTION, stream.DELIVERY_COLLECTION]
+    assert main["dynamodb"]["Keys"]["pk"]["S"] == [{"suffix": f"#{collection}"} for collection in heard]
 
 
 def test_the_events_dlq_is_encrypted_and_watched(resources: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from gatehouse.campaigns.records import Campaign, CampaignSpec, CampaignStatus
 from gatehouse.config import get_settings
 from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import scheduled, settle
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, find
 from gatehouse.errors import Conflict, Forbidden, Unavailable
 from gatehouse.identity.caller import operator
 from gatehouse.identity.permissions import Role
@@ -281,7 +281,7 @@ def test_past_end_at_nothing_is_planned_and_the_contacts_never_reached_are_windo
     tenant_a.scope.batch_save(reached.values())
     assert runs.plan_page(page, clock=at(end)) == runs.PlannedPage(batches=[], cursor=None, contacts=0)
     ended = settle.finish_run(page, clock=at(end + timedelta(minutes=1)))
-    outcomes = tenant_a.scope.batch_get(ContactOutcome, [f"{campaign_id}#{c}" for c in ids])
+    outcomes = find(tenant_a.scope, [f"{campaign_id}#{c}" for c in ids])
     assert [(outcomes[f"{campaign_id}#{c}"].status, outcomes[f"{campaign_id}#{c}"].reason) for c in ids] == [
         (OutcomeStatus.SENT, None),
         (OutcomeStatus.BLOCKED, "suppressed"),

@@ -27,12 +27,13 @@ from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact, ContactInput, ContactView
 from gatehouse.contacts.service import create
 from gatehouse.dispatch import batch as batch_module
-from gatehouse.dispatch import gates
+from gatehouse.dispatch import gates, settle
+from gatehouse.dispatch import run as runs
 from gatehouse.dispatch.batch import BatchResult, run_batch
 from gatehouse.dispatch.claims import claim
 from gatehouse.dispatch.delivery import DeliveryStatus, apply_status
 from gatehouse.dispatch.export import csv_lines
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, find, find_one
 from gatehouse.dispatch.report import record, report, tally
 from gatehouse.dnc import WORDING, acknowledge
 from gatehouse.dnc.stamps import ScrubStatus
@@ -48,6 +49,7 @@ from tests.conftest import TenantFixture
 from tests.support.consent import written
 from tests.support.events import FakeLambdaContext
 from tests.support.functions import load_function_module
+from tests.support.outcomes import outcome_of
 from tests.support.webhooks import VOICE_CREDENTIALS
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # Tuesday: 14:00 in New York
@@ -173,7 +175,7 @@ def test_each_contact_gets_the_outcome_the_gates_give(world: dict[str, Any]) -> 
     assert result.blocked == {ids[name]: reason for name, reason in EXPECTED_BLOCKED.items()}
     (message,) = sandbox().messages()
     assert (message.to, message.body) == ("+12125550101", "Hi Ann, 20% off. Reply STOP to opt out.")
-    outcomes = world["scope"].batch_get(ContactOutcome, [f"{world['campaign_id']}#{i}" for i in ids.values()])
+    outcomes = find(world["scope"], [f"{world['campaign_id']}#{i}" for i in ids.values()])
     assert len(outcomes) == len(PEOPLE)
     ann = outcomes[f"{world['campaign_id']}#{ids['ann']}"]
     assert (ann.status, ann.attempts, ann.provider_ref is not None) == (OutcomeStatus.SENT, 1, True)
@@ -193,7 +195,7 @@ def test_the_same_batch_delivered_again_sends_nothing_more(world: dict[str, Any]
         assert ann in result.settled
         assert ann not in result.deferred
         assert ann not in result.blocked
-    outcome = world["scope"].get(ContactOutcome, f"{world['campaign_id']}#{ann}")
+    outcome = find_one(world["scope"], f"{world['campaign_id']}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert len(sandbox().messages()) == 1
 
@@ -214,7 +216,7 @@ def test_a_person_texted_is_not_texted_again_by_a_resume_or_a_later_run(world: d
     for result in (resumed, later):
         assert result.sent == {}
         assert ann in result.settled
-    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    outcome = outcome_of(scope, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert len(sandbox().messages()) == 1
 
@@ -235,7 +237,7 @@ def test_a_pause_while_the_batch_runs_stops_it_before_the_claims(world: dict[str
     )  # fmt: skip
     assert (paused.sent, paused.blocked[ann], paused.paused) == ({}, "campaign_paused", "campaign_paused")
     assert sandbox().messages() == []
-    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    outcome = outcome_of(scope, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.reason, outcome.attempts) == (OutcomeStatus.BLOCKED, "campaign_paused", 0)
 
     lifecycle.transition(scope, ops, campaign_id, "resume")
@@ -286,7 +288,7 @@ def test_the_same_batch_delivered_twice_at_once_sends_once(world: dict[str, Any]
     # its outcome (settled: sent, no attempt left), or (when the ledger kept changing under each of
     # its claim rounds, as four executions at once on a loaded machine can make it) deferred the
     # contact a minute as busy: never dropped, never blocked.
-    outcome = world["scope"].require(ContactOutcome, f"{world['campaign_id']}#{ann}")
+    outcome = outcome_of(world["scope"], f"{world['campaign_id']}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)  # whoever recorded last
     for r in results:
         assert (
@@ -308,9 +310,63 @@ def test_an_execution_that_lost_every_claim_round_leaves_the_winners_send_on_the
     loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
     assert run(world).sent.keys() == {ann}  # the winner: claims, sends, records
     record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # the loser's outcome, last
-    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    outcome = outcome_of(scope, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert report(scope, campaign_id).counts["sent"] == 1
+
+
+def test_a_losers_busy_deferral_beside_the_winners_send_leaves_nothing_for_the_deferred_job(
+    world: dict[str, Any],
+) -> None:
+    """The loser's deferral is written only over the version it read, so it never lands beside a send:
+    once the run completes the campaign, the deferred-attempts job finds nothing of it to start."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    loser = BatchResult()
+    loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
+    assert run(world).sent.keys() == {ann}  # the winner: claims, sends, records
+    record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # the loser's outcome, last
+    finished = runs.RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id="run_" + "a" * 26)
+    ended = settle.finish_run(finished, clock=lambda: NOW + timedelta(minutes=1))
+    assert ended.campaign_status == "completed"  # nothing deferred as the readers see it
+    later = runs.start_deferred_runs(scope, now=NOW + timedelta(days=1))
+    assert later["due_campaigns"] == 0, later  # else: "waiting" on a completed campaign, every tick
+
+
+def test_a_busy_deferral_recorded_while_the_winner_sends_is_shadowed_by_the_send_and_then_removed(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser records its busy deferral after the winner read the outcomes and before the winner's
+    mark: the send stands over it (one attempt against none), and the deferred-attempts job removes
+    it rather than picking it again every tick."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    contact = scope.require(Contact, ann)
+    loser = BatchResult()
+    loser.note(ann, gates.still_contested(NOW))
+    sending = batch_module.send
+
+    def send_after_the_loser_recorded(*args: Any, **kwargs: Any) -> Any:
+        record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # lands before the winner's mark
+        return sending(*args, **kwargs)
+
+    monkeypatch.setattr(batch_module, "send", send_after_the_loser_recorded)
+    assert run(world).sent.keys() == {ann}
+    key = f"{campaign_id}#{ann}"
+    beside = scope.get(ContactOutcome, key)
+    assert beside is not None
+    assert (beside.status, beside.attempts) == (OutcomeStatus.DEFERRED, 0)
+    outcome = outcome_of(scope, key)
+    assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
+    assert report(scope, campaign_id).counts["sent"] == 1
+    finished = runs.RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id="run_" + "a" * 26)
+    assert (
+        settle.finish_run(finished, clock=lambda: NOW + timedelta(minutes=1)).campaign_status == "completed"
+    )
+    later = runs.start_deferred_runs(scope, now=NOW + timedelta(days=1))
+    assert later["due_campaigns"] == 0, later
+    assert scope.get(ContactOutcome, key) is None
+    assert outcome_of(scope, key).status is OutcomeStatus.SENT
+    assert len(sandbox().messages()) == 1
 
 
 def test_a_campaign_edited_while_running_sends_nothing_on_its_old_spec(world: dict[str, Any]) -> None:
@@ -468,7 +524,7 @@ def test_a_voice_campaign_places_calls_through_the_voice_agent(  # type: ignore[
     assert placed.call.metadata == {"campaign_id": campaign_id, "contact_id": ann, **SAID}
     assert placed.call.variables == SAID  # the agent speaks them (47 CFR 64.1200(b)(1)-(2))
     assert placed.call.status_callback == f"{public_url}/webhooks/voice-agent/{ensure_ref(scope)}"
-    outcome = scope.require(ContactOutcome, f"{campaign_id}#{ann}")
+    outcome = outcome_of(scope, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.provider_ref) == (OutcomeStatus.SENT, placed.call_id)
 
 
@@ -501,7 +557,7 @@ def test_a_refused_call_is_send_failed_with_the_providers_fixed_code(world: dict
     sandbox().answer(Provider.VOICE_AGENT, CheckStatus.UNREACHABLE)
     result = run({**world, "campaign_id": campaign_id})
     assert result.failed == {world["ids"]["ann"]: "sandbox_unreachable"}
-    outcome = world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
+    outcome = outcome_of(world["scope"], f"{campaign_id}#{world['ids']['ann']}")
     assert (outcome.status, outcome.reason) == (OutcomeStatus.SEND_FAILED, "sandbox_unreachable")
 
 

@@ -22,7 +22,7 @@ from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import run as runs
 from gatehouse.dispatch import settle
 from gatehouse.dispatch.claims import claim
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import OutcomeStatus
 from gatehouse.errors import Conflict, Forbidden, TenantNotActive, Unavailable
 from gatehouse.identity.caller import operator, system
 from gatehouse.identity.tenants import TenantEntry, TenantStatus
@@ -30,6 +30,7 @@ from gatehouse.tenancy import get_directory
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import NOW, SPEC
+from tests.support.outcomes import outcome_of
 
 world = batch_tests.world  # the same tenant, contacts and running campaign as the batch tests
 
@@ -188,14 +189,14 @@ def test_a_failed_batch_is_accounted_for_without_sending(
     )
     counts = settle.settle_batch(batch, clock=lambda: NOW)
     assert counts == {"send_failed:send_unconfirmed": 1, "deferred:batch_failed": len(ids) - 1}
-    ann = scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}")
+    ann = outcome_of(scope, f"{world['campaign_id']}#{ids['ann']}")
     assert (ann.status, ann.reason, ann.attempts) == (OutcomeStatus.SEND_FAILED, "send_unconfirmed", 1)
-    bo = scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['bo']}")
+    bo = outcome_of(scope, f"{world['campaign_id']}#{ids['bo']}")
     retry_at = NOW + timedelta(minutes=15)
     assert (bo.status, bo.until, bo.failed_batches) == (OutcomeStatus.DEFERRED, retry_at, 1)
     # settled again (the Catch's task redelivered): nothing changes, never a second send
     assert settle.settle_batch(batch, clock=lambda: NOW + timedelta(minutes=1)) == {}
-    assert scope.require(ContactOutcome, f"{world['campaign_id']}#{ids['ann']}").reason == "send_unconfirmed"
+    assert outcome_of(scope, f"{world['campaign_id']}#{ids['ann']}").reason == "send_unconfirmed"
 
 
 def test_a_contact_whose_batches_keep_failing_is_tried_again_then_blocked(
@@ -211,7 +212,7 @@ def test_a_contact_whose_batches_keep_failing_is_tried_again_then_blocked(
     seen = []
     for _ in range(3):
         settle.settle_batch(batch, clock=lambda at=at: at)  # type: ignore[misc]
-        outcome = scope.require(ContactOutcome, key)
+        outcome = outcome_of(scope, key)
         seen.append((outcome.status, outcome.until))
         at = outcome.until or at  # the deferred run tries it when it falls due, and fails again
     assert seen == [
@@ -219,7 +220,7 @@ def test_a_contact_whose_batches_keep_failing_is_tried_again_then_blocked(
         (OutcomeStatus.DEFERRED, NOW + timedelta(minutes=45)),
         (OutcomeStatus.BLOCKED, None),
     ]
-    assert scope.require(ContactOutcome, key).reason == "batch_failed"
+    assert outcome_of(scope, key).reason == "batch_failed"
 
 
 def test_a_failed_batch_leaves_earlier_sends_as_they_were(
@@ -232,7 +233,7 @@ def test_a_failed_batch_leaves_earlier_sends_as_they_were(
         contact_ids=[world["ids"]["ann"]],
     )
     assert settle.settle_batch(batch) == {}
-    ann = world["scope"].require(ContactOutcome, f"{world['campaign_id']}#{world['ids']['ann']}")
+    ann = outcome_of(world["scope"], f"{world['campaign_id']}#{world['ids']['ann']}")
     assert ann.status is OutcomeStatus.SENT
 
 

@@ -20,10 +20,11 @@ from gatehouse.compliance.state_rules import Channel
 from gatehouse.contacts.intake import refresh
 from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import batch as batch_module
+from gatehouse.dispatch import gates, settle
 from gatehouse.dispatch import run as runs
-from gatehouse.dispatch import settle
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.report import record
 from gatehouse.identity.caller import Caller, operator
 from gatehouse.jobs.dispatch_deferred import run_dispatch_deferred
 from gatehouse.jobs.tenants import Deadline
@@ -34,6 +35,7 @@ from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC, TWILIO
+from tests.support.outcomes import outcome_of as stored_outcome
 from tests.support.webhooks import VOICE_CREDENTIALS, twilio_event
 
 world = batch_tests.world  # the tenant, its contacts and providers of the batch tests
@@ -117,7 +119,7 @@ def call_ended(world: dict[str, Any], campaign_id: str, call_id: str, ended: dat
 
 
 def outcome_of(world: dict[str, Any], campaign_id: str) -> ContactOutcome:
-    return world["scope"].require(ContactOutcome, f"{campaign_id}#{world['ids']['ann']}")
+    return stored_outcome(world["scope"], f"{campaign_id}#{world['ids']['ann']}")
 
 
 def status_of(world: dict[str, Any], campaign_id: str) -> CampaignStatus:
@@ -204,6 +206,61 @@ def test_a_repeated_call_ended_changes_nothing_the_second_time(
     call_ended(world, campaign_id, call_id, ended + timedelta(minutes=30), "voicemail_reached")
     assert outcome_of(world, campaign_id) == settled
     assert campaign_actions(tenant_a, campaign_id) == trail
+
+
+def test_an_unanswered_call_is_retried_when_a_losing_execution_deferred_its_contact_as_busy(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """Another execution of the batch lost every claim round for Ann and recorded her as busy after
+    the winner called her: her call, unanswered, still gets its retry."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    _, call_id = called_in_a_run(world, tenant_a, campaign_id)
+    scope, ann = world["scope"], world["ids"]["ann"]
+    loser = batch_module.BatchResult()
+    loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
+    record(scope, campaign_id, {ann: scope.require(Contact, ann)}, {}, set(), loser, NOW)
+    assert outcome_of(world, campaign_id).provider_ref == call_id  # the call stands on the report
+
+    ended = NOW + timedelta(minutes=3)
+    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
+    deferred = outcome_of(world, campaign_id)
+    assert (deferred.status, deferred.reason, deferred.until) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        ended + timedelta(minutes=60),
+    )
+
+
+def test_an_unanswered_call_is_retried_over_a_busy_deferral_its_mark_stands_over(
+    world: dict[str, Any], tenant_a: TenantFixture
+) -> None:
+    """A losing execution's busy deferral (no attempt) landed beside the call's first-send mark while
+    the winner was dialling: the call, unanswered, gets its retry, written over that deferral."""
+    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
+    campaign_id = voice_campaign(world)
+    _, call_id = called_in_a_run(world, tenant_a, campaign_id)
+    scope, ann = world["scope"], world["ids"]["ann"]
+    busy = ContactOutcome(
+        campaign_id=campaign_id,
+        contact_id=ann,
+        status=OutcomeStatus.DEFERRED,
+        reason="attempt_ledger_busy",
+        until=NOW + timedelta(minutes=1),
+        updated_at=NOW,
+    )
+    scope.save(busy)  # what the race leaves: the loser's write landed before the winner's mark
+    assert outcome_of(world, campaign_id).provider_ref == call_id  # the call's mark stands over it
+
+    ended = NOW + timedelta(minutes=3)
+    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
+    deferred = outcome_of(world, campaign_id)
+    assert (deferred.status, deferred.reason, deferred.until, deferred.attempts) == (
+        OutcomeStatus.DEFERRED,
+        "retry_unanswered",
+        ended + timedelta(minutes=60),
+        1,
+    )
 
 
 def test_a_cancelled_campaign_is_never_reopened_and_its_call_settles_as_it_ended(

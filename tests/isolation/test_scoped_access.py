@@ -22,7 +22,7 @@ from gatehouse.contacts import checks
 from gatehouse.contacts.records import ContactInput
 from gatehouse.contacts.service import create
 from gatehouse.dispatch.claims import AttemptLedger, ClaimMark
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, SentMark, write_sent
 from gatehouse.identity.api_keys import create_api_key
 from gatehouse.identity.caller import Caller, PrincipalType
 from gatehouse.identity.permissions import Permission, Role, allows
@@ -161,6 +161,41 @@ def test_lists_and_counts_hold_only_the_members_campaigns(api, tenant_a: TenantF
     assert counts == {"unread": 1, "by_campaign": {setup.campaign_in: 1}}
     exported = api("GET", "/contacts/export", token=tenant_a.keys[Role.OWNER]).body
     assert setup.outside.contact_id in exported  # the owner's export still holds everyone
+
+
+def first_sent(tenant: TenantFixture, campaign_id: str, number: str) -> str:
+    """A contact the campaign texted once: its only outcome there a mark on the campaign's sheet."""
+    contact_id = create(
+        tenant.scope,
+        fixture_operator(tenant),
+        ContactInput(phone=number, first_name="Marked", state="CA"),
+        suppressed=checks.suppressed,
+        scrub=checks.scrub,
+    ).contact_id
+    mark = SentMark(ref="SM" + number[-4:], at=datetime.now(UTC) - timedelta(hours=1), w="")
+    assert write_sent(tenant.scope, campaign_id, {contact_id: mark}, {}) == []
+    return contact_id
+
+
+def test_a_contact_whose_only_outcome_is_a_first_send_mark_is_inside_its_campaign(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """A first send is a mark on the campaign's sheet, not an item: it proves the contact inside the
+    member's campaign all the same; a mark on another campaign's sheet does not, nor does the member's
+    campaign's sheet when it holds only another contact's mark."""
+    inside = first_sent(tenant_a, setup.campaign_in, "+14155550164")
+    outside = first_sent(tenant_a, setup.campaign_out, "+14155550165")
+    neighbour = first_sent(tenant_a, setup.campaign_out, "+14155550166")
+    twin = neighbour[:6] + ("2" if neighbour[6] != "2" else "3") * (len(neighbour) - 6)  # its sheet in A
+    twin_mark = SentMark(ref="SMtwin", at=datetime.now(UTC), w="")
+    assert write_sent(tenant_a.scope, setup.campaign_in, {twin: twin_mark}, {}) == []
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    assert statuses(api, contact_paths(inside), member) == {200}
+    assert statuses(api, contact_paths(outside), member) == {404}
+    assert statuses(api, contact_paths(neighbour), member) == {404}
+    listed = {c["contact_id"] for c in api("GET", "/contacts", **member).json()["items"]}
+    assert listed == {setup.inside.contact_id, inside}
 
 
 def test_a_viewer_is_restricted_like_a_member(api, tenant_a: TenantFixture, setup: Setup) -> None:  # type: ignore[no-untyped-def]

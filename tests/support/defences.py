@@ -157,6 +157,12 @@ def _no_recall_bar() -> None:
     _replace(gates, "recall_barred", lambda contact, spec, facts, rules=None: False)
 
 
+def _no_first_send_marks() -> None:
+    """The readers of outcomes never see a first send's mark on its campaign's sheet."""
+    outcomes = _module("gatehouse.dispatch.outcomes")
+    _replace(outcomes.OutcomeSheet, "outcome", lambda self, contact_id: None)
+
+
 def _no_scoped_access() -> None:
     """A restricted person's reads hand out every record, whatever their campaigns."""
     restriction = _module("gatehouse.tenancy.restriction")
@@ -307,6 +313,16 @@ DEFENCES: Final = (
         _no_recall_bar,
     ),
     Defence(
+        "first-send-marks",
+        "gatehouse/dispatch/outcomes.py (OutcomeSheet.outcome)",
+        "a campaign's first send, recorded as a mark on its sheet, is invisible to every reader",
+        (
+            "tests/integration/test_dispatch_batch.py::test_a_person_texted_is_not_texted_again_by_a_resume_or_a_later_run",
+            "tests/integration/test_outcome_sheets.py::test_a_batchs_first_sends_are_marks_on_sheets_and_every_reader_sees_them",
+        ),
+        _no_first_send_marks,
+    ),
+    Defence(
         "scoped-access",
         "gatehouse/tenancy/restriction.py (Restriction.admitted)",
         "a restricted scope admits every record",
@@ -318,6 +334,7 @@ DEFENCES: Final = (
             "tests/isolation/test_scoped_access.py::test_a_restricted_members_campaign_list_holds_only_their_campaigns",
             "tests/isolation/test_scoped_access.py::test_a_restricted_member_suppresses_only_their_own_contacts_numbers",
             "tests/unit/test_restriction.py::test_a_campaign_and_its_own_records_are_inside_only_for_one_of_the_campaigns",
+            "tests/isolation/test_scoped_access.py::test_a_contact_whose_only_outcome_is_a_first_send_mark_is_inside_its_campaign",
         ),
         _no_scoped_access,
     ),

@@ -1,7 +1,7 @@
 """Stream records read as occurrences (gatehouse.events.stream).
 
 Every record is built from an item as the data door and the audit log write it: a record
-(``ContactOutcome``, ``Delivery``) through ``tenancy.store.to_item``, an entry sealed by
+(``ContactOutcome``, ``OutcomeSheet``, ``Delivery``) through ``tenancy.store.to_item``, an entry sealed by
 ``AuditEntry.seal`` with its changes from ``audit.entry.plain_changes`` and stored as
 ``audit.store`` stores it, each serialized by PynamoDB into the attribute values PutItem
 sends, which are what the stream's NewImage holds. (boto3's TypeSerializer would store a
@@ -30,7 +30,7 @@ from gatehouse.campaigns.lifecycle import AuditedCampaign, AuditedTransition
 from gatehouse.campaigns.records import CampaignStatus
 from gatehouse.contacts.imports import ImportCounts
 from gatehouse.dispatch.delivery import Delivery, DeliveryStatus
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeSheet, OutcomeStatus, SentMark
 from gatehouse.events.occurrence import event_id_for
 from gatehouse.events.stream import occurrences, read
 from gatehouse.suppression.entries import AuditedSuppression, SuppressionEntry, SuppressionSource
@@ -267,3 +267,38 @@ def test_removals_global_items_and_items_of_another_kind_give_nothing() -> None:
     wrong_kind = {**_stored(outcome), "kind": {"S": "Delivery"}}
     assert occurrences(_record(wrong_kind)) == []
     assert occurrences({"eventName": "INSERT", "dynamodb": {"Keys": {}}}) == []  # KEYS_ONLY: nothing to read
+
+
+def test_a_sheet_write_announces_only_the_sends_it_added_with_the_ids_an_item_would_get() -> None:
+    """A sheet's stream record is heard as one ``message.sent`` per mark its write added (``w`` equal
+    to its ``written``), each the very occurrence an item of that first send would give; the marks of
+    earlier writes were heard when they were written."""
+    marks = {
+        "con_ab2": SentMark(ref="SM2", at=AT, w="w_earlier"),
+        "con_ab3": SentMark(ref="SM3", at=AT, dnc="clear", w="w_this"),
+        "con_ab4": SentMark(ref=None, at=AT, w="w_this"),
+    }
+    sheet = OutcomeSheet(campaign_id="cmp_1", prefix="con_ab", sent=marks, written="w_this")
+    as_items = [
+        ContactOutcome(
+            campaign_id="cmp_1",
+            contact_id=cid,
+            status=OutcomeStatus.SENT,
+            attempts=1,
+            provider_ref=marks[cid].ref,
+            updated_at=AT,
+            dnc_status=marks[cid].dnc,
+        )
+        for cid in ("con_ab3", "con_ab4")
+    ]
+    expected = [o for item in as_items for o in occurrences(_record(_stored(item)))]
+    assert [o.event_id for o in expected] == [
+        event_id_for(TENANT, "outcome", "cmp_1", cid, "1", "sent") for cid in ("con_ab3", "con_ab4")
+    ]
+    for name in ("INSERT", "MODIFY"):
+        heard = occurrences(_record(_stored(sheet), name))
+        assert heard == expected
+        assert all(o.kind == "message.sent" for o in heard)
+    assert occurrences(_record(_stored(sheet), "REMOVE")) == []
+    assert occurrences(_record({**_stored(sheet), "kind": {"S": "ContactOutcome"}})) == []
+    assert occurrences(_record(_stored(sheet.model_copy(update={"written": "w_later"})))) == []

@@ -3,8 +3,14 @@ admits, and that it reads each contact's proof once, in one batch, only when a r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.records import Subject, TenantRecord
-from gatehouse.tenancy.restriction import Restriction
+from gatehouse.tenancy.restriction import BatchRead, Restriction
+
+TENANT = "tnt_" + "a" * 26
 
 MINE, OTHER = "cmp_mine", "cmp_other"
 
@@ -49,8 +55,13 @@ class Proofs:
         return self.existing & set(keys)
 
 
+def proven(read: BatchRead, keys: list[str]) -> set[str]:
+    """The keys that hold a ``Proof``: the prover a scope hands its own batch read."""
+    return set(read(Proof, keys))
+
+
 def restricted(campaigns: frozenset[str] | None) -> Restriction:
-    return Restriction(lambda: campaigns, proof=Proof)
+    return Restriction(lambda: campaigns, proof=proven)
 
 
 def test_a_contact_is_inside_when_one_of_the_campaigns_has_an_outcome_for_it() -> None:
@@ -101,7 +112,7 @@ def test_nothing_is_read_when_the_tenant_does_not_restrict_or_no_record_has_a_su
         loads.append(1)
         return None
 
-    restriction = Restriction(load, proof=Proof)
+    restriction = Restriction(load, proof=proven)
     proofs = Proofs(set())
     assert restriction.admitted([Plain()], proofs) == [Plain()]
     assert loads == []  # a request that reads no contact never loads the person's campaigns
@@ -122,3 +133,27 @@ def test_no_campaigns_means_no_contact_and_each_contact_is_proved_once() -> None
         About(contact_id="c1")
     ]
     assert found.asked == [[f"{MINE}#c1", f"{OTHER}#c1"], [f"{MINE}#c2", f"{OTHER}#c2"]]
+
+
+def test_the_prover_reads_through_the_scopes_own_batch_read_with_campaign_and_contact_keys() -> None:
+    """A scope hands the prover its batch read (unrestricted: a proof is not a subject's record) and
+    the ``<campaign>#<contact>`` keys of the person's campaigns; the contacts it proves are admitted."""
+    given: list[tuple[BatchRead, list[str]]] = []
+    stored = {f"{OTHER}#con_in": Proof()}
+
+    def prover(read: BatchRead, keys: list[str]) -> set[str]:
+        given.append((read, sorted(keys)))
+        return set(read(Proof, keys))
+
+    def batch_read(record_type: type[Any], keys: list[str]) -> Mapping[str, Any]:
+        """The table, for this scope: Abouts by contact id, Proofs by their key."""
+        if record_type is About:
+            return {k: About(contact_id=k) for k in keys}
+        return {k: stored[k] for k in keys if k in stored}
+
+    scope = TenantScope(TENANT, restriction=Restriction(lambda: frozenset({MINE, OTHER}), proof=prover))
+    scope._batch_read = batch_read  # type: ignore[method-assign,assignment]  # the store, not the door under test
+    assert list(scope.batch_get(About, ["con_in", "con_out"])) == ["con_in"]
+    assert given == [
+        (batch_read, [f"{MINE}#con_in", f"{MINE}#con_out", f"{OTHER}#con_in", f"{OTHER}#con_out"])
+    ]

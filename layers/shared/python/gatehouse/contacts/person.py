@@ -33,7 +33,7 @@ from gatehouse.conversations import inbox
 from gatehouse.conversations.listing import ConversationView
 from gatehouse.conversations.records import Conversation, ReplyMessage, conversation_id
 from gatehouse.dispatch.claims import AttemptLedger
-from gatehouse.dispatch.outcomes import ContactOutcome
+from gatehouse.dispatch.outcomes import find
 from gatehouse.errors import Invalid, NotFound
 from gatehouse.models import GatehouseModel
 from gatehouse.suppression.review import HeldText
@@ -147,7 +147,7 @@ def _outcomes(scope: TenantScope, contact_id: str, limit: int, cursor: str | Non
     """A page of the tenant's campaigns, and the person's outcome in each that has one."""
     campaigns = scope.query(Campaign, limit=limit, cursor=cursor)
     keys = [f"{campaign.campaign_id}#{contact_id}" for campaign in campaigns.items]
-    found = scope.batch_get(ContactOutcome, keys) if keys else {}
+    found = find(scope, keys) if keys else {}
     return [row for key in keys if (row := _dumped(found.get(key))) is not None], campaigns.cursor
 
 

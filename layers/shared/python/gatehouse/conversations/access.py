@@ -19,7 +19,7 @@ from gatehouse import audit
 from gatehouse.campaigns.members import campaigns_of
 from gatehouse.clock import Clock, utc_now
 from gatehouse.conversations.listing import person_of
-from gatehouse.dispatch.outcomes import ContactOutcome
+from gatehouse.dispatch.outcomes import proven
 from gatehouse.identity.caller import Caller
 from gatehouse.identity.permissions import Permission, Role
 from gatehouse.tenancy import TenantRecord, TenantScope
@@ -76,4 +76,4 @@ def restriction_for(caller: Caller) -> Restriction | None:
         person = person_of(system_view, caller)
         return campaigns_of(system_view, person) if person else frozenset()
 
-    return Restriction(load, proof=ContactOutcome)
+    return Restriction(load, proof=proven)

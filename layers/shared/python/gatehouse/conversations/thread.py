@@ -23,7 +23,7 @@ from gatehouse.compliance.state_rules import Channel
 from gatehouse.conversations.records import Conversation, ReplyMessage, conversation_id
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.dispatch.delivery import DeliveryStatus, deliveries
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import OutcomeStatus, find
 from gatehouse.models import GatehouseModel
 from gatehouse.suppression.entries import SuppressionEntry, SuppressionSource
 from gatehouse.suppression.markers import SuppressedContact
@@ -125,7 +125,7 @@ def _campaign_messages(scope: TenantScope, contact_id: str, channel: Channel) ->
     campaign_ids = list(dict.fromkeys(key.partition("#")[0] for key in ledger.claims))[:PER_SOURCE]
     campaigns = scope.batch_get(Campaign, campaign_ids)
     wanted = [cid for cid, c in campaigns.items() if c.spec.channel is channel]
-    outcomes = scope.batch_get(ContactOutcome, [f"{cid}#{contact_id}" for cid in wanted])
+    outcomes = find(scope, [f"{cid}#{contact_id}" for cid in wanted])
     sent = [o for o in outcomes.values() if o.status in {OutcomeStatus.SENT, OutcomeStatus.SEND_FAILED}]
     reported = deliveries(scope, [o.provider_ref for o in sent if o.provider_ref])
     items = []

@@ -44,7 +44,7 @@ from gatehouse.dispatch.gates import (
     TenantFacts,
     Verdict,
 )
-from gatehouse.dispatch.outcomes import ContactOutcome
+from gatehouse.dispatch.outcomes import ContactOutcome, Read, find_read, spanned
 from gatehouse.dispatch.report import count_blocked_by_reason, record
 from gatehouse.dispatch.send import Credentials, open_credentials, send
 from gatehouse.dnc.acknowledgment import CURRENT, DncAcknowledgment, on_owners_word
@@ -163,7 +163,8 @@ def _run(  # noqa: PLR0917
         active=entry is not None and entry.status is TenantStatus.ACTIVE, billing_status=standing
     )
     facts = CampaignFacts(status=campaign.status, approved_by=campaign.approved_by, spec=campaign.spec)
-    contacts, ledgers, earlier = _read(scope, campaign_id, ids, contiguous)
+    contacts, ledgers, read = _read(scope, campaign_id, ids, contiguous)
+    earlier = read.outcomes
     for missing in [cid for cid in ids if cid not in contacts]:
         result.blocked[missing] = Reason.CONTACT_DELETED.value
     numbers = [c.e164 for c in contacts.values()]
@@ -215,7 +216,7 @@ def _run(  # noqa: PLR0917
         sends = send(scope, campaign, [contacts[cid] for cid in held], credentials, slots=slots)
         result.sent.update(sends.sent)
         result.failed.update(sends.failed)
-    record(scope, campaign_id, contacts, earlier, set(held), result, now)
+    record(scope, campaign_id, contacts, earlier, set(held), result, now, read=read)
     _calls_already_ended(scope, campaign, result.sent, now)
     metrics.add_metric(name="DispatchSent", unit="Count", value=len(result.sent))
     metrics.add_metric(name="DispatchBlocked", unit="Count", value=len(result.blocked))
@@ -322,21 +323,22 @@ def _claim_rounds(  # noqa: PLR0917
 
 def _read(
     scope: TenantScope, campaign_id: str, ids: list[str], contiguous: bool
-) -> tuple[dict[str, Contact], dict[str, AttemptLedger], dict[str, ContactOutcome]]:
-    """The batch's contacts, their ledgers and this campaign's earlier outcomes of them."""
+) -> tuple[dict[str, Contact], dict[str, AttemptLedger], Read]:
+    """The batch's contacts, their ledgers and this campaign's outcomes of them (``outcomes.Read``)."""
     if not ids:
-        return {}, {}, {}
+        return {}, {}, Read()
     if contiguous:
         wanted = set(ids)
         first, last = ids[0], ids[-1]
         contacts = {c.contact_id: c for c in scope.span(Contact, first, last) if c.contact_id in wanted}
         ledgers = {x.contact_id: x for x in scope.span(AttemptLedger, first, last) if x.contact_id in wanted}
-        outcomes = scope.span(ContactOutcome, f"{campaign_id}#{first}", f"{campaign_id}#{last}")
-        return contacts, ledgers, {o.sort_key(): o for o in outcomes if o.contact_id in wanted}
+        read = spanned(scope, campaign_id, first, last)
+        read.outcomes = {k: o for k, o in read.outcomes.items() if o.contact_id in wanted}
+        read.shadowed = [o for o in read.shadowed if o.contact_id in wanted]
+        return contacts, ledgers, read
     contacts = scope.batch_get(Contact, ids)
     ledgers = scope.batch_get(AttemptLedger, list(contacts))
-    earlier = scope.batch_get(ContactOutcome, [f"{campaign_id}#{c}" for c in contacts])
-    return contacts, ledgers, earlier
+    return contacts, ledgers, find_read(scope, [f"{campaign_id}#{c}" for c in contacts])
 
 
 def _throttled(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Final, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -20,10 +22,19 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from gatehouse.contacts.records import Contact, dnc_status_of
 from gatehouse.dispatch.delivery import Delivery, deliveries
 from gatehouse.dispatch.gates import Reason
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import (
+    ContactOutcome,
+    OutcomeStatus,
+    Read,
+    SentMark,
+    find,
+    listed,
+    write_sent,
+)
 from gatehouse.dnc.stamps import ScrubStatus
+from gatehouse.errors import Conflict
 from gatehouse.observability import TENANT_KEY, current_tenant, metrics
-from gatehouse.tenancy import TenantRecord, TenantScope
+from gatehouse.tenancy import Page, TenantRecord, TenantScope
 
 
 class Decided(Protocol):
@@ -44,16 +55,21 @@ def record(  # noqa: PLR0917
     attempted: set[str],
     result: Decided,
     now: datetime,
+    *,
+    read: Read | None = None,
 ) -> None:
     """One outcome per contact (the attempts are already on the ledgers: the claims put them there).
 
-    Written 25 per BatchWriteItem, without a condition: an outcome of this campaign's
-    contact is this batch's to write (the claims decided who sends; a contact another
-    execution claimed is left out above), so a condition would only make a race lose a
-    write that must be made anyway, and a transaction would charge twice for it.
+    A first send is a mark on its sheet (``outcomes.write_sent``; ``read`` is what the batch
+    read of the outcomes: the sheets' versions, and items a mark stands over, removed here).
+    Every other outcome is an item, written 25 per BatchWriteItem, without a condition: an
+    outcome of this campaign's contact is this batch's to write (the claims decided who
+    sends; a contact another execution claimed is left out above), so a condition would only
+    make a race lose a write that must be made anyway, and a transaction would charge twice.
     """
     records: list[TenantRecord] = []
     busy: list[ContactOutcome] = []
+    marks: dict[str, ContactOutcome] = {}
     for cid in set(contacts) | set(result.blocked):
         before = earlier.get(f"{campaign_id}#{cid}")
         attempts = (before.attempts if before else 0) + (1 if cid in attempted else 0)
@@ -88,11 +104,25 @@ def record(  # noqa: PLR0917
             dnc_status=dnc,
             version=before.version if before is not None else 0,
         )
-        (busy if reason == Reason.ATTEMPT_LEDGER_BUSY.value else records).append(outcome)
+        if before is None and status is OutcomeStatus.SENT:
+            marks[cid] = outcome
+        else:
+            (busy if reason == Reason.ATTEMPT_LEDGER_BUSY.value else records).append(outcome)
+    sent = {
+        c: SentMark(ref=o.provider_ref, at=o.updated_at, dnc=o.dnc_status, w="") for c, o in marks.items()
+    }
+    left = write_sent(scope, campaign_id, sent, read.sheets if read else {}) if sent else []
+    records.extend(marks[cid] for cid in left)
     scope.batch_save(records)
+    for shadowed in read.shadowed if read is not None else []:
+        with suppress(Conflict):  # written again since: it is the writer's now
+            scope.delete(shadowed)
     # Contested in every claim round, so another execution may hold the claim and have recorded
-    # its send since this batch read the outcome: written only over the version read, or not at all.
-    scope.save_each(busy)
+    # its send since this batch read the outcome: written only over the version read, or not at all,
+    # and not beside a first send's mark made meanwhile (read again: a rare path). A mark made after
+    # this read stands over the deferral, which the next batch or the deferred job removes.
+    fresh = find(scope, [o.sort_key() for o in busy if o.version == 0]) if busy else {}
+    scope.save_each([o for o in busy if o.version or o.sort_key() not in fresh])
 
 
 @dataclass(frozen=True)
@@ -112,7 +142,7 @@ def report(
     ``:<error code>`` when it failed with one), and for calls by what the call came to
     (``call:<outcome>``). One read for the page's delivery statuses, one for its calls.
     """
-    page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=limit, cursor=cursor)
+    page = listed_page(scope, campaign_id, limit=limit, cursor=cursor)
     reported = deliveries(scope, (o.provider_ref for o in page.items if o.provider_ref))
     outcomes: list[ContactOutcome] = []
     counts: dict[str, int] = {}
@@ -130,6 +160,19 @@ def report(
             counts[key] = counts.get(key, 0) + 1
     counts.update(_call_counts(scope, page.items))
     return ReportPage(counts=counts, outcomes=outcomes, cursor=page.cursor)
+
+
+def listed_page(
+    scope: TenantScope, campaign_id: str, *, limit: int = 100, cursor: str | None = None
+) -> Page[ContactOutcome]:
+    """One page of the campaign's outcomes in contact order (``outcomes.listed``), and the next's cursor."""
+    prefix = f"{campaign_id}#"
+    after = scope.resumes_after(ContactOutcome, cursor, prefix=prefix)[len(prefix) :] if cursor else ""
+    items = list(islice(listed(scope, campaign_id, after=after, page=limit), limit + 1))
+    more = len(items) > limit
+    items = items[:limit]
+    last = items[-1].sort_key() if more and items else None
+    return Page(items=items, cursor=scope.cursor_after(ContactOutcome, last, prefix=prefix) if last else None)
 
 
 def _call_counts(scope: TenantScope, outcomes: list[ContactOutcome]) -> dict[str, int]:
@@ -158,19 +201,14 @@ UNSCRUBBED: Final = ScrubStatus.UNSCRUBBED.value  # counted apart: never scrubbe
 def tally(scope: TenantScope, campaign_id: str) -> dict[str, int]:
     """The campaign's outcomes counted by status and by ``status:reason`` (every page, for a run's end)."""
     counts: dict[str, int] = {}
-    cursor: str | None = None
-    while True:
-        page = scope.query(ContactOutcome, prefix=f"{campaign_id}#", limit=TALLY_PAGE, cursor=cursor)
-        for outcome in page.items:
-            counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
-            if outcome.reason is not None:
-                key = f"{outcome.status.value}:{outcome.reason}"
-                counts[key] = counts.get(key, 0) + 1
-            if outcome.dnc_status == UNSCRUBBED:
-                counts[f"dnc:{UNSCRUBBED}"] = counts.get(f"dnc:{UNSCRUBBED}", 0) + 1
-        cursor = page.cursor
-        if cursor is None:
-            return counts
+    for outcome in listed(scope, campaign_id, page=TALLY_PAGE):
+        counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
+        if outcome.reason is not None:
+            key = f"{outcome.status.value}:{outcome.reason}"
+            counts[key] = counts.get(key, 0) + 1
+        if outcome.dnc_status == UNSCRUBBED:
+            counts[f"dnc:{UNSCRUBBED}"] = counts.get(f"dnc:{UNSCRUBBED}", 0) + 1
+    return counts
 
 
 def count_blocked_by_reason(blocked: Mapping[str, str]) -> None:

@@ -285,12 +285,13 @@ def _due_page(
     scope: TenantScope, page: PageInput, before: datetime, wanted: int
 ) -> tuple[list[str], str | None]:
     """One page of the campaign's contacts deferred until before ``before`` (from the time index)."""
-    from gatehouse.dispatch.outcomes import DEFERRED_INDEX  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, still_due  # noqa: PLC0415
 
     due = scope.due(
         ContactOutcome, DEFERRED_INDEX, before=time_bound(before), limit=wanted, cursor=page.cursor
     )
-    return [o.contact_id for o in due.items if o.campaign_id == page.campaign_id], due.cursor
+    mine = [o for o in due.items if o.campaign_id == page.campaign_id]
+    return [o.contact_id for o in still_due(scope, mine)], due.cursor
 
 
 DEFERRED_TICK: Final = timedelta(minutes=5)
@@ -312,14 +313,14 @@ def start_deferred_runs(scope: TenantScope, *, now: datetime, sfn: Any = None) -
     The run id is fixed per campaign and tick, so a repeated job starts nothing twice, and
     gate 7's claims stop a second send in any case.
     """
-    from gatehouse.dispatch.outcomes import DEFERRED_INDEX  # noqa: PLC0415
+    from gatehouse.dispatch.outcomes import DEFERRED_INDEX, still_due  # noqa: PLC0415
 
     campaigns: set[str] = set()
     cursor: str | None = None
     read = 0
     while read < DEFERRED_SCAN:
         due = scope.due(ContactOutcome, DEFERRED_INDEX, before=time_bound(now), limit=500, cursor=cursor)
-        campaigns.update(o.campaign_id for o in due.items)
+        campaigns.update(o.campaign_id for o in still_due(scope, due.items))
         read += len(due.items)
         cursor = due.cursor
         if cursor is None:

@@ -20,7 +20,7 @@ from gatehouse.contacts.records import Contact
 from gatehouse.contacts.service import ContactFilter
 from gatehouse.dispatch import gates
 from gatehouse.dispatch.gates import Reason, Step
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, find
 from gatehouse.dispatch.run import BatchInput, DispatchRun, RunInput, RunStatus, save_audited
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import Caller, system
@@ -44,7 +44,7 @@ def settle_batch(batch: BatchInput, *, clock: Clock = utc_now) -> dict[str, int]
 
     scope = TenantScope(batch.tenant_id)
     now = clock()
-    earlier = scope.batch_get(ContactOutcome, [f"{batch.campaign_id}#{c}" for c in batch.contact_ids])
+    earlier = find(scope, [f"{batch.campaign_id}#{c}" for c in batch.contact_ids])
 
     def next_attempt(cid: str) -> int:
         before = earlier.get(f"{batch.campaign_id}#{cid}")
@@ -141,7 +141,7 @@ def close_window(scope: TenantScope, campaign: Campaign, now: datetime) -> int:
     """
     written = 0
     for ids in _audience_pages(scope, campaign):
-        earlier = scope.batch_get(ContactOutcome, [f"{campaign.campaign_id}#{cid}" for cid in ids])
+        earlier = find(scope, [f"{campaign.campaign_id}#{cid}" for cid in ids])
         closing = []
         for cid in ids:
             before = earlier.get(f"{campaign.campaign_id}#{cid}")

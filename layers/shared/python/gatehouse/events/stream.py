@@ -24,7 +24,7 @@ from pydantic import JsonValue, ValidationError
 
 from gatehouse.audit.entry import AuditEntry, entry_hash
 from gatehouse.dispatch.delivery import Delivery, DeliveryStatus
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeSheet, OutcomeStatus
 from gatehouse.events.occurrence import EventType, Occurrence, event_id_for
 from gatehouse.ids import is_tenant_id
 from gatehouse.observability import logger
@@ -50,6 +50,7 @@ AUDITED: Final[Mapping[str, tuple[str, ...]]] = {
 }
 AUDIT_COLLECTION: Final = "AUDIT"
 OUTCOME_COLLECTION: Final = ContactOutcome.collection
+SHEET_COLLECTION: Final = OutcomeSheet.collection
 DELIVERY_COLLECTION: Final = Delivery.collection
 _ENTRY_PREFIX: Final = "E#"
 _VERIFIED: Final = "verified"  # providers.base.CheckStatus.VERIFIED: the credentials worked
@@ -64,7 +65,7 @@ _DELIVERY_OUTCOMES: Final = {
 }
 _WRITES: Final = frozenset({"INSERT", "MODIFY"})
 _deserializer = TypeDeserializer()
-R = TypeVar("R", ContactOutcome, Delivery)
+R = TypeVar("R", ContactOutcome, OutcomeSheet, Delivery)
 
 
 class Unreadable(ValueError):
@@ -72,8 +73,10 @@ class Unreadable(ValueError):
 
 
 def occurrences(record: Mapping[str, Any]) -> list[Occurrence]:
-    """What one stream record says happened: none, or one occurrence."""
+    """What one stream record says happened: none, one occurrence, or a sheet's new sends."""
     try:
+        if _collection_of(record) == SHEET_COLLECTION:
+            return _sheet(record)
         occurrence = read(record)
     except Unreadable as why:
         logger.warning(
@@ -82,6 +85,14 @@ def occurrences(record: Mapping[str, Any]) -> list[Occurrence]:
         )
         return []
     return [] if occurrence is None else [occurrence]
+
+
+def _collection_of(record: Mapping[str, Any]) -> str | None:
+    stream = record.get("dynamodb")
+    keys = stream.get("Keys") if isinstance(stream, Mapping) else None
+    pk = keys.get("pk") if isinstance(keys, Mapping) else None
+    text = pk.get("S") if isinstance(pk, Mapping) else None
+    return text.partition("#")[2] if isinstance(text, str) else None
 
 
 def read(record: Mapping[str, Any]) -> Occurrence | None:
@@ -96,10 +107,22 @@ def read(record: Mapping[str, Any]) -> Occurrence | None:
     if collection == AUDIT_COLLECTION:
         return _audited(tenant_id, image) if record.get("eventName") == "INSERT" else None
     if collection == OUTCOME_COLLECTION:
-        return _outcome(tenant_id, image)
+        return _outcome(tenant_id, _record(ContactOutcome, image))
     if collection == DELIVERY_COLLECTION:
         return _delivery(tenant_id, image)
     return None
+
+
+def _sheet(record: Mapping[str, Any]) -> list[Occurrence]:
+    """A sheet's write: one ``message.sent`` per send that write put on it (the others were told before)."""
+    if record.get("eventName") not in _WRITES:
+        return []
+    image = _new_image(record)
+    tenant_id = _text(image, "pk").partition("#")[0]
+    if not is_tenant_id(tenant_id):
+        return []
+    sheet = _record(OutcomeSheet, image)
+    return [o for outcome in sheet.announced() if (o := _outcome(tenant_id, outcome)) is not None]
 
 
 def _audited(tenant_id: str, image: Mapping[str, Any]) -> Occurrence | None:
@@ -134,8 +157,7 @@ def _audited(tenant_id: str, image: Mapping[str, Any]) -> Occurrence | None:
     )
 
 
-def _outcome(tenant_id: str, image: Mapping[str, Any]) -> Occurrence | None:
-    outcome = _record(ContactOutcome, image)
+def _outcome(tenant_id: str, outcome: ContactOutcome) -> Occurrence | None:
     kind = _MESSAGE_OUTCOMES.get(outcome.status)
     if kind is None:
         return None  # blocked or deferred: no message went anywhere

@@ -6,15 +6,16 @@ the restriction is None (a route's 404) and a list leaves it out. Only records t
 ``Subject`` are filtered. Which campaigns a person has is loaded on the first read that
 needs it (a request that reads no contact pays nothing) and kept for the scope's life.
 
-A contact is inside when one of the campaigns has an outcome for it: an item of the proof
-collection with the sort key ``<campaign id>#<contact id>`` (``ContactOutcome``'s key). The
-door knows the key's shape, never the domain's record.
+A contact is inside when one of the campaigns has an outcome for it, keyed
+``<campaign id>#<contact id>``: the domain's ``Prover`` says which of such keys exist (it
+reads through the door, unrestricted). The door knows the key's shape, never the domain's
+records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from gatehouse.tenancy.records import Subject, TenantRecord
 
@@ -23,12 +24,16 @@ T = TypeVar("T", bound=TenantRecord)
 Loader = Callable[[], frozenset[str] | None]
 # Which of these proof sort keys exist (a batch read through the scope).
 ProofReader = Callable[[list[str]], set[str]]
+# The scope's own batch read, unrestricted: sort keys of one collection -> the records found.
+BatchRead = Callable[[type[Any], list[str]], Mapping[str, Any]]
+# Which of these ``<campaign id>#<contact id>`` keys hold an outcome, read with ``BatchRead``.
+Prover = Callable[[BatchRead, list[str]], set[str]]
 
 
 class Restriction:
     """The campaigns a restricted person is assigned to, read once when first needed."""
 
-    def __init__(self, load: Loader, proof: type[TenantRecord]) -> None:
+    def __init__(self, load: Loader, proof: Prover) -> None:
         self._load = load
         self._loaded = False
         self._campaigns: frozenset[str] | None = None

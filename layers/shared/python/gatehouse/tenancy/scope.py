@@ -170,6 +170,17 @@ class TenantScope:
         last_key = {"pk": {"S": partition}, "sk": {"S": sort_key}}
         return cursors.mint(last_key, self._query_binding(partition, prefix, newest_first))
 
+    def resumes_after(
+        self, record_type: type[T], cursor: str, *, prefix: str = "", newest_first: bool = False
+    ) -> str:
+        """The sort key a ``query`` cursor (same arguments) resumes after; Invalid for another's."""
+        partition = self.partition(record_type)
+        key = store.decode_cursor(cursor, partition, self._query_binding(partition, prefix, newest_first))
+        sort_key = key["sk"]["S"] if key else ""
+        if not sort_key.startswith(prefix):
+            raise cursors.not_valid()
+        return str(sort_key)
+
     def position_cursor(self, what: str, position: int) -> str:
         """A sealed cursor for a position inside one of this tenant's items (e.g. a transcript's turn)."""
         return cursors.seal({"for": json.dumps(["position", self._tenant_id, what]), "at": position})
@@ -358,8 +369,8 @@ class TenantScope:
         """The records this scope's person may see (all of them when the scope is unrestricted)."""
         if self._restriction is None:
             return records
-        proof = self._restriction.proof
-        return self._restriction.admitted(records, lambda keys: set(self._batch_read(proof, keys)))
+        restriction = self._restriction
+        return restriction.admitted(records, lambda keys: restriction.proof(self._batch_read, keys))
 
     def _readable(self, record_type: type[T], items: Iterable[store.Item]) -> Iterator[T]:
         """The records of ``items``; one that no longer reads as ``record_type`` is reported and skipped.

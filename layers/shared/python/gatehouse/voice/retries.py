@@ -36,7 +36,7 @@ from gatehouse.contacts.records import Contact
 from gatehouse.dispatch import gates
 from gatehouse.dispatch.claims import AttemptLedger
 from gatehouse.dispatch.gates import ContactFacts, Reason, Step
-from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus
+from gatehouse.dispatch.outcomes import ContactOutcome, OutcomeStatus, find, find_one
 from gatehouse.errors import Conflict
 from gatehouse.identity.caller import system
 from gatehouse.observability import logger, metrics
@@ -97,7 +97,7 @@ def placed_by(scope: TenantScope, contact_id: str, call_id: str) -> dict[str, st
     if ledger is None:
         return None
     campaigns = {key.rsplit("#", 1)[0] for key in ledger.claims}
-    outcomes = scope.batch_get(ContactOutcome, [f"{c}#{contact_id}" for c in sorted(campaigns)])
+    outcomes = find(scope, [f"{c}#{contact_id}" for c in sorted(campaigns)])
     for outcome in outcomes.values():
         if outcome.provider_ref == call_id:
             return {"campaign_id": outcome.campaign_id, "contact_id": contact_id}
@@ -151,7 +151,7 @@ def settle_unanswered(
         return None
     for _ in range(_ROUNDS):
         campaign = scope.require(Campaign, campaign_id)
-        outcome = scope.get(ContactOutcome, f"{campaign_id}#{contact_id}")
+        outcome = find_one(scope, f"{campaign_id}#{contact_id}")
         if outcome is None or outcome.provider_ref != call_id:
             # Not recorded yet (its batch settles it when it does), or a later attempt's: nothing to change.
             logger.info("unanswered call left as it stands", extra={"campaign_id": campaign_id})
