@@ -313,24 +313,12 @@ def test_an_execution_that_lost_every_claim_round_leaves_the_winners_send_on_the
     outcome = outcome_of(scope, f"{campaign_id}#{ann}")
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert report(scope, campaign_id).counts["sent"] == 1
-
-
-def test_a_losers_busy_deferral_beside_the_winners_send_leaves_nothing_for_the_deferred_job(
-    world: dict[str, Any],
-) -> None:
-    """The loser's deferral is written only over the version it read, so it never lands beside a send:
-    once the run completes the campaign, the deferred-attempts job finds nothing of it to start."""
-    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
-    contact = scope.require(Contact, ann)
-    loser = BatchResult()
-    loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
-    assert run(world).sent.keys() == {ann}  # the winner: claims, sends, records
-    record(scope, campaign_id, {ann: contact}, {}, set(), loser, NOW)  # the loser's outcome, last
+    # Nothing of the loser's is left for the deferred-attempts job once the run completes the campaign.
     finished = runs.RunInput(tenant_id=scope.tenant_id, campaign_id=campaign_id, run_id="run_" + "a" * 26)
     ended = settle.finish_run(finished, clock=lambda: NOW + timedelta(minutes=1))
-    assert ended.campaign_status == "completed"  # nothing deferred as the readers see it
+    assert ended.campaign_status == "completed"
     later = runs.start_deferred_runs(scope, now=NOW + timedelta(days=1))
-    assert later["due_campaigns"] == 0, later  # else: "waiting" on a completed campaign, every tick
+    assert later["due_campaigns"] == 0, later
 
 
 def test_a_busy_deferral_recorded_while_the_winner_sends_is_shadowed_by_the_send_and_then_removed(

@@ -43,7 +43,7 @@ from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import CONSENT, NOW, run
 from tests.support.consent import written
-from tests.support.outcomes import outcome_of
+from tests.support.outcomes import busy_deferral, outcome_of
 
 world = batch_tests.world  # the tenant, its contacts and running campaign of the batch tests
 BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -229,15 +229,8 @@ def test_a_busy_deferral_after_the_senders_mark_is_not_written_and_one_beside_it
     key = f"{campaign_id}#{ann}"
     assert scope.get(ContactOutcome, key) is None
 
-    busy = ContactOutcome(
-        campaign_id=campaign_id,
-        contact_id=ann,
-        status=OutcomeStatus.DEFERRED,
-        reason="attempt_ledger_busy",
-        until=NOW + timedelta(minutes=1),
-        updated_at=NOW,
-    )
-    scope.save(busy)  # what the other order leaves: written before the winner's mark
+    # What the other order leaves: written before the winner's mark.
+    scope.save(busy_deferral(campaign_id, ann, NOW))
     outcome = outcome_of(scope, key)
     assert (outcome.status, outcome.attempts) == (OutcomeStatus.SENT, 1)
     assert report(scope, campaign_id).counts["sent"] == 1

@@ -35,6 +35,7 @@ from gatehouse.webhooks.refs import ensure_ref
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import DISCLOSED, NOW, SPEC, TWILIO
+from tests.support.outcomes import busy_deferral
 from tests.support.outcomes import outcome_of as stored_outcome
 from tests.support.webhooks import VOICE_CREDENTIALS, twilio_event
 
@@ -208,49 +209,24 @@ def test_a_repeated_call_ended_changes_nothing_the_second_time(
     assert campaign_actions(tenant_a, campaign_id) == trail
 
 
+@pytest.mark.parametrize("loser_wrote", ["after_the_mark", "before_the_mark"])
 def test_an_unanswered_call_is_retried_when_a_losing_execution_deferred_its_contact_as_busy(
-    world: dict[str, Any], tenant_a: TenantFixture
+    world: dict[str, Any], tenant_a: TenantFixture, loser_wrote: str
 ) -> None:
-    """Another execution of the batch lost every claim round for Ann and recorded her as busy after
-    the winner called her: her call, unanswered, still gets its retry."""
+    """Another execution of the batch lost every claim round for Ann and recorded her as busy, after
+    the winner's call was marked (it then writes nothing) or before (its deferral, no attempt, lies
+    under the call's mark): her call, unanswered, still gets its retry, written over that deferral."""
     connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
     campaign_id = voice_campaign(world)
     _, call_id = called_in_a_run(world, tenant_a, campaign_id)
     scope, ann = world["scope"], world["ids"]["ann"]
-    loser = batch_module.BatchResult()
-    loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
-    record(scope, campaign_id, {ann: scope.require(Contact, ann)}, {}, set(), loser, NOW)
+    if loser_wrote == "after_the_mark":
+        loser = batch_module.BatchResult()
+        loser.note(ann, gates.still_contested(NOW))  # read before the winner claimed, contested since
+        record(scope, campaign_id, {ann: scope.require(Contact, ann)}, {}, set(), loser, NOW)
+    else:
+        scope.save(busy_deferral(campaign_id, ann, NOW))  # what the race's other order leaves
     assert outcome_of(world, campaign_id).provider_ref == call_id  # the call stands on the report
-
-    ended = NOW + timedelta(minutes=3)
-    call_ended(world, campaign_id, call_id, ended, "dial_no_answer")
-    deferred = outcome_of(world, campaign_id)
-    assert (deferred.status, deferred.reason, deferred.until) == (
-        OutcomeStatus.DEFERRED,
-        "retry_unanswered",
-        ended + timedelta(minutes=60),
-    )
-
-
-def test_an_unanswered_call_is_retried_over_a_busy_deferral_its_mark_stands_over(
-    world: dict[str, Any], tenant_a: TenantFixture
-) -> None:
-    """A losing execution's busy deferral (no attempt) landed beside the call's first-send mark while
-    the winner was dialling: the call, unanswered, gets its retry, written over that deferral."""
-    connect(world["scope"], world["ops"], Provider.VOICE_AGENT, dict(VOICE_CREDENTIALS))
-    campaign_id = voice_campaign(world)
-    _, call_id = called_in_a_run(world, tenant_a, campaign_id)
-    scope, ann = world["scope"], world["ids"]["ann"]
-    busy = ContactOutcome(
-        campaign_id=campaign_id,
-        contact_id=ann,
-        status=OutcomeStatus.DEFERRED,
-        reason="attempt_ledger_busy",
-        until=NOW + timedelta(minutes=1),
-        updated_at=NOW,
-    )
-    scope.save(busy)  # what the race leaves: the loser's write landed before the winner's mark
-    assert outcome_of(world, campaign_id).provider_ref == call_id  # the call's mark stands over it
 
     ended = NOW + timedelta(minutes=3)
     call_ended(world, campaign_id, call_id, ended, "dial_no_answer")

@@ -51,16 +51,21 @@ class Setup:
     campaign_out: str
 
 
-def reached_by(tenant: TenantFixture, campaign_id: str, number: str, sid: str) -> Reached:
-    """A contact the campaign texted (its outcome and ledger), who then wrote back."""
-    sent_at = datetime.now(UTC) - timedelta(hours=1)
-    contact_id = create(
+def californian(tenant: TenantFixture, number: str, name: str) -> str:
+    """A new contact in California, created as an operator would; its id."""
+    return create(
         tenant.scope,
         fixture_operator(tenant),
-        ContactInput(phone=number, first_name="Scoped", state="CA"),
+        ContactInput(phone=number, first_name=name, state="CA"),
         suppressed=checks.suppressed,
         scrub=checks.scrub,
     ).contact_id
+
+
+def reached_by(tenant: TenantFixture, campaign_id: str, number: str, sid: str) -> Reached:
+    """A contact the campaign texted (its outcome and ledger), who then wrote back."""
+    sent_at = datetime.now(UTC) - timedelta(hours=1)
+    contact_id = californian(tenant, number, "Scoped")
     tenant.scope.save(
         AttemptLedger(contact_id=contact_id, claims={f"{campaign_id}#01": ClaimMark(run_id="r", at=sent_at)})
     )
@@ -165,13 +170,7 @@ def test_lists_and_counts_hold_only_the_members_campaigns(api, tenant_a: TenantF
 
 def first_sent(tenant: TenantFixture, campaign_id: str, number: str) -> str:
     """A contact the campaign texted once: its only outcome there a mark on the campaign's sheet."""
-    contact_id = create(
-        tenant.scope,
-        fixture_operator(tenant),
-        ContactInput(phone=number, first_name="Marked", state="CA"),
-        suppressed=checks.suppressed,
-        scrub=checks.scrub,
-    ).contact_id
+    contact_id = californian(tenant, number, "Marked")
     mark = SentMark(ref="SM" + number[-4:], at=datetime.now(UTC) - timedelta(hours=1), w="")
     assert write_sent(tenant.scope, campaign_id, {contact_id: mark}, {}) == []
     return contact_id
