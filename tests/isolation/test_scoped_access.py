@@ -51,12 +51,12 @@ class Setup:
     campaign_out: str
 
 
-def californian(tenant: TenantFixture, number: str, name: str) -> str:
+def californian(tenant: TenantFixture, number: str, name: str, tags: tuple[str, ...] = ()) -> str:
     """A new contact in California, created as an operator would; its id."""
     return create(
         tenant.scope,
         fixture_operator(tenant),
-        ContactInput(phone=number, first_name=name, state="CA"),
+        ContactInput(phone=number, first_name=name, state="CA", tags=list(tags)),
         suppressed=checks.suppressed,
         scrub=checks.scrub,
     ).contact_id
@@ -384,6 +384,22 @@ def test_a_restricted_person_reads_every_route_of_their_own_campaign(  # type: i
         assert replied.status == 200, (route, replied.body)
     report = on_campaign(api, ("GET", f"{CAMPAIGN_PATH}/report"), setup.campaign_in, who).json()
     assert [o["contact_id"] for o in report["items"]] == [setup.inside.contact_id]
+
+
+def test_a_restricted_members_preflight_counts_the_whole_audience_of_their_campaign_only(  # type: ignore[no-untyped-def]
+    api, tenant_a: TenantFixture, setup: Setup
+) -> None:
+    """The pre-flight is of the campaign, not of the contacts its member may open (before a run: none).
+    Counts only leave it; another campaign's is a 404 like every route under it."""
+    for number in ("+14155550171", "+14155550172"):
+        californian(tenant_a, number, "Audience", tags=("vip",))  # the campaigns' audience: tag vip
+    scoped(api, tenant_a, "assigned_campaigns")
+    member = as_person(tenant_a, Role.MEMBER)
+    path = f"/campaigns/{setup.campaign_in}/preflight"
+    owners = api("GET", path, token=tenant_a.keys[Role.OWNER]).json()
+    assert owners["contacts"] == 2
+    assert api("GET", path, **member).json() == owners
+    assert api("GET", f"/campaigns/{setup.campaign_out}/preflight", **member).status == 404
 
 
 def test_a_restricted_members_campaign_list_holds_only_their_campaigns(  # type: ignore[no-untyped-def]

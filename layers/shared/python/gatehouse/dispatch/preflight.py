@@ -52,8 +52,14 @@ def preflight(  # noqa: PLR0917
     limit: int = PAGE_MAX,
     cursor: str | None = None,
 ) -> Preflight:
-    """What the gates would decide now for one page of the campaign's audience."""
+    """What the gates would decide now for one page of the campaign's audience.
+
+    The campaign is read through the caller's scope (a person kept to their campaigns sees only
+    theirs); its audience is the campaign's, read whole whatever contacts the caller may open,
+    and only counts leave here.
+    """
     campaign = scope.require(Campaign, campaign_id)
+    scope = scope.unrestricted()
     contacts, next_cursor = _audience_page(scope, campaign, min(limit, PAGE_MAX), cursor)
     report = Preflight(campaign=_campaign_reasons(scope.tenant_id, campaign), contacts=len(contacts))
     report.cursor = next_cursor
