@@ -15,15 +15,17 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gatehouse.config import get_settings
 from gatehouse.contacts import checks
 from gatehouse.contacts.records import Contact, ContactInput
 from gatehouse.contacts.service import create
 from gatehouse.dispatch import gates, outcomes
-from gatehouse.dispatch.batch import BatchResult
+from gatehouse.dispatch.batch import BatchResult, run_batch
 from gatehouse.dispatch.export import csv_lines
 from gatehouse.dispatch.outcomes import (
     DEFERRED_INDEX,
@@ -37,8 +39,10 @@ from gatehouse.dispatch.outcomes import (
 )
 from gatehouse.dispatch.report import record, report, tally
 from gatehouse.ids import new_id
+from gatehouse.providers.sandbox import sandbox
 from gatehouse.tenancy import TenantScope
 from gatehouse.tenancy.records import time_bound
+from gatehouse.tenancy.store import UnreadableRecord
 from tests.conftest import TenantFixture
 from tests.integration import test_dispatch_batch as batch_tests
 from tests.integration.test_dispatch_batch import CONSENT, NOW, run
@@ -291,3 +295,30 @@ def test_sheet_writes_that_race_are_merged_and_a_full_sheet_spills_into_items(
         ann: (OutcomeStatus.SENT, 1, "SMann"),
         bo: (OutcomeStatus.SENT, 1, "SMbo"),
     }
+
+
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_a_batch_that_cannot_read_a_sheet_sends_to_none_of_its_contacts(
+    world: dict[str, Any], contiguous: bool
+) -> None:
+    """Fail closed: a sheet that no longer reads (a hand edit, an older writer) may hold first sends, so
+    the batch over its contacts fails, naming the record to the operators, instead of reading it as
+    nobody reached and texting them again."""
+    scope, campaign_id, ann = world["scope"], world["campaign_id"], world["ids"]["ann"]
+    assert run(world).sent.keys() == {ann}
+    table = boto3.resource("dynamodb").Table(get_settings().main_table)
+    key = {"pk": f"{scope.tenant_id}#{OutcomeSheet.collection}", "sk": sheet_key(campaign_id, ann)}
+    table.update_item(Key=key, UpdateExpression="SET body = :body", ExpressionAttributeValues={":body": "{}"})
+    with pytest.raises(UnreadableRecord):
+        run_batch(
+            scope,
+            campaign_id,
+            "run-2",
+            sorted(world["ids"].values()),
+            now=NOW + timedelta(minutes=5),
+            suppressed=checks.suppressed,
+            scrub=lambda s, numbers: checks.scrub(s, numbers, clock=lambda: NOW),
+            billing=batch_tests.good_standing,
+            contiguous=contiguous,
+        )
+    assert len(sandbox().messages()) == 1

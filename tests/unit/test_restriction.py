@@ -145,8 +145,8 @@ def test_the_prover_reads_through_the_scopes_own_batch_read_with_campaign_and_co
         given.append((read, sorted(keys)))
         return set(read(Proof, keys))
 
-    def batch_read(record_type: type[Any], keys: list[str]) -> Mapping[str, Any]:
-        """The table, for this scope: Abouts by contact id, Proofs by their key."""
+    def batch_read(record_type: type[Any], keys: list[str], *, strict: bool = False) -> Mapping[str, Any]:
+        """The table, for this scope: Abouts by contact id, Proofs by their key (all readable)."""
         if record_type is About:
             return {k: About(contact_id=k) for k in keys}
         return {k: stored[k] for k in keys if k in stored}

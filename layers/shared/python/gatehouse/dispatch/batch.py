@@ -324,7 +324,12 @@ def _claim_rounds(  # noqa: PLR0917
 def _read(
     scope: TenantScope, campaign_id: str, ids: list[str], contiguous: bool
 ) -> tuple[dict[str, Contact], dict[str, AttemptLedger], Read]:
-    """The batch's contacts, their ledgers and this campaign's outcomes of them (``outcomes.Read``)."""
+    """The batch's contacts, their ledgers and this campaign's outcomes of them (``outcomes.Read``).
+
+    An outcome that cannot be read fails the batch (``UnreadableRecord``) rather than reading as
+    none: its contacts may have been reached, so none of the batch is sent to. The settle then
+    accounts for them without sending, and the operators are told the record's key.
+    """
     if not ids:
         return {}, {}, Read()
     if contiguous:
@@ -332,13 +337,13 @@ def _read(
         first, last = ids[0], ids[-1]
         contacts = {c.contact_id: c for c in scope.span(Contact, first, last) if c.contact_id in wanted}
         ledgers = {x.contact_id: x for x in scope.span(AttemptLedger, first, last) if x.contact_id in wanted}
-        read = spanned(scope, campaign_id, first, last)
+        read = spanned(scope, campaign_id, first, last, strict=True)
         read.outcomes = {k: o for k, o in read.outcomes.items() if o.contact_id in wanted}
         read.shadowed = [o for o in read.shadowed if o.contact_id in wanted]
         return contacts, ledgers, read
     contacts = scope.batch_get(Contact, ids)
     ledgers = scope.batch_get(AttemptLedger, list(contacts))
-    return contacts, ledgers, find_read(scope, [f"{campaign_id}#{c}" for c in contacts])
+    return contacts, ledgers, find_read(scope, [f"{campaign_id}#{c}" for c in contacts], strict=True)
 
 
 def _throttled(

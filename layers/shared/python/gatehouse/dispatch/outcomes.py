@@ -205,25 +205,29 @@ def find_one(scope: TenantScope, sort_key: str) -> ContactOutcome | None:
     return find(scope, [sort_key]).get(sort_key)
 
 
-def find_read(scope: TenantScope, sort_keys: Iterable[str]) -> Read:
-    """``find``, with the sheets read on the way and the items their marks stand over."""
+def find_read(scope: TenantScope, sort_keys: Iterable[str], *, strict: bool = False) -> Read:
+    """``find``, with the sheets read on the way and the items their marks stand over.
+
+    ``strict``: an unreadable item or sheet raises (``TenantScope.span``) rather than reading as
+    no outcome, for the batch, which would otherwise send again to whom it cannot see was reached.
+    """
     wanted = list(dict.fromkeys(sort_keys))
-    items = scope.batch_get(ContactOutcome, wanted)
-    read = Read(
-        sheets=scope.batch_get(OutcomeSheet, {sheet_key(*_split(k)) for k in wanted}) if wanted else {}
-    )
+    items = scope.batch_get(ContactOutcome, wanted, strict=strict)
+    keys = {sheet_key(*_split(k)) for k in wanted}
+    read = Read(sheets=scope.batch_get(OutcomeSheet, keys, strict=strict) if wanted else {})
     for key in wanted:
         sheet = read.sheets.get(sheet_key(*_split(key)))
         read.add(items.get(key), sheet.outcome(_split(key)[1]) if sheet else None)
     return read
 
 
-def spanned(scope: TenantScope, campaign_id: str, first: str, last: str) -> Read:
-    """The campaign's outcomes of contacts ``first`` to ``last`` (one Query each for items and sheets)."""
-    items = {
-        o.contact_id: o for o in scope.span(ContactOutcome, f"{campaign_id}#{first}", f"{campaign_id}#{last}")
-    }
-    sheets = scope.span(OutcomeSheet, sheet_key(campaign_id, first), sheet_key(campaign_id, last))
+def spanned(scope: TenantScope, campaign_id: str, first: str, last: str, *, strict: bool = False) -> Read:
+    """The campaign's outcomes of contacts ``first`` to ``last`` (one Query each for items and sheets);
+    ``strict`` as for ``find_read``."""
+    span = scope.span(ContactOutcome, f"{campaign_id}#{first}", f"{campaign_id}#{last}", strict=strict)
+    items = {o.contact_id: o for o in span}
+    first_sheet, last_sheet = sheet_key(campaign_id, first), sheet_key(campaign_id, last)
+    sheets = scope.span(OutcomeSheet, first_sheet, last_sheet, strict=strict)
     read = Read(sheets={s.sort_key(): s for s in sheets})
     marks = {o.contact_id: o for s in sheets for o in s.outcomes() if first <= o.contact_id <= last}
     for contact_id in sorted(items.keys() | marks.keys()):

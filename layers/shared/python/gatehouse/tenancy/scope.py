@@ -265,32 +265,41 @@ class TenantScope:
         """
         store.tally(self.model(), record, self.partition(type(record)), amount)
 
-    def span(self, record_type: type[T], first: str, last: str) -> list[T]:
+    def span(self, record_type: type[T], first: str, last: str, *, strict: bool = False) -> list[T]:
         """Every record of a collection whose sort key lies between ``first`` and ``last``, in order.
 
         For a contiguous run of keys (a batch of one page of the audience): one Query per
         megabyte instead of one BatchGetItem per hundred keys. Costs O(items in the run).
+        ``strict``: an unreadable item raises ``UnreadableRecord`` (reported as always) instead of
+        being left out, for a reader that must not act as if it were not there.
         """
         model = self.model()
         partition = self.partition(record_type)
         results = model.query(
             partition, range_key_condition=model.sk.between(first, last), consistent_read=True
         )
-        return self._admitted(list(self._readable(record_type, results)))
+        return self._admitted(list(self._readable(record_type, results, strict=strict)))
 
-    def batch_get(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
-        found = self._batch_read(record_type, sort_keys)
+    def batch_get(
+        self, record_type: type[T], sort_keys: Iterable[str], *, strict: bool = False
+    ) -> dict[str, T]:
+        """The records of these sort keys that exist; ``strict`` as for ``span``."""
+        found = self._batch_read(record_type, sort_keys, strict=strict)
         admitted = self._admitted(list(found.values()))
         return {record.sort_key(): record for record in admitted}
 
-    def _batch_read(self, record_type: type[T], sort_keys: Iterable[str]) -> dict[str, T]:
+    def _batch_read(
+        self, record_type: type[T], sort_keys: Iterable[str], *, strict: bool = False
+    ) -> dict[str, T]:
         model = self.model()
         partition = self.partition(record_type)
         wanted = list(dict.fromkeys(sort_keys))
         found: dict[str, T] = {}
         for start in range(0, len(wanted), store.BATCH_GET_LIMIT):
             keys = [(partition, sk) for sk in wanted[start : start + store.BATCH_GET_LIMIT]]
-            for record in self._readable(record_type, model.batch_get(keys, consistent_read=True)):
+            for record in self._readable(
+                record_type, model.batch_get(keys, consistent_read=True), strict=strict
+            ):
                 found[record.sort_key()] = record
         return found
 
@@ -372,17 +381,24 @@ class TenantScope:
         restriction = self._restriction
         return restriction.admitted(records, lambda keys: restriction.proof(self._batch_read, keys))
 
-    def _readable(self, record_type: type[T], items: Iterable[store.Item]) -> Iterator[T]:
+    def _readable(
+        self, record_type: type[T], items: Iterable[store.Item], *, strict: bool = False
+    ) -> Iterator[T]:
         """The records of ``items``; one that no longer reads as ``record_type`` is reported and skipped.
 
         A single bad item must not take a whole listing (and every job that pages through
         it) down with it; the operator mends it with ``python -m gatehouse.ops repair-records``.
+        ``strict``: reported, then raised, for a reader that would act wrongly without it.
         """
         for item in items:
             try:
                 yield self._record(record_type, item)
-            except UNREADABLE:
+            except UNREADABLE as exc:
                 _report_unreadable(record_type, item)
+                if strict:
+                    raise store.UnreadableRecord(
+                        "a record cannot be read; the operators have been told"
+                    ) from exc
 
     def _record(self, record_type: type[T], item: store.Item) -> T:
         if not item.pk.startswith(f"{self._tenant_id}#"):
