@@ -156,7 +156,7 @@ class SandboxAdapters:
             return SendReceipt(accepted=False, error=f"sandbox_{status.value}")
         if status_callback and credentials.auth_token is not None:
             token = credentials.auth_token.get_secret_value()
-            self.callbacks.plan(_message_callbacks(status_callback, token, credentials, sid, to))
+            self.callbacks.plan(_message_callbacks(status_callback, token, credentials, sid, to, sender))
         return SendReceipt(accepted=True, provider_ref=sid)
 
     def place_call(
@@ -249,10 +249,12 @@ def _fails(number: str) -> bool:
     return number.endswith(SANDBOX_UNDELIVERED_SUFFIX)
 
 
-def _message_callbacks(
-    url: str, token: str, credentials: TwilioCredentials, sid: str, to: str
+def _message_callbacks(  # noqa: PLR0917
+    url: str, token: str, credentials: TwilioCredentials, sid: str, to: str, sender: str | None
 ) -> list[Callback]:
-    sender = credentials.sender_numbers[0] if credentials.sender_numbers else ""
+    """Twilio's status callbacks of one text, ``From`` the number it left from (a pool's first when
+    the send named none, as a messaging service picks one)."""
+    sender = sender or (credentials.sender_numbers[0] if credentials.sender_numbers else "")
     base = [
         ("MessageSid", sid),
         ("SmsSid", sid),
