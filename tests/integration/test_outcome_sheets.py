@@ -258,7 +258,7 @@ def test_sheet_writes_that_race_are_merged_and_a_full_sheet_spills_into_items(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two batches writing one sheet, the second from a stale read (or none), both keep their marks; a
-    sheet at ``SHEET_MAX`` takes no more, and the batch records those sends as items instead."""
+    sheet takes marks up to ``SHEET_MAX`` and no more, and the batch records the rest as items instead."""
     scope, campaign_id = world["scope"], new_id("cmp")
     first, second, third = (f"con_ab{c * 24}" for c in "234")
     assert write_sent(scope, campaign_id, {first: mark("SM1")}, {}) == []
@@ -273,6 +273,11 @@ def test_sheet_writes_that_race_are_merged_and_a_full_sheet_spills_into_items(
     fourth = f"con_ab{'5' * 24}"
     assert write_sent(scope, campaign_id, {fourth: mark("SM4")}, {}) == [fourth]
     assert fourth not in scope.require(OutcomeSheet, sheet.sort_key()).sent
+    monkeypatch.setattr(outcomes, "SHEET_MAX", 4)  # room for one more: the first by id goes on
+    fifth = f"con_ab{'6' * 24}"
+    assert write_sent(scope, campaign_id, {fifth: mark("SM5"), fourth: mark("SM4")}, {}) == [fifth]
+    assert set(scope.require(OutcomeSheet, sheet.sort_key()).sent) == {first, second, third, fourth}
+    monkeypatch.setattr(outcomes, "SHEET_MAX", 3)
 
     # Through the batch's record: Ann's sheet full, another's empty; Ann's send is an item, theirs a mark.
     campaign_id = world["campaign_id"]

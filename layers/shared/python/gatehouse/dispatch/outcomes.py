@@ -307,8 +307,8 @@ def write_sent(
 
     ``known``: the sheets as the batch read them (by sort key; absent: none was). A sheet
     another batch wrote meanwhile comes back with the refusal (or is read again) and the
-    marks are merged into it. Left over (to be written as items): a full sheet's, and any
-    still refused after ``WRITE_ROUNDS``.
+    marks are merged into it. Left over (to be written as items): those beyond a sheet's
+    ``SHEET_MAX``, and any still refused after ``WRITE_ROUNDS``.
     """
     token = new_id("w")
     sheets = dict(known)
@@ -321,10 +321,12 @@ def write_sent(
         writes: list[OutcomeSheet] = []
         for key, marks in sorted(pending.items()):
             sheet = sheets.get(key) or OutcomeSheet(campaign_id=campaign_id, prefix=key.partition("#")[2])
-            if len(sheet.sent.keys() | marks.keys()) > SHEET_MAX:
-                left.extend(marks)
-                continue
-            writes.append(sheet.model_copy(update={"sent": {**sheet.sent, **marks}, "written": token}))
+            room = max(0, SHEET_MAX - len(sheet.sent.keys() - marks.keys()))
+            kept = dict(sorted(marks.items())[:room])
+            left.extend(contact_id for contact_id in marks if contact_id not in kept)
+            pending[key] = kept
+            if kept:
+                writes.append(sheet.model_copy(update={"sent": {**sheet.sent, **kept}, "written": token}))
         refused: dict[str, dict[str, SentMark]] = {}
         unknown: list[str] = []
         for sheet, result in zip(writes, scope.save_each(writes), strict=True):
