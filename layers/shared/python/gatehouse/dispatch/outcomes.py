@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 DEFERRED_INDEX: Final = "OUTCOME_DEFERRED"
 SHEET_CHARS: Final = len("con_") + 2  # a sheet per two base32 characters: 1,024 per campaign
-SHEET_MAX: Final = 300  # marks a sheet holds (about 34 KB): a send beyond them is recorded as an item
+SHEET_MAX: Final = 300  # marks a sheet holds (about 60 KB): a send beyond them is recorded as an item
 WRITE_ROUNDS: Final = 5  # a sheet another batch wrote meanwhile is merged and written again
 
 
